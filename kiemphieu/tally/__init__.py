@@ -1,0 +1,38 @@
+"""The counting rules of Decision 190 and Guidance 04-HD/TW, in pure Python.
+
+No Flask, no database: the web app, the CLI, the minutes and the scanner all call this.
+"""
+
+from .engine import CandidateResult, Check, NextRound, Outcome, Result, Status, decide, percent, tally
+from .io import (
+    InputError,
+    ballot_to_json,
+    election_to_json,
+    iter_ballots,
+    load_ballots,
+    load_election,
+    parse_ballot,
+    parse_election,
+)
+from .model import (
+    COMMITTEE_REASONS,
+    DEFAULT_RULES,
+    ENGINE_REASONS,
+    REASON_LABELS,
+    Ballot,
+    BoxesBallot,
+    BoxMark,
+    Candidate,
+    CommitteeMember,
+    Election,
+    Form,
+    InvalidBallot,
+    InvalidReason,
+    Kind,
+    RuleSettings,
+    StrikeBallot,
+)
+from .names import collation_key, normalize_name
+from .rules import Verdict, judge
+
+__all__ = [name for name in dir() if not name.startswith("_")]
