@@ -69,20 +69,27 @@ class _ElectionReader:
         index = self.text.find(needle)
         return self.text.count("\n", 0, index) + 1 if index >= 0 else None
 
-    def fail(self, message: str, key: str | None = None) -> InputError:
-        return InputError(self.file, self.line_of(f'"{key}"') if key else 1, message)
+    def fail(self, message: str, key: str | None = None, line: int | None = None) -> InputError:
+        return InputError(self.file, line or (self.line_of(f'"{key}"') if key else None) or 1, message)
 
-    def require(self, obj: dict, key: str, kind: type, where: str = "") -> Any:
+    def require(self, obj: dict, key: str, kind: type, where: str = "", line: int | None = None) -> Any:
         if key not in obj:
-            raise self.fail(f"missing field '{key}'{where}")
-        return self.typed(obj, key, kind, where)
+            raise self.fail(f"missing field '{key}'{where}", line=line)
+        return self.typed(obj, key, kind, where, line)
 
-    def typed(self, obj: dict, key: str, kind: type, where: str = "") -> Any:
+    def typed(self, obj: dict, key: str, kind: type, where: str = "", line: int | None = None) -> Any:
         value = obj[key]
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         if not ok:
-            raise self.fail(f"field '{key}'{where} must be {_TYPE_NAMES[kind]}", key)
+            raise self.fail(f"field '{key}'{where} must be {_TYPE_NAMES[kind]}", key, line)
         return value
+
+    def line_of_item(self, item: dict) -> int | None:
+        """The line of a nested object, found by its first string value."""
+        for value in item.values():
+            if isinstance(value, str):
+                return self.line_of(json.dumps(value, ensure_ascii=False))
+        return None
 
     def count(self, obj: dict, key: str, *, required: bool, minimum: int = 0) -> int | None:
         if required:
@@ -95,14 +102,14 @@ class _ElectionReader:
             raise self.fail(f"field '{key}' must be at least {minimum}, not {value}", key)
         return value
 
-    def iso_date(self, obj: dict, key: str, where: str = "") -> date | None:
+    def iso_date(self, obj: dict, key: str, where: str = "", line: int | None = None) -> date | None:
         if obj.get(key) is None:
             return None
-        value = self.typed(obj, key, str, where)
+        value = self.typed(obj, key, str, where, line)
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise self.fail(f"field '{key}'{where} is not a date YYYY-MM-DD: {value!r}", key) from None
+            raise self.fail(f"field '{key}'{where} is not a date YYYY-MM-DD: {value!r}", key, line) from None
 
 
 _TYPE_NAMES = {int: "an integer", str: "a string", list: "a list", dict: "an object"}
@@ -168,16 +175,21 @@ def _parse_candidates(reader: _ElectionReader, data: dict) -> tuple[Candidate, .
         where = f" of candidate {position}"
         if not isinstance(item, dict):
             raise reader.fail(f"candidate {position} must be an object", "candidates")
-        cid = reader.require(item, "id", str, where)
+        line = reader.line_of_item(item)
+        cid = reader.require(item, "id", str, where, line)
         if not cid.strip():
-            raise reader.fail(f"empty id{where}", "candidates")
+            raise reader.fail(f"empty id{where}", line=line)
         if cid in seen:
-            raise InputError(reader.file, reader.line_of(f'"{cid}"'), f"candidate id {cid!r} is repeated")
+            # The second occurrence is the repeated one.
+            first = reader.text.find(f'"{cid}"')
+            second = reader.text.find(f'"{cid}"', first + 1)
+            raise reader.fail(f"candidate id {cid!r} is repeated",
+                              line=reader.text.count("\n", 0, second) + 1 if second > 0 else line)
         seen.add(cid)
-        name = normalize_name(reader.require(item, "name", str, where))
+        name = normalize_name(reader.require(item, "name", str, where, line))
         if not name:
-            raise InputError(reader.file, reader.line_of(f'"{cid}"'), f"empty name for candidate {cid!r}")
-        candidates.append(Candidate(cid, name, reader.iso_date(item, "born", where)))
+            raise reader.fail(f"empty name for candidate {cid!r}", line=line)
+        candidates.append(Candidate(cid, name, reader.iso_date(item, "born", where, line)))
     return tuple(candidates)
 
 
@@ -189,7 +201,7 @@ def _parse_committee(reader: _ElectionReader, data: dict) -> tuple[CommitteeMemb
         where = f" of committee member {position}"
         if not isinstance(item, dict):
             raise reader.fail(f"committee member {position} must be an object", "committee")
-        name = normalize_name(reader.require(item, "name", str, where))
+        name = normalize_name(reader.require(item, "name", str, where, reader.line_of_item(item)))
         role = normalize_name(item["role"]) if isinstance(item.get("role"), str) else "Ủy viên"
         members.append(CommitteeMember(name, role))
     return tuple(members)
