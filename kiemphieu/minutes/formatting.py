@@ -1,0 +1,66 @@
+"""Vietnamese number, date and list formatting for the minutes (decimal comma, "ngày ... tháng")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+
+DOTS = "…………"
+
+
+def percent_vi(value: Decimal) -> str:
+    """The engine's two-decimal percent with a decimal comma: 81.08 -> "81,08"."""
+    return f"{value:.2f}".replace(".", ",")
+
+
+def date_long(day: date | None) -> str:
+    """"ngày 20 tháng 6 năm 2025"; days under 10 and months under 3 take a leading zero
+    (the administrative convention, so "ngày 05 tháng 01" cannot be altered by hand)."""
+    if day is None:
+        return f"ngày {DOTS} tháng {DOTS} năm {DOTS}"
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def date_short(day: date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def join_vi(items: list[str]) -> str:
+    """"A", "A và B", "A, B và C"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " và " + items[-1]
+
+
+_TIME = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
+
+
+def parse_clock(text: str) -> tuple[int, int]:
+    """"HH:MM" (or "14h30") -> (hours, minutes); ValueError otherwise."""
+    match = _TIME.match(text.strip())
+    if not match:
+        raise ValueError(f"not a time HH:MM: {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+_HEADING = re.compile(r"(đại hội(?:\s+đại biểu)?)\b.*?\b(lần thứ\s+[IVXLCDM\d]+)", re.IGNORECASE)
+_TERM = re.compile(r"nhiệm kỳ\s*(\d{4})\s*[-–]\s*(\d{4})", re.IGNORECASE)
+
+
+def congress_heading(congress: str) -> str:
+    """"Đại hội đại biểu Đảng bộ xã Yên Lập lần thứ XXI, ..." -> "ĐẠI HỘI ĐẠI BIỂU LẦN THỨ XXI"."""
+    match = _HEADING.search(congress)
+    if match:
+        return f"{match.group(1)} {match.group(2)}".upper()
+    return congress.split(",")[0].upper() if congress else "ĐẠI HỘI"
+
+
+def term_of(*texts: str) -> str:
+    """"2025 - 2030" from the first text naming a term (nhiệm kỳ), else ""."""
+    for text in texts:
+        match = _TERM.search(text or "")
+        if match:
+            return f"{match.group(1)} - {match.group(2)}"
+    return ""
