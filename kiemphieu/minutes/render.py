@@ -18,6 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from kiemphieu.tally import (
     Ballot,
@@ -66,14 +67,18 @@ def jinja_env() -> jinja2.Environment:
 
 @lru_cache(maxsize=1)
 def font_faces() -> str:
-    """@font-face rules binding the stack's "Times New Roman" to the Liberation Serif files."""
+    """@font-face rules loading Liberation Serif (Times New Roman metrics) from its files.
+
+    The stylesheet names "Liberation Serif" first so every machine embeds these very files
+    (byte-identical output) and the PDF names the font it really contains; "Times New Roman"
+    is only the fallback when the files are missing."""
     folder = next((d for d in FONT_DIRS if (d / FONT_FILES["normal", "normal"]).is_file()), None)
     if folder is None:  # fall back to fontconfig's alias (still Liberation on Debian)
         return ""
     rules = []
     for (weight, style), name in FONT_FILES.items():
         rules.append(
-            '@font-face { font-family: "Times New Roman"; '
+            '@font-face { font-family: "Liberation Serif"; '
             f'src: url("{(folder / name).as_uri()}"); font-weight: {weight}; font-style: {style}; }}'
         )
     return "\n".join(rules)
@@ -130,7 +135,7 @@ def _html_to_pdf(html: str, *, when: datetime, attachments: list[tuple[str, byte
 
 def _document_fields(when: datetime, title: str, author: str) -> dict:
     return {
-        "font_faces": font_faces(),
+        "font_faces": markupsafe.Markup(font_faces()),
         "timestamp": when.isoformat(timespec="seconds"),
         "document_title": title,
         "document_author": author,

@@ -1,0 +1,28 @@
+"""Fixtures of the minutes tests; the builders live in minutes_support.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from minutes_support import SCENARIOS  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def rendered():
+    """Each scenario rendered once for the whole session: name -> (election, ballots, pdf)."""
+    from kiemphieu.minutes import render_minutes
+
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            election, ballots = SCENARIOS[name]()
+            cache[name] = (election, ballots, render_minutes(election, ballots, ended_at="16:45"))
+        return cache[name]
+
+    return get
