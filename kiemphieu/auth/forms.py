@@ -1,0 +1,43 @@
+"""Forms for login and user administration."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from ..models import ROLE_LABELS, Role
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập.")])
+    password = PasswordField("Mật khẩu", validators=[DataRequired("Nhập mật khẩu.")])
+    remember = BooleanField("Ghi nhớ trên máy này")
+    submit = SubmitField("Đăng nhập")
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        "Tên đăng nhập",
+        validators=[
+            DataRequired("Nhập tên đăng nhập."),
+            Length(max=64),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message="Chỉ dùng chữ không dấu, số, dấu chấm, gạch dưới, gạch ngang."),
+        ],
+    )
+    full_name = StringField("Họ và tên", validators=[Optional(), Length(max=200)])
+    role = SelectField("Vai trò", choices=[(r.value, ROLE_LABELS[r]) for r in Role])
+    password = PasswordField(
+        "Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(min=8, message="Mật khẩu ít nhất 8 ký tự.")]
+    )
+    submit = SubmitField("Tạo người dùng")
+
+
+class AssignmentForm(FlaskForm):
+    user_id = SelectField("Người dùng", coerce=int)
+    congress_id = SelectField("Đại hội", coerce=int)
+    role = SelectField(
+        "Vai trò trong đại hội",
+        choices=[(r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)],
+    )
+    submit = SubmitField("Phân công")

@@ -1,0 +1,1 @@
+"""Set-up pages: organisations, congresses, exclusions, count committee, elections, candidates, rounds."""

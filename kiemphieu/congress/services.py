@@ -1,0 +1,516 @@
+"""Write operations of the set-up pages. Each one validates, writes an audit entry, commits.
+
+Refusals raise ``SetupError`` with a Vietnamese message for the page. Things the committee
+should see but may accept (a surplus over 30%) are *warnings*, returned by ``*_warnings``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from .. import audit
+from ..extensions import db, write_operation
+from ..models import (
+    COMMITTEE_ROLES,
+    KINDS_NEEDING_SURPLUS,
+    Candidate,
+    Congress,
+    CongressKind,
+    CountCommitteeMember,
+    Election,
+    EntryMode,
+    Exclusion,
+    Organisation,
+    Round,
+    RoundCandidate,
+    RoundStatus,
+    name_key,
+)
+from ..tally import Kind, normalize_name
+
+
+class SetupError(ValueError):
+    """A refused set-up operation; the message is shown to the user as is."""
+
+
+# ------------------------------------------------------------------ organisations
+
+
+@write_operation
+def create_organisation(name: str, parent: Organisation | None = None) -> Organisation:
+    name = _required_name(name, "Tên tổ chức đảng")
+    organisation = Organisation(name=name, parent=parent)
+    db.session.add(organisation)
+    db.session.flush()
+    audit.record("organisation.create", organisation_id=organisation.id, name=name,
+                 parent_id=parent.id if parent else None)
+    db.session.commit()
+    return organisation
+
+
+@write_operation
+def update_organisation(organisation: Organisation, name: str, parent: Organisation | None) -> None:
+    name = _required_name(name, "Tên tổ chức đảng")
+    ancestor = parent
+    while ancestor is not None:
+        if ancestor.id == organisation.id:
+            raise SetupError("Tổ chức cấp trên không thể là chính nó hoặc tổ chức cấp dưới của nó.")
+        ancestor = ancestor.parent
+    organisation.name, organisation.parent = name, parent
+    audit.record("organisation.update", organisation_id=organisation.id, name=name,
+                 parent_id=parent.id if parent else None)
+    db.session.commit()
+
+
+# ------------------------------------------------------------------ congresses
+
+
+CONGRESS_FIELDS = ("kind", "name", "number", "term", "place", "start_date", "end_date", "convened")
+
+
+def default_congress_name(organisation: Organisation, kind: CongressKind | str) -> str:
+    """'Đại hội đại biểu Đảng bộ xã Yên Lập' / 'Đại hội Chi bộ ...' (members' congress)."""
+    prefix = "Đại hội đại biểu" if CongressKind(kind) is CongressKind.DELEGATES else "Đại hội"
+    return f"{prefix} {organisation.name}"
+
+
+@write_operation
+def create_congress(
+    organisation: Organisation,
+    *,
+    convened: int,
+    kind: CongressKind | str = CongressKind.DELEGATES,
+    name: str = "",
+    number: str = "",
+    term: str = "",
+    place: str = "",
+    start_date: date | None = None,
+    end_date: date | None = None,
+) -> Congress:
+    name = name or default_congress_name(organisation, kind)
+    congress = Congress()
+    _apply_congress_fields(
+        congress,
+        dict(kind=kind, name=name, number=number, term=term, place=place, start_date=start_date,
+             end_date=end_date, convened=convened),
+    )
+    congress.organisation = organisation
+    db.session.add(congress)
+    db.session.flush()
+    audit.record("congress.create", congress=congress, **_congress_snapshot(congress))
+    db.session.commit()
+    return congress
+
+
+@write_operation
+def update_congress(congress: Congress, **fields) -> None:
+    _apply_congress_fields(congress, fields)
+    if congress.excluded >= congress.convened:
+        raise SetupError("Tổng số loại trừ phải nhỏ hơn số được triệu tập.")
+    audit.record("congress.update", congress=congress, **_congress_snapshot(congress))
+    db.session.commit()
+
+
+def _apply_congress_fields(congress: Congress, fields: dict) -> None:
+    unknown = set(fields) - set(CONGRESS_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown congress fields: {sorted(unknown)}")
+    if "kind" in fields:
+        congress.kind = CongressKind(fields["kind"]).value
+    for key in ("name", "number", "term", "place"):
+        if key in fields:
+            setattr(congress, key, normalize_name(fields[key] or ""))
+    if "name" in fields and not congress.name:
+        raise SetupError("Tên đại hội không được để trống.")
+    for key in ("start_date", "end_date"):
+        if key in fields:
+            setattr(congress, key, fields[key])
+    if congress.start_date and congress.end_date and congress.end_date < congress.start_date:
+        raise SetupError("Ngày kết thúc không thể trước ngày khai mạc.")
+    if "convened" in fields:
+        convened = fields["convened"]
+        if convened is None or convened < 1:
+            raise SetupError("Số được triệu tập phải ít nhất là 1.")
+        congress.convened = convened
+
+
+def _congress_snapshot(congress: Congress) -> dict:
+    return {key: getattr(congress, key) for key in CONGRESS_FIELDS}
+
+
+@write_operation
+def add_exclusion(congress: Congress, count: int, reason: str) -> Exclusion:
+    reason = _required_name(reason, "Lý do loại trừ")
+    if count is None or count < 1:
+        raise SetupError("Số loại trừ phải ít nhất là 1.")
+    if congress.excluded + count >= congress.convened:
+        raise SetupError(
+            f"Tổng số loại trừ ({congress.excluded + count}) phải nhỏ hơn số được triệu tập ({congress.convened})."
+        )
+    exclusion = Exclusion(congress=congress, count=count, reason=reason)
+    db.session.add(exclusion)
+    db.session.flush()
+    audit.record("exclusion.add", congress=congress, exclusion_id=exclusion.id, count=count, reason=reason,
+                 base=congress.base)
+    db.session.commit()
+    return exclusion
+
+
+@write_operation
+def remove_exclusion(exclusion: Exclusion) -> None:
+    congress = exclusion.congress
+    _refuse_if_any_round_finalised(congress)
+    audit.record("exclusion.remove", congress=congress, exclusion_id=exclusion.id, count=exclusion.count,
+                 reason=exclusion.reason)
+    congress.exclusions.remove(exclusion)
+    db.session.commit()
+
+
+# ------------------------------------------------------------------ count committee
+
+
+@write_operation
+def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên") -> CountCommitteeMember:
+    name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu")
+    role = normalize_name(role or "Ủy viên")
+    if role not in COMMITTEE_ROLES:
+        raise SetupError(f"Chức danh không hợp lệ: {role}.")
+    if any(name_key(m.name) == name_key(name) for m in congress.committee):
+        raise SetupError(f"“{name}” đã có trong Ban kiểm phiếu.")
+    candidate = _candidate_named(congress, name)
+    if candidate is not None:
+        raise SetupError(
+            f"“{name}” là người ứng cử trong “{candidate.election.title}”: "
+            "người có tên trong danh sách bầu cử không được tham gia Ban kiểm phiếu."
+        )
+    if role == "Trưởng ban" and any(m.role == "Trưởng ban" for m in congress.committee):
+        raise SetupError("Ban kiểm phiếu đã có Trưởng ban.")
+    position = max((m.position for m in congress.committee), default=0) + 1
+    member = CountCommitteeMember(congress=congress, name=name, role=role, position=position)
+    db.session.add(member)
+    db.session.flush()
+    audit.record("committee.add", congress=congress, member_id=member.id, name=name, role=role)
+    db.session.commit()
+    return member
+
+
+@write_operation
+def remove_committee_member(member: CountCommitteeMember) -> None:
+    congress = member.congress
+    audit.record("committee.remove", congress=congress, member_id=member.id, name=member.name)
+    congress.committee.remove(member)
+    db.session.commit()
+
+
+def _candidate_named(congress: Congress, name: str) -> Candidate | None:
+    key = name_key(name)
+    for election in congress.elections:
+        for candidate in election.candidates:
+            if name_key(candidate.name) == key:
+                return candidate
+    return None
+
+
+# ------------------------------------------------------------------ elections and rounds
+
+
+@write_operation
+def create_election(congress: Congress, kind: Kind | str, title: str, seats: int,
+                    entry_mode: EntryMode | str = EntryMode.DOUBLE) -> Election:
+    """The election and its first round (status set-up, all its candidates on the list)."""
+    title = _required_name(title, "Tên cuộc bầu")
+    _check_seats(seats)
+    position = max((e.position for e in congress.elections), default=0) + 1
+    election = Election(congress=congress, kind=Kind(kind).value, title=title, seats=seats, position=position)
+    first = Round(election=election, number=1, seats=seats, entry_mode=EntryMode(entry_mode).value,
+                  status=RoundStatus.SETUP.value)
+    db.session.add_all([election, first])
+    db.session.flush()
+    audit.record("election.create", congress=congress, election_id=election.id, kind=election.kind,
+                 title=title, seats=seats)
+    db.session.commit()
+    return election
+
+
+@write_operation
+def update_election(election: Election, kind: Kind | str, title: str, seats: int) -> None:
+    title = _required_name(title, "Tên cuộc bầu")
+    _check_seats(seats)
+    first = election.rounds[0]
+    if seats != election.seats and first.status != RoundStatus.SETUP.value:
+        raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi số lượng cần bầu.")
+    election.kind, election.title, election.seats = Kind(kind).value, title, seats
+    first.seats = seats
+    audit.record("election.update", congress=election.congress, election_id=election.id, kind=election.kind,
+                 title=title, seats=seats)
+    db.session.commit()
+
+
+def _check_seats(seats: int | None) -> None:
+    if seats is None or seats < 1:
+        raise SetupError("Số lượng cần bầu phải ít nhất là 1.")
+
+
+@write_operation
+def set_round_numbers(round_: Round, present: int | None, issued: int | None,
+                      voted_on: date | None = None) -> None:
+    """The numbers present and ballots issued (reported by the committee before counting)."""
+    _refuse_if_finalised(round_)
+    convened = round_.congress.convened
+    for value, label in ((present, "Số có mặt"), (issued, "Số phiếu phát ra")):
+        if value is not None and value < 0:
+            raise SetupError(f"{label} không thể âm.")
+    if present is not None and present > convened:
+        raise SetupError(f"Số có mặt ({present}) không thể lớn hơn số được triệu tập ({convened}).")
+    if present is not None and issued is not None and issued > present:
+        raise SetupError(f"Số phiếu phát ra ({issued}) không thể lớn hơn số có mặt ({present}).")
+    round_.present, round_.issued = present, issued
+    if voted_on is not None:
+        round_.voted_on = voted_on
+    audit.record("round.numbers", congress=round_.congress, round_id=round_.id, present=present, issued=issued,
+                 voted_on=voted_on)
+    db.session.commit()
+
+
+@write_operation
+def set_entry_mode(round_: Round, mode: EntryMode | str) -> None:
+    mode = EntryMode(mode)
+    if round_.status != RoundStatus.SETUP.value:
+        raise SetupError("Chỉ đổi cách nhập phiếu khi vòng bầu chưa bắt đầu nhập.")
+    round_.entry_mode = mode.value
+    audit.record("round.entry_mode", congress=round_.congress, round_id=round_.id, entry_mode=mode.value)
+    db.session.commit()
+
+
+@write_operation
+def start_entry(round_: Round) -> None:
+    """Set-up -> entry: the list is frozen from here on."""
+    if round_.status != RoundStatus.SETUP.value:
+        raise SetupError("Vòng bầu này đã bắt đầu nhập phiếu.")
+    if not round_.round_candidates:
+        raise SetupError("Danh sách bầu cử đang trống.")
+    if round_.present is None or round_.issued is None:
+        raise SetupError("Nhập số có mặt và số phiếu phát ra trước khi nhập phiếu.")
+    round_.status = RoundStatus.ENTRY.value
+    audit.record("round.start_entry", congress=round_.congress, round_id=round_.id, entry_mode=round_.entry_mode,
+                 candidates=[c.code for c in round_.candidates], seats=round_.seats)
+    db.session.commit()
+
+
+@write_operation
+def open_round(election: Election, seats: int, candidates: Iterable[Candidate],
+               entry_mode: EntryMode | str | None = None) -> Round:
+    """The next round (e.g. from the engine's ``next_round`` proposal, edited by the organiser).
+
+    The previous round must be finalised; the list may not be empty; seats >= 1.
+    """
+    _check_seats(seats)
+    previous = election.current_round
+    if previous is not None and not previous.is_finalised:
+        raise SetupError(f"Vòng {previous.number} chưa được chốt kết quả.")
+    chosen = list(dict.fromkeys(candidates))
+    if not chosen:
+        raise SetupError("Danh sách bầu cử của vòng mới đang trống.")
+    if any(c.election_id != election.id for c in chosen):
+        raise SetupError("Người ứng cử không thuộc cuộc bầu này.")
+    round_ = Round(
+        election=election,
+        number=(previous.number + 1) if previous else 1,
+        seats=seats,
+        entry_mode=EntryMode(entry_mode or (previous.entry_mode if previous else EntryMode.DOUBLE)).value,
+        status=RoundStatus.SETUP.value,
+    )
+    round_.round_candidates = [RoundCandidate(candidate=c) for c in chosen]
+    db.session.add(round_)
+    db.session.flush()
+    audit.record("round.open", congress=election.congress, election_id=election.id, round_id=round_.id,
+                 number=round_.number, seats=seats, candidates=[c.code for c in chosen])
+    db.session.commit()
+    return round_
+
+
+def _refuse_if_finalised(round_: Round) -> None:
+    if round_.is_finalised:
+        raise SetupError("Vòng bầu đã chốt kết quả: không thể thay đổi.")
+
+
+def _refuse_if_any_round_finalised(congress: Congress) -> None:
+    if any(r.is_finalised for e in congress.elections for r in e.rounds):
+        raise SetupError("Đã có vòng bầu chốt kết quả: không thể thay đổi số loại trừ.")
+
+
+# ------------------------------------------------------------------ candidates
+
+
+@dataclass(frozen=True)
+class CandidateLine:
+    line: int
+    name: str
+    born: date | None
+
+
+_NUMBERING = re.compile(r"^\s*\d+\s*[.)\-:]\s*")
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+
+
+def parse_vn_date(text: str) -> date:
+    """'02/04/1975' (Vietnamese order) or '1975-04-02'; raises SetupError otherwise."""
+    text = text.strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise SetupError(f"Ngày sinh “{text}” không đúng dạng ngày/tháng/năm (ví dụ 02/04/1975).")
+
+
+def parse_candidate_lines(text: str) -> list[CandidateLine]:
+    """One candidate a line: 'Nguyễn Văn An' or 'Nguyễn Văn An, 02/04/1975'.
+
+    A leading list number ('1.', '2)') and a tab instead of the comma (pasted from a
+    spreadsheet) are accepted. Errors name the line.
+    """
+    parsed = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _NUMBERING.sub("", raw).strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in re.split(r"[,\t;]", line) if p.strip()]
+        name = normalize_name(parts[0])
+        born = None
+        if len(parts) > 2:
+            raise SetupError(f"Dòng {number}: chỉ ghi họ tên và ngày sinh, cách nhau bằng dấu phẩy.")
+        if len(parts) == 2:
+            try:
+                born = parse_vn_date(parts[1])
+            except SetupError as exc:
+                raise SetupError(f"Dòng {number}: {exc}") from None
+        if any(ch.isdigit() for ch in name):
+            raise SetupError(f"Dòng {number}: họ tên “{name}” có chữ số.")
+        parsed.append(CandidateLine(number, name, born))
+    if not parsed:
+        raise SetupError("Chưa có tên nào trong danh sách.")
+    return parsed
+
+
+def add_candidate(election: Election, name: str, born: date | None = None, note: str = "") -> Candidate:
+    return add_candidates(election, [(name, born)], note=note)[0]
+
+
+def add_candidates_from_text(election: Election, text: str) -> list[Candidate]:
+    lines = parse_candidate_lines(text)
+    try:
+        return add_candidates(election, [(ln.name, ln.born) for ln in lines])
+    except SetupError as exc:
+        raise SetupError(f"Chưa thêm ai. {exc}") from None
+
+
+@write_operation
+def add_candidates(election: Election, people: list[tuple[str, date | None]], note: str = "") -> list[Candidate]:
+    """Add all or none; the first round's list follows while it is still in set-up."""
+    first = election.rounds[0]
+    if first.status != RoundStatus.SETUP.value:
+        raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: danh sách bầu cử không thể thay đổi.")
+    existing = [(c.name, c.born) for c in election.candidates]
+    added: list[Candidate] = []
+    for raw_name, born in people:
+        name = _required_name(raw_name, "Họ và tên người ứng cử")
+        _check_born(born)
+        _check_not_on_committee(election.congress, name)
+        _check_distinguishable(name, born, existing)
+        existing.append((name, born))
+        candidate = Candidate(election=election, code=election.next_candidate_code(), name=name, born=born,
+                              note=normalize_name(note))
+        db.session.add(candidate)
+        first.round_candidates.append(RoundCandidate(candidate=candidate))
+        added.append(candidate)
+    db.session.flush()
+    for candidate in added:
+        audit.record("candidate.add", congress=election.congress, election_id=election.id,
+                     candidate_id=candidate.id, code=candidate.code, name=candidate.name, born=candidate.born)
+    db.session.commit()
+    return added
+
+
+@write_operation
+def update_candidate(candidate: Candidate, name: str, born: date | None, note: str = "") -> None:
+    election = candidate.election
+    if election.rounds[0].status != RoundStatus.SETUP.value:
+        raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: danh sách bầu cử không thể thay đổi.")
+    name = _required_name(name, "Họ và tên người ứng cử")
+    _check_born(born)
+    _check_not_on_committee(election.congress, name)
+    _check_distinguishable(name, born, [(c.name, c.born) for c in election.candidates if c.id != candidate.id])
+    candidate.name, candidate.born, candidate.note = name, born, normalize_name(note)
+    audit.record("candidate.update", congress=election.congress, election_id=election.id,
+                 candidate_id=candidate.id, code=candidate.code, name=name, born=born)
+    db.session.commit()
+
+
+@write_operation
+def remove_candidate(candidate: Candidate) -> None:
+    election = candidate.election
+    if election.rounds[0].status != RoundStatus.SETUP.value or len(election.rounds) > 1:
+        raise SetupError("Danh sách bầu cử đã dùng để bỏ phiếu: không thể xóa người ứng cử.")
+    audit.record("candidate.remove", congress=election.congress, election_id=election.id,
+                 candidate_id=candidate.id, code=candidate.code, name=candidate.name)
+    election.rounds[0].round_candidates = [
+        rc for rc in election.rounds[0].round_candidates if rc.candidate_id != candidate.id
+    ]
+    election.candidates.remove(candidate)
+    db.session.commit()
+
+
+def _check_born(born: date | None) -> None:
+    if born is not None and not (date(1900, 1, 1) <= born <= date.today()):
+        raise SetupError(f"Ngày sinh {born:%d/%m/%Y} không hợp lý.")
+
+
+def _check_not_on_committee(congress: Congress, name: str) -> None:
+    if any(name_key(m.name) == name_key(name) for m in congress.committee):
+        raise SetupError(
+            f"“{name}” là thành viên Ban kiểm phiếu: người trong Ban kiểm phiếu không được có tên "
+            "trong danh sách bầu cử."
+        )
+
+
+def _check_distinguishable(name: str, born: date | None, existing: list[tuple[str, date | None]]) -> None:
+    """Namesakes are allowed only when each has a date of birth and the dates differ."""
+    for other_name, other_born in existing:
+        if name_key(other_name) != name_key(name):
+            continue
+        if born is None or other_born is None:
+            raise SetupError(
+                f"Trùng họ tên “{name}”: cần nhập ngày sinh cho cả hai người để phân biệt trên phiếu bầu."
+            )
+        if born == other_born:
+            raise SetupError(f"Trùng họ tên và ngày sinh “{name}” ({born:%d/%m/%Y}).")
+
+
+def _required_name(value: str | None, label: str) -> str:
+    name = normalize_name(value or "")
+    if not name:
+        raise SetupError(f"{label} không được để trống.")
+    return name
+
+
+# ------------------------------------------------------------------ warnings (not errors)
+
+
+def election_warnings(election: Election, ratio: float = 0.30) -> list[str]:
+    """What the organiser should see but may accept."""
+    warnings = []
+    count, seats = len(election.candidates), election.seats
+    if count > seats and (count - seats) > ratio * seats:
+        surplus = (count - seats) / seats * 100
+        warnings.append(
+            f"Số dư {count - seats} người ({surplus:.0f}% so với {seats} cần bầu) vượt quá {ratio:.0%}: "
+            "Quy chế bầu cử quy định số dư không quá 30%."
+        )
+    if election.tally_kind in KINDS_NEEDING_SURPLUS and 0 < count <= seats:
+        warnings.append("Bầu cấp ủy, ban thường vụ, ủy ban kiểm tra phải có số dư (nhiều người hơn số cần bầu).")
+    return warnings
+

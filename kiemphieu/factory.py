@@ -1,0 +1,129 @@
+"""The Flask application factory (flaskr/microblog style)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key
+from .extensions import csrf, db, login_manager, migrate
+
+# Each module defines a blueprint named ``bp``. Add a feature by adding its module here;
+# every view in it needs @public or @require_role (check_access_rules enforces it).
+BLUEPRINT_MODULES = [
+    "kiemphieu.auth.routes",
+    "kiemphieu.congress.routes",
+]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    instance = instance_path(config)
+    app = Flask(
+        "kiemphieu",
+        instance_path=str(instance),
+        template_folder=str(TEMPLATES_DIR),
+        static_folder=str(Path(__file__).parent / "static"),
+    )
+    app.config.update(default_config(instance))
+    if config:
+        app.config.update(config)
+    os.makedirs(instance, exist_ok=True)
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or load_secret_key(instance)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    _init_login(app)
+
+    for name in app.config.get("BLUEPRINT_MODULES", BLUEPRINT_MODULES):
+        app.register_blueprint(importlib.import_module(name).bp)
+
+    _init_templates(app)
+    _init_errors(app)
+
+    from .auth.access import check_access_rules
+
+    check_access_rules(app)
+    return app
+
+
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.split(".")[0] in ("sqlite3", "pysqlite2")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """WAL (readers never block the writer), wait instead of 'database is locked', FKs on."""
+    if not _is_sqlite(dbapi_connection):
+        return
+    # SQLAlchemy emits BEGIN itself (below) instead of the sqlite3 module's implicit one,
+    # so that write operations can ask for BEGIN IMMEDIATE (extensions.begin_write).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    immediate = connection.get_execution_options().get("kiemphieu_immediate")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _init_login(app: Flask) -> None:
+    from .models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Vui lòng đăng nhập để tiếp tục."
+    login_manager.login_message_category = "warning"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        return db.session.get(User, int(user_id))
+
+
+def _init_templates(app: Flask) -> None:
+    from . import models
+    from .auth.access import can
+
+    def vn_date(value) -> str:
+        return value.strftime("%d/%m/%Y") if value else ""
+
+    def vn_datetime(value) -> str:
+        return value.strftime("%d/%m/%Y %H:%M") if value else ""
+
+    app.jinja_env.filters["vn_date"] = vn_date
+    app.jinja_env.filters["vn_datetime"] = vn_datetime
+    app.jinja_env.globals.update(
+        can=can,
+        Role=models.Role,
+        RoundStatus=models.RoundStatus,
+        KIND_LABELS=models.KIND_LABELS,
+    )
+
+
+def _init_errors(app: Flask) -> None:
+    messages = {
+        400: "Yêu cầu không hợp lệ (có thể phiên làm việc đã hết hạn, hãy tải lại trang).",
+        403: "Bạn không có quyền truy cập trang này.",
+        404: "Không tìm thấy trang hoặc dữ liệu được yêu cầu.",
+        413: "Tệp tải lên quá lớn.",
+    }
+    for code, message in messages.items():
+
+        def handler(error, code=code, message=message):
+            return render_template("error.html", code=code, message=message), code
+
+        app.register_error_handler(code, handler)

@@ -1,0 +1,687 @@
+"""The database model of a congress count (typed SQLAlchemy 2.0).
+
+Organisation -> Congress (exclusions, count committee) -> Election (candidates)
+-> Round (the candidates on its list, numbers present/issued) -> Ballot (one row per entered
+paper, per entry pass) and ResultVersion (each finalisation). AuditEntry is the append-only,
+hash-chained log; ScanImage and Adjudication hold scanner readings and the committee's rulings.
+
+Counting is never done here: ``Round.to_election()`` and ``Round.engine_ballots()`` feed
+``kiemphieu.tally``, the only implementation of the rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, WriteOnlyMapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from . import tally
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite keeps no zone, so every timestamp is stored as UTC without one."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def name_key(name: str) -> str:
+    """How two names are compared for 'the same person': NFC, single spaces, case-folded."""
+    return tally.normalize_name(name).casefold()
+
+
+# ------------------------------------------------------------------ enums (stored as strings)
+
+
+class Role(StrEnum):
+    """Global roles, weakest first. A role passes every check of the roles before it."""
+
+    VIEWER = "viewer"
+    COUNTER = "counter"
+    ORGANISER = "organiser"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.VIEWER: "Người xem",
+    Role.COUNTER: "Người nhập phiếu",
+    Role.ORGANISER: "Người tổ chức",
+    Role.ADMIN: "Quản trị viên",
+}
+
+
+class CongressKind(StrEnum):
+    MEMBERS = "members"  # đại hội đảng viên: convened = full members
+    DELEGATES = "delegates"  # đại hội đại biểu: convened = official delegates
+
+    @property
+    def label(self) -> str:
+        return "Đại hội đảng viên" if self is CongressKind.MEMBERS else "Đại hội đại biểu"
+
+
+class RoundStatus(StrEnum):
+    SETUP = "setup"  # list and numbers being prepared
+    ENTRY = "entry"  # ballots being entered
+    FINALISED = "finalised"  # read-only; digest stored
+
+    @property
+    def label(self) -> str:
+        return {"setup": "Chuẩn bị", "entry": "Đang nhập phiếu", "finalised": "Đã chốt"}[self.value]
+
+
+class EntryMode(StrEnum):
+    SINGLE = "single"  # one pass; clearly labelled as such
+    DOUBLE = "double"  # passes A and B, differences settled against the paper
+
+    @property
+    def label(self) -> str:
+        return "Nhập một lần" if self is EntryMode.SINGLE else "Nhập hai lần độc lập"
+
+
+class EntryPass(StrEnum):
+    A = "A"
+    B = "B"
+    SCAN = "scan"  # from a scanned image (ScanImage), after adjudication
+    SETTLED = "settled"  # a committee member's ruling where passes A and B differ
+
+
+class ScanStatus(StrEnum):
+    PENDING = "pending"  # stored, not read yet
+    READ = "read"
+    REVIEW = "review"
+    REJECTED = "rejected"
+    ADJUDICATED = "adjudicated"
+
+
+KIND_LABELS = {
+    tally.Kind.COMMITTEE: "Ban Chấp hành",
+    tally.Kind.STANDING_COMMITTEE: "Ban Thường vụ",
+    tally.Kind.SECRETARY: "Bí thư",
+    tally.Kind.DEPUTY_SECRETARY: "Phó Bí thư",
+    tally.Kind.INSPECTION_COMMITTEE: "Ủy ban Kiểm tra",
+    tally.Kind.INSPECTION_CHAIR: "Chủ nhiệm Ủy ban Kiểm tra",
+    tally.Kind.DELEGATES: "Đại biểu chính thức dự đại hội cấp trên",
+    tally.Kind.ALTERNATES: "Đại biểu dự khuyết dự đại hội cấp trên",
+    tally.Kind.OTHER: "Khác",
+}
+
+# Party committees must have a surplus of candidates (Article 14 of Decision 190).
+KINDS_NEEDING_SURPLUS = frozenset(
+    {tally.Kind.COMMITTEE, tally.Kind.STANDING_COMMITTEE, tally.Kind.INSPECTION_COMMITTEE}
+)
+
+COMMITTEE_ROLES = ("Trưởng ban", "Phó Trưởng ban", "Ủy viên")
+
+
+# ------------------------------------------------------------------ users and access
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default=Role.VIEWER.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    assignments: Mapped[list[CongressAssignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (CheckConstraint("role IN ('admin','organiser','counter','viewer')", name="role"),)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def global_role(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.global_role is Role.ADMIN
+
+    def role_in(self, congress_id: int | None) -> Role | None:
+        """The user's role for one congress, or None when they may not see it.
+
+        Admins see everything. An assignment sets the role for its congress. Without one,
+        organisers and viewers keep their global role everywhere; a counter sees nothing.
+        """
+        if self.is_admin:
+            return Role.ADMIN
+        if congress_id is not None:
+            for assignment in self.assignments:
+                if assignment.congress_id == congress_id:
+                    return Role(assignment.role)
+        if self.global_role is Role.COUNTER and congress_id is not None:
+            return None
+        return self.global_role
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class CongressAssignment(db.Model):
+    """A user's role scoped to one congress (counters see only the congresses assigned)."""
+
+    __tablename__ = "congress_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default=Role.COUNTER.value)
+
+    user: Mapped[User] = relationship(back_populates="assignments")
+    congress: Mapped[Congress] = relationship(back_populates="assignments")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "congress_id"),
+        CheckConstraint("role IN ('organiser','counter','viewer')", name="role"),
+    )
+
+
+# ------------------------------------------------------------------ congress set-up
+
+
+class Organisation(db.Model):
+    """A Party organisation (Đảng bộ / Chi bộ), with its parent (the next level up)."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    parent: Mapped[Organisation | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Organisation]] = relationship(back_populates="parent")
+    congresses: Mapped[list[Congress]] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.name}>"
+
+
+class Congress(db.Model):
+    __tablename__ = "congress"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    kind: Mapped[str] = mapped_column(String(16), default=CongressKind.DELEGATES.value)
+    name: Mapped[str] = mapped_column(String(300))  # "Đại hội đại biểu Đảng bộ xã Yên Lập"
+    number: Mapped[str] = mapped_column(String(50), default="")  # "lần thứ XXI"
+    term: Mapped[str] = mapped_column(String(50), default="")  # "2025 - 2030"
+    place: Mapped[str] = mapped_column(String(200), default="")
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    convened: Mapped[int] = mapped_column(Integer)  # full members or official delegates convened
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="congresses")
+    exclusions: Mapped[list[Exclusion]] = relationship(
+        back_populates="congress", cascade="all, delete-orphan", order_by="Exclusion.id"
+    )
+    committee: Mapped[list[CountCommitteeMember]] = relationship(
+        back_populates="congress",
+        cascade="all, delete-orphan",
+        order_by="(CountCommitteeMember.position, CountCommitteeMember.id)",
+    )
+    elections: Mapped[list[Election]] = relationship(
+        back_populates="congress", cascade="all, delete-orphan", order_by="(Election.position, Election.id)"
+    )
+    assignments: Mapped[list[CongressAssignment]] = relationship(
+        back_populates="congress", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('members','delegates')", name="kind"),
+        CheckConstraint("convened >= 1", name="convened_positive"),
+    )
+
+    @property
+    def congress_kind(self) -> CongressKind:
+        return CongressKind(self.kind)
+
+    @property
+    def full_name(self) -> str:
+        """'Đại hội ... lần thứ XXI, nhiệm kỳ 2025 - 2030', as the minutes print it."""
+        text = self.name
+        if self.number:
+            text += f" {self.number}"
+        if self.term:
+            text += f", nhiệm kỳ {self.term}"
+        return text
+
+    @property
+    def excluded(self) -> int:
+        return sum(x.count for x in self.exclusions)
+
+    @property
+    def base(self) -> int:
+        """The majority base of Article 30: convened minus the itemised exclusions."""
+        return self.convened - self.excluded
+
+    def __repr__(self) -> str:
+        return f"<Congress {self.id} {self.name}>"
+
+
+class Exclusion(db.Model):
+    """One itemised line subtracted from the convened count (e.g. 'vắng cả kỳ đại hội')."""
+
+    __tablename__ = "exclusion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
+    count: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(300))
+
+    congress: Mapped[Congress] = relationship(back_populates="exclusions")
+
+    __table_args__ = (CheckConstraint("count >= 1", name="count_positive"),)
+
+
+class CountCommitteeMember(db.Model):
+    """A member of the vote-count committee (Ban kiểm phiếu); never a candidate."""
+
+    __tablename__ = "count_committee_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(50), default="Ủy viên")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    congress: Mapped[Congress] = relationship(back_populates="committee")
+
+
+class Election(db.Model):
+    """One post to fill (committee, secretary, delegates...): its own ballots and rounds."""
+
+    __tablename__ = "election"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # kiemphieu.tally.Kind value
+    title: Mapped[str] = mapped_column(String(300))
+    seats: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    congress: Mapped[Congress] = relationship(back_populates="elections")
+    candidates: Mapped[list[Candidate]] = relationship(
+        back_populates="election", cascade="all, delete-orphan", order_by="Candidate.id"
+    )
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="election", cascade="all, delete-orphan", order_by="Round.number"
+    )
+
+    __table_args__ = (CheckConstraint("seats >= 1", name="seats_positive"),)
+
+    @property
+    def tally_kind(self) -> tally.Kind:
+        return tally.Kind(self.kind)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.tally_kind]
+
+    @property
+    def current_round(self) -> Round | None:
+        return self.rounds[-1] if self.rounds else None
+
+    def candidates_in_ballot_order(self) -> list[Candidate]:
+        return sorted(self.candidates, key=lambda c: (c.sort_key, c.code))
+
+    def next_candidate_code(self) -> str:
+        """'c01', 'c02'...: the engine id, stable for the life of the election."""
+        used = [int(c.code[1:]) for c in self.candidates if c.code[1:].isdigit()]
+        return f"c{max(used, default=0) + 1:02d}"
+
+
+class Candidate(db.Model):
+    __tablename__ = "candidate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16))  # engine id in ballots and exports: "c07"
+    name: Mapped[str] = mapped_column(String(200))  # NFC (normalize_name)
+    born: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    election: Mapped[Election] = relationship(back_populates="candidates")
+
+    __table_args__ = (UniqueConstraint("election_id", "code"),)
+
+    @property
+    def sort_key(self) -> tuple:
+        return tally.collation_key(self.name, self.born)
+
+    def to_engine(self) -> tally.Candidate:
+        return tally.Candidate(self.code, self.name, self.born)
+
+
+class RoundCandidate(db.Model):
+    """Which candidates are on one round's list (round 2+ may carry fewer, or additions)."""
+
+    __tablename__ = "round_candidate"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    round: Mapped[Round] = relationship(back_populates="round_candidates")
+    candidate: Mapped[Candidate] = relationship()
+
+
+class Round(db.Model):
+    __tablename__ = "round"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer, default=1)
+    seats: Mapped[int] = mapped_column(Integer)
+    present: Mapped[int | None] = mapped_column(Integer)
+    issued: Mapped[int | None] = mapped_column(Integer)
+    voted_on: Mapped[date | None] = mapped_column(Date)  # defaults to the congress start date
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.SETUP.value)
+    entry_mode: Mapped[str] = mapped_column(String(16), default=EntryMode.DOUBLE.value)
+    # The current result version (1 after the first finalisation; reopening adds one).
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    digest: Mapped[str | None] = mapped_column(String(64))  # tally.round_digest at finalisation
+    finalised_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finalised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    election: Mapped[Election] = relationship(back_populates="rounds")
+    round_candidates: Mapped[list[RoundCandidate]] = relationship(
+        back_populates="round", cascade="all, delete-orphan"
+    )
+    # Write-only: a round may hold thousands of ballots; query them with select().
+    ballots: WriteOnlyMapped[Ballot] = relationship(back_populates="round", passive_deletes=True)
+    result_versions: Mapped[list[ResultVersion]] = relationship(
+        back_populates="round", cascade="all, delete-orphan", order_by="ResultVersion.version"
+    )
+    finalised_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("election_id", "number"),
+        CheckConstraint("seats >= 1", name="seats_positive"),
+        CheckConstraint("status IN ('setup','entry','finalised')", name="status"),
+        CheckConstraint("entry_mode IN ('single','double')", name="entry_mode"),
+    )
+
+    @property
+    def round_status(self) -> RoundStatus:
+        return RoundStatus(self.status)
+
+    @property
+    def mode(self) -> EntryMode:
+        return EntryMode(self.entry_mode)
+
+    @property
+    def is_finalised(self) -> bool:
+        return self.status == RoundStatus.FINALISED.value
+
+    @property
+    def congress(self) -> Congress:
+        return self.election.congress
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        """This round's list, in ballot order (the engine's collation)."""
+        return sorted((rc.candidate for rc in self.round_candidates), key=lambda c: (c.sort_key, c.code))
+
+    def to_election(self) -> tally.Election:
+        """The engine's Election for this round, built from the database."""
+        election, congress = self.election, self.election.congress
+        return tally.Election(
+            title=election.title,
+            kind=election.tally_kind,
+            seats=self.seats,
+            convened=congress.convened,
+            excluded=congress.excluded,
+            candidates=tuple(c.to_engine() for c in self.candidates),
+            round=self.number,
+            present=self.present,
+            issued=self.issued,
+            organization=congress.organisation.name,
+            congress=congress.full_name,
+            place=congress.place,
+            date=self.voted_on or congress.start_date,
+            committee=tuple(tally.CommitteeMember(m.name, m.role) for m in congress.committee),
+        )
+
+    def active_ballots(self, entry_pass: EntryPass | str) -> list[Ballot]:
+        """The pass's current ballots (superseded ones left out), in stack order."""
+        return list(
+            db.session.scalars(
+                select(Ballot)
+                .where(
+                    Ballot.round_id == self.id,
+                    Ballot.entry_pass == str(entry_pass),
+                    Ballot.superseded.is_(False),
+                )
+                .order_by(Ballot.sequence)
+            )
+        )
+
+    def counted_ballots(self) -> list[Ballot]:
+        """The ballots that count, in stack order.
+
+        Single entry: pass A plus scanned ballots. Double entry: per sequence number, the
+        settled ballot when there is one, else pass A (callers must first check that A and B
+        agree everywhere else; the entry blueprint owns that comparison).
+        """
+        if self.mode is EntryMode.SINGLE:
+            return self.active_ballots(EntryPass.A) + self.active_ballots(EntryPass.SCAN)
+        settled = {b.sequence: b for b in self.active_ballots(EntryPass.SETTLED)}
+        return [settled.get(b.sequence, b) for b in self.active_ballots(EntryPass.A)] + self.active_ballots(
+            EntryPass.SCAN
+        )
+
+    def engine_ballots(self, ballots: list[Ballot] | None = None) -> list[tally.Ballot]:
+        election = self.to_election()
+        return [b.to_engine(election) for b in (self.counted_ballots() if ballots is None else ballots)]
+
+
+class Ballot(db.Model):
+    """One paper ballot as entered in one pass. Never edited: undo sets ``superseded``."""
+
+    __tablename__ = "ballot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    entry_pass: Mapped[str] = mapped_column(String(8))
+    sequence: Mapped[int] = mapped_column(Integer)  # 1-based position in the stack
+    # The contract's ballot object: {"struck": [...]}, {"boxes": {...}} or {"invalid": reason}.
+    marks: Mapped[dict[str, Any]] = mapped_column(JSON)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    entered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
+    round_version: Mapped[int] = mapped_column(Integer, default=0)  # Round.version when entered
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_image.id"))
+
+    round: Mapped[Round] = relationship(back_populates="ballots")
+    entered_by: Mapped[User | None] = relationship()
+    scan: Mapped[ScanImage | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("entry_pass IN ('A','B','scan','settled')", name="entry_pass"),
+        CheckConstraint("sequence >= 1", name="sequence_positive"),
+        # One live ballot per stack position and pass: a doubled ballot cannot be stored.
+        Index(
+            "uq_ballot_live_sequence",
+            "round_id",
+            "entry_pass",
+            "sequence",
+            unique=True,
+            sqlite_where=db.text("superseded = 0"),
+            postgresql_where=db.text("superseded = false"),
+        ),
+    )
+
+    def to_engine(self, election: tally.Election) -> tally.Ballot:
+        return tally.parse_ballot(self.marks, election)
+
+
+class ResultVersion(db.Model):
+    """One finalisation of a round: immutable. Reopening writes the next version."""
+
+    __tablename__ = "result_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)  # Result.to_json()
+    # tally.canonical_record: election + ballots + result, so an old version stays readable
+    # and verifiable after the ballots change.
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    confirmed_by: Mapped[list[str]] = mapped_column(JSON, default=list)  # committee names
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    reopened_reason: Mapped[str | None] = mapped_column(Text)  # why the previous one was reopened
+
+    round: Mapped[Round] = relationship(back_populates="result_versions")
+    created_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("round_id", "version"),)
+
+
+# ------------------------------------------------------------------ scanning (minimal)
+
+
+class ScanImage(db.Model):
+    __tablename__ = "scan_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    stored_name: Mapped[str] = mapped_column(String(80))  # generated server-side, never user input
+    original_name: Mapped[str] = mapped_column(String(255), default="")  # display only
+    page: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default=ScanStatus.PENDING.value)
+    reading: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # `ballots read` output line
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    adjudications: Mapped[list[Adjudication]] = relationship(
+        back_populates="scan", cascade="all, delete-orphan", order_by="Adjudication.id"
+    )
+
+
+class Adjudication(db.Model):
+    """A committee ruling overlaying a scan's reading (the reading itself is never edited)."""
+
+    __tablename__ = "adjudication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scan_id: Mapped[int] = mapped_column(ForeignKey("scan_image.id", ondelete="CASCADE"))
+    candidate_code: Mapped[str | None] = mapped_column(String(16))  # None: the whole ballot
+    ruling: Mapped[str] = mapped_column(String(32))  # struck|kept|agree|...|invalid:<reason>|reset
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    scan: Mapped[ScanImage] = relationship(back_populates="adjudications")
+    user: Mapped[User | None] = relationship()
+
+
+# ------------------------------------------------------------------ audit log
+
+
+class AuditEntry(db.Model):
+    """Append-only: each entry's hash covers its content and the previous entry's hash.
+
+    Written only through ``kiemphieu.audit.record``; UPDATE and DELETE are refused by the
+    ORM (below) and, on SQLite, by triggers. ``prev_hash`` is unique, so two writers can
+    never fork the chain.
+    """
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    username: Mapped[str] = mapped_column(String(64), default="")  # kept if the user goes
+    congress_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: outlives rows
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(AuditEntry, "before_update")
+def _refuse_audit_update(mapper, connection, target) -> None:
+    raise AppendOnlyError("the audit log is append-only: an entry cannot be changed")
+
+
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_audit_delete(mapper, connection, target) -> None:
+    raise AppendOnlyError("the audit log is append-only: an entry cannot be deleted")
+
+
+# Bulk statements (session.execute(update(AuditEntry)...)) bypass the mapper events above.
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_audit_change(state) -> None:
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None:
+        if state.bind_mapper.class_ is AuditEntry:
+            raise AppendOnlyError("the audit log is append-only: bulk UPDATE/DELETE refused")
+
+
+# Database-level guard for SQLite (the default): raw SQL cannot alter the log either.
+AUDIT_TRIGGERS_SQLITE = (
+    "CREATE TRIGGER IF NOT EXISTS audit_entry_no_update BEFORE UPDATE ON audit_entry "
+    "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete BEFORE DELETE ON audit_entry "
+    "BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END",
+)
+
+for _sql in AUDIT_TRIGGERS_SQLITE:
+    event.listen(AuditEntry.__table__, "after_create", db.DDL(_sql).execute_if(dialect="sqlite"))
+
+
+def count_rows(model: type, *where: Any) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0

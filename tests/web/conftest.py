@@ -1,0 +1,178 @@
+"""Fixtures for the web tests (flaskr style), reused by the entry/results tests.
+
+- ``app``: a fresh app on an in-memory SQLite database (tables made by create_all), CSRF
+  off; ``csrf_app`` / ``csrf_client`` keep CSRF on.
+- ``client``, ``runner``: Flask's test client and CLI runner.
+- ``auth``: ``auth.login(username)`` / ``auth.logout()``; ``auth.as_role(Role.X)``
+  creates a user with that global role and logs in.
+- factory fixtures (callables, Indico style): ``make_user``, ``make_congress``,
+  ``make_election``; ``demo`` loads the full demo congress (kiemphieu.demo).
+All factories go through the service functions, so the audit log is written as in real use.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import count
+
+import pytest
+
+from kiemphieu import create_app
+from kiemphieu.extensions import db
+from kiemphieu.models import Role, User
+
+PASSWORD = "matkhau-thu-nghiem"
+
+
+def _make_app(tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "WTF_CSRF_ENABLED": False,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = _make_app(tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    app = _make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf_client(csrf_app):
+    return csrf_app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user("lan", Role.COUNTER, congresses={congress: Role.COUNTER}) -> User."""
+    from kiemphieu.auth import services
+
+    serial = count(1)
+
+    def make(username: str | None = None, role: Role | str = Role.VIEWER, *, password: str = PASSWORD,
+             congresses: dict | None = None) -> User:
+        user = services.create_user(username or f"user{next(serial)}", password, role)
+        for congress, scoped in (congresses or {}).items():
+            services.assign(user, congress, scoped)
+        return user
+
+    return make
+
+
+class AuthActions:
+    def __init__(self, client, make_user):
+        self.client, self.make_user = client, make_user
+
+    def login(self, username: str, password: str = PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+    def as_role(self, role: Role | str, **kwargs) -> User:
+        user = self.make_user(f"{Role(role).value}-{id(kwargs)}", role, **kwargs)
+        response = self.login(user.username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+
+@pytest.fixture
+def auth(client, make_user):
+    return AuthActions(client, make_user)
+
+
+@pytest.fixture
+def make_organisation(app):
+    from kiemphieu.congress import services
+
+    def make(name: str = "Đảng bộ xã Yên Lập", parent=None):
+        return services.create_organisation(name, parent)
+
+    return make
+
+
+@pytest.fixture
+def make_congress(app, make_organisation):
+    """make_congress(convened=150, exclusions=[(2, "vắng")], committee=["Lê Thị Thu", ...])."""
+    from kiemphieu.congress import services
+
+    def make(*, convened: int = 150, exclusions=(), committee=(), organisation=None, **fields):
+        organisation = organisation or make_organisation()
+        fields.setdefault("number", "lần thứ XXI")
+        fields.setdefault("term", "2025 - 2030")
+        fields.setdefault("place", "Hội trường UBND xã Yên Lập")
+        fields.setdefault("start_date", date(2025, 6, 20))
+        congress = services.create_congress(organisation, convened=convened, **fields)
+        for number, reason in exclusions:
+            services.add_exclusion(congress, number, reason)
+        for position, name in enumerate(committee):
+            services.add_committee_member(congress, name, "Trưởng ban" if position == 0 else "Ủy viên")
+        return congress
+
+    return make
+
+
+@pytest.fixture
+def make_election(app, make_congress):
+    """make_election(seats=2, candidates=["Nguyễn Văn An", ("Trần Thị Bình", date(...))])."""
+    from kiemphieu.congress import services
+    from kiemphieu.tally import Kind
+
+    def make(*, congress=None, kind=Kind.COMMITTEE, title="Bầu Ban Chấp hành Đảng bộ xã khóa XXI",
+             seats: int = 2, candidates=("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"),
+             entry_mode="double", present=None, issued=None):
+        congress = congress or make_congress()
+        election = services.create_election(congress, kind, title, seats, entry_mode=entry_mode)
+        people = [(c, None) if isinstance(c, str) else tuple(c) for c in candidates]
+        if people:
+            services.add_candidates(election, people)
+        if present is not None or issued is not None:
+            services.set_round_numbers(election.rounds[0], present, issued)
+        return election
+
+    return make
+
+
+@pytest.fixture
+def demo(app):
+    """The full demo congress (returns kiemphieu.demo.DemoResult)."""
+    from kiemphieu.demo import load_demo
+
+    return load_demo(quiet=True)
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("quantri", Role.ADMIN)
+
+
+def get_user(username: str) -> User:
+    return db.session.scalar(db.select(User).where(User.username == username))
