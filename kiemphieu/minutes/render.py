@@ -126,11 +126,22 @@ def _html_to_pdf(html: str, *, when: datetime, attachments: list[tuple[str, byte
     ]
     document = weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).render(font_config=font_config)
     return document.write_pdf(
+        finisher=_dedupe_associated_files,
         pdf_variant=PDF_VARIANT,
         attachments=files or None,
         pdf_identifier=identifier,
         uncompressed_pdf=False,
     )
+
+
+def _dedupe_associated_files(_document, pdf) -> None:
+    """WeasyPrint 70 lists each attachment twice in the catalog's /AF; keep one of each."""
+    associated = pdf.catalog.get("AF")
+    if associated:
+        import pydyf
+
+        unique = list(dict.fromkeys(associated))
+        pdf.catalog["AF"] = pydyf.Array(unique)
 
 
 def _document_fields(when: datetime, title: str, author: str) -> dict:
