@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""OCR benchmark: synthetic marked and degraded ballots read by the ballot reader, in-process.
+
+Prints per degradation level: ballots, silent errors (a `read` ballot with any wrong mark, a
+missing flag, or a `read` ballot of another election), review rates (all ballots, and ballots
+with only plain strikes/X marks at L0-L2), rejections by reason, the median and p95 read time
+beside the median time to merely decode the same file, and ballots per second on both cores.
+
+Targets (issue 5): 0 silent errors; plain review rate < 2% up to L2; median read <= 2x decode;
+>= 30 ballots/s on both cores.
+
+    .venv/bin/python benchmarks/ocr_benchmark.py --n 500
+    .venv/bin/python benchmarks/ocr_benchmark.py                 # 10,000 ballots
+    .venv/bin/python benchmarks/ocr_benchmark.py --n 2000 --cache /tmp/ballots --save-failures /tmp/fail
+
+Generation is not timed: each chunk of ballots is generated first (or taken from --cache, a
+folder written by benchmarks/make_ballot_set.py or by an earlier run), then read while the clock
+runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+cv2.setNumThreads(1)  # one core per worker: the figures are per core
+
+from kiemphieu.ocr.synthetic import ALL_LEVELS, ballot_plan, demo_elections, judge_reading, make_ballot_file  # noqa: E402
+from kiemphieu.ocr.synthetic.ballots import using_real_printing  # noqa: E402
+
+# Which scanner profile reads which capture (names in scanner_profiles/, resolved at start).
+PROFILE_FOR = {"bitonal": "bitonal", "phone": "phone"}
+
+
+# --- The reader, whatever its final shape ----------------------------------------------------
+
+def _reading_dict(result) -> dict:
+    if isinstance(result, dict):
+        return result
+    for attr in ("to_json", "as_dict", "to_dict"):
+        if hasattr(result, attr):
+            return getattr(result, attr)()
+    raise TypeError(f"cannot turn {type(result).__name__} into a reading dict")
+
+
+class Reader:
+    """Adapter over kiemphieu.ocr.reader: read(data, ext, election_name, level) -> reading dict."""
+
+    def __init__(self, kind: str = "real"):
+        self.kind = kind
+        self.elections = demo_elections()
+        self._cache: dict = {}
+        if kind == "real":
+            from kiemphieu.ocr import reader  # the reader engineer's module
+
+            self.module = reader
+            self.profiles = self._profiles()
+
+    def _profiles(self) -> dict[str, object]:
+        names = {"default": None, **PROFILE_FOR}
+        out = {}
+        load = getattr(self.module, "load_profile", None)
+        for level_kind, name in names.items():
+            if load is None or name is None:
+                out[level_kind] = None
+                continue
+            try:
+                out[level_kind] = load(name)
+            except Exception:  # a profile not written yet: read with the default
+                out[level_kind] = None
+        return out
+
+    def profile_for(self, level: str):
+        return self.profiles.get(level, self.profiles.get("default"))
+
+    def prepared(self, election_name: str, level: str):
+        """Whatever per-election state the reader wants built once (layout, templates...)."""
+        key = (election_name, level)
+        if key not in self._cache:
+            election = self.elections[election_name]
+            profile = self.profile_for(level)
+            make = getattr(self.module, "BallotReader", None)
+            if make is not None:
+                self._cache[key] = make(election, profile=profile) if profile is not None else make(election)
+            else:
+                self._cache[key] = None
+        return self._cache[key]
+
+    def read(self, data: bytes, ext: str, election_name: str, level: str, truth: dict | None = None) -> dict:
+        if self.kind == "decode":
+            cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+            return {"status": "review", "marks": {}, "boxes": {}, "flags": [], "reason": None}
+        if self.kind == "oracle":  # self-test of this script: the truth, read perfectly
+            got = {cid: (row["expected"]) for cid, row in truth["marks"].items()}
+            if truth["status_class"] == "must_reject":
+                return {"status": "rejected", "reason": "wrong_election", "marks": None, "boxes": None, "flags": []}
+            status = "review" if truth["expect_flags"] or "uncertain" in got.values() else "read"
+            key = "marks" if truth["form"] == "strike" else "boxes"
+            return {"status": status, key: got, "flags": truth["expect_flags"], "reason": None}
+        prepared = self.prepared(election_name, level)
+        if prepared is not None:
+            return _reading_dict(prepared.read_bytes(data))
+        fn = getattr(self.module, "read_bytes", None) or getattr(self.module, "read_image_bytes")
+        profile = self.profile_for(level)
+        election = self.elections[election_name]
+        kwargs = {"profile": profile} if profile is not None else {}
+        return _reading_dict(fn(data, election, **kwargs))
+
+
+# --- Workers ---------------------------------------------------------------------------------
+
+_READER: Reader | None = None
+_CACHE_DIR: Path | None = None
+
+
+def _init_worker(kind: str, cache: str | None) -> None:
+    global _READER, _CACHE_DIR
+    cv2.setNumThreads(1)
+    _READER = Reader(kind)
+    _CACHE_DIR = Path(cache) if cache else None
+
+
+def _generate(item: tuple[str, int, str]) -> tuple[bytes, str, dict]:
+    level, index, name = item
+    if _CACHE_DIR is not None:
+        stem = _CACHE_DIR / level / f"{index:05d}"
+        for ext in (".jpg", ".png"):
+            f = stem.with_suffix(ext)
+            t = stem.with_suffix(".json")
+            if f.exists() and t.exists():
+                return f.read_bytes(), ext, json.loads(t.read_text())
+    data, ext, truth = make_ballot_file(demo_elections()[name], index, level)
+    truth["election_name"] = name
+    if _CACHE_DIR is not None:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        stem.with_suffix(ext).write_bytes(data)
+        stem.with_suffix(".json").write_text(json.dumps(truth, ensure_ascii=False, default=str))
+    return data, ext, truth
+
+
+def _read(job: tuple[bytes, str, dict]) -> dict:
+    data, ext, truth = job
+    buf = np.frombuffer(data, np.uint8)
+    t0 = time.perf_counter()
+    cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    t1 = time.perf_counter()
+    try:
+        reading = _READER.read(data, ext, truth["election_name"], truth["level"], truth)
+        error = None
+    except Exception as exc:  # a crash is a finding, never the end of the run
+        reading = {"status": "crash", "reason": f"{type(exc).__name__}: {exc}"}
+        error = repr(exc)
+    t2 = time.perf_counter()
+    return {"truth": truth, "reading": reading, "decode_s": t1 - t0, "read_s": t2 - t1, "crash": error,
+            "size": len(data)}
+
+
+# --- Aggregation -----------------------------------------------------------------------------
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}%" if b else "-"
+
+
+def _ms(values: list[float], q: float = 0.5) -> float:
+    return float(np.quantile(values, q) * 1000) if values else float("nan")
+
+
+def summarize(results: list[dict]) -> dict:
+    by_level: dict[str, list[dict]] = defaultdict(list)
+    for r in results:
+        by_level[r["truth"]["level"]].append(r)
+    rows = {}
+    for level in [lvl for lvl in ALL_LEVELS if lvl in by_level] + ["all"]:
+        rs = results if level == "all" else by_level[level]
+        judged = [(r, judge_reading(r["truth"], r["reading"])) for r in rs if r["reading"].get("status") != "crash"]
+        plain = [(r, j) for r, j in judged if r["truth"]["status_class"] == "must_read_exactly"]
+        ours = [(r, j) for r, j in judged if r["truth"]["status_class"] != "must_reject"]
+        reasons = Counter(r["reading"].get("reason") for r, j in judged if j.status == "rejected")
+        rows[level] = {
+            "ballots": len(rs),
+            "crashes": sum(1 for r in rs if r["reading"].get("status") == "crash"),
+            "silent_errors": sum(j.silent_error for _, j in judged),
+            "missed_rejections": sum(j.missed_rejection for _, j in judged),
+            "review": sum(j.status == "review" for _, j in ours),
+            "ours": len(ours),
+            "plain": len(plain),
+            "plain_review": sum(j.status == "review" for _, j in plain),
+            "wrong_rejections": sum(j.wrong_rejection for _, j in judged),
+            "wrong_in_review": sum(j.wrong_definite_in_review > 0 for _, j in judged),
+            "reasons": dict(reasons),
+            "read_ms_median": _ms([r["read_s"] for r in rs]),
+            "read_ms_p95": _ms([r["read_s"] for r in rs], 0.95),
+            "decode_ms_median": _ms([r["decode_s"] for r in rs]),
+        }
+    return rows
+
+
+def print_table(rows: dict) -> None:
+    head = (f"{'level':<12}{'ballots':>8}{'silent':>7}{'review':>8}{'plain rev':>14}{'wrong rej':>10}"
+            f"{'read ms med/p95':>17}{'decode':>8}{'ratio':>7}  rejected by reason")
+    print(head)
+    print("-" * len(head))
+    for level, r in rows.items():
+        ratio = r["read_ms_median"] / r["decode_ms_median"] if r["decode_ms_median"] else float("nan")
+        reasons = ", ".join(f"{k}:{v}" for k, v in sorted(r["reasons"].items(), key=lambda kv: -kv[1]))
+        plain = _pct(r["plain_review"], r["plain"]) + f" ({r['plain']})"
+        print(
+            f"{level:<12}{r['ballots']:>8}{r['silent_errors']:>7}{_pct(r['review'], r['ours']):>8}"
+            f"{plain:>14}{r['wrong_rejections']:>10}"
+            f"{r['read_ms_median']:>9.1f}/{r['read_ms_p95']:<7.1f}{r['decode_ms_median']:>8.1f}{ratio:>7.2f}  {reasons}"
+            + (f"  CRASHES {r['crashes']}" if r["crashes"] else "")
+        )
+
+
+def kind_table(results: list[dict]) -> None:
+    """Per mark kind: how rows were read, to show where review and errors come from."""
+    stats: dict[str, Counter] = defaultdict(Counter)
+    for r in results:
+        t, reading = r["truth"], r["reading"]
+        if t["status_class"] == "must_reject" or reading.get("status") in ("rejected", "crash"):
+            continue
+        got = (reading.get("marks") if t["form"] == "strike" else reading.get("boxes")) or {}
+        for cid, row in t["marks"].items():
+            key = f"{t['form']}:{row['kind']}"
+            answer = got.get(cid)
+            s = stats[key]
+            s["rows"] += 1
+            if answer == "uncertain":
+                s["uncertain"] += 1
+            elif answer in row["accept"]:
+                s["right"] += 1
+            else:
+                s["wrong_on_read" if reading["status"] == "read" else "wrong_on_review"] += 1
+    print(f"\n{'mark kind':<22}{'rows':>7}{'right':>8}{'uncertain':>11}{'WRONG read':>12}{'wrong in review':>17}")
+    for key in sorted(stats):
+        s = stats[key]
+        print(f"{key:<22}{s['rows']:>7}{s['right']:>8}{s['uncertain']:>11}{s['wrong_on_read']:>12}{s['wrong_on_review']:>17}")
+
+
+def scenario_table(results: list[dict]) -> None:
+    stats: dict[str, Counter] = defaultdict(Counter)
+    flags: dict[str, Counter] = defaultdict(Counter)
+    for r in results:
+        sc = r["truth"]["scenario"]
+        st = r["reading"].get("status")
+        stats[sc][st] += 1
+        stats[sc]["n"] += 1
+        for f in r["reading"].get("flags") or ():
+            flags[sc][f] += 1
+    print(f"\n{'scenario':<16}{'n':>6}{'read':>7}{'review':>8}{'rejected':>10}  flags raised")
+    for sc in sorted(stats):
+        s = stats[sc]
+        fl = ", ".join(f"{k}:{v}" for k, v in flags[sc].most_common())
+        print(f"{sc:<16}{s['n']:>6}{s['read']:>7}{s['review']:>8}{s['rejected']:>10}  {fl}")
+
+
+def save_failures(results: list[dict], folder: Path, limit: int) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = Counter()
+    for r in results:
+        t = r["truth"]
+        j = judge_reading(t, r["reading"]) if r["reading"].get("status") != "crash" else None
+        if j is None:
+            cat = "crash"
+        elif j.silent_error:
+            cat = "silent"
+        elif t["status_class"] == "must_read_exactly" and j.status == "review":
+            cat = "plain_review"
+        elif j.wrong_rejection and t["status_class"] == "must_read_exactly":
+            cat = "plain_rejected"
+        else:
+            continue
+        if saved[cat] >= limit:
+            continue
+        saved[cat] += 1
+        data, ext, _ = _generate((t["level"], t["index"], t["election_name"]))
+        stem = folder / cat / f"{t['level']}_{t['index']:05d}_{t['election_name']}"
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        stem.with_suffix(ext).write_bytes(data)
+        note = {"truth": t, "reading": r["reading"], "errors": j.errors if j else [r.get("crash")]}
+        stem.with_suffix(".json").write_text(json.dumps(note, ensure_ascii=False, indent=1, default=str))
+    return sum(saved.values())
+
+
+# --- Main ------------------------------------------------------------------------------------
+
+def run(plan, workers: int, kind: str, cache: str | None, chunk: int) -> tuple[list[dict], float]:
+    results: list[dict] = []
+    read_wall = 0.0
+    ctx = mp.get_context("fork")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(kind, cache)) as pool:
+        for start in range(0, len(plan), chunk):
+            part = plan[start : start + chunk]
+            jobs = pool.map(_generate, part, chunksize=4)
+            t0 = time.perf_counter()
+            results.extend(pool.map(_read, jobs, chunksize=4))
+            read_wall += time.perf_counter() - t0
+            done = start + len(part)
+            print(f"  {done}/{len(plan)} read, {done / read_wall:.1f} ballots/s so far", file=sys.stderr, flush=True)
+    return results, read_wall
+
+
+def run_single(plan, kind: str, cache: str | None) -> tuple[list[dict], float]:
+    _init_worker(kind, cache)
+    jobs = [_generate(item) for item in plan]
+    t0 = time.perf_counter()
+    results = [_read(job) for job in jobs]
+    return results, time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=10_000, help="ballots across all levels (default 10000)")
+    ap.add_argument("--levels", help="comma-separated subset of: " + ",".join(ALL_LEVELS))
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--single", type=int, default=200, help="ballots read on one core, in-process (0: skip)")
+    ap.add_argument("--chunk", type=int, default=200)
+    ap.add_argument("--cache", help="folder of generated ballots to reuse (created when missing)")
+    ap.add_argument("--save-failures", metavar="DIR", help="write images + truth + reading of silent errors and reviewed plain ballots")
+    ap.add_argument("--max-save", type=int, default=40, help="per category with --save-failures")
+    ap.add_argument("--reader", choices=("real", "oracle", "decode"), default="real",
+                    help="oracle / decode: self-tests of this script (perfect reader / decode only)")
+    ap.add_argument("--json", metavar="FILE", help="also write the per-level figures as JSON")
+    args = ap.parse_args(argv)
+
+    shares = None
+    if args.levels:
+        wanted = [x.strip() for x in args.levels.split(",") if x.strip()]
+        unknown = set(wanted) - set(ALL_LEVELS)
+        if unknown:
+            ap.error(f"unknown levels: {', '.join(sorted(unknown))}")
+        shares = {lvl: 1.0 for lvl in wanted}
+    plan = ballot_plan(args.n, shares)
+    if args.reader == "real":
+        Reader("real")  # fail here, clearly, if the reader is missing
+    print(f"OCR benchmark: {len(plan)} synthetic ballots at 200 dpi, reader={args.reader}, "
+          f"{'printed' if using_real_printing() else 'MOCK'} ballots, {args.workers} workers, "
+          f"{os.cpu_count()} cores (shared: timings are indicative)", flush=True)
+
+    results, wall = run(plan, args.workers, args.reader, args.cache, args.chunk)
+    rows = summarize(results)
+    print()
+    print_table(rows)
+    kind_table(results)
+    scenario_table(results)
+    total = rows["all"]
+    print(f"\nthroughput with {args.workers} workers: {len(results) / wall:.1f} ballots/s "
+          f"(read phase wall {wall:.1f} s; generation not timed)")
+    single = None
+    if args.single:
+        sub = ballot_plan(args.single, shares)
+        sres, swall = run_single(sub, args.reader, args.cache)
+        single = {"ballots": len(sres), "per_s": len(sres) / swall,
+                  "read_ms_median": _ms([r["read_s"] for r in sres]),
+                  "decode_ms_median": _ms([r["decode_s"] for r in sres])}
+        print(f"single core, in-process: {single['per_s']:.1f} ballots/s, median read "
+              f"{single['read_ms_median']:.1f} ms vs decode {single['decode_ms_median']:.1f} ms "
+              f"({len(sres)} ballots)")
+    crashes = [r for r in results if r["crash"]]
+    if crashes:
+        print(f"\n{len(crashes)} reader crashes, first: {crashes[0]['crash']}")
+    worst = [(r, judge_reading(r["truth"], r["reading"])) for r in results if not r["crash"]]
+    silent = [(r, j) for r, j in worst if j.silent_error]
+    if silent:
+        print(f"\nsilent errors ({len(silent)}), first 15:")
+        for r, j in silent[:15]:
+            t = r["truth"]
+            print(f"  {t['level']}:{t['index']} {t['election_name']} {t['scenario']}: {'; '.join(j.errors)}")
+    if args.save_failures:
+        n = save_failures(results, Path(args.save_failures), args.max_save)
+        print(f"\nsaved {n} failure images to {args.save_failures}")
+    targets = {
+        "0 silent errors": total["silent_errors"] == 0,
+        "plain review < 2% up to L2": total["plain"] > 0 and total["plain_review"] < 0.02 * total["plain"],
+        "median read <= 2x decode": total["read_ms_median"] <= 2 * total["decode_ms_median"],
+        ">= 30 ballots/s on both cores": len(results) / wall >= 30,
+    }
+    print("\ntargets: " + "; ".join(f"{k}: {'MET' if v else 'NOT MET'}" for k, v in targets.items()))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"levels": rows, "per_s": len(results) / wall, "single": single,
+                                               "targets": targets}, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
