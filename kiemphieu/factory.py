@@ -108,6 +108,7 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.filters["vn_datetime"] = vn_datetime
     app.jinja_env.globals.update(
         can=can,
+        has_endpoint=lambda name: name in app.view_functions,
         Role=models.Role,
         RoundStatus=models.RoundStatus,
         KIND_LABELS=models.KIND_LABELS,

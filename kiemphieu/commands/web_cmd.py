@@ -1,5 +1,136 @@
-"""Placeholder: the web commands are being built (see the open issues)."""
+"""The web app's commands: serve, db-upgrade, demo, user create/list, audit-check."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import sys
+
+ROLES = ("admin", "organiser", "counter", "viewer")
 
 
 def register(subparsers) -> None:
-    pass
+    serve = subparsers.add_parser("serve", help="run the web app with Flask's development server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: the whole LAN)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--debug", action="store_true", help="reload on code changes, show tracebacks")
+    serve.set_defaults(handler=run_serve)
+
+    upgrade = subparsers.add_parser("db-upgrade", help="create or migrate the database (safe to repeat)")
+    upgrade.set_defaults(handler=run_db_upgrade)
+
+    demo = subparsers.add_parser("demo", help="load the demo congress with ballots (once)")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when any congress exists")
+    demo.set_defaults(handler=run_demo)
+
+    user = subparsers.add_parser("user", help="manage logins")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    create = user_commands.add_parser("create", help="create a login")
+    create.add_argument("username")
+    create.add_argument("--role", choices=ROLES, required=True)
+    create.add_argument("--password", help="omit to be asked (not echoed)")
+    create.add_argument("--full-name", default="")
+    create.set_defaults(handler=run_user_create)
+    listing = user_commands.add_parser("list", help="list logins")
+    listing.set_defaults(handler=run_user_list)
+
+    check = subparsers.add_parser("audit-check", help="verify the audit log's hash chain")
+    check.set_defaults(handler=run_audit_check)
+
+
+def _app():
+    from kiemphieu import create_app
+
+    return create_app()
+
+
+def lan_url(port: int) -> str:
+    """The address other machines on the LAN can open (no packet is sent)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET address: only picks the outgoing interface
+            host = probe.getsockname()[0]
+    except OSError:
+        host = "127.0.0.1"
+    return f"http://{host}:{port}/"
+
+
+def run_serve(args) -> int:
+    app = _app()
+    print(f"kiemphieu: {lan_url(args.port) if args.host == '0.0.0.0' else f'http://{args.host}:{args.port}/'}")
+    app.run(host=args.host, port=args.port, debug=args.debug)
+    return 0
+
+
+def run_db_upgrade(args) -> int:
+    from flask_migrate import upgrade
+
+    app = _app()
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+    print("kiemphieu db-upgrade: cơ sở dữ liệu đã ở phiên bản mới nhất.")
+    return 0
+
+
+def run_demo(args) -> int:
+    from kiemphieu.demo import load_demo
+
+    app = _app()
+    with app.app_context():
+        result = load_demo(if_empty=args.if_empty)
+        print(f"kiemphieu demo: {result.message}")
+        if result.passwords:
+            print("Tài khoản đăng nhập (mật khẩu chỉ hiện MỘT lần, hãy ghi lại):")
+            for username, password in result.passwords.items():
+                print(f"  {username:<12} {password}")
+        print(f"Mở trình duyệt: {lan_url(int(os.environ.get('PORT', '8000')))}")
+    return 0
+
+
+def run_user_create(args) -> int:
+    from kiemphieu.auth.services import UserError, create_user
+
+    password = args.password
+    if password is None:
+        password = getpass.getpass("Mật khẩu: ")
+        if getpass.getpass("Nhập lại mật khẩu: ") != password:
+            print("kiemphieu user create: hai lần nhập mật khẩu không khớp.", file=sys.stderr)
+            return 2
+    app = _app()
+    with app.app_context():
+        try:
+            user = create_user(args.username, password, args.role, full_name=args.full_name)
+        except UserError as exc:
+            print(f"kiemphieu user create: {exc}", file=sys.stderr)
+            return 2
+        print(f"Đã tạo người dùng {user.username} ({user.role}).")
+    return 0
+
+
+def run_user_list(args) -> int:
+    from sqlalchemy import select
+
+    from kiemphieu.extensions import db
+    from kiemphieu.models import User
+
+    app = _app()
+    with app.app_context():
+        for user in db.session.scalars(select(User).order_by(User.username)):
+            scoped = ", ".join(f"{a.congress_id}:{a.role}" for a in user.assignments)
+            state = "" if user.active else " (khóa)"
+            print(f"{user.username:<16} {user.role:<10}{state} {scoped}")
+    return 0
+
+
+def run_audit_check(args) -> int:
+    from kiemphieu.audit import verify_chain
+
+    app = _app()
+    with app.app_context():
+        report = verify_chain()
+    if report.ok:
+        print(f"Nhật ký toàn vẹn: {report.entries} mục.")
+        return 0
+    print(f"Nhật ký bị phá vỡ tại mục {report.first_bad_id}: {report.problem}", file=sys.stderr)
+    return 1

@@ -1,24 +1,353 @@
-"""Set-up pages (views stay thin: forms in forms.py, writes in services.py)."""
+"""Set-up pages (views stay thin: forms in forms.py, writes in services.py).
+
+Navigation: congress -> election -> round. Reading needs the viewer role in the congress,
+changing needs the organiser role.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from .. import audit
 from ..auth.access import require_role
 from ..extensions import db
-from ..models import Congress, Role
+from ..models import AuditEntry, Congress, CountCommitteeMember, Exclusion, Organisation, Role, RoundStatus
+from . import services
+from .forms import (
+    CandidateForm,
+    CommitteeMemberForm,
+    CongressForm,
+    ElectionForm,
+    EntryModeForm,
+    ExclusionForm,
+    OrganisationForm,
+    PasteCandidatesForm,
+    RoundNumbersForm,
+)
 
 bp = Blueprint("congress", __name__)
 
 
+def attempt(operation: Callable, *args: Any, success: str = "", **kwargs: Any) -> Any:
+    """Run a service; flash its refusal (SetupError) or the success message."""
+    try:
+        result = operation(*args, **kwargs)
+    except services.SetupError as exc:
+        flash(str(exc), "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result if result is not None else True
+
+
+def flash_errors(form: FlaskForm) -> None:
+    for field in form:
+        for error in field.errors:
+            flash(f"{field.label.text}: {error}", "error")
+
+
 def visible_congresses() -> list[Congress]:
-    congresses = db.session.scalars(select(Congress).order_by(Congress.start_date.desc(), Congress.id.desc())).all()
-    return [c for c in congresses if current_user.role_in(c.id) is not None]
+    query = select(Congress).order_by(Congress.start_date.desc(), Congress.id.desc())
+    return [c for c in db.session.scalars(query) if current_user.role_in(c.id) is not None]
+
+
+def organisation_choices(exclude: int | None = None) -> list[tuple[int, str]]:
+    rows = db.session.scalars(select(Organisation).order_by(Organisation.name))
+    return [(o.id, o.name) for o in rows if o.id != exclude]
+
+
+# ------------------------------------------------------------------ congresses
 
 
 @bp.route("/")
 @require_role(Role.VIEWER)
 def index():
     return render_template("congress/index.html", congresses=visible_congresses())
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def organisations():
+    form = OrganisationForm()
+    form.parent_id.choices = [(0, "— Không có —"), *organisation_choices()]
+    if form.validate_on_submit():
+        parent = db.session.get(Organisation, form.parent_id.data) if form.parent_id.data else None
+        if attempt(services.create_organisation, form.name.data, parent, success="Đã thêm tổ chức đảng."):
+            return redirect(url_for(".organisations"))
+    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return render_template("congress/organisations.html", form=form, organisations=rows)
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def edit_organisation(organisation_id: int):
+    organisation = db.session.get(Organisation, organisation_id) or abort(404)
+    form = OrganisationForm(data={"name": organisation.name, "parent_id": organisation.parent_id or 0})
+    form.parent_id.choices = [(0, "— Không có —"), *organisation_choices(exclude=organisation.id)]
+    if form.validate_on_submit():
+        parent = db.session.get(Organisation, form.parent_id.data) if form.parent_id.data else None
+        if attempt(services.update_organisation, organisation, form.name.data, parent, success="Đã lưu."):
+            return redirect(url_for(".organisations"))
+    return render_template("congress/organisation_edit.html", form=form, organisation=organisation)
+
+
+@bp.route("/congresses/new", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def create():
+    form = CongressForm()
+    form.organisation_id.choices = organisation_choices()
+    if not form.organisation_id.choices:
+        flash("Hãy thêm tổ chức đảng trước khi tạo đại hội.", "warning")
+        return redirect(url_for(".organisations"))
+    if form.validate_on_submit():
+        organisation = db.session.get(Organisation, form.organisation_id.data) or abort(400)
+        congress = attempt(services.create_congress, organisation, **_congress_fields(form),
+                           success="Đã tạo đại hội.")
+        if congress:
+            return redirect(url_for(".show", congress_id=congress.id))
+    return render_template("congress/congress_form.html", form=form, congress=None)
+
+
+def _congress_fields(form: CongressForm) -> dict:
+    return {key: getattr(form, key).data for key in services.CONGRESS_FIELDS}
+
+
+@bp.route("/congresses/<int:congress_id>")
+@require_role(Role.VIEWER)
+def show(congress_id: int):
+    congress = g.congress
+    return render_template(
+        "congress/show.html",
+        congress=congress,
+        exclusion_form=ExclusionForm(),
+        member_form=CommitteeMemberForm(),
+    )
+
+
+@bp.route("/congresses/<int:congress_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def edit(congress_id: int):
+    congress = g.congress
+    form = CongressForm(obj=congress)
+    form.organisation_id.choices = organisation_choices()
+    if form.validate_on_submit():
+        fields = _congress_fields(form)
+        if attempt(services.update_congress, congress, **fields, success="Đã lưu thông tin đại hội."):
+            return redirect(url_for(".show", congress_id=congress.id))
+    return render_template("congress/congress_form.html", form=form, congress=congress)
+
+
+@bp.route("/congresses/<int:congress_id>/exclusions", methods=["POST"])
+@require_role(Role.ORGANISER)
+def add_exclusion(congress_id: int):
+    form = ExclusionForm()
+    if form.validate_on_submit():
+        attempt(services.add_exclusion, g.congress, form.count.data, form.reason.data, success="Đã thêm mục loại trừ.")
+    else:
+        flash_errors(form)
+    return redirect(url_for(".show", congress_id=congress_id) + "#loai-tru")
+
+
+@bp.route("/congresses/<int:congress_id>/exclusions/<int:exclusion_id>/delete", methods=["POST"])
+@require_role(Role.ORGANISER)
+def remove_exclusion(congress_id: int, exclusion_id: int):
+    exclusion = db.session.get(Exclusion, exclusion_id)
+    if exclusion is None or exclusion.congress_id != congress_id:
+        abort(404)
+    attempt(services.remove_exclusion, exclusion, success="Đã xóa mục loại trừ.")
+    return redirect(url_for(".show", congress_id=congress_id) + "#loai-tru")
+
+
+@bp.route("/congresses/<int:congress_id>/committee", methods=["POST"])
+@require_role(Role.ORGANISER)
+def add_member(congress_id: int):
+    form = CommitteeMemberForm()
+    if form.validate_on_submit():
+        attempt(services.add_committee_member, g.congress, form.name.data, form.role.data,
+                success="Đã thêm thành viên Ban kiểm phiếu.")
+    else:
+        flash_errors(form)
+    return redirect(url_for(".show", congress_id=congress_id) + "#ban-kiem-phieu")
+
+
+@bp.route("/congresses/<int:congress_id>/committee/<int:member_id>/delete", methods=["POST"])
+@require_role(Role.ORGANISER)
+def remove_member(congress_id: int, member_id: int):
+    member = db.session.get(CountCommitteeMember, member_id)
+    if member is None or member.congress_id != congress_id:
+        abort(404)
+    attempt(services.remove_committee_member, member, success="Đã xóa thành viên Ban kiểm phiếu.")
+    return redirect(url_for(".show", congress_id=congress_id) + "#ban-kiem-phieu")
+
+
+@bp.route("/congresses/<int:congress_id>/audit")
+@require_role(Role.VIEWER)
+def audit_log(congress_id: int):
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.congress_id == congress_id).order_by(AuditEntry.id.desc()).limit(500)
+    ).all()
+    return render_template("congress/audit.html", congress=g.congress, entries=entries, chain=audit.verify_chain())
+
+
+# ------------------------------------------------------------------ elections and candidates
+
+
+@bp.route("/congresses/<int:congress_id>/elections/new", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def create_election(congress_id: int):
+    form = ElectionForm()
+    if form.validate_on_submit():
+        election = attempt(services.create_election, g.congress, form.kind.data, form.title.data, form.seats.data,
+                           entry_mode=form.entry_mode.data, success="Đã tạo cuộc bầu. Hãy thêm người ứng cử.")
+        if election:
+            return redirect(url_for(".election", election_id=election.id))
+    return render_template("congress/election_form.html", form=form, election=None)
+
+
+@bp.route("/elections/<int:election_id>")
+@require_role(Role.VIEWER)
+def election(election_id: int):
+    election = g.election
+    return render_template(
+        "congress/election.html",
+        election=election,
+        candidates=election.candidates_in_ballot_order(),
+        warnings=services.election_warnings(election, current_app.config["SURPLUS_WARNING_RATIO"]),
+        candidate_form=CandidateForm(),
+        paste_form=PasteCandidatesForm(),
+        editable=election.rounds[0].status == RoundStatus.SETUP.value,
+    )
+
+
+@bp.route("/elections/<int:election_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def edit_election(election_id: int):
+    election = g.election
+    form = ElectionForm(obj=election, entry_mode=election.rounds[0].entry_mode)
+    del form.entry_mode  # per round, on the round page
+    if form.validate_on_submit():
+        if attempt(services.update_election, election, form.kind.data, form.title.data, form.seats.data,
+                   success="Đã lưu cuộc bầu."):
+            return redirect(url_for(".election", election_id=election.id))
+    return render_template("congress/election_form.html", form=form, election=election)
+
+
+def _after_candidates_change(election) -> None:
+    for warning in services.election_warnings(election, current_app.config["SURPLUS_WARNING_RATIO"]):
+        flash(warning, "warning")
+
+
+@bp.route("/elections/<int:election_id>/candidates", methods=["POST"])
+@require_role(Role.ORGANISER)
+def add_candidate(election_id: int):
+    form = CandidateForm()
+    if form.validate_on_submit():
+        added = attempt(services.add_candidate, g.election, form.name.data, form.born.parsed, form.note.data or "")
+        if added:
+            flash(f"Đã thêm “{added.name}”.", "success")
+            _after_candidates_change(g.election)
+    else:
+        flash_errors(form)
+    return redirect(url_for(".election", election_id=election_id) + "#them")
+
+
+@bp.route("/elections/<int:election_id>/candidates/paste", methods=["POST"])
+@require_role(Role.ORGANISER)
+def paste_candidates(election_id: int):
+    form = PasteCandidatesForm()
+    if form.validate_on_submit():
+        added = attempt(services.add_candidates_from_text, g.election, form.text.data)
+        if added:
+            flash(f"Đã thêm {len(added)} người ứng cử.", "success")
+            _after_candidates_change(g.election)
+        else:
+            # Keep what was pasted, so one wrong line does not cost the whole list.
+            return render_template(
+                "congress/election.html",
+                election=g.election,
+                candidates=g.election.candidates_in_ballot_order(),
+                warnings=services.election_warnings(g.election, current_app.config["SURPLUS_WARNING_RATIO"]),
+                candidate_form=CandidateForm(formdata=None),
+                paste_form=form,
+                editable=True,
+            ), 400
+    else:
+        flash_errors(form)
+    return redirect(url_for(".election", election_id=election_id))
+
+
+@bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def edit_candidate(candidate_id: int):
+    candidate = g.candidate
+    born = candidate.born.strftime("%d/%m/%Y") if candidate.born else ""
+    form = CandidateForm(data={"name": candidate.name, "born": born, "note": candidate.note})
+    form.submit.label.text = "Lưu"
+    if form.validate_on_submit():
+        if attempt(services.update_candidate, candidate, form.name.data, form.born.parsed, form.note.data or "",
+                   success="Đã lưu người ứng cử."):
+            return redirect(url_for(".election", election_id=candidate.election_id))
+    return render_template("congress/candidate_form.html", form=form, candidate=candidate)
+
+
+@bp.route("/candidates/<int:candidate_id>/delete", methods=["POST"])
+@require_role(Role.ORGANISER)
+def remove_candidate(candidate_id: int):
+    election_id = g.candidate.election_id
+    attempt(services.remove_candidate, g.candidate, success="Đã xóa người ứng cử.")
+    return redirect(url_for(".election", election_id=election_id))
+
+
+# ------------------------------------------------------------------ rounds
+
+
+@bp.route("/rounds/<int:round_id>", methods=["GET", "POST"])
+@require_role(Role.VIEWER)
+def round_page(round_id: int):
+    round_ = g.round
+    form = RoundNumbersForm(obj=round_)
+    if form.validate_on_submit():
+        if g.role.rank < Role.ORGANISER.rank:
+            abort(403)
+        if attempt(services.set_round_numbers, round_, form.present.data, form.issued.data, form.voted_on.data,
+                   success="Đã lưu số có mặt và số phiếu phát ra."):
+            return redirect(url_for(".round_page", round_id=round_id))
+    return render_template(
+        "congress/round.html",
+        round=round_,
+        election=round_.election,
+        engine=round_.to_election(),
+        form=form,
+        mode_form=EntryModeForm(entry_mode=round_.entry_mode),
+    )
+
+
+@bp.route("/rounds/<int:round_id>/entry-mode", methods=["POST"])
+@require_role(Role.ORGANISER)
+def set_entry_mode(round_id: int):
+    form = EntryModeForm()
+    if form.validate_on_submit():
+        attempt(services.set_entry_mode, g.round, form.entry_mode.data, success="Đã đổi cách nhập phiếu.")
+    else:
+        flash_errors(form)
+    return redirect(url_for(".round_page", round_id=round_id))
+
+
+@bp.route("/rounds/<int:round_id>/start", methods=["POST"])
+@require_role(Role.ORGANISER)
+def start_entry(round_id: int):
+    attempt(services.start_entry, g.round, success="Đã chốt danh sách: bắt đầu nhập phiếu.")
+    return redirect(url_for(".round_page", round_id=round_id))
+
+
+@bp.route("/rounds/<int:round_id>/ballot")
+@require_role(Role.VIEWER)
+def ballot_preview(round_id: int):
+    round_ = g.round
+    return render_template("congress/ballot_preview.html", round=round_, engine=round_.to_election())
