@@ -114,6 +114,7 @@ class EntryPass(StrEnum):
 
 class ScanStatus(StrEnum):
     PENDING = "pending"  # stored, not read yet
+    PROCESSING = "processing"  # claimed by a worker (kiemphieu worker), being read
     READ = "read"
     REVIEW = "review"
     REJECTED = "rejected"
@@ -599,10 +600,16 @@ class ScanImage(db.Model):
     stored_name: Mapped[str] = mapped_column(String(80))  # generated server-side, never user input
     original_name: Mapped[str] = mapped_column(String(255), default="")  # display only
     page: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(16), default=ScanStatus.PENDING.value)
+    status: Mapped[str] = mapped_column(String(16), default=ScanStatus.PENDING.value, index=True)
     reading: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # `ballots read` output line
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Scanning pipeline (kiemphieu.scanning, kiemphieu.worker):
+    profile: Mapped[str] = mapped_column(String(64), default="")  # scanner profile name, "" = default
+    station_reading: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the scanner station's own reading
+    preview_name: Mapped[str | None] = mapped_column(String(80))  # page image for adjudication (worker-made)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)  # when a worker took the job
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     adjudications: Mapped[list[Adjudication]] = relationship(
         back_populates="scan", cascade="all, delete-orphan", order_by="Adjudication.id"
