@@ -143,6 +143,8 @@ def minutes_context(
             {"order": order, "name": c.name, "note": _birth_note(election, c.id, shared)}
             for order, c in enumerate(election.candidates, start=1)
         ],
+        # The results tables take a "Ghi chú" column only for namesakes' dates of birth.
+        "has_notes": any(c.born for c in election.candidates if c.name in shared),
         "committee": committee,
         "head": head,
         "members": [m for m in committee if m is not head],

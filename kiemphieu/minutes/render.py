@@ -103,7 +103,9 @@ def timestamp_for(day: date | None, ended_at: str | None) -> datetime:
 def qr_data_uri(url: str) -> str:
     import segno
 
-    return segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=0, dark="#000")
+    # A PNG is embedded once and reused by every page; an SVG would be redrawn path by path
+    # on each page (a third of the render time for a long document).
+    return segno.make(url, error="m", micro=False).png_data_uri(scale=8, border=0)
 
 
 def _json_bytes(obj: object) -> bytes:
