@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ VIETNAM = timezone(timedelta(hours=7))
 ELECTION_FILE = "election.json"
 BALLOTS_FILE = "ballots.jsonl"
 RESULT_FILE = "result.json"
+
+
+# WeasyPrint shares one font configuration per process; it is not documented as thread-safe,
+# so a threaded web server renders one document at a time.
+_RENDER_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -126,14 +132,15 @@ def _html_to_pdf(html: str, *, when: datetime, attachments: list[tuple[str, byte
                               created=stamp, modified=stamp, relationship=relationship)
         for name, data, description, relationship in attachments
     ]
-    document = weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).render(font_config=font_config)
-    return document.write_pdf(
-        finisher=_dedupe_associated_files,
-        pdf_variant=PDF_VARIANT,
-        attachments=files or None,
-        pdf_identifier=identifier,
-        uncompressed_pdf=False,
-    )
+    with _RENDER_LOCK:
+        document = weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).render(font_config=font_config)
+        return document.write_pdf(
+            finisher=_dedupe_associated_files,
+            pdf_variant=PDF_VARIANT,
+            attachments=files or None,
+            pdf_identifier=identifier,
+            uncompressed_pdf=False,
+        )
 
 
 def _dedupe_associated_files(_document, pdf) -> None:
