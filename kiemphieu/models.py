@@ -508,14 +508,15 @@ class Round(db.Model):
 
         Single entry: pass A plus scanned ballots. Double entry: per sequence number, the
         settled ballot when there is one, else pass A (callers must first check that A and B
-        agree everywhere else; the entry blueprint owns that comparison).
+        agree everywhere else: ``kiemphieu.entry.services.compare_passes``). A settled ruling
+        "no such ballot" (``Ballot.is_absent``, a position only one pass typed) counts nothing.
         """
         if self.mode is EntryMode.SINGLE:
             return self.active_ballots(EntryPass.A) + self.active_ballots(EntryPass.SCAN)
         settled = {b.sequence: b for b in self.active_ballots(EntryPass.SETTLED)}
-        return [settled.get(b.sequence, b) for b in self.active_ballots(EntryPass.A)] + self.active_ballots(
-            EntryPass.SCAN
-        )
+        first = {b.sequence: b for b in self.active_ballots(EntryPass.A)}
+        chosen = [settled.get(s) or first[s] for s in sorted(settled.keys() | first.keys())]
+        return [b for b in chosen if not b.is_absent] + self.active_ballots(EntryPass.SCAN)
 
     def engine_ballots(self, ballots: list[Ballot] | None = None) -> list[tally.Ballot]:
         election = self.to_election()
@@ -559,6 +560,11 @@ class Ballot(db.Model):
             postgresql_where=db.text("superseded = false"),
         ),
     )
+
+    @property
+    def is_absent(self) -> bool:
+        """A settled ruling that this stack position holds no ballot (one pass typed one too many)."""
+        return self.marks.get("absent") is True
 
     def to_engine(self, election: tally.Election) -> tally.Ballot:
         return tally.parse_ballot(self.marks, election)
@@ -609,6 +615,7 @@ class ScanImage(db.Model):
     station_reading: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the scanner station's own reading
     preview_name: Mapped[str | None] = mapped_column(String(80))  # page image for adjudication (worker-made)
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)  # when a worker took the job
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far (a crashing image stops at 2)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     adjudications: Mapped[list[Adjudication]] = relationship(
