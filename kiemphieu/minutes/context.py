@@ -149,7 +149,9 @@ def minutes_context(
         "head": head,
         "members": [m for m in committee if m is not head],
         "exclusions": exclusions or [],
-        "absent": (election.convened - election.present) if election.present is not None else None,
+        # Negative when present > convened: the engine reports that check; print dots, not "-2".
+        "absent": (election.convened - election.present)
+        if election.present is not None and election.present <= election.convened else None,
         "invalid_reasons": [(REASON_LABELS[r], n) for r, n in result.invalid_reasons.items()],
         "rows": [
             {"order": c.order, "name": c.name, "votes": c.votes, "percent": percent_vi(c.percent),
