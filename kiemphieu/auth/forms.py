@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..models import ROLE_LABELS, Role
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class LoginForm(FlaskForm):
@@ -26,7 +31,7 @@ class UserForm(FlaskForm):
         ],
     )
     full_name = StringField("Họ và tên", validators=[Optional(), Length(max=200)])
-    role = SelectField("Vai trò", choices=[(r.value, ROLE_LABELS[r]) for r in Role])
+    role = SelectField("Vai trò", choices=options((r.value, ROLE_LABELS[r]) for r in Role))
     password = PasswordField(
         "Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(min=8, message="Mật khẩu ít nhất 8 ký tự.")]
     )
@@ -38,6 +43,6 @@ class AssignmentForm(FlaskForm):
     congress_id = SelectField("Đại hội", coerce=int)
     role = SelectField(
         "Vai trò trong đại hội",
-        choices=[(r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)],
+        choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)),
     )
     submit = SubmitField("Phân công")

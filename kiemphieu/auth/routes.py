@@ -11,7 +11,7 @@ from ..extensions import db
 from ..models import Congress, CongressAssignment, Role, User
 from . import services
 from .access import public, require_role
-from .forms import AssignmentForm, LoginForm, UserForm
+from .forms import AssignmentForm, LoginForm, UserForm, options
 
 bp = Blueprint("auth", __name__)
 
@@ -74,10 +74,10 @@ def users():
 
 def _assignment_form() -> AssignmentForm:
     form = AssignmentForm(prefix="assign")
-    form.user_id.choices = [
-        (u.id, u.username) for u in db.session.scalars(select(User).where(User.role != "admin").order_by(User.username))
-    ]
-    form.congress_id.choices = [(c.id, c.full_name) for c in db.session.scalars(select(Congress).order_by(Congress.id))]
+    users = db.session.scalars(select(User).where(User.role != "admin").order_by(User.username))
+    form.user_id.choices = options((u.id, u.username) for u in users)
+    congresses = db.session.scalars(select(Congress).order_by(Congress.id))
+    form.congress_id.choices = options((c.id, c.full_name) for c in congresses)
     return form
 
 

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..auth.forms import options
 from ..models import COMMITTEE_ROLES, KIND_LABELS, CongressKind, EntryMode
 from .services import SetupError, parse_vn_date
 
@@ -21,7 +22,7 @@ class OrganisationForm(FlaskForm):
 
 class CongressForm(FlaskForm):
     organisation_id = SelectField("Tổ chức đảng", coerce=int)
-    kind = SelectField("Loại đại hội", choices=[(k.value, k.label) for k in CongressKind],
+    kind = SelectField("Loại đại hội", choices=options((k.value, k.label) for k in CongressKind),
                        default=CongressKind.DELEGATES.value)
     name = StringField("Tên đại hội", validators=[Optional(), Length(max=300)],
                        description="Để trống: “Đại hội đại biểu” + tên tổ chức.")
@@ -46,17 +47,17 @@ class ExclusionForm(FlaskForm):
 
 class CommitteeMemberForm(FlaskForm):
     name = StringField("Họ và tên", validators=[DataRequired(REQUIRED), Length(max=200)])
-    role = SelectField("Chức danh", choices=[(r, r) for r in COMMITTEE_ROLES], default="Ủy viên")
+    role = SelectField("Chức danh", choices=options((r, r) for r in COMMITTEE_ROLES), default="Ủy viên")
     submit = SubmitField("Thêm")
 
 
 class ElectionForm(FlaskForm):
-    kind = SelectField("Loại bầu cử", choices=[(k.value, label) for k, label in KIND_LABELS.items()])
+    kind = SelectField("Loại bầu cử", choices=options((k.value, label) for k, label in KIND_LABELS.items()))
     title = StringField("Tên cuộc bầu (in trên phiếu)", validators=[DataRequired(REQUIRED), Length(max=300)],
                         description="Ví dụ: Bầu Ban Chấp hành Đảng bộ xã khóa XXI, nhiệm kỳ 2025 - 2030")
     seats = IntegerField("Số lượng cần bầu", validators=[
         InputRequired(REQUIRED), NumberRange(min=1, message="Số lượng cần bầu phải ít nhất là 1.")])
-    entry_mode = RadioField("Cách nhập phiếu", choices=[(m.value, m.label) for m in EntryMode],
+    entry_mode = RadioField("Cách nhập phiếu", choices=options((m.value, m.label) for m in EntryMode),
                             default=EntryMode.DOUBLE.value)
     submit = SubmitField("Lưu")
 
@@ -97,5 +98,5 @@ class RoundNumbersForm(FlaskForm):
 
 
 class EntryModeForm(FlaskForm):
-    entry_mode = RadioField("Cách nhập phiếu", choices=[(m.value, m.label) for m in EntryMode])
+    entry_mode = RadioField("Cách nhập phiếu", choices=options((m.value, m.label) for m in EntryMode))
     submit = SubmitField("Đổi cách nhập")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from .. import audit
 from ..auth.access import require_role
+from ..auth.forms import options
 from ..extensions import db
 from ..models import AuditEntry, Congress, CountCommitteeMember, Exclusion, Organisation, Role, RoundStatus
 from . import services
@@ -57,9 +58,9 @@ def visible_congresses() -> list[Congress]:
     return [c for c in db.session.scalars(query) if current_user.role_in(c.id) is not None]
 
 
-def organisation_choices(exclude: int | None = None) -> list[tuple[int, str]]:
+def organisation_choices(exclude: int | None = None) -> list:
     rows = db.session.scalars(select(Organisation).order_by(Organisation.name))
-    return [(o.id, o.name) for o in rows if o.id != exclude]
+    return options((o.id, o.name) for o in rows if o.id != exclude)
 
 
 # ------------------------------------------------------------------ congresses
@@ -75,7 +76,7 @@ def index():
 @require_role(Role.ORGANISER)
 def organisations():
     form = OrganisationForm()
-    form.parent_id.choices = [(0, "— Không có —"), *organisation_choices()]
+    form.parent_id.choices = options([(0, "— Không có —")]) + organisation_choices()
     if form.validate_on_submit():
         parent = db.session.get(Organisation, form.parent_id.data) if form.parent_id.data else None
         if attempt(services.create_organisation, form.name.data, parent, success="Đã thêm tổ chức đảng."):
@@ -89,7 +90,7 @@ def organisations():
 def edit_organisation(organisation_id: int):
     organisation = db.session.get(Organisation, organisation_id) or abort(404)
     form = OrganisationForm(data={"name": organisation.name, "parent_id": organisation.parent_id or 0})
-    form.parent_id.choices = [(0, "— Không có —"), *organisation_choices(exclude=organisation.id)]
+    form.parent_id.choices = options([(0, "— Không có —")]) + organisation_choices(exclude=organisation.id)
     if form.validate_on_submit():
         parent = db.session.get(Organisation, form.parent_id.data) if form.parent_id.data else None
         if attempt(services.update_organisation, organisation, form.name.data, parent, success="Đã lưu."):

@@ -1,0 +1,119 @@
+"""The app factory: instance folder, secret key, SQLite settings, the start-up access check."""
+
+import os
+import stat
+
+import pytest
+from flask import Blueprint
+
+from kiemphieu import create_app, factory
+from kiemphieu.auth.access import AccessRuleMissing, public, require_role
+from kiemphieu.config import TEMPLATES_DIR, database_url
+from kiemphieu.extensions import db
+from kiemphieu.models import Role
+
+
+def test_secret_key_is_generated_once_with_mode_0600(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    instance = tmp_path / "instance"
+    first = create_app({"INSTANCE_PATH": str(instance)})
+    key_file = instance / "secret_key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert len(first.config["SECRET_KEY"]) == 64
+    second = create_app({"INSTANCE_PATH": str(instance)})
+    assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]
+    assert (instance / "uploads").is_dir()
+
+
+def test_defaults(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'kiemphieu.sqlite'}"
+    assert app.config["MAX_CONTENT_LENGTH"] == 64 * 1024 * 1024
+    assert app.template_folder == str(TEMPLATES_DIR)
+
+
+def test_database_url_selects_postgresql(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://kp:secret@db.lan/kiemphieu")
+    assert database_url(tmp_path) == "postgresql+psycopg://kp:secret@db.lan/kiemphieu"
+
+
+def test_sqlite_file_uses_wal_and_waits_for_locks(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        conn = db.session.connection()
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        db.session.remove()
+
+
+def test_a_route_without_an_access_rule_stops_the_app(tmp_path, monkeypatch):
+    careless = Blueprint("careless", __name__)
+
+    @careless.route("/forgotten")
+    def forgotten():
+        return "no guard"
+
+    import sys
+    import types
+
+    module = types.ModuleType("kiemphieu_test_careless")
+    module.bp = careless
+    monkeypatch.setitem(sys.modules, "kiemphieu_test_careless", module)
+    monkeypatch.setattr(factory, "BLUEPRINT_MODULES", [*factory.BLUEPRINT_MODULES, "kiemphieu_test_careless"])
+    with pytest.raises(AccessRuleMissing, match="careless.forgotten"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_guarded_routes_pass_the_check(tmp_path, monkeypatch):
+    careful = Blueprint("careful", __name__)
+
+    @careful.route("/open")
+    @public
+    def opened():
+        return "ok"
+
+    @careful.route("/closed")
+    @require_role(Role.VIEWER)
+    def closed():
+        return "ok"
+
+    import sys
+    import types
+
+    module = types.ModuleType("kiemphieu_test_careful")
+    module.bp = careful
+    monkeypatch.setitem(sys.modules, "kiemphieu_test_careful", module)
+    monkeypatch.setattr(factory, "BLUEPRINT_MODULES", [*factory.BLUEPRINT_MODULES, "kiemphieu_test_careful"])
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.test_client().get("/open").data == b"ok"
+    assert app.test_client().get("/closed").status_code == 302  # to the login page
+
+
+def test_every_registered_view_has_a_rule(app):
+    from kiemphieu.auth.access import ACCESS_ATTR, PUBLIC_ENDPOINTS
+
+    for endpoint, view in app.view_functions.items():
+        assert endpoint in PUBLIC_ENDPOINTS or hasattr(view, ACCESS_ATTR), endpoint
+
+
+def test_write_operations_begin_immediate(tmp_path):
+    """A second writer waits for the first instead of failing with 'database is locked'."""
+    from sqlalchemy import create_engine, text
+
+    from kiemphieu.extensions import begin_write
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        db.create_all()
+        begin_write()
+        other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], connect_args={"timeout": 0.2})
+        with other.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=100")
+            with pytest.raises(Exception, match="database is locked"):
+                conn.execute(text("INSERT INTO organisation (name, created_at) VALUES ('x', '2025-06-20')"))
+        db.session.rollback()
+        db.session.remove()
+        other.dispose()
