@@ -1,0 +1,229 @@
+"""Scanner profiles: every threshold the reader uses, validated on load.
+
+A profile is a TOML file in `scanner_profiles/` (or any path). Its sections mirror the
+dataclasses below; a missing key takes the default written here, an unknown key, a wrong type,
+a value out of range or a marginal threshold above its definite one is an error naming the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+PROFILE_DIR = Path(__file__).resolve().parents[2] / "scanner_profiles"
+DEFAULT_PROFILE = "feeder-200dpi-colour"
+PROFILE_NAME = re.compile(r"^[a-z0-9-]+$")
+
+
+class ProfileError(ValueError):
+    pass
+
+
+def setting(default, lo=None, hi=None, doc: str = ""):
+    return field(default=default, metadata={"min": lo, "max": hi, "doc": doc})
+
+
+@dataclass(frozen=True)
+class ScanSettings:
+    colour: bool = setting(True, doc="scans are in colour (needed for the seal check)")
+    bitonal: bool = setting(False, doc="scans are black and white only")
+    work_dpi: float = setting(100.0, 60.0, 300.0, "resolution the page is measured at")
+    min_dpi: float = setting(90.0, 40.0, 600.0, "below this resolution a ballot is flagged low_quality")
+    max_pixels: int = setting(80_000_000, 1_000_000, 400_000_000, "larger images are rejected")
+    max_file_mb: float = setting(200.0, 1.0, 2000.0, "larger files are rejected")
+    max_pages: int = setting(1000, 1, 100_000, "pages read from one PDF or TIFF")
+    pdf_dpi: float = setting(200.0, 72.0, 600.0, "resolution PDF pages are rasterised at")
+    flatten_illumination: bool = setting(False, doc="divide out uneven lighting (phone photos)")
+
+
+@dataclass(frozen=True)
+class GeometrySettings:
+    max_skew_deg: float = setting(5.0, 0.0, 45.0, "tilt from a multiple of 90 degrees")
+    max_perspective: float = setting(0.03, 0.0, 0.5, "relative difference of opposite page sides")
+    max_aspect_error: float = setting(0.03, 0.0, 0.5, "relative error of the page's aspect ratio")
+    max_corner_error_mm: float = setting(1.0, 0.05, 10.0, "marker corners off the fitted page")
+    align_search_mm: float = setting(0.5, 0.0, 5.0, "per-row search for the printed name")
+    min_align_score: float = setting(0.35, 0.0, 1.0, "below this correlation the row is not re-aligned")
+
+
+@dataclass(frozen=True)
+class InkSettings:
+    ink_level: float = setting(0.62, 0.1, 0.95, "ink is darker than this fraction of the paper's white")
+    glyph_margin_mm: float = setting(0.35, 0.0, 2.0, "printed text grown by this before subtraction")
+    min_contrast: float = setting(0.35, 0.0, 1.0, "printed text vs paper, below this: low_quality")
+
+
+@dataclass(frozen=True)
+class StrikeSettings:
+    marginal: float = setting(0.22, 0.0, 1.0, "below: the name is not struck")
+    definite: float = setting(0.55, 0.0, 1.0, "at or above: the name is struck")
+    zone_top: float = setting(0.80, 0.0, 1.5, "strike zone top, in font sizes above the baseline")
+    zone_bottom: float = setting(0.12, -0.5, 1.0, "strike zone bottom, in font sizes above the baseline")
+    run_mm: float = setting(2.5, 0.5, 10.0, "shortest horizontal run taken as a stroke")
+    min_visible: float = setting(0.15, 0.0, 1.0, "least share of name columns visible between glyphs")
+    stray_mm2: float = setting(1.2, 0.0, 100.0, "other ink in the row that forbids 'kept'")
+
+
+@dataclass(frozen=True)
+class BoxSettings:
+    marginal: float = setting(0.2, 0.0, 1.0, "below: the box is empty")
+    definite: float = setting(0.45, 0.0, 1.0, "at or above: the box is marked")
+    inset_mm: float = setting(0.5, 0.0, 3.0, "box border excluded from the measurement")
+    stray_mm2: float = setting(2.0, 0.0, 100.0, "ink in the row outside the boxes that forbids 'none'")
+
+
+@dataclass(frozen=True)
+class SealSettings:
+    check: bool = setting(True, doc="flag no_stamp when no red seal is found (colour scans)")
+    hue_low_max: int = setting(10, 0, 30, "red hues 0..this (OpenCV hue 0-179)")
+    hue_high_min: int = setting(155, 140, 179, "and this..179")
+    min_saturation: int = setting(60, 0, 255)
+    min_value: int = setting(50, 0, 255)
+    min_fraction: float = setting(0.02, 0.0, 1.0, "red share of the stamp area that counts as a seal")
+
+
+@dataclass(frozen=True)
+class WritingSettings:
+    check: bool = setting(True, doc="flag extra_writing")
+    cell_mm: float = setting(5.0, 1.0, 30.0, "window size")
+    min_fraction: float = setting(0.06, 0.0, 1.0, "ink share of one window that is writing")
+    edge_mm: float = setting(3.0, 0.0, 20.0, "page border ignored (scanner edge shadows)")
+
+
+@dataclass(frozen=True)
+class StreakSettings:
+    check: bool = setting(True, doc="flag streak")
+    level: float = setting(0.85, 0.1, 1.0, "a streak pixel is darker than this fraction of paper white")
+    min_length: float = setting(0.9, 0.1, 1.0, "share of the page length a streak covers")
+
+
+@dataclass(frozen=True)
+class BlankSettings:
+    max_ink_fraction: float = setting(0.002, 0.0, 0.5, "a page with less ink is blank")
+
+
+SECTIONS = {
+    "scan": ScanSettings, "geometry": GeometrySettings, "ink": InkSettings,
+    "strike": StrikeSettings, "boxes": BoxSettings, "seal": SealSettings,
+    "writing": WritingSettings, "streak": StreakSettings, "blank": BlankSettings,
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str = DEFAULT_PROFILE
+    description: str = ""
+    scan: ScanSettings = ScanSettings()
+    geometry: GeometrySettings = GeometrySettings()
+    ink: InkSettings = InkSettings()
+    strike: StrikeSettings = StrikeSettings()
+    boxes: BoxSettings = BoxSettings()
+    seal: SealSettings = SealSettings()
+    writing: WritingSettings = WritingSettings()
+    streak: StreakSettings = StreakSettings()
+    blank: BlankSettings = BlankSettings()
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @property
+    def digest(self) -> str:
+        """Stored with every reading: which thresholds produced it."""
+        raw = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False).encode("utf-8")
+        return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _check_value(section: str, key: str, value, spec) -> object:
+    where = f"{section}.{key}"
+    kind = spec.type if isinstance(spec.type, type) else {"bool": bool, "int": int, "float": float}[spec.type]
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ProfileError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not isinstance(value, int)):
+        raise ProfileError(f"{where}: expected {'a whole number' if kind is int else 'a number'}, got {value!r}")
+    lo, hi = spec.metadata.get("min"), spec.metadata.get("max")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ProfileError(f"{where}: {value!r} is out of range [{lo}, {hi}]")
+    return kind(value)
+
+
+def profile_from_dict(data: dict, source: str = "<profile>") -> Profile:
+    try:
+        return _profile_from_dict(data)
+    except ProfileError as exc:
+        raise ProfileError(f"{source}: {exc}") from None
+
+
+def _profile_from_dict(data: dict) -> Profile:
+    values: dict = {}
+    for key, value in data.items():
+        if key in ("name", "description"):
+            if not isinstance(value, str):
+                raise ProfileError(f"{key}: expected a string")
+            values[key] = value
+            continue
+        if key not in SECTIONS:
+            raise ProfileError(f"unknown key '{key}' (sections: {', '.join(SECTIONS)})")
+        if not isinstance(value, dict):
+            raise ProfileError(f"'{key}' must be a [{key}] table")
+        cls = SECTIONS[key]
+        specs = {f.name: f for f in fields(cls)}
+        section: dict = {}
+        for sub, subvalue in value.items():
+            if sub not in specs:
+                raise ProfileError(f"unknown key '{key}.{sub}' (known: {', '.join(specs)})")
+            section[sub] = _check_value(key, sub, subvalue, specs[sub])
+        values[key] = cls(**section)
+    profile = Profile(**values)
+    for name in ("strike", "boxes"):
+        part = getattr(profile, name)
+        if part.marginal > part.definite:
+            raise ProfileError(f"{name}.marginal ({part.marginal}) is above {name}.definite ({part.definite})")
+    if profile.strike.zone_bottom >= profile.strike.zone_top:
+        raise ProfileError("strike.zone_bottom must be below strike.zone_top")
+    if profile.scan.bitonal and profile.seal.check:
+        raise ProfileError("seal.check needs colour scans: turn it off for a bitonal profile (scan.bitonal)")
+    return profile
+
+
+def load_profile(name_or_path: str | Path | None = None) -> Profile:
+    """A profile by name (a file in scanner_profiles/) or by path; None is the default profile."""
+    if isinstance(name_or_path, Profile):
+        return name_or_path
+    target = DEFAULT_PROFILE if name_or_path is None else str(name_or_path)
+    if PROFILE_NAME.match(target):
+        path = PROFILE_DIR / f"{target}.toml"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in PROFILE_DIR.glob("*.toml")))
+            raise ProfileError(f"no scanner profile named '{target}' (known: {known})")
+    else:
+        path = Path(target)
+        if not path.is_file():
+            raise ProfileError(f"{target}: no such profile file")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{path}: bad TOML: {exc}") from None
+    data.setdefault("name", path.stem)
+    return profile_from_dict(data, str(path))
+
+
+def profile_toml(profile: Profile) -> str:
+    """The profile written back as TOML, every key with its meaning (used to write the defaults)."""
+    lines = [f'name = "{profile.name}"', f'description = "{profile.description}"']
+    for section, cls in SECTIONS.items():
+        lines += ["", f"[{section}]"]
+        part = getattr(profile, section)
+        for spec in fields(cls):
+            value = getattr(part, spec.name)
+            text = ("true" if value else "false") if isinstance(value, bool) else repr(value)
+            doc = spec.metadata.get("doc", "")
+            lines.append(f"{spec.name} = {text}" + (f"  # {doc}" if doc else ""))
+    return "\n".join(lines) + "\n"

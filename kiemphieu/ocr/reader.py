@@ -1,0 +1,570 @@
+"""Reading scanned ballots (contract section 4).
+
+Per page: decode; find the four ArUco corner markers (their ids give paper size and
+orientation, so a rotated or upside-down page is simply mapped back); check the geometry; read
+the QR code (another election or round is rejected); warp to the layout; subtract the printed
+ballot; score every name (strike form) or box (boxes form) against two thresholds with an
+uncertain band between; look for the red seal, writing where none belongs and scanner streaks.
+Every decision keeps its score. The reader applies no counting rule: the tally engine does.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from kiemphieu.tally import Election, Form
+
+from .decode import Page, Unreadable, decode_pages
+from .geometry import PAPERS, Layout, layout_for, marker_boxes, parse_qr_payload, qr_box
+from .profiles import Profile, load_profile
+from .template import Template, horizontal_runs, template_for
+
+READ, REVIEW, REJECTED = "read", "review", "rejected"
+QR_PX_PER_MM = 10.0
+DETECT_MAX_SIDE = 1400  # markers are searched on an image no larger than this
+QR_MIN_AGREEMENT = 0.92  # share of data modules matching this round's QR (random payloads: ~0.5)
+CORNER_SHARE = (0.24, 0.18)  # markers are first looked for in these shares of width and height
+
+
+@dataclass
+class Reading:
+    file: str
+    page: int
+    status: str
+    marks: dict | None = None
+    boxes: dict | None = None
+    flags: list = field(default_factory=list)
+    scores: dict = field(default_factory=dict)
+    reason: str | None = None
+    detail: str | None = None
+    box_scores: dict | None = None
+    rows: dict | None = None  # per candidate: every measurement behind the decision
+    checks: dict = field(default_factory=dict)  # page-level scores: seal, writing, streak, contrast...
+    confidence: float | None = None  # lowest distance of a score to the uncertain band
+    rotation: int | None = None  # degrees the page was turned in the image (0, 90, 180, 270)
+    homography: list | None = None  # image pixels -> page millimetres (3x3)
+    profile: str = ""
+    profile_digest: str = ""
+    layout_digest: str = ""
+    page_image: np.ndarray | None = field(default=None, repr=False)  # the warped grey page
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.file, "page": self.page, "status": self.status,
+            "marks": self.marks, "boxes": self.boxes, "flags": list(self.flags),
+            "scores": self.scores, "reason": self.reason, "detail": self.detail,
+            "box_scores": self.box_scores, "rows": self.rows, "checks": self.checks,
+            "confidence": self.confidence, "rotation": self.rotation,
+            "homography": self.homography, "profile": self.profile,
+            "profile_digest": self.profile_digest, "layout_digest": self.layout_digest,
+        }
+
+
+class Rejection(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+# ------------------------------------------------------------------------------- public API
+
+
+def read_images(source: str | os.PathLike | bytes, election: Election, profile: Profile | str | None = None,
+                file_name: str | None = None) -> list[Reading]:
+    """Every ballot (page) in one scan file, given as a path or as the file's bytes."""
+    profile = load_profile(profile) if not isinstance(profile, Profile) else profile
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name = file_name or "<bytes>"
+        return _read_bytes(bytes(source), name, election, profile)
+    name = file_name or str(source)
+    base = Reading(name, 0, REJECTED, reason="unreadable_file", profile=profile.name,
+                   profile_digest=profile.digest)
+    try:
+        size = Path(source).stat().st_size
+        if size > profile.scan.max_file_mb * 1_000_000:
+            base.detail = f"file too large ({size} bytes)"
+            return [base]
+        data = Path(source).read_bytes()
+    except OSError as exc:
+        base.detail = f"cannot read file: {exc.strerror}"
+        return [base]
+    return _read_bytes(data, name, election, profile)
+
+
+read_file = read_images
+
+
+def _read_bytes(data: bytes, name: str, election: Election, profile: Profile) -> list[Reading]:
+    layout = layout_for(election)
+    readings: list[Reading] = []
+    try:
+        for page in decode_pages(data, profile):
+            readings.append(read_page(page, election, profile, name, layout))
+    except Unreadable as exc:
+        readings.append(_rejected(name, len(readings), "unreadable_file", str(exc), profile, layout))
+    except Exception as exc:  # a corrupt file must never stop a batch
+        readings.append(_rejected(name, len(readings), "unreadable_file",
+                                  f"decoder failure ({type(exc).__name__})", profile, layout))
+    if not readings:
+        readings.append(_rejected(name, 0, "unreadable_file", "no pages", profile, layout))
+    return readings
+
+
+def _rejected(name, index, reason, detail, profile, layout) -> Reading:
+    return Reading(name, index, REJECTED, reason=reason, detail=detail, profile=profile.name,
+                   profile_digest=profile.digest, layout_digest=layout.digest)
+
+
+def read_page(page: Page, election: Election, profile: Profile, name: str = "<image>",
+              layout: Layout | None = None) -> Reading:
+    layout = layout or layout_for(election)
+    if page.image is None:
+        return _rejected(name, page.index, "unreadable_file", page.error or "unreadable page", profile, layout)
+    reading = Reading(name, page.index, REJECTED, profile=profile.name, profile_digest=profile.digest,
+                      layout_digest=layout.digest)
+    try:
+        _PageReader(page, layout, profile, reading).run()
+    except Rejection as exc:
+        reading.status, reading.reason, reading.detail = REJECTED, exc.reason, exc.detail
+        reading.marks = reading.boxes = None
+        reading.flags, reading.scores = [], {}
+    except cv2.error as exc:
+        reading.status, reading.reason = REJECTED, "unreadable_file"
+        reading.detail = f"image processing failed: {str(exc).splitlines()[-1][:200]}"
+    return reading
+
+
+# ------------------------------------------------------------------------------- markers
+
+
+_detector = None
+
+
+def _aruco_detector():
+    global _detector
+    if _detector is None:
+        params = cv2.aruco.DetectorParameters()
+        params.adaptiveThreshWinSizeMin = 5
+        params.adaptiveThreshWinSizeMax = 25
+        params.adaptiveThreshWinSizeStep = 10
+        params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+        dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+        _detector = cv2.aruco.ArucoDetector(dictionary, params)
+    return _detector
+
+
+def find_markers(grey: np.ndarray) -> dict[int, np.ndarray]:
+    """Marker id -> its 4 corners (image pixels); ids seen twice are dropped.
+
+    The image's corners are searched first (a scan is mostly the page, so that is where the
+    markers are, whatever the rotation); the whole image only when that finds fewer than four.
+    """
+    scale = min(1.0, DETECT_MAX_SIDE / max(grey.shape))
+    small = grey if scale == 1.0 else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = small.shape
+    cw, ch = int(w * CORNER_SHARE[0]), int(h * CORNER_SHARE[1])
+    found = _detect(small, ((0, 0), (w - cw, 0), (w - cw, h - ch), (0, h - ch)), (cw, ch))
+    if len(found) < 4:
+        found = _detect(small, ((0, 0),), (w, h))
+    return {mid: quad / scale for mid, quad in found.items()}
+
+
+def _detect(image: np.ndarray, origins, size) -> dict[int, np.ndarray]:
+    found: dict[int, np.ndarray] = {}
+    repeated: set[int] = set()
+    cw, ch = size
+    for ox, oy in origins:
+        corners, ids, _ = _aruco_detector().detectMarkers(image[oy:oy + ch, ox:ox + cw])
+        if ids is None:
+            continue
+        for quad, mid in zip(corners, ids.ravel()):
+            mid = int(mid)
+            if mid in found:
+                repeated.add(mid)
+            found[mid] = quad.reshape(4, 2) + (ox, oy)
+    for mid in repeated:
+        del found[mid]
+    return found
+
+
+# ------------------------------------------------------------------------------- one page
+
+
+class _PageReader:
+    def __init__(self, page: Page, layout: Layout, profile: Profile, reading: Reading):
+        self.page, self.layout, self.profile, self.reading = page, layout, profile, reading
+        self.grey = page.grey
+        self.flags: list[str] = []
+        self.checks: dict = {}
+
+    def run(self) -> None:
+        paper, markers = self.markers()
+        homography = self.homography(paper, markers)
+        self.identify(paper, homography)
+        template = template_for(self.layout, self.profile)
+        # Pixel j of the template is centred at (j + 0.5) / k mm.
+        scale = np.array([[template.k, 0, -0.5], [0, template.k, -0.5], [0, 0, 1.0]])
+        warped = cv2.warpPerspective(self.grey, scale @ homography, (template.width, template.height),
+                                     flags=cv2.INTER_LINEAR, borderValue=255)
+        if self.profile.scan.flatten_illumination:
+            warped = _flatten(warped)
+        self.reading.page_image = warped
+        paper_level = _percentile(warped, 0.90)
+        ink = (warped < paper_level * self.profile.ink.ink_level).astype(np.uint8)
+        new_ink = cv2.bitwise_and(ink, template.not_glyph)
+        self.quality(warped, template, paper_level)
+        self.streaks(homography, paper_level)
+        self.writing(new_ink, template)
+        self.seal(homography, template)
+        if self.layout.form == Form.STRIKE:
+            self.read_strikes(warped, ink, template)
+        else:
+            self.read_boxes(warped, ink, template)
+        r = self.reading
+        r.flags = self.flags
+        r.checks = self.checks
+        uncertain = any(v == "uncertain" for v in (r.marks or r.boxes).values())
+        r.status = REVIEW if uncertain or self.flags else READ
+        r.reason = None
+
+    # -- geometry
+
+    def markers(self):
+        found = find_markers(self.grey)
+        for paper in PAPERS.values():
+            if all(mid in found for mid in paper.marker_ids):
+                return paper, found
+        if _ink_fraction(self.grey, self.profile) <= self.profile.blank.max_ink_fraction:
+            raise Rejection("blank_page", "no printing or writing on the page")
+        seen = sorted(found)
+        raise Rejection("no_markers", f"corner markers found: {seen or 'none'}")
+
+    def homography(self, paper, found) -> np.ndarray:
+        """Image pixels -> page millimetres, after checking the page is not too distorted."""
+        src, dst = [], []
+        for mid, (x, y, w, h) in marker_boxes(paper):
+            src.append(found[mid])
+            dst.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+        src = np.concatenate(src).astype(np.float32)
+        dst = np.asarray(dst, np.float32).reshape(-1, 2)
+        homography, _ = cv2.findHomography(src, dst, 0)
+        if homography is None:
+            raise Rejection("bad_geometry", "markers do not form a page")
+        projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography).reshape(-1, 2)
+        error = float(np.abs(projected - dst).max())
+        g = self.profile.geometry
+        inverse = np.linalg.inv(homography)
+        w, h = paper.width, paper.height
+        quad = cv2.perspectiveTransform(np.float32([[[0, 0]], [[w, 0]], [[w, h]], [[0, h]]]), inverse).reshape(4, 2)
+        top, right = float(np.linalg.norm(quad[1] - quad[0])), float(np.linalg.norm(quad[2] - quad[1]))
+        bottom, left = float(np.linalg.norm(quad[2] - quad[3])), float(np.linalg.norm(quad[3] - quad[0]))
+        angle = math.degrees(math.atan2(float(quad[1][1] - quad[0][1]), float(quad[1][0] - quad[0][0])))
+        rotation = int(round(angle / 90.0)) % 4 * 90
+        skew = abs((angle + 45) % 90 - 45)
+        perspective = max(abs(top - bottom) / max(top, bottom), abs(left - right) / max(left, right))
+        aspect = ((top + bottom) / (left + right)) / (w / h)
+        det = np.linalg.det(homography[:2, :2])
+        self.checks.update({"corner_error_mm": round(error, 3), "skew_deg": round(skew, 2),
+                            "perspective": round(perspective, 4), "aspect": round(aspect, 4)})
+        self.reading.rotation = rotation
+        self.reading.homography = [[round(float(v), 8) for v in row] for row in homography]
+        problems = []
+        if det <= 0:
+            problems.append("page is mirrored")
+        if error > g.max_corner_error_mm:
+            problems.append(f"marker corners {error:.2f} mm off")
+        if skew > g.max_skew_deg:
+            problems.append(f"skew {skew:.1f} degrees")
+        if perspective > g.max_perspective:
+            problems.append(f"perspective {perspective:.3f}")
+        if abs(aspect - 1) > g.max_aspect_error:
+            problems.append(f"aspect ratio off by {abs(aspect - 1):.3f}")
+        if problems:
+            raise Rejection("bad_geometry", "; ".join(problems))
+        dpi = (top + bottom) / 2 / w * 25.4 * self.page.reduction
+        self.checks["dpi"] = round(dpi, 1)
+        if dpi < self.profile.scan.min_dpi:
+            self._flag("low_quality")
+        return homography
+
+    def identify(self, paper, homography) -> None:
+        """The QR code: this election, this round, this layout."""
+        if paper is self.layout.paper and self._qr_matches(homography):
+            return
+        x, y, size, _ = qr_box(paper)
+        margin = 3.0
+        f = QR_PX_PER_MM
+        to_crop = np.array([[f, 0, -(x - margin) * f], [0, f, -(y - margin) * f], [0, 0, 1]]) @ homography
+        side = int(round((size + 2 * margin) * f))
+        crop = cv2.warpPerspective(self.grey, to_crop, (side, side), flags=cv2.INTER_LINEAR, borderValue=255)
+        text = _decode_qr(crop)
+        if not text:
+            raise Rejection("qr_unreadable", "the ballot's QR code cannot be read")
+        parsed = parse_qr_payload(text)
+        if parsed is None:
+            raise Rejection("wrong_election", "not a kiemphieu ballot")
+        fingerprint, round_, digest = parsed
+        if fingerprint != self.layout.fingerprint:
+            raise Rejection("wrong_election", f"ballot of another election or round (its round: {round_})")
+        if paper is not self.layout.paper or not self.layout.digest.upper().startswith(digest):
+            raise Rejection("wrong_layout", "printed from a different layout of this election")
+
+    def _qr_matches(self, homography) -> bool:
+        """Fast path: the modules where our QR code is printed are those of this round's payload.
+
+        Data modules of two different payloads differ in about half the places, so a high
+        agreement on them is as strong as decoding; anything else goes to the full decoder.
+        """
+        template = template_for(self.layout, self.profile)
+        x, y, size, _ = self.layout.qr_mm
+        modules = template.qr_expected.shape[0]
+        per_module = 4
+        f = per_module * modules / size
+        to_crop = np.array([[f, 0, -x * f], [0, f, -y * f], [0, 0, 1]]) @ homography
+        side = modules * per_module
+        crop = cv2.warpPerspective(self.grey, to_crop, (side, side), flags=cv2.INTER_LINEAR, borderValue=255)
+        cells = crop.reshape(modules, per_module, modules, per_module)[:, 1:3, :, 1:3].mean(axis=(1, 3))
+        low, high = np.percentile(cells, (10, 90))
+        if high - low < 40:
+            return False
+        dark = cells < (low + high) / 2
+        agreement = float((dark == template.qr_expected)[template.qr_data].mean())
+        self.checks["qr_agreement"] = round(agreement, 3)
+        return agreement >= QR_MIN_AGREEMENT
+
+    # -- page checks
+
+    def quality(self, warped, template: Template, paper_level: float) -> None:
+        text_level = cv2.mean(warped, template.core.astype(np.uint8))[0]
+        contrast = (paper_level - text_level) / max(paper_level, 1.0)
+        self.checks["contrast"] = round(contrast, 3)
+        if contrast < self.profile.ink.min_contrast:
+            self._flag("low_quality")
+
+    def streaks(self, homography, paper_level: float) -> None:
+        """Dark lines along the scanner's feed direction across the whole page."""
+        if not self.profile.streak.check:
+            return
+        w, h = self.layout.paper.width, self.layout.paper.height
+        quad = cv2.perspectiveTransform(np.float32([[[0, 0]], [[w, 0]], [[w, h]], [[0, h]]]),
+                                        np.linalg.inv(homography)).reshape(4, 2)
+        x0, y0 = np.maximum(quad.min(axis=0), 0).astype(int)
+        x1, y1 = quad.max(axis=0).astype(int)
+        inset_x, inset_y = (x1 - x0) // 50, (y1 - y0) // 50
+        region = self.grey[y0 + inset_y:y1 - inset_y, x0 + inset_x:x1 - inset_x]
+        if region.size == 0:
+            return
+        dark = (region < paper_level * self.profile.streak.level).astype(np.float32)
+        columns = cv2.reduce(dark, 0, cv2.REDUCE_AVG).ravel()
+        longest = float(columns.max()) if columns.size else 0.0
+        self.checks["streak"] = round(longest, 3)
+        if longest >= self.profile.streak.min_length:
+            self._flag("streak")
+
+    def writing(self, new_ink, template: Template) -> None:
+        if not self.profile.writing.check:
+            return
+        cell = max(2, template.px(self.profile.writing.cell_mm))
+        free = cv2.bitwise_and(new_ink, template.free) * np.uint8(255)
+        # Half-cell offsets too, so writing on a cell border is not split in two.
+        worst = 0.0
+        for offset in (0, cell // 2):
+            rows, cols = (template.height - offset) // cell, (template.width - offset) // cell
+            part = free[offset:offset + rows * cell, offset:offset + cols * cell]
+            cells = cv2.resize(part, (cols, rows), interpolation=cv2.INTER_AREA)  # exact: fast path
+            worst = max(worst, float(cells.max()) / 255.0)
+        self.checks["writing"] = round(worst, 4)
+        if worst >= self.profile.writing.min_fraction:
+            self._flag("extra_writing")
+
+    def seal(self, homography, template: Template) -> None:
+        s = self.profile.seal
+        if not s.check or not self.page.colour or self.page.image.ndim != 3:
+            self.checks["seal"] = None
+            return
+        x, y, w, h = self.layout.stamp_mm
+        f = 2.0  # px per mm: a seal is large, colour needs no detail
+        to_crop = np.array([[f, 0, -x * f], [0, f, -y * f], [0, 0, 1]]) @ homography
+        crop = cv2.warpPerspective(self.page.image, to_crop, (int(w * f), int(h * f)), borderValue=(255, 255, 255))
+        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+        hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+        red = ((hue <= s.hue_low_max) | (hue >= s.hue_high_min)) & (sat >= s.min_saturation) & (val >= s.min_value)
+        fraction = float(red.mean())
+        self.checks["seal"] = round(fraction, 4)
+        if fraction < s.min_fraction:
+            self._flag("no_stamp")
+
+    def _flag(self, flag: str) -> None:
+        if flag not in self.flags:
+            self.flags.append(flag)
+
+    # -- rows
+
+    def _aligned(self, warped, ink, template: Template, row):
+        """The row's ink, shifted to where its printed name really is (± a fraction of a mm)."""
+        search = template.px(self.profile.geometry.align_search_mm)
+        dy = dx = 0
+        score = None
+        y0, y1, x0, x1 = row.match
+        if search > 0:
+            sy0, sx0 = max(0, y0 - search), max(0, x0 - search)
+            area = warped[sy0:min(template.height, y1 + search), sx0:min(template.width, x1 + search)]
+            patch = template.grey[y0:y1, x0:x1]
+            if area.shape[0] >= patch.shape[0] and area.shape[1] >= patch.shape[1]:
+                result = cv2.matchTemplate(area, patch, cv2.TM_CCOEFF_NORMED)
+                _, best, _, (bx, by) = cv2.minMaxLoc(result)
+                score = float(best)
+                at_zero = float(result[y0 - sy0, x0 - sx0])
+                # Move only for a clearly better fit: added ink (an underline) must not pull the row.
+                if best >= self.profile.geometry.min_align_score and best - at_zero > 0.03:
+                    dx, dy = bx - (x0 - sx0), by - (y0 - sy0)
+        by0, by1, bx0, bx1 = row.band
+        sy, sx = slice(by0 + dy, by1 + dy), slice(bx0 + dx, bx1 + dx)
+        if by0 + dy < 0 or bx0 + dx < 0 or by1 + dy > template.height or bx1 + dx > template.width:
+            sy, sx, dx, dy = slice(by0, by1), slice(bx0, bx1), 0, 0
+        row_ink = ink[sy, sx]
+        glyph = template.glyph[by0:by1, bx0:bx1]
+        new = row_ink & (1 - glyph)
+        return row_ink, new, glyph, (dx, dy), score
+
+    def read_strikes(self, warped, ink, template: Template) -> None:
+        st = self.profile.strike
+        area_px = template.k * template.k
+        marks, scores, details = {}, {}, {}
+        confidence = math.inf
+        for row in template.rows:
+            row_ink, new, glyph, shift, align = self._aligned(warped, ink, template, row)
+            z0, z1 = row.zone
+            n0, n1 = row.name
+            width = max(1, n1 - n0)
+            zone_new = new[z0:z1, n0:n1]
+            visible = (glyph[z0:z1, n0:n1] == 0).any(axis=0)
+            visible_share = float(visible.mean())
+            hits_gap = _centred_in_zone(new[:, n0:n1], z0, z1)
+            gap_cover = float(hits_gap.sum()) / max(1, int(visible.sum()))
+            by0, by1, bx0, bx1 = row.band
+            runs = horizontal_runs(row_ink, template.run_px)
+            runs = runs & (1 - template.printed_runs[by0:by1, bx0:bx1])
+            run_cover = float(_centred_in_zone(runs[:, n0:n1], z0, z1).mean())
+            if visible_share < st.min_visible:
+                gap_cover = 0.0  # too little paper between glyphs to judge by the gaps
+            score = max(run_cover, gap_cover)
+            stray = (int(new.sum()) - int(zone_new.sum())) / area_px
+            if score >= st.definite:
+                mark = "struck"
+            elif score < st.marginal and stray < st.stray_mm2:
+                mark = "kept"
+            else:
+                mark = "uncertain"
+            marks[row.id] = mark
+            scores[row.id] = round(score, 3)
+            details[row.id] = {"run_cover": round(run_cover, 3), "gap_cover": round(gap_cover, 3),
+                               "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),
+                               "shift_px": list(shift), "align": None if align is None else round(align, 3)}
+            confidence = min(confidence, _margin(score, st.marginal, st.definite)
+                             if mark != "kept" or stray < st.stray_mm2 else -1.0)
+        self.reading.marks, self.reading.scores, self.reading.rows = marks, scores, details
+        self.reading.confidence = round(confidence, 3)
+
+    def read_boxes(self, warped, ink, template: Template) -> None:
+        bx = self.profile.boxes
+        area_px = template.k * template.k
+        boxes, scores, box_scores, details = {}, {}, {}, {}
+        confidence = math.inf
+        for row in template.rows:
+            _, new, _, shift, align = self._aligned(warped, ink, template, row)
+            states, values = [], {}
+            for side, (y0, y1, x0, x1) in (("agree", row.agree), ("disagree", row.disagree)):
+                inner = new[y0:y1, x0:x1]
+                score = min(float(inner.any(axis=0).mean()), float(inner.any(axis=1).mean())) if inner.size else 0.0
+                values[side] = round(score, 3)
+                states.append("marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure")
+                confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
+            _, _, a0, a1 = row.boxes_area
+            outside = int(new.sum()) - int(new[:, a0:a1].sum())
+            stray = outside / area_px
+            if "unsure" in states:
+                mark = "uncertain"
+            else:
+                mark = {("marked", "marked"): "both", ("marked", "empty"): "agree",
+                        ("empty", "marked"): "disagree", ("empty", "empty"): "none"}[tuple(states)]
+                if mark == "none" and stray >= bx.stray_mm2:
+                    mark = "uncertain"
+                    confidence = min(confidence, -1.0)
+            boxes[row.id] = mark
+            box_scores[row.id] = values
+            scores[row.id] = max(values.values())
+            details[row.id] = {"stray_mm2": round(stray, 2), "shift_px": list(shift),
+                               "align": None if align is None else round(align, 3)}
+        self.reading.boxes, self.reading.scores = boxes, scores
+        self.reading.box_scores, self.reading.rows = box_scores, details
+        self.reading.confidence = round(confidence, 3)
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def _margin(score: float, marginal: float, definite: float) -> float:
+    """How far a score is from the uncertain band (negative inside it)."""
+    if score >= definite:
+        return score - definite
+    if score < marginal:
+        return marginal - score
+    return -min(score - marginal, definite - score)
+
+
+def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
+    """Columns whose ink (within the row band) is centred in the strike zone.
+
+    Taking the centre, not any pixel, keeps a thick underline that touches the zone's bottom,
+    or a stroke with a stray dot above it, from counting as a line through the name.
+    """
+    counts = mask.sum(axis=0, dtype=np.int32)
+    rows = np.arange(mask.shape[0], dtype=np.int32)[:, None]
+    centre = (mask * rows).sum(axis=0, dtype=np.int64) / np.maximum(counts, 1)
+    return (counts > 0) & (centre >= z0) & (centre < z1)
+
+
+def _percentile(grey: np.ndarray, q: float) -> float:
+    """A grey-level percentile from every 4th pixel of every 4th row (plenty for the paper's white)."""
+    hist = cv2.calcHist([np.ascontiguousarray(grey[::4, ::4])], [0], None, [256], [0, 256]).ravel()
+    cumulative = np.cumsum(hist)
+    return float(np.searchsorted(cumulative, q * cumulative[-1]))
+
+
+def _ink_fraction(grey: np.ndarray, profile: Profile) -> float:
+    small = np.ascontiguousarray(grey[::2, ::2])  # sampled, not averaged: thin ink must survive
+    paper = _percentile(small, 0.90)
+    return float((small < paper * profile.ink.ink_level).mean())
+
+
+def _flatten(grey: np.ndarray) -> np.ndarray:
+    """Divide by the paper's brightness, estimated at low resolution without the ink."""
+    small = cv2.resize(grey, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
+    background = cv2.dilate(small, np.ones((5, 5), np.uint8))
+    background = cv2.GaussianBlur(background, (0, 0), 3)
+    background = cv2.resize(background, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(grey, background, scale=255)
+
+
+_qr = None
+
+
+def _decode_qr(crop: np.ndarray) -> str:
+    global _qr
+    if _qr is None:
+        _qr = cv2.QRCodeDetector()
+    for image in (crop, cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]):
+        try:
+            text, _, _ = _qr.detectAndDecode(image)
+        except cv2.error:
+            text = ""
+        if text:
+            return text
+    return ""

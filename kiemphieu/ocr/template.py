@@ -1,0 +1,157 @@
+"""What the reader expects to see, precomputed once per layout and profile.
+
+The blank ballot is rasterised from the printed PDF at the working resolution; from it come the
+glyph mask (printed ink grown by a margin, subtracted from every scan), the printed horizontal
+runs (so a letter's bar is never a strike), the zones where nothing should be written, and each
+row's pixel boxes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .geometry import Box, Layout
+from .printing import render_layout_image
+from .profiles import Profile
+
+PRINTED_INK = 160  # grey level below which the rasterised template counts as printed ink
+SEAL_SPILL_MM = 8.0  # a round seal may overflow its area
+
+
+@dataclass(frozen=True)
+class RowPixels:
+    id: str
+    band: tuple[int, int, int, int]  # y0, y1, x0, x1 of the row band in page pixels
+    name: tuple[int, int]  # x0, x1 of the printed name, relative to the band
+    zone: tuple[int, int]  # y0, y1 of the strike zone, relative to the band
+    match: tuple[int, int, int, int]  # y0, y1, x0, x1 around the name for re-alignment (page pixels)
+    agree: tuple[int, int, int, int] | None  # inner box, relative to the band
+    disagree: tuple[int, int, int, int] | None
+    boxes_area: tuple[int, int, int, int] | None  # x-range relative to band holding both boxes (+margin)
+
+
+class Template:
+    def __init__(self, layout: Layout, profile: Profile):
+        self.layout = layout
+        self.dpi = profile.scan.work_dpi
+        k = self.k = self.dpi / 25.4
+        self.width = int(round(layout.paper.width * k))
+        self.height = int(round(layout.paper.height * k))
+        grey = _fit(render_layout_image(layout, self.dpi, grey=True), self.height, self.width)
+        self.grey = grey
+        printed = (grey < PRINTED_INK).astype(np.uint8)
+        self.core = grey < 90  # the solid inside of printed strokes: the measure of print contrast
+        margin = max(1, int(round(profile.ink.glyph_margin_mm * k)))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+        self.glyph = cv2.dilate(printed, disc)  # 1 where printed ink may be
+        self.not_glyph = (1 - self.glyph).astype(np.uint8)
+        self.run_px = max(3, int(round(profile.strike.run_mm * k)))
+        self.printed_runs = cv2.dilate(horizontal_runs(printed, self.run_px), np.ones((3, 5), np.uint8))
+        self.free = self._free_zone(profile)
+        self.rows = tuple(self._row(row, profile) for row in layout.rows)
+        self.stamp = self.box_px(layout.stamp_mm)
+        self.qr_expected, self.qr_data = _qr_reference(layout.qr_payload)
+
+    def px(self, mm: float) -> int:
+        return int(round(mm * self.k))
+
+    def box_px(self, box: Box, grow_mm: float = 0.0) -> tuple[int, int, int, int]:
+        x, y, w, h = box
+        x0 = max(0, self.px(x - grow_mm))
+        y0 = max(0, self.px(y - grow_mm))
+        x1 = min(self.width, self.px(x + w + grow_mm))
+        y1 = min(self.height, self.px(y + h + grow_mm))
+        return y0, y1, x0, x1
+
+    def _free_zone(self, profile: Profile) -> np.ndarray:
+        """1 where nothing but print should be: outside rows, stamp, markers, QR and the page edge."""
+        free = np.ones((self.height, self.width), np.uint8)
+        edge = self.px(profile.writing.edge_mm)
+        if edge:
+            free[:edge, :] = free[-edge:, :] = 0
+            free[:, :edge] = free[:, -edge:] = 0
+        zones = [(self.layout.stamp_mm, SEAL_SPILL_MM), (self.layout.qr_mm, 2.0)]
+        zones += [(box, 2.0) for _, box in self.layout.markers]
+        zones += [(row.row_mm, 3.0) for row in self.layout.rows]
+        for box, grow in zones:
+            y0, y1, x0, x1 = self.box_px(box, grow)
+            free[y0:y1, x0:x1] = 0
+        return cv2.bitwise_and(free, self.not_glyph)
+
+    def _row(self, row, profile: Profile) -> RowPixels:
+        y0, y1, x0, x1 = self.box_px(row.row_mm)
+        nx, _, nw, _ = row.name_mm
+        name = (self.px(nx) - x0, self.px(nx + nw) - x0)
+        size = row.name.size
+        top = self.px(row.name.baseline - profile.strike.zone_top * size) - y0
+        bottom = self.px(row.name.baseline - profile.strike.zone_bottom * size) - y0
+        zone = (max(0, top), min(y1 - y0, max(top + 1, bottom)))
+        match = self.box_px(row.name_mm, 0.3)
+        agree = disagree = area = None
+        if row.agree_mm:
+            inset = profile.boxes.inset_mm + profile.ink.glyph_margin_mm
+
+            def inner(box):
+                by0, by1, bx0, bx1 = self.box_px(box, -inset)
+                return by0 - y0, max(by0 + 1, by1) - y0, bx0 - x0, max(bx0 + 1, bx1) - x0
+
+            agree, disagree = inner(row.agree_mm), inner(row.disagree_mm)
+            _, _, ax0, _ = self.box_px(row.agree_mm, 1.5)
+            _, _, _, dx1 = self.box_px(row.disagree_mm, 1.5)
+            area = (0, y1 - y0, ax0 - x0, dx1 - x0)
+        return RowPixels(row.id, (y0, y1, x0, x1), name, zone, match, agree, disagree, area)
+
+
+def horizontal_runs(ink: np.ndarray, run_px: int) -> np.ndarray:
+    """Ink that belongs to a near-horizontal stroke at least `run_px` long.
+
+    Growing the ink by a pixel up and down first keeps thin slanted strokes continuous.
+    """
+    thick = cv2.dilate(ink, np.ones((3, 1), np.uint8))
+    return cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, run_px), np.uint8))
+
+
+def _qr_reference(payload: str) -> tuple[np.ndarray, np.ndarray]:
+    """The expected QR modules and which of them carry data (they differ between payloads)."""
+    import hashlib
+
+    from .printing import qr_cells
+
+    expected = np.array(qr_cells(payload), bool)
+    varies = np.zeros_like(expected)
+    prefix, fingerprint, round_, digest = payload.split("/")
+    for n in range(12):
+        other = hashlib.sha256(f"{payload}/{n}".encode()).hexdigest().upper()
+        varies |= np.array(qr_cells(f"{prefix}/{other[:12]}/{round_}/{other[12:22]}"), bool) != expected
+    return expected, varies
+
+
+def _fit(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Crop or pad (with white) a raster to exactly height x width."""
+    out = np.full((height, width), 255, np.uint8)
+    h, w = min(height, image.shape[0]), min(width, image.shape[1])
+    out[:h, :w] = image[:h, :w]
+    return out
+
+
+_lock = threading.Lock()
+_cache: OrderedDict[tuple[str, str], Template] = OrderedDict()
+
+
+def template_for(layout: Layout, profile: Profile) -> Template:
+    key = (layout.digest, profile.digest)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    template = Template(layout, profile)
+    with _lock:
+        _cache[key] = template
+        while len(_cache) > 8:
+            _cache.popitem(last=False)
+    return template

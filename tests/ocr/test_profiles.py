@@ -1,0 +1,55 @@
+"""Scanner profiles: each shipped profile loads; every kind of bad key is named in the error."""
+
+import pytest
+
+from kiemphieu.ocr.profiles import PROFILE_DIR, Profile, ProfileError, load_profile, profile_from_dict
+
+
+@pytest.mark.parametrize("name", ["feeder-200dpi-colour", "bw-300dpi", "phone-photo"])
+def test_each_shipped_profile_loads(name):
+    profile = load_profile(name)
+    assert profile.name == name
+    assert profile.strike.marginal < profile.strike.definite
+    assert profile.boxes.marginal < profile.boxes.definite
+    assert load_profile(PROFILE_DIR / f"{name}.toml") == profile  # by path too
+
+
+def test_default_profile_is_the_feeder_and_mirrors_the_dataclass():
+    assert load_profile(None).name == "feeder-200dpi-colour"
+    assert load_profile(None).scan == Profile().scan and load_profile(None).strike == Profile().strike
+
+
+def test_bw_profile_turns_the_seal_check_off():
+    profile = load_profile("bw-300dpi")
+    assert profile.scan.bitonal and not profile.seal.check
+
+
+@pytest.mark.parametrize("data, named", [
+    ({"strike": {"definit": 0.5}}, "strike.definit"),
+    ({"colour": True}, "colour"),
+    ({"scan": {"work_dpi": "high"}}, "scan.work_dpi"),
+    ({"seal": {"check": 1}}, "seal.check"),
+    ({"scan": {"max_pixels": 1.5}}, "scan.max_pixels"),
+    ({"strike": {"definite": 1.7}}, "strike.definite"),
+    ({"strike": {"marginal": 0.7, "definite": 0.5}}, "strike.marginal"),
+    ({"boxes": {"marginal": 0.9}}, "boxes.marginal"),
+    ({"scan": {"bitonal": True}}, "seal.check"),
+])
+def test_bad_profile_names_the_bad_key(data, named):
+    with pytest.raises(ProfileError) as info:
+        profile_from_dict(data, "test.toml")
+    assert named in str(info.value) and "test.toml" in str(info.value)
+
+
+def test_bad_profile_file_and_unknown_name(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text("[strike]\nmarginal = 0.3\nsharpness = 2\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match="strike.sharpness"):
+        load_profile(str(path))
+    path.write_text("[strike\n", encoding="utf-8")
+    with pytest.raises(ProfileError, match="bad TOML"):
+        load_profile(str(path))
+    with pytest.raises(ProfileError, match="no scanner profile named 'nope'"):
+        load_profile("nope")
+    with pytest.raises(ProfileError):
+        load_profile("../scanner_profiles/bw-300dpi")  # not a name, and no such file
