@@ -20,7 +20,7 @@ from . import audit
 from .auth import services as user_services
 from .congress import services
 from .extensions import db
-from .models import Ballot, Congress, CongressKind, EntryMode, Organisation, Role, Round, RoundStatus, User
+from .models import Ballot, Congress, CongressKind, EntryMode, Organisation, Role, Round, User
 from .tally import Kind
 
 ORGANISATION = "Đảng bộ xã Hưng Long"
@@ -87,7 +87,7 @@ def find_demo() -> Congress | None:
     return db.session.scalar(select(Congress).where(Congress.name == CONGRESS_NAME))
 
 
-def load_demo(*, if_empty: bool = False, quiet: bool = False) -> DemoResult:
+def load_demo(*, if_empty: bool = False) -> DemoResult:
     """Create the demo congress and its logins once; later calls change nothing."""
     if if_empty and any_congress():
         return DemoResult(None, False, message="Đã có đại hội trong cơ sở dữ liệu: không tạo dữ liệu mẫu.")

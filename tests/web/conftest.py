@@ -166,7 +166,7 @@ def demo(app):
     """The full demo congress (returns kiemphieu.demo.DemoResult)."""
     from kiemphieu.demo import load_demo
 
-    return load_demo(quiet=True)
+    return load_demo()
 
 
 @pytest.fixture

@@ -116,7 +116,7 @@ def test_demo_twice_changes_nothing(demo):
     from kiemphieu.demo import load_demo
 
     before = db.session.scalar(db.select(db.func.count()).select_from(Ballot))
-    again = load_demo(quiet=True)
+    again = load_demo()
     assert not again.created and again.passwords == {}
     assert db.session.scalar(db.select(db.func.count()).select_from(Ballot)) == before
 

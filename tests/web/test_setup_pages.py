@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from kiemphieu.extensions import db
-from kiemphieu.models import AuditEntry, Candidate, Congress, Election, Organisation, Role, Round
+from kiemphieu.models import AuditEntry, Congress, Election, Organisation, Role
 
 
 def page(response) -> str:
