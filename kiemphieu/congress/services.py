@@ -107,6 +107,8 @@ def create_congress(
 
 @write_operation
 def update_congress(congress: Congress, **fields) -> None:
+    if fields.get("convened", congress.convened) != congress.convened:
+        _refuse_if_any_round_finalised(congress)
     _apply_congress_fields(congress, fields)
     if congress.excluded >= congress.convened:
         raise SetupError("Tổng số loại trừ phải nhỏ hơn số được triệu tập.")
@@ -144,6 +146,7 @@ def _congress_snapshot(congress: Congress) -> dict:
 @write_operation
 def add_exclusion(congress: Congress, count: int, reason: str) -> Exclusion:
     reason = _required_name(reason, "Lý do loại trừ")
+    _refuse_if_any_round_finalised(congress)
     if count is None or count < 1:
         raise SetupError("Số loại trừ phải ít nhất là 1.")
     if congress.excluded + count >= congress.convened:
@@ -339,7 +342,10 @@ def _refuse_if_finalised(round_: Round) -> None:
 
 def _refuse_if_any_round_finalised(congress: Congress) -> None:
     if any(r.is_finalised for e in congress.elections for r in e.rounds):
-        raise SetupError("Đã có vòng bầu chốt kết quả: không thể thay đổi số loại trừ.")
+        raise SetupError(
+            "Đã có vòng bầu chốt kết quả: không thể thay đổi số được triệu tập hay số loại trừ "
+            "(cơ sở tính quá bán của kết quả đã chốt)."
+        )
 
 
 # ------------------------------------------------------------------ candidates
