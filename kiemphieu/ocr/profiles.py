@@ -52,7 +52,7 @@ class GeometrySettings:
 
 @dataclass(frozen=True)
 class InkSettings:
-    ink_level: float = setting(0.62, 0.1, 0.95, "ink is darker than this fraction of the paper's white")
+    ink_level: float = setting(0.78, 0.1, 0.95, "ink is darker than this fraction of the paper's white")
     glyph_margin_mm: float = setting(0.35, 0.0, 2.0, "printed text grown by this before subtraction")
     min_contrast: float = setting(0.35, 0.0, 1.0, "printed text vs paper, below this: low_quality")
 
@@ -74,6 +74,7 @@ class BoxSettings:
     definite: float = setting(0.45, 0.0, 1.0, "at or above: the box is marked")
     inset_mm: float = setting(0.5, 0.0, 3.0, "box border excluded from the measurement")
     stray_mm2: float = setting(2.0, 0.0, 100.0, "ink in the row outside the boxes that forbids 'none'")
+    max_fill: float = setting(0.75, 0.0, 1.0, "a box inked over more than this share is uncertain")
 
 
 @dataclass(frozen=True)

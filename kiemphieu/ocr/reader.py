@@ -29,6 +29,7 @@ READ, REVIEW, REJECTED = "read", "review", "rejected"
 QR_PX_PER_MM = 10.0
 DETECT_MAX_SIDE = 1400  # markers are searched on an image no larger than this
 QR_MIN_AGREEMENT = 0.92  # share of data modules matching this round's QR (random payloads: ~0.5)
+MARKER_PAD = 12  # pixels of white added around the image before the marker search
 CORNER_SHARE = (0.24, 0.18)  # markers are first looked for in these shares of width and height
 
 
@@ -100,6 +101,12 @@ def read_images(source: str | os.PathLike | bytes, election: Election, profile: 
 read_file = read_images
 
 
+def read_bytes(data: bytes, election: Election, profile: Profile | str | None = None,
+               file_name: str = "<bytes>") -> Reading:
+    """One single-page image's reading (the first page of a multi-page file)."""
+    return read_images(bytes(data), election, profile, file_name)[0]
+
+
 def _read_bytes(data: bytes, name: str, election: Election, profile: Profile) -> list[Reading]:
     layout = layout_for(election)
     readings: list[Reading] = []
@@ -167,12 +174,15 @@ def find_markers(grey: np.ndarray) -> dict[int, np.ndarray]:
     """
     scale = min(1.0, DETECT_MAX_SIDE / max(grey.shape))
     small = grey if scale == 1.0 else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    # A white frame: a tightly cropped scan still gives a marker the border ArUco requires.
+    pad = MARKER_PAD
+    small = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     h, w = small.shape
     cw, ch = int(w * CORNER_SHARE[0]), int(h * CORNER_SHARE[1])
     found = _detect(small, ((0, 0), (w - cw, 0), (w - cw, h - ch), (0, h - ch)), (cw, ch))
     if len(found) < 4:
         found = _detect(small, ((0, 0),), (w, h))
-    return {mid: quad / scale for mid, quad in found.items()}
+    return {mid: (quad - pad) / scale for mid, quad in found.items()}
 
 
 def _detect(image: np.ndarray, origins, size) -> dict[int, np.ndarray]:
@@ -483,8 +493,13 @@ class _PageReader:
             for side, (y0, y1, x0, x1) in (("agree", row.agree), ("disagree", row.disagree)):
                 inner = new[y0:y1, x0:x1]
                 score = min(float(inner.any(axis=0).mean()), float(inner.any(axis=1).mean())) if inner.size else 0.0
+                fill = float(inner.mean()) if inner.size else 0.0
                 values[side] = round(score, 3)
-                states.append("marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure")
+                values[f"{side}_fill"] = round(fill, 3)
+                state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
+                if fill > bx.max_fill:
+                    state = "unsure"  # blacked out: a correction as likely as a mark
+                states.append(state)
                 confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
             _, _, a0, a1 = row.boxes_area
             outside = int(new.sum()) - int(new[:, a0:a1].sum())
@@ -499,7 +514,7 @@ class _PageReader:
                     confidence = min(confidence, -1.0)
             boxes[row.id] = mark
             box_scores[row.id] = values
-            scores[row.id] = max(values.values())
+            scores[row.id] = max(values["agree"], values["disagree"])
             details[row.id] = {"stray_mm2": round(stray, 2), "shift_px": list(shift),
                                "align": None if align is None else round(align, 3)}
         self.reading.boxes, self.reading.scores = boxes, scores
@@ -528,7 +543,9 @@ def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
     counts = mask.sum(axis=0, dtype=np.int32)
     rows = np.arange(mask.shape[0], dtype=np.int32)[:, None]
     centre = (mask * rows).sum(axis=0, dtype=np.int64) / np.maximum(counts, 1)
-    return (counts > 0) & (centre >= z0) & (centre < z1)
+    # Ink in the zone itself too: the arcs of a circle above and below a name average to its middle.
+    inside = mask[z0:z1].any(axis=0)
+    return inside & (centre >= z0) & (centre < z1)
 
 
 def _percentile(grey: np.ndarray, q: float) -> float:

@@ -20,6 +20,7 @@ from .printing import render_layout_image
 from .profiles import Profile
 
 PRINTED_INK = 160  # grey level below which the rasterised template counts as printed ink
+TINTED = 235  # grey level below which a template pixel carries any printed ink (antialiasing)
 SEAL_SPILL_MM = 8.0  # a round seal may overflow its area
 
 
@@ -44,14 +45,17 @@ class Template:
         self.height = int(round(layout.paper.height * k))
         grey = _fit(render_layout_image(layout, self.dpi, grey=True), self.height, self.width)
         self.grey = grey
-        printed = (grey < PRINTED_INK).astype(np.uint8)
+        printed = (grey < TINTED).astype(np.uint8)
         self.core = grey < 90  # the solid inside of printed strokes: the measure of print contrast
         margin = max(1, int(round(profile.ink.glyph_margin_mm * k)))
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
         self.glyph = cv2.dilate(printed, disc)  # 1 where printed ink may be
         self.not_glyph = (1 - self.glyph).astype(np.uint8)
         self.run_px = max(3, int(round(profile.strike.run_mm * k)))
-        self.printed_runs = cv2.dilate(horizontal_runs(printed, self.run_px), np.ones((3, 5), np.uint8))
+        # Printed runs from every tinted pixel of the template, so blurred letters that merge in a
+        # scan (at the reader's generous ink level) still count as print, not as a stroke.
+        tinted = (grey < TINTED).astype(np.uint8)
+        self.printed_runs = cv2.dilate(horizontal_runs(tinted, self.run_px), np.ones((3, 5), np.uint8))
         self.free = self._free_zone(profile)
         self.rows = tuple(self._row(row, profile) for row in layout.rows)
         self.stamp = self.box_px(layout.stamp_mm)
