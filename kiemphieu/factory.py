@@ -118,6 +118,7 @@ def _init_templates(app: Flask) -> None:
 def _init_errors(app: Flask) -> None:
     messages = {
         400: "Yêu cầu không hợp lệ (có thể phiên làm việc đã hết hạn, hãy tải lại trang).",
+        401: "Phiên đăng nhập đã hết: hãy đăng nhập lại.",
         403: "Bạn không có quyền truy cập trang này.",
         404: "Không tìm thấy trang hoặc dữ liệu được yêu cầu.",
         413: "Tệp tải lên quá lớn.",

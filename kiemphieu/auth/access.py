@@ -82,6 +82,8 @@ def require_role(minimum: Role | str) -> Callable[[Callable], Callable]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any):
             if not current_user.is_authenticated:
+                if request.is_json or request.accept_mimetypes.best == "application/json":
+                    abort(401)  # a script (e.g. the entry screen's fetch) cannot follow a login page
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             congress = _congress_from_view_args(kwargs)
             role = current_user.role_in(congress.id if congress else None)

@@ -24,6 +24,12 @@ def test_pages_need_login(client):
     assert response.status_code == 302 and "/login?next=" in response.headers["Location"]
 
 
+def test_scripts_get_401_instead_of_the_login_page(client):
+    response = client.get("/", headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert client.post("/rounds/1/start", json={}).status_code == 401
+
+
 def test_login_logout(client, make_user):
     make_user("lan", Role.VIEWER)
     response = client.post("/login?next=/organisations", data={"username": "lan", "password": PASSWORD})
