@@ -1,0 +1,31 @@
+"""Forms of the entry blueprint. Ballot saves are JSON (fetch + X-CSRFToken); settling is a form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from ..tally import REASON_LABELS
+from .services import COMMITTEE_REASON_ORDER
+
+SETTLE_LABELS = {
+    "A": "Theo lượt A",
+    "B": "Theo lượt B",
+    "marks": "Theo cách đọc dưới đây (đối chiếu với phiếu giấy)",
+    "absent": "Không có phiếu ở vị trí này",
+}
+
+
+class SettleForm(FlaskForm):
+    """One stack position settled against the paper. The reading itself ('marks') comes from
+    the candidate checkboxes / box selects of the page, read by the view."""
+
+    choice = RadioField("Kết luận của Ban kiểm phiếu", choices=list(SETTLE_LABELS.items()), default="marks")
+    invalid = SelectField(
+        "Phiếu không hợp lệ vì",
+        choices=[("", "— Phiếu hợp lệ về hình thức —")] + [(r.value, REASON_LABELS[r]) for r in COMMITTEE_REASON_ORDER],
+        validators=[Optional()],
+        default="",
+    )
+    note = StringField("Ghi chú", validators=[Optional(), Length(max=300)])

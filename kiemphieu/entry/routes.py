@@ -1,0 +1,198 @@
+"""The ballot entry screen (keyboard first), its JSON endpoints, and the double-entry comparison.
+
+The screen posts each ballot as JSON (fetch, CSRF token in ``X-CSRFToken``) with a
+client-generated idempotency key; the answer comes after the commit. Everything the rules
+decide (valid or not, which names get a vote) comes from ``kiemphieu.tally`` via services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+
+from .. import tally
+from ..auth.access import require_role
+from ..models import EntryMode, EntryPass, Role, Round
+from . import services
+from .forms import SETTLE_LABELS, SettleForm
+from .services import EntryError
+
+bp = Blueprint("entry", __name__)
+
+BOX_LABELS = {"agree": "Đồng ý", "disagree": "Không đồng ý", "both": "Cả hai ô", "none": "Để trống"}
+
+
+def _error(exc: EntryError):
+    body: dict[str, Any] = {"error": str(exc)}
+    if isinstance(exc, services.NeedsConfirmation):
+        body["verdict"] = services.verdict_json(exc.verdict)
+        body["needs_confirmation"] = True
+    return jsonify(body), exc.status
+
+
+def _pass_or_404(round_: Round, entry_pass: str) -> EntryPass:
+    try:
+        return services.entry_pass_of(round_, entry_pass)
+    except EntryError:
+        abort(404)
+
+
+def short_summary(marks: dict, election: tally.Election) -> str:
+    """'gạch 3, 12' / 'hợp lệ, không gạch' / 'không hợp lệ: …' for the recent-ballots list."""
+    if marks.get("absent"):
+        return "không có phiếu"
+    if "invalid" in marks:
+        return "không hợp lệ: " + tally.REASON_LABELS[tally.InvalidReason(marks["invalid"])].lower()
+    if "struck" in marks:
+        orders = sorted(election.order_of(c) for c in marks["struck"])
+        return ("gạch " + ", ".join(map(str, orders))) if orders else "không gạch tên nào"
+    boxes = marks["boxes"]
+    short = {"agree": "Đ", "disagree": "K", "both": "Đ+K", "none": "–"}
+    return " ".join(f"{election.order_of(c)}:{short[boxes.get(c, 'none')]}" for c in election.candidate_ids)
+
+
+def _ballot_json(ballot, election: tally.Election, verdict: tally.Verdict | None = None) -> dict:
+    verdict = verdict or tally.judge(election, ballot.to_engine(election))
+    return {"sequence": ballot.sequence, "ballot_id": ballot.id, "marks": ballot.marks,
+            "summary": short_summary(ballot.marks, election), "verdict": services.verdict_json(verdict)}
+
+
+def _state(round_: Round, entry_pass: EntryPass) -> dict:
+    totals = services.pass_totals(round_, entry_pass)
+    election = round_.to_election()
+    return {
+        "status": round_.status,
+        "totals": totals.to_json(),
+        "recent": [_ballot_json(b, election) for b in services.recent_ballots(round_, entry_pass)],
+    }
+
+
+@bp.route("/rounds/<int:round_id>/entry/<entry_pass>")
+@require_role(Role.COUNTER)
+def screen(round_id: int, entry_pass: str):
+    round_ = g.round
+    chosen = _pass_or_404(round_, entry_pass)
+    try:
+        services.refuse_unless_entry(round_)
+    except EntryError as exc:
+        return render_template("entry/closed.html", round=round_, message=str(exc)), 409
+    services.load_round_candidates(round_)
+    election = round_.to_election()
+    state = _state(round_, chosen)
+    config = {
+        "pass": chosen.value,
+        "form": election.form.value,
+        "seats": round_.seats,
+        "issued": round_.issued,
+        "candidates": [{"id": c.id, "order": i, "name": c.name} for i, c in enumerate(election.candidates, 1)],
+        "reasons": [{"code": r.value, "label": tally.REASON_LABELS[r]} for r in services.COMMITTEE_REASON_ORDER],
+        "box_labels": BOX_LABELS,
+        "urls": {
+            "save": url_for(".save", round_id=round_id, entry_pass=chosen.value),
+            "undo": url_for(".undo", round_id=round_id, entry_pass=chosen.value),
+            "state": url_for(".state", round_id=round_id, entry_pass=chosen.value),
+            "judge": url_for(".judge", round_id=round_id),
+        },
+        **state,
+    }
+    return render_template("entry/screen.html", round=round_, election=election, entry_pass=chosen,
+                           single=round_.mode is EntryMode.SINGLE, config=config)
+
+
+@bp.route("/rounds/<int:round_id>/entry/<entry_pass>/state")
+@require_role(Role.COUNTER)
+def state(round_id: int, entry_pass: str):
+    return jsonify(_state(g.round, _pass_or_404(g.round, entry_pass)))
+
+
+@bp.route("/rounds/<int:round_id>/entry/<entry_pass>/ballots", methods=["POST"])
+@require_role(Role.COUNTER)
+def save(round_id: int, entry_pass: str):
+    round_ = g.round
+    chosen = _pass_or_404(round_, entry_pass)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="Dữ liệu gửi lên không phải JSON."), 400
+    try:
+        outcome = services.save_ballot(round_, chosen, data.get("marks"), data.get("key"),
+                                       confirm_invalid=bool(data.get("confirm_invalid")))
+    except EntryError as exc:
+        return _error(exc)
+    body = _ballot_json(outcome.ballot, outcome.election, outcome.verdict)
+    body.update(duplicate=outcome.duplicate, superseded=outcome.ballot.superseded)
+    return jsonify(body), (200 if outcome.duplicate else 201)
+
+
+@bp.route("/rounds/<int:round_id>/entry/<entry_pass>/undo", methods=["POST"])
+@require_role(Role.COUNTER)
+def undo(round_id: int, entry_pass: str):
+    round_ = g.round
+    chosen = _pass_or_404(round_, entry_pass)
+    data = request.get_json(silent=True) or {}
+    expect = data.get("sequence")
+    try:
+        undone = services.undo_last(round_, chosen, expect if isinstance(expect, int) else None)
+    except EntryError as exc:
+        return _error(exc)
+    return jsonify({"undone": undone.sequence, **_state(round_, chosen)})
+
+
+@bp.route("/rounds/<int:round_id>/judge", methods=["POST"])
+@require_role(Role.COUNTER)
+def judge(round_id: int):
+    """The engine's verdict on marks being typed (the entry screen shows it before saving)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="Dữ liệu gửi lên không phải JSON."), 400
+    services.load_round_candidates(g.round)
+    election = g.round.to_election()
+    try:
+        ballot = services.parse_marks(g.round, data.get("marks"), election)
+    except EntryError as exc:
+        return _error(exc)
+    return jsonify(services.verdict_json(tally.judge(election, ballot)))
+
+
+# ------------------------------------------------------------------ double entry
+
+
+@bp.route("/rounds/<int:round_id>/compare")
+@require_role(Role.COUNTER)
+def compare(round_id: int):
+    round_ = g.round
+    if round_.mode is not EntryMode.DOUBLE:
+        flash("Vòng bầu này nhập một lần — không đối chiếu.", "warning")
+        return redirect(url_for("results.show", round_id=round_id))
+    report = services.compare_passes(round_)
+    election = round_.to_election()
+    return render_template("entry/compare.html", round=round_, election=election, report=report,
+                           describe=lambda marks: services.describe(marks, election),
+                           form=SettleForm(), settle_labels=SETTLE_LABELS, box_labels=BOX_LABELS,
+                           can_settle=g.role.rank >= Role.ORGANISER.rank and round_.status == "entry")
+
+
+def _marks_from_form(election: tally.Election, form: SettleForm) -> dict:
+    if form.invalid.data:
+        return {"invalid": form.invalid.data}
+    if election.form is tally.Form.STRIKE:
+        return {"struck": [c for c in request.form.getlist("struck") if c in election.candidate_ids]}
+    return {"boxes": {cid: request.form.get(f"box-{cid}", "none") for cid in election.candidate_ids}}
+
+
+@bp.route("/rounds/<int:round_id>/compare/<int:sequence>", methods=["POST"])
+@require_role(Role.ORGANISER)
+def settle(round_id: int, sequence: int):
+    round_ = g.round
+    form = SettleForm()
+    if not form.validate_on_submit():
+        flash("Chọn cách xử lý phiếu.", "error")
+        return redirect(url_for(".compare", round_id=round_id))
+    marks = _marks_from_form(round_.to_election(), form) if form.choice.data == "marks" else None
+    try:
+        services.settle(round_, sequence, form.choice.data, marks, note=form.note.data or "")
+    except EntryError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã xử lý phiếu số {sequence}.", "success")
+    return redirect(url_for(".compare", round_id=round_id) + f"#phieu-{sequence}")

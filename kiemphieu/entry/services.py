@@ -1,0 +1,396 @@
+"""Ballot entry and double-entry comparison: the write operations and the figures they need.
+
+Every ballot is judged by ``kiemphieu.tally`` (never by rules written here). A save is
+idempotent on its client-generated key; undo supersedes, it never deletes; a settled reading
+is a new ``settled`` ballot. Each write records an audit entry and commits before returning.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit, tally
+from ..extensions import db, write_operation
+from ..models import Ballot, Candidate, EntryMode, EntryPass, Round, RoundCandidate, RoundStatus, User, utcnow
+
+ENTRY_PASSES = (EntryPass.A, EntryPass.B)
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+ABSENT = {"absent": True}  # settled: "this stack position holds no ballot"
+
+# The committee's grounds, in the order the entry screen numbers them (keys 1-5).
+COMMITTEE_REASON_ORDER = (
+    tally.InvalidReason.NOT_ISSUED,
+    tally.InvalidReason.NO_STAMP,
+    tally.InvalidReason.ADDED_NAME,
+    tally.InvalidReason.IDENTIFYING_MARK,
+    tally.InvalidReason.OTHER,
+)
+
+
+class EntryError(ValueError):
+    """A refused entry operation; the message is Vietnamese and shown as is."""
+
+    status = 409
+
+
+class BadBallot(EntryError):
+    """The marks do not describe a ballot of this round (unknown id, wrong form...)."""
+
+    status = 400
+
+
+class NeedsConfirmation(EntryError):
+    """The engine judges the ballot invalid: the clerk must confirm before it is stored."""
+
+    status = 422
+
+    def __init__(self, verdict: tally.Verdict):
+        self.verdict = verdict
+        super().__init__(f"Phiếu không hợp lệ: {tally.REASON_LABELS[verdict.invalid]}.")
+
+
+# ------------------------------------------------------------------ reading marks
+
+
+def load_round_candidates(round_: Round) -> None:
+    """One query for the round's candidates, so ``to_election`` finds them in the identity map."""
+    db.session.scalars(
+        select(Candidate).join(RoundCandidate).where(RoundCandidate.round_id == round_.id)
+    ).all()
+
+
+def parse_marks(round_: Round, marks: Any, election: tally.Election | None = None) -> tally.Ballot:
+    election = election or round_.to_election()
+    try:
+        return tally.parse_ballot(marks, election)
+    except ValueError as exc:
+        raise BadBallot(f"Phiếu không đọc được: {exc}") from None
+
+
+def canonical_marks(ballot: tally.Ballot, election: tally.Election) -> dict[str, Any]:
+    """The stored form: the contract's ballot object, boxes listed for every candidate,
+    so two readings of the same paper are equal as JSON."""
+    if isinstance(ballot, tally.BoxesBallot):
+        return {"boxes": {cid: str(ballot.mark(cid)) for cid in election.candidate_ids}}
+    return tally.ballot_to_json(ballot)
+
+
+def same_reading(first: dict | None, second: dict | None, election: tally.Election) -> bool:
+    if first is None or second is None:
+        return first is second
+    if first.get("absent") or second.get("absent"):
+        return bool(first.get("absent")) and bool(second.get("absent"))
+    return canonical_marks(tally.parse_ballot(first, election), election) == canonical_marks(
+        tally.parse_ballot(second, election), election
+    )
+
+
+def verdict_json(verdict: tally.Verdict) -> dict[str, Any]:
+    return {
+        "valid": verdict.valid,
+        "reason": str(verdict.invalid) if verdict.invalid else None,
+        "label": tally.REASON_LABELS[verdict.invalid] if verdict.invalid else "Phiếu hợp lệ",
+        "votes": sorted(verdict.votes),
+    }
+
+
+def describe(marks: dict | None, election: tally.Election) -> str:
+    """A reading in names, for the comparison page and the audit trail."""
+    if marks is None:
+        return "— không có phiếu —"
+    if marks.get("absent"):
+        return "Không có phiếu ở vị trí này"
+    names = {c.id: f"{election.order_of(c.id)}. {c.name}" for c in election.candidates}
+    if "invalid" in marks:
+        return "Không hợp lệ: " + tally.REASON_LABELS[tally.InvalidReason(marks["invalid"])]
+    if "struck" in marks:
+        struck = sorted(marks["struck"], key=election.order_of)
+        return "Gạch: " + ", ".join(names[c] for c in struck) if struck else "Không gạch tên nào"
+    labels = {"agree": "đồng ý", "disagree": "không đồng ý", "both": "đánh cả hai ô", "none": "để trống"}
+    boxes = marks.get("boxes", {})
+    return "; ".join(f"{names[c]}: {labels[boxes.get(c, 'none')]}" for c in election.candidate_ids)
+
+
+# ------------------------------------------------------------------ guards
+
+
+def acting_user() -> User | None:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def entry_pass_of(round_: Round, value: str) -> EntryPass:
+    """The pass named in a URL: A (always), B (double entry only)."""
+    try:
+        chosen = EntryPass(value.upper())
+    except ValueError:
+        raise EntryError("Lượt nhập không hợp lệ.") from None
+    if chosen not in ENTRY_PASSES:
+        raise EntryError("Lượt nhập không hợp lệ.")
+    if chosen is EntryPass.B and round_.mode is EntryMode.SINGLE:
+        raise EntryError("Vòng bầu này nhập một lần: không có lượt B.")
+    return chosen
+
+
+def refuse_unless_entry(round_: Round) -> None:
+    if round_.status == RoundStatus.FINALISED.value:
+        raise EntryError("Vòng bầu đã chốt kết quả: không thể nhập hay sửa phiếu. "
+                         "Muốn sửa, quản trị viên phải mở lại vòng bầu (có ghi lý do).")
+    if round_.status != RoundStatus.ENTRY.value:
+        raise EntryError("Vòng bầu chưa bắt đầu nhập phiếu: người tổ chức cần chốt danh sách trước.")
+
+
+# ------------------------------------------------------------------ saving, undoing
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    ballot: Ballot
+    duplicate: bool
+    verdict: tally.Verdict
+    election: tally.Election  # the engine's view of the round, as judged
+
+
+def _ballot_with_key(key: str) -> Ballot | None:
+    return db.session.scalar(select(Ballot).where(Ballot.idempotency_key == key))
+
+
+def _last_live(round_: Round, entry_pass: EntryPass | str) -> Ballot | None:
+    return db.session.scalar(
+        select(Ballot)
+        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.superseded.is_(False))
+        .order_by(Ballot.sequence.desc())
+        .limit(1)
+    )
+
+
+def next_sequence(round_: Round, entry_pass: EntryPass | str) -> int:
+    last = db.session.scalar(
+        select(func.max(Ballot.sequence)).where(
+            Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.superseded.is_(False)
+        )
+    )
+    return (last or 0) + 1
+
+
+def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot) -> SaveOutcome:
+    if existing.round_id != round_.id or existing.entry_pass != entry_pass.value:
+        raise EntryError("Mã phiếu này đã được dùng cho phiếu khác.")
+    load_round_candidates(round_)
+    election = round_.to_election()
+    verdict = tally.judge(election, existing.to_engine(election)) if not existing.is_absent else tally.Verdict(frozenset())
+    return SaveOutcome(existing, True, verdict, election)
+
+
+@write_operation
+def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
+                confirm_invalid: bool = False, user: User | None = None) -> SaveOutcome:
+    """Store one ballot at the next stack position of its pass; a repeated key stores nothing.
+
+    The engine judges it first: an invalid-by-rule ballot (over the seats, no vote, unclear)
+    is refused with ``NeedsConfirmation`` unless the clerk confirmed it.
+    """
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        raise BadBallot("Thiếu mã phiếu (idempotency key) hợp lệ.")
+    existing = _ballot_with_key(key)
+    if existing is not None:
+        return _duplicate(round_, entry_pass, existing)
+    refuse_unless_entry(round_)
+    load_round_candidates(round_)
+    election = round_.to_election()
+    ballot = parse_marks(round_, marks, election)
+    verdict = tally.judge(election, ballot)
+    if not verdict.valid and verdict.invalid in tally.ENGINE_REASONS and not confirm_invalid:
+        raise NeedsConfirmation(verdict)
+    user = user or acting_user()
+    row = Ballot(
+        round_id=round_.id,
+        entry_pass=entry_pass.value,
+        sequence=next_sequence(round_, entry_pass),
+        marks=canonical_marks(ballot, election),
+        entered_by_id=user.id if user else None,
+        idempotency_key=key,
+        round_version=round_.version,
+    )
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent request with the same key won (PostgreSQL)
+        db.session.rollback()
+        existing = _ballot_with_key(key)
+        if existing is None:
+            raise
+        return _duplicate(round_, entry_pass, existing)
+    audit.record("ballot.save", congress=round_.election.congress_id, user=user, round_id=round_.id,
+                 entry_pass=row.entry_pass, sequence=row.sequence, ballot_id=row.id, marks=row.marks, key=key)
+    db.session.commit()
+    return SaveOutcome(row, False, verdict, election)
+
+
+@write_operation
+def undo_last(round_: Round, entry_pass: EntryPass, expect_sequence: int | None = None) -> Ballot:
+    """Supersede the last live ballot of the pass (the row stays, marked superseded)."""
+    refuse_unless_entry(round_)
+    last = _last_live(round_, entry_pass)
+    if last is None:
+        raise EntryError("Chưa có phiếu nào trong lượt này để hủy.")
+    if expect_sequence is not None and last.sequence != expect_sequence:
+        raise EntryError(f"Phiếu cuối của lượt này là phiếu số {last.sequence}, không phải số {expect_sequence} "
+                         "(có người khác đang nhập cùng lượt?). Tải lại trang rồi thử lại.")
+    last.superseded, last.superseded_at = True, utcnow()
+    audit.record("ballot.undo", congress=round_.election.congress_id, round_id=round_.id,
+                 entry_pass=last.entry_pass, sequence=last.sequence, ballot_id=last.id, marks=last.marks)
+    db.session.commit()
+    return last
+
+
+# ------------------------------------------------------------------ running totals
+
+
+@dataclass(frozen=True)
+class PassTotals:
+    counted: int
+    valid: int
+    invalid: int
+    votes: dict[str, int]
+    last_sequence: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"counted": self.counted, "valid": self.valid, "invalid": self.invalid, "votes": self.votes,
+                "last_sequence": self.last_sequence}
+
+
+def pass_totals(round_: Round, entry_pass: EntryPass | str) -> PassTotals:
+    """The engine's tally over one pass's live ballots (what the entry screen shows)."""
+    load_round_candidates(round_)
+    election = round_.to_election()
+    rows = round_.active_ballots(entry_pass)
+    result = tally.tally(election, [b.to_engine(election) for b in rows])
+    return PassTotals(result.counted, result.valid, result.invalid, {c.id: c.votes for c in result.candidates},
+                      rows[-1].sequence if rows else 0)
+
+
+def recent_ballots(round_: Round, entry_pass: EntryPass | str, limit: int = 8) -> list[Ballot]:
+    return list(db.session.scalars(
+        select(Ballot)
+        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.superseded.is_(False))
+        .order_by(Ballot.sequence.desc())
+        .limit(limit)
+    ))
+
+
+# ------------------------------------------------------------------ double entry
+
+
+@dataclass
+class Difference:
+    sequence: int
+    a: Ballot | None
+    b: Ballot | None
+    settled: Ballot | None = None
+
+    @property
+    def is_settled(self) -> bool:
+        return self.settled is not None
+
+
+@dataclass
+class Comparison:
+    a_count: int
+    b_count: int
+    agreed: int
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def unsettled(self) -> list[Difference]:
+        return [d for d in self.differences if not d.is_settled]
+
+    @property
+    def complete(self) -> bool:
+        """Every position agrees or is settled (and at least one ballot was entered)."""
+        return not self.unsettled and (self.a_count or self.b_count) > 0
+
+
+def compare_passes(round_: Round) -> Comparison:
+    """Every stack position where pass A and pass B read differently, or only one has a ballot."""
+    load_round_candidates(round_)
+    election = round_.to_election()
+    first = {b.sequence: b for b in round_.active_ballots(EntryPass.A)}
+    second = {b.sequence: b for b in round_.active_ballots(EntryPass.B)}
+    settled = {b.sequence: b for b in round_.active_ballots(EntryPass.SETTLED)}
+    report = Comparison(len(first), len(second), 0)
+    for sequence in sorted(first.keys() | second.keys() | settled.keys()):
+        a, b = first.get(sequence), second.get(sequence)
+        if a is not None and b is not None and same_reading(a.marks, b.marks, election):
+            report.agreed += 1
+            continue
+        report.differences.append(Difference(sequence, a, b, settled.get(sequence)))
+    return report
+
+
+SETTLE_CHOICES = ("A", "B", "marks", "absent")
+
+
+@write_operation
+def settle(round_: Round, sequence: int, choice: str, marks: Any = None, note: str = "") -> Ballot:
+    """The committee's reading of stack position ``sequence`` after looking at the paper.
+
+    ``choice``: "A" or "B" (take that pass's reading), "marks" (the reading given) or
+    "absent" (no ballot at this position). A new settled ballot supersedes an earlier ruling.
+    """
+    refuse_unless_entry(round_)
+    if round_.mode is not EntryMode.DOUBLE:
+        raise EntryError("Vòng bầu này nhập một lần: không có đối chiếu.")
+    if choice not in SETTLE_CHOICES:
+        raise EntryError("Cách xử lý không hợp lệ.")
+    load_round_candidates(round_)
+    election = round_.to_election()
+    passes = {p: _live_at(round_, p, sequence) for p in (EntryPass.A, EntryPass.B)}
+    if all(b is None for b in passes.values()):
+        raise EntryError(f"Không có phiếu số {sequence} trong lượt A hay lượt B.")
+    if choice in ("A", "B"):
+        source = passes[EntryPass(choice)]
+        reading = source.marks if source is not None else dict(ABSENT)
+    elif choice == "absent":
+        reading = dict(ABSENT)
+    else:
+        reading = canonical_marks(parse_marks(round_, marks, election), election)
+    user = acting_user()
+    previous = _live_at(round_, EntryPass.SETTLED, sequence)
+    if previous is not None:
+        previous.superseded, previous.superseded_at = True, utcnow()
+        db.session.flush()
+    row = Ballot(
+        round_id=round_.id,
+        entry_pass=EntryPass.SETTLED.value,
+        sequence=sequence,
+        marks=reading,
+        entered_by_id=user.id if user else None,
+        idempotency_key=f"settled-{uuid.uuid4().hex}",
+        round_version=round_.version,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record("ballot.settle", congress=round_.election.congress_id, round_id=round_.id, sequence=sequence,
+                 choice=choice, marks=reading, ballot_id=row.id, note=note,
+                 replaced=previous.id if previous is not None else None,
+                 pass_a=passes[EntryPass.A].marks if passes[EntryPass.A] else None,
+                 pass_b=passes[EntryPass.B].marks if passes[EntryPass.B] else None)
+    db.session.commit()
+    return row
+
+
+def _live_at(round_: Round, entry_pass: EntryPass, sequence: int) -> Ballot | None:
+    return db.session.scalar(select(Ballot).where(
+        Ballot.round_id == round_.id, Ballot.entry_pass == entry_pass.value, Ballot.sequence == sequence,
+        Ballot.superseded.is_(False),
+    ))

@@ -1,0 +1,191 @@
+"""Results (live while entry goes on), finalisation, reopening, versions, minutes and /verify."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from .. import tally
+from ..auth.access import require_role
+from ..entry import services as entry_services
+from ..extensions import db
+from ..models import EntryMode, ResultVersion, Role
+from . import services
+from .forms import FinaliseForm, NextRoundForm, ReopenForm
+from .services import ResultsError
+
+bp = Blueprint("results", __name__)
+
+STATUS_LABELS = {
+    tally.Status.ELECTED: "Trúng cử",
+    tally.Status.TIE: "Bằng phiếu — chưa xác định",
+    tally.Status.NOT_ELECTED: "Quá một nửa nhưng hết chỗ",
+    tally.Status.BELOW_MAJORITY: "Không đủ quá một nửa",
+}
+DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def percent_vi(value) -> str:
+    """The engine's two-decimal percent with a decimal comma (81.08 -> '81,08')."""
+    return f"{value:.2f}".replace(".", ",")
+
+
+def outcome_text(rr: services.RoundResult) -> list[str]:
+    """Ties and unfilled seats in words: the same sentences as the minutes."""
+    from ..minutes.context import outcome_paragraphs
+    from ..minutes.wording import assembly_for
+
+    return outcome_paragraphs(rr.election, rr.result, assembly_for(rr.election.kind, rr.election.organization))
+
+
+def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
+    comparison = None
+    if version is None and round_.mode is EntryMode.DOUBLE and not round_.is_finalised:
+        comparison = entry_services.compare_passes(round_)
+    return dict(round=round_, rr=rr, result=rr.result, election=rr.election, version=version,
+                comparison=comparison, status_labels=STATUS_LABELS, percent_vi=percent_vi,
+                outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS,
+                names={c.id: c.name for c in rr.election.candidates})
+
+
+@bp.route("/rounds/<int:round_id>/results")
+@require_role(Role.VIEWER)
+def show(round_id: int):
+    round_ = g.round
+    if round_.status == "setup":
+        flash("Vòng bầu chưa bắt đầu nhập phiếu.", "warning")
+        return redirect(url_for("congress.round_page", round_id=round_id))
+    version = services.latest_version(round_) if round_.is_finalised else None
+    rr = services.version_result(version) if version else services.current_result(round_)
+    context = _view_context(round_, rr, version)
+    if request.headers.get("X-Partial"):
+        return render_template("results/_live.html", **context)
+    return render_template(
+        "results/show.html", **context,
+        digest_ok=(version is None or (rr.digest == version.digest == round_.digest)),
+        reopen_form=ReopenForm(),
+        next_proposal=rr.result.next_round if round_.is_finalised and round_.election.current_round is round_ else None,
+        g_role=g.role,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/finalise", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def finalise(round_id: int):
+    round_ = g.round
+    if round_.is_finalised:
+        flash("Vòng bầu đã chốt kết quả.", "warning")
+        return redirect(url_for(".show", round_id=round_id))
+    form = FinaliseForm()
+    confirmed = request.form.getlist("confirmed")
+    if form.validate_on_submit():
+        try:
+            version = services.finalise(round_, confirmed, acknowledge_checks=form.acknowledge_checks.data)
+        except ResultsError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Đã chốt kết quả (phiên bản {version.version}). Mã xác thực: {version.digest}", "success")
+            return redirect(url_for(".show", round_id=round_id))
+    rr = services.current_result(round_)
+    return render_template("results/finalise.html", round=round_, rr=rr, form=form,
+                           blockers=services.finalisation_blockers(round_), committee=services.committee(round_),
+                           confirmed=set(confirmed), head_role=services.HEAD_ROLE)
+
+
+@bp.route("/rounds/<int:round_id>/reopen", methods=["POST"])
+@require_role(Role.ADMIN)
+def reopen(round_id: int):
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        for error in form.reason.errors:
+            flash(error, "error")
+        return redirect(url_for(".show", round_id=round_id))
+    try:
+        services.reopen(g.round, form.reason.data)
+    except ResultsError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Đã mở lại vòng bầu. Phiên bản kết quả cũ vẫn được lưu; lần chốt sau tạo phiên bản mới.", "success")
+    return redirect(url_for(".show", round_id=round_id))
+
+
+@bp.route("/rounds/<int:round_id>/next-round", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def next_round(round_id: int):
+    round_ = g.round
+    version = services.latest_version(round_)
+    if not round_.is_finalised or version is None:
+        flash("Chốt kết quả vòng này trước khi mở vòng sau.", "error")
+        return redirect(url_for(".show", round_id=round_id))
+    rr = services.version_result(version)
+    proposal = rr.result.next_round
+    form = NextRoundForm(seats=proposal.seats if proposal else 1, entry_mode=round_.entry_mode)
+    if form.validate_on_submit():
+        try:
+            new_round = services.open_next_round(round_, form.seats.data, request.form.getlist("candidates"),
+                                                 form.entry_mode.data)
+        except ResultsError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Đã mở vòng {new_round.number}. Nhập số có mặt và số phiếu phát ra, rồi bắt đầu nhập phiếu.",
+                  "success")
+            return redirect(url_for("congress.round_page", round_id=new_round.id))
+    chosen = set(request.form.getlist("candidates")) if request.method == "POST" else set(
+        proposal.candidates if proposal else ())
+    return render_template("results/next_round.html", round=round_, rr=rr, form=form, proposal=proposal,
+                           candidates=round_.election.candidates_in_ballot_order(), chosen=chosen,
+                           outcome=outcome_text(rr))
+
+
+@bp.route("/rounds/<int:round_id>/versions")
+@require_role(Role.VIEWER)
+def versions(round_id: int):
+    round_ = g.round
+    rows = [(v, services.version_result(v)) for v in round_.result_versions]
+    return render_template("results/versions.html", round=round_, rows=rows)
+
+
+@bp.route("/rounds/<int:round_id>/versions/<int:number>")
+@require_role(Role.VIEWER)
+def version(round_id: int, number: int):
+    round_ = g.round
+    chosen = next((v for v in round_.result_versions if v.version == number), None) or abort(404)
+    rr = services.version_result(chosen)
+    return render_template("results/version.html", **_view_context(round_, rr, chosen),
+                           digest_ok=rr.digest == chosen.digest)
+
+
+@bp.route("/rounds/<int:round_id>/minutes.pdf")
+@require_role(Role.VIEWER)
+def minutes(round_id: int):
+    """The minutes: the certified record of the latest version, or a draft of the live count."""
+    from ..minutes import Exclusion, render_minutes
+
+    round_ = g.round
+    version = services.latest_version(round_) if round_.is_finalised else None
+    rr = services.version_result(version) if version else services.current_result(round_)
+    exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions]
+    if sum(x.count for x in exclusions) != rr.election.excluded:
+        exclusions = None  # the congress changed after this version: print the total only
+    pdf = render_minutes(rr.election, rr.ballots, verify_url_base=request.host_url.rstrip("/"),
+                         draft=version is None, exclusions=exclusions)
+    name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@bp.route("/verify/<digest>")
+@require_role(Role.VIEWER)
+def verify(digest: str):
+    """Which finalised round (and version) carries this digest: the QR code on the minutes."""
+    if not DIGEST.match(digest):
+        return render_template("results/verify.html", digest=digest, rows=[]), 404
+    found = db.session.scalars(
+        select(ResultVersion).where(ResultVersion.digest == digest.lower()).order_by(ResultVersion.id)
+    ).all()
+    from flask_login import current_user
+
+    rows = [(v, current_user.role_in(v.round.election.congress_id) is not None) for v in found]
+    return render_template("results/verify.html", digest=digest.lower(), rows=rows), (200 if rows else 404)
