@@ -19,6 +19,7 @@ from .extensions import csrf, db, login_manager, migrate
 BLUEPRINT_MODULES = [
     "kiemphieu.auth.routes",
     "kiemphieu.congress.routes",
+    "kiemphieu.scanning.routes",
     "kiemphieu.entry.routes", "kiemphieu.results.routes",
 ]
 

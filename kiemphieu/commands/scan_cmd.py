@@ -1,5 +1,83 @@
-"""Placeholder: the scan commands are being built (see the open issues)."""
+"""`kiemphieu scan watch` (the scanner station) and `kiemphieu worker` (reads queued scans)."""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
 
 
 def register(subparsers) -> None:
-    pass
+    scan = subparsers.add_parser("scan", help="scanner station commands")
+    scan_sub = scan.add_subparsers(dest="scan_command", required=True, metavar="SUBCOMMAND")
+    watch = scan_sub.add_parser(
+        "watch", help="watch a folder, read each new ballot image and send it to the server",
+        description="Watches DIR for new scans, reads each one here and sends image and reading to "
+                    "the server (idempotent by SHA-256; retried while the server is away).",
+    )
+    watch.add_argument("directory", metavar="DIR")
+    watch.add_argument("--server", required=True, metavar="URL", help="e.g. http://192.168.1.10:8000")
+    watch.add_argument("--round", required=True, type=int, metavar="ROUND", help="the round's id (shown on its page)")
+    watch.add_argument("--user", metavar="U", help="a counter of the congress (password: prompt or KIEMPHIEU_PASSWORD)")
+    watch.add_argument("--password", metavar="P", help="avoid on shared machines: prefer the prompt")
+    watch.add_argument("--token", metavar="T", help="a station token from the round's 'Máy trạm quét' page")
+    watch.add_argument("--profile", metavar="NAME", help="scanner profile (scanner_profiles/NAME.toml)")
+    watch.add_argument("--once", action="store_true", help="send what is in DIR now, then exit")
+    watch.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="folder poll interval")
+    watch.add_argument("--give-up-after", type=float, metavar="SECONDS",
+                       help="with --once: stop retrying after this long without the server (exit 1)")
+    watch.set_defaults(handler=run_watch)
+
+    worker = subparsers.add_parser("worker", help="read queued scans (run beside the web server)")
+    worker.add_argument("--once", action="store_true", help="process the queue, then exit")
+    worker.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="queue poll interval")
+    worker.set_defaults(handler=run_worker)
+
+
+def run_watch(args) -> int:
+    from pathlib import Path
+
+    from kiemphieu.scanning.station import AuthFailed, ServerAway, Station, StationClient
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        print(f"kiemphieu scan watch: {directory}: không phải thư mục", file=sys.stderr)
+        return 2
+    password = args.password or os.environ.get("KIEMPHIEU_PASSWORD")
+    if args.user and not password and not args.token:
+        password = getpass.getpass(f"Mật khẩu của {args.user}: ")
+    if not args.token and not args.user:
+        print("kiemphieu scan watch: cần --user (và mật khẩu) hoặc --token", file=sys.stderr)
+        return 2
+    client = StationClient(args.server, args.round, user=args.user, password=password, token=args.token)
+    station = Station(directory, client, profile=args.profile, interval=args.interval,
+                      give_up_after=args.give_up_after, out=lambda line: print(line, flush=True))
+    try:
+        counts = station.run(once=args.once)
+    except AuthFailed as exc:
+        print(f"kiemphieu scan watch: {exc}", file=sys.stderr)
+        return 2
+    except ServerAway as exc:
+        print(f"kiemphieu scan watch: {exc}; các ảnh chưa gửi sẽ được gửi ở lần chạy sau", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    print(f"Đã gửi {counts['sent']}, đã có {counts['known']}, bị từ chối {counts['refused']}, "
+          f"bỏ qua {counts['skipped']}.")
+    return 0
+
+
+def run_worker(args) -> int:
+    from kiemphieu import create_app
+    from kiemphieu.worker import run_forever, run_once
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    app = create_app()
+    with app.app_context():
+        if args.once:
+            done = run_once()
+            print(f"kiemphieu worker: đã đọc {done} trang.")
+        else:
+            run_forever(args.interval)
+    return 0

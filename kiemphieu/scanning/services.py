@@ -1,0 +1,621 @@
+"""Write operations and queries of scanning: storing uploads, the worker's claims and
+readings, the review queue and the committee's rulings.
+
+Every write goes through ``@write_operation`` (BEGIN IMMEDIATE), records an audit entry and
+commits before the caller acknowledges anything. A reading is never edited after the worker
+stored it: rulings are ``Adjudication`` rows lying on top of it, and the ballot that counts is
+built from reading + rulings (``effective_marks``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit, tally
+from ..extensions import db, write_operation
+from ..models import Adjudication, Ballot, EntryPass, Round, RoundStatus, ScanImage, ScanStatus, User, utcnow
+from .intake import EXTENSIONS, Limits, ScanFile
+
+DEFAULT_PROFILE = "feeder-200dpi-colour"
+STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png|tif|pdf)$")
+PREVIEW_NAME = re.compile(r"^[0-9a-f]{32}-p\d{1,5}\.jpg$")
+PROFILE_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
+
+STRIKE_RULINGS = ("struck", "kept")
+BOX_RULINGS = ("agree", "disagree", "both", "none")
+NOT_A_BALLOT = "not_ballot"
+VALID = "valid"
+RESET = "reset"
+COMMITTEE_REASONS = tuple(r.value for r in tally.InvalidReason if r in tally.COMMITTEE_REASONS)
+
+# Why the worker or the reader refused an image, for the operator's list.
+REJECT_LABELS = {
+    "wrong_election": "Phiếu của cuộc bầu hoặc vòng bầu khác",
+    "no_markers": "Không tìm thấy dấu định vị ở bốn góc",
+    "blank_page": "Trang trắng",
+    "unreadable_file": "Tệp ảnh không đọc được",
+    "upside_down": "Ảnh lộn ngược không xoay được",
+    "worker_error": "Lỗi khi đọc ảnh",
+    "worker_crashed": "Ảnh làm chương trình đọc phiếu dừng đột ngột",
+    "page_missing": "Không đọc được trang này",
+}
+FLAG_LABELS = {
+    "no_stamp": "Không thấy dấu đỏ của Ban kiểm phiếu",
+    "extra_writing": "Có chữ viết hoặc ký hiệu ngoài chỗ quy định",
+    "streak": "Có vệt bẩn của máy quét",
+    "low_quality": "Ảnh chất lượng kém",
+    "station_mismatch": "Máy trạm quét và máy chủ đọc khác nhau",
+    "reading_mismatch": "Kết quả đọc không khớp danh sách ứng cử viên",
+}
+
+
+class ScanError(ValueError):
+    """A refused scanning operation; the message is shown to the user as is."""
+
+
+class RoundClosed(ScanError):
+    """The round takes no ballots now (not started, or finalised)."""
+
+
+# ------------------------------------------------------------------ storage
+
+
+def limits() -> Limits:
+    config = current_app.config
+    return Limits(
+        max_pages=config.get("SCAN_MAX_PAGES", 1000),
+        zip_max_members=config.get("SCAN_ZIP_MAX_MEMBERS", 2000),
+        zip_max_total=config.get("SCAN_ZIP_MAX_TOTAL", 1024 * 1024 * 1024),
+    )
+
+
+def _folder(kind: str) -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def stored_path(stored_name: str) -> Path:
+    """Where a scan file lives. Names are generated here; anything else is refused."""
+    if not STORED_NAME.match(stored_name or ""):
+        raise ScanError("Tên tệp lưu trữ không hợp lệ.")
+    return _folder("scans") / stored_name
+
+
+def preview_path(preview_name: str) -> Path:
+    if not PREVIEW_NAME.match(preview_name or ""):
+        raise ScanError("Tên ảnh xem trước không hợp lệ.")
+    return _folder("previews") / preview_name
+
+
+def new_preview_name(scan: ScanImage) -> str:
+    return f"{scan.stored_name.split('.')[0]}-p{scan.page}.jpg"
+
+
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Write, fsync, then rename: a crash never leaves half a file under the final name."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def page_key(file_sha: str, page: int) -> str:
+    """The unique key of one page: the file's SHA-256 for page 0, a derived hash after it."""
+    if page == 0:
+        return file_sha
+    return hashlib.sha256(f"{file_sha}:page:{page}".encode()).hexdigest()
+
+
+def check_profile_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if name and not PROFILE_NAME.match(name):
+        raise ScanError("Tên cấu hình máy quét không hợp lệ.")
+    return name
+
+
+@dataclass
+class StoreResult:
+    scans: list[ScanImage]
+    created: bool  # False: this exact file was already stored (nothing new was written)
+
+    @property
+    def first(self) -> ScanImage:
+        return self.scans[0]
+
+
+def scans_of_file(file_sha: str) -> list[ScanImage]:
+    first = db.session.scalar(select(ScanImage).where(ScanImage.sha256 == file_sha))
+    if first is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(ScanImage).where(ScanImage.stored_name == first.stored_name).order_by(ScanImage.page)
+        )
+    )
+
+
+def check_round_open(round_: Round) -> None:
+    if round_.status == RoundStatus.SETUP.value:
+        raise RoundClosed("Vòng bầu chưa bắt đầu nhập phiếu: chưa nhận ảnh phiếu quét.")
+    if round_.status == RoundStatus.FINALISED.value:
+        raise RoundClosed("Vòng bầu đã chốt kết quả: không nhận thêm phiếu.")
+
+
+def store_scan(
+    round_: Round,
+    scan_file: ScanFile,
+    *,
+    user: User | None,
+    profile: str = "",
+    station_readings: list[dict] | None = None,
+) -> StoreResult:
+    """Store one checked file (one ScanImage per page) and queue it for the worker.
+
+    Idempotent by SHA-256: the same bytes again return the stored scans with created=False.
+    The file is on disk (fsynced) before the rows commit, and the rows commit before the
+    caller acknowledges.
+    """
+    profile = check_profile_name(profile)
+    file_sha = hashlib.sha256(scan_file.data).hexdigest()
+    existing = scans_of_file(file_sha)
+    if existing:
+        return _existing(existing, round_)
+    check_round_open(round_)
+    stored_name = f"{uuid.uuid4().hex}.{EXTENSIONS[scan_file.kind]}"
+    path = stored_path(stored_name)
+    write_file_atomically(path, scan_file.data)
+    try:
+        scans = _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings)
+    except IntegrityError:  # the same file arrived twice at once: the other request stored it
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        return _existing(scans_of_file(file_sha), round_)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return StoreResult(scans, True)
+
+
+def _existing(scans: list[ScanImage], round_: Round) -> StoreResult:
+    if scans[0].round_id != round_.id:
+        other = scans[0].round
+        raise ScanError(
+            f"Ảnh này đã được nộp cho vòng {other.number} của “{other.election.title}”, không phải vòng này."
+        )
+    return StoreResult(scans, False)
+
+
+@write_operation
+def _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings) -> list[ScanImage]:
+    check_round_open(db.session.get(Round, round_.id))
+    scans = []
+    for page in range(scan_file.pages):
+        station = None
+        if station_readings and page < len(station_readings) and isinstance(station_readings[page], dict):
+            station = station_readings[page]
+        scan = ScanImage(
+            round_id=round_.id,
+            sha256=page_key(file_sha, page),
+            stored_name=stored_name,
+            original_name=(scan_file.name or "")[:255],
+            page=page,
+            status=ScanStatus.PENDING.value,
+            uploaded_by_id=user.id if user else None,
+            profile=profile,
+            station_reading=station,
+        )
+        db.session.add(scan)
+        scans.append(scan)
+    db.session.flush()
+    audit.record(
+        "scan.upload", congress=round_.election.congress_id, round_id=round_.id, sha256=file_sha,
+        scan_ids=[s.id for s in scans], pages=scan_file.pages, kind=scan_file.kind,
+        file=scan_file.name, profile=profile, from_station=bool(station_readings),
+    )
+    db.session.commit()
+    return scans
+
+
+# ------------------------------------------------------------------ the worker's side
+
+
+@write_operation
+def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes=10)) -> list[ScanImage]:
+    """Atomically take the oldest waiting file (all its waiting pages) for one worker.
+
+    A row left 'processing' longer than ``stale_after`` belongs to a worker that died: it is
+    taken again, unless it has already been tried ``max_attempts`` times (then it crashed the
+    worker each time and is rejected, so the queue moves on).
+    """
+    now = utcnow()
+    claimable = or_(
+        ScanImage.status == ScanStatus.PENDING.value,
+        and_(ScanImage.status == ScanStatus.PROCESSING.value, ScanImage.claimed_at < now - stale_after),
+    )
+    first = db.session.scalar(select(ScanImage).where(claimable).order_by(ScanImage.id).limit(1))
+    if first is None:
+        db.session.commit()
+        return []
+    stored_name = first.stored_name
+    db.session.execute(
+        update(ScanImage)
+        .where(ScanImage.stored_name == stored_name, claimable)
+        .values(status=ScanStatus.PROCESSING.value, claimed_at=now, attempts=ScanImage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    claimed = list(
+        db.session.scalars(
+            select(ScanImage)
+            .where(ScanImage.stored_name == stored_name, ScanImage.status == ScanStatus.PROCESSING.value,
+                   ScanImage.claimed_at == now)
+            .order_by(ScanImage.page)
+        )
+    )
+    runnable = []
+    for scan in claimed:
+        if scan.attempts > max_attempts:
+            _set_reading(scan, rejected_reading(scan, "worker_crashed", "the image stopped the worker twice"))
+        else:
+            runnable.append(scan)
+    db.session.commit()
+    return runnable
+
+
+def rejected_reading(scan: ScanImage, reason: str, detail: str = "") -> dict[str, Any]:
+    return {
+        "file": scan.original_name, "page": scan.page, "status": "rejected", "marks": None,
+        "boxes": None, "flags": [], "scores": {}, "reason": reason, **({"detail": detail} if detail else {}),
+    }
+
+
+@write_operation
+def record_readings(results: list[tuple[ScanImage, dict[str, Any], str | None]]) -> list[ScanImage]:
+    """Store the worker's readings (scan, reading JSON, preview name) and count what is read."""
+    stored = []
+    for scan, reading, preview_name in results:
+        scan = db.session.get(ScanImage, scan.id)
+        if scan.status != ScanStatus.PROCESSING.value:
+            continue  # someone else finished it meanwhile (a stale claim retaken)
+        reading = checked_reading(scan, reading)
+        scan.preview_name = preview_name
+        _set_reading(scan, reading)
+        ballot = None
+        if scan.status == ScanStatus.READ.value:
+            ballot = create_scan_ballot(scan, marks_from_reading(reading, _form(scan.round)), scan.uploaded_by_id)
+        audit.record(
+            "scan.read", congress=scan.round.election.congress_id, user=None, round_id=scan.round_id,
+            scan_id=scan.id, status=scan.status, reason=reading.get("reason"), flags=reading.get("flags") or [],
+            ballot_id=ballot.id if ballot else None,
+        )
+        stored.append(scan)
+    db.session.commit()
+    return stored
+
+
+def _set_reading(scan: ScanImage, reading: dict[str, Any]) -> None:
+    scan.reading = reading
+    scan.status = reading["status"]
+    scan.read_at = utcnow()
+
+
+def _form(round_: Round) -> str:
+    return str(round_.to_election().form)
+
+
+def row_marks(reading: dict[str, Any] | None, form: str) -> dict[str, str]:
+    """The per-candidate marks of a reading: ``marks`` (strike form) or ``boxes``."""
+    if not reading:
+        return {}
+    marks = reading.get("marks") if form == "strike" else reading.get("boxes")
+    return dict(marks) if isinstance(marks, dict) else {}
+
+
+def checked_reading(scan: ScanImage, reading: dict[str, Any]) -> dict[str, Any]:
+    """The reading as stored: a 'read' that does not fit the round, or that the scanner
+    station read differently, becomes 'review' with a flag (a 'read' is a promise)."""
+    reading = dict(reading)
+    status = reading.get("status")
+    if status not in ("read", "review", "rejected"):
+        return rejected_reading(scan, "worker_error", f"reader returned status {status!r}")
+    if status == "rejected":
+        reading.setdefault("reason", "unreadable_file")
+        return reading
+    round_ = scan.round
+    form = _form(round_)
+    codes = {c.code for c in round_.candidates}
+    marks = row_marks(reading, form)
+    allowed = set(STRIKE_RULINGS if form == "strike" else BOX_RULINGS) | {"uncertain"}
+    flags = list(reading.get("flags") or [])
+    if set(marks) != codes or not set(marks.values()) <= allowed:
+        flags.append("reading_mismatch")
+    station = scan.station_reading
+    if station and (station.get("status") != status or row_marks(station, form) != marks):
+        flags.append("station_mismatch")
+    if flags != list(reading.get("flags") or []):
+        reading["flags"] = flags
+        reading["status"] = "review"
+    if reading["status"] == "read" and "uncertain" in marks.values():
+        reading["status"] = "review"
+    return reading
+
+
+def marks_from_reading(reading: dict[str, Any], form: str, rulings: dict[str, str] | None = None) -> dict:
+    """The engine's ballot object (contract section 2) from a reading and row rulings."""
+    marks = {**row_marks(reading, form), **(rulings or {})}
+    if "uncertain" in marks.values():
+        raise ScanError("Còn dòng chưa phân xử.")
+    if form == "strike":
+        return {"struck": sorted(code for code, mark in marks.items() if mark == "struck")}
+    return {"boxes": dict(sorted(marks.items()))}
+
+
+def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None) -> Ballot | None:
+    """A Ballot of pass 'scan' (its own stack: it counts beside pass A in either entry mode)."""
+    round_ = scan.round
+    if round_.is_finalised:
+        return None  # never change a certified result; the scan list shows it uncounted
+    tally.parse_ballot(marks, round_.to_election())  # refuses unknown ids before anything is stored
+    last = db.session.scalar(
+        select(func.max(Ballot.sequence)).where(Ballot.round_id == round_.id, Ballot.entry_pass == EntryPass.SCAN.value)
+    )
+    earlier = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.scan_id == scan.id)) or 0
+    ballot = Ballot(
+        round_id=round_.id,
+        entry_pass=EntryPass.SCAN.value,
+        sequence=(last or 0) + 1,
+        marks=marks,
+        entered_by_id=user_id,
+        idempotency_key=hashlib.sha256(f"scan/{scan.sha256}/{earlier}".encode()).hexdigest(),
+        round_version=round_.version,
+        scan_id=scan.id,
+    )
+    db.session.add(ballot)
+    db.session.flush()
+    return ballot
+
+
+def live_ballot(scan: ScanImage) -> Ballot | None:
+    return db.session.scalar(select(Ballot).where(Ballot.scan_id == scan.id, Ballot.superseded.is_(False)))
+
+
+# ------------------------------------------------------------------ review queue and rulings
+
+
+@lru_cache(maxsize=16)
+def _thresholds(profile_name: str) -> dict[str, tuple[float, float]]:
+    from ..ocr.profiles import Profile, ProfileError, load_profile
+
+    try:
+        profile = load_profile(profile_name or DEFAULT_PROFILE)
+    except (ProfileError, OSError):
+        profile = Profile()
+    return {
+        "strike": (profile.strike.marginal, profile.strike.definite),
+        "boxes": (profile.boxes.marginal, profile.boxes.definite),
+    }
+
+
+def _numbers(value: Any) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int | float):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list | tuple):
+        return [n for v in value for n in _numbers(v)]
+    return []
+
+
+def score_margin(score: float, marginal: float, definite: float) -> float:
+    """How far a score is from doubt: positive outside the uncertain band, negative inside
+    (most negative in the middle of the band, where the machine knows least)."""
+    if score >= definite:
+        return score - definite
+    if score <= marginal:
+        return marginal - score
+    return -min(score - marginal, definite - score)
+
+
+def row_confidence(scan: ScanImage, form: str) -> dict[str, float]:
+    marginal, definite = _thresholds(scan.profile or "")[form]
+    scores = (scan.reading or {}).get("scores") or {}
+    return {
+        code: min((score_margin(s, marginal, definite) for s in _numbers(value)), default=0.0)
+        for code, value in scores.items()
+    }
+
+
+def confidence(scan: ScanImage, form: str) -> float:
+    """The ballot's confidence: its least sure row (review queue order, lowest first)."""
+    return min(row_confidence(scan, form).values(), default=0.0)
+
+
+def review_queue(round_: Round) -> list[ScanImage]:
+    form = _form(round_)
+    scans = db.session.scalars(
+        select(ScanImage).where(ScanImage.round_id == round_.id, ScanImage.status == ScanStatus.REVIEW.value)
+    ).all()
+    return sorted(scans, key=lambda s: (confidence(s, form), s.id))
+
+
+def doubtful_rows(scan: ScanImage, form: str) -> list[str]:
+    return [code for code, mark in row_marks(scan.reading, form).items() if mark == "uncertain"]
+
+
+def current_rulings(scan: ScanImage) -> tuple[dict[str, str], str | None]:
+    """The latest ruling per row and for the whole ballot, since the last reset."""
+    rows: dict[str, str] = {}
+    whole: str | None = None
+    for adjudication in scan.adjudications:
+        if adjudication.candidate_code is None and adjudication.ruling == RESET:
+            rows, whole = {}, None
+        elif adjudication.candidate_code is None:
+            whole = adjudication.ruling
+        else:
+            rows[adjudication.candidate_code] = adjudication.ruling
+    return rows, whole
+
+
+@dataclass
+class Outstanding:
+    rows: list[str] = field(default_factory=list)  # doubtful rows without a ruling
+    ballot: bool = False  # flags need a ruling on the whole ballot
+
+    @property
+    def done(self) -> bool:
+        return not self.rows and not self.ballot
+
+
+def outstanding(scan: ScanImage, form: str) -> Outstanding:
+    rows, whole = current_rulings(scan)
+    if whole and (whole == NOT_A_BALLOT or whole.startswith("invalid:")):
+        return Outstanding()
+    flags = (scan.reading or {}).get("flags") or []
+    return Outstanding(
+        rows=[code for code in doubtful_rows(scan, form) if code not in rows],
+        ballot=bool(flags) and whole is None,
+    )
+
+
+def effective_marks(scan: ScanImage, form: str) -> dict | None:
+    """The ballot object the committee's rulings give, or None for 'not a ballot'."""
+    rows, whole = current_rulings(scan)
+    if whole == NOT_A_BALLOT:
+        return None
+    if whole and whole.startswith("invalid:"):
+        return {"invalid": whole.split(":", 1)[1]}
+    return marks_from_reading(scan.reading or {}, form, rows)
+
+
+def allowed_ballot_rulings() -> list[str]:
+    return [VALID, NOT_A_BALLOT] + [f"invalid:{r}" for r in COMMITTEE_REASONS]
+
+
+@dataclass
+class RulingOutcome:
+    done: bool
+    ballot: Ballot | None
+    outstanding: Outstanding
+
+
+@write_operation
+def adjudicate(scan: ScanImage, rows: dict[str, str], whole: str | None, user: User) -> RulingOutcome:
+    """Store the committee's rulings on a scan in review; when nothing is left to rule, the
+    scan becomes 'adjudicated' and its Ballot (pass 'scan') is created. The reading stays."""
+    scan = db.session.get(ScanImage, scan.id)
+    round_ = scan.round
+    check_round_open(round_)
+    if scan.status != ScanStatus.REVIEW.value:
+        raise ScanError("Phiếu này không ở trạng thái chờ phân xử (có thể người khác vừa phân xử xong).")
+    form = _form(round_)
+    codes = {c.code for c in round_.candidates}
+    choices = STRIKE_RULINGS if form == "strike" else BOX_RULINGS
+    for code, ruling in rows.items():
+        if code not in codes or ruling not in choices:
+            raise ScanError("Phân xử không hợp lệ cho phiếu này.")
+    if whole is not None and whole not in allowed_ballot_rulings():
+        raise ScanError("Kết luận về cả lá phiếu không hợp lệ.")
+    if not rows and whole is None:
+        raise ScanError("Chưa chọn phân xử nào.")
+    for code, ruling in sorted(rows.items()):
+        db.session.add(Adjudication(scan_id=scan.id, candidate_code=code, ruling=ruling, user_id=user.id))
+    if whole is not None:
+        db.session.add(Adjudication(scan_id=scan.id, candidate_code=None, ruling=whole, user_id=user.id))
+    db.session.flush()
+    db.session.refresh(scan, ["adjudications"])
+    left = outstanding(scan, form)
+    ballot = None
+    if left.done:
+        marks = effective_marks(scan, form)
+        if marks is not None:
+            ballot = create_scan_ballot(scan, marks, user.id)
+        scan.status = ScanStatus.ADJUDICATED.value
+    audit.record(
+        "scan.adjudicate", congress=round_.election.congress_id, round_id=round_.id, scan_id=scan.id,
+        rows=rows, ballot_ruling=whole, done=left.done, ballot_id=ballot.id if ballot else None,
+        marks=ballot.marks if ballot else None,
+    )
+    db.session.commit()
+    return RulingOutcome(left.done, ballot, left)
+
+
+@write_operation
+def reopen(scan: ScanImage, user: User, reason: str) -> None:
+    """Undo a finished ruling: the scan's ballot is superseded and the scan is back in review."""
+    scan = db.session.get(ScanImage, scan.id)
+    check_round_open(scan.round)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ScanError("Ghi lý do mở lại phân xử.")
+    if scan.status not in (ScanStatus.ADJUDICATED.value, ScanStatus.READ.value):
+        raise ScanError("Chỉ mở lại được phiếu đã đọc xong hoặc đã phân xử.")
+    ballot = live_ballot(scan)
+    if ballot is not None:
+        ballot.superseded = True
+        ballot.superseded_at = utcnow()
+    db.session.add(Adjudication(scan_id=scan.id, candidate_code=None, ruling=RESET, user_id=user.id))
+    scan.status = ScanStatus.REVIEW.value
+    audit.record("scan.reopen", congress=scan.round.election.congress_id, round_id=scan.round_id,
+                 scan_id=scan.id, superseded_ballot_id=ballot.id if ballot else None, reason=reason[:500])
+    db.session.commit()
+
+
+@write_operation
+def requeue(scan: ScanImage, user: User, profile: str = "") -> None:
+    """Read a rejected image again (e.g. with another scanner profile)."""
+    scan = db.session.get(ScanImage, scan.id)
+    check_round_open(scan.round)
+    if scan.status != ScanStatus.REJECTED.value:
+        raise ScanError("Chỉ đọc lại được ảnh đã bị từ chối.")
+    previous = scan.reading
+    scan.profile = check_profile_name(profile) or scan.profile
+    scan.status = ScanStatus.PENDING.value
+    scan.attempts = 0
+    scan.claimed_at = None
+    audit.record("scan.requeue", congress=scan.round.election.congress_id, round_id=scan.round_id,
+                 scan_id=scan.id, previous_reason=(previous or {}).get("reason"), profile=scan.profile)
+    db.session.commit()
+
+
+# ------------------------------------------------------------------ summaries
+
+
+def status_counts(round_: Round) -> dict[str, int]:
+    rows = db.session.execute(
+        select(ScanImage.status, func.count()).where(ScanImage.round_id == round_.id).group_by(ScanImage.status)
+    ).all()
+    counts = {s.value: 0 for s in ScanStatus}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def scan_json(scan: ScanImage) -> dict[str, Any]:
+    """What the station API answers about one scan."""
+    reading = scan.reading or {}
+    ballot = live_ballot(scan)
+    return {
+        "id": scan.id,
+        "sha256": scan.sha256,
+        "page": scan.page,
+        "status": scan.status,
+        "reason": reading.get("reason"),
+        "flags": reading.get("flags") or [],
+        "ballot_id": ballot.id if ballot else None,
+    }
