@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from ..auth.forms import options
 from ..tally import REASON_LABELS
 from .services import COMMITTEE_REASON_ORDER
 
@@ -21,10 +22,11 @@ class SettleForm(FlaskForm):
     """One stack position settled against the paper. The reading itself ('marks') comes from
     the candidate checkboxes / box selects of the page, read by the view."""
 
-    choice = RadioField("Kết luận của Ban kiểm phiếu", choices=list(SETTLE_LABELS.items()), default="marks")
+    choice = RadioField("Kết luận của Ban kiểm phiếu", choices=options(SETTLE_LABELS.items()), default="marks")
     invalid = SelectField(
         "Phiếu không hợp lệ vì",
-        choices=[("", "— Phiếu hợp lệ về hình thức —")] + [(r.value, REASON_LABELS[r]) for r in COMMITTEE_REASON_ORDER],
+        choices=options([("", "— Phiếu hợp lệ về hình thức —")]
+                        + [(r.value, REASON_LABELS[r]) for r in COMMITTEE_REASON_ORDER]),
         validators=[Optional()],
         default="",
     )

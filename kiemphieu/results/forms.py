@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from ..auth.forms import options
 from ..models import EntryMode
 
 
@@ -20,4 +21,4 @@ class ReopenForm(FlaskForm):
 
 class NextRoundForm(FlaskForm):
     seats = IntegerField("Số lượng cần bầu ở vòng sau", validators=[DataRequired(), NumberRange(min=1)])
-    entry_mode = SelectField("Cách nhập phiếu", choices=[(m.value, m.label) for m in EntryMode])
+    entry_mode = SelectField("Cách nhập phiếu", choices=options((m.value, m.label) for m in EntryMode))
