@@ -618,6 +618,7 @@ class ScanImage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far (a crashing image stops at 2)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
+    round: Mapped[Round] = relationship()
     adjudications: Mapped[list[Adjudication]] = relationship(
         back_populates="scan", cascade="all, delete-orphan", order_by="Adjudication.id"
     )

@@ -1,0 +1,157 @@
+"""The worker: pending scans become readings, read ballots become Ballots (stubbed reader)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from kiemphieu import tally
+from kiemphieu.extensions import db
+from kiemphieu.models import AuditEntry, Ballot, ScanImage, utcnow
+from kiemphieu.scanning import services
+from kiemphieu.scanning.intake import check_scan, Limits
+from kiemphieu.worker import run_once
+
+from .conftest import pdf_bytes, png_bytes, reading
+
+
+def store(round_, data, name="a.png", **kwargs):
+    return services.store_scan(round_, check_scan(data, name, Limits()), user=None, **kwargs).scans
+
+
+def ballots(round_):
+    return db.session.scalars(select(Ballot).where(Ballot.round_id == round_.id).order_by(Ballot.id)).all()
+
+
+def test_a_read_scan_becomes_a_scan_ballot(app, scan_round, fake_reader):
+    data = png_bytes(1)
+    fake_reader.set(data, reading("read", {"c01": "kept", "c02": "struck", "c03": "kept"}))
+    [scan] = store(scan_round, data)
+    assert run_once() == 1
+    db.session.refresh(scan)
+    assert scan.status == "read" and scan.reading["marks"]["c02"] == "struck"
+    [ballot] = ballots(scan_round)
+    assert (ballot.entry_pass, ballot.sequence, ballot.scan_id) == ("scan", 1, scan.id)
+    assert ballot.marks == {"struck": ["c02"]}
+    assert scan.preview_name is None  # nobody needs to look at a read ballot
+    actions = db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
+    assert actions[-1] == "scan.read"
+
+
+def test_review_and_rejected_scans_make_no_ballot_but_get_a_preview(app, scan_round, fake_reader):
+    doubtful, refused = png_bytes(2), png_bytes(3)
+    fake_reader.set(doubtful, reading("review", {"c01": "uncertain", "c02": "kept", "c03": "kept"}))
+    fake_reader.set(refused, reading("rejected", reason="wrong_election"))
+    first = store(scan_round, doubtful)[0]
+    second = store(scan_round, refused)[0]
+    assert run_once() == 2
+    db.session.refresh(first), db.session.refresh(second)
+    assert (first.status, second.status) == ("review", "rejected")
+    assert second.reading["reason"] == "wrong_election"
+    assert ballots(scan_round) == []
+    assert services.preview_path(first.preview_name).read_bytes().startswith(b"\xff\xd8")
+
+
+def test_a_reader_crash_rejects_that_image_and_the_queue_goes_on(app, scan_round, fake_reader):
+    bad, good = png_bytes(4), png_bytes(5)
+    fake_reader.set(bad, RuntimeError("opencv exploded"))
+    bad_scan = store(scan_round, bad)[0]
+    good_scan = store(scan_round, good)[0]
+    assert run_once() == 2
+    db.session.refresh(bad_scan), db.session.refresh(good_scan)
+    assert bad_scan.status == "rejected"
+    assert bad_scan.reading["reason"] == "worker_error" and "opencv exploded" in bad_scan.reading["detail"]
+    assert good_scan.status == "read"
+    assert len(ballots(scan_round)) == 1
+
+
+def test_a_multi_page_file_is_read_once_and_each_page_stored(app, scan_round, fake_reader):
+    data = pdf_bytes(3)
+    fake_reader.set(data, reading("read"), reading("review", {"c01": "uncertain", "c02": "kept", "c03": "kept"}),
+                    reading("rejected", reason="blank_page"))
+    pages = store(scan_round, data, "stack.pdf")
+    assert run_once() == 3
+    assert len(fake_reader.calls) == 1
+    for scan in pages:
+        db.session.refresh(scan)
+    assert [s.status for s in pages] == ["read", "review", "rejected"]
+    assert [b.scan_id for b in ballots(scan_round)] == [pages[0].id]
+
+
+def test_a_read_that_does_not_fit_the_round_goes_to_review(app, scan_round, fake_reader):
+    data = png_bytes(6)
+    fake_reader.set(data, reading("read", {"c01": "struck", "c02": "kept", "c99": "kept"}))
+    [scan] = store(scan_round, data)
+    run_once()
+    db.session.refresh(scan)
+    assert scan.status == "review" and "reading_mismatch" in scan.reading["flags"]
+    assert ballots(scan_round) == []
+
+
+def test_station_and_server_disagreeing_goes_to_review(app, scan_round, fake_reader):
+    data = png_bytes(7)
+    fake_reader.set(data, reading("read", {"c01": "struck", "c02": "kept", "c03": "kept"}))
+    station = reading("read", {"c01": "kept", "c02": "struck", "c03": "kept"})
+    [scan] = store(scan_round, data, station_readings=[station])
+    run_once()
+    db.session.refresh(scan)
+    assert scan.status == "review" and scan.reading["flags"] == ["station_mismatch"]
+    assert scan.station_reading == station
+    assert ballots(scan_round) == []
+
+
+def test_claims_are_exclusive_and_stale_ones_are_taken_again_then_rejected(app, scan_round, fake_reader):
+    [scan] = store(scan_round, png_bytes(8))
+    assert [s.id for s in services.claim_next()] == [scan.id]
+    assert services.claim_next() == []  # already taken by the first worker
+    for attempt in (2, 3):
+        db.session.refresh(scan)
+        scan.claimed_at = utcnow() - timedelta(minutes=30)  # that worker died
+        db.session.commit()
+        claimed = services.claim_next()
+        db.session.refresh(scan)
+        assert scan.attempts == attempt
+    assert claimed == [] and scan.status == "rejected" and scan.reading["reason"] == "worker_crashed"
+
+
+def test_the_worker_cli_processes_the_queue_and_exits(tmp_path, monkeypatch, fake_reader):
+    """`kiemphieu worker --once` against a database file, as scripts/start runs it."""
+    from kiemphieu import create_app
+    from kiemphieu.cli import main
+    from kiemphieu.congress import services as setup
+    from kiemphieu.tally import Kind
+
+    instance = tmp_path / "worker-instance"
+    monkeypatch.setenv("KIEMPHIEU_INSTANCE", str(instance))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app({"SECRET_KEY": "x"})
+    with app.app_context():
+        db.create_all()
+        organisation = setup.create_organisation("Đảng bộ xã Yên Lập")
+        congress = setup.create_congress(organisation, name="Đại hội", convened=100)
+        election = setup.create_election(congress, Kind.COMMITTEE, "Bầu Ban Chấp hành", 2)
+        setup.add_candidates(election, [("Nguyễn Văn An", None), ("Trần Thị Bình", None), ("Lê Văn Cường", None)])
+        setup.set_round_numbers(election.rounds[0], 90, 90)
+        setup.start_entry(election.rounds[0])
+        store(election.rounds[0], png_bytes(9))
+        db.session.remove()
+    assert main(["worker", "--once"]) == 0
+    with app.app_context():
+        assert db.session.scalar(select(ScanImage.status)) == "read"
+        assert db.session.scalar(select(Ballot.marks)) == {"struck": ["c01"]}
+        db.session.remove()
+
+
+def test_a_scanned_ballot_counts_with_hand_entered_ones(app, scan_round, fake_reader):
+    for sequence, marks in enumerate([{"struck": ["c01"]}, {"struck": ["c03"]}], 1):
+        db.session.add(Ballot(round_id=scan_round.id, entry_pass="A", sequence=sequence, marks=marks,
+                              idempotency_key=f"hand-{sequence}"))
+    db.session.commit()
+    data = png_bytes(10)
+    fake_reader.set(data, reading("read", {"c01": "struck", "c02": "kept", "c03": "kept"}))
+    store(scan_round, data)
+    run_once()
+    result = tally.tally(scan_round.to_election(), scan_round.engine_ballots())
+    assert result.counted == 3
+    assert {c.id: c.votes for c in result.candidates} == {"c01": 1, "c02": 3, "c03": 2}
