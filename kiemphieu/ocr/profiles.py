@@ -42,6 +42,7 @@ class ScanSettings:
 
 @dataclass(frozen=True)
 class GeometrySettings:
+    min_markers: int = setting(3, 3, 4, "corner markers required (3: one corner may be cut off)")
     max_skew_deg: float = setting(5.0, 0.0, 45.0, "tilt from a multiple of 90 degrees")
     max_perspective: float = setting(0.03, 0.0, 0.5, "relative difference of opposite page sides")
     max_aspect_error: float = setting(0.03, 0.0, 0.5, "relative error of the page's aspect ratio")

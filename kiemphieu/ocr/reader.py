@@ -247,9 +247,13 @@ class _PageReader:
 
     def markers(self):
         found = find_markers(self.grey)
+        need = self.profile.geometry.min_markers
         for paper in PAPERS.values():
-            if all(mid in found for mid in paper.marker_ids):
-                return paper, found
+            seen = [mid for mid in paper.marker_ids if mid in found]
+            others = [mid for mid in found if mid not in paper.marker_ids]
+            if len(seen) >= need and not others:
+                self.checks["markers"] = len(seen)
+                return paper, {mid: found[mid] for mid in seen}
         if _ink_fraction(self.grey, self.profile) <= self.profile.blank.max_ink_fraction:
             raise Rejection("blank_page", "no printing or writing on the page")
         seen = sorted(found)
@@ -259,6 +263,8 @@ class _PageReader:
         """Image pixels -> page millimetres, after checking the page is not too distorted."""
         src, dst = [], []
         for mid, (x, y, w, h) in marker_boxes(paper):
+            if mid not in found:
+                continue  # a corner cut off by the scanner: three markers still fix the page
             src.append(found[mid])
             dst.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
         src = np.concatenate(src).astype(np.float32)
