@@ -38,83 +38,52 @@ cv2.setNumThreads(1)  # one core per worker: the figures are per core
 from kiemphieu.ocr.synthetic import ALL_LEVELS, ballot_plan, demo_elections, judge_reading, make_ballot_file  # noqa: E402
 from kiemphieu.ocr.synthetic.ballots import using_real_printing  # noqa: E402
 
-# Which scanner profile reads which capture (names in scanner_profiles/, resolved at start).
-PROFILE_FOR = {"bitonal": "bitonal", "phone": "phone"}
+# Which scanner profile (scanner_profiles/<name>.toml) reads which capture; the rest: default.
+PROFILE_FOR = {"bitonal": "bw-300dpi", "phone": "phone-photo"}
+DEFAULT_PROFILE = "feeder-200dpi-colour"
 
 
-# --- The reader, whatever its final shape ----------------------------------------------------
+# --- The reader ------------------------------------------------------------------------------
 
 def _reading_dict(result) -> dict:
     if isinstance(result, dict):
         return result
-    for attr in ("to_json", "as_dict", "to_dict"):
-        if hasattr(result, attr):
-            return getattr(result, attr)()
-    raise TypeError(f"cannot turn {type(result).__name__} into a reading dict")
+    return result.to_json()
 
 
 class Reader:
-    """Adapter over kiemphieu.ocr.reader: read(data, ext, election_name, level) -> reading dict."""
+    """read(data, ext, election_name, level) -> the contract's reading dict.
+
+    ``real`` calls kiemphieu.ocr.reader.read_bytes in-process with the level's profile;
+    ``oracle`` (reads the truth) and ``decode`` (decodes only) test this script itself."""
 
     def __init__(self, kind: str = "real"):
         self.kind = kind
         self.elections = demo_elections()
-        self._cache: dict = {}
         if kind == "real":
-            from kiemphieu.ocr import reader  # the reader engineer's module
+            from kiemphieu.ocr import reader
+            from kiemphieu.ocr.profiles import load_profile
 
-            self.module = reader
-            self.profiles = self._profiles()
-
-    def _profiles(self) -> dict[str, object]:
-        names = {"default": None, **PROFILE_FOR}
-        out = {}
-        load = getattr(self.module, "load_profile", None)
-        for level_kind, name in names.items():
-            if load is None or name is None:
-                out[level_kind] = None
-                continue
-            try:
-                out[level_kind] = load(name)
-            except Exception:  # a profile not written yet: read with the default
-                out[level_kind] = None
-        return out
-
-    def profile_for(self, level: str):
-        return self.profiles.get(level, self.profiles.get("default"))
-
-    def prepared(self, election_name: str, level: str):
-        """Whatever per-election state the reader wants built once (layout, templates...)."""
-        key = (election_name, level)
-        if key not in self._cache:
-            election = self.elections[election_name]
-            profile = self.profile_for(level)
-            make = getattr(self.module, "BallotReader", None)
-            if make is not None:
-                self._cache[key] = make(election, profile=profile) if profile is not None else make(election)
-            else:
-                self._cache[key] = None
-        return self._cache[key]
+            self.read_bytes = reader.read_bytes
+            self.profiles = {lvl: load_profile(name) for lvl, name in PROFILE_FOR.items()}
+            self.default = load_profile(DEFAULT_PROFILE)
 
     def read(self, data: bytes, ext: str, election_name: str, level: str, truth: dict | None = None) -> dict:
         if self.kind == "decode":
             cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
             return {"status": "review", "marks": {}, "boxes": {}, "flags": [], "reason": None}
-        if self.kind == "oracle":  # self-test of this script: the truth, read perfectly
-            got = {cid: (row["expected"]) for cid, row in truth["marks"].items()}
+        if self.kind == "oracle":
+            got = {cid: row["expected"] for cid, row in truth["marks"].items()}
             if truth["status_class"] == "must_reject":
                 return {"status": "rejected", "reason": "wrong_election", "marks": None, "boxes": None, "flags": []}
             status = "review" if truth["expect_flags"] or "uncertain" in got.values() else "read"
             key = "marks" if truth["form"] == "strike" else "boxes"
             return {"status": status, key: got, "flags": truth["expect_flags"], "reason": None}
-        prepared = self.prepared(election_name, level)
-        if prepared is not None:
-            return _reading_dict(prepared.read_bytes(data))
-        fn = getattr(self.module, "read_bytes", None) or getattr(self.module, "read_image_bytes")
-        profile = self.profile_for(level)
-        election = self.elections[election_name]
-        kwargs = {"profile": profile} if profile is not None else {}
-        return _reading_dict(fn(data, election, **kwargs))
+        profile = self.profiles.get(level, self.default)
+        reading = _reading_dict(self.read_bytes(data, self.elections[election_name], profile, f"{level}{ext}"))
+        for bulky in ("homography", "rows"):  # not needed here; keeps the worker results small
+            reading.pop(bulky, None)
+        return reading
 
 
 # --- Workers ---------------------------------------------------------------------------------
