@@ -54,6 +54,7 @@ class GeometrySettings:
 @dataclass(frozen=True)
 class InkSettings:
     ink_level: float = setting(0.78, 0.1, 0.95, "ink is darker than this fraction of the paper's white")
+    faint_level: float = setting(0.9, 0.1, 0.99, "faint ink: never a mark, but forbids 'kept' and 'none'")
     glyph_margin_mm: float = setting(0.35, 0.0, 2.0, "printed text grown by this before subtraction")
     min_contrast: float = setting(0.35, 0.0, 1.0, "printed text vs paper, below this: low_quality")
 
@@ -67,6 +68,7 @@ class StrikeSettings:
     run_mm: float = setting(2.5, 0.5, 10.0, "shortest horizontal run taken as a stroke")
     min_visible: float = setting(0.15, 0.0, 1.0, "least share of name columns visible between glyphs")
     stray_mm2: float = setting(1.2, 0.0, 100.0, "other ink in the row that forbids 'kept'")
+    faint_marginal: float = setting(0.5, 0.0, 1.0, "faint line across this share of the name forbids 'kept'")
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,8 @@ def _profile_from_dict(data: dict) -> Profile:
         part = getattr(profile, name)
         if part.marginal > part.definite:
             raise ProfileError(f"{name}.marginal ({part.marginal}) is above {name}.definite ({part.definite})")
+    if profile.ink.faint_level < profile.ink.ink_level:
+        raise ProfileError(f"ink.faint_level ({profile.ink.faint_level}) is below ink.ink_level")
     if profile.strike.zone_bottom >= profile.strike.zone_top:
         raise ProfileError("strike.zone_bottom must be below strike.zone_top")
     if profile.scan.bitonal and profile.seal.check:

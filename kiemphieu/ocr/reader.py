@@ -228,6 +228,9 @@ class _PageReader:
         paper_level = _percentile(warped, 0.90)
         ink = (warped < paper_level * self.profile.ink.ink_level).astype(np.uint8)
         new_ink = cv2.bitwise_and(ink, template.not_glyph)
+        # Faint ink (a light pen, a faded scan) never decides a mark; it only forbids "kept"/"none".
+        self.faint = cv2.bitwise_and((warped < paper_level * self.profile.ink.faint_level).astype(np.uint8),
+                                     template.not_glyph)
         self.quality(warped, template, paper_level)
         self.streaks(homography, paper_level)
         self.writing(new_ink, template)
@@ -449,6 +452,11 @@ class _PageReader:
         new = row_ink & (1 - glyph)
         return row_ink, new, glyph, (dx, dy), score
 
+    def _faint_band(self, row, shift) -> np.ndarray:
+        dx, dy = shift
+        y0, y1, x0, x1 = row.band
+        return self.faint[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+
     def read_strikes(self, warped, ink, template: Template) -> None:
         st = self.profile.strike
         area_px = template.k * template.k
@@ -472,15 +480,18 @@ class _PageReader:
                 gap_cover = 0.0  # too little paper between glyphs to judge by the gaps
             score = max(run_cover, gap_cover)
             stray = (int(new.sum()) - int(zone_new.sum())) / area_px
+            faint = self._faint_band(row, shift)
+            faint_cover = float(_centred_in_zone(faint[:, n0:n1], z0, z1).mean())
             if score >= st.definite:
                 mark = "struck"
-            elif score < st.marginal and stray < st.stray_mm2:
+            elif score < st.marginal and stray < st.stray_mm2 and faint_cover < st.faint_marginal:
                 mark = "kept"
             else:
                 mark = "uncertain"
             marks[row.id] = mark
             scores[row.id] = round(score, 3)
             details[row.id] = {"run_cover": round(run_cover, 3), "gap_cover": round(gap_cover, 3),
+                               "faint_cover": round(faint_cover, 3),
                                "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),
                                "shift_px": list(shift), "align": None if align is None else round(align, 3)}
             confidence = min(confidence, _margin(score, st.marginal, st.definite)
@@ -495,9 +506,12 @@ class _PageReader:
         confidence = math.inf
         for row in template.rows:
             _, new, _, shift, align = self._aligned(warped, ink, template, row)
+            faint = self._faint_band(row, shift)
             states, values = [], {}
             for side, (y0, y1, x0, x1) in (("agree", row.agree), ("disagree", row.disagree)):
                 inner = new[y0:y1, x0:x1]
+                pale = faint[y0:y1, x0:x1]
+                pale_score = min(float(pale.any(axis=0).mean()), float(pale.any(axis=1).mean())) if pale.size else 0.0
                 score = min(float(inner.any(axis=0).mean()), float(inner.any(axis=1).mean())) if inner.size else 0.0
                 fill = float(inner.mean()) if inner.size else 0.0
                 values[side] = round(score, 3)
@@ -505,6 +519,8 @@ class _PageReader:
                 state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
                 if fill > bx.max_fill:
                     state = "unsure"  # blacked out: a correction as likely as a mark
+                if state == "empty" and pale_score >= bx.marginal:
+                    state = "unsure"  # a faint mark: a person must look
                 states.append(state)
                 confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
             _, _, a0, a1 = row.boxes_area
