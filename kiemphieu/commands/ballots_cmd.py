@@ -82,12 +82,14 @@ def run_read(args) -> int:
     election = _load_election(args.election, "read")
     if election is None:
         return 2
+    from kiemphieu.ocr.geometry import LayoutError, layout_for
     from kiemphieu.ocr.profiles import ProfileError, load_profile
     from kiemphieu.ocr.reader import read_file
 
     try:
         profile = load_profile(args.profile)
-    except ProfileError as exc:
+        layout_for(election)
+    except (ProfileError, LayoutError) as exc:
         print(f"kiemphieu ballots read: {exc}", file=sys.stderr)
         return 2
     out = sys.stdout
