@@ -42,10 +42,13 @@ def _station_token_user(req):
     header = req.headers.get("Authorization", "")
     if not req.path.startswith("/api/") or not header.startswith("Bearer "):
         return None
-    user = tokens.user_for(header[len("Bearer "):].strip())
-    if user is not None:
-        g.station_token = True
-    return user
+    return tokens.user_for(header[len("Bearer "):].strip())
+
+
+def _authenticated_by_token() -> bool:
+    """True when this request's user comes from a valid station token (no cookie involved)."""
+    user = _station_token_user(request)
+    return user is not None and current_user.is_authenticated and user.id == current_user.id
 
 
 def _form_of(round_) -> str:
@@ -335,7 +338,7 @@ def api_upload(round_id: int):
     """One image from a scanner station: multipart ``image``, optional ``reading`` (the
     station's reading: one object, or a list per page), ``sha256``, ``profile``.
     201 with the new scans, 200 when this image was already stored (idempotent)."""
-    if not g.get("station_token"):
+    if not _authenticated_by_token():
         csrf.protect()  # a cookie session: the X-CSRFToken header is required
     upload = request.files.get("image")
     if upload is None:

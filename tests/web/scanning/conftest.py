@@ -10,6 +10,7 @@ import pytest
 
 from kiemphieu.models import Role
 
+PASSWORD_FOR_TESTS = "matkhau-thu-nghiem"
 STRUCK_C01 = {"c01": "struck", "c02": "kept", "c03": "kept"}
 
 

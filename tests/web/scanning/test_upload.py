@@ -151,21 +151,19 @@ def test_a_counter_of_another_congress_gets_403(app, client, scan_round, auth, m
     assert scans() == []
 
 
-def test_the_upload_form_needs_its_csrf_token(csrf_app, csrf_client, make_election, make_user):
-    from kiemphieu.congress import services as setup
-
-    election = make_election(present=10, issued=10)
-    setup.start_entry(election.rounds[0])
-    user = make_user("dem", Role.COUNTER, congresses={election.congress: Role.COUNTER})
-    page = csrf_client.get("/login").get_data(as_text=True)
+def test_the_upload_form_needs_its_csrf_token(app, client, scan_round, counter):
+    app.config["WTF_CSRF_ENABLED"] = True  # read per request (csrf_app would be another database)
+    page = client.get(f"/rounds/{scan_round.id}/scans").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    csrf_client.post("/login", data={"username": user.username, "password": "matkhau-thu-nghiem",
-                                     "csrf_token": token})
-    data = {"files": [(io.BytesIO(png_bytes(13)), "a.png")]}
-    response = csrf_client.post(f"/rounds/{election.rounds[0].id}/scans", data=data,
-                                content_type="multipart/form-data")
-    assert response.status_code == 400
+    without = client.post(f"/rounds/{scan_round.id}/scans", content_type="multipart/form-data",
+                          data={"files": [(io.BytesIO(png_bytes(13)), "a.png")], "profile": ""})
+    assert without.status_code == 400
     assert scans() == []
+    with_token = client.post(f"/rounds/{scan_round.id}/scans", content_type="multipart/form-data",
+                             data={"files": [(io.BytesIO(png_bytes(13)), "a.png")], "profile": "",
+                                   "csrf_token": token})
+    assert with_token.status_code == 302
+    assert len(scans()) == 1
 
 
 def test_the_scan_page_shows_counts_and_the_upload_form(app, client, scan_round, counter):
