@@ -477,5 +477,5 @@
   });
 
   changed();
-  $("ballot").focus();
+  $("ballot").focus({ preventScroll: true });
 }());
