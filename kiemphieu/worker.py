@@ -159,17 +159,20 @@ def run_forever(interval: float = 1.0) -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     log.info("kiemphieu worker: waiting for scans")
+    pause = interval
     while not stop.requested:
         try:
             count = run_once(max_files=1)
-        except Exception:  # e.g. the database is being migrated: wait and try again
-            log.exception("worker loop")
+            pause = interval
+        except Exception:  # e.g. the database is being migrated: wait longer each time
+            log.exception("worker loop (next try in %.0f s)", pause)
             db.session.rollback()
             count = 0
+            pause = min(max(pause, interval) * 2, 60.0)
         finally:
             db.session.remove()
         if count == 0:
-            for _ in range(max(1, int(interval * 10))):
+            for _ in range(max(1, int(pause * 10))):
                 if stop.requested:
                     break
                 time.sleep(0.1)
