@@ -1,0 +1,96 @@
+"""End to end with the real OCR reader: a printed ballot of the round, marked with synthetic
+ink, uploaded, read by the worker, counted; a doubtful one goes to review with a preview."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from kiemphieu.extensions import db
+from kiemphieu.models import Ballot, ScanImage
+from kiemphieu.worker import PREVIEW_DPI, run_once
+
+from .conftest import upload
+
+cv2 = pytest.importorskip("cv2")
+pytest.importorskip("kiemphieu.ocr.reader")
+
+DPI = 200
+
+
+def marked_ballot(round_, *, struck=(), partial=(), seal=True, seed=7) -> bytes:
+    """A 200 dpi colour JPEG of the round's printed ballot with the given names struck."""
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.printing import render_ballot_image
+    from kiemphieu.ocr.synthetic import box_to_px, draw_strokes, random_pen
+    from kiemphieu.ocr.synthetic import marks as mk
+    from kiemphieu.ocr.synthetic.ballots import lowercase_middle
+
+    rng = np.random.default_rng(seed)
+    election = round_.to_election()
+    image = np.array(render_ballot_image(election, dpi=DPI), copy=True)
+    layout = layout_for(election).to_json()
+    if seal:
+        mk.stamp_seal(image, box_to_px(layout["stamp_mm"], DPI), DPI, rng)
+    pen = random_pen(rng)
+    for row in layout["candidates"]:
+        box, mid = box_to_px(row["name_mm"], DPI), lowercase_middle(row, DPI)
+        if row["id"] in struck:
+            draw_strokes(image, mk.strike(box, "straight", DPI, rng, mid), pen, DPI, rng)
+        elif row["id"] in partial:
+            strokes, _ = mk.partial_strike(box, DPI, rng, mid)
+            draw_strokes(image, strokes, pen, DPI, rng)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+    assert ok
+    return encoded.tobytes()
+
+
+@pytest.mark.slow
+def test_a_printed_and_marked_ballot_is_read_and_counted(app, client, scan_round, counter):
+    data = marked_ballot(scan_round, struck=("c02",))
+    upload(client, scan_round, ("0001.jpg", data))
+    assert run_once() == 1
+    scan = db.session.scalar(select(ScanImage))
+    assert scan.reading["marks"] == {"c01": "kept", "c02": "struck", "c03": "kept"}, scan.reading
+    assert scan.status == "read"
+    ballot = db.session.scalar(select(Ballot))
+    assert (ballot.entry_pass, ballot.marks) == ("scan", {"struck": ["c02"]})
+
+
+@pytest.mark.slow
+def test_a_doubtful_ballot_goes_to_review_with_an_aligned_preview(app, client, scan_round, counter):
+    data = marked_ballot(scan_round, struck=("c01",), seal=False, seed=11)
+    upload(client, scan_round, ("0002.jpg", data))
+    run_once()
+    scan = db.session.scalar(select(ScanImage))
+    assert scan.status == "review" and "no_stamp" in scan.reading["flags"], scan.reading
+    assert db.session.scalar(select(Ballot)) is None
+    response = client.get(f"/scans/{scan.id}/preview.jpg")
+    assert response.status_code == 200
+    preview = cv2.imdecode(np.frombuffer(response.data, np.uint8), cv2.IMREAD_COLOR)
+    from kiemphieu.ocr.geometry import layout_for
+
+    paper = layout_for(scan_round.to_election()).paper
+    expected = (round(paper.height * PREVIEW_DPI / 25.4), round(paper.width * PREVIEW_DPI / 25.4))
+    assert preview.shape[:2] == expected  # warped onto the layout: boxes in mm fit it exactly
+    page = client.get(f"/scans/{scan.id}").get_data(as_text=True)
+    assert "Không thấy dấu đỏ" in page
+    client.post(f"/scans/{scan.id}", data={"ballot": "invalid", "invalid_reason": "no_stamp"})
+    assert db.session.scalar(select(Ballot)).marks == {"invalid": "no_stamp"}
+
+
+@pytest.mark.slow
+def test_a_page_that_is_not_a_ballot_is_rejected_with_a_reason(app, client, scan_round, counter):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1654, 2339), (250, 250, 250)).save(buffer, "PNG")
+    upload(client, scan_round, ("blank.png", buffer.getvalue()))
+    run_once()
+    scan = db.session.scalar(select(ScanImage))
+    assert scan.status == "rejected" and scan.reading["reason"] == "blank_page"
+    page = client.get(f"/rounds/{scan_round.id}/scans/rejected").get_data(as_text=True)
+    assert "Trang trắng" in page
