@@ -35,9 +35,8 @@ class RoundResult:
 
 def current_result(round_: Round) -> RoundResult:
     """The engine's result over the ballots that count now (double entry: A + settled)."""
-    entry_services.load_round_candidates(round_)
-    election = round_.to_election()
-    ballots = round_.engine_ballots()
+    election = entry_services.engine_election(round_)
+    ballots = [b.to_engine(election) for b in round_.counted_ballots()]
     result = tally.tally(election, ballots)
     return RoundResult(election, ballots, result, tally.round_digest(election, ballots, result))
 
