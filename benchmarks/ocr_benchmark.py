@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reader", choices=("real", "oracle", "decode"), default="real",
                     help="oracle / decode: self-tests of this script (perfect reader / decode only)")
     ap.add_argument("--json", metavar="FILE", help="also write the per-level figures as JSON")
+    ap.add_argument("--dump", metavar="FILE", help="write every ballot's truth, reading and timings as JSON Lines")
     args = ap.parse_args(argv)
 
     shares = None
@@ -355,6 +356,12 @@ def main(argv: list[str] | None = None) -> int:
         ">= 30 ballots/s on both cores": len(results) / wall >= 30,
     }
     print("\ntargets: " + "; ".join(f"{k}: {'MET' if v else 'NOT MET'}" for k, v in targets.items()))
+    if args.dump:
+        with open(args.dump, "w", encoding="utf-8") as out:
+            for r in results:
+                j = judge_reading(r["truth"], r["reading"]) if not r["crash"] else None
+                row = {**r, "silent_error": bool(j and j.silent_error), "errors": j.errors if j else [r["crash"]]}
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
     if args.json:
         Path(args.json).write_text(json.dumps({"levels": rows, "per_s": len(results) / wall, "single": single,
                                                "targets": targets}, indent=1, default=str))

@@ -222,6 +222,13 @@ def _row(expected: str, accept: list[str], kind: str, pen: str | None = None, **
     return {"expected": expected, "accept": accept, "kind": kind, "pen": pen, **extra}
 
 
+def text_lines_px(row: dict, dpi: float) -> tuple[float | None, float | None]:
+    """(baseline, font size) of a printed name in pixels when the layout gives them."""
+    if row.get("baseline_mm") is None or row.get("font_mm") is None:
+        return None, None
+    return mm_to_px(row["baseline_mm"], dpi), mm_to_px(row["font_mm"], dpi)
+
+
 def mark_strike_form(image, layout, dpi, rng, scenario: str) -> dict[str, dict]:
     """Mark a strike-form ballot; returns the per-candidate truth."""
     cands = layout["candidates"]
@@ -241,15 +248,19 @@ def mark_strike_form(image, layout, dpi, rng, scenario: str) -> dict[str, dict]:
     second = random_pen(rng) if scenario == "second_pen" else None
     for i, c in enumerate(cands):
         box = box_to_px(c["name_mm"], dpi)
+        text = text_lines_px(c, dpi)
         use = second if (second is not None and rng.random() < 0.5) else pen
         if i in tricky:
-            kind = _pick(rng, {"partial": 3, "tick": 3, "circle": 2, "correction": 2, "underline": 3, "dot": 1, "zigzag": 2})
+            kind = _pick(rng, {"partial": 3, "tick": 3, "circle": 2, "correction": 2, "underline": 3, "dot": 1, "zigzag": 1, "steep": 1})
             if kind == "partial":
-                strokes, share = mk.partial_strike(box, dpi, rng)
+                strokes, share = mk.partial_strike(box, dpi, rng, *text)
                 truth[c["id"]] = _row("uncertain", [], kind, use.name, covered=round(share, 3))
-            elif kind == "zigzag":
-                strokes = mk.strike(box, "zigzag", dpi, rng)
+            elif kind in mk.OTHER_STRIKES:
+                strokes = mk.strike(box, kind, dpi, rng, *text)
                 truth[c["id"]] = _row("struck", ["struck"], kind, use.name)
+            elif kind == "correction":
+                strokes = mk.correction(box, dpi, rng, *text)
+                truth[c["id"]] = _row("uncertain", [], kind, use.name)
             elif kind in mk.KEPT_ROW_MARKS:
                 strokes = getattr(mk, kind)(box, dpi, rng)
                 truth[c["id"]] = _row("kept", ["kept"], kind, use.name)
@@ -259,7 +270,7 @@ def mark_strike_form(image, layout, dpi, rng, scenario: str) -> dict[str, dict]:
             draw_strokes(image, strokes, use, dpi, rng)
         elif i in struck:
             kind = _pick(rng, {"straight": 5, "slanted": 2, "wavy": 1.5, "double": 1, "overshoot": 1.5})
-            draw_strokes(image, mk.strike(box, kind, dpi, rng), use, dpi, rng)
+            draw_strokes(image, mk.strike(box, kind, dpi, rng, *text), use, dpi, rng)
             truth[c["id"]] = _row("struck", ["struck"], kind, use.name)
         else:
             truth[c["id"]] = _row("kept", ["kept"], "none")

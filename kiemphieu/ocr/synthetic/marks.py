@@ -20,7 +20,7 @@ Box = tuple[float, float, float, float]
 # Strike-form kinds. PLAIN kinds are what a voter is told to do; the rest must never be read as a
 # definite strike unless the truth says so.
 PLAIN_STRIKES = ("straight", "slanted", "wavy", "double", "overshoot")
-OTHER_STRIKES = ("zigzag",)  # clearly struck, but not "plain": may go to review
+OTHER_STRIKES = ("zigzag", "steep")  # clearly struck, but not "plain": may go to review
 AMBIGUOUS_ROW_MARKS = ("partial", "tick", "circle", "correction")
 KEPT_ROW_MARKS = ("underline", "dot")  # clearly not a strike: kept or review, never struck
 
@@ -47,11 +47,27 @@ def _hand(pts: np.ndarray, rng: np.random.Generator, amp_px: float) -> np.ndarra
     return pts + wob[:, None] * normal[None, :]
 
 
-def strike(box: Box, kind: str, dpi: float, rng: np.random.Generator) -> list[np.ndarray]:
-    """A strike through the name in ``box`` (pixels). ``kind`` is one of PLAIN_STRIKES or zigzag."""
+def text_lines(box: Box, baseline: float | None = None, font: float | None = None) -> tuple[float, float]:
+    """(baseline, font size) in pixels: given by the layout, or estimated from the name box,
+    which runs from the stacked diacritics (ascent ~0.89 em) to the descenders (~0.22 em)."""
+    x0, y0, x1, y1 = box
+    if font is None:
+        font = (y1 - y0) / 1.107
+    if baseline is None:
+        baseline = y1 - 0.216 * font
+    return baseline, font
+
+
+def strike(box: Box, kind: str, dpi: float, rng: np.random.Generator, baseline: float | None = None,
+           font: float | None = None) -> list[np.ndarray]:
+    """A strike through the name in ``box`` (pixels). ``kind`` is one of PLAIN_STRIKES, zigzag or
+    steep. A hand strikes through the middle of the lowercase letters (about 0.26 em above the
+    baseline); a plain slanted stroke keeps both ends between the baseline and the cap height."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
-    cy = (y0 + y1) / 2 + rng.normal(0, 0.08) * h
+    baseline, font = text_lines(box, baseline, font)
+    centre = baseline - 0.26 * font
+    cy = centre + float(np.clip(rng.normal(0, 0.06), -0.13, 0.13)) * font
     mm = mm_to_px(1.0, dpi)
     # A voter strikes through the whole name: start and end within a few percent of its ends.
     sx = x0 + rng.uniform(-0.06, 0.015) * w
@@ -62,12 +78,17 @@ def strike(box: Box, kind: str, dpi: float, rng: np.random.Generator) -> list[np
         half = (ex - sx) / 2
         pts = _line((sx, cy - tilt * half), (ex, cy + tilt * half), 40)
         return [_hand(pts, rng, tremor)]
-    if kind == "slanted":
-        # Up to 15 degrees, but a stroke through a name stays on the name's row.
-        limit = math.degrees(math.atan(0.9 * h / max(ex - sx, 1)))
-        angle = math.copysign(min(rng.uniform(4, 15), max(limit, 1.0)), rng.uniform(-1, 1))
+    if kind in ("slanted", "steep"):
+        # slanted: up to 15 degrees, both ends within the letters (baseline to cap height);
+        # steep: 15 degrees whatever the name's length, ends well outside the letters.
+        angle = rng.uniform(4, 15) if kind == "slanted" else rng.uniform(12, 16)
         half_rise = math.tan(math.radians(angle)) * (ex - sx) / 2
-        cy = (y0 + y1) / 2
+        if kind == "slanted":
+            half_rise = min(half_rise, 0.3 * font)
+        else:
+            half_rise = max(half_rise, 0.8 * font)
+        half_rise *= 1 if rng.random() < 0.5 else -1
+        cy = baseline - 0.33 * font
         pts = _line((sx, cy + half_rise), (ex, cy - half_rise), 40)
         return [_hand(pts, rng, tremor)]
     if kind == "wavy":
@@ -100,13 +121,15 @@ def strike(box: Box, kind: str, dpi: float, rng: np.random.Generator) -> list[np
     raise ValueError(f"unknown strike kind {kind!r}")
 
 
-def partial_strike(box: Box, dpi: float, rng: np.random.Generator) -> tuple[list[np.ndarray], float]:
+def partial_strike(box: Box, dpi: float, rng: np.random.Generator, baseline: float | None = None,
+                   font: float | None = None) -> tuple[list[np.ndarray], float]:
     """A straight stroke over only part of the name; returns strokes and the share covered."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
+    baseline, font = text_lines(box, baseline, font)
     share = float(rng.uniform(0.15, PARTIAL_LIMIT - 0.08))
     start = x0 + rng.uniform(0, 1 - share) * w
-    cy = (y0 + y1) / 2 + rng.normal(0, 0.08) * h
+    cy = baseline - 0.26 * font + rng.normal(0, 0.05) * font
     pts = _line((start, cy), (start + share * w, cy + rng.normal(0, 0.04) * h), 30)
     return [_hand(pts, rng, rng.uniform(0.15, 0.4) * mm_to_px(1, dpi))], share
 
@@ -166,9 +189,10 @@ def dot(box: Box, dpi: float, rng: np.random.Generator) -> list[np.ndarray]:
     return [np.column_stack([cx + r * np.cos(t) * t / 12, cy + r * np.sin(t) * t / 12])]
 
 
-def correction(box: Box, dpi: float, rng: np.random.Generator) -> list[np.ndarray]:
+def correction(box: Box, dpi: float, rng: np.random.Generator, baseline: float | None = None,
+               font: float | None = None) -> list[np.ndarray]:
     """A strike the voter took back: struck, then scribbled over or circled back."""
-    strokes = strike(box, "straight", dpi, rng)
+    strokes = strike(box, "straight", dpi, rng, baseline, font)
     if rng.random() < 0.5:
         return strokes + circle(box, dpi, rng)
     x0, y0, x1, y1 = box
