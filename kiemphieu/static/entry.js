@@ -136,6 +136,8 @@
     $("t-counted").textContent = totals.counted;
     $("t-valid").textContent = totals.valid;
     $("t-invalid").textContent = totals.invalid;
+    // More ballots than were issued: the engine's reconciliation will flag it; say so now.
+    $("t-issued").parentNode.classList.toggle("over", cfg.issued !== null && totals.counted > cfg.issued);
     var list = $("recent");
     list.innerHTML = "";
     recent.slice(0, 8).forEach(function (b) {

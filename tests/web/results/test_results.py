@@ -74,6 +74,23 @@ def test_reconciliation_checks_are_shown(client, make_round, make_user, auth, po
     assert "Số phiếu thu về (2) nhiều hơn số phiếu phát ra (1)." in html
 
 
+def test_finalise_with_reconciliation_problems_needs_an_acknowledgement(client, make_round, make_user, auth, post,
+                                                                       codes):
+    round_ = make_round(seats=2, present=2, issued=1, entry_mode="single")
+    login_as(make_user, auth, "to", Role.ORGANISER, round_.congress)
+    c = codes(round_)
+    enter(post, round_, "A", [{"struck": [c[0], c[1]]}, {"struck": [c[0], c[1]]}])
+    page = client.get(f"/rounds/{round_.id}/finalise").get_data(as_text=True)
+    assert "Ban kiểm phiếu đã xem xét" in page
+    refused = client.post(f"/rounds/{round_.id}/finalise", data={"confirmed": ["Lê Thị Thu"]})
+    assert "Số liệu chưa khớp" in refused.get_data(as_text=True)
+    accepted = client.post(f"/rounds/{round_.id}/finalise",
+                           data={"confirmed": ["Lê Thị Thu"], "acknowledge_checks": "y"})
+    assert accepted.status_code == 302
+    logged = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "round.finalise")).one()
+    assert logged.detail["checks"] == ["counted_exceeds_issued"]
+
+
 def test_finalise_is_blocked_while_differences_remain(client, make_round, make_user, auth, post, codes):
     round_ = make_round(seats=2)
     login_as(make_user, auth, "totruong", Role.ORGANISER, round_.congress)
