@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = [
     "kiemphieu.congress.routes",
     "kiemphieu.scanning.routes",
     "kiemphieu.entry.routes", "kiemphieu.results.routes",
+    "kiemphieu.documents.routes",
 ]
 
 

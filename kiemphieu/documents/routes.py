@@ -1,0 +1,64 @@
+"""Downloads: the ballots of a round (PDF + layout JSON) and the congress results summary."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, flash, g, redirect, request, url_for
+
+from ..auth.access import require_role
+from ..models import Role
+from . import services
+
+bp = Blueprint("documents", __name__)
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@bp.route("/rounds/<int:round_id>/ballots.pdf")
+@require_role(Role.ORGANISER)
+def ballots_pdf(round_id: int):
+    """The printable ballots: one page per ballot, identical (no serial number: secret vote)."""
+    from ..ocr import render_ballot_pdf
+
+    copies = request.args.get("copies", default=1, type=int)
+    if not 1 <= copies <= services.MAX_COPIES:
+        flash(f"Số bản in phải từ 1 đến {services.MAX_COPIES}.", "error")
+        return redirect(url_for("congress.round_page", round_id=round_id))
+    pdf = render_ballot_pdf(services.ballot_election(g.round), copies=copies)
+    return _pdf(pdf, f"phieu-bau-vong-{g.round.number}.pdf")
+
+
+@bp.route("/rounds/<int:round_id>/layout.json")
+@require_role(Role.VIEWER)
+def layout_json(round_id: int):
+    """The geometry the scanners read with (contract `kiemphieu/layout-1`)."""
+    from ..ocr import layout_for
+
+    layout = layout_for(services.ballot_election(g.round)).to_json()
+    return Response(json.dumps(layout, ensure_ascii=False, indent=2), mimetype="application/json")
+
+
+@bp.route("/congresses/<int:congress_id>/summary.pdf")
+@require_role(Role.VIEWER)
+def summary_pdf(congress_id: int):
+    """All elections and rounds on one document, for the presidium to announce."""
+    from ..minutes import render_congress_summary
+
+    congress = g.congress
+    rounds = services.summary_rounds(congress)
+    if not rounds:
+        flash("Chưa có vòng bầu nào bắt đầu kiểm phiếu.", "warning")
+        return redirect(url_for("congress.show", congress_id=congress_id))
+    pdf = render_congress_summary(
+        congress.full_name,
+        congress.organisation.name,
+        [(r.election, r.result) for r in rounds],
+        digests=[r.digest for r in rounds],
+        place=congress.place or None,
+        draft=any(r.digest is None for r in rounds),
+    )
+    return _pdf(pdf, "tong-hop-ket-qua-bau-cu.pdf")
