@@ -24,7 +24,6 @@ import argparse
 import json
 import multiprocessing as mp
 import os
-import statistics
 import sys
 import time
 from collections import Counter, defaultdict
@@ -36,7 +35,6 @@ import numpy as np
 cv2.setNumThreads(1)  # one core per worker: the figures are per core
 
 from kiemphieu.ocr.synthetic import ALL_LEVELS, ballot_plan, demo_elections, judge_reading, make_ballot_file  # noqa: E402
-from kiemphieu.ocr.synthetic.ballots import using_real_printing  # noqa: E402
 
 # Which scanner profile (scanner_profiles/<name>.toml) reads which capture; the rest: default.
 PROFILE_FOR = {"bitonal": "bw-300dpi", "phone": "phone-photo"}
@@ -314,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reader == "real":
         Reader("real")  # fail here, clearly, if the reader is missing
     print(f"OCR benchmark: {len(plan)} synthetic ballots at 200 dpi, reader={args.reader}, "
-          f"{'printed' if using_real_printing() else 'MOCK'} ballots, {args.workers} workers, "
+          f"printed ballots, {args.workers} workers, "
           f"{os.cpu_count()} cores (shared: timings are indicative)", flush=True)
 
     results, wall = run(plan, args.workers, args.reader, args.cache, args.chunk)

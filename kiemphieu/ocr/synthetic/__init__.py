@@ -17,11 +17,8 @@ from .ballots import (
     iter_ballot_set,
     make_ballot,
     make_ballot_file,
-    mock_layout,
-    render_mock_ballot,
     seed_for,
     status_class,
-    using_real_printing,
 )
 from .degrade import ALL_LEVELS, LEVELS, VARIANTS, Degradation, degrade, encode, level_params
 from .ink import PEN_MODELS, Pen, box_to_px, draw_strokes, mm_to_px, random_pen

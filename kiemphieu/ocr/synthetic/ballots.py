@@ -1,7 +1,7 @@
 """Marked, degraded ballots with their truth.
 
-``make_ballot(election, index, level)`` draws a blank ballot of ``election`` (from the printing
-code when it exists, else a mock drawn here from the layout JSON), marks it according to a
+``make_ballot(election, index, level)`` draws a blank ballot of ``election`` (rendered by the
+printing code from the reader's own geometry), marks it according to a
 scenario, degrades it, and returns the image with a truth dict that says, per candidate id, what
 a careful committee would read and which machine answers are acceptable:
 
@@ -16,7 +16,6 @@ a careful committee would read and which machine answers are acceptable:
 from __future__ import annotations
 
 import functools
-import unicodedata
 import zlib
 from dataclasses import replace
 from datetime import date
@@ -24,7 +23,7 @@ from datetime import date
 import cv2
 import numpy as np
 
-from ...tally import Candidate, Election, Form, Kind
+from ...tally import Candidate, Election, Kind
 from . import marks as mk
 from .degrade import LEVEL_NUMBER, Degradation, degrade, encode, level_params
 from .ink import box_to_px, draw_strokes, mm_to_px, random_pen
@@ -111,103 +110,19 @@ def other_election(election: Election, rng: np.random.Generator) -> Election:
     return demo_election(max(2, n), max(1, election.seats), seed=999 + n, title="Bầu Ủy ban Kiểm tra")
 
 
-# --- Blank ballots: the printing code, or a mock until it exists ----------------------------
-
-def _printing():
-    try:
-        from .. import geometry, printing  # type: ignore[attr-defined]
-
-        return geometry.layout_for, printing.render_ballot_image
-    except (ImportError, AttributeError):
-        return None
-
-
-def using_real_printing() -> bool:
-    return _printing() is not None
-
+# --- Blank ballots, from the printing code ----------------------------------------------------
 
 @functools.lru_cache(maxsize=16)
 def blank_ballot(election: Election, dpi: int = DPI) -> tuple[np.ndarray, dict]:
-    """(blank ballot image BGR uint8, layout-1 JSON). Cached: callers must copy the image."""
-    real = _printing()
-    if real is not None:
-        layout_for, render = real
-        layout = layout_for(election).to_json()
-        image = render(election, dpi=dpi)
-    else:
-        layout = mock_layout(election)
-        image = render_mock_ballot(election, layout, dpi)
+    """(blank printed ballot BGR uint8, layout-1 JSON), rendered by kiemphieu.ocr.printing from
+    the same geometry the reader uses. Cached: callers must copy the image."""
+    from ..geometry import layout_for
+    from ..printing import render_ballot_image
+
+    layout = layout_for(election).to_json()
+    image = render_ballot_image(election, dpi=dpi)
     image.setflags(write=False)
     return image, layout
-
-
-def ascii_name(name: str) -> str:
-    """The mock draws with Hershey fonts, which have no Vietnamese letters."""
-    name = name.replace("Đ", "D").replace("đ", "d")
-    return "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c))
-
-
-_MOCK_FONT = cv2.FONT_HERSHEY_SIMPLEX
-_MOCK_TEXT_MM = 4.2  # cap height of a printed name
-
-
-def _text_width_mm(text: str) -> float:
-    scale = 1.0
-    (w, h), _ = cv2.getTextSize(text, _MOCK_FONT, scale, 2)
-    return w * _MOCK_TEXT_MM / h
-
-
-def mock_layout(election: Election) -> dict:
-    """A layout-1 JSON like the contract's: A5 up to 15 names, else A4; rows of 9 mm."""
-    n = len(election.candidates)
-    a5 = n <= 15
-    width, height = (148.0, 210.0) if a5 else (210.0, 297.0)
-    pitch = 9.0 if n <= 25 else 5.6
-    name_h = 6.0 if n <= 25 else 4.6
-    top = 62.0
-    boxes = election.form == Form.BOXES
-    cands = []
-    for i, c in enumerate(election.candidates):
-        y = top + i * pitch
-        w = min(_text_width_mm(ascii_name(c.name)) * name_h / 6.0, width - 80 if boxes else width - 45)
-        entry = {"id": c.id, "order": i + 1, "name_mm": [30.0, round(y, 2), round(w, 2), name_h],
-                 "agree_mm": None, "disagree_mm": None}
-        if boxes:
-            entry["agree_mm"] = [width - 52.0, round(y - 0.5, 2), 10.0, 7.0]
-            entry["disagree_mm"] = [width - 27.0, round(y - 0.5, 2), 10.0, 7.0]
-        cands.append(entry)
-    return {
-        "schema": "kiemphieu/layout-1",
-        "form": "boxes" if boxes else "strike",
-        "page": {"width_mm": width, "height_mm": height},
-        "stamp_mm": [8.0, 6.0, 60.0, 40.0],
-        "candidates": cands,
-        "mock": True,
-    }
-
-
-def render_mock_ballot(election: Election, layout: dict, dpi: int = DPI) -> np.ndarray:
-    """White page, the title, names in their boxes, and the two box columns."""
-    W = round(mm_to_px(layout["page"]["width_mm"], dpi))
-    H = round(mm_to_px(layout["page"]["height_mm"], dpi))
-    img = np.full((H, W, 3), 255, np.uint8)
-    px = lambda v: int(round(mm_to_px(v, dpi)))  # noqa: E731
-    title = ascii_name(election.title)[:48]
-    cv2.putText(img, "PHIEU BAU CU", (px(75), px(20)), _MOCK_FONT, mm_to_px(0.9, dpi) / 10, (0, 0, 0), 2, cv2.LINE_AA)
-    cv2.putText(img, title, (px(20), px(52)), _MOCK_FONT, mm_to_px(0.55, dpi) / 10, (0, 0, 0), 2, cv2.LINE_AA)
-    for entry, cand in zip(layout["candidates"], election.candidates):
-        x0, y0, x1, y1 = box_to_px(entry["name_mm"], dpi)
-        text = ascii_name(cand.name)
-        (tw, th), base = cv2.getTextSize(text, _MOCK_FONT, 1.0, 2)
-        scale = min((y1 - y0) * 0.75 / th, (x1 - x0) / tw)
-        thick = max(1, int(round(scale * 1.6)))
-        cv2.putText(img, text, (int(x0), int(y1 - (y1 - y0) * 0.2)), _MOCK_FONT, scale, (0, 0, 0), thick, cv2.LINE_AA)
-        cv2.putText(img, f"{entry['order']}.", (px(18), int(y1 - (y1 - y0) * 0.2)), _MOCK_FONT, scale, (0, 0, 0), thick, cv2.LINE_AA)
-        for key in ("agree_mm", "disagree_mm"):
-            if entry.get(key):
-                bx0, by0, bx1, by1 = (int(round(v)) for v in box_to_px(entry[key], dpi))
-                cv2.rectangle(img, (bx0, by0), (bx1, by1), (0, 0, 0), 2)
-    return img
 
 
 # --- Marking --------------------------------------------------------------------------------
