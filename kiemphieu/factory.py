@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key
 from .extensions import csrf, db, login_manager, migrate
+from .localtime import to_local
 
 # Each module defines a blueprint named ``bp``. Add a feature by adding its module here;
 # every view in it needs @public or @require_role (check_access_rules enforces it).
@@ -105,7 +106,7 @@ def _init_templates(app: Flask) -> None:
         return value.strftime("%d/%m/%Y") if value else ""
 
     def vn_datetime(value) -> str:
-        return value.strftime("%d/%m/%Y %H:%M") if value else ""
+        return to_local(value).strftime("%d/%m/%Y %H:%M") if value else ""
 
     app.jinja_env.filters["vn_date"] = vn_date
     app.jinja_env.filters["vn_datetime"] = vn_datetime

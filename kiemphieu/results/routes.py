@@ -11,6 +11,7 @@ from .. import tally
 from ..auth.access import require_role
 from ..entry import services as entry_services
 from ..extensions import db
+from ..localtime import to_local
 from ..models import EntryMode, ResultVersion, Role
 from . import services
 from .forms import FinaliseForm, NextRoundForm, ReopenForm
@@ -169,8 +170,10 @@ def minutes(round_id: int):
     exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions]
     if sum(x.count for x in exclusions) != rr.election.excluded:
         exclusions = None  # the congress changed after this version: print the total only
+    # Counting ends when the committee finalises: print that time, in local time.
+    ended_at = to_local(version.created_at).strftime("%H:%M") if version else None
     pdf = render_minutes(rr.election, rr.ballots, verify_url_base=request.host_url.rstrip("/"),
-                         draft=version is None, exclusions=exclusions)
+                         draft=version is None, exclusions=exclusions, ended_at=ended_at)
     name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
