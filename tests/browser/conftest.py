@@ -7,6 +7,7 @@ boxes form (single entry). Tests drive the entry screen with the keyboard.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import threading
@@ -161,6 +162,10 @@ def login(counting_day):
 
 
 @pytest.fixture
-def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path) -> Path:
+    """Where the tests save screenshots: docs/screenshots when KIEMPHIEU_SCREENSHOTS=1 (to
+    refresh the README's pictures), else a temporary folder, so a test run leaves git clean."""
+    if os.environ.get("KIEMPHIEU_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return SCREENSHOTS
+    return tmp_path
