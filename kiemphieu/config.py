@@ -63,6 +63,8 @@ def default_config(instance: Path) -> dict:
         "PREFERRED_URL_SCHEME": "http",
         # Share of candidates above the seats beyond which the set-up page warns ([I] 30%).
         "SURPLUS_WARNING_RATIO": 0.30,
+        # Double entry: passes A and B of a round must be typed by different clerks.
+        "DOUBLE_ENTRY_SEPARATE_CLERKS": True,
         # Timestamps are stored in UTC and shown in the congress's local time.
         "DISPLAY_TIMEZONE": os.environ.get("KIEMPHIEU_TIMEZONE", "Asia/Ho_Chi_Minh"),
     }

@@ -75,6 +75,7 @@ def screen(round_id: int, entry_pass: str):
     chosen = _pass_or_404(round_, entry_pass)
     try:
         services.refuse_unless_entry(round_)
+        services.refuse_same_clerk_for_both_passes(round_, chosen, services.acting_user())
     except EntryError as exc:
         return render_template("entry/closed.html", round=round_, message=str(exc)), 409
     election = services.engine_election(round_)

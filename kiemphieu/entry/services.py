@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import has_request_context
+from flask import current_app, has_app_context, has_request_context
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -161,6 +161,25 @@ def refuse_unless_entry(round_: Round) -> None:
         raise EntryError("Vòng bầu chưa bắt đầu nhập phiếu: người tổ chức cần chốt danh sách trước.")
 
 
+def refuse_same_clerk_for_both_passes(round_: Round, entry_pass: EntryPass, user: User | None) -> None:
+    """Double entry catches typing errors only if two people type: one clerk, one pass.
+
+    A setting (``DOUBLE_ENTRY_SEPARATE_CLERKS``, on by default) for offices with one clerk.
+    """
+    if user is None or round_.mode is not EntryMode.DOUBLE or entry_pass not in (EntryPass.A, EntryPass.B):
+        return
+    if has_app_context() and not current_app.config.get("DOUBLE_ENTRY_SEPARATE_CLERKS", True):
+        return
+    other = EntryPass.B if entry_pass is EntryPass.A else EntryPass.A
+    typed_other = db.session.scalar(
+        select(Ballot.id).where(Ballot.round_id == round_.id, Ballot.entry_pass == other.value,
+                                Ballot.entered_by_id == user.id).limit(1)
+    )
+    if typed_other is not None:
+        raise EntryError(f"Đồng chí đã nhập lượt {other.value} của vòng bầu này. Lượt {entry_pass.value} "
+                         "phải do người khác nhập để hai lượt đối chiếu được độc lập.")
+
+
 # ------------------------------------------------------------------ saving, undoing
 
 
@@ -216,12 +235,13 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
     if existing is not None:
         return _duplicate(round_, entry_pass, existing)
     refuse_unless_entry(round_)
+    user = user or acting_user()
+    refuse_same_clerk_for_both_passes(round_, entry_pass, user)
     election = engine_election(round_)
     ballot = parse_marks(round_, marks, election)
     verdict = tally.judge(election, ballot)
     if not verdict.valid and verdict.invalid in tally.ENGINE_REASONS and not confirm_invalid:
         raise NeedsConfirmation(verdict)
-    user = user or acting_user()
     row = Ballot(
         round_id=round_.id,
         entry_pass=entry_pass.value,
