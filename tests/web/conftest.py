@@ -12,6 +12,7 @@ All factories go through the service functions, so the audit log is written as i
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from itertools import count
 import uuid
@@ -26,12 +27,17 @@ from kiemphieu.models import Role, User
 PASSWORD = "matkhau-thu-nghiem"
 
 
+# KIEMPHIEU_TEST_DATABASE_URL=postgresql+psycopg://... runs the web tests on PostgreSQL
+# (each test starts from empty tables); by default they use in-memory SQLite.
+TEST_DATABASE_URL = os.environ.get("KIEMPHIEU_TEST_DATABASE_URL") or "sqlite://"
+
+
 def _make_app(tmp_path, **overrides):
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "INSTANCE_PATH": str(tmp_path / "instance"),
-        "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
         "WTF_CSRF_ENABLED": False,
         # Most tests type both passes as one user; tests/web/entry/test_separate_clerks.py
         # switches the rule back on.
@@ -40,6 +46,8 @@ def _make_app(tmp_path, **overrides):
     config.update(overrides)
     app = create_app(config)
     with app.app_context():
+        if TEST_DATABASE_URL != "sqlite://":
+            db.drop_all()
         db.create_all()
     return app
 
