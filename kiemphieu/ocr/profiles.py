@@ -57,18 +57,25 @@ class InkSettings:
     faint_level: float = setting(0.9, 0.1, 0.99, "faint ink: never a mark, but forbids 'kept' and 'none'")
     glyph_margin_mm: float = setting(0.35, 0.0, 2.0, "printed text grown by this before subtraction")
     min_contrast: float = setting(0.35, 0.0, 1.0, "printed text vs paper, below this: low_quality")
+    tint_level: int = setting(20, 1, 255, "blue minus red above this is a blue or purple pen's ink (colour scans)")
 
 
 @dataclass(frozen=True)
 class StrikeSettings:
-    marginal: float = setting(0.22, 0.0, 1.0, "below: the name is not struck")
+    marginal: float = setting(0.1, 0.0, 1.0, "below: the name is not struck")
     definite: float = setting(0.55, 0.0, 1.0, "at or above: the name is struck")
     zone_top: float = setting(0.80, 0.0, 1.5, "strike zone top, in font sizes above the baseline")
-    zone_bottom: float = setting(0.12, -0.5, 1.0, "strike zone bottom, in font sizes above the baseline")
+    zone_bottom: float = setting(0.05, -0.5, 1.0, "strike zone bottom, in font sizes above the baseline")
     run_mm: float = setting(2.5, 0.5, 10.0, "shortest horizontal run taken as a stroke")
     min_visible: float = setting(0.15, 0.0, 1.0, "least share of name columns visible between glyphs")
     stray_mm2: float = setting(1.2, 0.0, 100.0, "other ink in the row that forbids 'kept'")
     faint_marginal: float = setting(0.5, 0.0, 1.0, "faint line across this share of the name forbids 'kept'")
+    kept_ink_mm2: float = setting(2.0, 0.0, 100.0, "any new ink in the row beyond this forbids 'kept'")
+    kept_faint_mm2: float = setting(100.0, 0.0, 100.0, "faint ink in the row beyond this forbids 'kept'")
+    kept_tint_mm2: float = setting(0.5, 0.0, 100.0, "pen-coloured ink in the row beyond this forbids 'kept'")
+    corridor: float = setting(0.3, 0.05, 2.0, "ink farther than this (font sizes) plus the pen width from a column's centre is off the strike")
+    extra_mm2: float = setting(2.5, 0.0, 100.0, "ink off the strike's line beyond this forbids 'struck'")
+    max_multi: float = setting(0.06, 0.0, 1.0, "share of name columns crossed 3+ times that, with 40% of extra_mm2, forbids 'struck'")
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,10 @@ class BoxSettings:
     inset_mm: float = setting(0.5, 0.0, 3.0, "box border excluded from the measurement")
     stray_mm2: float = setting(2.0, 0.0, 100.0, "ink in the row outside the boxes that forbids 'none'")
     max_fill: float = setting(0.75, 0.0, 1.0, "a box inked over more than this share is uncertain")
+    empty_tint_mm2: float = setting(0.3, 0.0, 100.0, "pen-coloured ink in a box beyond this forbids 'empty'")
+    side_fill: float = setting(0.4, 0.0, 1.0, "ink share of a side's middle that counts it as inked (3 sides: a scribble)")
+    max_fill_sided: float = setting(0.5, 0.0, 1.0, "a box with an inked side and more ink than this is uncertain")
+    max_crossings: float = setting(2.5, 1.0, 20.0, "strokes crossed along a line through a box: more is a scribble")
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,7 @@ class StreakSettings:
 @dataclass(frozen=True)
 class BlankSettings:
     max_ink_fraction: float = setting(0.002, 0.0, 0.5, "a page with less ink is blank")
+    review_unmarked: bool = setting(False, doc="a ballot without any mark is flagged no_marks (a pen the scan lost looks the same)")
 
 
 SECTIONS = {

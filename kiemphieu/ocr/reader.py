@@ -224,6 +224,14 @@ class _PageReader:
                                      flags=cv2.INTER_LINEAR, borderValue=255)
         if self.profile.scan.flatten_illumination:
             warped = _flatten(warped)
+        # Blue and purple pens show in colour even where they cross the printed (black) text.
+        self.tint = None
+        if self.page.colour and self.page.image.ndim == 3:
+            blue, _, red = cv2.split(self.page.image)
+            tint = cv2.warpPerspective(cv2.subtract(blue, red), scale @ homography, (template.width, template.height),
+                                       flags=cv2.INTER_LINEAR, borderValue=0)
+            paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
+            self.tint = (tint >= paper_tint + self.profile.ink.tint_level).astype(np.uint8)
         self.reading.page_image = warped
         paper_level = _percentile(warped, 0.90)
         ink = (warped < paper_level * self.profile.ink.ink_level).astype(np.uint8)
@@ -240,6 +248,9 @@ class _PageReader:
         else:
             self.read_boxes(warped, ink, template)
         r = self.reading
+        marks = (r.marks or r.boxes).values()
+        if self.profile.blank.review_unmarked and all(v in ("kept", "none") for v in marks):
+            self._flag("no_marks")  # on this scanner a pen can vanish: a person looks at blank ballots
         r.flags = self.flags
         r.checks = self.checks
         uncertain = any(v == "uncertain" for v in (r.marks or r.boxes).values())
@@ -457,6 +468,18 @@ class _PageReader:
         y0, y1, x0, x1 = row.band
         return self.faint[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
 
+    def _tint_mm2(self, row, shift, template: Template, area=None) -> float:
+        """Pen-coloured ink (blue, purple) in the row band or a part of it, print included."""
+        if self.tint is None:
+            return 0.0
+        dx, dy = shift
+        y0, y1, x0, x1 = row.band
+        band = self.tint[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+        if area is not None:
+            a0, a1, b0, b1 = area
+            band = band[a0:a1, b0:b1]
+        return int(band.sum()) / (template.k * template.k)
+
     def read_strikes(self, warped, ink, template: Template) -> None:
         st = self.profile.strike
         area_px = template.k * template.k
@@ -466,36 +489,50 @@ class _PageReader:
             row_ink, new, glyph, shift, align = self._aligned(warped, ink, template, row)
             z0, z1 = row.zone
             n0, n1 = row.name
-            width = max(1, n1 - n0)
-            zone_new = new[z0:z1, n0:n1]
             visible = (glyph[z0:z1, n0:n1] == 0).any(axis=0)
             visible_share = float(visible.mean())
             hits_gap = _centred_in_zone(new[:, n0:n1], z0, z1)
             gap_cover = float(hits_gap.sum()) / max(1, int(visible.sum()))
             by0, by1, bx0, bx1 = row.band
             runs = horizontal_runs(row_ink, template.run_px)
-            runs = runs & (1 - template.printed_runs[by0:by1, bx0:bx1])
+            runs = _pen_runs(runs & (1 - template.printed_runs[by0:by1, bx0:bx1]), new)
             run_cover = float(_centred_in_zone(runs[:, n0:n1], z0, z1).mean())
             if visible_share < st.min_visible:
                 gap_cover = 0.0  # too little paper between glyphs to judge by the gaps
             score = max(run_cover, gap_cover)
-            stray = (int(new.sum()) - int(zone_new.sum())) / area_px
+            total = int(new.sum())
+            ink_mm2 = total / area_px
+            stray = (total - int(new[z0:z1, n0:n1].sum())) / area_px
             faint = self._faint_band(row, shift)
             faint_cover = float(_centred_in_zone(faint[:, n0:n1], z0, z1).mean())
+            faint_mm2 = int(faint.sum()) / area_px
+            tint_mm2 = self._tint_mm2(row, shift, template)
+            extra = multi = 0.0
             if score >= st.definite:
+                extra, multi = _off_line(new, n0, n1, template.px(st.corridor * row.size_mm))
+                extra /= area_px
+            if score >= st.definite and extra < st.extra_mm2 and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2):
                 mark = "struck"
-            elif score < st.marginal and stray < st.stray_mm2 and faint_cover < st.faint_marginal:
-                mark = "kept"
+            elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and faint_mm2 < st.kept_faint_mm2
+                  and faint_cover < st.faint_marginal and tint_mm2 < st.kept_tint_mm2):
+                mark = "kept"  # not a trace of a pen in the row
             else:
                 mark = "uncertain"
             marks[row.id] = mark
             scores[row.id] = round(score, 3)
             details[row.id] = {"run_cover": round(run_cover, 3), "gap_cover": round(gap_cover, 3),
-                               "faint_cover": round(faint_cover, 3),
+                               "faint_cover": round(faint_cover, 3), "ink_mm2": round(ink_mm2, 2),
+                               "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
+                               "extra_mm2": round(extra, 2), "multi": round(multi, 3),
                                "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),
                                "shift_px": list(shift), "align": None if align is None else round(align, 3)}
-            confidence = min(confidence, _margin(score, st.marginal, st.definite)
-                             if mark != "kept" or stray < st.stray_mm2 else -1.0)
+            if mark == "struck":
+                margin = score - st.definite
+            elif mark == "kept":
+                margin = min(st.marginal - score, st.kept_ink_mm2 - ink_mm2)
+            else:
+                margin = -min(abs(score - st.marginal), abs(st.definite - score))
+            confidence = min(confidence, margin)
         self.reading.marks, self.reading.scores, self.reading.rows = marks, scores, details
         self.reading.confidence = round(confidence, 3)
 
@@ -514,13 +551,19 @@ class _PageReader:
                 pale_score = min(float(pale.any(axis=0).mean()), float(pale.any(axis=1).mean())) if pale.size else 0.0
                 score = min(float(inner.any(axis=0).mean()), float(inner.any(axis=1).mean())) if inner.size else 0.0
                 fill = float(inner.mean()) if inner.size else 0.0
+                crossings = _crossings(inner)
+                sides = _inked_sides(inner, bx.side_fill)
                 values[side] = round(score, 3)
                 values[f"{side}_fill"] = round(fill, 3)
+                values[f"{side}_crossings"] = round(crossings, 2)
+                values[f"{side}_sides"] = sides
                 state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
-                if fill > bx.max_fill:
-                    state = "unsure"  # blacked out: a correction as likely as a mark
-                if state == "empty" and pale_score >= bx.marginal:
-                    state = "unsure"  # a faint mark: a person must look
+                if fill > bx.max_fill or crossings > bx.max_crossings or sides >= 3 or (sides and fill > bx.max_fill_sided):
+                    state = "unsure"  # blacked out or scribbled: a correction as likely as a mark
+                tint = self._tint_mm2(row, shift, template, (y0, y1, x0, x1))
+                values[f"{side}_tint_mm2"] = round(tint, 2)
+                if state == "empty" and (pale_score >= bx.marginal or fill > 0 or tint >= bx.empty_tint_mm2):
+                    state = "unsure"  # a trace of a pen: a person must look
                 states.append(state)
                 confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
             _, _, a0, a1 = row.boxes_area
@@ -554,6 +597,69 @@ def _margin(score: float, marginal: float, definite: float) -> float:
     if score < marginal:
         return marginal - score
     return -min(score - marginal, definite - score)
+
+
+def _pen_runs(runs: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The horizontal runs that show pen ink somewhere off the print.
+
+    Blurred letters can merge into a run (a crossbar with its stems); such a run lies wholly on
+    printed text, while a pen's stroke crosses the paper between letters.
+    """
+    if not runs.any():
+        return runs
+    count, labels = cv2.connectedComponents(runs, connectivity=8)
+    on_paper = np.bincount(labels[new > 0], minlength=count) >= 2
+    on_paper[0] = False
+    return on_paper[labels].astype(np.uint8)
+
+
+def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]:
+    """Ink off a strike's line, and the share of name columns crossed three times or more.
+
+    In each column the ink of a plain strike (straight, slanted, wavy, or two lines) lies within
+    `half` pixels, plus the pen's width, of the column's ink centre; a circle round the name,
+    loops or a tick across it do not.
+    """
+    h, w = new.shape
+    mask = new.astype(np.int8)
+    counts = mask.sum(axis=0, dtype=np.int32)
+    starts = np.count_nonzero(np.diff(mask, axis=0) == 1, axis=0) + mask[0]
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    centre = (mask * ys).sum(axis=0) / np.maximum(counts, 1)
+    inked = starts > 0
+    pen = float(np.median(counts[inked] / starts[inked])) if inked.any() else 0.0
+    off = np.abs(ys - centre[None, :]) > half + pen
+    extra = int(np.count_nonzero(mask.astype(bool) & off))
+    multi = float((starts[n0:n1] >= 3).mean()) if n1 > n0 else 0.0
+    return extra, multi
+
+
+def _inked_sides(inner: np.ndarray, level: float) -> int:
+    """How many of the four side-middles of a box carry ink.
+
+    The arms of an X (or a tick) run to the corners and leave the middle of every side white; a
+    scribble or a box filled in back and forth reaches two opposite sides at least.
+    """
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 0
+    r0, r1, c0, c1 = int(h * 0.35), max(int(h * 0.65), int(h * 0.35) + 1), int(w * 0.35), max(int(w * 0.65), int(w * 0.35) + 1)
+    band_h, band_w = max(1, int(round(h * 0.2))), max(1, int(round(w * 0.2)))
+    wedges = (inner[r0:r1, :band_w], inner[r0:r1, w - band_w:], inner[:band_h, c0:c1], inner[h - band_h:, c0:c1])
+    return sum(float(part.mean()) > level for part in wedges)
+
+
+def _crossings(inner: np.ndarray) -> float:
+    """How many strokes a line across the box meets (median over inked rows and columns; max of both).
+
+    An X or a tick is met once or twice; a scribble or a box filled back and forth many times.
+    """
+    if inner.size == 0 or not inner.any():
+        return 0.0
+    mask = inner.astype(np.int8)
+    per_col = np.count_nonzero(np.diff(mask, axis=0) == 1, axis=0) + mask[0, :]
+    per_row = np.count_nonzero(np.diff(mask, axis=1) == 1, axis=1) + mask[:, 0]
+    return float(max(np.median(per_col[per_col > 0]), np.median(per_row[per_row > 0])))
 
 
 def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:

@@ -34,6 +34,7 @@ class RowPixels:
     agree: tuple[int, int, int, int] | None  # inner box, relative to the band
     disagree: tuple[int, int, int, int] | None
     boxes_area: tuple[int, int, int, int] | None  # x-range relative to band holding both boxes (+margin)
+    size_mm: float = 0.0  # the name's font size
 
 
 class Template:
@@ -108,7 +109,7 @@ class Template:
             _, _, ax0, _ = self.box_px(row.agree_mm, 1.5)
             _, _, _, dx1 = self.box_px(row.disagree_mm, 1.5)
             area = (0, y1 - y0, ax0 - x0, dx1 - x0)
-        return RowPixels(row.id, (y0, y1, x0, x1), name, zone, match, agree, disagree, area)
+        return RowPixels(row.id, (y0, y1, x0, x1), name, zone, match, agree, disagree, area, size)
 
 
 def horizontal_runs(ink: np.ndarray, run_px: int) -> np.ndarray:

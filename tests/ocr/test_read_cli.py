@@ -38,7 +38,8 @@ def test_read_with_profile_by_name_and_bad_profile(tmp_path, strike_election, wr
     scan.write_bytes(m.png(render_ballot_image(strike_election, 150)))
     assert main(["ballots", "read", election, str(scan), "--profile", "bw-300dpi"]) == 0
     (line,) = capsys.readouterr().out.splitlines()
-    assert json.loads(line)["status"] == "read"
+    reading = json.loads(line)
+    assert reading["status"] == "review" and reading["flags"] == ["no_marks"]  # the bw profile's blank-ballot rule
     assert main(["ballots", "read", election, str(scan), "--profile", "no-such"]) == 2
     assert "no-such" in capsys.readouterr().err
 

@@ -226,7 +226,8 @@ def test_multipage_tiff_and_pdf_give_one_reading_per_page(strike_election, blank
     pdf = render_ballot_pdf(strike_election, copies=3)
     readings = read_images(pdf, strike_election, "bw-300dpi")
     assert [r.page for r in readings] == [0, 1, 2]
-    assert all(r.status == "read" for r in readings), [r.to_json() for r in readings]
+    # Unmarked pages on a bitonal scanner go to a person: a faint pen may have vanished.
+    assert all(r.status == "review" and r.flags == ["no_marks"] for r in readings), [r.to_json() for r in readings]
 
 
 def test_bitonal_300dpi_scan_with_bw_profile(strike_election):
