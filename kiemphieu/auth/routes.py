@@ -30,8 +30,12 @@ def login():
         return redirect(url_for("congress.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.username.data, form.password.data)
-        if user is None:
+        locked = services.login_locked_minutes(form.username.data)
+        user = None if locked else services.authenticate(form.username.data, form.password.data)
+        if locked:
+            flash(f"Đăng nhập sai quá nhiều lần. Tài khoản này tạm khóa, hãy thử lại sau {locked} phút.", "error")
+        elif user is None:
+            services.record_login_failure(form.username.data, request.remote_addr)
             flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
         else:
             login_user(user, remember=form.remember.data)

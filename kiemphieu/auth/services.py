@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db, write_operation
-from ..models import Congress, CongressAssignment, Role, User
+from ..models import AuditEntry, Congress, CongressAssignment, Role, User, utcnow
+
+# Guessing passwords on the LAN: after this many failures for one user name within the
+# window, logins for that name are refused until the window has passed.
+LOGIN_MAX_FAILURES = 5
+LOGIN_FAILURE_WINDOW = timedelta(minutes=10)
 
 
 class UserError(ValueError):
@@ -75,6 +82,31 @@ def unassign(assignment: CongressAssignment, *, by: User | None = None) -> None:
     congress, username = assignment.congress, assignment.user.username
     db.session.delete(assignment)
     audit.record("user.unassign", congress=congress, user=by, username=username)
+    db.session.commit()
+
+
+def recent_login_failures(username: str) -> list[AuditEntry]:
+    """Failed logins for this user name inside the window, from the audit log."""
+    since = utcnow() - LOGIN_FAILURE_WINDOW
+    rows = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "auth.login_failed", AuditEntry.at >= since)
+    )
+    return [e for e in rows if e.detail.get("username") == username.strip()]
+
+
+def login_locked_minutes(username: str) -> int:
+    """0 when the name may try to log in, else the minutes left before it may try again."""
+    failures = recent_login_failures(username)
+    if len(failures) < LOGIN_MAX_FAILURES:
+        return 0
+    oldest_counted = sorted(f.at for f in failures)[-LOGIN_MAX_FAILURES]
+    remaining = oldest_counted + LOGIN_FAILURE_WINDOW - utcnow()
+    return max(1, -(-int(remaining.total_seconds()) // 60))
+
+
+@write_operation
+def record_login_failure(username: str, remote_addr: str | None) -> None:
+    audit.record("auth.login_failed", username=username.strip()[:80], remote_addr=remote_addr or "")
     db.session.commit()
 
 
