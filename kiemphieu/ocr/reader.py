@@ -468,13 +468,18 @@ class _PageReader:
         y0, y1, x0, x1 = row.band
         return self.faint[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
 
-    def _tint_mm2(self, row, shift, template: Template, area=None) -> float:
-        """Pen-coloured ink (blue, purple) in the row band or a part of it, print included."""
+    def _tint_band(self, row, shift) -> np.ndarray | None:
+        """Pen-coloured ink (blue, purple) in the row band, print included."""
         if self.tint is None:
-            return 0.0
+            return None
         dx, dy = shift
         y0, y1, x0, x1 = row.band
-        band = self.tint[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+        return self.tint[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+
+    def _tint_mm2(self, row, shift, template: Template, area=None) -> float:
+        band = self._tint_band(row, shift)
+        if band is None:
+            return 0.0
         if area is not None:
             a0, a1, b0, b1 = area
             band = band[a0:a1, b0:b1]
@@ -496,22 +501,32 @@ class _PageReader:
             by0, by1, bx0, bx1 = row.band
             runs = horizontal_runs(row_ink, template.run_px)
             runs = _pen_runs(runs & (1 - template.printed_runs[by0:by1, bx0:bx1]), new)
-            run_cover = float(_centred_in_zone(runs[:, n0:n1], z0, z1).mean())
+            run_hits = _centred_in_zone(runs[:, n0:n1], z0, z1)
+            run_cover = float(run_hits.mean())
             if visible_share < st.min_visible:
                 gap_cover = 0.0  # too little paper between glyphs to judge by the gaps
-            score = max(run_cover, gap_cover)
+            tint = self._tint_band(row, shift)
+            # A coloured pen is seen across the letters too: the print is black.
+            tint_hits = None if tint is None else _centred_in_zone(tint[:, n0:n1], z0, z1)
+            tint_cover = 0.0 if tint_hits is None else float(tint_hits.mean())
+            score = max(run_cover, gap_cover, tint_cover)
+            # Where along the name the pen went, the zone grown by half: a slanted strike leaves it.
+            s0, s1 = max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2
+            pen = (new[s0:s1, n0:n1] | runs[s0:s1, n0:n1]).any(axis=0)
+            span = _span(pen if tint is None else pen | tint[s0:s1, n0:n1].any(axis=0))
             total = int(new.sum())
             ink_mm2 = total / area_px
             stray = (total - int(new[z0:z1, n0:n1].sum())) / area_px
             faint = self._faint_band(row, shift)
             faint_cover = float(_centred_in_zone(faint[:, n0:n1], z0, z1).mean())
             faint_mm2 = int(faint.sum()) / area_px
-            tint_mm2 = self._tint_mm2(row, shift, template)
+            tint_mm2 = 0.0 if tint is None else int(tint.sum()) / area_px
             extra = multi = 0.0
             if score >= st.definite:
                 extra, multi = _off_line(new, n0, n1, template.px(st.corridor * row.size_mm))
                 extra /= area_px
-            if score >= st.definite and extra < st.extra_mm2 and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2):
+            if (score >= st.definite and span >= st.min_span and extra < st.extra_mm2
+                    and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2)):
                 mark = "struck"
             elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and faint_mm2 < st.kept_faint_mm2
                   and faint_cover < st.faint_marginal and tint_mm2 < st.kept_tint_mm2):
@@ -521,6 +536,7 @@ class _PageReader:
             marks[row.id] = mark
             scores[row.id] = round(score, 3)
             details[row.id] = {"run_cover": round(run_cover, 3), "gap_cover": round(gap_cover, 3),
+                               "tint_cover": round(tint_cover, 3), "span": round(span, 3),
                                "faint_cover": round(faint_cover, 3), "ink_mm2": round(ink_mm2, 2),
                                "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
                                "extra_mm2": round(extra, 2), "multi": round(multi, 3),
@@ -558,7 +574,7 @@ class _PageReader:
                 values[f"{side}_crossings"] = round(crossings, 2)
                 values[f"{side}_sides"] = sides
                 state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
-                if fill > bx.max_fill or crossings > bx.max_crossings or sides >= 3 or (sides and fill > bx.max_fill_sided):
+                if fill > bx.max_fill or crossings > bx.max_crossings or sides >= 3:
                     state = "unsure"  # blacked out or scribbled: a correction as likely as a mark
                 tint = self._tint_mm2(row, shift, template, (y0, y1, x0, x1))
                 values[f"{side}_tint_mm2"] = round(tint, 2)
@@ -575,6 +591,11 @@ class _PageReader:
                 mark = {("marked", "marked"): "both", ("marked", "empty"): "agree",
                         ("empty", "marked"): "disagree", ("empty", "empty"): "none"}[tuple(states)]
                 if mark == "none" and stray >= bx.stray_mm2:
+                    mark = "uncertain"
+                    confidence = min(confidence, -1.0)
+                # Both boxes, one heavily inked: an X in one box and a scribbled-over X in the other.
+                fills = sorted((values["agree_fill"], values["disagree_fill"]))
+                if mark == "both" and fills[1] >= bx.both_fill_ratio * max(fills[0], 1e-3):
                     mark = "uncertain"
                     confidence = min(confidence, -1.0)
             boxes[row.id] = mark
@@ -597,6 +618,19 @@ def _margin(score: float, marginal: float, definite: float) -> float:
     if score < marginal:
         return marginal - score
     return -min(score - marginal, definite - score)
+
+
+def _span(hits: np.ndarray) -> float:
+    """Share of the name between the 5th and 95th percentile of the struck columns.
+
+    A strike runs from one end of the name to the other; a stroke over half of it (a partial
+    strike, a correction) does not, however densely it covers that half.
+    """
+    columns = np.flatnonzero(hits)
+    if columns.size < 2:
+        return 0.0
+    low, high = np.percentile(columns, (5, 95))
+    return float(high - low) / max(1, hits.size)
 
 
 def _pen_runs(runs: np.ndarray, new: np.ndarray) -> np.ndarray:
