@@ -91,9 +91,12 @@ _CACHE_DIR: Path | None = None
 
 
 def _init_worker(kind: str, cache: str | None) -> None:
+    """Workers are forked after main() built the reader: they share its profiles, so a profile
+    edited on disk during a run cannot change the reader half-way."""
     global _READER, _CACHE_DIR
     cv2.setNumThreads(1)
-    _READER = Reader(kind)
+    if _READER is None or _READER.kind != kind:
+        _READER = Reader(kind)
     _CACHE_DIR = Path(cache) if cache else None
 
 
@@ -309,8 +312,8 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown levels: {', '.join(sorted(unknown))}")
         shares = {lvl: 1.0 for lvl in wanted}
     plan = ballot_plan(args.n, shares)
-    if args.reader == "real":
-        Reader("real")  # fail here, clearly, if the reader is missing
+    global _READER
+    _READER = Reader(args.reader)  # fails here, clearly, if the reader or a profile is broken
     print(f"OCR benchmark: {len(plan)} synthetic ballots at 200 dpi, reader={args.reader}, "
           f"printed ballots, {args.workers} workers, "
           f"{os.cpu_count()} cores (shared: timings are indicative)", flush=True)
@@ -324,16 +327,6 @@ def main(argv: list[str] | None = None) -> int:
     total = rows["all"]
     print(f"\nthroughput with {args.workers} workers: {len(results) / wall:.1f} ballots/s "
           f"(read phase wall {wall:.1f} s; generation not timed)")
-    single = None
-    if args.single:
-        sub = ballot_plan(args.single, shares)
-        sres, swall = run_single(sub, args.reader, args.cache)
-        single = {"ballots": len(sres), "per_s": len(sres) / swall,
-                  "read_ms_median": _ms([r["read_s"] for r in sres]),
-                  "decode_ms_median": _ms([r["decode_s"] for r in sres])}
-        print(f"single core, in-process: {single['per_s']:.1f} ballots/s, median read "
-              f"{single['read_ms_median']:.1f} ms vs decode {single['decode_ms_median']:.1f} ms "
-              f"({len(sres)} ballots)")
     crashes = [r for r in results if r["crash"]]
     if crashes:
         print(f"\n{len(crashes)} reader crashes, first: {crashes[0]['crash']}")
@@ -360,6 +353,16 @@ def main(argv: list[str] | None = None) -> int:
                 j = judge_reading(r["truth"], r["reading"]) if not r["crash"] else None
                 row = {**r, "silent_error": bool(j and j.silent_error), "errors": j.errors if j else [r["crash"]]}
                 out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    single = None
+    if args.single:
+        sub = ballot_plan(args.single, shares)
+        sres, swall = run_single(sub, args.reader, args.cache)
+        single = {"ballots": len(sres), "per_s": len(sres) / swall,
+                  "read_ms_median": _ms([r["read_s"] for r in sres]),
+                  "decode_ms_median": _ms([r["decode_s"] for r in sres])}
+        print(f"\nsingle core, in-process: {single['per_s']:.1f} ballots/s, median read "
+              f"{single['read_ms_median']:.1f} ms vs decode {single['decode_ms_median']:.1f} ms "
+              f"({len(sres)} ballots)")
     if args.json:
         Path(args.json).write_text(json.dumps({"levels": rows, "per_s": len(results) / wall, "single": single,
                                                "targets": targets}, indent=1, default=str))
