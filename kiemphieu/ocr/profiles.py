@@ -7,6 +7,7 @@ a value out of range or a marginal threshold above its definite one is an error 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -72,7 +73,7 @@ class StrikeSettings:
     stray_mm2: float = setting(1.2, 0.0, 100.0, "other ink in the row that forbids 'kept'")
     faint_marginal: float = setting(0.65, 0.0, 1.0, "faint line across this share of the name forbids 'kept'")
     kept_ink_mm2: float = setting(2.0, 0.0, 100.0, "any new ink in the row beyond this forbids 'kept'")
-    kept_faint_mm2: float = setting(100.0, 0.0, 100.0, "faint ink in the row beyond this forbids 'kept'")
+    kept_faint_mm2: float = setting(4.0, 0.0, 100.0, "faint ink beyond this with 60% of kept_ink_mm2 of ink forbids 'kept'")
     kept_tint_mm2: float = setting(0.5, 0.0, 100.0, "pen-coloured ink in the row beyond this forbids 'kept'")
     corridor: float = setting(0.3, 0.05, 2.0, "ink farther than this (font sizes) plus the pen width from a column's centre is off the strike")
     extra_mm2: float = setting(2.5, 0.0, 100.0, "ink off the strike's line beyond this forbids 'struck'")
@@ -85,7 +86,7 @@ class BoxSettings:
     definite: float = setting(0.45, 0.0, 1.0, "at or above: the box is marked")
     inset_mm: float = setting(0.5, 0.0, 3.0, "box border excluded from the measurement")
     stray_mm2: float = setting(2.0, 0.0, 100.0, "ink in the row outside the boxes that forbids 'none'")
-    max_fill: float = setting(0.9, 0.0, 1.0, "a box inked over more than this share is uncertain")
+    max_fill: float = setting(0.75, 0.0, 1.0, "a box inked over more than this share is uncertain")
     empty_tint_mm2: float = setting(0.3, 0.0, 100.0, "pen-coloured ink in a box beyond this forbids 'empty'")
     side_fill: float = setting(0.4, 0.0, 1.0, "ink share of a side's middle that counts it as inked (3 sides: a scribble)")
     both_fill_ratio: float = setting(1.6, 1.0, 20.0, "both boxes marked, one this many times as inked as the other: uncertain (a correction)")
@@ -121,6 +122,7 @@ class StreakSettings:
 class BlankSettings:
     max_ink_fraction: float = setting(0.002, 0.0, 0.5, "a page with less ink is blank")
     review_unmarked: bool = setting(False, doc="a ballot without any mark is flagged no_marks (a pen the scan lost looks the same)")
+    review_over_seats: bool = setting(False, doc="a strike ballot keeping more names than seats is flagged few_marks (a strike may have vanished)")
 
 
 SECTIONS = {
@@ -147,7 +149,7 @@ class Profile:
     def to_json(self) -> dict:
         return asdict(self)
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
         """Stored with every reading: which thresholds produced it."""
         raw = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False).encode("utf-8")

@@ -136,7 +136,7 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
     reading = Reading(name, page.index, REJECTED, profile=profile.name, profile_digest=profile.digest,
                       layout_digest=layout.digest)
     try:
-        _PageReader(page, layout, profile, reading).run()
+        _PageReader(page, layout, profile, reading, election.seats).run()
     except Rejection as exc:
         reading.status, reading.reason, reading.detail = REJECTED, exc.reason, exc.detail
         reading.marks = reading.boxes = None
@@ -207,8 +207,9 @@ def _detect(image: np.ndarray, origins, size) -> dict[int, np.ndarray]:
 
 
 class _PageReader:
-    def __init__(self, page: Page, layout: Layout, profile: Profile, reading: Reading):
+    def __init__(self, page: Page, layout: Layout, profile: Profile, reading: Reading, seats: int):
         self.page, self.layout, self.profile, self.reading = page, layout, profile, reading
+        self.seats = seats
         self.grey = page.grey
         self.flags: list[str] = []
         self.checks: dict = {}
@@ -227,8 +228,9 @@ class _PageReader:
         # Blue and purple pens show in colour even where they cross the printed (black) text.
         self.tint = None
         if self.page.colour and self.page.image.ndim == 3:
-            blue, _, red = cv2.split(self.page.image)
-            tint = cv2.warpPerspective(cv2.subtract(blue, red), scale @ homography, (template.width, template.height),
+            blue_minus_red = cv2.subtract(cv2.extractChannel(self.page.image, 0),
+                                          cv2.extractChannel(self.page.image, 2))  # saturates at 0
+            tint = cv2.warpPerspective(blue_minus_red, scale @ homography, (template.width, template.height),
                                        flags=cv2.INTER_LINEAR, borderValue=0)
             paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
             self.tint = (tint >= paper_tint + self.profile.ink.tint_level).astype(np.uint8)
@@ -251,6 +253,8 @@ class _PageReader:
         marks = (r.marks or r.boxes).values()
         if self.profile.blank.review_unmarked and all(v in ("kept", "none") for v in marks):
             self._flag("no_marks")  # on this scanner a pen can vanish: a person looks at blank ballots
+        elif self.profile.blank.review_over_seats and r.marks and sum(v == "kept" for v in marks) > self.seats:
+            self._flag("few_marks")  # more names kept than seats: a strike may have vanished
         r.flags = self.flags
         r.checks = self.checks
         uncertain = any(v == "uncertain" for v in (r.marks or r.boxes).values())
@@ -371,7 +375,7 @@ class _PageReader:
     # -- page checks
 
     def quality(self, warped, template: Template, paper_level: float) -> None:
-        text_level = cv2.mean(warped, template.core.astype(np.uint8))[0]
+        text_level = cv2.mean(warped, template.core_mask)[0]
         contrast = (paper_level - text_level) / max(paper_level, 1.0)
         self.checks["contrast"] = round(contrast, 3)
         if contrast < self.profile.ink.min_contrast:
@@ -390,8 +394,9 @@ class _PageReader:
         region = self.grey[y0 + inset_y:y1 - inset_y, x0 + inset_x:x1 - inset_x]
         if region.size == 0:
             return
-        dark = (region < paper_level * self.profile.streak.level).astype(np.float32)
-        columns = cv2.reduce(dark, 0, cv2.REDUCE_AVG).ravel()
+        region = region[::2]  # every other row: a streak runs the page's length
+        _, dark = cv2.threshold(region, paper_level * self.profile.streak.level, 1, cv2.THRESH_BINARY_INV)
+        columns = cv2.reduce(dark, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() / region.shape[0]
         longest = float(columns.max()) if columns.size else 0.0
         self.checks["streak"] = round(longest, 3)
         if longest >= self.profile.streak.min_length:
@@ -401,14 +406,15 @@ class _PageReader:
         if not self.profile.writing.check:
             return
         cell = max(2, template.px(self.profile.writing.cell_mm))
-        free = cv2.bitwise_and(new_ink, template.free) * np.uint8(255)
+        free = cv2.bitwise_and(new_ink, template.free)
+        total = cv2.integral(free)  # (h+1, w+1) running sums: any window's ink in four lookups
         # Half-cell offsets too, so writing on a cell border is not split in two.
-        worst = 0.0
+        worst = 0
         for offset in (0, cell // 2):
-            rows, cols = (template.height - offset) // cell, (template.width - offset) // cell
-            part = free[offset:offset + rows * cell, offset:offset + cols * cell]
-            cells = cv2.resize(part, (cols, rows), interpolation=cv2.INTER_AREA)  # exact: fast path
-            worst = max(worst, float(cells.max()) / 255.0)
+            corners = total[offset::cell, offset::cell]
+            sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
+            worst = max(worst, int(sums.max()) if sums.size else 0)
+        worst = worst / (cell * cell)
         self.checks["writing"] = round(worst, 4)
         if worst >= self.profile.writing.min_fraction:
             self._flag("extra_writing")
@@ -487,6 +493,7 @@ class _PageReader:
 
     def read_strikes(self, warped, ink, template: Template) -> None:
         st = self.profile.strike
+        self.runs = horizontal_runs(ink, template.run_px)  # once for the page, sliced per row
         area_px = template.k * template.k
         marks, scores, details = {}, {}, {}
         confidence = math.inf
@@ -499,7 +506,8 @@ class _PageReader:
             hits_gap = _centred_in_zone(new[:, n0:n1], z0, z1)
             gap_cover = float(hits_gap.sum()) / max(1, int(visible.sum()))
             by0, by1, bx0, bx1 = row.band
-            runs = horizontal_runs(row_ink, template.run_px)
+            dx, dy = shift
+            runs = self.runs[by0 + dy:by1 + dy, bx0 + dx:bx1 + dx]
             runs = _pen_runs(runs & (1 - template.printed_runs[by0:by1, bx0:bx1]), new)
             run_hits = _centred_in_zone(runs[:, n0:n1], z0, z1)
             run_cover = float(run_hits.mean())
@@ -528,8 +536,9 @@ class _PageReader:
             if (score >= st.definite and span >= st.min_span and extra < st.extra_mm2
                     and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2)):
                 mark = "struck"
-            elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and faint_mm2 < st.kept_faint_mm2
-                  and faint_cover < st.faint_marginal and tint_mm2 < st.kept_tint_mm2):
+            elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and faint_cover < st.faint_marginal
+                  and tint_mm2 < st.kept_tint_mm2
+                  and not (ink_mm2 >= 0.6 * st.kept_ink_mm2 and faint_mm2 >= st.kept_faint_mm2)):
                 mark = "kept"  # not a trace of a pen in the row
             else:
                 mark = "uncertain"

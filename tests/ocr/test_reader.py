@@ -233,15 +233,23 @@ def test_multipage_tiff_and_pdf_give_one_reading_per_page(strike_election, blank
 def test_bitonal_300dpi_scan_with_bw_profile(strike_election):
     layout = layout_for(strike_election)
     ids = strike_election.candidate_ids
+    def scan(img):
+        grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        bitonal = Image.fromarray(grey).point(lambda v: 255 if v > 150 else 0).convert("1")
+        buffer = io.BytesIO()
+        bitonal.save(buffer, format="TIFF", compression="group4")
+        return read_one(buffer.getvalue(), strike_election, "bw-300dpi")
+
     img = render_ballot_image(strike_election, 300)
     m.strike(img, layout, 300, ids[3])
-    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    bitonal = Image.fromarray(grey).point(lambda v: 255 if v > 150 else 0).convert("1")
-    buffer = io.BytesIO()
-    bitonal.save(buffer, format="TIFF", compression="group4")
-    reading = read_one(buffer.getvalue(), strike_election, "bw-300dpi")
+    reading = scan(img)
+    # 4 names kept for 3 seats: on a bitonal scanner a faint strike may have vanished.
+    assert reading.status == "review" and reading.flags == ["few_marks"], reading.to_json()
+    m.strike(img, layout, 300, ids[0])
+    reading = scan(img)
     assert reading.status == "read", reading.to_json()
-    assert reading.marks[ids[3]] == "struck" and list(reading.marks.values()).count("struck") == 1
+    assert reading.marks[ids[3]] == reading.marks[ids[0]] == "struck"
+    assert list(reading.marks.values()).count("struck") == 2
 
 
 def test_phone_photo_with_perspective_and_shade(strike_election, blank_strike):
