@@ -235,3 +235,13 @@ def test_judge_reading():
     assert judge_reading(rejected, _reading("read")).silent_error
     assert not judge_reading(rejected, {"status": "rejected", "reason": "wrong_election"}).silent_error
     assert judge_reading(TRUTH, {"status": "rejected", "reason": "no_markers"}).wrong_rejection
+
+
+def test_faint_ink_under_the_bitonal_threshold_is_marked_lost_not_a_reader_error(elections):
+    _, _, truth = make_ballot_file(elections["strike15"], 63, "bitonal")
+    lost = [cid for cid, row in truth["marks"].items() if row.get("visible") is False]
+    assert lost and all(truth["marks"][cid]["pen"] == "blue_ballpoint_faint" for cid in lost)
+    reading = {"status": "read", "flags": [], "marks": {cid: ("kept" if cid in lost else row["expected"])
+                                                        for cid, row in truth["marks"].items()}}
+    judged = judge_reading(truth, reading)
+    assert not judged.silent_error and judged.lost_in_capture == len(lost)

@@ -7,6 +7,7 @@ from .ballots import (
     BENCHMARK_LEVEL_SHARES,
     DEFAULT_KIND_MIX,
     DPI,
+    GENERATOR_VERSION,
     ballot_plan,
     blank_ballot,
     demo_election,

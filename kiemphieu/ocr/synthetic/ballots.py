@@ -25,10 +25,11 @@ import numpy as np
 
 from ...tally import Candidate, Election, Kind
 from . import marks as mk
-from .degrade import LEVEL_NUMBER, Degradation, degrade, encode, level_params
+from .degrade import BITONAL_THRESHOLD, LEVEL_NUMBER, Degradation, degrade, encode, level_params
 from .ink import box_to_px, draw_strokes, mm_to_px, random_pen
 
 DPI = 200
+GENERATOR_VERSION = 2  # bump when the same seed draws a different ballot or truth (invalidates caches)
 
 # Scenario weights for a realistic mixed set (they need not sum to 1).
 DEFAULT_KIND_MIX: dict[str, float] = {
@@ -293,11 +294,37 @@ def _make(election, index, level, kind_mix, seed, dpi) -> tuple[np.ndarray, dict
         mix.pop("no_seal", None)  # a grey or bitonal scan cannot show the seal's colour
     scenario = _pick(rng, mix)
     image, truth = draw_ballot(election, scenario, rng, dpi)
-    truth = {"index": index, "level": level, "seed": seed, **truth}
+    truth = {"index": index, "level": level, "seed": seed, "generator": GENERATOR_VERSION, **truth}
+    if params.color == "bitonal" and truth["marks"]:
+        mark_lost_in_capture(image, election, truth, params, dpi)
     image, applied = degrade(image, params, rng, dpi)
     truth["degradation"] = {"level": level, **params.to_json(), **applied}
     truth["status_class"] = status_class(truth)
     return image, truth, params
+
+
+def mark_lost_in_capture(marked: np.ndarray, election: Election, truth: dict, params: Degradation, dpi: int) -> None:
+    """A bitonal scanner's fixed threshold drops faint ink: mark rows whose ink would not
+    survive it ``visible: False``. No reader can see such a mark; the benchmark counts a
+    wrong answer there as a capture loss, not as a reader's silent error."""
+    if truth["scenario"] == "other_election":
+        return
+    blank, layout = blank_ballot(election, dpi)
+    grey0 = cv2.cvtColor(np.ascontiguousarray(blank), cv2.COLOR_BGR2GRAY).astype(np.int16)
+    grey1 = cv2.cvtColor(marked, cv2.COLOR_BGR2GRAY).astype(np.int16)
+    faded = 255 - (255 - grey1) * params.contrast
+    for c in layout["candidates"]:
+        row = truth["marks"].get(c["id"])
+        if row is None or row["kind"] == "none":
+            continue
+        boxes = [c[k] for k in ("name_mm", "agree_mm", "disagree_mm") if c.get(k)]
+        if c.get("row_mm"):
+            boxes = [c["row_mm"]]
+        x0, y0, x1, y1 = (int(round(v)) for v in box_to_px(boxes[0], dpi))
+        new_ink = (grey0[y0:y1, x0:x1] - grey1[y0:y1, x0:x1]) > 20
+        survives = new_ink & (faded[y0:y1, x0:x1] < BITONAL_THRESHOLD - 10)
+        if new_ink.sum() and survives.sum() < 0.25 * new_ink.sum():
+            row["visible"] = False
 
 
 SCENARIOS = tuple(DEFAULT_KIND_MIX)

@@ -12,6 +12,7 @@ class Judgement:
     wrong_rejection: bool = False  # a ballot of this election rejected
     missed_rejection: bool = False  # a must-reject ballot not rejected (silent if read)
     wrong_definite_in_review: int = 0  # definite marks that differ from the truth on a reviewed ballot
+    lost_in_capture: int = 0  # wrong answers on marks the capture itself erased (bitonal threshold)
     errors: list[str] = field(default_factory=list)
 
 
@@ -40,6 +41,10 @@ def judge_reading(truth: dict, reading: dict) -> Judgement:
         if answer == "uncertain":
             continue
         if answer not in row["accept"]:
+            if row.get("visible") is False:
+                j.lost_in_capture += 1
+                j.errors.append(f"{cid}: mark lost in capture, read {answer} ({row['kind']}, {row.get('pen')})")
+                continue
             wrong.append(f"{cid}: read {answer}, truth {row['expected']} ({row['kind']}, {row.get('pen')})")
     for cid in got:
         if cid not in truth["marks"]:
