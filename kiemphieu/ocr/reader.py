@@ -577,13 +577,16 @@ class _PageReader:
                 score = min(float(inner.any(axis=0).mean()), float(inner.any(axis=1).mean())) if inner.size else 0.0
                 fill = float(inner.mean()) if inner.size else 0.0
                 crossings = _crossings(inner)
+                # A pale scribble shows its shape in the faint ink only.
+                pale_sides = _inked_sides(pale, bx.side_fill)
                 sides = _inked_sides(inner, bx.side_fill)
                 values[side] = round(score, 3)
                 values[f"{side}_fill"] = round(fill, 3)
                 values[f"{side}_crossings"] = round(crossings, 2)
                 values[f"{side}_sides"] = sides
+                values[f"{side}_pale_sides"] = pale_sides
                 state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
-                if fill > bx.max_fill or crossings > bx.max_crossings or sides >= 3:
+                if fill > bx.max_fill or crossings > bx.max_crossings or sides >= 3 or pale_sides >= 4:
                     state = "unsure"  # blacked out or scribbled: a correction as likely as a mark
                 tint = self._tint_mm2(row, shift, template, (y0, y1, x0, x1))
                 values[f"{side}_tint_mm2"] = round(tint, 2)
