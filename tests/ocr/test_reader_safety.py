@@ -166,3 +166,20 @@ def test_a_ballot_without_marks_on_a_bitonal_scanner_goes_to_review(strike_elect
     (reading,) = read_images(m.png(np.where(grey > 150, 255, 0).astype(np.uint8)), strike_election, "bw-300dpi")
     assert reading.status == "review" and reading.flags == ["no_marks"]
     assert set(reading.marks.values()) == {"kept"}
+
+
+def test_a_pale_scribble_on_a_worn_scan_is_uncertain(boxes_election, boxes_blank):
+    """A thin pen's scribble on a faded, blurred scan: at the ink level it looks like an X (one
+    inked side, two crossings); its faint ink reaches the middle of all four sides."""
+    from kiemphieu.ocr.synthetic import LEVELS, degrade
+
+    layout = layout_for(boxes_election)
+    ids = boxes_election.candidate_ids
+    img = boxes_blank.copy()
+    rng = np.random.default_rng(1)
+    thin = Pen("thin_black", (50, 45, 45), 0.25, 0.75, 0.3)
+    draw_strokes(img, mk.scribble(box_to_px(layout.row(ids[0]).agree_mm, DPI), DPI, rng), thin, DPI, rng)
+    worn, _ = degrade(img, LEVELS["L4"], np.random.default_rng(1), DPI)
+    (reading,) = read_images(m.jpeg(worn, 38), boxes_election)
+    assert reading.boxes[ids[0]] == "uncertain", reading.box_scores[ids[0]]
+    assert reading.box_scores[ids[0]]["agree_pale_sides"] == 4
