@@ -398,7 +398,7 @@ def live_ballot(scan: ScanImage) -> Ballot | None:
 
 
 @lru_cache(maxsize=16)
-def _thresholds(profile_name: str) -> dict[str, tuple[float, float]]:
+def review_thresholds(profile_name: str) -> dict[str, tuple[float, float]]:
     from ..ocr.profiles import Profile, ProfileError, load_profile
 
     try:
@@ -434,7 +434,7 @@ def score_margin(score: float, marginal: float, definite: float) -> float:
 
 
 def row_confidence(scan: ScanImage, form: str) -> dict[str, float]:
-    marginal, definite = _thresholds(scan.profile or "")[form]
+    marginal, definite = review_thresholds(scan.profile or "")[form]
     scores = (scan.reading or {}).get("scores") or {}
     return {
         code: min((score_margin(s, marginal, definite) for s in _numbers(value)), default=0.0)

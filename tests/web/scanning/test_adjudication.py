@@ -32,10 +32,18 @@ def scan_ballots(round_):
 
 
 def test_the_queue_starts_with_the_least_confident_ballot(app, client, scan_round, counter, fake_reader):
-    # Default thresholds: marginal 0.22, definite 0.55 (middle of the band 0.385 = least sure).
-    near_definite = review_scan(scan_round, fake_reader, 1, scores={"c01": 0.9, "c02": 0.53, "c03": 0.0})
-    middle = review_scan(scan_round, fake_reader, 2, scores={"c01": 0.9, "c02": 0.38, "c03": 0.0})
-    near_marginal = review_scan(scan_round, fake_reader, 3, scores={"c01": 0.9, "c02": 0.25, "c03": 0.0})
+    # Scores inside the default profile's uncertain band: its middle is where the machine knows least.
+    from kiemphieu.scanning.services import review_thresholds
+
+    marginal, definite = review_thresholds("")["strike"]
+    width = definite - marginal
+
+    def scores(doubtful):
+        return {"c01": 0.99, "c02": doubtful, "c03": 0.0}
+
+    near_definite = review_scan(scan_round, fake_reader, 1, scores=scores(definite - 0.05 * width))
+    middle = review_scan(scan_round, fake_reader, 2, scores=scores(marginal + 0.5 * width))
+    near_marginal = review_scan(scan_round, fake_reader, 3, scores=scores(marginal + 0.15 * width))
     response = client.get(f"/rounds/{scan_round.id}/scans/review")
     assert response.headers["Location"].endswith(f"/scans/{middle.id}")
     page = client.get(f"/scans/{middle.id}").get_data(as_text=True)
