@@ -72,7 +72,8 @@ def run_worker(args) -> int:
     from kiemphieu import create_app
     from kiemphieu.worker import run_forever, run_once
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(levelname)s %(message)s")
+    logging.getLogger("kiemphieu").setLevel(logging.INFO)  # our own progress, not alembic's
     app = create_app()
     with app.app_context():
         if args.once:
