@@ -52,10 +52,12 @@ REJECT_LABELS = {
     "page_missing": "Không đọc được trang này",
 }
 FLAG_LABELS = {
-    "no_stamp": "Không thấy dấu đỏ của Ban kiểm phiếu",
+    "no_stamp": "Không thấy dấu đỏ trên phiếu",
     "extra_writing": "Có chữ viết hoặc ký hiệu ngoài chỗ quy định",
     "streak": "Có vệt bẩn của máy quét",
     "low_quality": "Ảnh chất lượng kém",
+    "no_marks": "Không thấy nét gạch nào (quét đen trắng có thể làm mất nét bút mờ)",
+    "few_marks": "Giữ lại nhiều tên hơn số cần bầu (quét đen trắng có thể làm mất nét bút mờ)",
     "station_mismatch": "Máy trạm quét và máy chủ đọc khác nhau",
     "reading_mismatch": "Kết quả đọc không khớp danh sách ứng cử viên",
 }

@@ -193,3 +193,14 @@ def test_scan_ballots_count_in_double_entry_mode_too(app, make_election, fake_re
     counted = round_.counted_ballots()
     assert sorted(b.entry_pass for b in counted) == ["A", "scan"]
     assert db.session.scalar(select(ScanImage.status)) == "read"
+
+
+def test_every_flag_the_reader_raises_has_a_vietnamese_label():
+    import re
+    from pathlib import Path
+
+    from kiemphieu.scanning.services import FLAG_LABELS
+
+    reader = Path(__file__).resolve().parents[3] / "kiemphieu" / "ocr" / "reader.py"
+    raised = set(re.findall(r'_flag\("([a-z_]+)"\)', reader.read_text(encoding="utf-8")))
+    assert raised and raised <= FLAG_LABELS.keys()
