@@ -35,6 +35,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(default_config(instance))
+    # The office's own settings (instance/config.py, never committed), then the caller's.
+    app.config.from_pyfile(str(instance / "config.py"), silent=True)
     if config:
         app.config.update(config)
     os.makedirs(instance, exist_ok=True)
