@@ -164,7 +164,8 @@ def diff_json(attached: Any, recount: Any, path: str = "result") -> list[str]:
     return []
 
 
-_ROW = re.compile(r"^(\d+) (.+?) (\d+) (\d{1,3},\d{2})(?: .*)?$")
+_ROW = re.compile(r"(\d+) (\D+?) (\d+) (\d{1,3},\d{2})\b")
+_NOT_A_ROW = re.compile(r"^(Mã xác thực|Kiểm tra tại|Tệp đính kèm|Trang \d+/\d+|TT Họ và tên|[0-9a-f]{64}$)")
 _DIGEST = re.compile(r"Mã xác thực \(SHA-256\):\s*([0-9a-f]{64})")
 
 
@@ -182,12 +183,17 @@ def _section(lines: list[str], start: str, end: str) -> list[str]:
 
 
 def table_rows(lines: list[str]) -> list[tuple[int, str, int, str]]:
-    rows = []
-    for line in lines:
-        match = _ROW.match(line.strip())
-        if match:
-            rows.append((int(match[1]), match[2], int(match[3]), match[4]))
-    return rows
+    """(order, name, votes, percent) rows of a printed table.
+
+    A long name wraps onto the next line and a page break puts the footer and the repeated
+    header inside a table, so the rows are found in the section's text joined into one line,
+    without the footer and header lines. Names hold no digits; votes and percent follow them.
+    """
+    body = " ".join(
+        line for line in (raw.strip() for raw in lines)
+        if line and not _NOT_A_ROW.match(line) and DRAFT_MARK.split(" —")[0] not in line
+    )
+    return [(int(m[1]), m[2], int(m[3]), m[4]) for m in _ROW.finditer(body)]
 
 
 def _labelled(flat: str, pattern: str) -> int | None:

@@ -277,3 +277,15 @@ def test_pages_read_back_once_per_page(rendered):
     pages = pdf_pages(pdf)
     assert len(pages) >= 2
     assert all(f"Trang {i}/{len(pages)}" in page for i, page in enumerate(pages, 1))
+
+
+def test_verify_reads_a_name_long_enough_to_wrap_in_its_cell():
+    long_name = "Nguyễn Thị Phương Thảo Hoàng Lan Ngọc Minh Châu Thanh Hương Nguyệt Ánh"
+    base = make_election("ab", seats=1, convened=9)
+    election = make_election("ab", seats=1, convened=9,
+                             candidates=(Candidate("a", long_name), base.candidates[1]))
+    ballots = keep(election, "a", times=6) + keep(election, "b", times=2)
+    pdf = render_minutes(election, ballots)
+    assert "Nguyệt Ánh\n" in "\n".join(pdf_pages(pdf)).replace("\r", "")  # it really wraps
+    report = verify_minutes(pdf)
+    assert report.ok, report.text()
