@@ -23,14 +23,14 @@ from kiemphieu.tally import Election, Form
 from .decode import Page, Unreadable, decode_pages
 from .geometry import PAPERS, Layout, layout_for, marker_boxes, parse_qr_payload, qr_box
 from .profiles import Profile, load_profile
-from .template import Template, horizontal_runs, template_for
+from .template import WAVY_TOLERANCE, Template, horizontal_runs, template_for
 
 READ, REVIEW, REJECTED = "read", "review", "rejected"
 QR_PX_PER_MM = 10.0
 DETECT_MAX_SIDE = 1400  # markers are searched on an image no larger than this
 QR_MIN_AGREEMENT = 0.92  # share of data modules matching this round's QR (random payloads: ~0.5)
 MARKER_PAD = 12  # pixels of white added around the image before the marker search
-CORNER_SHARE = (0.24, 0.18)  # markers are first looked for in these shares of width and height
+CORNER_SHARE = (0.18, 0.14)  # markers are first looked for in these shares of width and height
 
 
 @dataclass
@@ -133,18 +133,25 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
     layout = layout or layout_for(election)
     if page.image is None:
         return _rejected(name, page.index, "unreadable_file", page.error or "unreadable page", profile, layout)
-    reading = Reading(name, page.index, REJECTED, profile=profile.name, profile_digest=profile.digest,
-                      layout_digest=layout.digest)
-    try:
-        _PageReader(page, layout, profile, reading, election.seats).run()
-    except Rejection as exc:
-        reading.status, reading.reason, reading.detail = REJECTED, exc.reason, exc.detail
-        reading.marks = reading.boxes = None
-        reading.flags, reading.scores = [], {}
-    except cv2.error as exc:
-        reading.status, reading.reason = REJECTED, "unreadable_file"
-        reading.detail = f"image processing failed: {str(exc).splitlines()[-1][:200]}"
-    return reading
+    while True:
+        reading = Reading(name, page.index, REJECTED, profile=profile.name, profile_digest=profile.digest,
+                          layout_digest=layout.digest)
+        try:
+            _PageReader(page, layout, profile, reading, election.seats).run()
+        except Rejection as exc:
+            if page.finer is not None:  # decoded coarser on a guess: read it again at full resolution
+                try:
+                    page = page.finer()
+                except Unreadable as error:
+                    return _rejected(name, page.index, "unreadable_file", str(error), profile, layout)
+                continue
+            reading.status, reading.reason, reading.detail = REJECTED, exc.reason, exc.detail
+            reading.marks = reading.boxes = None
+            reading.flags, reading.scores = [], {}
+        except cv2.error as exc:
+            reading.status, reading.reason = REJECTED, "unreadable_file"
+            reading.detail = f"image processing failed: {str(exc).splitlines()[-1][:200]}"
+        return reading
 
 
 # ------------------------------------------------------------------------------- markers
@@ -236,11 +243,10 @@ class _PageReader:
             self.tint = (tint >= paper_tint + self.profile.ink.tint_level).astype(np.uint8)
         self.reading.page_image = warped
         paper_level = _percentile(warped, 0.90)
-        ink = (warped < paper_level * self.profile.ink.ink_level).astype(np.uint8)
+        ink = _below(warped, paper_level * self.profile.ink.ink_level)
         new_ink = cv2.bitwise_and(ink, template.not_glyph)
         # Faint ink (a light pen, a faded scan) never decides a mark; it only forbids "kept"/"none".
-        self.faint = cv2.bitwise_and((warped < paper_level * self.profile.ink.faint_level).astype(np.uint8),
-                                     template.not_glyph)
+        self.faint = cv2.bitwise_and(_below(warped, paper_level * self.profile.ink.faint_level), template.not_glyph)
         self.quality(warped, template, paper_level)
         self.streaks(homography, paper_level)
         self.writing(new_ink, template)
@@ -322,6 +328,8 @@ class _PageReader:
         if problems:
             raise Rejection("bad_geometry", "; ".join(problems))
         dpi = (top + bottom) / 2 / w * 25.4 * self.page.reduction
+        if self.page.finer is not None and dpi / self.page.reduction < 0.95 * self.profile.scan.work_dpi:
+            raise Rejection("too_coarse", "decoded below the working resolution")  # read_page decodes finer
         self.checks["dpi"] = round(dpi, 1)
         if dpi < self.profile.scan.min_dpi:
             self._flag("low_quality")
@@ -375,7 +383,7 @@ class _PageReader:
     # -- page checks
 
     def quality(self, warped, template: Template, paper_level: float) -> None:
-        text_level = cv2.mean(warped, template.core_mask)[0]
+        text_level = float(warped.ravel()[template.core_index].mean()) if template.core_index.size else 0.0
         contrast = (paper_level - text_level) / max(paper_level, 1.0)
         self.checks["contrast"] = round(contrast, 3)
         if contrast < self.profile.ink.min_contrast:
@@ -466,7 +474,7 @@ class _PageReader:
             sy, sx, dx, dy = slice(by0, by1), slice(bx0, bx1), 0, 0
         row_ink = ink[sy, sx]
         glyph = template.glyph[by0:by1, bx0:bx1]
-        new = row_ink & (1 - glyph)
+        new = row_ink & template.not_glyph[by0:by1, bx0:bx1]
         return row_ink, new, glyph, (dx, dy), score
 
     def _faint_band(self, row, shift) -> np.ndarray:
@@ -494,6 +502,8 @@ class _PageReader:
     def read_strikes(self, warped, ink, template: Template) -> None:
         st = self.profile.strike
         self.runs = horizontal_runs(ink, template.run_px)  # once for the page, sliced per row
+        # A wavy strike breaks into short slanted pieces between the letters: runs with more slack.
+        self.wavy_runs = horizontal_runs(ink, template.run_px, WAVY_TOLERANCE)
         area_px = template.k * template.k
         marks, scores, details = {}, {}, {}
         confidence = math.inf
@@ -501,34 +511,36 @@ class _PageReader:
             row_ink, new, glyph, shift, align = self._aligned(warped, ink, template, row)
             z0, z1 = row.zone
             n0, n1 = row.name
-            visible = (glyph[z0:z1, n0:n1] == 0).any(axis=0)
-            visible_share = float(visible.mean())
+            visible_share, visible_count = template.visible[row.id]
             hits_gap = _centred_in_zone(new[:, n0:n1], z0, z1)
-            gap_cover = float(hits_gap.sum()) / max(1, int(visible.sum()))
+            gap_cover = np.count_nonzero(hits_gap) / max(1, visible_count)
             by0, by1, bx0, bx1 = row.band
             dx, dy = shift
             runs = self.runs[by0 + dy:by1 + dy, bx0 + dx:bx1 + dx]
-            runs = _pen_runs(runs & (1 - template.printed_runs[by0:by1, bx0:bx1]), new)
+            runs = _pen_runs(runs & template.not_printed_runs[by0:by1, bx0:bx1], new)
             run_hits = _centred_in_zone(runs[:, n0:n1], z0, z1)
-            run_cover = float(run_hits.mean())
+            run_cover = _share(run_hits)
+            wavy = self.wavy_runs[by0 + dy:by1 + dy, bx0 + dx:bx1 + dx]
+            wavy = _pen_runs(wavy & template.not_printed_wavy[by0:by1, bx0:bx1], new)
+            wavy_cover = _share(_centred_in_zone(wavy[:, n0:n1], z0, z1))
             if visible_share < st.min_visible:
                 gap_cover = 0.0  # too little paper between glyphs to judge by the gaps
             tint = self._tint_band(row, shift)
             # A coloured pen is seen across the letters too: the print is black.
             tint_hits = None if tint is None else _centred_in_zone(tint[:, n0:n1], z0, z1)
-            tint_cover = 0.0 if tint_hits is None else float(tint_hits.mean())
-            score = max(run_cover, gap_cover, tint_cover)
+            tint_cover = 0.0 if tint_hits is None else _share(tint_hits)
+            score = max(run_cover, gap_cover, tint_cover, wavy_cover)
             # Where along the name the pen went, the zone grown by half: a slanted strike leaves it.
             s0, s1 = max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2
             pen = (new[s0:s1, n0:n1] | runs[s0:s1, n0:n1]).any(axis=0)
             span = _span(pen if tint is None else pen | tint[s0:s1, n0:n1].any(axis=0))
-            total = int(new.sum())
+            total = np.count_nonzero(new)
             ink_mm2 = total / area_px
-            stray = (total - int(new[z0:z1, n0:n1].sum())) / area_px
+            stray = (total - np.count_nonzero(new[z0:z1, n0:n1])) / area_px
             faint = self._faint_band(row, shift)
-            faint_cover = float(_centred_in_zone(faint[:, n0:n1], z0, z1).mean())
-            faint_mm2 = int(faint.sum()) / area_px
-            tint_mm2 = 0.0 if tint is None else int(tint.sum()) / area_px
+            faint_cover = _share(_centred_in_zone(faint[:, n0:n1], z0, z1))
+            faint_mm2 = np.count_nonzero(faint) / area_px
+            tint_mm2 = 0.0 if tint is None else np.count_nonzero(tint) / area_px
             extra = multi = 0.0
             if score >= st.definite:
                 extra, multi = _off_line(new, n0, n1, template.px(st.corridor * row.size_mm))
@@ -544,7 +556,8 @@ class _PageReader:
                 mark = "uncertain"
             marks[row.id] = mark
             scores[row.id] = round(score, 3)
-            details[row.id] = {"run_cover": round(run_cover, 3), "gap_cover": round(gap_cover, 3),
+            details[row.id] = {"run_cover": round(run_cover, 3), "wavy_cover": round(wavy_cover, 3),
+                               "gap_cover": round(gap_cover, 3),
                                "tint_cover": round(tint_cover, 3), "span": round(span, 3),
                                "faint_cover": round(faint_cover, 3), "ink_mm2": round(ink_mm2, 2),
                                "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
@@ -641,8 +654,22 @@ def _span(hits: np.ndarray) -> float:
     columns = np.flatnonzero(hits)
     if columns.size < 2:
         return 0.0
-    low, high = np.percentile(columns, (5, 95))
+    low, high = _sorted_percentile(columns, 0.05), _sorted_percentile(columns, 0.95)
     return float(high - low) / max(1, hits.size)
+
+
+def _sorted_percentile(values: np.ndarray, q: float) -> float:
+    """np.percentile's default (linear) method on an already sorted array, without its overhead."""
+    position = q * (values.size - 1)
+    below = int(math.floor(position))
+    above = min(below + 1, values.size - 1)
+    a, b, t = float(values[below]), float(values[above]), position - below
+    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
+
+
+def _share(mask: np.ndarray) -> float:
+    """Share of true (non-zero) elements."""
+    return np.count_nonzero(mask) / mask.size if mask.size else float("nan")
 
 
 def _pen_runs(runs: np.ndarray, new: np.ndarray) -> np.ndarray:
@@ -714,12 +741,19 @@ def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
     Taking the centre, not any pixel, keeps a thick underline that touches the zone's bottom,
     or a stroke with a stray dot above it, from counting as a line through the name.
     """
-    counts = mask.sum(axis=0, dtype=np.int32)
-    rows = np.arange(mask.shape[0], dtype=np.int32)[:, None]
-    centre = (mask * rows).sum(axis=0, dtype=np.int64) / np.maximum(counts, 1)
+    values = mask.astype(np.float32)  # small integer sums: exact in float32
+    counts = values.sum(axis=0)
+    weighted = np.arange(mask.shape[0], dtype=np.float32) @ values  # sum of the inked rows' indices
     # Ink in the zone itself too: the arcs of a circle above and below a name average to its middle.
     inside = mask[z0:z1].any(axis=0)
-    return inside & (centre >= z0) & (centre < z1)
+    # centre = weighted / counts, compared without dividing (inside implies counts > 0)
+    return inside & (weighted >= z0 * counts) & (weighted < z1 * counts)
+
+
+def _below(grey: np.ndarray, level: float) -> np.ndarray:
+    """1 where a grey level is below `level`, else 0 (uint8)."""
+    # For integer grey values, g < level is g <= ceil(level) - 1: OpenCV's inverse threshold.
+    return cv2.threshold(grey, math.ceil(level) - 1, 1, cv2.THRESH_BINARY_INV)[1]
 
 
 def _percentile(grey: np.ndarray, q: float) -> float:

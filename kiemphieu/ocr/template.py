@@ -22,6 +22,7 @@ from .profiles import Profile
 PRINTED_INK = 160  # grey level below which the rasterised template counts as printed ink
 TINTED = 235  # grey level below which a template pixel carries any printed ink (antialiasing)
 SEAL_SPILL_MM = 8.0  # a round seal may overflow its area
+WAVY_TOLERANCE = 2  # pixels up and down a wavy strike's runs may wander
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,14 @@ class Template:
         # scan (at the reader's generous ink level) still count as print, not as a stroke.
         tinted = (grey < TINTED).astype(np.uint8)
         self.printed_runs = cv2.dilate(horizontal_runs(tinted, self.run_px), np.ones((3, 5), np.uint8))
+        self.not_printed_runs = (1 - self.printed_runs).astype(np.uint8)
+        # The same with the looser vertical tolerance used to follow a wavy strike.
+        wavy = cv2.dilate(horizontal_runs(tinted, self.run_px, WAVY_TOLERANCE), np.ones((3, 5), np.uint8))
+        self.not_printed_wavy = (1 - wavy).astype(np.uint8)
         self.free = self._free_zone(profile)
         self.rows = tuple(self._row(row, profile) for row in layout.rows)
+        self.visible = {row.id: self._visible(row) for row in self.rows}
+        self.core_index = np.flatnonzero(self.core)  # for the print's mean grey level, per page
         self.stamp = self.box_px(layout.stamp_mm)
         self.qr_expected, self.qr_data = _qr_reference(layout.qr_payload)
 
@@ -89,6 +96,14 @@ class Template:
             free[y0:y1, x0:x1] = 0
         return cv2.bitwise_and(free, self.not_glyph)
 
+    def _visible(self, row: RowPixels) -> tuple[float, int]:
+        """Share and count of the name's columns with paper between the glyphs in the strike zone."""
+        y0, y1, x0, x1 = row.band
+        z0, z1 = row.zone
+        n0, n1 = row.name
+        visible = (self.glyph[y0:y1, x0:x1][z0:z1, n0:n1] == 0).any(axis=0)
+        return float(visible.mean()), int(visible.sum())
+
     def _row(self, row, profile: Profile) -> RowPixels:
         y0, y1, x0, x1 = self.box_px(row.row_mm)
         nx, _, nw, _ = row.name_mm
@@ -113,12 +128,13 @@ class Template:
         return RowPixels(row.id, (y0, y1, x0, x1), name, zone, match, agree, disagree, area, size)
 
 
-def horizontal_runs(ink: np.ndarray, run_px: int) -> np.ndarray:
+def horizontal_runs(ink: np.ndarray, run_px: int, tolerance: int = 1) -> np.ndarray:
     """Ink that belongs to a near-horizontal stroke at least `run_px` long.
 
-    Growing the ink by a pixel up and down first keeps thin slanted strokes continuous.
+    Growing the ink by `tolerance` pixels up and down first keeps thin slanted (or, with a
+    larger tolerance, wavy) strokes continuous.
     """
-    thick = cv2.dilate(ink, np.ones((3, 1), np.uint8))
+    thick = cv2.dilate(ink, np.ones((2 * tolerance + 1, 1), np.uint8))
     return cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, run_px), np.uint8))
 
 
