@@ -23,7 +23,7 @@ from kiemphieu.tally import Election, Form
 from .decode import Page, Unreadable, decode_pages
 from .geometry import PAPERS, Layout, layout_for, marker_boxes, parse_qr_payload, qr_box
 from .profiles import Profile, load_profile
-from .template import WAVY_TOLERANCE, Template, horizontal_runs, template_for
+from .template import Template, horizontal_runs, template_for
 
 READ, REVIEW, REJECTED = "read", "review", "rejected"
 QR_PX_PER_MM = 10.0
@@ -502,8 +502,6 @@ class _PageReader:
     def read_strikes(self, warped, ink, template: Template) -> None:
         st = self.profile.strike
         self.runs = horizontal_runs(ink, template.run_px)  # once for the page, sliced per row
-        # A wavy strike breaks into short slanted pieces between the letters: runs with more slack.
-        self.wavy_runs = horizontal_runs(ink, template.run_px, WAVY_TOLERANCE)
         area_px = template.k * template.k
         marks, scores, details = {}, {}, {}
         confidence = math.inf
@@ -520,16 +518,13 @@ class _PageReader:
             runs = _pen_runs(runs & template.not_printed_runs[by0:by1, bx0:bx1], new)
             run_hits = _centred_in_zone(runs[:, n0:n1], z0, z1)
             run_cover = _share(run_hits)
-            wavy = self.wavy_runs[by0 + dy:by1 + dy, bx0 + dx:bx1 + dx]
-            wavy = _pen_runs(wavy & template.not_printed_wavy[by0:by1, bx0:bx1], new)
-            wavy_cover = _share(_centred_in_zone(wavy[:, n0:n1], z0, z1))
             if visible_share < st.min_visible:
                 gap_cover = 0.0  # too little paper between glyphs to judge by the gaps
             tint = self._tint_band(row, shift)
             # A coloured pen is seen across the letters too: the print is black.
             tint_hits = None if tint is None else _centred_in_zone(tint[:, n0:n1], z0, z1)
             tint_cover = 0.0 if tint_hits is None else _share(tint_hits)
-            score = max(run_cover, gap_cover, tint_cover, wavy_cover)
+            score = max(run_cover, gap_cover, tint_cover)
             # Where along the name the pen went, the zone grown by half: a slanted strike leaves it.
             s0, s1 = max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2
             pen = (new[s0:s1, n0:n1] | runs[s0:s1, n0:n1]).any(axis=0)
@@ -556,8 +551,7 @@ class _PageReader:
                 mark = "uncertain"
             marks[row.id] = mark
             scores[row.id] = round(score, 3)
-            details[row.id] = {"run_cover": round(run_cover, 3), "wavy_cover": round(wavy_cover, 3),
-                               "gap_cover": round(gap_cover, 3),
+            details[row.id] = {"run_cover": round(run_cover, 3), "gap_cover": round(gap_cover, 3),
                                "tint_cover": round(tint_cover, 3), "span": round(span, 3),
                                "faint_cover": round(faint_cover, 3), "ink_mm2": round(ink_mm2, 2),
                                "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),

@@ -22,7 +22,6 @@ from .profiles import Profile
 PRINTED_INK = 160  # grey level below which the rasterised template counts as printed ink
 TINTED = 235  # grey level below which a template pixel carries any printed ink (antialiasing)
 SEAL_SPILL_MM = 8.0  # a round seal may overflow its area
-WAVY_TOLERANCE = 2  # pixels up and down a wavy strike's runs may wander
 
 
 @dataclass(frozen=True)
@@ -60,9 +59,6 @@ class Template:
         tinted = (grey < TINTED).astype(np.uint8)
         self.printed_runs = cv2.dilate(horizontal_runs(tinted, self.run_px), np.ones((3, 5), np.uint8))
         self.not_printed_runs = (1 - self.printed_runs).astype(np.uint8)
-        # The same with the looser vertical tolerance used to follow a wavy strike.
-        wavy = cv2.dilate(horizontal_runs(tinted, self.run_px, WAVY_TOLERANCE), np.ones((3, 5), np.uint8))
-        self.not_printed_wavy = (1 - wavy).astype(np.uint8)
         self.free = self._free_zone(profile)
         self.rows = tuple(self._row(row, profile) for row in layout.rows)
         self.visible = {row.id: self._visible(row) for row in self.rows}
