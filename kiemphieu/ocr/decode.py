@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -18,7 +18,6 @@ import numpy as np
 from .profiles import Profile
 
 A4_LONG_INCH = 297.0 / 25.4
-A5_LONG_INCH = 210.0 / 25.4
 
 
 class Unreadable(Exception):
@@ -32,9 +31,6 @@ class Page:
     colour: bool
     reduction: int = 1  # the decoder's downscale factor
     error: str | None = None  # set instead of image when this page alone is unreadable
-    # When the page was decoded on the guess that it is A5: decodes it again, finer, for when the
-    # guess proves wrong (an A4 page) or the page cannot be read at this resolution.
-    finer: Callable[[], Page] | None = field(default=None, repr=False)
 
     @property
     def grey(self) -> np.ndarray:
@@ -55,13 +51,12 @@ def sniff(data: bytes) -> str:
     return "unknown"
 
 
-def reduction_for(width: int, height: int, profile: Profile, allowed=(8, 4, 2),
-                  long_inch: float = A4_LONG_INCH) -> int:
+def reduction_for(width: int, height: int, profile: Profile, allowed=(8, 4, 2)) -> int:
     """The largest decoder downscale keeping at least the working resolution.
 
-    Assumes that the image's long side is at most `long_inch` long (conservatively an A4 page).
+    Assumes conservatively that the image's long side is at most an A4 page long.
     """
-    estimated_dpi = max(width, height) / long_inch
+    estimated_dpi = max(width, height) / A4_LONG_INCH
     for factor in allowed:
         if estimated_dpi / factor >= 0.95 * profile.scan.work_dpi:
             return factor
@@ -95,16 +90,6 @@ def _decode_raster(data: bytes, profile: Profile) -> Page:
     header = _pillow_header(data, profile)
     colour = header.mode not in ("1", "L", "I;16", "I", "LA")
     factor = reduction_for(*header.size, profile)
-    # Decoding at half the size costs a quarter: try the coarser decode an A5 page allows first.
-    guess = reduction_for(*header.size, profile, long_inch=A5_LONG_INCH)
-    if guess > factor:
-        page = _imdecode(data, colour, guess)
-        page.finer = lambda: _imdecode(data, colour, factor)
-        return page
-    return _imdecode(data, colour, factor)
-
-
-def _imdecode(data: bytes, colour: bool, factor: int) -> Page:
     flags = {
         (True, 1): cv2.IMREAD_COLOR, (True, 2): cv2.IMREAD_REDUCED_COLOR_2,
         (True, 4): cv2.IMREAD_REDUCED_COLOR_4, (True, 8): cv2.IMREAD_REDUCED_COLOR_8,

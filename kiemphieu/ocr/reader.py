@@ -133,25 +133,18 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
     layout = layout or layout_for(election)
     if page.image is None:
         return _rejected(name, page.index, "unreadable_file", page.error or "unreadable page", profile, layout)
-    while True:
-        reading = Reading(name, page.index, REJECTED, profile=profile.name, profile_digest=profile.digest,
-                          layout_digest=layout.digest)
-        try:
-            _PageReader(page, layout, profile, reading, election.seats).run()
-        except Rejection as exc:
-            if page.finer is not None:  # decoded coarser on a guess: read it again at full resolution
-                try:
-                    page = page.finer()
-                except Unreadable as error:
-                    return _rejected(name, page.index, "unreadable_file", str(error), profile, layout)
-                continue
-            reading.status, reading.reason, reading.detail = REJECTED, exc.reason, exc.detail
-            reading.marks = reading.boxes = None
-            reading.flags, reading.scores = [], {}
-        except cv2.error as exc:
-            reading.status, reading.reason = REJECTED, "unreadable_file"
-            reading.detail = f"image processing failed: {str(exc).splitlines()[-1][:200]}"
-        return reading
+    reading = Reading(name, page.index, REJECTED, profile=profile.name, profile_digest=profile.digest,
+                      layout_digest=layout.digest)
+    try:
+        _PageReader(page, layout, profile, reading, election.seats).run()
+    except Rejection as exc:
+        reading.status, reading.reason, reading.detail = REJECTED, exc.reason, exc.detail
+        reading.marks = reading.boxes = None
+        reading.flags, reading.scores = [], {}
+    except cv2.error as exc:
+        reading.status, reading.reason = REJECTED, "unreadable_file"
+        reading.detail = f"image processing failed: {str(exc).splitlines()[-1][:200]}"
+    return reading
 
 
 # ------------------------------------------------------------------------------- markers
@@ -328,8 +321,6 @@ class _PageReader:
         if problems:
             raise Rejection("bad_geometry", "; ".join(problems))
         dpi = (top + bottom) / 2 / w * 25.4 * self.page.reduction
-        if self.page.finer is not None and dpi / self.page.reduction < 0.95 * self.profile.scan.work_dpi:
-            raise Rejection("too_coarse", "decoded below the working resolution")  # read_page decodes finer
         self.checks["dpi"] = round(dpi, 1)
         if dpi < self.profile.scan.min_dpi:
             self._flag("low_quality")
