@@ -233,7 +233,7 @@ class _PageReader:
             tint = cv2.warpPerspective(blue_minus_red, scale @ homography, (template.width, template.height),
                                        flags=cv2.INTER_LINEAR, borderValue=0)
             paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
-            self.tint = (tint >= paper_tint + self.profile.ink.tint_level).astype(np.uint8)
+            self.tint = _at_least(tint, paper_tint + self.profile.ink.tint_level)
         self.reading.page_image = warped
         paper_level = _percentile(warped, 0.90)
         ink = _below(warped, paper_level * self.profile.ink.ink_level)
@@ -501,20 +501,21 @@ class _PageReader:
             z0, z1 = row.zone
             n0, n1 = row.name
             visible_share, visible_count = template.visible[row.id]
-            hits_gap = _centred_in_zone(new[:, n0:n1], z0, z1)
-            gap_cover = np.count_nonzero(hits_gap) / max(1, visible_count)
             by0, by1, bx0, bx1 = row.band
             dx, dy = shift
             runs = self.runs[by0 + dy:by1 + dy, bx0 + dx:bx1 + dx]
             runs = _pen_runs(runs & template.not_printed_runs[by0:by1, bx0:bx1], new)
-            run_hits = _centred_in_zone(runs[:, n0:n1], z0, z1)
-            run_cover = _share(run_hits)
+            tint = self._tint_band(row, shift)
+            faint = self._faint_band(row, shift)
+            # One pass over the row's masks (new ink, pen runs, faint ink, pen colour).
+            masks = [new, runs, faint] if tint is None else [new, runs, faint, tint]
+            hits = _centred_in_zones([m[:, n0:n1] for m in masks], z0, z1)
+            gap_cover = np.count_nonzero(hits[0]) / max(1, visible_count)
+            run_cover = _share(hits[1])
             if visible_share < st.min_visible:
                 gap_cover = 0.0  # too little paper between glyphs to judge by the gaps
-            tint = self._tint_band(row, shift)
             # A coloured pen is seen across the letters too: the print is black.
-            tint_hits = None if tint is None else _centred_in_zone(tint[:, n0:n1], z0, z1)
-            tint_cover = 0.0 if tint_hits is None else _share(tint_hits)
+            tint_cover = 0.0 if tint is None else _share(hits[3])
             score = max(run_cover, gap_cover, tint_cover)
             # Where along the name the pen went, the zone grown by half: a slanted strike leaves it.
             s0, s1 = max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2
@@ -523,8 +524,7 @@ class _PageReader:
             total = np.count_nonzero(new)
             ink_mm2 = total / area_px
             stray = (total - np.count_nonzero(new[z0:z1, n0:n1])) / area_px
-            faint = self._faint_band(row, shift)
-            faint_cover = _share(_centred_in_zone(faint[:, n0:n1], z0, z1))
+            faint_cover = _share(hits[2])
             faint_mm2 = np.count_nonzero(faint) / area_px
             tint_mm2 = 0.0 if tint is None else np.count_nonzero(tint) / area_px
             extra = multi = 0.0
@@ -668,6 +668,10 @@ def _pen_runs(runs: np.ndarray, new: np.ndarray) -> np.ndarray:
     count, labels = cv2.connectedComponents(runs, connectivity=8)
     on_paper = np.bincount(labels[new > 0], minlength=count) >= 2
     on_paper[0] = False
+    if on_paper[1:].all():
+        return runs  # every run touches paper: the mask is the runs themselves (labels > 0)
+    if not on_paper.any():
+        return np.zeros_like(runs)
     return on_paper[labels].astype(np.uint8)
 
 
@@ -685,11 +689,20 @@ def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]
     ys = np.arange(h, dtype=np.float32)[:, None]
     centre = (mask * ys).sum(axis=0) / np.maximum(counts, 1)
     inked = starts > 0
-    pen = float(np.median(counts[inked] / starts[inked])) if inked.any() else 0.0
+    pen = _median(counts[inked] / starts[inked]) if inked.any() else 0.0
     off = np.abs(ys - centre[None, :]) > half + pen
     extra = int(np.count_nonzero(mask.astype(bool) & off))
     multi = float((starts[n0:n1] >= 3).mean()) if n1 > n0 else 0.0
     return extra, multi
+
+
+def _median(values: np.ndarray) -> float:
+    """np.median of a non-empty array without NaNs (same value), without its overhead."""
+    ordered = np.sort(values)
+    middle = ordered.size // 2
+    if ordered.size % 2:
+        return float(ordered[middle])
+    return float((ordered[middle - 1] + ordered[middle]) / 2)
 
 
 def _inked_sides(inner: np.ndarray, level: float) -> int:
@@ -717,7 +730,7 @@ def _crossings(inner: np.ndarray) -> float:
     mask = inner.astype(np.int8)
     per_col = np.count_nonzero(np.diff(mask, axis=0) == 1, axis=0) + mask[0, :]
     per_row = np.count_nonzero(np.diff(mask, axis=1) == 1, axis=1) + mask[:, 0]
-    return float(max(np.median(per_col[per_col > 0]), np.median(per_row[per_row > 0])))
+    return float(max(_median(per_col[per_col > 0]), _median(per_row[per_row > 0])))
 
 
 def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
@@ -733,6 +746,24 @@ def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
     inside = mask[z0:z1].any(axis=0)
     # centre = weighted / counts, compared without dividing (inside implies counts > 0)
     return inside & (weighted >= z0 * counts) & (weighted < z1 * counts)
+
+
+def _at_least(grey: np.ndarray, level: float) -> np.ndarray:
+    """1 where a grey level is at least `level`, else 0 (uint8)."""
+    # For integer grey values, g >= level is g > ceil(level) - 1: OpenCV's binary threshold.
+    return cv2.threshold(grey, math.ceil(level) - 1, 1, cv2.THRESH_BINARY)[1]
+
+
+def _centred_in_zones(masks: list[np.ndarray], z0: int, z1: int) -> list[np.ndarray]:
+    """_centred_in_zone for several masks of one row at once (same result, one NumPy pass)."""
+    if len({m.shape for m in masks}) != 1:
+        return [_centred_in_zone(m, z0, z1) for m in masks]
+    stack = np.stack(masks)
+    values = stack.astype(np.float32)  # small integer sums: exact in float32
+    counts = values.sum(axis=1)
+    weighted = np.arange(stack.shape[1], dtype=np.float32) @ values
+    inside = stack[:, z0:z1].any(axis=1)
+    return list(inside & (weighted >= z0 * counts) & (weighted < z1 * counts))
 
 
 def _below(grey: np.ndarray, level: float) -> np.ndarray:
