@@ -48,6 +48,9 @@ def seed(instance: Path) -> int:
     from kiemphieu.models import Role
     from kiemphieu.tally import Kind
 
+    # One clerk warms up on pass B and measures pass A: allow it, as a one-clerk office would.
+    instance.mkdir(parents=True, exist_ok=True)
+    (instance / "config.py").write_text("DOUBLE_ENTRY_SEPARATE_CLERKS = False\n", encoding="utf-8")
     app = create_app({"INSTANCE_PATH": str(instance)})
     with app.app_context():
         db.create_all()
