@@ -79,7 +79,8 @@ def free_port() -> int:
 
 
 def start_server(kind: str, instance: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "KIEMPHIEU_INSTANCE": str(instance)}
+    # No scan worker beside the server: this measures entry alone (and gunicorn stops at once).
+    env = {**os.environ, "KIEMPHIEU_INSTANCE": str(instance), "KIEMPHIEU_NO_WORKER": "1"}
     env.pop("DATABASE_URL", None)
     if kind == "gunicorn":
         command = [str(REPO / ".venv/bin/gunicorn"), "-c", str(REPO / "gunicorn.conf.py"),
