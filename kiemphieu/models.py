@@ -408,7 +408,8 @@ class RoundCandidate(db.Model):
     )
 
     round: Mapped[Round] = relationship(back_populates="round_candidates")
-    candidate: Mapped[Candidate] = relationship()
+    # Joined: a round's list (and so ``Round.to_election``) loads in one query, not one per name.
+    candidate: Mapped[Candidate] = relationship(lazy="joined")
 
 
 class Round(db.Model):

@@ -28,7 +28,7 @@ def ballots_pdf(round_id: int):
     if not 1 <= copies <= services.MAX_COPIES:
         flash(f"Số bản in phải từ 1 đến {services.MAX_COPIES}.", "error")
         return redirect(url_for("congress.round_page", round_id=round_id))
-    pdf = render_ballot_pdf(services.ballot_election(g.round), copies=copies)
+    pdf = render_ballot_pdf(g.round.to_election(), copies=copies)
     return _pdf(pdf, f"phieu-bau-vong-{g.round.number}.pdf")
 
 
@@ -38,7 +38,7 @@ def layout_json(round_id: int):
     """The geometry the scanners read with (contract `kiemphieu/layout-1`)."""
     from ..ocr import layout_for
 
-    layout = layout_for(services.ballot_election(g.round)).to_json()
+    layout = layout_for(g.round.to_election()).to_json()
     return Response(json.dumps(layout, ensure_ascii=False, indent=2), mimetype="application/json")
 
 

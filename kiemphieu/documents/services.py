@@ -41,7 +41,3 @@ def _summary_round(round_: Round) -> SummaryRound:
     rr = results_services.current_result(round_)
     return SummaryRound(rr.election, rr.result, None)
 
-
-def ballot_election(round_: Round) -> tally.Election:
-    """The election as printed on this round's ballots (same as the count uses)."""
-    return round_.to_election()

@@ -60,7 +60,7 @@ def _ballot_json(ballot, election: tally.Election, verdict: tally.Verdict | None
 
 def _state(round_: Round, entry_pass: EntryPass) -> dict:
     totals = services.pass_totals(round_, entry_pass)
-    election = services.engine_election(round_)
+    election = round_.to_election()
     return {
         "status": round_.status,
         "totals": totals.to_json(),
@@ -78,7 +78,7 @@ def screen(round_id: int, entry_pass: str):
         services.refuse_same_clerk_for_both_passes(round_, chosen, services.acting_user())
     except EntryError as exc:
         return render_template("entry/closed.html", round=round_, message=str(exc)), 409
-    election = services.engine_election(round_)
+    election = round_.to_election()
     state = _state(round_, chosen)
     config = {
         "pass": chosen.value,
@@ -145,7 +145,7 @@ def judge(round_id: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error="Dữ liệu gửi lên không phải JSON."), 400
-    election = services.engine_election(g.round)
+    election = g.round.to_election()
     try:
         ballot = services.parse_marks(g.round, data.get("marks"), election)
     except EntryError as exc:
@@ -164,7 +164,7 @@ def compare(round_id: int):
         flash("Vòng bầu này nhập một lần — không đối chiếu.", "warning")
         return redirect(url_for("results.show", round_id=round_id))
     report = services.compare_passes(round_)
-    election = services.engine_election(round_)
+    election = round_.to_election()
     return render_template("entry/compare.html", round=round_, election=election, report=report,
                            describe=lambda marks: services.describe(marks, election),
                            form=SettleForm(), settle_labels=SETTLE_LABELS, box_labels=BOX_LABELS,
@@ -187,7 +187,7 @@ def settle(round_id: int, sequence: int):
     if not form.validate_on_submit():
         flash("Chọn cách xử lý phiếu.", "error")
         return redirect(url_for(".compare", round_id=round_id))
-    marks = _marks_from_form(services.engine_election(round_), form) if form.choice.data == "marks" else None
+    marks = _marks_from_form(round_.to_election(), form) if form.choice.data == "marks" else None
     try:
         services.settle(round_, sequence, form.choice.data, marks, note=form.note.data or "")
     except EntryError as exc:

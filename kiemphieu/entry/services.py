@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, tally
 from ..extensions import db, write_operation
-from ..models import Ballot, Candidate, EntryMode, EntryPass, Round, RoundCandidate, RoundStatus, User, utcnow
+from ..models import Ballot, EntryMode, EntryPass, Round, RoundStatus, User, utcnow
 
 ENTRY_PASSES = (EntryPass.A, EntryPass.B)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -60,27 +60,8 @@ class NeedsConfirmation(EntryError):
 # ------------------------------------------------------------------ reading marks
 
 
-def load_round_candidates(round_: Round) -> list[Candidate]:
-    """One query for the round's list (instead of one per name when ``to_election`` walks it).
-
-    The session's identity map holds objects weakly: callers keep the returned list alive
-    while they use ``round_.to_election()``.
-    """
-    candidates = db.session.scalars(
-        select(Candidate).join(RoundCandidate).where(RoundCandidate.round_id == round_.id)
-    ).all()
-    round_.round_candidates  # noqa: B018 - load the association rows while the candidates are held
-    return list(candidates)
-
-
-def engine_election(round_: Round) -> tally.Election:
-    """``round_.to_election()`` with the candidate list loaded in one query."""
-    held = load_round_candidates(round_)  # noqa: F841 - keeps the identity map populated
-    return round_.to_election()
-
-
 def parse_marks(round_: Round, marks: Any, election: tally.Election | None = None) -> tally.Ballot:
-    election = election or engine_election(round_)
+    election = election or round_.to_election()
     try:
         return tally.parse_ballot(marks, election)
     except ValueError as exc:
@@ -216,7 +197,7 @@ def next_sequence(round_: Round, entry_pass: EntryPass | str) -> int:
 def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot) -> SaveOutcome:
     if existing.round_id != round_.id or existing.entry_pass != entry_pass.value:
         raise EntryError("Mã phiếu này đã được dùng cho phiếu khác.")
-    election = engine_election(round_)
+    election = round_.to_election()
     verdict = tally.judge(election, existing.to_engine(election)) if not existing.is_absent else tally.Verdict(frozenset())
     return SaveOutcome(existing, True, verdict, election)
 
@@ -237,7 +218,7 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
     refuse_unless_entry(round_)
     user = user or acting_user()
     refuse_same_clerk_for_both_passes(round_, entry_pass, user)
-    election = engine_election(round_)
+    election = round_.to_election()
     ballot = parse_marks(round_, marks, election)
     verdict = tally.judge(election, ballot)
     if not verdict.valid and verdict.invalid in tally.ENGINE_REASONS and not confirm_invalid:
@@ -301,7 +282,7 @@ class PassTotals:
 
 def pass_totals(round_: Round, entry_pass: EntryPass | str) -> PassTotals:
     """The engine's tally over one pass's live ballots (what the entry screen shows)."""
-    election = engine_election(round_)
+    election = round_.to_election()
     rows = round_.active_ballots(entry_pass)
     result = tally.tally(election, [b.to_engine(election) for b in rows])
     return PassTotals(result.counted, result.valid, result.invalid, {c.id: c.votes for c in result.candidates},
@@ -351,7 +332,7 @@ class Comparison:
 
 def compare_passes(round_: Round) -> Comparison:
     """Every stack position where pass A and pass B read differently, or only one has a ballot."""
-    election = engine_election(round_)
+    election = round_.to_election()
     first = {b.sequence: b for b in round_.active_ballots(EntryPass.A)}
     second = {b.sequence: b for b in round_.active_ballots(EntryPass.B)}
     settled = {b.sequence: b for b in round_.active_ballots(EntryPass.SETTLED)}
@@ -380,7 +361,7 @@ def settle(round_: Round, sequence: int, choice: str, marks: Any = None, note: s
         raise EntryError("Vòng bầu này nhập một lần: không có đối chiếu.")
     if choice not in SETTLE_CHOICES:
         raise EntryError("Cách xử lý không hợp lệ.")
-    election = engine_election(round_)
+    election = round_.to_election()
     passes = {p: _live_at(round_, p, sequence) for p in (EntryPass.A, EntryPass.B)}
     if all(b is None for b in passes.values()):
         raise EntryError(f"Không có phiếu số {sequence} trong lượt A hay lượt B.")

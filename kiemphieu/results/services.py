@@ -35,7 +35,7 @@ class RoundResult:
 
 def current_result(round_: Round) -> RoundResult:
     """The engine's result over the ballots that count now (double entry: A + settled)."""
-    election = entry_services.engine_election(round_)
+    election = round_.to_election()
     ballots = [b.to_engine(election) for b in round_.counted_ballots()]
     result = tally.tally(election, ballots)
     return RoundResult(election, ballots, result, tally.round_digest(election, ballots, result))
