@@ -174,3 +174,16 @@ def test_console_script_runs_as_a_process(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "kiemphieu.cli", "tally", e, b],
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and json.loads(proc.stdout)["ballots"]["counted"] == 1
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_a_crash(tmp_path):
+    import subprocess
+    import sys
+
+    # Output well over a pipe's 64 KiB buffer, so the write really meets the closed pipe.
+    many = [{"id": f"c{i:04d}", "name": f"Nguyễn Văn Người Thứ {i}"} for i in range(800)]
+    e = write(tmp_path, "e.json", json.dumps(dict(ELECTION, candidates=many, seats=10)))
+    b = write(tmp_path, "b.jsonl", "")
+    script = f"{sys.executable} -m kiemphieu.cli tally {e} {b} | head -c 10"
+    proc = subprocess.run(["bash", "-o", "pipefail", "-c", script], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
