@@ -46,6 +46,7 @@ class Template:
         self.height = int(round(layout.paper.height * k))
         grey = _fit(render_layout_image(layout, self.dpi, grey=True), self.height, self.width)
         self.grey = grey
+        self.grey_float = grey.astype(np.float32)  # for the per-row re-alignment
         printed = (grey < TINTED).astype(np.uint8)
         self.core = grey < 90  # the solid inside of printed strokes: the measure of print contrast
         self.core_mask = self.core.astype(np.uint8)

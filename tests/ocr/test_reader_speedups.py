@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kiemphieu.ocr.reader import _below, _centred_in_zone, _sorted_percentile
+from kiemphieu.ocr.reader import _below, _centred_in_zone, _centred_in_zone_rows, _column_cumsum, _sorted_percentile
 
 
 def test_below_is_a_strict_less_than_on_grey_levels():
@@ -28,3 +28,23 @@ def test_centred_in_zone_matches_the_division_by_counts():
         centre = (mask * np.arange(30)[:, None]).sum(axis=0) / np.maximum(counts, 1)
         expected = mask[z0:z1].any(axis=0) & (centre >= z0) & (centre < z1)
         assert np.array_equal(_centred_in_zone(mask, z0, z1), expected)
+
+
+def test_stacked_rows_give_each_rows_own_result():
+    rng = np.random.default_rng(11)
+    for _ in range(50):
+        stack = (rng.random((7, 24, 90)) < rng.random()).astype(np.uint8)
+        z0, z1 = sorted(rng.choice(25, 2, replace=False))
+        together = _centred_in_zone_rows(stack, z0, z1)
+        for i in range(len(stack)):
+            assert np.array_equal(together[i], _centred_in_zone(stack[i], z0, z1))
+
+
+def test_column_cumsum_gives_any_ranges_sum():
+    rng = np.random.default_rng(12)
+    values = rng.integers(0, 30, (5, 40))
+    sums = _column_cumsum(values)
+    for _ in range(100):
+        i = int(rng.integers(5))
+        a, b = sorted(rng.choice(41, 2, replace=False))
+        assert sums[i, b] - sums[i, a] == values[i, a:b].sum()
