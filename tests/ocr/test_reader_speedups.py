@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kiemphieu.ocr.reader import _below, _centred_in_zone, _centred_in_zone_rows, _column_cumsum, _sorted_percentile
+from kiemphieu.ocr.reader import _below, _centred_in_zone, _centred_in_zone_rows, _column_cumsum, _densest_cell, _sorted_percentile
 
 
 def test_below_is_a_strict_less_than_on_grey_levels():
@@ -48,3 +48,20 @@ def test_column_cumsum_gives_any_ranges_sum():
         i = int(rng.integers(5))
         a, b = sorted(rng.choice(41, 2, replace=False))
         assert sums[i, b] - sums[i, a] == values[i, a:b].sum()
+
+
+def test_densest_cell_by_blocks_matches_the_integral_image():
+    import cv2
+
+    rng = np.random.default_rng(13)
+    for _ in range(60):
+        h, w = int(rng.integers(30, 200)), int(rng.integers(30, 200))
+        mask = (rng.random((h, w)) < rng.random() * 0.3).astype(np.uint8)
+        for cell in (4, 10, 20):
+            total = cv2.integral(mask)
+            expected = 0
+            for offset in (0, cell // 2):
+                corners = total[offset::cell, offset::cell]
+                sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
+                expected = max(expected, int(sums.max()) if sums.size else 0)
+            assert _densest_cell(mask, cell) == expected, (h, w, cell)
