@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +148,27 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
     return reading
 
 
+class _Scratch(threading.local):
+    """Page-sized working arrays, reused from one page to the next (one set per thread).
+
+    A fresh 1 MB array costs some 250 page faults the first time it is written, and a page
+    needs a dozen of them: more time than the arithmetic done in them. Nothing in a Reading
+    may point into these arrays (the warped page it keeps is always a fresh array).
+    """
+
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
+        array = self.arrays.get(name)
+        if array is None or array.shape != tuple(shape) or array.dtype != dtype:
+            array = self.arrays[name] = np.empty(shape, dtype)
+        return array
+
+
+_scratch = _Scratch()
+
+
 # ------------------------------------------------------------------------------- markers
 
 
@@ -230,21 +252,25 @@ class _PageReader:
                                      flags=cv2.INTER_LINEAR, borderValue=255)
         if self.profile.scan.flatten_illumination:
             warped = _flatten(warped)
+        size = warped.shape
         # Blue and purple pens show in colour even where they cross the printed (black) text.
         self.tint = None
         if self.page.colour and self.page.image.ndim == 3:
-            blue_minus_red = cv2.subtract(cv2.extractChannel(self.page.image, 0),
-                                          cv2.extractChannel(self.page.image, 2))  # saturates at 0
+            image = self.page.image
+            blue = cv2.extractChannel(image, 0, dst=_scratch.get("blue", image.shape[:2]))
+            red = cv2.extractChannel(image, 2, dst=_scratch.get("red", image.shape[:2]))
+            blue_minus_red = cv2.subtract(blue, red, dst=blue)  # saturates at 0
             tint = cv2.warpPerspective(blue_minus_red, scale @ homography, (template.width, template.height),
-                                       flags=cv2.INTER_LINEAR, borderValue=0)
+                                       dst=_scratch.get("tint", size), flags=cv2.INTER_LINEAR, borderValue=0)
             paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
-            self.tint = _at_least(tint, paper_tint + self.profile.ink.tint_level)
+            self.tint = _at_least(tint, paper_tint + self.profile.ink.tint_level, dst=tint)
         self.reading.page_image = warped
         paper_level = _percentile(warped, 0.90)
-        ink = _below(warped, paper_level * self.profile.ink.ink_level)
-        new_ink = cv2.bitwise_and(ink, template.not_glyph)
+        ink = _below(warped, paper_level * self.profile.ink.ink_level, dst=_scratch.get("ink", size))
+        new_ink = cv2.bitwise_and(ink, template.not_glyph, dst=_scratch.get("new_ink", size))
         # Faint ink (a light pen, a faded scan) never decides a mark; it only forbids "kept"/"none".
-        self.faint = cv2.bitwise_and(_below(warped, paper_level * self.profile.ink.faint_level), template.not_glyph)
+        faint = _below(warped, paper_level * self.profile.ink.faint_level, dst=_scratch.get("faint", size))
+        self.faint = cv2.bitwise_and(faint, template.not_glyph, dst=faint)
         self.quality(warped, template, paper_level)
         self.streaks(homography, paper_level)
         self.writing(new_ink, template)
@@ -410,7 +436,7 @@ class _PageReader:
         if not self.profile.writing.check:
             return
         cell = max(2, template.px(self.profile.writing.cell_mm))
-        free = cv2.bitwise_and(new_ink, template.free)
+        free = cv2.bitwise_and(new_ink, template.free, dst=_scratch.get("free", new_ink.shape))
         worst = _densest_cell(free, cell) / (cell * cell)
         self.checks["writing"] = round(worst, 4)
         if worst >= self.profile.writing.min_fraction:
@@ -495,7 +521,9 @@ class _PageReader:
         The rows' masks are stacked and measured together (rows of one size at once): the same
         numbers as row by row, without a few dozen small NumPy calls per row.
         """
-        self.runs = horizontal_runs(ink, template.run_px)  # once for the page, sliced per row
+        # Once for the page, sliced per row.
+        self.runs = horizontal_runs(ink, template.run_px, work=_scratch.get("thick", ink.shape),
+                                    out=_scratch.get("runs", ink.shape))
         area_px = template.k * template.k
         rows = []
         for row in template.rows:
@@ -821,16 +849,16 @@ def _column_cumsum(per_column: np.ndarray) -> np.ndarray:
     return sums
 
 
-def _at_least(grey: np.ndarray, level: float) -> np.ndarray:
+def _at_least(grey: np.ndarray, level: float, dst: np.ndarray | None = None) -> np.ndarray:
     """1 where a grey level is at least `level`, else 0 (uint8)."""
     # For integer grey values, g >= level is g > ceil(level) - 1: OpenCV's binary threshold.
-    return cv2.threshold(grey, math.ceil(level) - 1, 1, cv2.THRESH_BINARY)[1]
+    return cv2.threshold(grey, math.ceil(level) - 1, 1, cv2.THRESH_BINARY, dst=dst)[1]
 
 
-def _below(grey: np.ndarray, level: float) -> np.ndarray:
+def _below(grey: np.ndarray, level: float, dst: np.ndarray | None = None) -> np.ndarray:
     """1 where a grey level is below `level`, else 0 (uint8)."""
     # For integer grey values, g < level is g <= ceil(level) - 1: OpenCV's inverse threshold.
-    return cv2.threshold(grey, math.ceil(level) - 1, 1, cv2.THRESH_BINARY_INV)[1]
+    return cv2.threshold(grey, math.ceil(level) - 1, 1, cv2.THRESH_BINARY_INV, dst=dst)[1]
 
 
 def _percentile(grey: np.ndarray, q: float) -> float:

@@ -125,14 +125,16 @@ class Template:
         return RowPixels(row.id, (y0, y1, x0, x1), name, zone, match, agree, disagree, area, size)
 
 
-def horizontal_runs(ink: np.ndarray, run_px: int, tolerance: int = 1) -> np.ndarray:
+def horizontal_runs(ink: np.ndarray, run_px: int, tolerance: int = 1,
+                    work: np.ndarray | None = None, out: np.ndarray | None = None) -> np.ndarray:
     """Ink that belongs to a near-horizontal stroke at least `run_px` long.
 
     Growing the ink by `tolerance` pixels up and down first keeps thin slanted (or, with a
-    larger tolerance, wavy) strokes continuous.
+    larger tolerance, wavy) strokes continuous. `work` and `out` are optional arrays of the
+    ink's shape to compute in (the reader reuses them from page to page).
     """
-    thick = cv2.dilate(ink, np.ones((2 * tolerance + 1, 1), np.uint8))
-    return cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, run_px), np.uint8))
+    thick = cv2.dilate(ink, np.ones((2 * tolerance + 1, 1), np.uint8), dst=work)
+    return cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, run_px), np.uint8), dst=out)
 
 
 def _qr_reference(payload: str) -> tuple[np.ndarray, np.ndarray]:
