@@ -202,7 +202,8 @@ def find_markers(grey: np.ndarray) -> dict[int, np.ndarray]:
     small = grey if scale == 1.0 else cv2.resize(grey, None, fx=scale, fy=scale, interpolation=interpolation)
     # A white frame: a tightly cropped scan still gives a marker the border ArUco requires.
     pad = MARKER_PAD
-    small = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    framed = _scratch.get("framed", (small.shape[0] + 2 * pad, small.shape[1] + 2 * pad))
+    small = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, dst=framed, value=255)
     h, w = small.shape
     cw, ch = int(w * CORNER_SHARE[0]), int(h * CORNER_SHARE[1])
     found = _detect(small, ((0, 0), (w - cw, 0), (w - cw, h - ch), (0, h - ch)), (cw, ch))
@@ -237,7 +238,9 @@ class _PageReader:
     def __init__(self, page: Page, layout: Layout, profile: Profile, reading: Reading, seats: int):
         self.page, self.layout, self.profile, self.reading = page, layout, profile, reading
         self.seats = seats
-        self.grey = page.grey
+        image = page.image
+        self.grey = image if image.ndim == 2 else cv2.cvtColor(
+            image, cv2.COLOR_BGR2GRAY, dst=_scratch.get("grey", image.shape[:2]))
         self.flags: list[str] = []
         self.checks: dict = {}
 
@@ -425,7 +428,8 @@ class _PageReader:
         if region.size == 0:
             return
         region = region[::2]  # every other row: a streak runs the page's length
-        _, dark = cv2.threshold(region, paper_level * self.profile.streak.level, 1, cv2.THRESH_BINARY_INV)
+        _, dark = cv2.threshold(region, paper_level * self.profile.streak.level, 1, cv2.THRESH_BINARY_INV,
+                                dst=_scratch.get("streak", region.shape))
         columns = cv2.reduce(dark, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() / region.shape[0]
         longest = float(columns.max()) if columns.size else 0.0
         self.checks["streak"] = round(longest, 3)
