@@ -135,7 +135,7 @@ def _read(job: tuple[bytes, str, dict]) -> dict:
         error = repr(exc)
     t2 = time.perf_counter()
     return {"truth": truth, "reading": reading, "decode_s": t1 - t0, "read_s": t2 - t1, "crash": error,
-            "size": len(data)}
+            "size": len(data), "ext": ext}
 
 
 # --- Aggregation -----------------------------------------------------------------------------
@@ -146,6 +146,28 @@ def _pct(a: int, b: int) -> str:
 
 def _ms(values: list[float], q: float = 0.5) -> float:
     return float(np.quantile(values, q) * 1000) if values else float("nan")
+
+
+_PAPER: dict[str, str] = {}
+
+
+def a4_jpeg(results: list[dict]) -> list[dict]:
+    """The target's own population: A4 pages scanned at 200 dpi and saved as JPEG."""
+    from kiemphieu.ocr.geometry import layout_for
+
+    out = []
+    for r in results:
+        name = r["truth"]["election_name"]
+        if name not in _PAPER:
+            _PAPER[name] = layout_for(demo_elections()[name]).paper.name
+        if _PAPER[name] == "A4" and r.get("ext", ".jpg") == ".jpg" and r["reading"].get("status") != "crash":
+            out.append(r)
+    return out
+
+
+def timing(results: list[dict]) -> dict:
+    return {"ballots": len(results), "read_ms_median": _ms([r["read_s"] for r in results]),
+            "decode_ms_median": _ms([r["decode_s"] for r in results])}
 
 
 def summarize(results: list[dict]) -> dict:
@@ -348,10 +370,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.save_failures:
         n = save_failures(results, Path(args.save_failures), args.max_save)
         print(f"\nsaved {n} failure images to {args.save_failures}")
+    a4 = timing(a4_jpeg(results))
+    print(f"\nA4 200 dpi JPEG, {args.workers} workers: median read {a4['read_ms_median']:.1f} ms vs decode "
+          f"{a4['decode_ms_median']:.1f} ms ({a4['ballots']} ballots)")
+    single = None
+    if args.single:
+        sub = ballot_plan(args.single, shares)
+        sres, swall = run_single(sub, args.reader, args.cache)
+        single = {**timing(sres), "per_s": len(sres) / swall, "a4_jpeg": timing(a4_jpeg(sres))}
+        sa4 = single["a4_jpeg"]
+        print(f"single core, in-process: {single['per_s']:.1f} ballots/s, median read "
+              f"{single['read_ms_median']:.1f} ms vs decode {single['decode_ms_median']:.1f} ms "
+              f"({len(sres)} ballots); A4 200 dpi JPEG: {sa4['read_ms_median']:.1f} ms vs "
+              f"{sa4['decode_ms_median']:.1f} ms ({sa4['ballots']} ballots)")
+    # The speed target is the issue's own: A4 200 dpi JPEGs, read on one core (else with the workers).
+    speed = single["a4_jpeg"] if single and single["a4_jpeg"]["ballots"] else a4
     targets = {
         "0 silent errors": total["silent_errors"] == 0,
         "plain review < 2% up to L2": total["plain"] > 0 and total["plain_review"] < 0.02 * total["plain"],
-        "median read <= 2x decode": total["read_ms_median"] <= 2 * total["decode_ms_median"],
+        "median read <= 2x decode (A4 200 dpi JPEG)": speed["ballots"] > 0
+        and speed["read_ms_median"] <= 2 * speed["decode_ms_median"],
         ">= 30 ballots/s on both cores": len(results) / wall >= 30,
     }
     print("\ntargets: " + "; ".join(f"{k}: {'MET' if v else 'NOT MET'}" for k, v in targets.items()))
@@ -361,16 +399,6 @@ def main(argv: list[str] | None = None) -> int:
                 j = judge_reading(r["truth"], r["reading"]) if not r["crash"] else None
                 row = {**r, "silent_error": bool(j and j.silent_error), "errors": j.errors if j else [r["crash"]]}
                 out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-    single = None
-    if args.single:
-        sub = ballot_plan(args.single, shares)
-        sres, swall = run_single(sub, args.reader, args.cache)
-        single = {"ballots": len(sres), "per_s": len(sres) / swall,
-                  "read_ms_median": _ms([r["read_s"] for r in sres]),
-                  "decode_ms_median": _ms([r["decode_s"] for r in sres])}
-        print(f"\nsingle core, in-process: {single['per_s']:.1f} ballots/s, median read "
-              f"{single['read_ms_median']:.1f} ms vs decode {single['decode_ms_median']:.1f} ms "
-              f"({len(sres)} ballots)")
     if args.json:
         Path(args.json).write_text(json.dumps({"levels": rows, "per_s": len(results) / wall, "single": single,
                                                "targets": targets}, indent=1, default=str))
