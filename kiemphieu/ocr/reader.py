@@ -543,9 +543,12 @@ class _PageReader:
             groups.setdefault((m["new"].shape, m["row"].zone), []).append(m)
         for (_, (z0, z1)), members in groups.items():
             kinds = ["new", "runs", "faint"] + ([] if members[0]["tint"] is None else ["tint"])
-            stacks = {kind: np.stack([m[kind] for m in members]) for kind in kinds}
+            count = len(members)
+            stacked = np.stack([m[kind] for kind in kinds for m in members])  # every kind of every row
+            stacks = {kind: stacked[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
             # Per name column: ink centred in the strike zone (new ink, pen runs, faint ink, pen colour).
-            hits = {kind: _centred_in_zone_rows(stack, z0, z1) for kind, stack in stacks.items()}
+            centred = _centred_in_zone_rows(stacked, z0, z1)
+            hits = {kind: centred[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
             # Where along the name the pen went, the zone grown by half: a slanted strike leaves it.
             s0, s1 = max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2
             pen = (stacks["new"][:, s0:s1] | stacks["runs"][:, s0:s1]).any(axis=1)
@@ -553,8 +556,8 @@ class _PageReader:
                 pen |= stacks["tint"][:, s0:s1].any(axis=1)
             in_zone = _column_cumsum(stacks["new"][:, z0:z1].sum(axis=1, dtype=np.int32))
             hit_sums = {kind: _column_cumsum(h) for kind, h in hits.items()}
-            totals = {kind: stack.reshape(len(members), -1).sum(axis=1, dtype=np.int64).tolist()
-                      for kind, stack in stacks.items() if kind != "runs"}
+            sums = stacked.reshape(len(stacked), -1).sum(axis=1, dtype=np.int32).tolist()
+            totals = {kind: sums[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
             for i, m in enumerate(members):
                 n0, n1 = m["row"].name
                 width = n1 - n0
@@ -724,6 +727,8 @@ def _pen_runs(runs: np.ndarray, new: np.ndarray) -> np.ndarray:
     """
     if not runs.any():
         return runs
+    if not new.any():
+        return np.zeros_like(runs)  # no ink off the print at all: no run can touch paper
     count, labels = cv2.connectedComponents(runs, connectivity=8)
     on_paper = np.bincount(labels[new > 0], minlength=count) >= 2
     on_paper[0] = False
