@@ -165,6 +165,14 @@ class _Scratch(threading.local):
             array = self.arrays[name] = np.empty(shape, dtype)
         return array
 
+    def view(self, name: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
+        """An array of any shape, cut from one buffer that only ever grows."""
+        size = math.prod(shape)
+        array = self.arrays.get(name)
+        if array is None or array.size < size or array.dtype != dtype:
+            array = self.arrays[name] = np.empty(max(size, 0 if array is None else array.size), dtype)
+        return array[:size].reshape(shape)
+
 
 _scratch = _Scratch()
 
@@ -844,7 +852,8 @@ def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
 
 def _centred_in_zone_rows(stack: np.ndarray, z0: int, z1: int) -> np.ndarray:
     """_centred_in_zone for a stack of row masks (rows, height, width) at once."""
-    values = stack.astype(np.float32)  # small integer sums: exact in float32
+    values = _scratch.view("centred", stack.shape)
+    np.copyto(values, stack)  # small integer sums: exact in float32
     counts = values.sum(axis=1)
     weighted = np.arange(stack.shape[1], dtype=np.float32) @ values
     inside = stack[:, z0:z1].any(axis=1)
