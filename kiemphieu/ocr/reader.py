@@ -158,12 +158,21 @@ class _Scratch(threading.local):
 
     def __init__(self):
         self.arrays: dict[str, np.ndarray] = {}
+        self.boxes: dict[str, tuple] = {}
 
     def get(self, name: str, shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
         array = self.arrays.get(name)
         if array is None or array.shape != tuple(shape) or array.dtype != dtype:
             array = self.arrays[name] = np.empty(shape, dtype)
         return array
+
+    def zero_outside(self, name: str, shape: tuple[int, int], box: tuple[int, int, int, int]) -> np.ndarray:
+        """A uint8 array that is 0 outside box (y0, y1, x0, x1); the caller fills the box."""
+        key = (shape, box)
+        if self.boxes.get(name) != key:
+            self.arrays[name] = np.zeros(shape, np.uint8)
+            self.boxes[name] = key
+        return self.arrays[name]
 
     def view(self, name: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
         """An array of any shape, cut from one buffer that only ever grows."""
@@ -271,17 +280,28 @@ class _PageReader:
             blue = cv2.extractChannel(image, 0, dst=_scratch.get("blue", image.shape[:2]))
             red = cv2.extractChannel(image, 2, dst=_scratch.get("red", image.shape[:2]))
             blue_minus_red = cv2.subtract(blue, red, dst=blue)  # saturates at 0
-            tint = cv2.warpPerspective(blue_minus_red, scale @ homography, (template.width, template.height),
-                                       dst=_scratch.get("tint", size), flags=cv2.INTER_LINEAR, borderValue=0)
+            # Only where the rows are (the pen colour is looked at nowhere else).
+            y0, y1, x0, x1 = box = template.rows_box
+            to_box = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]]) @ scale @ homography
+            tint = cv2.warpPerspective(blue_minus_red, to_box, (x1 - x0, y1 - y0),
+                                       dst=_scratch.get("tint_box", (y1 - y0, x1 - x0)),
+                                       flags=cv2.INTER_LINEAR, borderValue=0)
             paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
-            self.tint = _at_least(tint, paper_tint + self.profile.ink.tint_level, dst=tint)
+            tint = _at_least(tint, paper_tint + self.profile.ink.tint_level, dst=tint)
+            self.tint = _scratch.zero_outside("tint", size, box)
+            self.tint[y0:y1, x0:x1] = tint
         self.reading.page_image = warped
         paper_level = _percentile(warped, 0.90)
         ink = _below(warped, paper_level * self.profile.ink.ink_level, dst=_scratch.get("ink", size))
         new_ink = cv2.bitwise_and(ink, template.not_glyph, dst=_scratch.get("new_ink", size))
         # Faint ink (a light pen, a faded scan) never decides a mark; it only forbids "kept"/"none".
-        faint = _below(warped, paper_level * self.profile.ink.faint_level, dst=_scratch.get("faint", size))
-        self.faint = cv2.bitwise_and(faint, template.not_glyph, dst=faint)
+        # Only where the rows are: faint ink is looked at nowhere else.
+        y0, y1, x0, x1 = box = template.rows_box
+        faint = _below(warped[y0:y1, x0:x1], paper_level * self.profile.ink.faint_level,
+                       dst=_scratch.get("faint_box", (y1 - y0, x1 - x0)))
+        self.faint = _scratch.zero_outside("faint", size, box)
+        cv2.bitwise_and(faint, template.not_glyph[y0:y1, x0:x1], dst=faint)
+        self.faint[y0:y1, x0:x1] = faint
         self.quality(warped, template, paper_level)
         self.streaks(homography, paper_level)
         self.writing(new_ink, template)
@@ -533,9 +553,13 @@ class _PageReader:
         The rows' masks are stacked and measured together (rows of one size at once): the same
         numbers as row by row, without a few dozen small NumPy calls per row.
         """
-        # Once for the page, sliced per row.
-        self.runs = horizontal_runs(ink, template.run_px, work=_scratch.get("thick", ink.shape),
-                                    out=_scratch.get("runs", ink.shape))
+        # Once for the page (where the rows are), sliced per row.
+        y0, y1, x0, x1 = box = template.rows_box
+        shape = (y1 - y0, x1 - x0)
+        runs = horizontal_runs(np.ascontiguousarray(ink[y0:y1, x0:x1]), template.run_px,
+                               work=_scratch.get("thick", shape), out=_scratch.get("runs_box", shape))
+        self.runs = _scratch.zero_outside("runs", ink.shape, box)
+        self.runs[y0:y1, x0:x1] = runs
         area_px = template.k * template.k
         rows = []
         for row in template.rows:
@@ -555,7 +579,7 @@ class _PageReader:
             stacked = np.stack([m[kind] for kind in kinds for m in members])  # every kind of every row
             stacks = {kind: stacked[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
             # Per name column: ink centred in the strike zone (new ink, pen runs, faint ink, pen colour).
-            centred = _centred_in_zone_rows(stacked, z0, z1)
+            centred, column_counts = _centred_in_zone_rows(stacked, z0, z1)
             hits = {kind: centred[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
             # Where along the name the pen went, the zone grown by half: a slanted strike leaves it.
             s0, s1 = max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2
@@ -564,7 +588,7 @@ class _PageReader:
                 pen |= stacks["tint"][:, s0:s1].any(axis=1)
             in_zone = _column_cumsum(stacks["new"][:, z0:z1].sum(axis=1, dtype=np.int32))
             hit_sums = {kind: _column_cumsum(h) for kind, h in hits.items()}
-            sums = stacked.reshape(len(stacked), -1).sum(axis=1, dtype=np.int32).tolist()
+            sums = column_counts.sum(axis=1).astype(np.int64).tolist()  # each mask's ink
             totals = {kind: sums[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
             for i, m in enumerate(members):
                 n0, n1 = m["row"].name
@@ -850,14 +874,17 @@ def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
     return inside & (weighted >= z0 * counts) & (weighted < z1 * counts)
 
 
-def _centred_in_zone_rows(stack: np.ndarray, z0: int, z1: int) -> np.ndarray:
-    """_centred_in_zone for a stack of row masks (rows, height, width) at once."""
+def _centred_in_zone_rows(stack: np.ndarray, z0: int, z1: int) -> tuple[np.ndarray, np.ndarray]:
+    """_centred_in_zone for a stack of 0/1 row masks (rows, height, width) at once.
+
+    Also returns each mask's ink per column (rows, width), which the caller needs anyway.
+    """
     values = _scratch.view("centred", stack.shape)
     np.copyto(values, stack)  # small integer sums: exact in float32
     counts = values.sum(axis=1)
     weighted = np.arange(stack.shape[1], dtype=np.float32) @ values
     inside = stack[:, z0:z1].any(axis=1)
-    return inside & (weighted >= z0 * counts) & (weighted < z1 * counts)
+    return inside & (weighted >= z0 * counts) & (weighted < z1 * counts), counts
 
 
 def _column_cumsum(per_column: np.ndarray) -> np.ndarray:

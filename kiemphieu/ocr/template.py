@@ -63,6 +63,7 @@ class Template:
         self.free = self._free_zone(profile)
         self.rows = tuple(self._row(row, profile) for row in layout.rows)
         self.visible = {row.id: self._visible(row) for row in self.rows}
+        self.rows_box = self._rows_box(profile)
         self.core_index = np.flatnonzero(self.core)  # for the print's mean grey level, per page
         self.stamp = self.box_px(layout.stamp_mm)
         self.qr_expected, self.qr_data = _qr_reference(layout.qr_payload)
@@ -92,6 +93,19 @@ class Template:
             y0, y1, x0, x1 = self.box_px(box, grow)
             free[y0:y1, x0:x1] = 0
         return cv2.bitwise_and(free, self.not_glyph)
+
+    def _rows_box(self, profile: Profile) -> tuple[int, int, int, int]:
+        """y0, y1, x0, x1 holding every row band with room for the row search and a stroke run.
+
+        Per-row masks (pen colour, runs) need only be made inside it; the margin keeps the
+        morphology at its border from reaching any row.
+        """
+        margin = self.px(profile.geometry.align_search_mm) + self.run_px + 2
+        y0 = min(row.band[0] for row in self.rows) - margin
+        y1 = max(row.band[1] for row in self.rows) + margin
+        x0 = min(row.band[2] for row in self.rows) - margin
+        x1 = max(row.band[3] for row in self.rows) + margin
+        return max(0, y0), min(self.height, y1), max(0, x0), min(self.width, x1)
 
     def _visible(self, row: RowPixels) -> tuple[float, int]:
         """Share and count of the name's columns with paper between the glyphs in the strike zone."""

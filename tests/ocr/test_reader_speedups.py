@@ -35,7 +35,8 @@ def test_stacked_rows_give_each_rows_own_result():
     for _ in range(50):
         stack = (rng.random((7, 24, 90)) < rng.random()).astype(np.uint8)
         z0, z1 = sorted(rng.choice(25, 2, replace=False))
-        together = _centred_in_zone_rows(stack, z0, z1)
+        together, counts = _centred_in_zone_rows(stack, z0, z1)
+        assert np.array_equal(counts, stack.sum(axis=1))
         for i in range(len(stack)):
             assert np.array_equal(together[i], _centred_in_zone(stack[i], z0, z1))
 
