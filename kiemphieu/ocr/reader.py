@@ -189,12 +189,16 @@ _scratch = _Scratch()
 # ------------------------------------------------------------------------------- markers
 
 
-_detector = None
+_detectors: dict[str, object] = {}
+# In a corner crop a marker's perimeter is most of the crop's size (about 0.9 on a scan, 0.4 on
+# a phone photo of a page filling half the frame); the QR code's modules beside one marker are
+# far smaller. Ignoring outlines under this share skips them (the whole-image search keeps
+# ArUco's default).
+CORNER_MIN_PERIMETER = 0.25
 
 
-def _aruco_detector():
-    global _detector
-    if _detector is None:
+def _aruco_detector(where: str = "image"):
+    if where not in _detectors:
         params = cv2.aruco.DetectorParameters()
         # Two thresholding windows (9 and 21 px): markers are 20-50 px wide at the detection
         # size; a third window (the default 5-25 in steps of 10) found no marker these miss.
@@ -202,9 +206,11 @@ def _aruco_detector():
         params.adaptiveThreshWinSizeMax = 21
         params.adaptiveThreshWinSizeStep = 12
         params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+        if where == "corner":
+            params.minMarkerPerimeterRate = CORNER_MIN_PERIMETER
         dictionary = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
-        _detector = cv2.aruco.ArucoDetector(dictionary, params)
-    return _detector
+        _detectors[where] = cv2.aruco.ArucoDetector(dictionary, params)
+    return _detectors[where]
 
 
 def find_markers(grey: np.ndarray) -> dict[int, np.ndarray]:
@@ -223,19 +229,19 @@ def find_markers(grey: np.ndarray) -> dict[int, np.ndarray]:
     small = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, dst=framed, value=255)
     h, w = small.shape
     cw, ch = int(w * CORNER_SHARE[0]), int(h * CORNER_SHARE[1])
-    found = _detect(small, ((0, 0), (w - cw, 0), (w - cw, h - ch), (0, h - ch)), (cw, ch))
+    found = _detect(small, ((0, 0), (w - cw, 0), (w - cw, h - ch), (0, h - ch)), (cw, ch), "corner")
     if len(found) < 4:
-        found = _detect(small, ((0, 0),), (w, h))
+        found = _detect(small, ((0, 0),), (w, h), "image")
     # resize maps pixel centres: x_small + 0.5 = (x + 0.5) * scale
     return {mid: (quad - pad + 0.5) / scale - 0.5 for mid, quad in found.items()}
 
 
-def _detect(image: np.ndarray, origins, size) -> dict[int, np.ndarray]:
+def _detect(image: np.ndarray, origins, size, where: str) -> dict[int, np.ndarray]:
     found: dict[int, np.ndarray] = {}
     repeated: set[int] = set()
     cw, ch = size
     for ox, oy in origins:
-        corners, ids, _ = _aruco_detector().detectMarkers(image[oy:oy + ch, ox:ox + cw])
+        corners, ids, _ = _aruco_detector(where).detectMarkers(image[oy:oy + ch, ox:ox + cw])
         if ids is None:
             continue
         for quad, mid in zip(corners, ids.ravel()):
