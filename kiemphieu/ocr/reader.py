@@ -528,15 +528,33 @@ class _PageReader:
             faint_mm2 = np.count_nonzero(faint) / area_px
             tint_mm2 = 0.0 if tint is None else np.count_nonzero(tint) / area_px
             extra = multi = 0.0
-            if score >= st.definite:
+            line_cover = faint_extra = None
+            if score >= min(st.definite, st.line_score):
                 extra, multi = _off_line(new, n0, n1, template.px(st.corridor * row.size_mm))
                 extra /= area_px
-            if (score >= st.definite and span >= st.min_span and extra < st.extra_mm2
-                    and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2)):
+                if tint is not None:
+                    # A pale coloured pen shows by its colour only: look off the line in that ink too.
+                    tint_extra, tint_multi = _off_line(tint, n0, n1, template.px(st.corridor * row.size_mm))
+                    extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
+            clean = (span >= st.min_span and extra < st.extra_mm2
+                     and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2))
+            if clean and st.line_score <= score < st.definite:
+                # A thin or pale pen, or a wave, whose line the print hides in places: struck when
+                # its ink crosses every part of the name and nothing (not even faint ink) is off it.
+                low = min(new.shape[0], z1 + template.px(st.line_below * row.size_mm))
+                wide = _centred_in_zones([m[:, n0:n1] for m in (new, runs) + (() if tint is None else (tint,))],
+                                         z0, low)
+                line_cover = _segment_cover(np.logical_or.reduce(wide), st.line_segments)
+                faint_extra = _off_line(faint, n0, n1, template.px(st.corridor * row.size_mm))[0] / area_px
+            line = line_cover is not None and line_cover >= st.line_cover and faint_extra < st.line_faint_extra_mm2
+            free_mm2 = faint_free_mm2 = None
+            if score < st.marginal:
+                free_mm2, faint_free_mm2 = (_off_print(m, glyph) / area_px for m in (new, faint))
+            if clean and (score >= st.definite or line):
                 mark = "struck"
-            elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and faint_cover < st.faint_marginal
-                  and tint_mm2 < st.kept_tint_mm2
-                  and not (ink_mm2 >= 0.6 * st.kept_ink_mm2 and faint_mm2 >= st.kept_faint_mm2)):
+            elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and free_mm2 < st.kept_free_mm2
+                  and faint_cover < st.faint_marginal and tint_mm2 < st.kept_tint_mm2
+                  and not (free_mm2 >= 0.6 * st.kept_free_mm2 and faint_free_mm2 >= st.kept_faint_mm2)):
                 mark = "kept"  # not a trace of a pen in the row
             else:
                 mark = "uncertain"
@@ -548,11 +566,15 @@ class _PageReader:
                                "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
                                "extra_mm2": round(extra, 2), "multi": round(multi, 3),
                                "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),
-                               "shift_px": list(shift), "align": None if align is None else round(align, 3)}
+                               "shift_px": list(shift), "align": None if align is None else round(align, 3),
+                               "line_cover": None if line_cover is None else round(line_cover, 3),
+                               "faint_extra_mm2": None if faint_extra is None else round(faint_extra, 2),
+                               "free_mm2": None if free_mm2 is None else round(free_mm2, 2),
+                               "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2)}
             if mark == "struck":
-                margin = score - st.definite
+                margin = score - st.definite if not line else min(score - st.line_score, line_cover - st.line_cover)
             elif mark == "kept":
-                margin = min(st.marginal - score, st.kept_ink_mm2 - ink_mm2)
+                margin = min(st.marginal - score, st.kept_ink_mm2 - ink_mm2, st.kept_free_mm2 - free_mm2)
             else:
                 margin = -min(abs(score - st.marginal), abs(st.definite - score))
             confidence = min(confidence, margin)
@@ -619,6 +641,30 @@ class _PageReader:
 
 
 # ------------------------------------------------------------------------------- helpers
+
+
+_RING = np.ones((3, 3), np.uint8)
+
+
+def _off_print(mask: np.ndarray, glyph: np.ndarray) -> int:
+    """Pixels of a mask on open paper: not touching the (grown) print.
+
+    A scan's blur and a sub-pixel misregistration leave slivers of the print itself along its
+    edge; a pen's mark lies on the paper too.
+    """
+    edge = cv2.dilate(glyph, _RING)
+    return int(np.count_nonzero(mask)) - int(np.count_nonzero(cv2.bitwise_and(mask, edge)))
+
+
+def _segment_cover(hits: np.ndarray, segments: int) -> float:
+    """The least share of hit columns over `segments` equal parts of the name.
+
+    A line from one end of the name to the other leaves evidence in every part, even where the
+    print hides it here and there; a partial strike or a stroke over one word leaves parts empty.
+    """
+    if hits.size < segments:
+        return 0.0
+    return float(min(np.count_nonzero(part) / part.size for part in np.array_split(hits, segments)))
 
 
 def _margin(score: float, marginal: float, definite: float) -> float:
