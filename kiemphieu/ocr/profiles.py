@@ -97,6 +97,10 @@ class BoxSettings:
     side_fill: float = setting(0.4, 0.0, 1.0, "ink share of a side's middle that counts it as inked (3 sides: a scribble)")
     both_fill_ratio: float = setting(1.6, 1.0, 20.0, "both boxes marked, one this many times as inked as the other: uncertain (a correction)")
     max_crossings: float = setting(2.5, 1.0, 20.0, "strokes crossed along a line through a box: more is a scribble")
+    long_run: float = setting(0.6, 0.1, 1.0, "a run of ink across this share of a box's width (height) makes a long line")
+    x_max_long: float = setting(0.3, 0.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when at most this share of its rows (columns) are long lines")
+    x_max_fill: float = setting(0.85, 0.0, 1.0, "and when it is inked over at most this share")
+    max_one_way: float = setting(0.25, 0.0, 1.0, "long lines across this much more of the rows than of the columns (or the reverse): a scribble")
 
 
 @dataclass(frozen=True)

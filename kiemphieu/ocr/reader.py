@@ -600,13 +600,25 @@ class _PageReader:
                 # A pale scribble shows its shape in the faint ink only.
                 pale_sides = _inked_sides(pale, bx.side_fill)
                 sides = _inked_sides(inner, bx.side_fill)
+                long_rows, long_cols = _long_lines(inner, bx.long_run)
+                long_lines = max(long_rows, long_cols)
+                values[f"{side}_long"] = round(long_lines, 3)
+                values[f"{side}_one_way"] = round(abs(long_rows - long_cols), 3)
                 values[side] = round(score, 3)
                 values[f"{side}_fill"] = round(fill, 3)
                 values[f"{side}_crossings"] = round(crossings, 2)
                 values[f"{side}_sides"] = sides
                 values[f"{side}_pale_sides"] = pale_sides
                 state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
-                if fill > bx.max_fill or crossings > bx.max_crossings or sides >= 3 or pale_sides >= 4:
+                # A thick pen's X reaches the sides' middles and fills much of a small box, but
+                # its arms cross the box's rows (and columns) in short runs: few long lines.
+                heavy = fill > bx.max_fill or sides >= 3
+                if heavy and long_lines <= bx.x_max_long and fill <= bx.x_max_fill:
+                    heavy = False
+                # Long lines across the rows but not the columns (or the reverse): strokes drawn
+                # back and forth one way, a scribble, however few sides it reaches.
+                one_way = abs(long_rows - long_cols) >= bx.max_one_way
+                if heavy or one_way or crossings > bx.max_crossings or pale_sides >= 4:
                     state = "unsure"  # blacked out or scribbled: a correction as likely as a mark
                 tint = self._tint_mm2(row, shift, template, (y0, y1, x0, x1))
                 values[f"{side}_tint_mm2"] = round(tint, 2)
@@ -764,6 +776,28 @@ def _inked_sides(inner: np.ndarray, level: float) -> int:
     band_h, band_w = max(1, int(round(h * 0.2))), max(1, int(round(w * 0.2)))
     wedges = (inner[r0:r1, :band_w], inner[r0:r1, w - band_w:], inner[:band_h, c0:c1], inner[h - band_h:, c0:c1])
     return sum(float(part.mean()) > level for part in wedges)
+
+
+def _longest_runs(mask: np.ndarray) -> np.ndarray:
+    """The longest run of ink in each row of a mask."""
+    padded = np.pad(mask.astype(np.int8), ((0, 0), (1, 1)))
+    steps = np.diff(padded, axis=1)
+    starts, ends = np.nonzero(steps == 1), np.nonzero(steps == -1)
+    longest = np.zeros(mask.shape[0], np.int32)
+    np.maximum.at(longest, starts[0], ends[1] - starts[1])
+    return longest
+
+
+def _long_lines(inner: np.ndarray, share: float) -> tuple[float, float]:
+    """The shares of a box's rows and of its columns inked over `share` of its width (height) in
+    one run: an X crosses a row in one or two short runs (long only where its arms meet); strokes
+    back and forth across the box, or a box blacked out, fill row after row."""
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 1.0, 1.0
+    rows = float((_longest_runs(inner) >= share * w).mean())
+    cols = float((_longest_runs(inner.T) >= share * h).mean())
+    return rows, cols
 
 
 def _crossings(inner: np.ndarray) -> float:

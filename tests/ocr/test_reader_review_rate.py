@@ -117,3 +117,64 @@ def test_print_edge_slivers_do_not_forbid_kept():
     assert reading.marks[cid] == "kept", details
     assert reading.status == "read"
     assert reading.marks == {c: row["expected"] for c, row in truth["marks"].items()}
+
+
+THICK_BLUE = Pen("thick_blue_marker", (160, 70, 20), 1.2, 0.9, 0.0)
+BLACK_FELT = Pen("black_felt", (30, 30, 30), 0.8, 0.95, 0.0)
+
+
+@pytest.fixture(scope="module")
+def boxes_blank(boxes_election):
+    img = render_ballot_image(boxes_election, DPI)
+    m.seal(img, layout_for(boxes_election), DPI)
+    return img
+
+
+def test_a_felt_pen_x_reaching_three_sides_is_agree(boxes_election, boxes_blank):
+    """A felt pen's X whose arms reach the middle of three sides of the box (the scribble sign):
+    its rows are crossed in short runs, so it is an X."""
+    layout = layout_for(boxes_election)
+    cid = boxes_election.candidate_ids[0]
+    img = boxes_blank.copy()
+    rng = np.random.default_rng(3)
+    draw_strokes(img, mk.x_mark(box_to_px(layout.row(cid).agree_mm, DPI), DPI, rng), BLACK_FELT, DPI, rng)
+    reading = read(img, boxes_election)
+    values = reading.box_scores[cid]
+    assert values["agree_sides"] >= 3, values  # the case the rule is for
+    assert values["agree_long"] <= PROFILE.boxes.x_max_long, values
+    assert reading.boxes[cid] == "agree", values
+
+
+@pytest.mark.parametrize("pen", [THICK_BLUE, BLACK_FELT], ids=lambda p: p.name)
+@pytest.mark.parametrize("seed", range(3))
+def test_thick_pen_scribbles_and_box_corrections_stay_uncertain(boxes_election, boxes_blank, pen, seed):
+    layout = layout_for(boxes_election)
+    ids = boxes_election.candidate_ids
+    img = boxes_blank.copy()
+    rng = np.random.default_rng(seed)
+    draw_strokes(img, mk.scribble(box_to_px(layout.row(ids[0]).agree_mm, DPI), DPI, rng), pen, DPI, rng)
+    row = layout.row(ids[1])
+    draw_strokes(img, mk.box_correction(box_to_px(row.agree_mm, DPI), DPI, rng), pen, DPI, rng)
+    draw_strokes(img, mk.x_mark(box_to_px(row.disagree_mm, DPI), DPI, rng), pen, DPI, rng)
+    reading = read(img, boxes_election)
+    assert reading.boxes[ids[0]] == "uncertain", reading.box_scores[ids[0]]
+    assert reading.boxes[ids[1]] == "uncertain", reading.box_scores[ids[1]]
+    assert reading.box_scores[ids[0]]["agree_long"] > PROFILE.boxes.x_max_long
+
+
+def test_a_scribble_reaching_two_sides_is_uncertain_not_agree():
+    """A ballpoint scribble drawn back and forth across a box (benchmark L0, ballot 1779): two
+    crossings and two inked sides look like an X, but a third of the box's rows are long runs
+    and almost none of its columns: strokes one way, a scribble."""
+    from kiemphieu.ocr.reader import read_bytes
+    from kiemphieu.ocr.synthetic import demo_elections, make_ballot_file
+
+    election = demo_elections()["boxes1"]
+    data, _, truth = make_ballot_file(election, 1779, "L0")
+    assert truth["marks"]["c01"]["kind"] == "scribble"
+    reading = read_bytes(data, election)
+    values = reading.box_scores["c01"]
+    assert values["agree_crossings"] <= PROFILE.boxes.max_crossings and values["agree_sides"] < 3, values
+    assert values["agree_one_way"] >= PROFILE.boxes.max_one_way, values
+    assert reading.boxes["c01"] == "uncertain", values
+    assert reading.status == "review"
