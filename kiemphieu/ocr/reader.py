@@ -538,7 +538,11 @@ class _PageReader:
                     extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
             clean = (span >= st.min_span and extra < st.extra_mm2
                      and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2))
-            if clean and st.line_score <= score < st.definite:
+            # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
+            # fills the gaps between letters), on a row whose print is clearly recognised.
+            pen_score = max(run_cover, tint_cover)
+            sharp = align is not None and align >= st.line_min_align
+            if clean and sharp and st.line_score <= pen_score and score < st.definite:
                 # A thin or pale pen, or a wave, whose line the print hides in places: struck when
                 # its ink crosses every part of the name and nothing (not even faint ink) is off it.
                 low = min(new.shape[0], z1 + template.px(st.line_below * row.size_mm))
@@ -572,7 +576,7 @@ class _PageReader:
                                "free_mm2": None if free_mm2 is None else round(free_mm2, 2),
                                "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2)}
             if mark == "struck":
-                margin = score - st.definite if not line else min(score - st.line_score, line_cover - st.line_cover)
+                margin = score - st.definite if not line else min(pen_score - st.line_score, line_cover - st.line_cover)
             elif mark == "kept":
                 margin = min(st.marginal - score, st.kept_ink_mm2 - ink_mm2, st.kept_free_mm2 - free_mm2)
             else:

@@ -178,3 +178,21 @@ def test_a_scribble_reaching_two_sides_is_uncertain_not_agree():
     assert values["agree_one_way"] >= PROFILE.boxes.max_one_way, values
     assert reading.boxes["c01"] == "uncertain", values
     assert reading.status == "review"
+
+
+def test_a_blurred_prints_smear_is_not_a_line():
+    """A worn, blurred scan (benchmark L3, ballot 300): the print's smear fills the gaps between
+    the letters of an unmarked name (score just under definite, ink in every part of the name),
+    but the row hardly matches the template and shows no stroke of its own: never 'struck'."""
+    from kiemphieu.ocr.reader import read_bytes
+    from kiemphieu.ocr.synthetic import demo_elections, make_ballot_file
+
+    election = demo_elections()["strike15"]
+    data, _, truth = make_ballot_file(election, 300, "L3")
+    cid = "c15"
+    assert truth["marks"][cid]["expected"] == "kept"
+    reading = read_bytes(data, election)
+    details = reading.rows[cid]
+    assert PROFILE.strike.line_score <= reading.scores[cid] < PROFILE.strike.definite, details
+    assert details["align"] < PROFILE.strike.line_min_align, details
+    assert reading.marks[cid] != "struck", details
