@@ -75,6 +75,7 @@ class StrikeSettings:
     kept_ink_mm2: float = setting(3.0, 0.0, 100.0, "any new ink in the row beyond this forbids 'kept' (print-edge slivers included)")
     kept_free_mm2: float = setting(0.5, 0.0, 100.0, "new ink on open paper (not touching the print) beyond this forbids 'kept'")
     kept_faint_mm2: float = setting(2.0, 0.0, 100.0, "faint ink on open paper beyond this, with 60% of kept_free_mm2 of ink there, forbids 'kept'")
+    kept_pale_mm2: float = setting(8.0, 0.0, 200.0, "faint ink beyond this anywhere in the row (a pale line), with 40% of kept_ink_mm2 of ink, forbids 'kept'")
     kept_tint_mm2: float = setting(0.5, 0.0, 100.0, "pen-coloured ink in the row beyond this forbids 'kept'")
     corridor: float = setting(0.3, 0.05, 2.0, "ink farther than this (font sizes) plus the pen width from a column's centre is off the strike")
     extra_mm2: float = setting(2.5, 0.0, 100.0, "ink off the strike's line beyond this forbids 'struck'")

@@ -558,7 +558,8 @@ class _PageReader:
                 mark = "struck"
             elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and free_mm2 < st.kept_free_mm2
                   and faint_cover < st.faint_marginal and tint_mm2 < st.kept_tint_mm2
-                  and not (free_mm2 >= 0.6 * st.kept_free_mm2 and faint_free_mm2 >= st.kept_faint_mm2)):
+                  and not (free_mm2 >= 0.6 * st.kept_free_mm2 and faint_free_mm2 >= st.kept_faint_mm2)
+                  and not (ink_mm2 >= 0.4 * st.kept_ink_mm2 and faint_mm2 >= st.kept_pale_mm2)):
                 mark = "kept"  # not a trace of a pen in the row
             else:
                 mark = "uncertain"

@@ -196,3 +196,21 @@ def test_a_blurred_prints_smear_is_not_a_line():
     assert PROFILE.strike.line_score <= reading.scores[cid] < PROFILE.strike.definite, details
     assert details["align"] < PROFILE.strike.line_min_align, details
     assert reading.marks[cid] != "struck", details
+
+
+def test_a_pale_thin_line_on_the_print_edge_is_not_kept():
+    """A thin black strike on a worn scan (benchmark L4, ballot 426): at the ink level only
+    slivers along the letters survive (no free ink), but faint ink fills the row: a pale line,
+    never 'kept'."""
+    from kiemphieu.ocr.reader import read_bytes
+    from kiemphieu.ocr.synthetic import demo_elections, make_ballot_file
+
+    election = demo_elections()["strike15"]
+    data, _, truth = make_ballot_file(election, 426, "L4")
+    cid = "c07"
+    assert truth["marks"][cid]["expected"] == "struck"
+    reading = read_bytes(data, election)
+    details = reading.rows[cid]
+    assert details["free_mm2"] < PROFILE.strike.kept_free_mm2, details  # the case the rule is for
+    assert details["faint_mm2"] >= PROFILE.strike.kept_pale_mm2, details
+    assert reading.marks[cid] == "uncertain", details
