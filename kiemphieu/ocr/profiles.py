@@ -72,12 +72,20 @@ class StrikeSettings:
     min_visible: float = setting(0.15, 0.0, 1.0, "least share of name columns visible between glyphs")
     stray_mm2: float = setting(1.2, 0.0, 100.0, "other ink in the row that forbids 'kept'")
     faint_marginal: float = setting(0.65, 0.0, 1.0, "faint line across this share of the name forbids 'kept'")
-    kept_ink_mm2: float = setting(2.0, 0.0, 100.0, "any new ink in the row beyond this forbids 'kept'")
-    kept_faint_mm2: float = setting(4.0, 0.0, 100.0, "faint ink beyond this with 60% of kept_ink_mm2 of ink forbids 'kept'")
+    kept_ink_mm2: float = setting(3.0, 0.0, 100.0, "any new ink in the row beyond this forbids 'kept' (print-edge slivers included)")
+    kept_free_mm2: float = setting(0.5, 0.0, 100.0, "new ink on open paper (not touching the print) beyond this forbids 'kept'")
+    kept_faint_mm2: float = setting(2.0, 0.0, 100.0, "faint ink on open paper beyond this, with 60% of kept_free_mm2 of ink there, forbids 'kept'")
+    kept_pale_mm2: float = setting(8.0, 0.0, 200.0, "faint ink beyond this anywhere in the row (a pale line), with 40% of kept_ink_mm2 of ink, forbids 'kept'")
     kept_tint_mm2: float = setting(0.5, 0.0, 100.0, "pen-coloured ink in the row beyond this forbids 'kept'")
     corridor: float = setting(0.3, 0.05, 2.0, "ink farther than this (font sizes) plus the pen width from a column's centre is off the strike")
     extra_mm2: float = setting(2.5, 0.0, 100.0, "ink off the strike's line beyond this forbids 'struck'")
     max_multi: float = setting(0.06, 0.0, 1.0, "share of name columns crossed 3+ times that, with 40% of extra_mm2, forbids 'struck'")
+    line_score: float = setting(0.25, 0.0, 1.0, "a row under definite whose runs or pen colour cover this is 'struck' when the pen's line crosses the whole name cleanly (line_*)")
+    line_min_align: float = setting(0.55, 0.0, 1.0, "only on a row whose print matches the template this well (a blurred scan's smear is no line)")
+    line_cover: float = setting(0.3, 0.0, 1.0, "such a line's ink must cover this share of every part of the name")
+    line_segments: int = setting(4, 1, 20, "parts of the name (equal lengths) the line must each cross")
+    line_below: float = setting(0.25, 0.0, 1.0, "the line may run this far (font sizes) below the zone (a wave's troughs)")
+    line_faint_extra_mm2: float = setting(1.0, 0.0, 100.0, "faint ink off the line beyond this keeps such a line uncertain (a pale circle or loops)")
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,10 @@ class BoxSettings:
     side_fill: float = setting(0.4, 0.0, 1.0, "ink share of a side's middle that counts it as inked (3 sides: a scribble)")
     both_fill_ratio: float = setting(1.6, 1.0, 20.0, "both boxes marked, one this many times as inked as the other: uncertain (a correction)")
     max_crossings: float = setting(2.5, 1.0, 20.0, "strokes crossed along a line through a box: more is a scribble")
+    long_run: float = setting(0.6, 0.1, 1.0, "a run of ink across this share of a box's width (height) makes a long line")
+    x_max_long: float = setting(0.3, 0.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when at most this share of its rows (columns) are long lines")
+    x_max_fill: float = setting(0.85, 0.0, 1.0, "and when it is inked over at most this share")
+    max_one_way: float = setting(0.25, 0.0, 1.0, "long lines across this much more of the rows than of the columns (or the reverse): a scribble")
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,8 @@ def _profile_from_dict(data: dict) -> Profile:
             raise ProfileError(f"{name}.marginal ({part.marginal}) is above {name}.definite ({part.definite})")
     if profile.ink.faint_level < profile.ink.ink_level:
         raise ProfileError(f"ink.faint_level ({profile.ink.faint_level}) is below ink.ink_level")
+    if profile.strike.line_score > profile.strike.definite:
+        raise ProfileError(f"strike.line_score ({profile.strike.line_score}) is above strike.definite ({profile.strike.definite})")
     if profile.strike.zone_bottom >= profile.strike.zone_top:
         raise ProfileError("strike.zone_bottom must be below strike.zone_top")
     if profile.scan.bitonal and profile.seal.check:

@@ -596,7 +596,12 @@ class _PageReader:
             hit_sums = {kind: _column_cumsum(h) for kind, h in hits.items()}
             sums = column_counts.sum(axis=1).astype(np.int64).tolist()  # each mask's ink
             totals = {kind: sums[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
+            # Ink on open paper, not touching the print's edge (_off_print, for every row at once).
+            edges = template.stacked_glyph_edges(tuple(m["row"].id for m in members))
+            on_edge = {kind: np.count_nonzero(stacks[kind] & edges, axis=(1, 2)).tolist() for kind in ("new", "faint")}
             for i, m in enumerate(members):
+                m["free_px"] = totals["new"][i] - on_edge["new"][i]
+                m["faint_free_px"] = totals["faint"][i] - on_edge["faint"][i]
                 n0, n1 = m["row"].name
                 width = n1 - n0
 
@@ -627,21 +632,46 @@ class _PageReader:
         confidence = math.inf
         for m in self._strike_measures(warped, ink, template):
             row, new, shift, align = m["row"], m["new"], m["shift"], m["align"]
+            runs, tint, faint = m["runs"], m["tint"], m["faint"]
             n0, n1 = row.name
+            z0, z1 = row.zone
             score, span, ink_mm2, stray = m["score"], m["span"], m["ink_mm2"], m["stray"]
             run_cover, gap_cover, tint_cover = m["run_cover"], m["gap_cover"], m["tint_cover"]
             faint_cover, faint_mm2, tint_mm2 = m["faint_cover"], m["faint_mm2"], m["tint_mm2"]
             visible_share = m["visible_share"]
             extra = multi = 0.0
-            if score >= st.definite:
+            line_cover = faint_extra = None
+            if score >= min(st.definite, st.line_score):
                 extra, multi = _off_line(new, n0, n1, template.px(st.corridor * row.size_mm))
                 extra /= area_px
-            if (score >= st.definite and span >= st.min_span and extra < st.extra_mm2
-                    and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2)):
+                if tint is not None:
+                    # A pale coloured pen shows by its colour only: look off the line in that ink too.
+                    tint_extra, tint_multi = _off_line(tint, n0, n1, template.px(st.corridor * row.size_mm))
+                    extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
+            clean = (span >= st.min_span and extra < st.extra_mm2
+                     and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2))
+            # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
+            # fills the gaps between letters), on a row whose print is clearly recognised.
+            pen_score = max(run_cover, tint_cover)
+            sharp = align is not None and align >= st.line_min_align
+            if clean and sharp and st.line_score <= pen_score and score < st.definite:
+                # A thin or pale pen, or a wave, whose line the print hides in places: struck when
+                # its ink crosses every part of the name and nothing (not even faint ink) is off it.
+                low = min(new.shape[0], z1 + template.px(st.line_below * row.size_mm))
+                masks = (new, runs) + (() if tint is None else (tint,))
+                wide, _ = _centred_in_zone_rows(np.stack([mask[:, n0:n1] for mask in masks]), z0, low)
+                line_cover = _segment_cover(wide.any(axis=0), st.line_segments)
+                faint_extra = _off_line(faint, n0, n1, template.px(st.corridor * row.size_mm))[0] / area_px
+            line = line_cover is not None and line_cover >= st.line_cover and faint_extra < st.line_faint_extra_mm2
+            free_mm2 = faint_free_mm2 = None
+            if score < st.marginal:
+                free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
+            if clean and (score >= st.definite or line):
                 mark = "struck"
-            elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and faint_cover < st.faint_marginal
-                  and tint_mm2 < st.kept_tint_mm2
-                  and not (ink_mm2 >= 0.6 * st.kept_ink_mm2 and faint_mm2 >= st.kept_faint_mm2)):
+            elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and free_mm2 < st.kept_free_mm2
+                  and faint_cover < st.faint_marginal and tint_mm2 < st.kept_tint_mm2
+                  and not (free_mm2 >= 0.6 * st.kept_free_mm2 and faint_free_mm2 >= st.kept_faint_mm2)
+                  and not (ink_mm2 >= 0.4 * st.kept_ink_mm2 and faint_mm2 >= st.kept_pale_mm2)):
                 mark = "kept"  # not a trace of a pen in the row
             else:
                 mark = "uncertain"
@@ -653,11 +683,15 @@ class _PageReader:
                                "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
                                "extra_mm2": round(extra, 2), "multi": round(multi, 3),
                                "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),
-                               "shift_px": list(shift), "align": None if align is None else round(align, 3)}
+                               "shift_px": list(shift), "align": None if align is None else round(align, 3),
+                               "line_cover": None if line_cover is None else round(line_cover, 3),
+                               "faint_extra_mm2": None if faint_extra is None else round(faint_extra, 2),
+                               "free_mm2": None if free_mm2 is None else round(free_mm2, 2),
+                               "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2)}
             if mark == "struck":
-                margin = score - st.definite
+                margin = score - st.definite if not line else min(pen_score - st.line_score, line_cover - st.line_cover)
             elif mark == "kept":
-                margin = min(st.marginal - score, st.kept_ink_mm2 - ink_mm2)
+                margin = min(st.marginal - score, st.kept_ink_mm2 - ink_mm2, st.kept_free_mm2 - free_mm2)
             else:
                 margin = -min(abs(score - st.marginal), abs(st.definite - score))
             confidence = min(confidence, margin)
@@ -683,13 +717,25 @@ class _PageReader:
                 # A pale scribble shows its shape in the faint ink only.
                 pale_sides = _inked_sides(pale, bx.side_fill)
                 sides = _inked_sides(inner, bx.side_fill)
+                long_rows, long_cols = _long_lines(inner, bx.long_run)
+                long_lines = max(long_rows, long_cols)
+                values[f"{side}_long"] = round(long_lines, 3)
+                values[f"{side}_one_way"] = round(abs(long_rows - long_cols), 3)
                 values[side] = round(score, 3)
                 values[f"{side}_fill"] = round(fill, 3)
                 values[f"{side}_crossings"] = round(crossings, 2)
                 values[f"{side}_sides"] = sides
                 values[f"{side}_pale_sides"] = pale_sides
                 state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
-                if fill > bx.max_fill or crossings > bx.max_crossings or sides >= 3 or pale_sides >= 4:
+                # A thick pen's X reaches the sides' middles and fills much of a small box, but
+                # its arms cross the box's rows (and columns) in short runs: few long lines.
+                heavy = fill > bx.max_fill or sides >= 3
+                if heavy and long_lines <= bx.x_max_long and fill <= bx.x_max_fill:
+                    heavy = False
+                # Long lines across the rows but not the columns (or the reverse): strokes drawn
+                # back and forth one way, a scribble, however few sides it reaches.
+                one_way = abs(long_rows - long_cols) >= bx.max_one_way
+                if heavy or one_way or crossings > bx.max_crossings or pale_sides >= 4:
                     state = "unsure"  # blacked out or scribbled: a correction as likely as a mark
                 tint = self._tint_mm2(row, shift, template, (y0, y1, x0, x1))
                 values[f"{side}_tint_mm2"] = round(tint, 2)
@@ -724,6 +770,30 @@ class _PageReader:
 
 
 # ------------------------------------------------------------------------------- helpers
+
+
+_RING = np.ones((3, 3), np.uint8)
+
+
+def _off_print(mask: np.ndarray, glyph: np.ndarray) -> int:
+    """Pixels of a mask on open paper: not touching the (grown) print.
+
+    A scan's blur and a sub-pixel misregistration leave slivers of the print itself along its
+    edge; a pen's mark lies on the paper too.
+    """
+    edge = cv2.dilate(glyph, _RING)
+    return int(np.count_nonzero(mask)) - int(np.count_nonzero(cv2.bitwise_and(mask, edge)))
+
+
+def _segment_cover(hits: np.ndarray, segments: int) -> float:
+    """The least share of hit columns over `segments` equal parts of the name.
+
+    A line from one end of the name to the other leaves evidence in every part, even where the
+    print hides it here and there; a partial strike or a stroke over one word leaves parts empty.
+    """
+    if hits.size < segments:
+        return 0.0
+    return float(min(np.count_nonzero(part) / part.size for part in np.array_split(hits, segments)))
 
 
 def _margin(score: float, marginal: float, definite: float) -> float:
@@ -820,6 +890,28 @@ def _inked_sides(inner: np.ndarray, level: float) -> int:
     band_h, band_w = max(1, int(round(h * 0.2))), max(1, int(round(w * 0.2)))
     wedges = (inner[r0:r1, :band_w], inner[r0:r1, w - band_w:], inner[:band_h, c0:c1], inner[h - band_h:, c0:c1])
     return sum(float(part.mean()) > level for part in wedges)
+
+
+def _longest_runs(mask: np.ndarray) -> np.ndarray:
+    """The longest run of ink in each row of a mask."""
+    padded = np.pad(mask.astype(np.int8), ((0, 0), (1, 1)))
+    steps = np.diff(padded, axis=1)
+    starts, ends = np.nonzero(steps == 1), np.nonzero(steps == -1)
+    longest = np.zeros(mask.shape[0], np.int32)
+    np.maximum.at(longest, starts[0], ends[1] - starts[1])
+    return longest
+
+
+def _long_lines(inner: np.ndarray, share: float) -> tuple[float, float]:
+    """The shares of a box's rows and of its columns inked over `share` of its width (height) in
+    one run: an X crosses a row in one or two short runs (long only where its arms meet); strokes
+    back and forth across the box, or a box blacked out, fill row after row."""
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 1.0, 1.0
+    rows = float((_longest_runs(inner) >= share * w).mean())
+    cols = float((_longest_runs(inner.T) >= share * h).mean())
+    return rows, cols
 
 
 def _crossings(inner: np.ndarray) -> float:

@@ -64,9 +64,26 @@ class Template:
         self.rows = tuple(self._row(row, profile) for row in layout.rows)
         self.visible = {row.id: self._visible(row) for row in self.rows}
         self.rows_box = self._rows_box(profile)
+        self._glyph_edges: dict = {}
         self.core_index = np.flatnonzero(self.core)  # for the print's mean grey level, per page
         self.stamp = self.box_px(layout.stamp_mm)
         self.qr_expected, self.qr_data = _qr_reference(layout.qr_payload)
+
+    def glyph_edge(self, row: RowPixels) -> np.ndarray:
+        """The row band's print mask grown by one pixel: ink there may be the print's own edge."""
+        edge = self._glyph_edges.get(row.id)
+        if edge is None:
+            y0, y1, x0, x1 = row.band
+            edge = self._glyph_edges[row.id] = cv2.dilate(self.glyph[y0:y1, x0:x1], np.ones((3, 3), np.uint8))
+        return edge
+
+    def stacked_glyph_edges(self, ids: tuple[str, ...]) -> np.ndarray:
+        """glyph_edge of several rows (of one band size), stacked; kept for the next page."""
+        stacked = self._glyph_edges.get(ids)
+        if stacked is None:
+            rows = {row.id: row for row in self.rows}
+            stacked = self._glyph_edges[ids] = np.stack([self.glyph_edge(rows[i]) for i in ids])
+        return stacked
 
     def px(self, mm: float) -> int:
         return int(round(mm * self.k))

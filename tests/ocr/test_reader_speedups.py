@@ -66,3 +66,21 @@ def test_densest_cell_by_blocks_matches_the_integral_image():
                 sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
                 expected = max(expected, int(sums.max()) if sums.size else 0)
             assert _densest_cell(mask, cell) == expected, (h, w, cell)
+
+
+def test_free_ink_from_stacked_glyph_edges_matches_off_print():
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.profiles import load_profile
+    from kiemphieu.ocr.reader import _off_print
+    from kiemphieu.ocr.synthetic import demo_elections
+    from kiemphieu.ocr.template import template_for
+
+    template = template_for(layout_for(demo_elections()["strike15"]), load_profile(None))
+    rows = [row for row in template.rows if row.band[1] - row.band[0] == template.rows[0].band[1] - template.rows[0].band[0]]
+    edges = template.stacked_glyph_edges(tuple(row.id for row in rows))
+    rng = np.random.default_rng(14)
+    for i, row in enumerate(rows):
+        y0, y1, x0, x1 = row.band
+        mask = (rng.random((y1 - y0, x1 - x0)) < 0.1).astype(np.uint8)
+        stacked = int(mask.sum()) - int(np.count_nonzero(mask & edges[i]))
+        assert stacked == _off_print(mask, template.glyph[y0:y1, x0:x1])
