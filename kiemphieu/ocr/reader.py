@@ -282,14 +282,17 @@ class _PageReader:
         # Blue and purple pens show in colour even where they cross the printed (black) text.
         self.tint = None
         if self.page.colour and self.page.image.ndim == 3:
-            image = self.page.image
+            # Only where the rows are (the pen colour is looked at nowhere else), and only from
+            # the part of the scan that maps there.
+            y0, y1, x0, x1 = box = template.rows_box
+            to_box = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]]) @ scale @ homography
+            cx0, cy0, cx1, cy1 = _source_rect(to_box, (x1 - x0, y1 - y0), self.page.image.shape)
+            image = self.page.image[cy0:cy1, cx0:cx1]
             blue = cv2.extractChannel(image, 0, dst=_scratch.get("blue", image.shape[:2]))
             red = cv2.extractChannel(image, 2, dst=_scratch.get("red", image.shape[:2]))
             blue_minus_red = cv2.subtract(blue, red, dst=blue)  # saturates at 0
-            # Only where the rows are (the pen colour is looked at nowhere else).
-            y0, y1, x0, x1 = box = template.rows_box
-            to_box = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]]) @ scale @ homography
-            tint = cv2.warpPerspective(blue_minus_red, to_box, (x1 - x0, y1 - y0),
+            from_crop = to_box @ np.array([[1, 0, cx0], [0, 1, cy0], [0, 0, 1.0]])
+            tint = cv2.warpPerspective(blue_minus_red, from_crop, (x1 - x0, y1 - y0),
                                        dst=_scratch.get("tint_box", (y1 - y0, x1 - x0)),
                                        flags=cv2.INTER_LINEAR, borderValue=0)
             paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
@@ -955,6 +958,17 @@ def _densest_cell(mask: np.ndarray, cell: int) -> int:
         sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
         worst = max(worst, int(sums.max()) if sums.size else 0)
     return worst
+
+
+def _source_rect(forward: np.ndarray, size: tuple[int, int], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 of the image pixels a warp by `forward` to `size` (w, h) samples (+2 px)."""
+    w, h = size
+    corners = np.float32([[[0, 0]], [[w, 0]], [[w, h]], [[0, h]]])
+    quad = cv2.perspectiveTransform(corners, np.linalg.inv(forward)).reshape(4, 2)
+    x0, y0 = np.floor(quad.min(axis=0)).astype(int) - 2
+    x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + 3
+    x0, y0 = min(max(0, x0), shape[1] - 1), min(max(0, y0), shape[0] - 1)  # never empty: the
+    return x0, y0, max(min(shape[1], x1), x0 + 1), max(min(shape[0], y1), y0 + 1)  # border fills the rest
 
 
 def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:

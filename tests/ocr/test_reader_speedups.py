@@ -84,3 +84,24 @@ def test_free_ink_from_stacked_glyph_edges_matches_off_print():
         mask = (rng.random((y1 - y0, x1 - x0)) < 0.1).astype(np.uint8)
         stacked = int(mask.sum()) - int(np.count_nonzero(mask & edges[i]))
         assert stacked == _off_print(mask, template.glyph[y0:y1, x0:x1])
+
+
+def test_source_rect_covers_what_the_warp_samples_and_is_never_empty():
+    import cv2
+
+    from kiemphieu.ocr.reader import _source_rect
+
+    rng = np.random.default_rng(15)
+    image = rng.integers(0, 256, (300, 200), dtype=np.uint8)
+    for _ in range(50):
+        angle, dx, dy = rng.uniform(-0.05, 0.05), rng.uniform(-20, 20), rng.uniform(-20, 20)
+        forward = np.array([[np.cos(angle), -np.sin(angle), dx], [np.sin(angle), np.cos(angle), dy], [0, 0, 1.0]])
+        size = (120, 150)
+        x0, y0, x1, y1 = _source_rect(forward, size, image.shape)
+        whole = cv2.warpPerspective(image, forward, size, flags=cv2.INTER_LINEAR, borderValue=0)
+        shifted = forward @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
+        part = cv2.warpPerspective(np.ascontiguousarray(image[y0:y1, x0:x1]), shifted, size,
+                                   flags=cv2.INTER_LINEAR, borderValue=0)
+        assert np.abs(whole.astype(int) - part.astype(int)).max() <= 1
+    x0, y0, x1, y1 = _source_rect(np.array([[1, 0, -1000], [0, 1, 0], [0, 0, 1.0]]), (50, 50), image.shape)
+    assert x1 > x0 and y1 > y0
