@@ -59,3 +59,26 @@ def write_election(tmp_path_factory):
         return str(path)
 
     return write
+
+
+@pytest.fixture(scope="session")
+def strike_blank(strike_election):
+    """The strike ballot printed at 200 dpi with the seal: the page a voter is handed."""
+    return _sealed_blank(strike_election)
+
+
+@pytest.fixture(scope="session")
+def boxes_blank(boxes_election):
+    return _sealed_blank(boxes_election)
+
+
+def _sealed_blank(election, dpi: int = 200):
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.printing import render_ballot_image
+
+    from . import marks
+
+    img = render_ballot_image(election, dpi)
+    marks.seal(img, layout_for(election), dpi)
+    img.setflags(write=False)  # shared: each test draws on its own copy
+    return img

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from kiemphieu.ocr.geometry import layout_for
-from kiemphieu.ocr.printing import render_ballot_image
 from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.reader import read_images
 from kiemphieu.ocr.synthetic import marks as mk
@@ -20,13 +19,6 @@ from . import marks as m
 DPI = 200
 THIN_BLACK = Pen("thin_black", (50, 45, 45), 0.25, 0.75, 0.0)
 PROFILE = load_profile(None)
-
-
-@pytest.fixture(scope="module")
-def strike_blank(strike_election):
-    img = render_ballot_image(strike_election, DPI)
-    m.seal(img, layout_for(strike_election), DPI)
-    return img
 
 
 def read(img, election):
@@ -131,13 +123,6 @@ THICK_BLUE = Pen("thick_blue_marker", (160, 70, 20), 1.2, 0.9, 0.0)
 BLACK_FELT = Pen("black_felt", (30, 30, 30), 0.8, 0.95, 0.0)
 
 
-@pytest.fixture(scope="module")
-def boxes_blank(boxes_election):
-    img = render_ballot_image(boxes_election, DPI)
-    m.seal(img, layout_for(boxes_election), DPI)
-    return img
-
-
 def test_a_felt_pen_x_reaching_three_sides_is_agree(boxes_election, boxes_blank):
     """A felt pen's X whose arms reach the middle of three sides of the box (the scribble sign):
     its rows are crossed in short runs, so it is an X."""
@@ -192,33 +177,29 @@ def test_a_blurred_prints_smear_is_not_a_line():
     """A worn, blurred scan (benchmark L3, ballot 300): the print's smear fills the gaps between
     the letters of an unmarked name (score just under definite, ink in every part of the name),
     but the row hardly matches the template and shows no stroke of its own: never 'struck'."""
-    from kiemphieu.ocr.reader import read_bytes
-    from kiemphieu.ocr.synthetic import demo_elections, make_ballot_file
-
-    election = demo_elections()["strike15"]
-    data, _, truth = make_ballot_file(election, 300, "L3")
-    cid = "c15"
-    assert truth["marks"][cid]["expected"] == "kept"
-    reading = read_bytes(data, election)
-    details = reading.rows[cid]
-    assert PROFILE.strike.line_score <= reading.scores[cid] < PROFILE.strike.definite, details
+    reading, details = benchmark_row("L3", 300, "c15", "kept")
+    assert PROFILE.strike.line_score <= reading.scores["c15"] < PROFILE.strike.definite, details
     assert details["align"] < PROFILE.strike.line_min_align, details
-    assert reading.marks[cid] != "struck", details
+    assert reading.marks["c15"] != "struck", details
 
 
 def test_a_pale_thin_line_on_the_print_edge_is_not_kept():
     """A thin black strike on a worn scan (benchmark L4, ballot 426): at the ink level only
     slivers along the letters survive (no free ink), but faint ink fills the row: a pale line,
     never 'kept'."""
+    reading, details = benchmark_row("L4", 426, "c07", "struck")
+    assert details["free_mm2"] < PROFILE.strike.kept_free_mm2, details  # the case the rule is for
+    assert details["faint_mm2"] >= PROFILE.strike.kept_pale_mm2, details
+    assert reading.marks["c07"] == "uncertain", details
+
+
+def benchmark_row(level: str, index: int, cid: str, expected: str):
+    """One row of a benchmark ballot (strike15), as the benchmark makes and reads it."""
     from kiemphieu.ocr.reader import read_bytes
     from kiemphieu.ocr.synthetic import demo_elections, make_ballot_file
 
     election = demo_elections()["strike15"]
-    data, _, truth = make_ballot_file(election, 426, "L4")
-    cid = "c07"
-    assert truth["marks"][cid]["expected"] == "struck"
+    data, _, truth = make_ballot_file(election, index, level)
+    assert truth["marks"][cid]["expected"] == expected
     reading = read_bytes(data, election)
-    details = reading.rows[cid]
-    assert details["free_mm2"] < PROFILE.strike.kept_free_mm2, details  # the case the rule is for
-    assert details["faint_mm2"] >= PROFILE.strike.kept_pale_mm2, details
-    assert reading.marks[cid] == "uncertain", details
+    return reading, reading.rows[cid]

@@ -22,20 +22,6 @@ BLACK = Pen("black_ballpoint", (45, 40, 40), 0.40, 0.85, 0.0)
 FAINT_BLUE = Pen("blue_ballpoint_faint", (170, 95, 60), 0.35, 0.45, 0.0)
 
 
-@pytest.fixture(scope="module")
-def strike_blank(strike_election):
-    img = render_ballot_image(strike_election, DPI)
-    m.seal(img, layout_for(strike_election), DPI)
-    return img
-
-
-@pytest.fixture(scope="module")
-def boxes_blank(boxes_election):
-    img = render_ballot_image(boxes_election, DPI)
-    m.seal(img, layout_for(boxes_election), DPI)
-    return img
-
-
 def draw(img, strokes, pen=BLUE, seed=0):
     draw_strokes(img, strokes, pen, DPI, np.random.default_rng(seed))
 
