@@ -647,7 +647,7 @@ class _PageReader:
             if score >= min(st.definite, st.line_score):
                 extra, multi = _off_line(new, n0, n1, template.px(st.corridor * row.size_mm))
                 extra /= area_px
-                if tint is not None:
+                if tint is not None and tint.any():  # (no pen colour: nothing off any line)
                     # A pale coloured pen shows by its colour only: look off the line in that ink too.
                     tint_extra, tint_multi = _off_line(tint, n0, n1, template.px(st.corridor * row.size_mm))
                     extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
