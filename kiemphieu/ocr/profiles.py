@@ -70,7 +70,6 @@ class StrikeSettings:
     zone_bottom: float = setting(0.05, -0.5, 1.0, "strike zone bottom, in font sizes above the baseline")
     run_mm: float = setting(2.5, 0.5, 10.0, "shortest horizontal run taken as a stroke")
     min_visible: float = setting(0.15, 0.0, 1.0, "least share of name columns visible between glyphs")
-    stray_mm2: float = setting(1.2, 0.0, 100.0, "other ink in the row that forbids 'kept'")
     faint_marginal: float = setting(0.65, 0.0, 1.0, "faint line across this share of the name forbids 'kept'")
     kept_ink_mm2: float = setting(3.0, 0.0, 100.0, "any new ink in the row beyond this forbids 'kept' (print-edge slivers included)")
     kept_free_mm2: float = setting(0.5, 0.0, 100.0, "new ink on open paper (not touching the print) beyond this forbids 'kept'")

@@ -166,13 +166,17 @@ class _Scratch(threading.local):
             array = self.arrays[name] = np.empty(shape, dtype)
         return array
 
-    def zero_outside(self, name: str, shape: tuple[int, int], box: tuple[int, int, int, int]) -> np.ndarray:
-        """A uint8 array that is 0 outside box (y0, y1, x0, x1); the caller fills the box."""
+    def page_from_box(self, name: str, shape: tuple[int, int], box: tuple[int, int, int, int],
+                      values: np.ndarray) -> np.ndarray:
+        """A page-sized uint8 array holding `values` inside box (y0, y1, x0, x1) and 0 elsewhere."""
         key = (shape, box)
         if self.boxes.get(name) != key:
-            self.arrays[name] = np.zeros(shape, np.uint8)
+            self.arrays[name] = np.zeros(shape, np.uint8)  # zeroed once per page size and box
             self.boxes[name] = key
-        return self.arrays[name]
+        page = self.arrays[name]
+        y0, y1, x0, x1 = box
+        page[y0:y1, x0:x1] = values
+        return page
 
     def view(self, name: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
         """An array of any shape, cut from one buffer that only ever grows."""
@@ -297,8 +301,7 @@ class _PageReader:
                                        flags=cv2.INTER_LINEAR, borderValue=0)
             paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
             tint = _at_least(tint, paper_tint + self.profile.ink.tint_level, dst=tint)
-            self.tint = _scratch.zero_outside("tint", size, box)
-            self.tint[y0:y1, x0:x1] = tint
+            self.tint = _scratch.page_from_box("tint", size, box, tint)
         self.reading.page_image = warped
         paper_level = _percentile(warped, 0.90)
         ink = _below(warped, paper_level * self.profile.ink.ink_level, dst=_scratch.get("ink", size))
@@ -308,9 +311,8 @@ class _PageReader:
         y0, y1, x0, x1 = box = template.rows_box
         faint = _below(warped[y0:y1, x0:x1], paper_level * self.profile.ink.faint_level,
                        dst=_scratch.get("faint_box", (y1 - y0, x1 - x0)))
-        self.faint = _scratch.zero_outside("faint", size, box)
         cv2.bitwise_and(faint, template.not_glyph[y0:y1, x0:x1], dst=faint)
-        self.faint[y0:y1, x0:x1] = faint
+        self.faint = _scratch.page_from_box("faint", size, box, faint)
         self.quality(warped, template, paper_level)
         self.streaks(homography, paper_level)
         self.writing(new_ink, template)
@@ -507,7 +509,8 @@ class _PageReader:
     # -- rows
 
     def _aligned(self, warped, ink, template: Template, row):
-        """The row's ink, shifted to where its printed name really is (± a fraction of a mm)."""
+        """The row's new ink (off the print), taken where its printed name really is (± a fraction
+        of a mm), the shift that took it there and the match score."""
         search = template.px(self.profile.geometry.align_search_mm)
         dy = dx = 0
         score = None
@@ -526,26 +529,14 @@ class _PageReader:
                 if best >= self.profile.geometry.min_align_score and best - at_zero > 0.03:
                     dx, dy = bx - (x0 - sx0), by - (y0 - sy0)
         by0, by1, bx0, bx1 = row.band
-        sy, sx = slice(by0 + dy, by1 + dy), slice(bx0 + dx, bx1 + dx)
         if by0 + dy < 0 or bx0 + dx < 0 or by1 + dy > template.height or bx1 + dx > template.width:
-            sy, sx, dx, dy = slice(by0, by1), slice(bx0, bx1), 0, 0
-        row_ink = ink[sy, sx]
-        glyph = template.glyph[by0:by1, bx0:bx1]
-        new = row_ink & template.not_glyph[by0:by1, bx0:bx1]
-        return row_ink, new, glyph, (dx, dy), score
-
-    def _faint_band(self, row, shift) -> np.ndarray:
-        dx, dy = shift
-        y0, y1, x0, x1 = row.band
-        return self.faint[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+            dx = dy = 0
+        new = _shifted_band(ink, row, (dx, dy)) & template.not_glyph[by0:by1, bx0:bx1]
+        return new, (dx, dy), score
 
     def _tint_band(self, row, shift) -> np.ndarray | None:
         """Pen-coloured ink (blue, purple) in the row band, print included."""
-        if self.tint is None:
-            return None
-        dx, dy = shift
-        y0, y1, x0, x1 = row.band
-        return self.tint[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+        return None if self.tint is None else _shifted_band(self.tint, row, shift)
 
     def _tint_mm2(self, row, shift, template: Template, area=None) -> float:
         band = self._tint_band(row, shift)
@@ -567,17 +558,15 @@ class _PageReader:
         shape = (y1 - y0, x1 - x0)
         runs = horizontal_runs(np.ascontiguousarray(ink[y0:y1, x0:x1]), template.run_px,
                                work=_scratch.get("thick", shape), out=_scratch.get("runs_box", shape))
-        self.runs = _scratch.zero_outside("runs", ink.shape, box)
-        self.runs[y0:y1, x0:x1] = runs
+        self.runs = _scratch.page_from_box("runs", ink.shape, box, runs)
         area_px = template.k * template.k
         rows = []
         for row in template.rows:
-            _, new, _, shift, align = self._aligned(warped, ink, template, row)
+            new, shift, align = self._aligned(warped, ink, template, row)
             by0, by1, bx0, bx1 = row.band
             dx, dy = shift
-            runs = self.runs[by0 + dy:by1 + dy, bx0 + dx:bx1 + dx]
-            runs = _pen_runs(runs & template.not_printed_runs[by0:by1, bx0:bx1], new)
-            rows.append({"row": row, "new": new, "runs": runs, "faint": self._faint_band(row, shift),
+            runs = _pen_runs(_shifted_band(self.runs, row, shift) & template.not_printed_runs[by0:by1, bx0:bx1], new)
+            rows.append({"row": row, "new": new, "runs": runs, "faint": _shifted_band(self.faint, row, shift),
                          "tint": self._tint_band(row, shift), "shift": shift, "align": align})
         groups: dict[tuple, list[dict]] = {}
         for m in rows:
@@ -599,7 +588,8 @@ class _PageReader:
             hit_sums = {kind: _column_cumsum(h) for kind, h in hits.items()}
             sums = column_counts.sum(axis=1).astype(np.int64).tolist()  # each mask's ink
             totals = {kind: sums[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
-            # Ink on open paper, not touching the print's edge (_off_print, for every row at once).
+            # Ink on open paper, not touching the print's edge: a scan's blur and a sub-pixel
+            # misregistration leave slivers of the print itself along it; a pen's mark lies on the paper.
             edges = template.stacked_glyph_edges(tuple(m["row"].id for m in members))
             on_edge = {kind: np.count_nonzero(stacks[kind] & edges, axis=(1, 2)).tolist() for kind in ("new", "faint")}
             for i, m in enumerate(members):
@@ -644,12 +634,13 @@ class _PageReader:
             visible_share = m["visible_share"]
             extra = multi = 0.0
             line_cover = faint_extra = None
+            corridor = template.px(st.corridor * row.size_mm)
             if score >= min(st.definite, st.line_score):
-                extra, multi = _off_line(new, n0, n1, template.px(st.corridor * row.size_mm))
+                extra, multi = _off_line(new, n0, n1, corridor)
                 extra /= area_px
                 if tint is not None and tint.any():  # (no pen colour: nothing off any line)
                     # A pale coloured pen shows by its colour only: look off the line in that ink too.
-                    tint_extra, tint_multi = _off_line(tint, n0, n1, template.px(st.corridor * row.size_mm))
+                    tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
                     extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
             clean = (span >= st.min_span and extra < st.extra_mm2
                      and not (multi >= st.max_multi and extra >= 0.4 * st.extra_mm2))
@@ -664,7 +655,7 @@ class _PageReader:
                 masks = (new, runs) + (() if tint is None else (tint,))
                 wide, _ = _centred_in_zone_rows(np.stack([mask[:, n0:n1] for mask in masks]), z0, low)
                 line_cover = _segment_cover(wide.any(axis=0), st.line_segments)
-                faint_extra = _off_line(faint, n0, n1, template.px(st.corridor * row.size_mm))[0] / area_px
+                faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
             line = line_cover is not None and line_cover >= st.line_cover and faint_extra < st.line_faint_extra_mm2
             free_mm2 = faint_free_mm2 = None
             if score < st.marginal:
@@ -707,8 +698,8 @@ class _PageReader:
         boxes, scores, box_scores, details = {}, {}, {}, {}
         confidence = math.inf
         for row in template.rows:
-            _, new, _, shift, align = self._aligned(warped, ink, template, row)
-            faint = self._faint_band(row, shift)
+            new, shift, align = self._aligned(warped, ink, template, row)
+            faint = _shifted_band(self.faint, row, shift)
             states, values = [], {}
             for side, (y0, y1, x0, x1) in (("agree", row.agree), ("disagree", row.disagree)):
                 inner = new[y0:y1, x0:x1]
@@ -775,17 +766,11 @@ class _PageReader:
 # ------------------------------------------------------------------------------- helpers
 
 
-_RING = np.ones((3, 3), np.uint8)
-
-
-def _off_print(mask: np.ndarray, glyph: np.ndarray) -> int:
-    """Pixels of a mask on open paper: not touching the (grown) print.
-
-    A scan's blur and a sub-pixel misregistration leave slivers of the print itself along its
-    edge; a pen's mark lies on the paper too.
-    """
-    edge = cv2.dilate(glyph, _RING)
-    return int(np.count_nonzero(mask)) - int(np.count_nonzero(cv2.bitwise_and(mask, edge)))
+def _shifted_band(mask: np.ndarray, row, shift: tuple[int, int]) -> np.ndarray:
+    """The row's band of a page-sized mask, moved by the row's re-alignment shift (dx, dy)."""
+    dx, dy = shift
+    y0, y1, x0, x1 = row.band
+    return mask[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
 
 
 def _segment_cover(hits: np.ndarray, segments: int) -> float:

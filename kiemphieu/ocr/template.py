@@ -49,7 +49,6 @@ class Template:
         self.grey_float = grey.astype(np.float32)  # for the per-row re-alignment
         printed = (grey < TINTED).astype(np.uint8)
         self.core = grey < 90  # the solid inside of printed strokes: the measure of print contrast
-        self.core_mask = self.core.astype(np.uint8)
         margin = max(1, int(round(profile.ink.glyph_margin_mm * k)))
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
         self.glyph = cv2.dilate(printed, disc)  # 1 where printed ink may be
