@@ -165,7 +165,7 @@ def diff_json(attached: Any, recount: Any, path: str = "result") -> list[str]:
 
 
 _ROW = re.compile(r"(\d+) (\D+?) (\d+) (\d{1,3},\d{2})\b")
-_NOT_A_ROW = re.compile(r"^(Mã xác thực|Kiểm tra tại|Tệp đính kèm|Trang \d+/\d+|TT Họ và tên|[0-9a-f]{64}$)")
+_NOT_A_ROW = re.compile(r"^(Mã xác thực|Kiểm tra tại|Tệp đính kèm|Nhật ký thao tác|Trang \d+/\d+|TT Họ và tên|[0-9a-f]{64}$)")
 _DIGEST = re.compile(r"Mã xác thực \(SHA-256\):\s*([0-9a-f]{64})")
 
 

@@ -170,5 +170,17 @@ def open_next_round(round_: Round, seats: int, candidate_ids: list[str], entry_m
         raise ResultsError(str(exc)) from None
 
 
+def audit_anchor(round_: Round, version: ResultVersion | None) -> str | None:
+    """The audit chain's head when this version was certified, as printed on the minutes:
+    "đại hội 12, mục 345: <hash>" (``kiemphieu audit-check --congress 12 --anchor 345:<hash>``)."""
+    if version is None:
+        return None
+    from ..audit.check import finalise_entries
+
+    congress_id = round_.election.congress_id
+    entry = finalise_entries(congress_id).get((round_.id, version.version))
+    return f"đại hội {congress_id}, mục {entry.seq}: {entry.hash}" if entry else None
+
+
 def find_version(digest: str) -> ResultVersion | None:
     return db.session.scalar(select(ResultVersion).where(ResultVersion.digest == digest.lower()))
