@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -498,7 +499,7 @@ class Round(db.Model):
                 .where(
                     Ballot.round_id == self.id,
                     Ballot.entry_pass == str(entry_pass),
-                    Ballot.superseded.is_(False),
+                    Ballot.is_live,
                 )
                 .order_by(Ballot.sequence)
             )
@@ -541,7 +542,7 @@ class Ballot(db.Model):
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
     round_version: Mapped[int] = mapped_column(Integer, default=0)  # Round.version when entered
-    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_image.id"))
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_image.id"), index=True)
 
     round: Mapped[Round] = relationship(back_populates="ballots")
     entered_by: Mapped[User | None] = relationship()
@@ -550,6 +551,8 @@ class Ballot(db.Model):
     __table_args__ = (
         CheckConstraint("entry_pass IN ('A','B','scan','settled')", name="entry_pass"),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
+        # A pass's ballots, superseded ones too (undo history, the tamper check, exports).
+        Index("ix_ballot_round_id_entry_pass", "round_id", "entry_pass"),
         # One live ballot per stack position and pass: a doubled ballot cannot be stored.
         Index(
             "uq_ballot_live_sequence",
@@ -561,6 +564,17 @@ class Ballot(db.Model):
             postgresql_where=db.text("superseded = false"),
         ),
     )
+
+    @hybrid_property
+    def is_live(self) -> bool:
+        """Not superseded. In SQL ``superseded = false``, the form the partial index
+        ``uq_ballot_live_sequence`` matches (``IS false`` would read the whole table)."""
+        return not self.superseded
+
+    @is_live.inplace.expression
+    @classmethod
+    def _is_live_expression(cls):
+        return cls.superseded == False  # noqa: E712 - "= false", not "IS false"
 
     @property
     def is_absent(self) -> bool:
@@ -579,7 +593,7 @@ class ResultVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
-    digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64), index=True)  # /verify/<digest> looks it up
     result: Mapped[dict[str, Any]] = mapped_column(JSON)  # Result.to_json()
     # tally.canonical_record: election + ballots + result, so an old version stays readable
     # and verifiable after the ballots change.
@@ -602,9 +616,10 @@ class ScanImage(db.Model):
     __tablename__ = "scan_image"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    stored_name: Mapped[str] = mapped_column(String(80))  # generated server-side, never user input
+    # generated server-side, never user input; the pages of one file share it (worker claims)
+    stored_name: Mapped[str] = mapped_column(String(80), index=True)
     original_name: Mapped[str] = mapped_column(String(255), default="")  # display only
     page: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default=ScanStatus.PENDING.value, index=True)

@@ -179,7 +179,7 @@ def _ballot_with_key(key: str) -> Ballot | None:
 def _last_live(round_: Round, entry_pass: EntryPass | str) -> Ballot | None:
     return db.session.scalar(
         select(Ballot)
-        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.superseded.is_(False))
+        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.is_live)
         .order_by(Ballot.sequence.desc())
         .limit(1)
     )
@@ -188,7 +188,7 @@ def _last_live(round_: Round, entry_pass: EntryPass | str) -> Ballot | None:
 def next_sequence(round_: Round, entry_pass: EntryPass | str) -> int:
     last = db.session.scalar(
         select(func.max(Ballot.sequence)).where(
-            Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.superseded.is_(False)
+            Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.is_live
         )
     )
     return (last or 0) + 1
@@ -292,7 +292,7 @@ def pass_totals(round_: Round, entry_pass: EntryPass | str) -> PassTotals:
 def recent_ballots(round_: Round, entry_pass: EntryPass | str, limit: int = 8) -> list[Ballot]:
     return list(db.session.scalars(
         select(Ballot)
-        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.superseded.is_(False))
+        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.is_live)
         .order_by(Ballot.sequence.desc())
         .limit(limit)
     ))
@@ -400,5 +400,5 @@ def settle(round_: Round, sequence: int, choice: str, marks: Any = None, note: s
 def _live_at(round_: Round, entry_pass: EntryPass, sequence: int) -> Ballot | None:
     return db.session.scalar(select(Ballot).where(
         Ballot.round_id == round_.id, Ballot.entry_pass == entry_pass.value, Ballot.sequence == sequence,
-        Ballot.superseded.is_(False),
+        Ballot.is_live,
     ))
