@@ -119,7 +119,17 @@
 
   // ---------------------------------------------------------------- drawing
 
+  // State changes at once, key by key; the screen is drawn at most once a frame, so a burst
+  // of typed-ahead keys costs one drawing, not one per key.
+  var drawPending = false;
+
   function render() {
+    if (drawPending) { return; }
+    drawPending = true;
+    window.requestAnimationFrame(function () { drawPending = false; draw(); });
+  }
+
+  function draw() {
     var kept = 0;
     ids.forEach(function (id, i) {
       var tr = rows[id];
@@ -161,8 +171,12 @@
     // More ballots than were issued: the engine's reconciliation will flag it; say so now.
     $("t-issued").parentNode.classList.toggle("over", cfg.issued !== null && totals.counted > cfg.issued);
     renderPending();
-    renderStack();
+    if (stackDrawn !== stackVersion) { renderStack(); stackDrawn = stackVersion; }
   }
+
+  var stackVersion = 0, stackDrawn = -1; // the recent list is redrawn only when the stack changes
+
+  function stackChanged() { stackVersion += 1; }
 
   function renderPending() {
     var waiting = stack.filter(function (e) { return e.state === "pending"; }).length;
@@ -271,6 +285,7 @@
     var entry = { sequence: last, key: ballot.key, marks: marks, confirm: confirmed,
                   summary: summary(marks), state: "pending" };
     stack.unshift(entry);
+    stackChanged();
     outbox.push({ kind: "save", entry: entry });
     ballot = freshBallot();
     buffer = "";
@@ -320,7 +335,7 @@
 
   function acknowledgeSave(body) {
     var entry = stack.filter(function (e) { return e.key === body.key; })[0];
-    if (entry) { entry.state = "saved"; }
+    if (entry) { entry.state = "saved"; stackChanged(); }
     if (body.duplicate || body.sequence !== totals.last_sequence + 1) {
       refreshTotals(); // stored by an earlier attempt of this very request: ask the engine again
     } else {
@@ -364,7 +379,7 @@
   function undoTop(top) {
     var sequence = last;
     last -= 1;
-    if (top) { stack.shift(); }
+    if (top) { stack.shift(); stackChanged(); }
     var waiting = top ? outbox.filter(function (op) { return op.kind === "save" && op.entry === top; })[0] : null;
     if (waiting && outbox.indexOf(waiting) >= inFlight) {
       // Never sent: take it out of the outbox, the server never hears of it.
@@ -579,6 +594,6 @@
     if (outbox.length) { e.preventDefault(); e.returnValue = "Còn phiếu chưa lưu."; }
   });
 
-  render();
+  draw();
   $("ballot").focus({ preventScroll: true });
 }());
