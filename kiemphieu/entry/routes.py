@@ -216,7 +216,16 @@ def settle(round_id: int, sequence: int):
     if not form.validate_on_submit():
         flash("Chọn cách xử lý phiếu.", "error")
         return redirect(url_for(".compare", round_id=round_id))
-    marks = _marks_from_form(round_.to_election(), form) if form.choice.data == "marks" else None
+    election = round_.to_election()
+    marks = _marks_from_form(election, form) if form.choice.data == "marks" else None
+    if marks is not None and "invalid" not in marks and not form.confirm_invalid.data:
+        verdict = tally.judge(election, services.parse_marks(round_, marks, election))
+        if not verdict.valid:
+            # Nothing ticked reads as "no name struck": an invalid ballot. Never by default.
+            flash(f"Chưa lưu phiếu số {sequence}: cách đọc đã chọn ({services.describe(marks, election).lower()}) "
+                  f"làm phiếu không hợp lệ — {tally.REASON_LABELS[verdict.invalid].lower()}. Nếu phiếu giấy đúng "
+                  "như vậy, đánh dấu ô xác nhận rồi lưu lại.", "error")
+            return redirect(url_for(".compare", round_id=round_id) + f"#phieu-{sequence}")
     try:
         services.settle(round_, sequence, form.choice.data, marks, note=form.note.data or "")
     except EntryError as exc:

@@ -12,7 +12,7 @@ from ..auth.access import require_role
 from ..entry import services as entry_services
 from ..extensions import db
 from ..localtime import to_local
-from ..models import EntryMode, ResultVersion, Role
+from ..models import EntryMode, EntryPass, ResultVersion, Role
 from . import services
 from .forms import FinaliseForm, NextRoundForm, ReopenForm
 from .services import ResultsError
@@ -47,6 +47,8 @@ def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
         comparison = entry_services.compare_passes(round_)
     return dict(round=round_, rr=rr, result=rr.result, election=rr.election, version=version,
                 comparison=comparison, status_labels=STATUS_LABELS, percent_vi=percent_vi,
+                notes=services.reconciliation_notes(rr.election, rr.result, finalised=version is not None),
+                scanned=len(round_.active_ballots(EntryPass.SCAN)) if version is None else None,
                 outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS,
                 names={c.id: c.name for c in rr.election.candidates})
 
@@ -90,7 +92,8 @@ def finalise(round_id: int):
             flash(f"Đã chốt kết quả (phiên bản {version.version}). Mã xác thực: {version.digest}", "success")
             return redirect(url_for(".show", round_id=round_id))
     rr = services.current_result(round_)
-    return render_template("results/finalise.html", round=round_, rr=rr, form=form,
+    return render_template("results/finalise.html", round=round_, rr=rr, form=form, outcome=outcome_text(rr),
+                           notes=services.reconciliation_notes(rr.election, rr.result, finalised=False),
                            blockers=services.finalisation_blockers(round_), committee=services.committee(round_),
                            confirmed=set(confirmed), head_role=services.HEAD_ROLE)
 

@@ -50,6 +50,19 @@ def version_result(version: ResultVersion) -> RoundResult:
     return RoundResult(election, ballots, result, tally.round_digest(election, ballots, result))
 
 
+def reconciliation_notes(election: tally.Election, result: tally.Result, *, finalised: bool) -> list[str]:
+    """What the engine's checks do not flag but a count committee must read in words: fewer
+    ballots counted than issued (a shortfall is not "the figures agree"), or no issued figure."""
+    if election.issued is None:
+        return ["Chưa nhập số phiếu phát ra: chưa đối soát được số phiếu thu về."]
+    missing = election.issued - result.counted
+    if missing <= 0:
+        return []
+    note = (f"Phiếu thu về ({result.counted}) ít hơn phiếu phát ra ({election.issued}): "
+            f"thiếu {missing} phiếu")
+    return [note + ("." if finalised else " (có thể còn phiếu chưa nhập).")]
+
+
 def latest_version(round_: Round) -> ResultVersion | None:
     return round_.result_versions[-1] if round_.result_versions else None
 

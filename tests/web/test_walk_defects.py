@@ -1,0 +1,120 @@
+"""The smaller defects of issue 9's walk through the web pages, one test each."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import select
+
+from kiemphieu.extensions import db
+from kiemphieu.models import Ballot, EntryPass, Role, User
+
+
+def html_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def form_fields(html: str, form_marker: str) -> dict[str, str]:
+    """What a browser sends for the form that contains ``form_marker``: named inputs and the button."""
+    start = html.rindex("<form", 0, html.index(form_marker))
+    form = html[start:html.index("</form>", start)]
+    fields = {m[0]: m[1] for m in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form)}
+    fields.update({m[0]: m[1] for m in re.findall(r'<button[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form)})
+    return fields
+
+
+def test_creating_a_user_from_the_page_form_creates_it(client, auth):
+    """The button had no name, so the view never saw the form as submitted."""
+    auth.as_role(Role.ADMIN)
+    fields = form_fields(html_of(client.get("/users")), "Tạo người dùng</button>")
+    assert fields.get("user-submit")  # the button says which form was sent
+    fields.update({"user-username": "nhap9", "user-password": "mat-khau-dai", "user-role": "counter"})
+    response = client.post("/users", data=fields, follow_redirects=True)
+    assert "Đã tạo người dùng “nhap9”." in html_of(response)
+    assert db.session.scalar(select(User).where(User.username == "nhap9")) is not None
+
+
+# ------------------------------------------------------------------ comparison
+
+
+def _difference(make_round, auth, make_user, post, codes):
+    round_ = make_round(seats=2)
+    make_user("totruong", Role.ORGANISER, congresses={round_.congress: Role.ORGANISER})
+    auth.login("totruong")
+    c = codes(round_)
+    post.save(round_, "A", {"struck": [c[0], c[1]]})
+    post.save(round_, "B", {"struck": [c[0], c[2]]})
+    return round_, c
+
+
+def settled(round_):
+    return db.session.scalars(select(Ballot).where(Ballot.round_id == round_.id,
+                                                   Ballot.entry_pass == EntryPass.SETTLED.value)).all()
+
+
+def test_the_comparison_ruling_has_no_preselected_choice(client, make_round, auth, make_user, post, codes):
+    round_, _ = _difference(make_round, auth, make_user, post, codes)
+    html = html_of(client.get(f"/rounds/{round_.id}/compare"))
+    assert 'name="choice"' in html and "checked" not in html.split('id="phieu-1"')[1]
+
+
+def test_a_reading_with_nothing_ticked_is_not_saved_as_invalid_without_a_warning(client, make_round, auth, make_user,
+                                                                                  post, codes):
+    round_, c = _difference(make_round, auth, make_user, post, codes)
+    response = client.post(f"/rounds/{round_.id}/compare/1", data={"choice": "marks", "invalid": ""},
+                           follow_redirects=True)
+    assert "Chưa lưu phiếu số 1" in html_of(response) and "không gạch tên nào" in html_of(response)
+    assert settled(round_) == []
+    # Confirmed against the paper, it is stored.
+    client.post(f"/rounds/{round_.id}/compare/1", data={"choice": "marks", "invalid": "", "confirm_invalid": "y"})
+    assert [b.marks for b in settled(round_)] == [{"struck": []}]
+    # A valid reading needs no confirmation.
+    client.post(f"/rounds/{round_.id}/compare/1", data={"choice": "marks", "struck": [c[0], c[3]]})
+    assert settled(round_)[-1].marks == {"struck": sorted([c[0], c[3]])}
+
+
+# ------------------------------------------------------------------ results and finalisation
+
+
+def test_a_shortfall_of_counted_against_issued_is_named_not_called_agreeing(client, make_congress, make_round,
+                                                                            counter, post, codes):
+    congress = make_congress(convened=120, committee=["Lê Thị Thu"])
+    round_ = make_round(seats=2, present=100, issued=100, entry_mode="single", congress=congress)
+    counter(round_.congress, Role.ORGANISER)
+    c = codes(round_)
+    for _ in range(10):
+        post.save(round_, "A", {"struck": [c[0], c[1]]})
+    html = html_of(client.get(f"/rounds/{round_.id}/results"))
+    assert "Các số liệu khớp nhau" not in html
+    assert "Phiếu thu về (10) ít hơn phiếu phát ra (100): thiếu 90 phiếu" in html
+
+
+def test_the_finalise_page_states_a_tie_at_the_last_seat(client, make_congress, make_round, counter, post, codes):
+    congress = make_congress(convened=9, committee=["Lê Thị Thu"])  # base 9, majority 5
+    round_ = make_round(seats=1, candidates=["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"], present=9,
+                        issued=9, entry_mode="single", congress=congress)
+    counter(round_.congress, Role.ORGANISER)
+    c = codes(round_)
+    for kept in [c[0]] * 5 + [c[1]] * 5:
+        post.save(round_, "A", {"struck": [x for x in c if x != kept]})
+    outcome = html_of(client.get(f"/rounds/{round_.id}/finalise")).split('id="outcome"')[1]
+    assert "có số phiếu bằng nhau" in outcome
+    assert "Nguyễn Văn An" in outcome and "Trần Thị Bình" in outcome
+
+
+def test_the_results_page_counts_the_scanned_ballots_it_includes(client, make_round, counter, post, codes):
+    round_ = make_round(seats=2, present=10, issued=10)
+    counter(round_.congress, Role.ORGANISER)
+    c = codes(round_)
+    for entry_pass in ("A", "B"):
+        post.save(round_, entry_pass, {"struck": [c[0], c[1]]})
+    for _ in range(3):
+        db.session.add(Ballot(round_id=round_.id, entry_pass=EntryPass.SCAN.value, sequence=_ + 1,
+                              marks={"struck": [c[2], c[3]]}, idempotency_key=uuid.uuid4().hex,
+                              round_version=round_.version))
+    db.session.commit()
+    html = html_of(client.get(f"/rounds/{round_.id}/results"))
+    assert re.search(r'id="scanned">3<', html)
+    assert "phiếu quét: <span id=\"scanned-count\">3</span>" in html
+    assert re.search(r'id="counted">4<', html)
