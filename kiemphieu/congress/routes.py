@@ -50,7 +50,8 @@ def attempt(operation: Callable, *args: Any, success: str = "", **kwargs: Any) -
 def flash_errors(form: FlaskForm) -> None:
     for field in form:
         for error in field.errors:
-            flash(f"{field.label.text}: {error}", "error")
+            # A message that already names its field is not prefixed with the label again.
+            flash(error if error.startswith(field.label.text) else f"{field.label.text}: {error}", "error")
 
 
 def visible_congresses() -> list[Congress]:
@@ -214,16 +215,20 @@ def create_election(congress_id: int):
 @bp.route("/elections/<int:election_id>")
 @require_role(Role.VIEWER)
 def election(election_id: int):
-    election = g.election
+    return _election_page(g.election)
+
+
+def _election_page(election, candidate_form=None, paste_form=None, status: int = 200):
+    """The election page; after a refused form, with what was typed kept and its errors beside it."""
     return render_template(
         "congress/election.html",
         election=election,
         candidates=election.candidates_in_ballot_order(),
         warnings=services.election_warnings(election, current_app.config["SURPLUS_WARNING_RATIO"]),
-        candidate_form=CandidateForm(),
-        paste_form=PasteCandidatesForm(),
+        candidate_form=candidate_form or CandidateForm(formdata=None),
+        paste_form=paste_form or PasteCandidatesForm(formdata=None),
         editable=election.rounds[0].status == RoundStatus.SETUP.value,
-    )
+    ), status
 
 
 @bp.route("/elections/<int:election_id>/edit", methods=["GET", "POST"])
@@ -239,11 +244,6 @@ def edit_election(election_id: int):
     return render_template("congress/election_form.html", form=form, election=election)
 
 
-def _after_candidates_change(election) -> None:
-    for warning in services.election_warnings(election, current_app.config["SURPLUS_WARNING_RATIO"]):
-        flash(warning, "warning")
-
-
 @bp.route("/elections/<int:election_id>/candidates", methods=["POST"])
 @require_role(Role.ORGANISER)
 def add_candidate(election_id: int):
@@ -251,11 +251,11 @@ def add_candidate(election_id: int):
     if form.validate_on_submit():
         added = attempt(services.add_candidate, g.election, form.name.data, form.born.parsed, form.note.data or "")
         if added:
+            # The page itself lists the set-up warnings (surplus...): not flashed a second time.
             flash(f"Đã thêm “{added.name}”.", "success")
-            _after_candidates_change(g.election)
-    else:
-        flash_errors(form)
-    return redirect(url_for(".election", election_id=election_id) + "#them")
+            return redirect(url_for(".election", election_id=election_id) + "#them")
+    # Refused: the form comes back with what was typed (the name is not lost) and its errors.
+    return _election_page(g.election, candidate_form=form, status=400)
 
 
 @bp.route("/elections/<int:election_id>/candidates/paste", methods=["POST"])
@@ -266,18 +266,9 @@ def paste_candidates(election_id: int):
         added = attempt(services.add_candidates_from_text, g.election, form.text.data)
         if added:
             flash(f"Đã thêm {len(added)} người ứng cử.", "success")
-            _after_candidates_change(g.election)
         else:
             # Keep what was pasted, so one wrong line does not cost the whole list.
-            return render_template(
-                "congress/election.html",
-                election=g.election,
-                candidates=g.election.candidates_in_ballot_order(),
-                warnings=services.election_warnings(g.election, current_app.config["SURPLUS_WARNING_RATIO"]),
-                candidate_form=CandidateForm(formdata=None),
-                paste_form=form,
-                editable=True,
-            ), 400
+            return _election_page(g.election, paste_form=form, status=400)
     else:
         flash_errors(form)
     return redirect(url_for(".election", election_id=election_id))

@@ -59,6 +59,8 @@ def update_organisation(organisation: Organisation, name: str, parent: Organisat
         if ancestor.id == organisation.id:
             raise SetupError("Tổ chức cấp trên không thể là chính nó hoặc tổ chức cấp dưới của nó.")
         ancestor = ancestor.parent
+    if name != organisation.name and any(_has_finalised_round(c) for c in organisation.congresses):
+        raise SetupError(FROZEN + " Tên tổ chức đảng in trên biên bản đã chốt.")
     organisation.name, organisation.parent = name, parent
     audit.record("organisation.update", organisation_id=organisation.id, name=name,
                  parent_id=parent.id if parent else None)
@@ -109,7 +111,10 @@ def create_congress(
 def update_congress(congress: Congress, **fields) -> None:
     if fields.get("convened", congress.convened) != congress.convened:
         _refuse_if_any_round_finalised(congress)
+    before = _printed_congress_facts(congress)
     _apply_congress_fields(congress, fields)
+    if _has_finalised_round(congress) and _printed_congress_facts(congress) != before:
+        raise SetupError(FROZEN + " Thông tin đại hội (tên, lần thứ, nhiệm kỳ, địa điểm, ngày) in trên biên bản đã chốt.")
     if congress.excluded >= congress.convened:
         raise SetupError("Tổng số loại trừ phải nhỏ hơn số được triệu tập.")
     audit.record("congress.update", congress=congress, **_congress_snapshot(congress))
@@ -137,6 +142,11 @@ def _apply_congress_fields(congress: Congress, fields: dict) -> None:
         if convened is None or convened < 1:
             raise SetupError("Số được triệu tập phải ít nhất là 1.")
         congress.convened = convened
+
+
+def _printed_congress_facts(congress: Congress) -> dict:
+    """What a round's minutes print of its congress (frozen once a round is finalised)."""
+    return {key: getattr(congress, key) for key in CONGRESS_FIELDS if key != "end_date"}
 
 
 def _congress_snapshot(congress: Congress) -> dict:
@@ -179,6 +189,8 @@ def remove_exclusion(exclusion: Exclusion) -> None:
 def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên") -> CountCommitteeMember:
     name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu")
     role = normalize_name(role or "Ủy viên")
+    if _has_finalised_round(congress):
+        raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     if role not in COMMITTEE_ROLES:
         raise SetupError(f"Chức danh không hợp lệ: {role}.")
     if any(name_key(m.name) == name_key(name) for m in congress.committee):
@@ -203,6 +215,8 @@ def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên"
 @write_operation
 def remove_committee_member(member: CountCommitteeMember) -> None:
     congress = member.congress
+    if _has_finalised_round(congress):
+        raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     audit.record("committee.remove", congress=congress, member_id=member.id, name=member.name)
     congress.committee.remove(member)
     db.session.commit()
@@ -245,6 +259,8 @@ def update_election(election: Election, kind: Kind | str, title: str, seats: int
     first = election.rounds[0]
     if seats != election.seats and first.status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi số lượng cần bầu.")
+    if (Kind(kind).value, title) != (election.kind, election.title) and any(r.is_finalised for r in election.rounds):
+        raise SetupError(FROZEN + " Tên và loại cuộc bầu in trên biên bản đã chốt.")
     election.kind, election.title, election.seats = Kind(kind).value, title, seats
     first.seats = seats
     audit.record("election.update", congress=election.congress, election_id=election.id, kind=election.kind,
@@ -335,6 +351,13 @@ def open_round(election: Election, seats: int, candidates: Iterable[Candidate],
     return round_
 
 
+FROZEN = "Đã có vòng bầu chốt kết quả: không thể sửa."
+
+
+def _has_finalised_round(congress: Congress) -> bool:
+    return any(r.is_finalised for e in congress.elections for r in e.rounds)
+
+
 def _refuse_if_finalised(round_: Round) -> None:
     if round_.is_finalised:
         raise SetupError("Vòng bầu đã chốt kết quả: không thể thay đổi.")
@@ -362,9 +385,26 @@ _NUMBERING = re.compile(r"^\s*\d+\s*[.)\-:]\s*")
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 
 
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
 def parse_vn_date(text: str) -> date:
-    """'02/04/1975' (Vietnamese order) or '1975-04-02'; raises SetupError otherwise."""
+    """'02/04/1975' (Vietnamese order) or '1975-04-02'; raises SetupError otherwise.
+
+    A date written the right way that does not exist (30/02/1980) is named as such, not as a
+    wrong format.
+    """
     text = text.strip()
+    shape = _DAY_MONTH_YEAR.match(text)
+    if shape:
+        day, month, year = (int(part) for part in shape.groups())
+        if not 1 <= month <= 12:
+            raise SetupError(f"Ngày sinh “{text}” không có thật: không có tháng {month}.")
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise SetupError(f"Ngày sinh “{text}” không có thật: tháng {month} năm {year} "
+                             f"không có ngày {day}.") from None
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()

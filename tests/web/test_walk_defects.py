@@ -118,3 +118,71 @@ def test_the_results_page_counts_the_scanned_ballots_it_includes(client, make_ro
     assert re.search(r'id="scanned">3<', html)
     assert "phiếu quét: <span id=\"scanned-count\">3</span>" in html
     assert re.search(r'id="counted">4<', html)
+
+
+# ------------------------------------------------------------------ set-up pages
+
+
+def test_an_election_title_is_frozen_once_a_round_is_finalised(client, make_round, counter, post, codes):
+    from kiemphieu.congress import services
+    from kiemphieu.results import services as results
+
+    round_ = make_round(seats=2, entry_mode="single")
+    counter(round_.congress, Role.ORGANISER)
+    c = codes(round_)
+    post.save(round_, "A", {"struck": [c[0], c[1]]})
+    results.finalise(round_, ["Lê Thị Thu"], acknowledge_checks=True)
+    election = round_.election
+    response = client.post(f"/elections/{election.id}/edit",
+                           data={"kind": election.kind, "title": "Tên khác", "seats": election.seats},
+                           follow_redirects=True)
+    assert "Đã có vòng bầu chốt kết quả: không thể sửa" in html_of(response)
+    db.session.expire_all()
+    assert election.title == "Bầu Ban Chấp hành Đảng bộ xã khóa XXI"
+    # Everything else the sealed minutes print: the congress, its organisation, the count committee.
+    congress = round_.congress
+    for change in (lambda: services.update_congress(congress, place="Nơi khác"),
+                   lambda: services.update_organisation(congress.organisation, "Tên khác", None),
+                   lambda: services.add_committee_member(congress, "Người Mới", "Ủy viên"),
+                   lambda: services.remove_committee_member(congress.committee[-1])):
+        try:
+            change()
+        except services.SetupError as exc:
+            assert "chốt kết quả" in str(exc)
+        else:
+            raise AssertionError("a printed fact of a finalised round was changed")
+    db.session.expire_all()
+    assert congress.place == "Hội trường UBND xã Yên Lập" and len(congress.committee) == 3
+
+
+def test_the_round_page_gives_each_number_its_own_id_and_refuses_empty_numbers(client, make_election, auth):
+    election = make_election()
+    auth.as_role(Role.ORGANISER)
+    round_ = election.rounds[0]
+    html = html_of(client.get(f"/rounds/{round_.id}"))
+    for name in ("present", "issued"):
+        assert len(re.findall(rf'id="{name}"', html)) == 1  # the input only: its label focuses it
+        assert re.search(rf'<input[^>]*id="{name}"', html)
+    response = client.post(f"/rounds/{round_.id}", data={"present": "", "issued": "", "voted_on": ""},
+                           follow_redirects=True)
+    html = html_of(response)
+    assert "Đã lưu" not in html and "Nhập số có mặt." in html
+
+
+def test_a_date_that_does_not_exist_is_named_and_the_typed_name_is_kept(client, make_election, auth):
+    election = make_election(seats=2, candidates=["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"])
+    auth.as_role(Role.ORGANISER)
+    response = client.post(f"/elections/{election.id}/candidates", data={"name": "Phạm Thị Dung", "born": "30/02/1980"})
+    html = html_of(response)
+    assert response.status_code == 400
+    assert "“30/02/1980” không có thật: tháng 2 năm 1980 không có ngày 30" in html
+    assert "không đúng dạng" not in html and "Ngày sinh: Ngày sinh" not in html and "Ngày sinh “30" not in html
+    assert 'value="Phạm Thị Dung"' in html  # the typed name is still in the form
+
+
+def test_the_surplus_warning_shows_once(client, make_election, auth):
+    election = make_election(seats=3, candidates=["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"])
+    auth.as_role(Role.ORGANISER)
+    response = client.post(f"/elections/{election.id}/candidates", data={"name": "Hoàng Văn Đức"},
+                           follow_redirects=True)
+    assert html_of(response).count("Số dư 2 người") == 1
