@@ -374,3 +374,17 @@ def test_keys_typed_while_a_question_is_open_are_held_and_applied_in_order(serve
         (5, {"struck": sorted([c[5], c[7]])}),
     ]
     context.close()
+
+
+def test_at_1366x768_the_save_buttons_of_a_17_name_list_are_in_sight(server, browser):
+    scenario = server.scenarios["single-held"]
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    page = context.new_page()
+    login(page, server.base_url, "nhapB")
+    page.goto(f"{server.base_url}/rounds/{scenario.boxes_round}/entry/A")  # loads the session cheaply
+    page.goto(f"{server.base_url}/rounds/{scenario.strike_round}/entry/A")
+    expect(page.locator("tr.cand")).to_have_count(17)
+    for action in ("save", "invalid", "clear", "undo"):
+        box = page.locator(f'button[data-action="{action}"]').bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, (action, box)
+    context.close()

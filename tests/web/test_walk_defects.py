@@ -186,3 +186,49 @@ def test_the_surplus_warning_shows_once(client, make_election, auth):
     response = client.post(f"/elections/{election.id}/candidates", data={"name": "Hoàng Văn Đức"},
                            follow_redirects=True)
     assert html_of(response).count("Số dư 2 người") == 1
+
+
+# ------------------------------------------------------------------ roles
+
+
+def _links(html: str) -> set[str]:
+    return {href for href in re.findall(r'href="(/[^"#]*)', html) if not href.startswith("/static/")}
+
+
+def test_a_viewer_sees_no_link_that_leads_to_a_403(client, make_round, make_user, auth, post, codes):
+    """Crawl every page a viewer can reach from the home page (two links deep past each page)."""
+    round_ = make_round(seats=2)
+    c = codes(round_)
+    make_user("nhap", Role.COUNTER, congresses={round_.congress: Role.COUNTER})
+    auth.login("nhap")
+    post.save(round_, "A", {"struck": [c[0], c[1]]})
+    auth.logout()
+    make_user("xem", Role.VIEWER, congresses={round_.congress: Role.VIEWER})
+    auth.login("xem")
+    seen, queue, forbidden = set(), ["/"], []
+    while queue:
+        url = queue.pop()
+        if url in seen or url in ("/logout",) or url.endswith((".pdf", "/minutes")):
+            continue
+        seen.add(url)
+        response = client.get(url)
+        if response.status_code == 403:
+            forbidden.append(url)
+            continue
+        if response.status_code == 200 and "text/html" in response.content_type:
+            queue.extend(_links(html_of(response)) - seen)
+    assert f"/rounds/{round_.id}/results" in seen  # the crawl reached the round
+    assert forbidden == []
+
+
+# ------------------------------------------------------------------ entry screen
+
+
+def test_the_number_hint_only_names_numbers_on_the_list(client, make_congress, make_round, counter):
+    names = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Đức", "Vũ Thị Giang",
+             "Đặng Văn Hải", "Bùi Thị Hạnh", "Đỗ Văn Hùng", "Ngô Thị Lan", "Dương Văn Long"]
+    round_ = make_round(seats=9, candidates=names)
+    counter(round_.congress)
+    html = html_of(client.get(f"/rounds/{round_.id}/entry/A"))
+    hint = html.split('class="entry-keys"')[1].split("</li>")[0]
+    assert "số 11" in hint and "12" not in hint
