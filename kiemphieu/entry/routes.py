@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template
 from .. import tally
 from ..auth.access import require_role
 from ..models import EntryMode, EntryPass, Role, Round
-from . import services
+from . import comparison, services
 from .forms import SETTLE_LABELS, SettleForm
 from .services import EntryError
 
@@ -192,7 +192,7 @@ def compare(round_id: int):
     if round_.mode is not EntryMode.DOUBLE:
         flash("Vòng bầu này nhập một lần — không đối chiếu.", "warning")
         return redirect(url_for("results.show", round_id=round_id))
-    report = services.compare_passes(round_)
+    report = comparison.compare_passes(round_)
     election = round_.to_election()
     return render_template("entry/compare.html", round=round_, election=election, report=report,
                            describe=lambda marks: services.describe(marks, election),
@@ -227,7 +227,7 @@ def settle(round_id: int, sequence: int):
                   "như vậy, đánh dấu ô xác nhận rồi lưu lại.", "error")
             return redirect(url_for(".compare", round_id=round_id) + f"#phieu-{sequence}")
     try:
-        services.settle(round_, sequence, form.choice.data, marks, note=form.note.data or "")
+        comparison.settle(round_, sequence, form.choice.data, marks, note=form.note.data or "")
     except EntryError as exc:
         flash(str(exc), "error")
     else:

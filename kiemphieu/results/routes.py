@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from .. import tally
 from ..auth.access import require_role
-from ..entry import services as entry_services
+from ..entry.comparison import compare_passes
 from ..extensions import db
 from ..localtime import to_local
-from ..models import EntryMode, EntryPass, ResultVersion, Role
+from ..models import EntryPass, ResultVersion, Role
 from . import services
 from .forms import FinaliseForm, NextRoundForm, ReopenForm
 from .services import ResultsError
@@ -43,8 +43,8 @@ def outcome_text(rr: services.RoundResult) -> list[str]:
 
 def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
     comparison = None
-    if version is None and round_.mode is EntryMode.DOUBLE and not round_.is_finalised:
-        comparison = entry_services.compare_passes(round_)
+    if version is None and round_.mode.compared and not round_.is_finalised:
+        comparison = compare_passes(round_)
     return dict(round=round_, rr=rr, result=rr.result, election=rr.election, version=version,
                 comparison=comparison, status_labels=STATUS_LABELS, percent_vi=percent_vi,
                 notes=services.reconciliation_notes(rr.election, rr.result, finalised=version is not None),

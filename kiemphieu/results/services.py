@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from .. import audit, tally
 from ..congress import services as congress_services
+from ..entry import comparison
 from ..entry import services as entry_services
 from ..extensions import db, write_operation
-from ..models import AuditEntry, EntryMode, Round, RoundStatus, ResultVersion, User, utcnow
+from ..models import AuditEntry, Round, RoundStatus, ResultVersion, User, utcnow
 
 HEAD_ROLE = "Trưởng ban"
 
@@ -78,8 +79,8 @@ def finalisation_blockers(round_: Round) -> list[str]:
     blockers = []
     if not round_.congress.committee:
         blockers.append("Chưa có Ban kiểm phiếu: người tổ chức cần nhập thành viên Ban kiểm phiếu.")
-    if round_.mode is EntryMode.DOUBLE:
-        report = entry_services.compare_passes(round_)
+    if round_.mode.compared:
+        report = comparison.compare_passes(round_)
         if report.unsettled:
             sequences = ", ".join(str(d.sequence) for d in report.unsettled[:12])
             more = "…" if len(report.unsettled) > 12 else ""

@@ -311,7 +311,7 @@ def test_every_key_is_applied_in_order_and_the_stored_stack_equals_the_typed_one
         assert stack_of(server, scenario.strike_round, entry_pass) == expected_strike
         assert stack_of(server, scenario.boxes_round, entry_pass) == expected_boxes
     if scenario.mode == "double":
-        from kiemphieu.entry.services import compare_passes
+        from kiemphieu.entry.comparison import compare_passes
 
         with server.app.app_context():
             for round_id in (scenario.strike_round, scenario.boxes_round):
