@@ -100,6 +100,12 @@ class RoundNumbersForm(FlaskForm):
     submit = SubmitField("Lưu số liệu")
 
 
+class BatchesForm(FlaskForm):
+    batches = IntegerField("Số tệp phiếu", validators=[InputRequired("Nhập số tệp phiếu."),
+                                                       NumberRange(min=1, max=50, message="Từ 1 đến 50 tệp.")])
+    submit = SubmitField("Lưu số tệp phiếu")
+
+
 class EntryModeForm(FlaskForm):
     entry_mode = RadioField("Cách nhập phiếu", choices=options((m.value, m.label) for m in EntryMode))
     submit = SubmitField("Đổi cách nhập")

@@ -30,6 +30,7 @@ from .forms import (
     OrganisationForm,
     PasteCandidatesForm,
     RoundNumbersForm,
+    BatchesForm,
 )
 
 bp = Blueprint("congress", __name__)
@@ -317,7 +318,19 @@ def round_page(round_id: int):
         engine=round_.to_election(),
         form=form,
         mode_form=EntryModeForm(entry_mode=round_.entry_mode),
+        batches_form=BatchesForm(batches=round_.batches),
     )
+
+
+@bp.route("/rounds/<int:round_id>/batches", methods=["POST"])
+@require_role(Role.ORGANISER)
+def set_batches(round_id: int):
+    form = BatchesForm()
+    if form.validate_on_submit():
+        attempt(services.set_batches, g.round, form.batches.data, success=f"Đã chia xấp phiếu thành {form.batches.data} tệp.")
+    else:
+        flash_errors(form)
+    return redirect(url_for(".round_page", round_id=round_id) + "#tep-phieu")
 
 
 @bp.route("/rounds/<int:round_id>/entry-mode", methods=["POST"])

@@ -11,11 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import func, select
+
 from .. import audit
 from ..extensions import db, write_operation
 from ..models import (
     COMMITTEE_ROLES,
     KINDS_NEEDING_SURPLUS,
+    Ballot,
     Candidate,
     Congress,
     CongressKind,
@@ -301,6 +304,24 @@ def set_entry_mode(round_: Round, mode: EntryMode | str) -> None:
         raise SetupError("Chỉ đổi cách nhập phiếu khi vòng bầu chưa bắt đầu nhập.")
     round_.entry_mode = mode.value
     audit.record("round.entry_mode", congress=round_.congress, round_id=round_.id, entry_mode=mode.value)
+    db.session.commit()
+
+
+MAX_BATCHES = 50
+
+
+@write_operation
+def set_batches(round_: Round, batches: int) -> None:
+    """Split the round's stack into numbered batches (tệp phiếu), each typed and compared on its
+    own. Possible until finalisation; never fewer batches than those already holding ballots."""
+    _refuse_if_finalised(round_)
+    if batches is None or not 1 <= batches <= MAX_BATCHES:
+        raise SetupError(f"Số tệp phiếu phải từ 1 đến {MAX_BATCHES}.")
+    used = db.session.scalar(select(func.max(Ballot.batch)).where(Ballot.round_id == round_.id)) or 0
+    if batches < used:
+        raise SetupError(f"Tệp phiếu số {used} đã có phiếu được nhập: không thể giảm xuống {batches} tệp.")
+    round_.batches = batches
+    audit.record("round.batches", congress=round_.congress, round_id=round_.id, batches=batches)
     db.session.commit()
 
 

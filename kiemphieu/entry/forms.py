@@ -13,6 +13,7 @@ from .services import COMMITTEE_REASON_ORDER
 SETTLE_LABELS = {
     "A": "Theo lượt A",
     "B": "Theo lượt B",
+    "C": "Theo lượt C",
     "marks": "Theo cách đọc dưới đây (đối chiếu với phiếu giấy)",
     "absent": "Không có phiếu ở vị trí này",
 }

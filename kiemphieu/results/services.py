@@ -17,7 +17,7 @@ from ..congress import services as congress_services
 from ..entry import comparison
 from ..entry import services as entry_services
 from ..extensions import db, write_operation
-from ..models import AuditEntry, Round, RoundStatus, ResultVersion, User, utcnow
+from ..models import AuditEntry, EntryMode, Round, RoundStatus, ResultVersion, User, utcnow
 
 HEAD_ROLE = "Trưởng ban"
 
@@ -82,9 +82,10 @@ def finalisation_blockers(round_: Round) -> list[str]:
     if round_.mode.compared:
         report = comparison.compare_passes(round_)
         if report.unsettled:
-            sequences = ", ".join(str(d.sequence) for d in report.unsettled[:12])
+            sequences = ", ".join(str(d.sequence) if round_.batches == 1 else f"tệp {d.batch} số {d.sequence}"
+                                  for d in report.unsettled[:12])
             more = "…" if len(report.unsettled) > 12 else ""
-            blockers.append(f"Còn {len(report.unsettled)} phiếu lượt A và lượt B đọc khác nhau chưa được Ban kiểm "
+            blockers.append(f"Còn {len(report.unsettled)} phiếu {'lượt A và lượt B' if round_.mode is EntryMode.DOUBLE else 'các lượt nhập'} đọc khác nhau chưa được Ban kiểm "
                             f"phiếu xử lý (phiếu số {sequences}{more}).")
     if not round_.counted_ballots():
         blockers.append("Chưa có phiếu nào được nhập.")
