@@ -172,3 +172,36 @@ def open_next_round(round_: Round, seats: int, candidate_ids: list[str], entry_m
 
 def find_version(digest: str) -> ResultVersion | None:
     return db.session.scalar(select(ResultVersion).where(ResultVersion.digest == digest.lower()))
+
+
+def versions_with_digest(digest: str) -> list[ResultVersion]:
+    return list(db.session.scalars(
+        select(ResultVersion).where(ResultVersion.digest == digest.lower()).order_by(ResultVersion.id)))
+
+
+@dataclass(frozen=True)
+class MinutesInputs:
+    """What the minutes of a round are printed from: the same for the PDF and for /verify."""
+
+    rr: RoundResult
+    exclusions: list | None
+    ended_at: str | None
+    draft: bool
+
+    def render_kwargs(self, verify_url_base: str) -> dict:
+        return dict(verify_url_base=verify_url_base, draft=self.draft, exclusions=self.exclusions,
+                    ended_at=self.ended_at)
+
+
+def minutes_inputs(round_: Round, version: ResultVersion | None) -> MinutesInputs:
+    """The certified record of ``version``, or a draft of the live count when None."""
+    from ..localtime import to_local
+    from ..minutes import Exclusion
+
+    rr = version_result(version) if version else current_result(round_)
+    exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions]
+    if sum(x.count for x in exclusions) != rr.election.excluded:
+        exclusions = None  # the congress changed after this version: print the total only
+    # Counting ends when the committee finalises: print that time, in local time.
+    ended_at = to_local(version.created_at).strftime("%H:%M") if version else None
+    return MinutesInputs(rr, exclusions, ended_at, version is None)
