@@ -400,8 +400,10 @@ def _match_election(checker: _Checker, congress: CongressPlan, election: Electio
             if mine is not None and mine != theirs:
                 shown = _shown(theirs, key)
                 checker.issue(election.row, key, f"cuộc bầu này đã có trong hệ thống với giá trị khác (“{shown}”)")
-        known = {(name_key(c.name), c.born) for c in stored.candidates}
-        election.new_candidates = [c for c in election.candidates if (name_key(c.name), c.born) not in known]
+        known = {(name_key(c.name), c.born, c.note if c.note.startswith("Năm sinh") else "")
+                 for c in stored.candidates}
+        election.new_candidates = [c for c in election.candidates
+                                   if (name_key(c.name), c.born, c.note) not in known]
         for candidate in election.new_candidates:
             for other in stored.candidates:
                 if name_key(other.name) == name_key(candidate.name):
