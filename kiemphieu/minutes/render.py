@@ -244,7 +244,8 @@ def render_minutes(
 
 
 def _summary_round(index: int, election: Election, result: Result, digest: str | None) -> dict:
-    assembly = assembly_for(election.kind, election.organization)
+    assembly = assembly_for(election.body)
+    names = election.display_names
     return {
         "index": index,
         "title": election.title,
@@ -254,7 +255,7 @@ def _summary_round(index: int, election: Election, result: Result, digest: str |
         "seats": election.seats,
         "result": result,
         "elected": [
-            {"rank": i, "name": c.name, "votes": c.votes, "percent": percent_vi(c.percent)}
+            {"rank": i, "name": names[c.id], "votes": c.votes, "percent": percent_vi(c.percent)}
             for i, c in enumerate((result.by_id(cid) for cid in result.elected), start=1)
         ],
         "outcome": outcome_paragraphs(election, result, assembly),

@@ -34,9 +34,8 @@ def percent_vi(value) -> str:
 def outcome_text(rr: services.RoundResult) -> list[str]:
     """Ties and unfilled seats in words: the same sentences as the minutes."""
     from ..minutes.context import outcome_paragraphs
-    from ..minutes.wording import assembly_for
 
-    return outcome_paragraphs(rr.election, rr.result, assembly_for(rr.election.kind, rr.election.organization))
+    return outcome_paragraphs(rr.election, rr.result)
 
 
 def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
