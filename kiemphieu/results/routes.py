@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from markupsafe import Markup
 
 from .. import tally
+from ..audit import check as audit_check
 from ..auth.access import public, require_role
 from ..entry import services as entry_services
 from ..models import EntryMode, ResultVersion, Role
@@ -60,9 +61,12 @@ def show(round_id: int):
     context = _view_context(round_, rr, version)
     if request.headers.get("X-Partial"):
         return render_template("results/_live.html", **context)
+    ballot_check, version_checks = audit_check.round_integrity(round_)
+    logged = next((c for c in version_checks if version and c.version == version.version), None)
     return render_template(
         "results/show.html", **context,
         digest_ok=(version is None or (rr.digest == version.digest == round_.digest)),
+        ballot_check=ballot_check, version_check=logged,
         reopen_form=ReopenForm(),
         next_proposal=rr.result.next_round if round_.is_finalised and round_.election.current_round is round_ else None,
         g_role=g.role,
@@ -141,8 +145,10 @@ def next_round(round_id: int):
 @require_role(Role.VIEWER)
 def versions(round_id: int):
     round_ = g.round
-    rows = [(v, services.version_result(v)) for v in round_.result_versions]
-    return render_template("results/versions.html", round=round_, rows=rows)
+    checks = {c.version: c for c in audit_check.round_integrity(round_)[1]}
+    rows = [(v, services.version_result(v), checks.get(v.version)) for v in round_.result_versions]
+    missing = [c for c in checks.values() if c.version not in {v.version for v in round_.result_versions}]
+    return render_template("results/versions.html", round=round_, rows=rows, missing=missing)
 
 
 @bp.route("/rounds/<int:round_id>/versions/<int:number>")
