@@ -13,6 +13,7 @@ from ..entry import services as entry_services
 from ..extensions import db
 from ..localtime import to_local
 from ..models import EntryMode, ResultVersion, Role
+from ..scanning.outstanding import LISTED, outstanding_scans
 from . import services
 from .forms import FinaliseForm, NextRoundForm, ReopenForm
 from .services import ResultsError
@@ -92,6 +93,7 @@ def finalise(round_id: int):
     rr = services.current_result(round_)
     return render_template("results/finalise.html", round=round_, rr=rr, form=form,
                            blockers=services.finalisation_blockers(round_), committee=services.committee(round_),
+                           unfinished=outstanding_scans(round_), listed=LISTED,
                            confirmed=set(confirmed), head_role=services.HEAD_ROLE)
 
 
