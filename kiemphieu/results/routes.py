@@ -12,6 +12,7 @@ from ..audit import check as audit_check
 from ..auth.access import public, require_role
 from ..entry import services as entry_services
 from ..models import EntryMode, ResultVersion, Role
+from ..scanning.outstanding import LISTED, outstanding_scans
 from . import services
 from .forms import FinaliseForm, NextRoundForm, ReopenForm
 from .services import ResultsError
@@ -93,6 +94,7 @@ def finalise(round_id: int):
     rr = services.current_result(round_)
     return render_template("results/finalise.html", round=round_, rr=rr, form=form,
                            blockers=services.finalisation_blockers(round_), committee=services.committee(round_),
+                           unfinished=outstanding_scans(round_), listed=LISTED,
                            confirmed=set(confirmed), head_role=services.HEAD_ROLE)
 
 

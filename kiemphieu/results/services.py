@@ -17,6 +17,7 @@ from ..congress import services as congress_services
 from ..entry import services as entry_services
 from ..extensions import db, write_operation
 from ..models import AuditEntry, EntryMode, Round, RoundStatus, ResultVersion, User, utcnow
+from ..scanning.outstanding import outstanding_scans
 
 HEAD_ROLE = "Trưởng ban"
 
@@ -72,6 +73,8 @@ def finalisation_blockers(round_: Round) -> list[str]:
             more = "…" if len(report.unsettled) > 12 else ""
             blockers.append(f"Còn {len(report.unsettled)} phiếu lượt A và lượt B đọc khác nhau chưa được Ban kiểm "
                             f"phiếu xử lý (phiếu số {sequences}{more}).")
+    # Certify nothing unread: every scan is counted, ruled, or settled by the committee.
+    blockers += outstanding_scans(round_).messages()
     if not round_.counted_ballots():
         blockers.append("Chưa có phiếu nào được nhập.")
     return blockers
