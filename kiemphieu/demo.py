@@ -234,11 +234,14 @@ def _store_batches(round_: Round, entry_pass: str, stack: list[dict], batches: i
 
 
 def _store(round_: Round, entry_pass: str, stack: list[dict], batch: int = 1) -> None:
-    db.session.add_all(
+    rows = [
         Ballot(round_id=round_.id, entry_pass=entry_pass, batch=batch, sequence=n, marks=marks,
                idempotency_key=f"demo-{round_.id}-{entry_pass}-{batch}-{n}", round_version=round_.version)
         for n, marks in enumerate(stack, start=1)
-    )
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
     audit.record("demo.ballots", congress=round_.congress, round_id=round_.id, entry_pass=entry_pass,
-                 batch=batch, count=len(stack))
+                 batch=batch, count=len(stack),
+                 ballot_digests=[[b.id, b.round_id, audit.ballot_digest(b)] for b in rows])
     db.session.commit()

@@ -1,7 +1,7 @@
 """Batches (tệp phiếu) and triple entry: round.batches, ballot.batch, pass C, mode triple
 
-Revision ID: 0004_entry
-Revises: 0003
+Revision ID: 0005_entry
+Revises: 0004_audit
 Create Date: 2026-11-30 12:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0004_entry"
-down_revision = "0003"
+revision = "0005_entry"
+down_revision = "0004_audit"
 branch_labels = None
 depends_on = None
 
