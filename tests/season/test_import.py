@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from kiemphieu.extensions import db
 from kiemphieu.models import AuditEntry, Candidate, Congress, Election, Organisation, RoundStatus
 
-from .conftest import COMMUNE, CONGRESS, DISTRICT, HEADER, app_context, csv_bytes, season_rows, xlsx_bytes
+from season_support import app_context, COMMUNE, CONGRESS, csv_bytes, DISTRICT, HEADER, season_rows, xlsx_bytes
 
 LINE = re.compile(r"^(?P<file>.+?):(?P<row>\d+): (?P<column>[^:]+): (?P<message>.+)$")
 
