@@ -10,13 +10,18 @@ import pytest
 from kiemphieu.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))
+from season_support import ON_POSTGRESQL, TEST_DATABASE_URL, empty_database  # noqa: E402,F401
 
 
 @pytest.fixture
 def instance(tmp_path, monkeypatch):
     folder = tmp_path / "instance"
     monkeypatch.setenv("KIEMPHIEU_INSTANCE", str(folder))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    if ON_POSTGRESQL:
+        monkeypatch.setenv("DATABASE_URL", TEST_DATABASE_URL)
+        empty_database()
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
     assert main(["db-upgrade"]) == 0
     return folder
 

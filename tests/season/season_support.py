@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import uuid
 from contextlib import contextmanager
 from datetime import date
@@ -17,6 +18,24 @@ from openpyxl import Workbook
 
 from kiemphieu import create_app
 from kiemphieu.extensions import db
+
+# KIEMPHIEU_TEST_DATABASE_URL=postgresql+psycopg://... runs these commands on PostgreSQL (the
+# database is emptied first); by default each test has its own SQLite file.
+TEST_DATABASE_URL = os.environ.get("KIEMPHIEU_TEST_DATABASE_URL", "")
+ON_POSTGRESQL = TEST_DATABASE_URL.startswith("postgresql")
+
+
+def empty_database() -> None:
+    """PostgreSQL: drop every table of the test database (SQLite: each instance has its own file)."""
+    if ON_POSTGRESQL:
+        from sqlalchemy import create_engine
+
+        from kiemphieu.season.backup import drop_everything
+
+        engine = create_engine(TEST_DATABASE_URL)
+        drop_everything(engine)
+        engine.dispose()
+
 
 HEADER = ["Tổ chức", "Đại hội", "Hình thức", "Ngày", "Địa điểm", "Triệu tập", "Cuộc bầu", "Loại", "Số lượng",
           "Họ và tên", "Ngày sinh"]

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from kiemphieu.extensions import db
 from kiemphieu.models import AuditEntry, Ballot, Election, EntryPass, ResultVersion, Round
 
-from season_support import app_context, count_round, csv_bytes, season_rows
+from season_support import empty_database, app_context, count_round, csv_bytes, season_rows
 
 
 def season_with_a_finalised_round(cli, tmp_path, instance) -> int:
@@ -54,6 +54,7 @@ def test_backup_then_restore_into_an_empty_instance_gives_back_everything(cli, t
 
     fresh = tmp_path / "may-moi"
     monkeypatch.setenv("KIEMPHIEU_INSTANCE", str(fresh))
+    empty_database()  # PostgreSQL: the new server's database (SQLite: the new folder's file)
     code, out, err = cli("restore", backup)
     assert code == 0, err
     assert "khớp mã xác thực" in out
