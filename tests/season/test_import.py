@@ -194,3 +194,10 @@ def test_a_file_that_is_not_there_or_empty(cli, tmp_path):
     empty.write_bytes(b"")
     code, _, err = cli("import", empty)
     assert code == 2 and f"{empty}:1: tệp: tệp trống" in err
+
+
+def test_a_damaged_xlsx_is_one_error_on_row_1(cli, tmp_path):
+    damaged = tmp_path / "hong.xlsx"
+    damaged.write_bytes(xlsx_bytes(season_rows())[:300])  # a ZIP cut short
+    code, _, err = cli("import", damaged)
+    assert code == 2 and err.startswith(f"{damaged}:1: tệp: tệp XLSX bị hỏng")
