@@ -69,7 +69,13 @@ def organisation_choices(exclude: int | None = None) -> list:
 @bp.route("/")
 @require_role(Role.VIEWER)
 def index():
-    return render_template("congress/index.html", congresses=visible_congresses())
+    """The season dashboard (kiemphieu.season.dashboard): every congress in scope, filtered."""
+    from flask import request
+
+    from ..season.dashboard import STATES, Filters, build_dashboard
+
+    board = build_dashboard(current_user, Filters.from_args(request.args))
+    return render_template("congress/index.html", board=board, states=STATES)
 
 
 @bp.route("/organisations", methods=["GET", "POST"])
