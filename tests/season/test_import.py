@@ -79,6 +79,10 @@ def test_missing_levels_are_created_under_existing_ones_and_new_names_join_an_el
     code, out, err = cli("import", second)
     assert code == 0, err
     assert counts_of(out) == {"organisations": 1, "congresses": 1, "elections": 2, "candidates": 6}
+    with app_context():
+        election = db.session.scalars(select(Election).order_by(Election.id)).first()
+        giang = next(c for c in election.candidates if c.name == "Võ Văn Giang")
+        assert giang.code == "c05" and giang in election.rounds[0].candidates
 
 
 def test_xlsx_with_excel_dates_numbers_and_headers_written_as_keys(cli, tmp_path):
