@@ -87,7 +87,14 @@ def organisations():
         parent = db.session.get(Organisation, form.parent_id.data) if form.parent_id.data else None
         if attempt(services.create_organisation, form.name.data, parent, success="Đã thêm tổ chức đảng."):
             return redirect(url_for(".organisations"))
-    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    from sqlalchemy import func
+
+    from ..season.dashboard import organisation_paths
+
+    # Two queries whatever the number of organisations: paths from one read, counts grouped.
+    paths = organisation_paths()
+    counts = dict(db.session.execute(select(Congress.organisation_id, func.count()).group_by(Congress.organisation_id)).all())
+    rows = sorted(((org_id, path, counts.get(org_id, 0)) for org_id, (_, path) in paths.items()), key=lambda r: r[1])
     return render_template("congress/organisations.html", form=form, organisations=rows)
 
 

@@ -244,7 +244,8 @@ class Dashboard:
         return max(1, math.ceil(self.total / PAGE_SIZE))
 
 
-def _organisation_paths() -> dict[int, tuple[int | None, str]]:
+def organisation_paths() -> dict[int, tuple[int | None, str]]:
+    """Every organisation's (parent id, 'Top / ... / Itself'), from one query."""
     rows = db.session.execute(select(Organisation.id, Organisation.parent_id, Organisation.name)).all()
     by_id = {r.id: r for r in rows}
     paths: dict[int, str] = {}
@@ -273,7 +274,7 @@ def _subtree(organisations: dict[int, tuple[int | None, str]], top: int) -> set[
 
 
 def build_dashboard(user: User, filters: Filters) -> Dashboard:
-    organisations = _organisation_paths()
+    organisations = organisation_paths()
     progress, state = _congress_states()
     conditions = [scope_condition(user)]
     if filters.organisation_id in organisations:

@@ -142,16 +142,17 @@ def test_a_counter_sees_only_the_congresses_assigned(client, auth, app):
     assert set(rows_of(html)) == {"Đại hội 002"} and "1 đại hội" in html
 
 
-def count_queries(client) -> int:
+def count_queries(client, url: str = "/?state=") -> int:
     statements = []
 
     def record(conn, cursor, statement, *args):
         if statement.lstrip().upper().startswith("SELECT"):
             statements.append(statement)
 
+    db.session.expire_all()  # the test shares the request's session: start both counts cold
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        assert client.get("/?state=").status_code == 200
+        assert client.get(url).status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     return len(statements)
@@ -176,3 +177,13 @@ def test_the_number_of_queries_does_not_grow_with_the_congresses(client, auth, a
     busy_season(90)
     with_hundred = count_queries(client)
     assert with_ten == with_hundred <= 12, (with_ten, with_hundred)
+
+
+def test_the_organisations_page_shows_paths_and_counts_in_constant_queries(client, auth, app):
+    auth.as_role(Role.ORGANISER)
+    season(3)
+    html = client.get("/organisations").get_data(as_text=True)
+    assert f"<td>{COMMUNE}</td>" in html and "organisation=" in html
+    few = count_queries(client, "/organisations")
+    season(20, path=f"{DISTRICT} / Đảng bộ xã Mới", prefix="Đại hội Mới")
+    assert count_queries(client, "/organisations") == few
