@@ -101,3 +101,25 @@ def template_xlsx_file():
 def template_csv_file():
     return Response(template_csv(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=mau-danh-sach-dai-hoi.csv"})
+
+
+@bp.route("/export/results.<any(csv, json):fmt>")
+@require_role(Role.ORGANISER)
+def export_results(fmt: str):
+    """The same files as `kiemphieu export results`, for the scope chosen on the dashboard."""
+    import json
+
+    from flask import request
+
+    from .dashboard import organisation_paths
+    from .exporting import results_csv, results_json, rounds_in_scope
+
+    paths = organisation_paths()
+    chosen = request.args.get("organisation", type=int)
+    exports = rounds_in_scope(paths[chosen][1] if chosen in paths else None)
+    if fmt == "csv":
+        body, mimetype = results_csv(exports), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = json.dumps(results_json(exports), ensure_ascii=False, indent=1) + "\n", "application/json"
+    return Response(body, mimetype=mimetype,
+                    headers={"Content-Disposition": f"attachment; filename=ket-qua-bau-cu.{fmt}"})

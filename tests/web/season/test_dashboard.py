@@ -187,3 +187,23 @@ def test_the_organisations_page_shows_paths_and_counts_in_constant_queries(clien
     few = count_queries(client, "/organisations")
     season(20, path=f"{DISTRICT} / Đảng bộ xã Mới", prefix="Đại hội Mới")
     assert count_queries(client, "/organisations") == few
+
+
+def test_results_export_from_the_dashboard_follows_the_organisation_filter(client, auth, four_states):
+    season(1, path=f"{PROVINCE} / Đảng bộ huyện Nghi Xuân", prefix="Đại hội Nghi Xuân")
+    auth.as_role(Role.ORGANISER)
+    from kiemphieu.models import Organisation
+
+    district = db.session.scalar(select(Organisation).where(Organisation.name == "Đảng bộ huyện Can Lộc"))
+    assert f"results.csv?organisation={district.id}" in client.get(f"/?organisation={district.id}").get_data(as_text=True)
+    everything = client.get("/season/export/results.json").get_json()
+    assert len(everything) == 5 * 2
+    scoped = client.get(f"/season/export/results.json?organisation={district.id}").get_json()
+    assert len(scoped) == 4 * 2 and all(item["organisation"].startswith(DISTRICT) for item in scoped)
+    finalised = [item for item in scoped if item["state"] == "đã chốt"]
+    assert len(finalised) == 2 and all(item["digest"] and item["result"] for item in finalised)
+    csv_text = client.get("/season/export/results.csv").get_data(as_text=True)
+    assert csv_text.startswith("to_chuc,dai_hoi,cuoc_bau,vong,trang_thai,ho_ten,ngay_sinh,so_phieu,ty_le,ket_qua\n")
+    auth.logout()
+    auth.as_role(Role.COUNTER)
+    assert client.get("/season/export/results.csv").status_code == 403
