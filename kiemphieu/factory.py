@@ -24,6 +24,7 @@ BLUEPRINT_MODULES = [
     "kiemphieu.entry.routes", "kiemphieu.results.routes",
     "kiemphieu.documents.routes",
     "kiemphieu.season.routes",
+    "kiemphieu.hall.routes",
 ]
 
 
