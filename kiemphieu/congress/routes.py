@@ -71,7 +71,13 @@ def organisation_choices(exclude: int | None = None) -> list:
 @bp.route("/")
 @require_role(Role.VIEWER)
 def index():
-    return render_template("congress/index.html", congresses=visible_congresses())
+    """The season dashboard (kiemphieu.season.dashboard): every congress in scope, filtered."""
+    from flask import request
+
+    from ..season.dashboard import STATES, Filters, build_dashboard
+
+    board = build_dashboard(current_user, Filters.from_args(request.args))
+    return render_template("congress/index.html", board=board, states=STATES)
 
 
 @bp.route("/organisations", methods=["GET", "POST"])
@@ -83,7 +89,14 @@ def organisations():
         parent = db.session.get(Organisation, form.parent_id.data) if form.parent_id.data else None
         if attempt(services.create_organisation, form.name.data, parent, success="Đã thêm tổ chức đảng."):
             return redirect(url_for(".organisations"))
-    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    from sqlalchemy import func
+
+    from ..season.dashboard import organisation_paths
+
+    # Two queries whatever the number of organisations: paths from one read, counts grouped.
+    paths = organisation_paths()
+    counts = dict(db.session.execute(select(Congress.organisation_id, func.count()).group_by(Congress.organisation_id)).all())
+    rows = sorted(((org_id, path, counts.get(org_id, 0)) for org_id, (_, path) in paths.items()), key=lambda r: r[1])
     return render_template("congress/organisations.html", form=form, organisations=rows)
 
 
