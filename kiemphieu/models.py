@@ -11,6 +11,7 @@ Counting is never done here: ``Round.to_election()`` and ``Round.engine_ballots(
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any
@@ -42,6 +43,10 @@ from .extensions import db
 def utcnow() -> datetime:
     """Naive UTC: SQLite keeps no zone, so every timestamp is stored as UTC without one."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
 
 
 def name_key(name: str) -> str:
@@ -154,6 +159,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default=Role.VIEWER.value)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Part of every session and remember cookie (``get_id``): a new token on logout, password
+    # change and deactivation ends every session of the user, on every machine.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     assignments: Mapped[list[CongressAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -163,6 +171,14 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every session and remember cookie issued so far stops working."""
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_token}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -216,6 +232,21 @@ class CongressAssignment(db.Model):
         UniqueConstraint("user_id", "congress_id"),
         CheckConstraint("role IN ('organiser','counter','viewer')", name="role"),
     )
+
+
+class LoginThrottle(db.Model):
+    """Failed logins inside the current window, per (client address, user name) and per address.
+
+    Updated with single-row UPDATEs, so parallel guesses are counted one by one; there is no
+    per-name key, so nobody can lock an account for everybody (``kiemphieu.auth.throttle``).
+    """
+
+    __tablename__ = "login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 # ------------------------------------------------------------------ congress set-up

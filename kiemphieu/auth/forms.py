@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from ..models import ROLE_LABELS, Role
 
@@ -15,8 +15,8 @@ def options(pairs) -> list[SelectChoice]:
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập.")])
-    password = PasswordField("Mật khẩu", validators=[DataRequired("Nhập mật khẩu.")])
+    username = StringField("Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập."), Length(max=64)])
+    password = PasswordField("Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(max=200)])
     remember = BooleanField("Ghi nhớ trên máy này")
     submit = SubmitField("Đăng nhập")
 
@@ -46,3 +46,26 @@ class AssignmentForm(FlaskForm):
         choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)),
     )
     submit = SubmitField("Phân công")
+
+
+NEW_PASSWORD = [
+    DataRequired("Nhập mật khẩu mới."),
+    Length(min=8, max=200, message="Mật khẩu từ 8 đến 200 ký tự."),
+]
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired("Nhập mật khẩu hiện tại."), Length(max=200)])
+    new = PasswordField("Mật khẩu mới", validators=NEW_PASSWORD)
+    confirm = PasswordField(
+        "Nhập lại mật khẩu mới", validators=[DataRequired("Nhập lại mật khẩu mới."),
+                                             EqualTo("new", message="Hai lần nhập mật khẩu mới không khớp.")]
+    )
+    submit = SubmitField("Đổi mật khẩu")
+
+
+class PasswordResetForm(FlaskForm):
+    """An administrator (or an organiser over their subtree) sets another user's password."""
+
+    password = PasswordField("Mật khẩu mới", validators=NEW_PASSWORD)
+    submit = SubmitField("Đặt mật khẩu")

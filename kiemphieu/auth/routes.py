@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from urllib.parse import unquote, urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
 from ..models import Congress, CongressAssignment, Role, User
-from . import services
+from . import services, throttle
 from .access import public, require_role
-from .forms import AssignmentForm, LoginForm, UserForm, options
+from .forms import AssignmentForm, LoginForm, PasswordChangeForm, PasswordResetForm, UserForm, options
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only redirect to a path on this site (never //host or http://...)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("congress.index")
+    """Only a path on this site: one leading slash, no scheme or host once normalised.
+
+    Browsers drop tabs and newlines and read a backslash as a slash, so ``/\t/evil.example``
+    or ``/\\evil.example`` would become ``//evil.example``: any control character, backslash
+    or percent-escaped one is refused outright.
+    """
+    fallback = url_for("congress.index")
+    if not target or len(target) > 2000:
+        return fallback
+    decoded = unquote(target)
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in decoded + target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if decoded.startswith("//") or urlsplit(decoded).netloc:
+        return fallback
+    return target
+
+
+def _client_address() -> str:
+    return request.remote_addr or "-"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,14 +50,18 @@ def login():
         return redirect(url_for("congress.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        locked = services.login_locked_minutes(form.username.data)
-        user = None if locked else services.authenticate(form.username.data, form.password.data)
-        if locked:
-            flash(f"Đăng nhập sai quá nhiều lần. Tài khoản này tạm khóa, hãy thử lại sau {locked} phút.", "error")
-        elif user is None:
-            services.record_login_failure(form.username.data, request.remote_addr)
+        username, address = form.username.data.strip(), _client_address()
+        reservation = throttle.reserve(username, address)
+        if not reservation.allowed:
+            flash("Đăng nhập sai quá nhiều lần từ máy này. Hãy thử lại sau "
+                  f"{reservation.minutes_left} phút.", "error")
+            return render_template("auth/login.html", form=form), 429
+        user = services.authenticate(username, form.password.data)
+        if user is None:
+            throttle.failed(reservation, username, address)
             flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
         else:
+            throttle.succeeded(reservation)
             login_user(user, remember=form.remember.data)
             audit.record("auth.login", user=user)
             db.session.commit()
@@ -49,11 +73,30 @@ def login():
 @public
 def logout():
     if current_user.is_authenticated:
-        audit.record("auth.logout", user=current_user._get_current_object())
-        db.session.commit()
+        services.end_sessions(current_user._get_current_object())
         logout_user()
     flash("Đã đăng xuất.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require_role(Role.VIEWER)
+def own_password():
+    """Every user changes their own password; their other sessions end, this one goes on."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_own_password(user, form.current.data, form.new.data)
+        except services.UserError as exc:
+            flash(str(exc), "error")
+        else:
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(db.session.get(User, user.id), remember=remembered)
+            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn (và mã máy trạm quét) đã hết hiệu lực.",
+                  "success")
+            return redirect(url_for("congress.index"))
+    return render_template("auth/password.html", form=form)
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -121,4 +164,24 @@ def toggle_active(user_id: int):
     else:
         services.set_active(user, not user.active, by=current_user)
         flash(f"Đã {'mở khóa' if user.active else 'khóa'} tài khoản “{user.username}”.", "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@require_role(Role.ADMIN)
+def reset_password(user_id: int):
+    """An administrator sets another user's password (their sessions end)."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = PasswordResetForm(prefix=f"pw{user.id}")
+    if form.validate_on_submit():
+        try:
+            services.set_password(user, form.password.data, by=current_user._get_current_object())
+        except services.UserError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Đã đặt mật khẩu mới cho “{user.username}”.", "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
     return redirect(url_for("auth.users"))
