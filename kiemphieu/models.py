@@ -50,8 +50,8 @@ def new_session_token() -> str:
 
 
 def name_key(name: str) -> str:
-    """How two names are compared for 'the same person': NFC, single spaces, case-folded."""
-    return tally.normalize_name(name).casefold()
+    """How two names are compared for 'the same person' (``tally.comparison_key``)."""
+    return tally.comparison_key(name)
 
 
 # ------------------------------------------------------------------ enums (stored as strings)

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import audit
 from ..extensions import db, write_operation
 from ..models import Congress, CongressAssignment, Role, User
+from ..tally import InvalidName, clean_name
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 200  # hashing a megabyte "password" on every try would be a cheap attack
@@ -29,13 +30,20 @@ def create_user(
     if db.session.scalar(select(User).where(User.username == username)):
         raise UserError(f"Tên đăng nhập “{username}” đã có.")
     check_new_password(password)
-    user = User(username=username, full_name=full_name.strip(), role=Role(role).value, active=True)
+    user = User(username=username, full_name=clean_full_name(full_name), role=Role(role).value, active=True)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", user=by, username=username, role=user.role)
     db.session.commit()
     return user
+
+
+def clean_full_name(full_name: str | None) -> str:
+    try:
+        return clean_name(full_name or "", label="Họ và tên", kind="person", required=False)
+    except InvalidName as exc:
+        raise UserError(str(exc)) from None
 
 
 def check_new_password(password: str) -> None:

@@ -29,7 +29,7 @@ from ..models import (
     RoundStatus,
     name_key,
 )
-from ..tally import Kind, normalize_name
+from ..tally import InvalidName, Kind, clean_name, normalize_name
 
 
 class SetupError(ValueError):
@@ -122,11 +122,11 @@ def _apply_congress_fields(congress: Congress, fields: dict) -> None:
         raise TypeError(f"unknown congress fields: {sorted(unknown)}")
     if "kind" in fields:
         congress.kind = CongressKind(fields["kind"]).value
-    for key in ("name", "number", "term", "place"):
+    labels = {"name": ("Tên đại hội", "title"), "number": ("Lần thứ", "title"), "term": ("Nhiệm kỳ", "title"),
+              "place": ("Địa điểm", "text")}
+    for key, (label, kind) in labels.items():
         if key in fields:
-            setattr(congress, key, normalize_name(fields[key] or ""))
-    if "name" in fields and not congress.name:
-        raise SetupError("Tên đại hội không được để trống.")
+            setattr(congress, key, _clean(fields[key], label, kind, required=key == "name"))
     for key in ("start_date", "end_date"):
         if key in fields:
             setattr(congress, key, fields[key])
@@ -145,7 +145,7 @@ def _congress_snapshot(congress: Congress) -> dict:
 
 @write_operation
 def add_exclusion(congress: Congress, count: int, reason: str) -> Exclusion:
-    reason = _required_name(reason, "Lý do loại trừ")
+    reason = _required_name(reason, "Lý do loại trừ", "text")
     _refuse_if_any_round_finalised(congress)
     if count is None or count < 1:
         raise SetupError("Số loại trừ phải ít nhất là 1.")
@@ -177,7 +177,7 @@ def remove_exclusion(exclusion: Exclusion) -> None:
 
 @write_operation
 def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên") -> CountCommitteeMember:
-    name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu")
+    name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu", "person")
     role = normalize_name(role or "Ủy viên")
     if role not in COMMITTEE_ROLES:
         raise SetupError(f"Chức danh không hợp lệ: {role}.")
@@ -385,7 +385,10 @@ def parse_candidate_lines(text: str) -> list[CandidateLine]:
         if not line:
             continue
         parts = [p.strip() for p in re.split(r"[,\t;]", line) if p.strip()]
-        name = normalize_name(parts[0])
+        try:
+            name = clean_name(parts[0], label="họ tên", kind="person")
+        except InvalidName as exc:
+            raise SetupError(f"Dòng {number}: {exc}") from None
         born = None
         if len(parts) > 2:
             raise SetupError(f"Dòng {number}: chỉ ghi họ tên và ngày sinh, cách nhau bằng dấu phẩy.")
@@ -423,13 +426,13 @@ def add_candidates(election: Election, people: list[tuple[str, date | None]], no
     existing = [(c.name, c.born) for c in election.candidates]
     added: list[Candidate] = []
     for raw_name, born in people:
-        name = _required_name(raw_name, "Họ và tên người ứng cử")
+        name = _required_name(raw_name, "Họ và tên người ứng cử", "person")
         _check_born(born)
         _check_not_on_committee(election.congress, name)
         _check_distinguishable(name, born, existing)
         existing.append((name, born))
         candidate = Candidate(election=election, code=election.next_candidate_code(), name=name, born=born,
-                              note=normalize_name(note))
+                              note=_clean(note, "Ghi chú", "text", required=False))
         db.session.add(candidate)
         first.round_candidates.append(RoundCandidate(candidate=candidate))
         added.append(candidate)
@@ -446,11 +449,11 @@ def update_candidate(candidate: Candidate, name: str, born: date | None, note: s
     election = candidate.election
     if election.rounds[0].status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: danh sách bầu cử không thể thay đổi.")
-    name = _required_name(name, "Họ và tên người ứng cử")
+    name = _required_name(name, "Họ và tên người ứng cử", "person")
     _check_born(born)
     _check_not_on_committee(election.congress, name)
     _check_distinguishable(name, born, [(c.name, c.born) for c in election.candidates if c.id != candidate.id])
-    candidate.name, candidate.born, candidate.note = name, born, normalize_name(note)
+    candidate.name, candidate.born, candidate.note = name, born, _clean(note, "Ghi chú", "text", required=False)
     audit.record("candidate.update", congress=election.congress, election_id=election.id,
                  candidate_id=candidate.id, code=candidate.code, name=name, born=born)
     db.session.commit()
@@ -496,11 +499,16 @@ def _check_distinguishable(name: str, born: date | None, existing: list[tuple[st
             raise SetupError(f"Trùng họ tên và ngày sinh “{name}” ({born:%d/%m/%Y}).")
 
 
-def _required_name(value: str | None, label: str) -> str:
-    name = normalize_name(value or "")
-    if not name:
-        raise SetupError(f"{label} không được để trống.")
-    return name
+def _required_name(value: str | None, label: str, kind: str = "title") -> str:
+    return _clean(value, label, kind)
+
+
+def _clean(value: str | None, label: str, kind: str, required: bool = True) -> str:
+    """``tally.clean_name`` (the one normaliser of every accepted name), as a SetupError."""
+    try:
+        return clean_name(value or "", label=label, kind=kind, required=required)
+    except InvalidName as exc:
+        raise SetupError(str(exc)) from None
 
 
 # ------------------------------------------------------------------ warnings (not errors)

@@ -33,7 +33,7 @@ from .model import (
     RuleSettings,
     StrikeBallot,
 )
-from .names import collation_key, normalize_name
+from .names import PERSON_NAME_MAX, InvalidName, clean_name, collation_key, comparison_key, normalize_name
 from .rules import Verdict, judge
 
 __all__ = [name for name in dir() if not name.startswith("_")]
