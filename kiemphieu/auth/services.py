@@ -41,7 +41,8 @@ def create_user(
 
 def clean_full_name(full_name: str | None) -> str:
     try:
-        return clean_name(full_name or "", label="Họ và tên", kind="person", required=False)
+        # A login may belong to a team ("Tổ nhập phiếu 1"): a title's characters, not only a person's.
+        return clean_name(full_name or "", label="Họ và tên", kind="title", required=False)
     except InvalidName as exc:
         raise UserError(str(exc)) from None
 
