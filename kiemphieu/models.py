@@ -166,6 +166,7 @@ class User(UserMixin, db.Model):
     assignments: Mapped[list[CongressAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    grants: Mapped[list[OrganisationGrant]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     __table_args__ = (CheckConstraint("role IN ('admin','organiser','counter','viewer')", name="role"),)
 
@@ -196,20 +197,14 @@ class User(UserMixin, db.Model):
         return self.global_role is Role.ADMIN
 
     def role_in(self, congress_id: int | None) -> Role | None:
-        """The user's role for one congress, or None when they may not see it.
+        """The user's role for one congress (None: they may not see it); with None, the
+        highest role they hold anywhere. The rules live in ``kiemphieu.auth.access``."""
+        from .auth import access
 
-        Admins see everything. An assignment sets the role for its congress. Without one,
-        organisers and viewers keep their global role everywhere; a counter sees nothing.
-        """
-        if self.is_admin:
-            return Role.ADMIN
-        if congress_id is not None:
-            for assignment in self.assignments:
-                if assignment.congress_id == congress_id:
-                    return Role(assignment.role)
-        if self.global_role is Role.COUNTER and congress_id is not None:
-            return None
-        return self.global_role
+        if congress_id is None:
+            return access.highest_role(self)
+        congress = db.session.get(Congress, congress_id)
+        return access.role_in_congress(self, congress) if congress is not None else None
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -234,6 +229,25 @@ class CongressAssignment(db.Model):
     )
 
 
+class OrganisationGrant(db.Model):
+    """A role on an organisation and everything below it (its congresses, its sub-organisations)."""
+
+    __tablename__ = "organisation_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default=Role.VIEWER.value)
+
+    user: Mapped[User] = relationship(back_populates="grants")
+    organisation: Mapped[Organisation] = relationship(back_populates="grants")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "organisation_id"),
+        CheckConstraint("role IN ('organiser','counter','viewer')", name="role"),
+    )
+
+
 class LoginThrottle(db.Model):
     """Failed logins inside the current window, per (client address, user name) and per address.
 
@@ -252,19 +266,62 @@ class LoginThrottle(db.Model):
 # ------------------------------------------------------------------ congress set-up
 
 
+class OrganisationLevel(StrEnum):
+    """Levels of the Party's organisation tree, highest first."""
+
+    PROVINCE = "province"
+    DISTRICT = "district"
+    GRASSROOTS = "grassroots"
+    CELL = "cell"
+
+    @property
+    def label(self) -> str:
+        return ORGANISATION_LEVEL_LABELS[self]
+
+
+ORGANISATION_LEVEL_LABELS = {
+    OrganisationLevel.PROVINCE: "Tỉnh (thành phố)",
+    OrganisationLevel.DISTRICT: "Huyện / đảng bộ cấp trên cơ sở",
+    OrganisationLevel.GRASSROOTS: "Cơ sở",
+    OrganisationLevel.CELL: "Chi bộ",
+}
+
+
 class Organisation(db.Model):
-    """A Party organisation (Đảng bộ / Chi bộ), with its parent (the next level up)."""
+    """A Party organisation (Đảng bộ / Chi bộ), with its parent (the next level up).
+
+    A role granted on an organisation (``OrganisationGrant``) holds for its whole subtree
+    (``kiemphieu.auth.access``)."""
 
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    level: Mapped[str] = mapped_column(String(16), default=OrganisationLevel.GRASSROOTS.value)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Organisation]] = relationship(back_populates="parent")
     congresses: Mapped[list[Congress]] = relationship(back_populates="organisation")
+    grants: Mapped[list[OrganisationGrant]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (CheckConstraint("level IN ('province','district','grassroots','cell')", name="level"),)
+
+    @property
+    def organisation_level(self) -> OrganisationLevel:
+        return OrganisationLevel(self.level)
+
+    def lineage(self) -> list[Organisation]:
+        """This organisation, then its parent, up to the root (a cycle stops the walk)."""
+        chain, seen, node = [], set(), self
+        while node is not None and node.id not in seen:
+            chain.append(node)
+            seen.add(node.id)
+            node = node.parent
+        return chain
 
     def __repr__(self) -> str:
         return f"<Organisation {self.name}>"

@@ -35,7 +35,21 @@ class UserForm(FlaskForm):
     password = PasswordField(
         "Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(min=8, message="Mật khẩu ít nhất 8 ký tự.")]
     )
+    organisation_id = SelectField("Giao vai trò trên tổ chức đảng", coerce=int, default=0,
+                                  description="Vai trò có hiệu lực với tổ chức này và mọi tổ chức, đại hội cấp dưới.")
+    org_role = SelectField("Vai trò trên tổ chức", default=Role.COUNTER.value,
+                           choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)))
     submit = SubmitField("Tạo người dùng")
+
+
+class GrantForm(FlaskForm):
+    user_id = SelectField("Người dùng", coerce=int)
+    organisation_id = SelectField("Tổ chức đảng (và mọi cấp dưới)", coerce=int)
+    role = SelectField(
+        "Vai trò",
+        choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)),
+    )
+    submit = SubmitField("Giao vai trò")
 
 
 class AssignmentForm(FlaskForm):

@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
 from ..extensions import db, write_operation
-from ..models import Congress, CongressAssignment, Role, User
+from ..models import Congress, CongressAssignment, Organisation, OrganisationGrant, Role, User
 from ..tally import InvalidName, clean_name
 
 PASSWORD_MIN = 8
@@ -22,8 +22,11 @@ class UserError(ValueError):
 
 @write_operation
 def create_user(
-    username: str, password: str, role: Role | str, *, full_name: str = "", by: User | None = None
+    username: str, password: str, role: Role | str, *, full_name: str = "", by: User | None = None,
+    grant_on: Organisation | None = None, grant_role: Role | str | None = None,
 ) -> User:
+    """A new login; with ``grant_on``, also its role on that organisation's subtree (in the
+    same transaction: an organiser's new user is never left outside their scope)."""
     username = username.strip()
     if not username:
         raise UserError("Tên đăng nhập không được để trống.")
@@ -35,8 +38,46 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", user=by, username=username, role=user.role)
+    if grant_on is not None:
+        _grant(user, grant_on, grant_role or Role.COUNTER, by)
     db.session.commit()
     return user
+
+
+def _grant(user: User, organisation: Organisation, role: Role | str, by: User | None) -> OrganisationGrant:
+    role = Role(role)
+    if role is Role.ADMIN:
+        raise UserError("Không thể giao vai trò quản trị theo tổ chức đảng.")
+    grant = db.session.scalar(
+        select(OrganisationGrant).where(OrganisationGrant.user_id == user.id,
+                                        OrganisationGrant.organisation_id == organisation.id)
+    )
+    if grant is None:
+        grant = OrganisationGrant(user=user, organisation=organisation, role=role.value)
+        db.session.add(grant)
+    else:
+        grant.role = role.value
+    db.session.flush()
+    audit.record("user.grant", user=by, username=user.username, organisation_id=organisation.id,
+                 organisation=organisation.name, role=role.value)
+    return grant
+
+
+@write_operation
+def grant(user: User, organisation: Organisation, role: Role | str, *, by: User | None = None) -> OrganisationGrant:
+    """Give (or change) a user's role on an organisation and everything below it."""
+    result = _grant(user, organisation, role, by)
+    db.session.commit()
+    return result
+
+
+@write_operation
+def revoke(grant: OrganisationGrant, *, by: User | None = None) -> None:
+    username, organisation = grant.user.username, grant.organisation
+    db.session.delete(grant)
+    audit.record("user.revoke", user=by, username=username, organisation_id=organisation.id,
+                 organisation=organisation.name)
+    db.session.commit()
 
 
 def clean_full_name(full_name: str | None) -> str:

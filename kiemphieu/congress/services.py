@@ -24,6 +24,7 @@ from ..models import (
     EntryMode,
     Exclusion,
     Organisation,
+    OrganisationLevel,
     Round,
     RoundCandidate,
     RoundStatus,
@@ -39,30 +40,72 @@ class SetupError(ValueError):
 # ------------------------------------------------------------------ organisations
 
 
+def _level(level: OrganisationLevel | str | None, parent: Organisation | None) -> str:
+    """The level given, or one below the parent's (a province's child is a district...)."""
+    if level:
+        return OrganisationLevel(level).value
+    levels = list(OrganisationLevel)
+    if parent is None:
+        return OrganisationLevel.GRASSROOTS.value
+    return levels[min(levels.index(parent.organisation_level) + 1, len(levels) - 1)].value
+
+
+def _check_level_below(level: str, parent_level: str | None) -> None:
+    """A child may sit at its parent's level (đảng bộ bộ phận) or lower, never higher."""
+    levels = list(OrganisationLevel)
+    if parent_level is not None and levels.index(OrganisationLevel(level)) < levels.index(OrganisationLevel(parent_level)):
+        raise SetupError(f"Tổ chức cấp “{OrganisationLevel(level).label}” không thể trực thuộc tổ chức cấp "
+                         f"“{OrganisationLevel(parent_level).label}”.")
+
+
 @write_operation
-def create_organisation(name: str, parent: Organisation | None = None) -> Organisation:
+def create_organisation(name: str, parent: Organisation | None = None,
+                        level: OrganisationLevel | str | None = None) -> Organisation:
     name = _required_name(name, "Tên tổ chức đảng")
-    organisation = Organisation(name=name, parent=parent)
+    level = _level(level, parent)
+    _check_level_below(level, parent.level if parent else None)
+    organisation = Organisation(name=name, parent=parent, level=level)
     db.session.add(organisation)
     db.session.flush()
-    audit.record("organisation.create", organisation_id=organisation.id, name=name,
+    audit.record("organisation.create", organisation_id=organisation.id, name=name, level=level,
                  parent_id=parent.id if parent else None)
     db.session.commit()
     return organisation
 
 
 @write_operation
-def update_organisation(organisation: Organisation, name: str, parent: Organisation | None) -> None:
+def update_organisation(organisation: Organisation, name: str, parent: Organisation | None,
+                        level: OrganisationLevel | str | None = None) -> None:
     name = _required_name(name, "Tên tổ chức đảng")
+    level = OrganisationLevel(level or organisation.level).value
     ancestor = parent
     while ancestor is not None:
         if ancestor.id == organisation.id:
             raise SetupError("Tổ chức cấp trên không thể là chính nó hoặc tổ chức cấp dưới của nó.")
         ancestor = ancestor.parent
-    organisation.name, organisation.parent = name, parent
-    audit.record("organisation.update", organisation_id=organisation.id, name=name,
+    _check_level_below(level, parent.level if parent else None)
+    for child in organisation.children:
+        _check_level_below(child.level, level)
+    if name != organisation.name:
+        _refuse_rename_during_entry(organisation.congresses)
+    organisation.name, organisation.parent, organisation.level = name, parent, level
+    audit.record("organisation.update", organisation_id=organisation.id, name=name, level=level,
                  parent_id=parent.id if parent else None)
     db.session.commit()
+
+
+def _refuse_rename_during_entry(congresses: Iterable[Congress]) -> None:
+    """The ballots' fingerprint covers the names printed on them (organisation, congress,
+    election title): renaming while a round is in entry would make every later scan of that
+    round "another election". Finalised rounds keep their own record, so they do not block."""
+    for congress in congresses:
+        for election in congress.elections:
+            for round_ in election.rounds:
+                if round_.status == RoundStatus.ENTRY.value:
+                    raise SetupError(
+                        f"“{election.title}” vòng {round_.number} đang nhập phiếu: tên in trên phiếu bầu "
+                        "(tổ chức, đại hội, cuộc bầu) không thể đổi cho đến khi chốt kết quả vòng đó."
+                    )
 
 
 # ------------------------------------------------------------------ congresses
@@ -109,7 +152,10 @@ def create_congress(
 def update_congress(congress: Congress, **fields) -> None:
     if fields.get("convened", congress.convened) != congress.convened:
         _refuse_if_any_round_finalised(congress)
+    printed = congress.full_name
     _apply_congress_fields(congress, fields)
+    if congress.full_name != printed:
+        _refuse_rename_during_entry([congress])
     if congress.excluded >= congress.convened:
         raise SetupError("Tổng số loại trừ phải nhỏ hơn số được triệu tập.")
     audit.record("congress.update", congress=congress, **_congress_snapshot(congress))
@@ -245,6 +291,8 @@ def update_election(election: Election, kind: Kind | str, title: str, seats: int
     first = election.rounds[0]
     if seats != election.seats and first.status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi số lượng cần bầu.")
+    if title != election.title or Kind(kind).value != election.kind:
+        _refuse_rename_during_entry([election.congress])
     election.kind, election.title, election.seats = Kind(kind).value, title, seats
     first.seats = seats
     audit.record("election.update", congress=election.congress, election_id=election.id, kind=election.kind,
