@@ -12,7 +12,7 @@ from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key
+from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key, secure_instance
 from .extensions import csrf, db, login_manager, migrate
 from .localtime import to_local
 from .security import init_security
@@ -41,8 +41,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_pyfile(str(instance / "config.py"), silent=True)
     if config:
         app.config.update(config)
-    os.makedirs(instance, exist_ok=True)
-    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    secure_instance(instance, app.config["SQLALCHEMY_DATABASE_URI"])
+    os.makedirs(app.config["UPLOAD_FOLDER"], mode=0o700, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or load_secret_key(instance)
 

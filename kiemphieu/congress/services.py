@@ -310,6 +310,9 @@ def set_round_numbers(round_: Round, present: int | None, issued: int | None,
                       voted_on: date | None = None) -> None:
     """The numbers present and ballots issued (reported by the committee before counting)."""
     _refuse_if_finalised(round_)
+    if round_.status != RoundStatus.SETUP.value and (present is None or issued is None):
+        raise SetupError("Vòng bầu đang nhập phiếu: số có mặt và số phiếu phát ra không được để trống "
+                         "(kết quả đối chiếu với hai số này).")
     convened = round_.congress.convened
     for value, label in ((present, "Số có mặt"), (issued, "Số phiếu phát ra")):
         if value is not None and value < 0:

@@ -251,6 +251,8 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
 def undo_last(round_: Round, entry_pass: EntryPass, expect_sequence: int | None = None) -> Ballot:
     """Supersede the last live ballot of the pass (the row stays, marked superseded)."""
     refuse_unless_entry(round_)
+    # The clerk of the other pass may not take back this pass's ballots either.
+    refuse_same_clerk_for_both_passes(round_, entry_pass, acting_user())
     last = _last_live(round_, entry_pass)
     if last is None:
         raise EntryError("Chưa có phiếu nào trong lượt này để hủy.")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from .. import tally
 from ..auth.access import require_role
+from ..documents.rendering import Busy, busy_response, render_outside_transaction
 from ..entry import services as entry_services
 from ..extensions import db
 from ..localtime import to_local
@@ -174,9 +175,14 @@ def minutes(round_id: int):
         exclusions = None  # the congress changed after this version: print the total only
     # Counting ends when the committee finalises: print that time, in local time.
     ended_at = to_local(version.created_at).strftime("%H:%M") if version else None
-    pdf = render_minutes(rr.election, rr.ballots, verify_url_base=request.host_url.rstrip("/"),
-                         draft=version is None, exclusions=exclusions, ended_at=ended_at)
     name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
+    draft, verify_base = version is None, request.host_url.rstrip("/")
+    try:
+        pdf = render_outside_transaction(lambda: render_minutes(
+            rr.election, rr.ballots, verify_url_base=verify_base, draft=draft, exclusions=exclusions,
+            ended_at=ended_at))
+    except Busy:
+        return busy_response()
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
