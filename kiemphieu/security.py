@@ -17,7 +17,7 @@ CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self'",
+    "img-src 'self' data:",  # data: the QR code of the minutes shown on /verify (an image runs nothing)
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

@@ -1,7 +1,7 @@
 """user.session_token (logout, password change and deactivation end sessions) and login_throttle
 
 Revision ID: 0004_security
-Revises: 0003
+Revises: 0004_audit
 Create Date: 2026-11-30 12:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = "0004_security"
-down_revision = "0003"
+down_revision = "0004_audit"
 branch_labels = None
 depends_on = None
 
