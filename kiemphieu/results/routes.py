@@ -10,6 +10,7 @@ from markupsafe import Markup
 from .. import tally
 from ..audit import check as audit_check
 from ..auth.access import public, require_role
+from ..documents.rendering import Busy, busy_response, render_outside_transaction
 from ..entry.comparison import compare_passes
 from ..models import EntryPass, ResultVersion, Role
 from ..scanning.outstanding import LISTED, outstanding_scans
@@ -181,8 +182,13 @@ def minutes(round_id: int):
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
     inputs = services.minutes_inputs(round_, version)
-    pdf = render_minutes(inputs.rr.election, inputs.rr.ballots, **inputs.render_kwargs(verify_url_base()))
+    render_kwargs = inputs.render_kwargs(verify_url_base())
     name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
+    try:
+        pdf = render_outside_transaction(
+            lambda: render_minutes(inputs.rr.election, inputs.rr.ballots, **render_kwargs))
+    except Busy:
+        return busy_response()
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
