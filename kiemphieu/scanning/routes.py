@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -74,8 +74,25 @@ def round_scans(round_id: int):
     ).all()
     return render_template(
         "scanning/round.html", round=round_, election=round_.election, form=form,
-        counts=services.status_counts(round_), recent=recent, labels=_labels(),
+        counts=services.status_counts(round_), recent=recent, labels=_labels(), worker=worker_health(),
     )
+
+
+def worker_health() -> dict:
+    """The scan worker's state from its heartbeat (instance/run/scan-worker.beat)."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from .. import heartbeat
+    from ..localtime import to_local
+
+    beat = heartbeat.read(Path(current_app.instance_path) / "run")
+    if beat is None:
+        return {"ok": False, "text": "chưa chạy (khởi động máy chủ bằng scripts/start hoặc kiemphieu run)"}
+    if beat.alive and beat.state != "stopping":
+        return {"ok": True, "text": "hoạt động" + (", đang đọc phiếu" if beat.state == "reading" else ", chờ ảnh mới")}
+    since = to_local(datetime.fromtimestamp(beat.at, UTC)).strftime("%H:%M:%S %d/%m/%Y")
+    return {"ok": False, "text": f"không phản hồi từ {since}"}
 
 
 def _receive_uploads(round_, uploads, profile: str) -> None:
@@ -233,10 +250,17 @@ def _page_data(scan, election, kind) -> dict:
         ],
         "stamp_mm": list(layout.stamp_mm),
         "flags": (scan.reading or {}).get("flags") or [],
-        # A preview is warped onto the layout only when the corner markers were found.
-        "aligned": scan.reading is not None and (scan.reading or {}).get("reason") not in
-                   ("no_markers", "blank_page", "unreadable_file", "worker_error", "worker_crashed"),
+        # A preview is warped onto the layout only when the reader got that far (the worker says).
+        "aligned": _preview_aligned(scan.reading),
     }
+
+
+def _preview_aligned(reading: dict | None) -> bool:
+    if not reading:
+        return False
+    if "preview" in reading:
+        return reading["preview"] == "aligned"
+    return reading.get("reason") not in ("no_markers", "blank_page", "unreadable_file", "worker_error", "worker_crashed")
 
 
 @bp.route("/scans/<int:scan_id>/preview.jpg")

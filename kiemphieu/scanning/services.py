@@ -24,7 +24,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, tally
-from ..extensions import db, write_operation
+from ..extensions import begin_write, db, write_operation
 from ..models import Adjudication, Ballot, EntryPass, Round, RoundStatus, ScanImage, ScanStatus, User, utcnow
 from .intake import EXTENSIONS, Limits, ScanFile
 
@@ -102,8 +102,16 @@ def preview_path(preview_name: str) -> Path:
     return _folder("previews") / preview_name
 
 
+def preview_folder() -> Path:
+    return _folder("previews")
+
+
+def preview_name_for(stored_name: str, page: int) -> str:
+    return f"{stored_name.split('.')[0]}-p{page}.jpg"
+
+
 def new_preview_name(scan: ScanImage) -> str:
-    return f"{scan.stored_name.split('.')[0]}-p{scan.page}.jpg"
+    return preview_name_for(scan.stored_name, scan.page)
 
 
 def write_file_atomically(path: Path, data: bytes) -> None:
@@ -279,35 +287,104 @@ def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes
     return runnable
 
 
-def rejected_reading(scan: ScanImage, reason: str, detail: str = "") -> dict[str, Any]:
+def rejected_json(file_name: str, page: int, reason: str, detail: str = "") -> dict[str, Any]:
     return {
-        "file": scan.original_name, "page": scan.page, "status": "rejected", "marks": None,
+        "file": file_name, "page": page, "status": "rejected", "marks": None,
         "boxes": None, "flags": [], "scores": {}, "reason": reason, **({"detail": detail} if detail else {}),
     }
+
+
+def rejected_reading(scan: ScanImage, reason: str, detail: str = "") -> dict[str, Any]:
+    return rejected_json(scan.original_name, scan.page, reason, detail)
+
+
+def take_over_claims() -> int:
+    """Make every file left 'processing' claimable now (its worker died). Only for the one
+    worker of a database (the supervisor's on SQLite): another live worker's claim would be
+    read twice. Each retaken claim still counts as an attempt (claim_next's crash rule)."""
+    from datetime import datetime
+
+    begin_write()
+    taken = db.session.execute(
+        update(ScanImage)
+        .where(ScanImage.status == ScanStatus.PROCESSING.value)
+        .values(claimed_at=datetime(2000, 1, 1))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return taken
+
+
+@write_operation
+def release_claims(scan_ids: list[int]) -> None:
+    """Put pages claimed but not read (the worker was asked to stop) back in the queue."""
+    if not scan_ids:
+        db.session.commit()
+        return
+    db.session.execute(
+        update(ScanImage)
+        .where(ScanImage.id.in_(scan_ids), ScanImage.status == ScanStatus.PROCESSING.value)
+        .values(status=ScanStatus.PENDING.value, claimed_at=None, attempts=ScanImage.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 @write_operation
 def record_readings(results: list[tuple[ScanImage, dict[str, Any], str | None]]) -> list[ScanImage]:
     """Store the worker's readings (scan, reading JSON, preview name) and count what is read."""
-    stored = []
-    for scan, reading, preview_name in results:
-        scan = db.session.get(ScanImage, scan.id)
-        if scan.status != ScanStatus.PROCESSING.value:
-            continue  # someone else finished it meanwhile (a stale claim retaken)
-        reading = checked_reading(scan, reading)
-        scan.preview_name = preview_name
-        _set_reading(scan, reading)
-        ballot = None
-        if scan.status == ScanStatus.READ.value:
-            ballot = create_scan_ballot(scan, marks_from_reading(reading, _form(scan.round)), scan.uploaded_by_id)
-        audit.record(
-            "scan.read", congress=scan.round.election.congress_id, user=None, round_id=scan.round_id,
-            scan_id=scan.id, status=scan.status, reason=reading.get("reason"), flags=reading.get("flags") or [],
-            ballot_id=ballot.id if ballot else None,
-        )
-        stored.append(scan)
+    elections: dict[int, tally.Election] = {}
+    stored = [scan for scan, reading, preview in results
+              if _store_reading(db.session.get(ScanImage, scan.id), reading, preview, elections)]
     db.session.commit()
     return stored
+
+
+@write_operation
+def record_file_readings(files: list[list[tuple[int, dict[str, Any], str | None]]],
+                         elections: dict[int, tally.Election] | None = None) -> list[int]:
+    """Store a batch of read files in one transaction: per file, (scan id, reading, preview
+    name) of each page. ``elections`` (round id -> Election) spares rebuilding them; a file whose
+    storing fails is stored as rejected (``worker_error``) without undoing the others."""
+    elections = elections if elections is not None else {}
+    stored: list[int] = []
+    for pages in files:
+        scans = {scan.id: scan for scan in db.session.scalars(
+            select(ScanImage).where(ScanImage.id.in_([sid for sid, _, _ in pages])))}
+        try:
+            with db.session.begin_nested():
+                stored += [sid for sid, reading, preview in pages
+                           if _store_reading(scans[sid], reading, preview, elections)]
+        except (ScanError, tally.InputError, ValueError, KeyError, TypeError) as exc:
+            detail = f"{type(exc).__name__}: {exc}"[:300]
+            stored += [sid for sid, _, _ in pages
+                       if _store_reading(db.session.get(ScanImage, sid),
+                                         rejected_json("", 0, "worker_error", detail), None, elections)]
+    db.session.commit()
+    return stored
+
+
+def _store_reading(scan: ScanImage | None, reading: dict[str, Any], preview_name: str | None,
+                   elections: dict[int, tally.Election]) -> bool:
+    """One page's reading (and its ballot when read); False when it is no longer ours."""
+    if scan is None or scan.status != ScanStatus.PROCESSING.value:
+        return False  # someone else finished it meanwhile (a stale claim retaken)
+    election = elections.get(scan.round_id)
+    if election is None:
+        election = elections[scan.round_id] = scan.round.to_election()
+    reading = checked_reading(scan, {**reading, "file": scan.original_name, "page": scan.page}, election)
+    scan.preview_name = preview_name
+    _set_reading(scan, reading)
+    ballot = None
+    if scan.status == ScanStatus.READ.value:
+        marks = marks_from_reading(reading, str(election.form))
+        ballot = create_scan_ballot(scan, marks, scan.uploaded_by_id, election)
+    audit.record(
+        "scan.read", congress=scan.round.election.congress_id, user=None, round_id=scan.round_id,
+        scan_id=scan.id, status=scan.status, reason=reading.get("reason"), flags=reading.get("flags") or [],
+        ballot_id=ballot.id if ballot else None,
+    )
+    return True
 
 
 def _set_reading(scan: ScanImage, reading: dict[str, Any]) -> None:
@@ -328,7 +405,7 @@ def row_marks(reading: dict[str, Any] | None, form: str) -> dict[str, str]:
     return dict(marks) if isinstance(marks, dict) else {}
 
 
-def checked_reading(scan: ScanImage, reading: dict[str, Any]) -> dict[str, Any]:
+def checked_reading(scan: ScanImage, reading: dict[str, Any], election: tally.Election | None = None) -> dict[str, Any]:
     """The reading as stored: a 'read' that does not fit the round, or that the scanner
     station read differently, becomes 'review' with a flag (a 'read' is a promise)."""
     reading = dict(reading)
@@ -338,9 +415,9 @@ def checked_reading(scan: ScanImage, reading: dict[str, Any]) -> dict[str, Any]:
     if status == "rejected":
         reading.setdefault("reason", "unreadable_file")
         return reading
-    round_ = scan.round
-    form = _form(round_)
-    codes = {c.code for c in round_.candidates}
+    election = election or scan.round.to_election()
+    form = str(election.form)
+    codes = {c.id for c in election.candidates}
     marks = row_marks(reading, form)
     allowed = set(STRIKE_RULINGS if form == "strike" else BOX_RULINGS) | {"uncertain"}
     flags = list(reading.get("flags") or [])
@@ -367,12 +444,13 @@ def marks_from_reading(reading: dict[str, Any], form: str, rulings: dict[str, st
     return {"boxes": dict(sorted(marks.items()))}
 
 
-def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None) -> Ballot | None:
+def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None,
+                       election: tally.Election | None = None) -> Ballot | None:
     """A Ballot of pass 'scan' (its own stack: it counts beside pass A in either entry mode)."""
     round_ = scan.round
     if round_.is_finalised:
         return None  # never change a certified result; the scan list shows it uncounted
-    tally.parse_ballot(marks, round_.to_election())  # refuses unknown ids before anything is stored
+    tally.parse_ballot(marks, election or round_.to_election())  # refuses unknown ids before anything is stored
     last = db.session.scalar(
         select(func.max(Ballot.sequence)).where(Ballot.round_id == round_.id, Ballot.entry_pass == EntryPass.SCAN.value)
     )
