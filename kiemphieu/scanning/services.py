@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, tally
 from ..extensions import begin_write, db, write_operation
 from ..models import Adjudication, Ballot, EntryPass, Round, RoundStatus, ScanImage, ScanStatus, User, utcnow
-from .intake import EXTENSIONS, Limits, ScanFile
+from .intake import DISK_FULL, EXTENSIONS, Limits, ScanFile, disk_full, move_into_place
 
 DEFAULT_PROFILE = "feeder-200dpi-colour"
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png|tif|pdf)$")
@@ -78,9 +78,30 @@ def limits() -> Limits:
     config = current_app.config
     return Limits(
         max_pages=config.get("SCAN_MAX_PAGES", 1000),
+        max_pixels=config.get("SCAN_MAX_PIXELS", 80_000_000),
+        max_file_bytes=config.get("SCAN_MAX_FILE_BYTES", 200_000_000),
         zip_max_members=config.get("SCAN_ZIP_MAX_MEMBERS", 2000),
         zip_max_total=config.get("SCAN_ZIP_MAX_TOTAL", 1024 * 1024 * 1024),
+        zip_max_ratio=config.get("SCAN_ZIP_MAX_RATIO", 200),
     )
+
+
+def incoming_folder() -> Path:
+    """Where uploads are spooled before they are checked (same disk as the stored scans)."""
+    return _folder("incoming")
+
+
+def sweep_incoming(older_than: float = 3600.0) -> None:
+    """Remove spooled files a crashed request left behind."""
+    import time
+
+    cutoff = time.time() - older_than
+    for part in incoming_folder().glob(".*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+        except OSError:
+            pass
 
 
 def _folder(kind: str) -> Path:
@@ -115,13 +136,18 @@ def new_preview_name(scan: ScanImage) -> str:
 
 
 def write_file_atomically(path: Path, data: bytes) -> None:
-    """Write, fsync, then rename: a crash never leaves half a file under the final name."""
+    """Write, fsync, then rename: a crash never leaves half a file under the final name, and a
+    failure (a full disk) leaves no ``.part`` behind."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def page_key(file_sha: str, page: int) -> str:
@@ -180,15 +206,28 @@ def store_scan(
     The file is on disk (fsynced) before the rows commit, and the rows commit before the
     caller acknowledges.
     """
-    profile = check_profile_name(profile)
-    file_sha = hashlib.sha256(scan_file.data).hexdigest()
-    existing = scans_of_file(file_sha)
-    if existing:
-        return _existing(existing, round_)
-    check_round_open(round_)
+    try:
+        profile = check_profile_name(profile)
+        file_sha = scan_file.sha256
+        existing = scans_of_file(file_sha)
+        if existing:
+            return _existing(existing, round_)
+        check_round_open(round_)
+    except BaseException:
+        scan_file.discard()
+        raise
     stored_name = f"{uuid.uuid4().hex}.{EXTENSIONS[scan_file.kind]}"
     path = stored_path(stored_name)
-    write_file_atomically(path, scan_file.data)
+    try:
+        if scan_file.path is not None:
+            move_into_place(scan_file, path)
+        else:
+            write_file_atomically(path, scan_file.data)
+    except OSError as exc:
+        scan_file.discard()
+        if disk_full(exc):
+            raise ScanError(DISK_FULL) from None
+        raise
     try:
         scans = _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings)
     except IntegrityError:  # the same file arrived twice at once: the other request stored it
