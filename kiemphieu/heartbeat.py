@@ -32,13 +32,22 @@ def path(folder: Path) -> Path:
     return Path(folder) / BEAT_FILE
 
 
-def write(folder: Path, state: str, pages: int) -> None:
+def write(folder: Path, state: str, pages: int, stats: dict | None = None) -> None:
+    """``stats``: the worker's busy seconds (reading, storing), for the scan benchmark."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = path(folder)
     temporary = target.with_name(f".{BEAT_FILE}.{os.getpid()}")
-    temporary.write_text(json.dumps({"pid": os.getpid(), "at": time.time(), "state": state, "pages": pages}))
+    temporary.write_text(json.dumps({"pid": os.getpid(), "at": time.time(), "state": state, "pages": pages,
+                                     **(stats or {})}))
     os.replace(temporary, target)
+
+
+def read_raw(folder: Path) -> dict:
+    try:
+        return json.loads(path(folder).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def read(folder: Path) -> Beat | None:
@@ -59,13 +68,14 @@ class Beater:
     def __init__(self, folder: Path, every: float = 1.0):
         self.folder, self.every = Path(folder), every
         self.last, self.state, self.pages = 0.0, "", 0
+        self.stats: dict = {}
 
     def __call__(self, state: str, pages_done: int = 0) -> None:
         self.pages += pages_done
         now = time.monotonic()
         if state != self.state or now - self.last >= self.every:
             try:
-                write(self.folder, state, self.pages)
+                write(self.folder, state, self.pages, self.stats)
             except OSError:
                 return  # a full disk must not stop the reading; the page will say "not answering"
             self.last, self.state = now, state

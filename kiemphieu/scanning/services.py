@@ -372,9 +372,9 @@ def release_claims(scan_ids: list[int]) -> None:
 @write_operation
 def record_readings(results: list[tuple[ScanImage, dict[str, Any], str | None]]) -> list[ScanImage]:
     """Store the worker's readings (scan, reading JSON, preview name) and count what is read."""
-    elections: dict[int, tally.Election] = {}
+    batch = _Batch({})
     stored = [scan for scan, reading, preview in results
-              if _store_reading(db.session.get(ScanImage, scan.id), reading, preview, elections)]
+              if _store_reading(db.session.get(ScanImage, scan.id), reading, preview, batch)]
     db.session.commit()
     return stored
 
@@ -385,39 +385,61 @@ def record_file_readings(files: list[list[tuple[int, dict[str, Any], str | None]
     """Store a batch of read files in one transaction: per file, (scan id, reading, preview
     name) of each page. ``elections`` (round id -> Election) spares rebuilding them; a file whose
     storing fails is stored as rejected (``worker_error``) without undoing the others."""
-    elections = elections if elections is not None else {}
+    batch = _Batch(elections if elections is not None else {})
+    ids = [sid for pages in files for sid, _, _ in pages]
+    scans = {scan.id: scan for scan in db.session.scalars(select(ScanImage).where(ScanImage.id.in_(ids)))}
     stored: list[int] = []
     for pages in files:
-        scans = {scan.id: scan for scan in db.session.scalars(
-            select(ScanImage).where(ScanImage.id.in_([sid for sid, _, _ in pages])))}
         try:
             with db.session.begin_nested():
                 stored += [sid for sid, reading, preview in pages
-                           if _store_reading(scans[sid], reading, preview, elections)]
-        except (ScanError, tally.InputError, ValueError, KeyError, TypeError) as exc:
+                           if _store_reading(scans.get(sid), reading, preview, batch)]
+        except (ScanError, tally.InputError, ValueError, KeyError, TypeError, IntegrityError) as exc:
+            batch.sequences.clear()  # the savepoint took back the numbers it had used
             detail = f"{type(exc).__name__}: {exc}"[:300]
             stored += [sid for sid, _, _ in pages
                        if _store_reading(db.session.get(ScanImage, sid),
-                                         rejected_json("", 0, "worker_error", detail), None, elections)]
+                                         rejected_json("", 0, "worker_error", detail), None, batch)]
     db.session.commit()
     return stored
 
 
+@dataclass
+class _Batch:
+    """What one storing transaction computes once: each round's election and next scan number."""
+
+    elections: dict[int, tally.Election]
+    sequences: dict[int, int] = field(default_factory=dict)
+
+    def election(self, round_: Round) -> tally.Election:
+        if round_.id not in self.elections:
+            self.elections[round_.id] = round_.to_election()
+        return self.elections[round_.id]
+
+    def next_sequence(self, round_id: int) -> int:
+        if round_id not in self.sequences:
+            self.sequences[round_id] = _last_scan_sequence(round_id)
+        self.sequences[round_id] += 1
+        return self.sequences[round_id]
+
+
 def _store_reading(scan: ScanImage | None, reading: dict[str, Any], preview_name: str | None,
-                   elections: dict[int, tally.Election]) -> bool:
+                   batch: _Batch | dict) -> bool:
     """One page's reading (and its ballot when read); False when it is no longer ours."""
     if scan is None or scan.status != ScanStatus.PROCESSING.value:
         return False  # someone else finished it meanwhile (a stale claim retaken)
-    election = elections.get(scan.round_id)
-    if election is None:
-        election = elections[scan.round_id] = scan.round.to_election()
+    batch = batch if isinstance(batch, _Batch) else _Batch(batch)
+    election = batch.election(scan.round)
     reading = checked_reading(scan, {**reading, "file": scan.original_name, "page": scan.page}, election)
     scan.preview_name = preview_name
     _set_reading(scan, reading)
     ballot = None
     if scan.status == ScanStatus.READ.value:
         marks = marks_from_reading(reading, str(election.form))
-        ballot = create_scan_ballot(scan, marks, scan.uploaded_by_id, election)
+        # A scan being read has never had a ballot (only review and adjudicated ones do): its
+        # first key; a clash would be refused by the unique key, never stored twice.
+        ballot = create_scan_ballot(scan, marks, scan.uploaded_by_id, election,
+                                    sequence=batch.next_sequence(scan.round_id), earlier=0)
     audit.record(
         "scan.read", congress=scan.round.election.congress_id, user=None, round_id=scan.round_id,
         scan_id=scan.id, status=scan.status, reason=reading.get("reason"), flags=reading.get("flags") or [],
@@ -483,21 +505,22 @@ def marks_from_reading(reading: dict[str, Any], form: str, rulings: dict[str, st
     return {"boxes": dict(sorted(marks.items()))}
 
 
-def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None,
-                       election: tally.Election | None = None) -> Ballot | None:
-    """A Ballot of pass 'scan' (its own stack: it counts beside pass A in either entry mode)."""
+def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None, election: tally.Election | None = None,
+                       *, sequence: int | None = None, earlier: int | None = None) -> Ballot | None:
+    """A Ballot of pass 'scan' (its own stack: it counts beside pass A in either entry mode).
+    ``sequence`` and ``earlier`` (ballots this scan had before) when the caller knows them."""
     round_ = scan.round
     if round_.is_finalised:
         return None  # never change a certified result; the scan list shows it uncounted
     tally.parse_ballot(marks, election or round_.to_election())  # refuses unknown ids before anything is stored
-    last = db.session.scalar(
-        select(func.max(Ballot.sequence)).where(Ballot.round_id == round_.id, Ballot.entry_pass == EntryPass.SCAN.value)
-    )
-    earlier = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.scan_id == scan.id)) or 0
+    if sequence is None:
+        sequence = _last_scan_sequence(round_.id) + 1
+    if earlier is None:
+        earlier = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.scan_id == scan.id)) or 0
     ballot = Ballot(
         round_id=round_.id,
         entry_pass=EntryPass.SCAN.value,
-        sequence=(last or 0) + 1,
+        sequence=sequence,
         marks=marks,
         entered_by_id=user_id,
         idempotency_key=hashlib.sha256(f"scan/{scan.sha256}/{earlier}".encode()).hexdigest(),
@@ -507,6 +530,12 @@ def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None,
     db.session.add(ballot)
     db.session.flush()
     return ballot
+
+
+def _last_scan_sequence(round_id: int) -> int:
+    return db.session.scalar(
+        select(func.max(Ballot.sequence)).where(Ballot.round_id == round_id, Ballot.entry_pass == EntryPass.SCAN.value)
+    ) or 0
 
 
 def live_ballot(scan: ScanImage) -> Ballot | None:
