@@ -38,7 +38,12 @@ BOX_RULINGS = ("agree", "disagree", "both", "none")
 NOT_A_BALLOT = "not_ballot"
 VALID = "valid"
 RESET = "reset"
-COMMITTEE_REASONS = tuple(r.value for r in tally.InvalidReason if r in tally.COMMITTEE_REASONS)
+# The committee's reasons in the entry screen's order: the same digit means the same reason
+# on the entry screen and on the adjudication page.
+COMMITTEE_REASONS = (
+    tally.InvalidReason.NOT_ISSUED.value, tally.InvalidReason.NO_STAMP.value, tally.InvalidReason.ADDED_NAME.value,
+    tally.InvalidReason.IDENTIFYING_MARK.value, tally.InvalidReason.OTHER.value,
+)
 
 # Why the worker or the reader refused an image, for the operator's list.
 REJECT_LABELS = {
