@@ -63,6 +63,7 @@ FLAG_LABELS = {
     "low_quality": "Ảnh chất lượng kém",
     "no_marks": "Không thấy nét gạch nào (quét đen trắng có thể làm mất nét bút mờ)",
     "few_marks": "Giữ lại nhiều tên hơn số cần bầu (quét đen trắng có thể làm mất nét bút mờ)",
+    "seal_unchecked": "Ảnh không màu: không kiểm tra được dấu đỏ, Ban kiểm phiếu xem dấu trên phiếu giấy",
     "station_mismatch": "Máy trạm quét và máy chủ đọc khác nhau",
     "reading_mismatch": "Kết quả đọc không khớp danh sách ứng cử viên",
 }
@@ -738,6 +739,9 @@ def requeue(scan: ScanImage, user: User, profile: str = "") -> None:
     if scan.status != ScanStatus.REJECTED.value:
         raise ScanError("Chỉ đọc lại được ảnh đã bị từ chối.")
     previous = scan.reading
+    rows, whole = current_rulings(scan)
+    if rows or whole is not None:  # a ruling on the old reading (e.g. "not a ballot") does not carry over
+        db.session.add(Adjudication(scan_id=scan.id, candidate_code=None, ruling=RESET, user_id=user.id))
     scan.profile = check_profile_name(profile) or scan.profile
     scan.status = ScanStatus.PENDING.value
     scan.attempts = 0
