@@ -49,6 +49,8 @@ class VerificationReport:
     printed_digest: str | None = None  # as printed in the footer
     draft: bool = False
     pdfa: str | None = None  # e.g. "3B"
+    signatures: list = field(default_factory=list)  # signing.SignatureCheck, when the PDF is signed
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +70,7 @@ class VerificationReport:
             lines.append(f"{mark}{f.what}" + (f": {f.detail}" if f.detail else ""))
         if self.draft:
             lines.append("Lưu ý / note: bản nháp (draft watermark) — chưa phải biên bản đã kết thúc.")
+        lines.extend(f"Lưu ý / note: {note}" for note in self.notes)
         if self.ok:
             lines.append("KẾT LUẬN: biên bản khớp với các phiếu đính kèm. "
                          "Every figure and the digest match the attached ballots.")
@@ -84,7 +87,28 @@ class VerificationReport:
             "draft": self.draft,
             "pdfa": self.pdfa,
             "findings": [{"ok": f.ok, "what": f.what, "detail": f.detail} for f in self.findings],
+            # Only for signed files: an unsigned file's report keeps its original keys.
+            **({"signatures": [c.to_json() for c in self.signatures]} if self.signatures else {}),
         }
+
+    def add_signatures(self, checks: list, trust_checked: bool) -> None:
+        """Findings for each signature: intact, unchanged since, trusted (when roots were given)."""
+        self.signatures = list(checks)
+        for number, check in enumerate(checks, start=1):
+            when = f"ký lúc / signed at {check.signed_at:%d/%m/%Y %H:%M %Z}".rstrip() if check.signed_at else ""
+            self.add(check.intact, f"Chữ ký số {number} / signature {number}: {check.signer}",
+                     ("nguyên vẹn / intact" if check.intact else "KHÔNG khớp nội dung đã ký / does not match "
+                      "the signed content") + (f"; {when}" if when else ""))
+            self.add(not check.changed_after, f"Không sửa sau khi ký / unchanged after signature {number}",
+                     "tài liệu đã bị thay đổi sau khi ký / the document was CHANGED after signing"
+                     if check.changed_after else
+                     ("chỉ thêm chữ ký sau / only later signatures added" if check.later_signatures_only else ""))
+            if check.trusted is not None:
+                self.add(check.trusted, f"Chứng thư tin cậy / trusted certificate, signature {number}",
+                         "" if check.trusted else "does not chain to the given trust roots")
+        if checks and not trust_checked:
+            self.notes.append("chưa kiểm tra chứng thư gốc của chữ ký (thêm --trust-root CA.pem) / "
+                              "the signer's certificate was not checked against a trust root.")
 
 
 # ------------------------------------------------------------------ reading the file
@@ -279,8 +303,19 @@ def _compare_rows(report: VerificationReport, what: str, shown: list, expected: 
 # ------------------------------------------------------------------ the whole check
 
 
-def verify_minutes(pdf_bytes: bytes) -> VerificationReport:
-    """Check a minutes PDF against its attached ballots. Raises UnreadableMinutes."""
+def verify_minutes(pdf_bytes: bytes, trust_roots: list | None = None) -> VerificationReport:
+    """Check a minutes PDF against its attached ballots, and its signatures when it has any
+    (``trust_roots``: certificates, see ``signing.load_certificates``). Raises UnreadableMinutes."""
+    report = _verify_contents(pdf_bytes)
+    from .signing import check_signatures
+
+    checks = check_signatures(pdf_bytes, trust_roots)
+    if checks:
+        report.add_signatures(checks, trust_checked=bool(trust_roots))
+    return report
+
+
+def _verify_contents(pdf_bytes: bytes) -> VerificationReport:
     report = VerificationReport()
     pdf = _open(pdf_bytes)
     texts = page_texts(pdf_bytes)
