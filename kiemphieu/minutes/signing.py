@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 FIELD_PREFIX = "ChuKy"
@@ -163,7 +163,7 @@ def check_signatures(pdf: bytes, trust_roots: Sequence | None = None) -> list[Si
         checks.append(SignatureCheck(
             field=signature.field_name,
             signer=_signer_name(status.signing_cert),
-            signed_at=status.signer_reported_dt,
+            signed_at=status.signer_reported_dt.astimezone(timezone.utc) if status.signer_reported_dt else None,
             intact=bool(status.intact and status.valid),
             trusted=bool(status.trusted) if trust_roots else None,
             changed_after=not whole and not only_signatures,

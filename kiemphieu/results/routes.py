@@ -11,8 +11,8 @@ from .. import tally
 from ..auth.access import public, require_role
 from ..entry import services as entry_services
 from ..models import EntryMode, ResultVersion, Role
-from . import services
-from .forms import FinaliseForm, NextRoundForm, ReopenForm
+from . import services, signing
+from .forms import FinaliseForm, NextRoundForm, ReopenForm, SignForm
 from .services import ResultsError
 
 bp = Blueprint("results", __name__)
@@ -63,6 +63,8 @@ def show(round_id: int):
         return render_template("results/_live.html", **context)
     return render_template(
         "results/show.html", **context,
+        signature=signing.signature_of(round_, version), can_sign=signing.signing_key() is not None,
+        sign_form=SignForm(),
         digest_ok=(version is None or (rr.digest == version.digest == round_.digest)),
         reopen_form=ReopenForm(),
         next_proposal=rr.result.next_round if round_.is_finalised and round_.election.current_round is round_ else None,
@@ -165,16 +167,39 @@ def verify_url_base() -> str:
 @bp.route("/rounds/<int:round_id>/minutes.pdf")
 @require_role(Role.VIEWER)
 def minutes(round_id: int):
-    """The minutes: the certified record of the latest version, or a draft of the live count."""
-    from ..minutes import render_minutes
-
+    """The minutes: the certified record of the latest version (signed, once the office signed
+    it), or a draft of the live count."""
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
-    inputs = services.minutes_inputs(round_, version)
-    pdf = render_minutes(inputs.rr.election, inputs.rr.ballots, **inputs.render_kwargs(verify_url_base()))
+    pdf = signing.signed_minutes(round_, version) or render_minutes_for(round_, version)
     name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+def render_minutes_for(round_, version) -> bytes:
+    from ..minutes import render_minutes
+
+    inputs = services.minutes_inputs(round_, version)
+    return render_minutes(inputs.rr.election, inputs.rr.ballots, **inputs.render_kwargs(verify_url_base()))
+
+
+@bp.route("/rounds/<int:round_id>/minutes/sign", methods=["POST"])
+@require_role(Role.ORGANISER)
+def sign_minutes(round_id: int):
+    """The office signs the certified minutes with the deployment's key (PAdES)."""
+    round_ = g.round
+    version = services.latest_version(round_) if round_.is_finalised else None
+    if version is None or not SignForm().validate_on_submit():
+        flash("Chỉ ký được biên bản của vòng bầu đã chốt kết quả.", "error")
+        return redirect(url_for(".show", round_id=round_id))
+    try:
+        check = signing.sign_minutes(round_, version, render_minutes_for(round_, version))
+    except ResultsError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã ký số biên bản (phiên bản {version.version}): {check.signer}.", "success")
+    return redirect(url_for(".show", round_id=round_id))
 
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
