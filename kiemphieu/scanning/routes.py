@@ -26,7 +26,8 @@ from .. import audit, tally
 from ..auth.access import public, require_role
 from ..extensions import csrf, db, login_manager
 from ..models import Role, ScanImage, ScanStatus
-from . import services, tokens
+from . import progress, services, tokens
+from .reasons import reject_text
 from .forms import ReopenForm, RequeueForm, RulingForm, StationTokenForm, UploadForm
 from .intake import IntakeError, check_scan, unpack_upload
 
@@ -69,13 +70,20 @@ def round_scans(round_id: int):
     for errors in form.errors.values():
         for error in errors:
             flash(error, "error")
-    recent = db.session.scalars(
-        select(ScanImage).where(ScanImage.round_id == round_.id).order_by(ScanImage.id.desc()).limit(50)
-    ).all()
     return render_template(
         "scanning/round.html", round=round_, election=round_.election, form=form,
-        counts=services.status_counts(round_), recent=recent, labels=_labels(),
+        progress=progress.round_progress(round_, services.status_counts(round_)), labels=_labels(),
     )
+
+
+@bp.route("/api/rounds/<int:round_id>/scans/progress")
+@require_role(Role.COUNTER)
+def api_progress(round_id: int):
+    """What the scans page and the scanner station poll: counts by status, each upload's
+    progress, the latest scans (statuses and refusals in Vietnamese)."""
+    response = jsonify(progress.round_progress(g.round, services.status_counts(g.round)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _receive_uploads(round_, uploads, profile: str) -> None:
@@ -288,7 +296,7 @@ def rejected(round_id: int):
         .where(ScanImage.round_id == round_id, ScanImage.status == ScanStatus.REJECTED.value)
         .order_by(ScanImage.id)
     ).all()
-    return render_template("scanning/rejected.html", round=g.round, scans=scans, labels=_labels(),
+    return render_template("scanning/rejected.html", round=g.round, scans=scans, labels=_labels(), reject_text=reject_text,
                            requeue_form=RequeueForm(prefix="requeue"))
 
 
