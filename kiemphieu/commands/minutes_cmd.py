@@ -20,7 +20,7 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser(
         "verify", help="check a minutes PDF: recount its attached ballots, compare every figure and the digest")
-    parser.add_argument("pdf", help="minutes PDF written by `kiemphieu minutes` or the web app")
+    parser.add_argument("pdf", help="minutes or entry-log PDF written by `kiemphieu minutes` or the web app")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--trust-root", action="append", default=[], metavar="CERT",
                         help="a CA certificate (PEM/DER) the signer's certificate must chain to (repeatable)")
@@ -153,7 +153,7 @@ def run_minutes(args) -> int:
 def run_verify(args) -> int:
     import json
 
-    from kiemphieu.minutes import UnreadableMinutes, verify_minutes
+    from kiemphieu.minutes import UnreadableMinutes, verify_document
 
     try:
         data = Path(args.pdf).read_bytes()
@@ -170,7 +170,7 @@ def run_verify(args) -> int:
             print(f"kiemphieu verify: --trust-root: {exc}", file=sys.stderr)
             return 2
     try:
-        report = verify_minutes(data, trust_roots)
+        report = verify_document(data, trust_roots)
     except UnreadableMinutes as exc:
         print(f"kiemphieu verify: {args.pdf}: {exc}", file=sys.stderr)
         return 2

@@ -226,7 +226,12 @@ def _labelled(flat: str, pattern: str) -> int | None:
 
 
 def check_visible_text(report: VerificationReport, texts: list[str], election, result, digest: str) -> None:
-    # The footer of every page names the round.
+    check_printed_digest(report, texts, digest)
+    _check_minutes_text(report, texts, election, result)
+
+
+def check_printed_digest(report: VerificationReport, texts: list[str], digest: str) -> None:
+    """The footer of every page names the round: the same digest as the recount."""
     printed = []
     for number, text in enumerate(texts, start=1):
         match = _DIGEST.search(text.replace("\n", " "))
@@ -241,6 +246,8 @@ def check_visible_text(report: VerificationReport, texts: list[str], election, r
         report.add(not wrong, "Mã xác thực in trên biên bản / printed digest",
                    f"{wrong[0]} ≠ recount {digest}" if wrong else digest)
 
+
+def _check_minutes_text(report: VerificationReport, texts: list[str], election, result) -> None:
     lines = [line.strip() for text in texts for line in text.split("\n")]
     flat = re.sub(r"\s+", " ", " ".join(lines))
     report.draft = DRAFT_MARK.split(" —")[0] in flat
@@ -309,6 +316,21 @@ def verify_minutes(pdf_bytes: bytes, trust_roots: list | None = None) -> Verific
     report = _verify_contents(pdf_bytes)
     from .signing import check_signatures
 
+    checks = check_signatures(pdf_bytes, trust_roots)
+    if checks:
+        report.add_signatures(checks, trust_checked=bool(trust_roots))
+    return report
+
+
+def verify_document(pdf_bytes: bytes, trust_roots: list | None = None) -> VerificationReport:
+    """`kiemphieu verify`: the minutes, or an entry log (told apart by its attachment), and the
+    signatures of either."""
+    from .entry_log_verify import is_entry_log, verify_entry_log
+    from .signing import check_signatures
+
+    if not is_entry_log(pdf_bytes):
+        return verify_minutes(pdf_bytes, trust_roots)
+    report = verify_entry_log(pdf_bytes)
     checks = check_signatures(pdf_bytes, trust_roots)
     if checks:
         report.add_signatures(checks, trust_checked=bool(trust_roots))
