@@ -160,7 +160,7 @@ def render_entry_log(election: Election, ballots: Sequence[Ballot], log: EntryLo
         "log": log,
         "passes": [(p, PASS_TITLES[p], log.of_pass(p)) for p in PASS_ORDER if log.of_pass(p)],
         "totals": pass_totals(log, election),
-        "candidates": [(election.order_of(c.id), c) for c in election.candidates],
+        "candidates": [(election.order_of(c.id), election.display_name(c.id), c.id) for c in election.candidates],
         "mode_label": "Nhập hai lần độc lập (lượt A và lượt B)" if log.mode == "double" else "Nhập một lần",
         "date_long": date_long(election.date),
         "printed_at": printed_at,

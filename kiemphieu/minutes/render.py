@@ -177,6 +177,7 @@ def render_minutes_full(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
 ) -> RenderedMinutes:
     """As :func:`render_minutes`, also returning the digest and the engine's result."""
     ballots = list(ballots)
@@ -185,7 +186,7 @@ def render_minutes_full(
     digest = round_digest(election, ballots, result)
     when = timestamp_for(election.date, ended_at)
     html = minutes_html(election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
-                        draft=draft, exclusions=exclusions)
+                        draft=draft, exclusions=exclusions, audit_head=audit_head)
     election_json = record["election"]
     if exclusions:
         election_json = {**election_json,
@@ -208,6 +209,7 @@ def minutes_html(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
 ) -> str:
     """The HTML the minutes PDF is made from (also shown by the web app's public /verify)."""
     when = timestamp_for(election.date, ended_at)
@@ -216,6 +218,7 @@ def minutes_html(
         draft=draft, exclusions=list(exclusions or []),
     )
     context["qr_uri"] = qr_data_uri(context["verify_url"])
+    context["audit_head"] = audit_head
     context.update(_document_fields(
         when, f"Biên bản kiểm phiếu: {election.title}" + (f" (lần {election.round})" if election.round > 1 else ""),
         f"Ban kiểm phiếu — {election.congress or election.organization}",
@@ -231,20 +234,24 @@ def render_minutes(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
 ) -> bytes:
     """The certified minutes of one round as PDF/A-3b bytes (same inputs, same bytes).
 
     ``draft=True`` watermarks every page "BẢN NHÁP — CHƯA KẾT THÚC" (rounds not finalised).
     ``ended_at`` is "HH:MM", printed as the time counting ended; dots to fill in otherwise.
+    ``audit_head`` (the web app's certified rounds) is printed in the footer as the audit
+    chain's head at finalisation, so a rewritten or cut log no longer matches the paper.
     """
     return render_minutes_full(
         election, ballots, verify_url_base=verify_url_base, ended_at=ended_at, draft=draft,
-        exclusions=exclusions,
+        exclusions=exclusions, audit_head=audit_head,
     ).pdf
 
 
 def _summary_round(index: int, election: Election, result: Result, digest: str | None) -> dict:
-    assembly = assembly_for(election.kind, election.organization)
+    assembly = assembly_for(election.body)
+    names = election.display_names
     return {
         "index": index,
         "title": election.title,
@@ -254,7 +261,7 @@ def _summary_round(index: int, election: Election, result: Result, digest: str |
         "seats": election.seats,
         "result": result,
         "elected": [
-            {"rank": i, "name": c.name, "votes": c.votes, "percent": percent_vi(c.percent)}
+            {"rank": i, "name": names[c.id], "votes": c.votes, "percent": percent_vi(c.percent)}
             for i, c in enumerate((result.by_id(cid) for cid in result.elected), start=1)
         ],
         "outcome": outcome_paragraphs(election, result, assembly),

@@ -188,8 +188,9 @@ def diff_json(attached: Any, recount: Any, path: str = "result") -> list[str]:
     return []
 
 
-_ROW = re.compile(r"(\d+) (\D+?) (\d+) (\d{1,3},\d{2})\b")
-_NOT_A_ROW = re.compile(r"^(Mã xác thực|Kiểm tra tại|Tệp đính kèm|Trang \d+/\d+|TT Họ và tên|[0-9a-f]{64}$)")
+# A name holds no digits, except a namesake's birth note: "Nguyễn Văn Dũng (sinh năm 1972)".
+_ROW = re.compile(r"(\d+) (\D+?(?: \(sinh (?:năm \d{4}|ngày \d{2}/\d{2}/\d{4})\))?) (\d+) (\d{1,3},\d{2})\b")
+_NOT_A_ROW = re.compile(r"^(Mã xác thực|Kiểm tra tại|Tệp đính kèm|Nhật ký thao tác|Trang \d+/\d+|TT Họ và tên|[0-9a-f]{64}$)")
 _DIGEST = re.compile(r"Mã xác thực \(SHA-256\):\s*([0-9a-f]{64})")
 
 
@@ -281,12 +282,13 @@ def _check_minutes_text(report: VerificationReport, texts: list[str], election, 
                f"{shown_reasons}" + ("" if shown_reasons == expected_reasons else f" ≠ recount {expected_reasons}"))
 
     results = table_rows(_section(lines, "Kết quả kiểm phiếu (xếp theo", "Tỷ lệ % tính so với"))
-    expected_rows = [(c.order, c.name, c.votes, percent_vi(c.percent)) for c in result.candidates]
+    names = election.display_names
+    expected_rows = [(c.order, names[c.id], c.votes, percent_vi(c.percent)) for c in result.candidates]
     _compare_rows(report, "Bảng kết quả kiểm phiếu / results table", results, expected_rows)
 
     elected = table_rows(_section(lines, "Những đồng chí", "Kiểm phiếu kết thúc vào lúc"))
     expected_elected = [
-        (rank, c.name, c.votes, percent_vi(c.percent))
+        (rank, names[c.id], c.votes, percent_vi(c.percent))
         for rank, c in enumerate((result.by_id(cid) for cid in result.elected), start=1)
     ]
     _compare_rows(report, "Danh sách trúng cử / elected (printed)", elected, expected_elected)

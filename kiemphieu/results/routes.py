@@ -8,9 +8,11 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from markupsafe import Markup
 
 from .. import tally
+from ..audit import check as audit_check
 from ..auth.access import public, require_role
 from ..entry import services as entry_services
 from ..models import EntryMode, ResultVersion, Role
+from ..scanning.outstanding import LISTED, outstanding_scans
 from . import services, signing
 from .forms import FinaliseForm, NextRoundForm, ReopenForm, SignForm
 from .services import ResultsError
@@ -34,9 +36,8 @@ def percent_vi(value) -> str:
 def outcome_text(rr: services.RoundResult) -> list[str]:
     """Ties and unfilled seats in words: the same sentences as the minutes."""
     from ..minutes.context import outcome_paragraphs
-    from ..minutes.wording import assembly_for
 
-    return outcome_paragraphs(rr.election, rr.result, assembly_for(rr.election.kind, rr.election.organization))
+    return outcome_paragraphs(rr.election, rr.result)
 
 
 def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
@@ -61,11 +62,14 @@ def show(round_id: int):
     context = _view_context(round_, rr, version)
     if request.headers.get("X-Partial"):
         return render_template("results/_live.html", **context)
+    ballot_check, version_checks = audit_check.round_integrity(round_)
+    logged = next((c for c in version_checks if version and c.version == version.version), None)
     return render_template(
         "results/show.html", **context,
         signature=signing.signature_of(round_, version), can_sign=signing.signing_key() is not None,
         sign_form=SignForm(),
         digest_ok=(version is None or (rr.digest == version.digest == round_.digest)),
+        ballot_check=ballot_check, version_check=logged,
         reopen_form=ReopenForm(),
         next_proposal=rr.result.next_round if round_.is_finalised and round_.election.current_round is round_ else None,
         g_role=g.role,
@@ -92,6 +96,7 @@ def finalise(round_id: int):
     rr = services.current_result(round_)
     return render_template("results/finalise.html", round=round_, rr=rr, form=form,
                            blockers=services.finalisation_blockers(round_), committee=services.committee(round_),
+                           unfinished=outstanding_scans(round_), listed=LISTED,
                            confirmed=set(confirmed), head_role=services.HEAD_ROLE)
 
 
@@ -144,8 +149,10 @@ def next_round(round_id: int):
 @require_role(Role.VIEWER)
 def versions(round_id: int):
     round_ = g.round
-    rows = [(v, services.version_result(v)) for v in round_.result_versions]
-    return render_template("results/versions.html", round=round_, rows=rows)
+    checks = {c.version: c for c in audit_check.round_integrity(round_)[1]}
+    rows = [(v, services.version_result(v), checks.get(v.version)) for v in round_.result_versions]
+    missing = [c for c in checks.values() if c.version not in {v.version for v in round_.result_versions}]
+    return render_template("results/versions.html", round=round_, rows=rows, missing=missing)
 
 
 @bp.route("/rounds/<int:round_id>/versions/<int:number>")

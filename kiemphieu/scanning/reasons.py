@@ -28,6 +28,7 @@ FLAG_LABELS = {
     "low_quality": "Ảnh chất lượng kém",
     "no_marks": "Không thấy nét gạch nào (quét đen trắng có thể làm mất nét bút mờ)",
     "few_marks": "Giữ lại nhiều tên hơn số cần bầu (quét đen trắng có thể làm mất nét bút mờ)",
+    "seal_unchecked": "Ảnh không màu: không kiểm tra được dấu đỏ, Ban kiểm phiếu xem dấu trên phiếu giấy",
     "station_mismatch": "Máy trạm quét và máy chủ đọc khác nhau",
     "reading_mismatch": "Kết quả đọc không khớp danh sách ứng cử viên",
 }

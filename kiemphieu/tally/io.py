@@ -14,6 +14,7 @@ from typing import Any
 from .model import (
     DEFAULT_RULES,
     Ballot,
+    Body,
     BoxesBallot,
     BoxMark,
     Candidate,
@@ -26,7 +27,7 @@ from .model import (
     RuleSettings,
     StrikeBallot,
 )
-from .names import normalize_name
+from .names import indistinguishable_namesakes, normalize_name
 
 ELECTION_SCHEMA = "kiemphieu/election-1"
 
@@ -141,9 +142,15 @@ def parse_election(text: str, file: str = "<election>") -> Election:
             f"excluded ({excluded}) must be less than convened ({convened}): the base would be empty",
             "excluded",
         )
+    body_value = _optional_str(reader, data, "body") or str(Body.CONGRESS)
+    try:
+        body = Body(body_value)
+    except ValueError:
+        raise reader.fail(f"unknown body {body_value!r} (congress or committee)", "body") from None
     candidates = _parse_candidates(reader, data)
     committee = _parse_committee(reader, data)
     return Election(
+        body=body,
         title=normalize_name(reader.require(data, "title", str)),
         kind=kind,
         round=reader.count(data, "round", required=False, minimum=1) or 1,
@@ -190,6 +197,10 @@ def _parse_candidates(reader: _ElectionReader, data: dict) -> tuple[Candidate, .
         if not name:
             raise reader.fail(f"empty name for candidate {cid!r}", line=line)
         candidates.append(Candidate(cid, name, reader.iso_date(item, "born", where, line)))
+    for name in indistinguishable_namesakes((c.id, c.name, c.born) for c in candidates):
+        raise reader.fail(
+            f"two candidates are named {name!r}: each needs a different 'born' date to tell them apart",
+            line=reader.line_of(json.dumps(name, ensure_ascii=False)))
     return tuple(candidates)
 
 
@@ -337,6 +348,9 @@ def election_to_json(election: Election) -> dict:
         "date": election.date.isoformat() if election.date else None,
         "committee": [{"name": m.name, "role": m.role} for m in election.committee],
     }
+    # Written only when not the default, so a congress's election (and its digest) is as before.
+    if election.body is not Body.CONGRESS:
+        data["body"] = str(election.body)
     return data
 
 

@@ -65,3 +65,51 @@ def collation_key(full_name: str, born: date | None = None) -> tuple:
         middle_key,
         (0, born.toordinal()) if born else (1, 0),
     )
+
+
+def same_name_key(full_name: str) -> str:
+    """How two names are compared for "the same full name": NFC, single spaces, case-folded."""
+    return normalize_name(full_name).casefold()
+
+
+def namesake_note(born: date, others: list[date | None]) -> str:
+    """"sinh năm 1972", or the full date when another namesake was born the same year."""
+    if any(other is not None and other.year == born.year for other in others):
+        return f"sinh ngày {born.day:02d}/{born.month:02d}/{born.year}"
+    return f"sinh năm {born.year}"
+
+
+def display_names(candidates) -> dict[str, str]:
+    """Candidate id -> the name shown to a person, for one round's list of (id, name, born).
+
+    Only where two candidates of the list share a full name does each carry what tells them
+    apart, in the Party's way: "Nguyễn Văn Dũng (sinh năm 1972)" (the full date when they
+    were born the same year). Every other name is shown as it is. Every page and document
+    that shows a candidate's name to a person goes through this one function.
+    """
+    people = [(cid, normalize_name(name), born) for cid, name, born in candidates]
+    groups: dict[str, list[tuple[str, str, date | None]]] = {}
+    for person in people:
+        groups.setdefault(same_name_key(person[1]), []).append(person)
+    shown = {}
+    for cid, name, born in people:
+        group = groups[same_name_key(name)]
+        if len(group) > 1 and born is not None:
+            others = [b for other, _, b in group if other != cid]
+            name = f"{name} ({namesake_note(born, others)})"
+        shown[cid] = name
+    return shown
+
+
+def indistinguishable_namesakes(candidates) -> list[str]:
+    """Full names shared by candidates of one list that a birth date does not tell apart
+    (one of them has none, or two have the same): such a list cannot be printed or read."""
+    groups: dict[str, list[tuple[str, date | None]]] = {}
+    for _cid, name, born in candidates:
+        groups.setdefault(same_name_key(name), []).append((normalize_name(name), born))
+    bad = []
+    for group in groups.values():
+        borns = [b for _, b in group]
+        if len(group) > 1 and (None in borns or len(set(borns)) < len(borns)):
+            bad.append(group[0][0])
+    return bad
