@@ -112,7 +112,8 @@ def entry_log_pdf(round_: Round, verify_url_base: str) -> bytes:
     from ..models import utcnow
 
     version = results_services.latest_version(round_) if round_.is_finalised else None
-    rr = results_services.version_result(version) if version else results_services.current_result(round_)
+    inputs = results_services.minutes_inputs(round_, version)
+    rr = inputs.rr
     log = gather_entry_log(round_, rr.election)
-    return render_entry_log(rr.election, rr.ballots, log, draft=version is None, verify_url_base=verify_url_base,
-                            printed_at=_when(utcnow()))
+    return render_entry_log(rr.election, rr.ballots, log, draft=inputs.draft, verify_url_base=verify_url_base,
+                            printed_at=_when(utcnow()), audit_head=inputs.audit_head)

@@ -143,7 +143,8 @@ def pass_totals(log: EntryLog, election: Election) -> list[PassTotals]:
 
 
 def render_entry_log(election: Election, ballots: Sequence[Ballot], log: EntryLog, *, draft: bool = False,
-                     verify_url_base: str | None = None, printed_at: str | None = None) -> bytes:
+                     verify_url_base: str | None = None, printed_at: str | None = None,
+                     audit_head: str | None = None) -> bytes:
     """The entry log as PDF/A-3b (A4). ``ballots`` are the ballots that count (those of the
     minutes), so the log carries the minutes' digest."""
     ballots = list(ballots)
@@ -169,6 +170,7 @@ def render_entry_log(election: Election, ballots: Sequence[Ballot], log: EntryLo
         "attachment_names": f"{ELECTION_FILE}, {BALLOTS_FILE}, {RESULT_FILE}, {ENTRY_LOG_FILE}",
         "draft": draft,
         "draft_mark": DRAFT_MARK,
+        "audit_head": audit_head,  # the audit chain's head at finalisation, as on the minutes
         "head": next((m for m in election.committee if "trưởng" in m.role.lower()), None),
     }
     context["qr_uri"] = qr_data_uri(context["verify_url"])
