@@ -75,5 +75,9 @@ def entry_log_pdf(round_id: int):
     if round_.status == "setup":
         flash("Vòng bầu chưa bắt đầu nhập phiếu.", "warning")
         return redirect(url_for("congress.round_page", round_id=round_id))
+    from ..results import services as results_services, signing
+
     draft = "" if round_.is_finalised else "-ban-nhap"
-    return _pdf(render(round_, verify_url_base()), f"nhat-ky-nhap-phieu-vong-{round_.number}{draft}.pdf")
+    version = results_services.latest_version(round_) if round_.is_finalised else None
+    pdf = signing.signed_document(round_, version, signing.ENTRY_LOG) or render(round_, verify_url_base())
+    return _pdf(pdf, f"nhat-ky-nhap-phieu-vong-{round_.number}{draft}.pdf")

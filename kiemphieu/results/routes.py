@@ -67,6 +67,7 @@ def show(round_id: int):
     return render_template(
         "results/show.html", **context,
         signature=signing.signature_of(round_, version), can_sign=signing.signing_key() is not None,
+        log_signature=signing.signature_of(round_, version, signing.ENTRY_LOG),
         sign_form=SignForm(),
         digest_ok=(version is None or (rr.digest == version.digest == round_.digest)),
         ballot_check=ballot_check, version_check=logged,
@@ -195,18 +196,31 @@ def render_minutes_for(round_, version) -> bytes:
 @require_role(Role.ORGANISER)
 def sign_minutes(round_id: int):
     """The office signs the certified minutes with the deployment's key (PAdES)."""
+    return _sign(signing.MINUTES, lambda round_, version: render_minutes_for(round_, version))
+
+
+@bp.route("/rounds/<int:round_id>/entry-log/sign", methods=["POST"])
+@require_role(Role.ORGANISER)
+def sign_entry_log(round_id: int):
+    """The office signs the round's entry log (Nhật ký nhập phiếu bầu) with the deployment's key."""
+    from ..documents.entry_log import entry_log_pdf
+
+    return _sign(signing.ENTRY_LOG, lambda round_, version: entry_log_pdf(round_, verify_url_base()))
+
+
+def _sign(kind: str, render):
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
     if version is None or not SignForm().validate_on_submit():
-        flash("Chỉ ký được biên bản của vòng bầu đã chốt kết quả.", "error")
-        return redirect(url_for(".show", round_id=round_id))
+        flash("Chỉ ký được tài liệu của vòng bầu đã chốt kết quả.", "error")
+        return redirect(url_for(".show", round_id=round_.id))
     try:
-        check = signing.sign_minutes(round_, version, render_minutes_for(round_, version))
+        check = signing.sign_document(round_, version, render(round_, version), kind)
     except ResultsError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Đã ký số biên bản (phiên bản {version.version}): {check.signer}.", "success")
-    return redirect(url_for(".show", round_id=round_id))
+        flash(f"Đã ký số {signing.KINDS[kind].lower()} (phiên bản {version.version}): {check.signer}.", "success")
+    return redirect(url_for(".show", round_id=round_.id))
 
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)

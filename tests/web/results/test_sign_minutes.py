@@ -67,3 +67,20 @@ def test_a_counter_cannot_sign(app, client, counted_round, make_user, auth, ca):
     finalise(client, counted_round)
     login_as(make_user, auth, "nhap", Role.COUNTER, counted_round.congress)
     assert client.post(f"/rounds/{counted_round.id}/minutes/sign").status_code == 403
+
+
+def test_the_office_signs_the_entry_log_too(app, client, counted_round, ca):
+    from kiemphieu.minutes import verify_document
+
+    app.config.update(SIGNING_P12=str(ca.signer_p12), SIGNING_P12_PASSWORD=P12_PASSWORD.decode())
+    finalise(client, counted_round)
+    assert "Ký số nhật ký nhập phiếu" in client.get(f"/rounds/{counted_round.id}/results").get_data(as_text=True)
+    assert client.post(f"/rounds/{counted_round.id}/entry-log/sign").status_code == 302
+    page = client.get(f"/rounds/{counted_round.id}/results").get_data(as_text=True)
+    assert "Nhật ký nhập phiếu đã được ký số: Lê Thị Thu (Ban kiểm phiếu)" in page
+    assert "Biên bản đã được ký số" not in page  # each document is signed on its own
+    pdf = client.get(f"/rounds/{counted_round.id}/entry-log.pdf").data
+    report = verify_document(pdf, load_certificates([ca.root_pem]))
+    assert report.ok, report.text()
+    assert report.signatures[0].trusted and report.digest == counted_round.digest
+    assert client.get(f"/rounds/{counted_round.id}/entry-log.pdf").data == pdf  # the signed file from now on
