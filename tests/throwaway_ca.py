@@ -64,3 +64,43 @@ def make_ca(folder: Path, signer_name: str = "Lê Thị Thu") -> ThrowawayCA:
     p12.write_bytes(pkcs12.serialize_key_and_certificates(
         b"signer", signer_key, signer, [root], serialization.BestAvailableEncryption(P12_PASSWORD)))
     return ThrowawayCA(root_pem, p12, other_pem, signer_name)
+
+
+def make_token(folder: Path, ca: ThrowawayCA, pin: str = "1234") -> tuple[str, str]:
+    """A SoftHSM token holding the signer's key and certificate (label "signer"), like a USB
+    token. Returns (module path, token label). The caller sets SOFTHSM2_CONF to
+    ``folder / "softhsm2.conf"`` first (monkeypatch), so no other test sees this token."""
+    import os
+    import subprocess
+
+    from cryptography.hazmat.primitives.serialization import pkcs12 as p12
+
+    module = next(p for p in ("/usr/lib/softhsm/libsofthsm2.so",
+                              "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so") if Path(p).exists())
+    tokens = folder / "tokens"
+    tokens.mkdir(parents=True, exist_ok=True)
+    config = folder / "softhsm2.conf"
+    config.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n")
+    assert os.environ.get("SOFTHSM2_CONF") == str(config), "set SOFTHSM2_CONF first"
+    label = "kiemphieu-thu"
+    subprocess.run(["softhsm2-util", "--init-token", "--free", "--label", label, "--pin", pin, "--so-pin", "87654321"],
+                   check=True, capture_output=True)
+    key, certificate, _ = p12.load_key_and_certificates(ca.signer_p12.read_bytes(), P12_PASSWORD)
+    key_pem = folder / "signer-key.pem"
+    key_pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    subprocess.run(["softhsm2-util", "--import", str(key_pem), "--token", label, "--label", "signer", "--id", "01",
+                    "--pin", pin], check=True, capture_output=True)
+    key_pem.unlink()
+    import pkcs11
+    from pkcs11 import Attribute, CertificateType, ObjectClass
+
+    token = pkcs11.lib(module).get_token(token_label=label)
+    with token.open(rw=True, user_pin=pin) as session:
+        session.create_object({
+            Attribute.CLASS: ObjectClass.CERTIFICATE, Attribute.CERTIFICATE_TYPE: CertificateType.X_509,
+            Attribute.TOKEN: True, Attribute.LABEL: "signer", Attribute.ID: b"\x01",
+            Attribute.VALUE: certificate.public_bytes(serialization.Encoding.DER),
+            Attribute.SUBJECT: certificate.subject.public_bytes(),
+        })
+    return module, label

@@ -1,7 +1,7 @@
 """PAdES signatures on the minutes (and the entry log), with pyHanko.
 
 Optional per deployment: a PKCS#12 file, or a PKCS#11 token (the government-issued USB
-tokens; needs ``pip install 'pyHanko[pkcs11]'``). A signature is appended as an incremental
+tokens; needs ``pip install -e '.[pkcs11]'``, i.e. python-pkcs11). A signature is appended as an incremental
 update, so the signed bytes, the PDF/A attachments and the printed digest stay as they were;
 ``kiemphieu verify`` then reports who signed, whether the signature is intact and trusted, and
 whether anything was changed after signing.
@@ -69,9 +69,12 @@ def open_signer(key: SigningKey) -> Iterator[object]:
     try:
         from pyhanko.sign import pkcs11
     except ImportError:
-        raise SigningError("ký bằng thiết bị PKCS#11 cần cài thêm: pip install 'pyHanko[pkcs11]'") from None
+        raise SigningError("ký bằng thiết bị PKCS#11 cần cài thêm: .venv/bin/pip install -e '.[pkcs11]'") from None
+    from pyhanko.config.pkcs11 import TokenCriteria
+
     try:
-        session = pkcs11.open_pkcs11_session(key.pkcs11_lib, token_label=key.token_label, user_pin=key.pin)
+        session = pkcs11.open_pkcs11_session(key.pkcs11_lib, token_criteria=TokenCriteria(label=key.token_label),
+                                             user_pin=key.pin)
     except Exception as exc:  # the token library's own errors: absent token, wrong PIN...
         raise SigningError(f"không mở được thiết bị ký: {exc}") from None
     try:

@@ -145,3 +145,23 @@ def test_unsigned_minutes_verify_output_is_unchanged(rendered):
     assert report.signatures == [] and report.notes == []
     assert "signatures" not in report.to_json()
     assert "Chữ ký" not in report.text() and "note" not in report.text()
+
+
+def test_a_pkcs11_token_signs_like_the_usb_tokens(rendered, throwaway_ca, tmp_path, monkeypatch):
+    import shutil
+
+    pytest.importorskip("pkcs11", reason="python-pkcs11 (pyHanko[pkcs11]) is not installed")
+    if not shutil.which("softhsm2-util"):
+        pytest.skip("SoftHSM (Debian softhsm2) is absent")
+    from throwaway_ca import make_token
+
+    monkeypatch.setenv("SOFTHSM2_CONF", str(tmp_path / "softhsm2.conf"))
+    module, label = make_token(tmp_path, throwaway_ca)
+    _, _, pdf = rendered("complete_with_invalid")
+    key = SigningKey(pkcs11_lib=module, token_label=label, key_label="signer", pin="1234")
+    signed = sign_pdf(pdf, key)
+    report = verify_minutes(signed, load_certificates([throwaway_ca.root_pem]))
+    assert report.ok, report.text()
+    assert report.signatures[0].signer == "Lê Thị Thu (Ban kiểm phiếu)"
+    with pytest.raises(SigningError, match="không mở được thiết bị ký"):
+        sign_pdf(pdf, SigningKey(pkcs11_lib=module, token_label=label, key_label="signer", pin="0000"))
