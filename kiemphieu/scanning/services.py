@@ -27,6 +27,8 @@ from .. import audit, tally
 from ..extensions import begin_write, db, write_operation
 from ..models import Adjudication, Ballot, EntryPass, Round, RoundStatus, ScanImage, ScanStatus, User, utcnow
 from .intake import DISK_FULL, EXTENSIONS, Limits, ScanFile, disk_full, move_into_place
+# Refusals and flags in Vietnamese: one table, shared with the scanner station.
+from .reasons import FLAG_LABELS, REJECT_LABELS  # noqa: F401
 
 DEFAULT_PROFILE = "feeder-200dpi-colour"
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png|tif|pdf)$")
@@ -45,28 +47,6 @@ COMMITTEE_REASONS = (
     tally.InvalidReason.IDENTIFYING_MARK.value, tally.InvalidReason.OTHER.value,
 )
 
-# Why the worker or the reader refused an image, for the operator's list.
-REJECT_LABELS = {
-    "wrong_election": "Phiếu của cuộc bầu hoặc vòng bầu khác",
-    "no_markers": "Không tìm thấy dấu định vị ở bốn góc",
-    "blank_page": "Trang trắng",
-    "unreadable_file": "Tệp ảnh không đọc được",
-    "upside_down": "Ảnh lộn ngược không xoay được",
-    "worker_error": "Lỗi khi đọc ảnh",
-    "worker_crashed": "Ảnh làm chương trình đọc phiếu dừng đột ngột",
-    "page_missing": "Không đọc được trang này",
-}
-FLAG_LABELS = {
-    "no_stamp": "Không thấy dấu đỏ trên phiếu",
-    "extra_writing": "Có chữ viết hoặc ký hiệu ngoài chỗ quy định",
-    "streak": "Có vệt bẩn của máy quét",
-    "low_quality": "Ảnh chất lượng kém",
-    "no_marks": "Không thấy nét gạch nào (quét đen trắng có thể làm mất nét bút mờ)",
-    "few_marks": "Giữ lại nhiều tên hơn số cần bầu (quét đen trắng có thể làm mất nét bút mờ)",
-    "seal_unchecked": "Ảnh không màu: không kiểm tra được dấu đỏ, Ban kiểm phiếu xem dấu trên phiếu giấy",
-    "station_mismatch": "Máy trạm quét và máy chủ đọc khác nhau",
-    "reading_mismatch": "Kết quả đọc không khớp danh sách ứng cử viên",
-}
 
 
 class ScanError(ValueError):
