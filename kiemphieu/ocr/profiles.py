@@ -102,6 +102,8 @@ class BoxSettings:
     x_max_long: float = setting(0.3, 0.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when at most this share of its rows (columns) are long lines")
     x_max_fill: float = setting(0.85, 0.0, 1.0, "and when it is inked over at most this share")
     max_one_way: float = setting(0.25, 0.0, 1.0, "long lines across this much more of the rows than of the columns (or the reverse): a scribble")
+    max_line_groups: int = setting(1, 0, 10, "both boxes marked, one with more separate lines right across it (edge to edge) than this: a mark struck through, uncertain")
+    both_max_one_way: float = setting(0.15, 0.0, 1.0, "both boxes marked, one with long lines one way over this share (see max_one_way): a mark struck through, uncertain")
 
 
 @dataclass(frozen=True)

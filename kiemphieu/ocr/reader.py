@@ -727,6 +727,8 @@ class _PageReader:
                 sides = _inked_sides(inner, bx.side_fill)
                 long_rows, long_cols = _long_lines(inner, bx.long_run)
                 long_lines = max(long_rows, long_cols)
+                line_groups = max(_through_lines(inner))
+                values[f"{side}_line_groups"] = line_groups
                 values[f"{side}_long"] = round(long_lines, 3)
                 values[f"{side}_one_way"] = round(abs(long_rows - long_cols), 3)
                 values[side] = round(score, 3)
@@ -764,7 +766,8 @@ class _PageReader:
                     confidence = min(confidence, -1.0)
                 # Both boxes, one heavily inked: an X in one box and a scribbled-over X in the other.
                 fills = sorted((values["agree_fill"], values["disagree_fill"]))
-                if mark == "both" and fills[1] >= bx.both_fill_ratio * max(fills[0], 1e-3):
+                if mark == "both" and (fills[1] >= bx.both_fill_ratio * max(fills[0], 1e-3)
+                                       or _cancelled(values, bx)):
                     mark = "uncertain"
                     confidence = min(confidence, -1.0)
             boxes[row.id] = mark
@@ -914,6 +917,39 @@ def _long_lines(inner: np.ndarray, share: float) -> tuple[float, float]:
     rows = float((_longest_runs(inner) >= share * w).mean())
     cols = float((_longest_runs(inner.T) >= share * h).mean())
     return rows, cols
+
+
+def _cancelled(values: dict, bx) -> bool:
+    """Both boxes marked, one of them struck through: lines right across it (two or more
+    separate ones), or long lines one way more than an X has (lines drawn close together merge
+    into one band). The voter took one mark back: a person reads which."""
+    return any(values[f"{side}_line_groups"] > bx.max_line_groups
+               or values[f"{side}_one_way"] >= bx.both_max_one_way for side in ("agree", "disagree"))
+
+
+def _through_lines(inner: np.ndarray) -> tuple[int, int]:
+    """How many separate lines run right across a box, edge to edge: bands of rows (columns)
+    holding one run of ink from one side of the box to the other.
+
+    An X's arms reach the corners, never straight across (where they meet the run stops short
+    of both sides); lines struck through a mark to cancel it cross the whole box, a band each.
+    Grown by a pixel up and down first, so a thin line a little slanted stays one run."""
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 0, 0
+    rows = _longest_runs(cv2.dilate(inner, _VERTICAL_3)) >= w - 1
+    cols = _longest_runs(cv2.dilate(inner, _HORIZONTAL_3).T) >= h - 1
+    return _groups(rows), _groups(cols)
+
+
+_VERTICAL_3 = np.ones((3, 1), np.uint8)
+_HORIZONTAL_3 = np.ones((1, 3), np.uint8)
+
+
+def _groups(flags: np.ndarray) -> int:
+    """The number of runs of True in a 1-D boolean array."""
+    padded = np.concatenate(([False], flags))
+    return int(np.count_nonzero(padded[1:] & ~padded[:-1]))
 
 
 def _crossings(inner: np.ndarray) -> float:
