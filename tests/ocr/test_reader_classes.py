@@ -85,3 +85,30 @@ def test_stamped_grey_ballots_read_with_their_seal_checked_by_shape():
         assert not judge_reading(truth, reading).silent_error
         assert reading["checks"]["seal_shape"]["ring_cover"] >= load_profile().seal.min_ring_cover
         assert reading["status"] == "read", (reading["flags"], reading["checks"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_fold_crease_along_a_kept_name_is_not_a_strike(strike_election, strike_blank, seed):
+    """Class 2: a crease in the paper's shade runs along a kept name's letters, across the whole
+    page; the name beside it is struck with a pen. The crease is no strike; the pen's line is."""
+    from kiemphieu.ocr.synthetic.classes import crease_along_name
+
+    layout = layout_for(strike_election)
+    ids = strike_election.candidate_ids
+    img = strike_blank.copy()
+    rng = np.random.default_rng(seed)
+    rows = {row["id"]: row for row in layout.to_json()["candidates"]}
+    heavy = VARIETY["tune"].__class__(**{**VARIETY["tune"].__dict__, "crease_darkness": (0.45, 0.55)})
+    crease_along_name(img, rows[ids[1]], DPI, rng, heavy)
+    m.strike(img, layout, DPI, ids[3])
+    (reading,) = read_images(m.jpeg(img), strike_election)
+    assert reading.marks[ids[1]] != "struck", reading.rows[ids[1]]
+    assert reading.marks[ids[3]] == "struck", reading.rows[ids[3]]
+    assert reading.rows[ids[3]]["crease"] < load_profile().strike.crease_cover
+
+
+def test_generated_creases_are_never_read_as_strikes():
+    for truth, reading in read_class("crease", 12):
+        creased = truth["fold"]["candidate"]
+        assert reading["marks"][creased] != "struck", reading["rows"][creased]
+        assert not judge_reading(truth, reading).silent_error
