@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,7 +11,6 @@ from .formatting import (
     DOTS,
     congress_heading,
     date_long,
-    date_short,
     join_vi,
     parse_clock,
     percent_vi,
@@ -34,18 +32,6 @@ class Exclusion:
 
 def verify_url(base: str | None, digest: str) -> str:
     return f"{(base or DEFAULT_VERIFY_URL_BASE).rstrip('/')}/verify/{digest}"
-
-
-def namesakes(election: Election) -> set[str]:
-    counts = Counter(c.name for c in election.candidates)
-    return {name for name, n in counts.items() if n > 1}
-
-
-def _birth_note(election: Election, candidate_id: str, shared: set[str]) -> str:
-    candidate = next(c for c in election.candidates if c.id == candidate_id)
-    if candidate.name in shared and candidate.born:
-        return f"Sinh ngày {date_short(candidate.born)}"
-    return ""
 
 
 def ended_line(day: date | None, ended_at: str | None) -> str:
@@ -73,9 +59,10 @@ def assembly_name(assembly: str, election: Election) -> str:
     return f"Hội nghị lần thứ nhất Ban Chấp hành {election.organization} khóa mới".replace("  ", " ")
 
 
-def outcome_paragraphs(election: Election, result: Result, assembly: str) -> list[str]:
+def outcome_paragraphs(election: Election, result: Result, assembly: str | None = None) -> list[str]:
     """The outcome in words: complete, a tie at the last seat(s), or seats left unfilled."""
-    names = {c.id: c.name for c in result.candidates}
+    assembly = assembly or assembly_for(election.body)
+    names = election.display_names
     next_round = result.next_round
     following = election.round + 1
     if result.outcome is Outcome.COMPLETE:
@@ -118,8 +105,8 @@ def minutes_context(
     exclusions: list[Exclusion] | None = None,
 ) -> dict:
     wording = wording_for(election.kind)
-    assembly = assembly_for(election.kind, election.organization)
-    shared = namesakes(election)
+    assembly = assembly_for(election.body)
+    names = election.display_names
     subtitle = election.title
     term = term_of(election.congress)
     if term and "nhiệm kỳ" not in subtitle.lower():
@@ -137,14 +124,12 @@ def minutes_context(
         "wording": wording,
         "assembly": assembly,
         "assembly_full": assembly_name(assembly, election),
-        "voters": voters_label(election.kind, election.organization, election.congress),
+        "voters": voters_label(election.body, election.congress),
         "date_long": date_long(election.date),
         "candidates": [
-            {"order": order, "name": c.name, "note": _birth_note(election, c.id, shared)}
+            {"order": order, "name": names[c.id], "note": ""}
             for order, c in enumerate(election.candidates, start=1)
         ],
-        # The results tables take a "Ghi chú" column only for namesakes' dates of birth.
-        "has_notes": any(c.born for c in election.candidates if c.name in shared),
         "committee": committee,
         "head": head,
         "members": [m for m in committee if m is not head],
@@ -154,13 +139,11 @@ def minutes_context(
         if election.present is not None and election.present <= election.convened else None,
         "invalid_reasons": [(REASON_LABELS[r], n) for r, n in result.invalid_reasons.items()],
         "rows": [
-            {"order": c.order, "name": c.name, "votes": c.votes, "percent": percent_vi(c.percent),
-             "note": _birth_note(election, c.id, shared)}
+            {"order": c.order, "name": names[c.id], "votes": c.votes, "percent": percent_vi(c.percent)}
             for c in result.candidates
         ],
         "elected": [
-            {"rank": i, "name": c.name, "votes": c.votes, "percent": percent_vi(c.percent),
-             "note": _birth_note(election, c.id, shared)}
+            {"rank": i, "name": names[c.id], "votes": c.votes, "percent": percent_vi(c.percent)}
             for i, c in enumerate(elected, start=1)
         ],
         "outcome": outcome_paragraphs(election, result, assembly),

@@ -185,17 +185,8 @@ def render_minutes_full(
     record = canonical_record(election, ballots, result)
     digest = round_digest(election, ballots, result)
     when = timestamp_for(election.date, ended_at)
-    context = minutes_context(
-        election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
-        draft=draft, exclusions=list(exclusions or []),
-    )
-    context["qr_uri"] = qr_data_uri(context["verify_url"])
-    context["audit_head"] = audit_head
-    context.update(_document_fields(
-        when, f"Biên bản kiểm phiếu: {election.title}" + (f" (lần {election.round})" if election.round > 1 else ""),
-        f"Ban kiểm phiếu — {election.congress or election.organization}",
-    ))
-    html = jinja_env().get_template("minutes/minutes.html").render(context)
+    html = minutes_html(election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
+                        draft=draft, exclusions=exclusions, audit_head=audit_head)
     election_json = record["election"]
     if exclusions:
         election_json = {**election_json,
@@ -207,6 +198,32 @@ def render_minutes_full(
     ]
     pdf = _html_to_pdf(html, when=when, attachments=attachments, identifier=digest[:32].encode())
     return RenderedMinutes(pdf, digest, result)
+
+
+def minutes_html(
+    election: Election,
+    result: Result,
+    digest: str,
+    *,
+    verify_url_base: str | None = None,
+    ended_at: str | None = None,
+    draft: bool = False,
+    exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
+) -> str:
+    """The HTML the minutes PDF is made from (also shown by the web app's public /verify)."""
+    when = timestamp_for(election.date, ended_at)
+    context = minutes_context(
+        election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
+        draft=draft, exclusions=list(exclusions or []),
+    )
+    context["qr_uri"] = qr_data_uri(context["verify_url"])
+    context["audit_head"] = audit_head
+    context.update(_document_fields(
+        when, f"Biên bản kiểm phiếu: {election.title}" + (f" (lần {election.round})" if election.round > 1 else ""),
+        f"Ban kiểm phiếu — {election.congress or election.organization}",
+    ))
+    return jinja_env().get_template("minutes/minutes.html").render(context)
 
 
 def render_minutes(
@@ -233,7 +250,8 @@ def render_minutes(
 
 
 def _summary_round(index: int, election: Election, result: Result, digest: str | None) -> dict:
-    assembly = assembly_for(election.kind, election.organization)
+    assembly = assembly_for(election.body)
+    names = election.display_names
     return {
         "index": index,
         "title": election.title,
@@ -243,7 +261,7 @@ def _summary_round(index: int, election: Election, result: Result, digest: str |
         "seats": election.seats,
         "result": result,
         "elected": [
-            {"rank": i, "name": c.name, "votes": c.votes, "percent": percent_vi(c.percent)}
+            {"rank": i, "name": names[c.id], "votes": c.votes, "percent": percent_vi(c.percent)}
             for i, c in enumerate((result.by_id(cid) for cid in result.elected), start=1)
         ],
         "outcome": outcome_paragraphs(election, result, assembly),

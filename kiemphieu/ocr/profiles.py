@@ -85,6 +85,10 @@ class StrikeSettings:
     line_segments: int = setting(4, 1, 20, "parts of the name (equal lengths) the line must each cross")
     line_below: float = setting(0.25, 0.0, 1.0, "the line may run this far (font sizes) below the zone (a wave's troughs)")
     line_faint_extra_mm2: float = setting(1.0, 0.0, 100.0, "faint ink off the line beyond this keeps such a line uncertain (a pale circle or loops)")
+    crease_gap_mm: float = setting(20.0, 5.0, 100.0, "a struck row's line is followed across the page from this far past the name (a strike's overshoot stays nearer)")
+    crease_min_mm: float = setting(15.0, 2.0, 200.0, "a side of the page shorter than this (open paper) tells nothing")
+    crease_level: float = setting(0.93, 0.5, 1.0, "darker than this fraction of the paper's white along the line counts as the line going on")
+    crease_cover: float = setting(0.5, 0.0, 1.0, "a line going on over this share of both sides is a fold crease, not a strike: uncertain")
 
 
 @dataclass(frozen=True)
@@ -102,16 +106,24 @@ class BoxSettings:
     x_max_long: float = setting(0.3, 0.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when at most this share of its rows (columns) are long lines")
     x_max_fill: float = setting(0.85, 0.0, 1.0, "and when it is inked over at most this share")
     max_one_way: float = setting(0.25, 0.0, 1.0, "long lines across this much more of the rows than of the columns (or the reverse): a scribble")
+    max_line_groups: int = setting(1, 0, 10, "both boxes marked, one with more separate lines right across it (edge to edge) than this: a mark struck through, uncertain")
+    both_max_one_way: float = setting(0.15, 0.0, 1.0, "both boxes marked, one with long lines one way over this share (see max_one_way): a mark struck through, uncertain")
 
 
 @dataclass(frozen=True)
 class SealSettings:
-    check: bool = setting(True, doc="flag no_stamp when no red seal is found (colour scans)")
+    check: bool = setting(True, doc="look for the seal: by its red on colour scans, by its round shape on grey or bitonal ones (off: every ballot is flagged seal_unchecked)")
     hue_low_max: int = setting(10, 0, 30, "red hues 0..this (OpenCV hue 0-179)")
     hue_high_min: int = setting(155, 140, 179, "and this..179")
     min_saturation: int = setting(60, 0, 255)
     min_value: int = setting(50, 0, 255)
     min_fraction: float = setting(0.02, 0.0, 1.0, "red share of the stamp area that counts as a seal")
+    spill_mm: float = setting(6.0, 0.0, 20.0, "grey or bitonal scans: the stamp area grown by this (a seal overflows it)")
+    min_radius_mm: float = setting(10.0, 3.0, 40.0, "grey or bitonal scans: the smallest seal ring radius")
+    max_radius_mm: float = setting(24.0, 3.0, 60.0, "grey or bitonal scans: the largest seal ring radius")
+    min_ring_cover: float = setting(0.75, 0.0, 1.0, "share of a ring's angles the ink must follow to be the seal")
+    min_inside: float = setting(0.04, 0.0, 1.0, "ink density inside the ring (ring text, star) a seal has at least")
+    empty_ink: float = setting(0.002, 0.0, 1.0, "ink share of the stamp area below which a grey scan has no seal (no_stamp)")
 
 
 @dataclass(frozen=True)
@@ -220,8 +232,8 @@ def _profile_from_dict(data: dict) -> Profile:
         raise ProfileError(f"strike.line_score ({profile.strike.line_score}) is above strike.definite ({profile.strike.definite})")
     if profile.strike.zone_bottom >= profile.strike.zone_top:
         raise ProfileError("strike.zone_bottom must be below strike.zone_top")
-    if profile.scan.bitonal and profile.seal.check:
-        raise ProfileError("seal.check needs colour scans: turn it off for a bitonal profile (scan.bitonal)")
+    if profile.seal.min_radius_mm >= profile.seal.max_radius_mm:
+        raise ProfileError("seal.min_radius_mm must be below seal.max_radius_mm")
     return profile
 
 

@@ -24,6 +24,7 @@ from kiemphieu.tally import Election, Form
 from .decode import Page, Unreadable, decode_pages
 from .geometry import PAPERS, Layout, layout_for, marker_boxes, parse_qr_payload, qr_box
 from .profiles import Profile, load_profile
+from .seal import red_fraction, seal_shape, shape_verdict
 from .template import Template, horizontal_runs, template_for
 
 READ, REVIEW, REJECTED = "read", "review", "rejected"
@@ -316,7 +317,7 @@ class _PageReader:
         self.quality(warped, template, paper_level)
         self.streaks(homography, paper_level)
         self.writing(new_ink, template)
-        self.seal(homography, template)
+        self.seal(homography, template, warped, paper_level)
         if self.layout.form == Form.STRIKE:
             self.read_strikes(warped, ink, template)
         else:
@@ -485,22 +486,35 @@ class _PageReader:
         if worst >= self.profile.writing.min_fraction:
             self._flag("extra_writing")
 
-    def seal(self, homography, template: Template) -> None:
+    def seal(self, homography, template: Template, warped, paper_level: float) -> None:
+        """The committee's seal: by its red on a colour scan, by its round shape on a grey or
+        bitonal one; a ballot whose seal cannot be checked is never read without a person."""
         s = self.profile.seal
-        if not s.check or not self.page.colour or self.page.image.ndim != 3:
+        if not s.check:
             self.checks["seal"] = None
+            self._flag("seal_unchecked")
             return
-        x, y, w, h = self.layout.stamp_mm
-        f = 2.0  # px per mm: a seal is large, colour needs no detail
-        to_crop = np.array([[f, 0, -x * f], [0, f, -y * f], [0, 0, 1]]) @ homography
-        crop = cv2.warpPerspective(self.page.image, to_crop, (int(w * f), int(h * f)), borderValue=(255, 255, 255))
-        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
-        hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-        red = ((hue <= s.hue_low_max) | (hue >= s.hue_high_min)) & (sat >= s.min_saturation) & (val >= s.min_value)
-        fraction = float(red.mean())
-        self.checks["seal"] = round(fraction, 4)
-        if fraction < s.min_fraction:
-            self._flag("no_stamp")
+        if self.page.colour and self.page.image.ndim == 3:
+            x, y, w, h = self.layout.stamp_mm
+            f = 2.0  # px per mm: a seal is large, colour needs no detail
+            to_crop = np.array([[f, 0, -x * f], [0, f, -y * f], [0, 0, 1]]) @ homography
+            crop = cv2.warpPerspective(self.page.image, to_crop, (int(w * f), int(h * f)), borderValue=(255, 255, 255))
+            fraction = red_fraction(crop, s)
+            self.checks["seal"] = round(fraction, 4)
+            if fraction < s.min_fraction:
+                self._flag("no_stamp")
+            return
+        y0, y1, x0, x1 = template.box_px(self.layout.stamp_mm, s.spill_mm)
+        ink = _below(warped[y0:y1, x0:x1], paper_level * self.profile.ink.faint_level)
+        cv2.bitwise_and(ink, template.not_glyph[y0:y1, x0:x1], dst=ink)
+        shape = seal_shape(ink, template.k, s.min_radius_mm, s.max_radius_mm)
+        self.checks["seal"] = None
+        self.checks["seal_shape"] = shape.to_json()
+        verdict = shape_verdict(shape, s)
+        if verdict == "no_stamp" and (self.profile.scan.bitonal or _two_levels(self.grey)):
+            verdict = "seal_unchecked"  # a bitonal scanner's threshold drops a red seal whole
+        if verdict:
+            self._flag(verdict)
 
     def _flag(self, flag: str) -> None:
         if flag not in self.flags:
@@ -660,8 +674,13 @@ class _PageReader:
             free_mm2 = faint_free_mm2 = None
             if score < st.marginal:
                 free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
+            crease = None
             if clean and (score >= st.definite or line):
                 mark = "struck"
+                # A fold crease along the letters is no strike: it runs on across the page.
+                crease = _crease_cover(warped, template, row, shift, new | runs, st)
+                if crease is not None and crease >= st.crease_cover:
+                    mark = "uncertain"
             elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and free_mm2 < st.kept_free_mm2
                   and faint_cover < st.faint_marginal and tint_mm2 < st.kept_tint_mm2
                   and not (free_mm2 >= 0.6 * st.kept_free_mm2 and faint_free_mm2 >= st.kept_faint_mm2)
@@ -681,7 +700,8 @@ class _PageReader:
                                "line_cover": None if line_cover is None else round(line_cover, 3),
                                "faint_extra_mm2": None if faint_extra is None else round(faint_extra, 2),
                                "free_mm2": None if free_mm2 is None else round(free_mm2, 2),
-                               "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2)}
+                               "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2),
+                               "crease": None if crease is None else round(crease, 3)}
             if mark == "struck":
                 margin = score - st.definite if not line else min(pen_score - st.line_score, line_cover - st.line_cover)
             elif mark == "kept":
@@ -713,6 +733,8 @@ class _PageReader:
                 sides = _inked_sides(inner, bx.side_fill)
                 long_rows, long_cols = _long_lines(inner, bx.long_run)
                 long_lines = max(long_rows, long_cols)
+                line_groups = max(_through_lines(inner))
+                values[f"{side}_line_groups"] = line_groups
                 values[f"{side}_long"] = round(long_lines, 3)
                 values[f"{side}_one_way"] = round(abs(long_rows - long_cols), 3)
                 values[side] = round(score, 3)
@@ -750,7 +772,8 @@ class _PageReader:
                     confidence = min(confidence, -1.0)
                 # Both boxes, one heavily inked: an X in one box and a scribbled-over X in the other.
                 fills = sorted((values["agree_fill"], values["disagree_fill"]))
-                if mark == "both" and fills[1] >= bx.both_fill_ratio * max(fills[0], 1e-3):
+                if mark == "both" and (fills[1] >= bx.both_fill_ratio * max(fills[0], 1e-3)
+                                       or _cancelled(values, bx)):
                     mark = "uncertain"
                     confidence = min(confidence, -1.0)
             boxes[row.id] = mark
@@ -771,6 +794,49 @@ def _shifted_band(mask: np.ndarray, row, shift: tuple[int, int]) -> np.ndarray:
     dx, dy = shift
     y0, y1, x0, x1 = row.band
     return mask[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+
+
+def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int, int], pen: np.ndarray,
+                  st) -> float | None:
+    """How far the row's line runs on across the page, away from the name: the least share, on
+    either side (from `crease_gap_mm` past the name to the page's margin), of columns where the
+    paper is darkened along the line's extension. None when no side is long enough to tell.
+
+    A voter's strike ends within a few millimetres of the name (through the row number at
+    most); a fold crease crosses the whole page.
+    """
+    n0, n1 = row.name
+    z0, z1 = row.zone
+    grow = (z1 - z0) // 2
+    y0 = max(0, z0 - grow)
+    band = pen[y0:z1 + grow, n0:n1]
+    ys, xs = np.nonzero(band)
+    if xs.size < 8 or np.ptp(xs) < 4:
+        return None
+    slope, intercept = np.polyfit(xs.astype(np.float64), ys.astype(np.float64), 1)
+    dx, dy = shift
+    by0, _, bx0, _ = row.band
+    top = by0 + dy + y0 + intercept  # page row of the line at the name's first column
+    left_x = bx0 + dx + n0
+    gap, margin, shortest = template.px(st.crease_gap_mm), template.px(5.0), template.px(st.crease_min_mm)
+    paper = _percentile(warped, 0.90)
+    sides = ((margin, left_x - gap), (left_x + (n1 - n0) + gap, template.width - margin))
+    covers = []
+    for a, b in sides:
+        if b - a < shortest:
+            continue
+        columns = np.arange(a, b)
+        lines = np.round(top + slope * (columns - left_x)).astype(int)
+        ok = (lines >= 2) & (lines < template.height - 2)
+        columns, lines = columns[ok], lines[ok]
+        window = np.stack([warped[lines + k, columns] for k in range(-2, 3)])
+        printed = np.stack([template.glyph[lines + k, columns] for k in range(-2, 3)]).any(axis=0)
+        open_paper = ~printed
+        if np.count_nonzero(open_paper) < shortest:
+            continue
+        dark = window.min(axis=0) < paper * st.crease_level
+        covers.append(float(np.count_nonzero(dark & open_paper)) / np.count_nonzero(open_paper))
+    return min(covers) if covers else None
 
 
 def _segment_cover(hits: np.ndarray, segments: int) -> float:
@@ -902,6 +968,39 @@ def _long_lines(inner: np.ndarray, share: float) -> tuple[float, float]:
     return rows, cols
 
 
+def _cancelled(values: dict, bx) -> bool:
+    """Both boxes marked, one of them struck through: lines right across it (two or more
+    separate ones), or long lines one way more than an X has (lines drawn close together merge
+    into one band). The voter took one mark back: a person reads which."""
+    return any(values[f"{side}_line_groups"] > bx.max_line_groups
+               or values[f"{side}_one_way"] >= bx.both_max_one_way for side in ("agree", "disagree"))
+
+
+def _through_lines(inner: np.ndarray) -> tuple[int, int]:
+    """How many separate lines run right across a box, edge to edge: bands of rows (columns)
+    holding one run of ink from one side of the box to the other.
+
+    An X's arms reach the corners, never straight across (where they meet the run stops short
+    of both sides); lines struck through a mark to cancel it cross the whole box, a band each.
+    Grown by a pixel up and down first, so a thin line a little slanted stays one run."""
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 0, 0
+    rows = _longest_runs(cv2.dilate(inner, _VERTICAL_3)) >= w - 1
+    cols = _longest_runs(cv2.dilate(inner, _HORIZONTAL_3).T) >= h - 1
+    return _groups(rows), _groups(cols)
+
+
+_VERTICAL_3 = np.ones((3, 1), np.uint8)
+_HORIZONTAL_3 = np.ones((1, 3), np.uint8)
+
+
+def _groups(flags: np.ndarray) -> int:
+    """The number of runs of True in a 1-D boolean array."""
+    padded = np.concatenate(([False], flags))
+    return int(np.count_nonzero(padded[1:] & ~padded[:-1]))
+
+
 def _crossings(inner: np.ndarray) -> float:
     """How many strokes a line across the box meets (median over inked rows and columns; max of both).
 
@@ -1008,6 +1107,12 @@ def _percentile(grey: np.ndarray, q: float) -> float:
     hist = cv2.calcHist([np.ascontiguousarray(grey[::4, ::4])], [0], None, [256], [0, 256]).ravel()
     cumulative = np.cumsum(hist)
     return float(np.searchsorted(cumulative, q * cumulative[-1]))
+
+
+def _two_levels(grey: np.ndarray) -> bool:
+    """A bitonal capture (black and white only, before any resampling)."""
+    hist = cv2.calcHist([np.ascontiguousarray(grey[::8, ::8])], [0], None, [256], [0, 256]).ravel()
+    return float(hist[32:224].sum()) < 0.01 * float(hist.sum())
 
 
 def _ink_fraction(grey: np.ndarray, profile: Profile) -> float:

@@ -1,16 +1,16 @@
 """indexes the ballot and scan queries use: ballot(round_id, entry_pass), ballot.scan_id,
 scan_image.round_id, scan_image.stored_name, result_version.digest
 
-Revision ID: 0005_audit
-Revises: 0004_audit
+Revision ID: 0006_audit
+Revises: 0005_entry
 Create Date: 2026-11-30 12:20:00
 
 """
 from alembic import op
 
 
-revision = "0005_audit"
-down_revision = "0004_audit"
+revision = "0006_audit"
+down_revision = "0005_entry"
 branch_labels = None
 depends_on = None
 
