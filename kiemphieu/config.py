@@ -11,8 +11,11 @@ DEFAULT_INSTANCE = REPO_ROOT / "instance"
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
 TEMPLATES_DIR = REPO_ROOT / "templates"
 
-# Scanned ballot pages are the largest uploads: a 300 dpi colour A4 JPEG is 1-3 MB.
+# Any request body (forms, a station's single image). Scan uploads have their own limit.
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+# One scan upload (many files or one zip), spooled to disk: a congress's whole stack, e.g. 2,000
+# A4 ballots at 200 dpi (JPEG ~366 KB: 0.75 GB) or at 300 dpi colour (~1 MB: 2 GB).
+SCAN_UPLOAD_MAX_BYTES = 2 * 1024 * 1024 * 1024
 
 
 def instance_path(config: dict | None) -> Path:
@@ -54,6 +57,8 @@ def default_config(instance: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(instance),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_CONTENT_LENGTH": MAX_UPLOAD_BYTES,
+        "SCAN_UPLOAD_MAX_BYTES": SCAN_UPLOAD_MAX_BYTES,
+        "SCAN_ZIP_MAX_TOTAL": SCAN_UPLOAD_MAX_BYTES,  # uncompressed bytes of one zip
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -25,6 +25,7 @@ BLUEPRINT_MODULES = [
     "kiemphieu.scanning.routes",
     "kiemphieu.entry.routes", "kiemphieu.results.routes",
     "kiemphieu.documents.routes",
+    "kiemphieu.season.routes",
     "kiemphieu.hall.routes",
 ]
 
@@ -38,6 +39,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(default_config(instance))
+    from .scanning.spooling import SpoolingRequest
+
+    app.request_class = SpoolingRequest  # scan uploads spooled to the instance's disk
     # The office's own settings (instance/config.py, never committed), then the caller's.
     app.config.from_pyfile(str(instance / "config.py"), silent=True)
     if config:
@@ -143,6 +147,20 @@ def _init_errors(app: Flask) -> None:
     for code, message in messages.items():
 
         def handler(error, code=code, message=message):
+            if code == 413:
+                message = _too_large_message()
             return render_template("error.html", code=code, message=message), code
 
         app.register_error_handler(code, handler)
+
+
+def _too_large_message() -> str:
+    from flask import request
+
+    from .scanning.spooling import human_size
+
+    limit = request.max_content_length
+    if not limit:
+        return "Tệp tải lên quá lớn."
+    return (f"Tệp tải lên quá lớn: mỗi lần tải lên tối đa {human_size(limit)}. "
+            "Hãy chia thành nhiều lần tải lên (hoặc nhiều tệp zip nhỏ hơn).")

@@ -104,15 +104,27 @@ class RoundStatus(StrEnum):
 class EntryMode(StrEnum):
     SINGLE = "single"  # one pass; clearly labelled as such
     DOUBLE = "double"  # passes A and B, differences settled against the paper
+    TRIPLE = "triple"  # passes A, B and C (a congress that wants three independent entries)
 
     @property
     def label(self) -> str:
-        return "Nhập một lần" if self is EntryMode.SINGLE else "Nhập hai lần độc lập"
+        return {"single": "Nhập một lần", "double": "Nhập hai lần độc lập",
+                "triple": "Nhập ba lần độc lập"}[self.value]
+
+    @property
+    def passes(self) -> tuple[EntryPass, ...]:
+        """The typed passes, compared position by position (one pass: nothing to compare)."""
+        return (EntryPass.A, EntryPass.B, EntryPass.C)[: {"single": 1, "double": 2, "triple": 3}[self.value]]
+
+    @property
+    def compared(self) -> bool:
+        return self is not EntryMode.SINGLE
 
 
 class EntryPass(StrEnum):
     A = "A"
     B = "B"
+    C = "C"  # the third pass of a triple entry
     SCAN = "scan"  # from a scanned image (ScanImage), after adjudication
     SETTLED = "settled"  # a committee member's ruling where passes A and B differ
 
@@ -512,6 +524,9 @@ class Round(db.Model):
     voted_on: Mapped[date | None] = mapped_column(Date)  # defaults to the congress start date
     status: Mapped[str] = mapped_column(String(16), default=RoundStatus.SETUP.value)
     entry_mode: Mapped[str] = mapped_column(String(16), default=EntryMode.DOUBLE.value)
+    # The stack split into numbered batches (tệp phiếu), each typed by its own clerks and
+    # compared on its own; 1 = the whole stack is one batch.
+    batches: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The current result version (1 after the first finalisation; reopening adds one).
     version: Mapped[int] = mapped_column(Integer, default=0)
     digest: Mapped[str | None] = mapped_column(String(64))  # tally.round_digest at finalisation
@@ -534,7 +549,8 @@ class Round(db.Model):
         UniqueConstraint("election_id", "number"),
         CheckConstraint("seats >= 1", name="seats_positive"),
         CheckConstraint("status IN ('setup','entry','finalised')", name="status"),
-        CheckConstraint("entry_mode IN ('single','double')", name="entry_mode"),
+        CheckConstraint("entry_mode IN ('single','double','triple')", name="entry_mode"),
+        CheckConstraint("batches >= 1", name="batches_positive"),
     )
 
     @property
@@ -578,32 +594,30 @@ class Round(db.Model):
             committee=tuple(tally.CommitteeMember(m.name, m.role) for m in congress.committee),
         )
 
-    def active_ballots(self, entry_pass: EntryPass | str) -> list[Ballot]:
-        """The pass's current ballots (superseded ones left out), in stack order."""
-        return list(
-            db.session.scalars(
-                select(Ballot)
-                .where(
-                    Ballot.round_id == self.id,
-                    Ballot.entry_pass == str(entry_pass),
-                    Ballot.superseded.is_(False),
-                )
-                .order_by(Ballot.sequence)
-            )
+    def active_ballots(self, entry_pass: EntryPass | str, batch: int | None = None) -> list[Ballot]:
+        """The pass's current ballots (superseded ones left out), in stack order: batch by
+        batch, then by position in the batch (``batch`` given: that batch only)."""
+        query = select(Ballot).where(
+            Ballot.round_id == self.id,
+            Ballot.entry_pass == str(entry_pass),
+            Ballot.superseded.is_(False),
         )
+        if batch is not None:
+            query = query.where(Ballot.batch == batch)
+        return list(db.session.scalars(query.order_by(Ballot.batch, Ballot.sequence)))
 
     def counted_ballots(self) -> list[Ballot]:
         """The ballots that count, in stack order.
 
         Single entry: pass A plus scanned ballots. Double entry: per sequence number, the
         settled ballot when there is one, else pass A (callers must first check that A and B
-        agree everywhere else: ``kiemphieu.entry.services.compare_passes``). A settled ruling
+        agree everywhere else: ``kiemphieu.entry.comparison.compare_passes``). A settled ruling
         "no such ballot" (``Ballot.is_absent``, a position only one pass typed) counts nothing.
         """
         if self.mode is EntryMode.SINGLE:
             return self.active_ballots(EntryPass.A) + self.active_ballots(EntryPass.SCAN)
-        settled = {b.sequence: b for b in self.active_ballots(EntryPass.SETTLED)}
-        first = {b.sequence: b for b in self.active_ballots(EntryPass.A)}
+        settled = {(b.batch, b.sequence): b for b in self.active_ballots(EntryPass.SETTLED)}
+        first = {(b.batch, b.sequence): b for b in self.active_ballots(EntryPass.A)}
         chosen = [settled.get(s) or first[s] for s in sorted(settled.keys() | first.keys())]
         return [b for b in chosen if not b.is_absent] + self.active_ballots(EntryPass.SCAN)
 
@@ -620,7 +634,8 @@ class Ballot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
     entry_pass: Mapped[str] = mapped_column(String(8))
-    sequence: Mapped[int] = mapped_column(Integer)  # 1-based position in the stack
+    batch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # tệp phiếu (Round.batches)
+    sequence: Mapped[int] = mapped_column(Integer)  # 1-based position in the batch's stack
     # The contract's ballot object: {"struck": [...]}, {"boxes": {...}} or {"invalid": reason}.
     marks: Mapped[dict[str, Any]] = mapped_column(JSON)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -636,13 +651,15 @@ class Ballot(db.Model):
     scan: Mapped[ScanImage | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint("entry_pass IN ('A','B','scan','settled')", name="entry_pass"),
+        CheckConstraint("entry_pass IN ('A','B','C','scan','settled')", name="entry_pass"),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
-        # One live ballot per stack position and pass: a doubled ballot cannot be stored.
+        CheckConstraint("batch >= 1", name="batch_positive"),
+        # One live ballot per stack position, batch and pass: a doubled ballot cannot be stored.
         Index(
             "uq_ballot_live_sequence",
             "round_id",
             "entry_pass",
+            "batch",
             "sequence",
             unique=True,
             sqlite_where=db.text("superseded = 0"),

@@ -31,6 +31,7 @@ from .forms import (
     OrganisationForm,
     PasteCandidatesForm,
     RoundNumbersForm,
+    BatchesForm,
 )
 
 bp = Blueprint("congress", __name__)
@@ -51,7 +52,8 @@ def attempt(operation: Callable, *args: Any, success: str = "", **kwargs: Any) -
 def flash_errors(form: FlaskForm) -> None:
     for field in form:
         for error in field.errors:
-            flash(f"{field.label.text}: {error}", "error")
+            # A message that already names its field is not prefixed with the label again.
+            flash(error if error.startswith(field.label.text) else f"{field.label.text}: {error}", "error")
 
 
 def visible_congresses() -> list[Congress]:
@@ -86,7 +88,13 @@ def _parent_in_scope(parent_id: int) -> Organisation | None:
 @bp.route("/")
 @require_role(Role.VIEWER)
 def index():
-    return render_template("congress/index.html", congresses=visible_congresses())
+    """The season dashboard (kiemphieu.season.dashboard): every congress in scope, filtered."""
+    from flask import request
+
+    from ..season.dashboard import STATES, Filters, build_dashboard
+
+    board = build_dashboard(current_user, Filters.from_args(request.args))
+    return render_template("congress/index.html", board=board, states=STATES)
 
 
 @bp.route("/organisations", methods=["GET", "POST"])
@@ -100,10 +108,18 @@ def organisations():
         if attempt(services.create_organisation, form.name.data, parent, form.level.data,
                    success="Đã thêm tổ chức đảng."):
             return redirect(url_for(".organisations"))
+    from sqlalchemy import func
+
+    from ..season.dashboard import organisation_paths
+
     user = current_user._get_current_object()
-    rows = access.visible_organisations(user)
+    visible = access.visible_organisations(user)
+    # Paths from one read and counts grouped, whatever the number of organisations.
+    paths = organisation_paths()
+    counts = dict(db.session.execute(select(Congress.organisation_id, func.count()).group_by(Congress.organisation_id)).all())
+    rows = sorted(((o, paths[o.id][1], counts.get(o.id, 0)) for o in visible), key=lambda r: r[1])
     return render_template("congress/organisations.html", form=form, organisations=rows,
-                           editable={o.id for o in rows if access.may_edit_organisation(user, o)})
+                           editable={o.id for o in visible if access.may_edit_organisation(user, o)})
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
@@ -248,16 +264,20 @@ def create_election(congress_id: int):
 @bp.route("/elections/<int:election_id>")
 @require_role(Role.VIEWER)
 def election(election_id: int):
-    election = g.election
+    return _election_page(g.election)
+
+
+def _election_page(election, candidate_form=None, paste_form=None, status: int = 200):
+    """The election page; after a refused form, with what was typed kept and its errors beside it."""
     return render_template(
         "congress/election.html",
         election=election,
         candidates=election.candidates_in_ballot_order(),
         warnings=services.election_warnings(election, current_app.config["SURPLUS_WARNING_RATIO"]),
-        candidate_form=CandidateForm(),
-        paste_form=PasteCandidatesForm(),
+        candidate_form=candidate_form or CandidateForm(formdata=None),
+        paste_form=paste_form or PasteCandidatesForm(formdata=None),
         editable=election.rounds[0].status == RoundStatus.SETUP.value,
-    )
+    ), status
 
 
 @bp.route("/elections/<int:election_id>/edit", methods=["GET", "POST"])
@@ -273,11 +293,6 @@ def edit_election(election_id: int):
     return render_template("congress/election_form.html", form=form, election=election)
 
 
-def _after_candidates_change(election) -> None:
-    for warning in services.election_warnings(election, current_app.config["SURPLUS_WARNING_RATIO"]):
-        flash(warning, "warning")
-
-
 @bp.route("/elections/<int:election_id>/candidates", methods=["POST"])
 @require_role(Role.ORGANISER)
 def add_candidate(election_id: int):
@@ -285,11 +300,11 @@ def add_candidate(election_id: int):
     if form.validate_on_submit():
         added = attempt(services.add_candidate, g.election, form.name.data, form.born.parsed, form.note.data or "")
         if added:
+            # The page itself lists the set-up warnings (surplus...): not flashed a second time.
             flash(f"Đã thêm “{added.name}”.", "success")
-            _after_candidates_change(g.election)
-    else:
-        flash_errors(form)
-    return redirect(url_for(".election", election_id=election_id) + "#them")
+            return redirect(url_for(".election", election_id=election_id) + "#them")
+    # Refused: the form comes back with what was typed (the name is not lost) and its errors.
+    return _election_page(g.election, candidate_form=form, status=400)
 
 
 @bp.route("/elections/<int:election_id>/candidates/paste", methods=["POST"])
@@ -300,18 +315,9 @@ def paste_candidates(election_id: int):
         added = attempt(services.add_candidates_from_text, g.election, form.text.data)
         if added:
             flash(f"Đã thêm {len(added)} người ứng cử.", "success")
-            _after_candidates_change(g.election)
         else:
             # Keep what was pasted, so one wrong line does not cost the whole list.
-            return render_template(
-                "congress/election.html",
-                election=g.election,
-                candidates=g.election.candidates_in_ballot_order(),
-                warnings=services.election_warnings(g.election, current_app.config["SURPLUS_WARNING_RATIO"]),
-                candidate_form=CandidateForm(formdata=None),
-                paste_form=form,
-                editable=True,
-            ), 400
+            return _election_page(g.election, paste_form=form, status=400)
     else:
         flash_errors(form)
     return redirect(url_for(".election", election_id=election_id))
@@ -360,7 +366,19 @@ def round_page(round_id: int):
         engine=round_.to_election(),
         form=form,
         mode_form=EntryModeForm(entry_mode=round_.entry_mode),
+        batches_form=BatchesForm(batches=round_.batches),
     )
+
+
+@bp.route("/rounds/<int:round_id>/batches", methods=["POST"])
+@require_role(Role.ORGANISER)
+def set_batches(round_id: int):
+    form = BatchesForm()
+    if form.validate_on_submit():
+        attempt(services.set_batches, g.round, form.batches.data, success=f"Đã chia xấp phiếu thành {form.batches.data} tệp.")
+    else:
+        flash_errors(form)
+    return redirect(url_for(".round_page", round_id=round_id) + "#tep-phieu")
 
 
 @bp.route("/rounds/<int:round_id>/entry-mode", methods=["POST"])

@@ -11,11 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import func, select
+
 from .. import audit
 from ..extensions import db, write_operation
 from ..models import (
     COMMITTEE_ROLES,
     KINDS_NEEDING_SURPLUS,
+    Ballot,
     Candidate,
     Congress,
     CongressKind,
@@ -87,6 +90,8 @@ def update_organisation(organisation: Organisation, name: str, parent: Organisat
     for child in organisation.children:
         _check_level_below(child.level, level)
     if name != organisation.name:
+        if any(_has_finalised_round(c) for c in organisation.congresses):
+            raise SetupError(FROZEN + " Tên tổ chức đảng in trên biên bản đã chốt.")
         _refuse_rename_during_entry(organisation.congresses)
     organisation.name, organisation.parent, organisation.level = name, parent, level
     audit.record("organisation.update", organisation_id=organisation.id, name=name, level=level,
@@ -152,8 +157,11 @@ def create_congress(
 def update_congress(congress: Congress, **fields) -> None:
     if fields.get("convened", congress.convened) != congress.convened:
         _refuse_if_any_round_finalised(congress)
+    before = _printed_congress_facts(congress)
     printed = congress.full_name
     _apply_congress_fields(congress, fields)
+    if _has_finalised_round(congress) and _printed_congress_facts(congress) != before:
+        raise SetupError(FROZEN + " Thông tin đại hội (tên, lần thứ, nhiệm kỳ, địa điểm, ngày) in trên biên bản đã chốt.")
     if congress.full_name != printed:
         _refuse_rename_during_entry([congress])
     if congress.excluded >= congress.convened:
@@ -183,6 +191,11 @@ def _apply_congress_fields(congress: Congress, fields: dict) -> None:
         if convened is None or convened < 1:
             raise SetupError("Số được triệu tập phải ít nhất là 1.")
         congress.convened = convened
+
+
+def _printed_congress_facts(congress: Congress) -> dict:
+    """What a round's minutes print of its congress (frozen once a round is finalised)."""
+    return {key: getattr(congress, key) for key in CONGRESS_FIELDS if key != "end_date"}
 
 
 def _congress_snapshot(congress: Congress) -> dict:
@@ -225,6 +238,8 @@ def remove_exclusion(exclusion: Exclusion) -> None:
 def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên") -> CountCommitteeMember:
     name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu", "person")
     role = normalize_name(role or "Ủy viên")
+    if _has_finalised_round(congress):
+        raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     if role not in COMMITTEE_ROLES:
         raise SetupError(f"Chức danh không hợp lệ: {role}.")
     if any(name_key(m.name) == name_key(name) for m in congress.committee):
@@ -249,6 +264,8 @@ def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên"
 @write_operation
 def remove_committee_member(member: CountCommitteeMember) -> None:
     congress = member.congress
+    if _has_finalised_round(congress):
+        raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     audit.record("committee.remove", congress=congress, member_id=member.id, name=member.name)
     congress.committee.remove(member)
     db.session.commit()
@@ -291,7 +308,9 @@ def update_election(election: Election, kind: Kind | str, title: str, seats: int
     first = election.rounds[0]
     if seats != election.seats and first.status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi số lượng cần bầu.")
-    if title != election.title or Kind(kind).value != election.kind:
+    if (Kind(kind).value, title) != (election.kind, election.title):
+        if any(r.is_finalised for r in election.rounds):
+            raise SetupError(FROZEN + " Tên và loại cuộc bầu in trên biên bản đã chốt.")
         _refuse_rename_during_entry([election.congress])
     election.kind, election.title, election.seats = Kind(kind).value, title, seats
     first.seats = seats
@@ -336,6 +355,24 @@ def set_entry_mode(round_: Round, mode: EntryMode | str) -> None:
         raise SetupError("Chỉ đổi cách nhập phiếu khi vòng bầu chưa bắt đầu nhập.")
     round_.entry_mode = mode.value
     audit.record("round.entry_mode", congress=round_.congress, round_id=round_.id, entry_mode=mode.value)
+    db.session.commit()
+
+
+MAX_BATCHES = 50
+
+
+@write_operation
+def set_batches(round_: Round, batches: int) -> None:
+    """Split the round's stack into numbered batches (tệp phiếu), each typed and compared on its
+    own. Possible until finalisation; never fewer batches than those already holding ballots."""
+    _refuse_if_finalised(round_)
+    if batches is None or not 1 <= batches <= MAX_BATCHES:
+        raise SetupError(f"Số tệp phiếu phải từ 1 đến {MAX_BATCHES}.")
+    used = db.session.scalar(select(func.max(Ballot.batch)).where(Ballot.round_id == round_.id)) or 0
+    if batches < used:
+        raise SetupError(f"Tệp phiếu số {used} đã có phiếu được nhập: không thể giảm xuống {batches} tệp.")
+    round_.batches = batches
+    audit.record("round.batches", congress=round_.congress, round_id=round_.id, batches=batches)
     db.session.commit()
 
 
@@ -386,6 +423,13 @@ def open_round(election: Election, seats: int, candidates: Iterable[Candidate],
     return round_
 
 
+FROZEN = "Đã có vòng bầu chốt kết quả: không thể sửa."
+
+
+def _has_finalised_round(congress: Congress) -> bool:
+    return any(r.is_finalised for e in congress.elections for r in e.rounds)
+
+
 def _refuse_if_finalised(round_: Round) -> None:
     if round_.is_finalised:
         raise SetupError("Vòng bầu đã chốt kết quả: không thể thay đổi.")
@@ -413,9 +457,26 @@ _NUMBERING = re.compile(r"^\s*\d+\s*[.)\-:]\s*")
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 
 
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
 def parse_vn_date(text: str) -> date:
-    """'02/04/1975' (Vietnamese order) or '1975-04-02'; raises SetupError otherwise."""
+    """'02/04/1975' (Vietnamese order) or '1975-04-02'; raises SetupError otherwise.
+
+    A date written the right way that does not exist (30/02/1980) is named as such, not as a
+    wrong format.
+    """
     text = text.strip()
+    shape = _DAY_MONTH_YEAR.match(text)
+    if shape:
+        day, month, year = (int(part) for part in shape.groups())
+        if not 1 <= month <= 12:
+            raise SetupError(f"Ngày sinh “{text}” không có thật: không có tháng {month}.")
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise SetupError(f"Ngày sinh “{text}” không có thật: tháng {month} năm {year} "
+                             f"không có ngày {day}.") from None
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()

@@ -66,3 +66,22 @@ def summary_pdf(congress_id: int):
     except Busy:
         return busy_response()
     return _pdf(pdf, "tong-hop-ket-qua-bau-cu.pdf")
+
+
+@bp.route("/rounds/<int:round_id>/entry-log.pdf")
+@require_role(Role.VIEWER)
+def entry_log_pdf(round_id: int):
+    """Nhật ký nhập phiếu bầu: every ballot saved in every pass, undos, rulings, totals, digest."""
+    from ..results.routes import verify_url_base
+    from .entry_log import entry_log_pdf as render
+
+    round_ = g.round
+    if round_.status == "setup":
+        flash("Vòng bầu chưa bắt đầu nhập phiếu.", "warning")
+        return redirect(url_for("congress.round_page", round_id=round_id))
+    from ..results import services as results_services, signing
+
+    draft = "" if round_.is_finalised else "-ban-nhap"
+    version = results_services.latest_version(round_) if round_.is_finalised else None
+    pdf = signing.signed_document(round_, version, signing.ENTRY_LOG) or render(round_, verify_url_base())
+    return _pdf(pdf, f"nhat-ky-nhap-phieu-vong-{round_.number}{draft}.pdf")
