@@ -58,8 +58,8 @@ def flash_errors(form: FlaskForm) -> None:
 
 def visible_congresses() -> list[Congress]:
     query = select(Congress).order_by(Congress.start_date.desc(), Congress.id.desc())
-    user = current_user._get_current_object()
-    return [c for c in db.session.scalars(query) if access.role_in_congress(user, c) is not None]
+    visible = access.congress_roles(current_user._get_current_object())
+    return [c for c in db.session.scalars(query.where(Congress.id.in_(visible)))]
 
 
 def organisation_choices(exclude: int | None = None, *, root: bool = False) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, url_for
 
 from ..auth.access import require_role
+from ..documents.rendering import Busy, busy_response, render_outside_transaction
 from ..models import Role
 from . import services
 
@@ -55,5 +56,10 @@ def slides_pdf(congress_id: int):
     slides = services.finalised_slides(g.congress)
     if not slides:
         return _no_results(congress_id)
-    return Response(render_slides_pdf(g.congress.full_name, slides), mimetype="application/pdf",
+    title = g.congress.full_name
+    try:
+        pdf = render_outside_transaction(lambda: render_slides_pdf(title, slides))
+    except Busy:
+        return busy_response()
+    return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": 'inline; filename="ket-qua-bau-cu-trinh-chieu.pdf"'})

@@ -16,9 +16,14 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("level", sa.String(length=16), nullable=False, server_default="grassroots"))
-        batch_op.create_check_constraint("level", "level IN ('province','district','grassroots','cell')")
+    # A plain ADD COLUMN: rebuilding "organisation" on SQLite (what a batch CHECK needs) would
+    # drop a table congresses point at. SQLite databases made by this migration rely on the
+    # application's own check of the level; fresh ones (create_all) and PostgreSQL get the CHECK.
+    op.add_column("organisation", sa.Column("level", sa.String(length=16), nullable=False,
+                                            server_default="grassroots"))
+    if op.get_bind().dialect.name != "sqlite":
+        op.create_check_constraint(op.f("ck_organisation_level"), "organisation",
+                                   "level IN ('province','district','grassroots','cell')")
     op.create_table(
         "organisation_grant",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -37,6 +42,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table("organisation_grant")
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(op.f("ck_organisation_level"), "organisation", type_="check")
     with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.drop_constraint("level", type_="check")
         batch_op.drop_column("level")
