@@ -24,7 +24,7 @@ from ..models import Adjudication, Ballot, EntryPass, Round, ScanImage, ScanStat
 from .storage import (  # noqa: F401  (re-exported: the storing stage lives in storage.py)
     PREVIEW_NAME, PROFILE_NAME, STORED_NAME, RoundClosed, ScanError, StoreResult, check_profile_name,
     check_round_open, incoming_folder, limits, new_preview_name, page_key, preview_folder, preview_name_for,
-    preview_path, scans_of_file, store_scan, stored_path, sweep_incoming, write_file_atomically,
+    preview_path, scans_of_file, store_scan, store_scans, stored_path, sweep_incoming, write_file_atomically,
 )
 
 DEFAULT_PROFILE = "feeder-200dpi-colour"

@@ -201,6 +201,118 @@ def store_scan(
     return StoreResult(scans, True)
 
 
+def store_scans(round_: Round, scan_files: list[ScanFile], *, user: User | None, profile: str = "",
+                chunk: int = 32) -> list[tuple[ScanFile, StoreResult | ScanError]]:
+    """Store many checked files (an upload's zip) as ``store_scan`` does, but a chunk at a
+    time: the chunk's files moved into place, made durable with one filesystem sync, and its
+    rows committed in one transaction (the worker starts on a chunk while the next is stored).
+    Returns each file's result or refusal, in order."""
+    results: dict[int, StoreResult | ScanError] = {}
+    for start in range(0, len(scan_files), chunk):
+        part = list(enumerate(scan_files[start:start + chunk], start))
+        try:
+            _store_chunk(round_, part, user, profile, results)
+        except BaseException:
+            for _, scan_file in enumerate(scan_files[start:], start):
+                scan_file.discard()
+            raise
+    return [(scan_file, results[index]) for index, scan_file in enumerate(scan_files)]
+
+
+def _store_chunk(round_, part, user, profile, results) -> None:
+    profile = check_profile_name(profile)
+    fresh, later, seen = [], [], set()
+    for index, scan_file in part:
+        existing = scans_of_file(scan_file.sha256)
+        if existing:
+            try:
+                results[index] = _existing(existing, round_)
+            except ScanError as exc:
+                results[index] = exc
+            scan_file.discard()
+            continue
+        if scan_file.sha256 in seen:
+            later.append((index, scan_file))  # twice in one upload: stored once, said so after
+            continue
+        check_round_open(round_)
+        seen.add(scan_file.sha256)
+        fresh.append((index, scan_file))
+    placed = []
+    try:
+        for index, scan_file in fresh:
+            stored_name = f"{uuid.uuid4().hex}.{EXTENSIONS[scan_file.kind]}"
+            path = stored_path(stored_name)
+            if scan_file.path is not None:
+                move_into_place(scan_file, path, sync=False)
+            else:
+                write_file_atomically(path, scan_file.data)
+            placed.append((index, scan_file, stored_name, path))
+        sync_folder(_folder("scans"), [path for *_, path in placed])
+    except OSError as exc:
+        for *_, path in placed:
+            path.unlink(missing_ok=True)
+        for _, scan_file in fresh:
+            scan_file.discard()
+        if disk_full(exc):
+            raise ScanError(DISK_FULL) from None
+        raise
+    try:
+        stored = _insert_many(round_, [(f, stored_name) for _, f, stored_name, _ in placed], user, profile)
+    except IntegrityError:  # another request stored one of these meanwhile: one by one
+        db.session.rollback()
+        stored = [_insert_one_placed(round_, f, stored_name, path, user, profile) for _, f, stored_name, path in placed]
+    except BaseException:
+        for *_, path in placed:
+            path.unlink(missing_ok=True)
+        raise
+    for (index, *_), result in zip(placed, stored, strict=True):
+        results[index] = result
+    for index, scan_file in later:
+        try:
+            results[index] = _existing(scans_of_file(scan_file.sha256), round_)
+        except ScanError as exc:
+            results[index] = exc
+        scan_file.discard()
+
+
+def _insert_one_placed(round_, scan_file, stored_name, path, user, profile) -> StoreResult:
+    try:
+        return StoreResult(_insert_scans(round_, scan_file, scan_file.sha256, stored_name, user, profile, None), True)
+    except IntegrityError:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        return _existing(scans_of_file(scan_file.sha256), round_)
+
+
+def sync_folder(folder: Path, paths: list[Path]) -> None:
+    """Make the files just written (and their names) durable: one syncfs of the filesystem
+    rather than one journal commit per file; fsync of each file and the folder without it."""
+    if not paths:
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        if _syncfs is not None and _syncfs(descriptor) == 0:
+            return
+        for path in paths:
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _load_syncfs():
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
+
+
 def _existing(scans: list[ScanImage], round_: Round) -> StoreResult:
     if scans[0].round_id != round_.id:
         other = scans[0].round
@@ -211,8 +323,23 @@ def _existing(scans: list[ScanImage], round_: Round) -> StoreResult:
 
 
 @write_operation
+def _insert_many(round_, files: list[tuple[ScanFile, str]], user, profile) -> list[StoreResult]:
+    """Rows of many stored files in one transaction (an audit entry for each file)."""
+    check_round_open(db.session.get(Round, round_.id))
+    stored = [StoreResult(_add_scans(round_, f, f.sha256, name, user, profile, None), True) for f, name in files]
+    db.session.commit()
+    return stored
+
+
+@write_operation
 def _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings) -> list[ScanImage]:
     check_round_open(db.session.get(Round, round_.id))
+    scans = _add_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings)
+    db.session.commit()
+    return scans
+
+
+def _add_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings) -> list[ScanImage]:
     scans = []
     for page in range(scan_file.pages):
         station = None
@@ -237,5 +364,4 @@ def _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, stati
         scan_ids=[s.id for s in scans], pages=scan_file.pages, kind=scan_file.kind,
         file=scan_file.name, profile=profile, from_station=bool(station_readings),
     )
-    db.session.commit()
     return scans
