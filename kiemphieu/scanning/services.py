@@ -69,8 +69,9 @@ FLAG_LABELS = {
 
 
 @write_operation
-def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes=10)) -> list[ScanImage]:
-    """Atomically take the oldest waiting file (all its waiting pages) for one worker.
+def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes=10), files: int = 1) -> list[ScanImage]:
+    """Atomically take the oldest waiting file (all its waiting pages) for one worker; with
+    ``files`` > 1, the oldest few files in the same transaction (ordered by file, then page).
 
     A row left 'processing' longer than ``stale_after`` belongs to a worker that died: it is
     taken again, unless it has already been tried ``max_attempts`` times (then it crashed the
@@ -81,25 +82,28 @@ def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes
         ScanImage.status == ScanStatus.PENDING.value,
         and_(ScanImage.status == ScanStatus.PROCESSING.value, ScanImage.claimed_at < now - stale_after),
     )
-    first = db.session.scalar(select(ScanImage).where(claimable).order_by(ScanImage.id).limit(1))
-    if first is None:
+    oldest = db.session.execute(
+        select(ScanImage.stored_name, func.min(ScanImage.id)).where(claimable)
+        .group_by(ScanImage.stored_name).order_by(func.min(ScanImage.id)).limit(max(1, files))
+    ).all()
+    if not oldest:
         db.session.commit()
         return []
-    stored_name = first.stored_name
+    order = {stored_name: position for position, (stored_name, _) in enumerate(oldest)}
     db.session.execute(
         update(ScanImage)
-        .where(ScanImage.stored_name == stored_name, claimable)
+        .where(ScanImage.stored_name.in_(order), claimable)
         .values(status=ScanStatus.PROCESSING.value, claimed_at=now, attempts=ScanImage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
-    claimed = list(
+    claimed = sorted(
         db.session.scalars(
             select(ScanImage)
-            .where(ScanImage.stored_name == stored_name, ScanImage.status == ScanStatus.PROCESSING.value,
+            .where(ScanImage.stored_name.in_(order), ScanImage.status == ScanStatus.PROCESSING.value,
                    ScanImage.claimed_at == now)
-            .order_by(ScanImage.page)
-        )
+        ),
+        key=lambda scan: (order[scan.stored_name], scan.page),
     )
     runnable = []
     for scan in claimed:
