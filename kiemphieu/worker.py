@@ -58,7 +58,8 @@ class Job:
     path: Path
     file_name: str
     profile: str
-    election: Any  # tally.Election
+    election: Any  # tally.Election of the round (read and stored with the same one)
+    round_id: int
     scan_ids: dict[int, int]  # page -> ScanImage id
     preview_folder: Path
     pages: list[PageResult] = field(default_factory=list)
@@ -171,7 +172,6 @@ class Pipeline:
         self.beat = beat or (lambda state, pages=0: None)
         self.in_flight = 0
         self.lock = threading.Lock()
-        self.elections: dict[int, Any] = {}
         # Busy seconds, wall and CPU, per stage (the scan benchmark prints them).
         self.stats = {"read_s": 0.0, "store_s": 0.0, "claim_s": 0.0,
                       "read_cpu": 0.0, "store_cpu": 0.0, "claim_cpu": 0.0, "stored": 0}  # busy seconds (the scan benchmark)
@@ -232,14 +232,15 @@ class Pipeline:
         by_file: dict[str, list] = {}
         for scan in services.claim_next(files=files):
             by_file.setdefault(scan.stored_name, []).append(scan)
+        elections: dict[int, Any] = {}  # once per round per claimed batch of files
         jobs = []
         for stored_name, scans in by_file.items():
             first = scans[0]
-            election = self.elections.get(first.round_id)
-            if election is None:  # cleared when a batch is stored
-                election = self.elections[first.round_id] = first.round.to_election()
+            if first.round_id not in elections:
+                elections[first.round_id] = first.round.to_election()
             jobs.append(Job(stored_name, services.stored_path(stored_name), first.original_name, first.profile,
-                            election, {scan.page: scan.id for scan in scans}, services.preview_folder()))
+                            elections[first.round_id], first.round_id, {scan.page: scan.id for scan in scans},
+                            services.preview_folder()))
         return jobs
 
     def _collect(self) -> list[Job]:
@@ -267,14 +268,15 @@ class Pipeline:
 
         started, cpu = time.perf_counter(), time.thread_time()
         try:
-            stored = services.record_file_readings([_results(job) for job in batch], self.elections)
-            services.release_claims([sid for job in batch for sid in _unread(job)])
+            elections = {job.round_id: job.election for job in batch}
+            stored = services.record_file_readings([_results(job) for job in batch], elections)
+            unread = [sid for job in batch for sid in _unread(job)]
+            if unread:
+                services.release_claims(unread)
         except Exception:  # a database problem: leave the claims to go stale, keep serving
             log.exception("storing the readings of %s failed", ", ".join(job.stored_name for job in batch))
             db.session.rollback()
             stored = []
-        finally:
-            self.elections.clear()
         self.stats["store_s"] += time.perf_counter() - started
         self.stats["store_cpu"] += time.thread_time() - cpu
         self.stats["stored"] += len(stored)
