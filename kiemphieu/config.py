@@ -76,3 +76,26 @@ def default_config(instance: Path) -> dict:
         # Timestamps are stored in UTC and shown in the congress's local time.
         "DISPLAY_TIMEZONE": os.environ.get("KIEMPHIEU_TIMEZONE", "Asia/Ho_Chi_Minh"),
     }
+
+
+def secure_instance(instance: Path, database_uri: str) -> None:
+    """The instance folder holds the secret key, password hashes and ballot images: readable
+    by the server's account only. A new folder is made 0700; the SQLite file (and its WAL
+    files, which SQLite creates with the database's mode) is created 0600, and an existing one
+    that others could read is tightened."""
+    if not instance.exists():
+        instance.mkdir(parents=True, mode=0o700)
+        instance.chmod(0o700)  # mkdir's mode is masked by the umask
+    prefix = "sqlite:///"
+    if not database_uri.startswith(prefix) or database_uri == prefix or ":memory:" in database_uri:
+        return
+    path = Path(database_uri[len(prefix):])
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:  # a folder we cannot write: the database layer will say so
+        return
+    for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if candidate.exists() and candidate.stat().st_mode & 0o077:
+            candidate.chmod(0o600)

@@ -72,7 +72,7 @@ def run_watch(args) -> int:
         return 2
     client = StationClient(args.server, args.round, user=args.user, password=password, token=args.token)
     station = Station(directory, client, profile=args.profile, interval=args.interval,
-                      give_up_after=args.give_up_after, out=lambda line: print(line, flush=True))
+                      give_up_after=args.give_up_after, out=lambda line: print(line, flush=True), progress=True)
     try:
         counts = station.run(once=args.once)
     except AuthFailed as exc:

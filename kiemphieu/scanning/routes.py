@@ -26,9 +26,10 @@ from .. import audit, tally
 from ..auth.access import public, require_role
 from ..extensions import csrf, db, login_manager
 from ..models import Role, ScanImage, ScanStatus
-from . import outstanding, services, tokens
+from . import outstanding, progress, services, tokens
 from .forms import RejectedRulingForm, ReopenForm, RequeueForm, RulingForm, StationTokenForm, UploadForm
 from .intake import DISK_FULL, IntakeError, check_scan, disk_full, spool, unpack_upload
+from .reasons import reject_text
 
 bp = Blueprint("scanning", __name__)
 
@@ -69,13 +70,10 @@ def round_scans(round_id: int):
     for errors in form.errors.values():
         for error in errors:
             flash(error, "error")
-    recent = db.session.scalars(
-        select(ScanImage).where(ScanImage.round_id == round_.id).order_by(ScanImage.id.desc()).limit(50)
-    ).all()
     return render_template(
         "scanning/round.html", round=round_, election=round_.election, form=form,
-        counts=services.status_counts(round_), recent=recent, labels=_labels(), worker=worker_health(),
-        limits=_upload_limits(),
+        progress=progress.round_progress(round_, services.status_counts(round_)), labels=_labels(),
+        worker=worker_health(), limits=_upload_limits(),
     )
 
 
@@ -102,6 +100,16 @@ def worker_health() -> dict:
         return {"ok": True, "text": "hoạt động" + (", đang đọc phiếu" if beat.state == "reading" else ", chờ ảnh mới")}
     since = to_local(datetime.fromtimestamp(beat.at, UTC)).strftime("%H:%M:%S %d/%m/%Y")
     return {"ok": False, "text": f"không phản hồi từ {since}"}
+
+
+@bp.route("/api/rounds/<int:round_id>/scans/progress")
+@require_role(Role.COUNTER)
+def api_progress(round_id: int):
+    """What the scans page and the scanner station poll: counts by status, each upload's
+    progress, the latest scans (statuses and refusals in Vietnamese)."""
+    response = jsonify(progress.round_progress(g.round, services.status_counts(g.round)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _receive_uploads(round_, uploads, profile: str) -> None:
@@ -340,7 +348,7 @@ def rejected(round_id: int):
     pages = db.paginate(query.order_by(ScanImage.id), per_page=REJECTED_PAGE_SIZE, max_per_page=REJECTED_PAGE_SIZE,
                         error_out=False)
     return render_template("scanning/rejected.html", round=g.round, pages=pages, scans=pages.items,
-                           labels=_labels(), requeue_form=RequeueForm(prefix="requeue"),
+                           labels=_labels(), reject_text=reject_text, requeue_form=RequeueForm(prefix="requeue"),
                            rule_form=RejectedRulingForm(prefix="rule"), rulings=outstanding.REJECTED_RULINGS,
                            ruling_of=outstanding.rejected_ruling, unruled_only=unruled_only,
                            unruled_total=len(outstanding.outstanding_scans(g.round).rejected))

@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, tally
 from ..extensions import begin_write, db, write_operation
 from ..models import Adjudication, Ballot, EntryPass, Round, ScanImage, ScanStatus, User, utcnow
+# Refusals and flags in Vietnamese: one table, shared with the scanner station.
+from .reasons import FLAG_LABELS, REJECT_LABELS  # noqa: F401
 from .storage import (  # noqa: F401  (re-exported: the storing stage lives in storage.py)
     PREVIEW_NAME, PROFILE_NAME, STORED_NAME, RoundClosed, ScanError, StoreResult, check_profile_name,
     check_round_open, incoming_folder, limits, new_preview_name, page_key, preview_folder, preview_name_for,
@@ -41,28 +43,6 @@ COMMITTEE_REASONS = (
     tally.InvalidReason.IDENTIFYING_MARK.value, tally.InvalidReason.OTHER.value,
 )
 
-# Why the worker or the reader refused an image, for the operator's list.
-REJECT_LABELS = {
-    "wrong_election": "Phiếu của cuộc bầu hoặc vòng bầu khác",
-    "no_markers": "Không tìm thấy dấu định vị ở bốn góc",
-    "blank_page": "Trang trắng",
-    "unreadable_file": "Tệp ảnh không đọc được",
-    "upside_down": "Ảnh lộn ngược không xoay được",
-    "worker_error": "Lỗi khi đọc ảnh",
-    "worker_crashed": "Ảnh làm chương trình đọc phiếu dừng đột ngột",
-    "page_missing": "Không đọc được trang này",
-}
-FLAG_LABELS = {
-    "no_stamp": "Không thấy dấu đỏ trên phiếu",
-    "extra_writing": "Có chữ viết hoặc ký hiệu ngoài chỗ quy định",
-    "streak": "Có vệt bẩn của máy quét",
-    "low_quality": "Ảnh chất lượng kém",
-    "no_marks": "Không thấy nét gạch nào (quét đen trắng có thể làm mất nét bút mờ)",
-    "few_marks": "Giữ lại nhiều tên hơn số cần bầu (quét đen trắng có thể làm mất nét bút mờ)",
-    "seal_unchecked": "Ảnh không màu: không kiểm tra được dấu đỏ, Ban kiểm phiếu xem dấu trên phiếu giấy",
-    "station_mismatch": "Máy trạm quét và máy chủ đọc khác nhau",
-    "reading_mismatch": "Kết quả đọc không khớp danh sách ứng cử viên",
-}
 
 
 # ------------------------------------------------------------------ the worker's side

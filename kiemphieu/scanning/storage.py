@@ -316,6 +316,9 @@ _syncfs = _load_syncfs()
 def _existing(scans: list[ScanImage], round_: Round) -> StoreResult:
     if scans[0].round_id != round_.id:
         other = scans[0].round
+        if other.election.congress_id != round_.election.congress_id:
+            # Another congress's ballot: the uploader may have no right to know which one.
+            raise ScanError("Ảnh này đã được nộp cho một đại hội khác, không phải vòng bầu này.")
         raise ScanError(
             f"Ảnh này đã được nộp cho vòng {other.number} của “{other.election.title}”, không phải vòng này."
         )
