@@ -130,21 +130,15 @@ def _receive_uploads(round_, uploads, profile: str) -> None:
         finally:
             upload.close()  # the spooled upload itself: its content now lives in scan_files
         problems += skipped
-        for index, scan_file in enumerate(scan_files):
-            try:
-                result = services.store_scan(round_, scan_file, user=current_user, profile=profile)
-            except services.ScanError as exc:
-                problems.append(f"{scan_file.name}: {exc}")
-                if str(exc) == DISK_FULL:  # nothing after this one can be stored either
-                    for left in scan_files[index + 1:]:
-                        left.discard()
-                    break
-                continue
-            except BaseException:
-                for left in scan_files[index + 1:]:
-                    left.discard()
-                raise
-            if result.created:
+        try:
+            results = services.store_scans(round_, scan_files, user=current_user, profile=profile)
+        except services.ScanError as exc:  # a full disk, the round closed meanwhile
+            problems.append(f"{name}: {exc}")
+            continue
+        for scan_file, result in results:
+            if isinstance(result, services.ScanError):
+                problems.append(f"{scan_file.name}: {result}")
+            elif result.created:
                 new_files += 1
                 new_pages += len(result.scans)
             else:
