@@ -10,8 +10,9 @@ from markupsafe import Markup
 from .. import tally
 from ..audit import check as audit_check
 from ..auth.access import public, require_role
-from ..entry import services as entry_services
-from ..models import EntryMode, ResultVersion, Role
+from ..documents.rendering import Busy, busy_response, render_outside_transaction
+from ..entry.comparison import compare_passes
+from ..models import EntryPass, ResultVersion, Role
 from ..scanning.outstanding import LISTED, outstanding_scans
 from . import services, signing
 from .forms import FinaliseForm, NextRoundForm, ReopenForm, SignForm
@@ -42,10 +43,12 @@ def outcome_text(rr: services.RoundResult) -> list[str]:
 
 def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
     comparison = None
-    if version is None and round_.mode is EntryMode.DOUBLE and not round_.is_finalised:
-        comparison = entry_services.compare_passes(round_)
+    if version is None and round_.mode.compared and not round_.is_finalised:
+        comparison = compare_passes(round_)
     return dict(round=round_, rr=rr, result=rr.result, election=rr.election, version=version,
                 comparison=comparison, status_labels=STATUS_LABELS, percent_vi=percent_vi,
+                notes=services.reconciliation_notes(rr.election, rr.result, finalised=version is not None),
+                scanned=len(round_.active_ballots(EntryPass.SCAN)) if version is None else None,
                 outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS,
                 names={c.id: c.name for c in rr.election.candidates})
 
@@ -95,7 +98,8 @@ def finalise(round_id: int):
             flash(f"Đã chốt kết quả (phiên bản {version.version}). Mã xác thực: {version.digest}", "success")
             return redirect(url_for(".show", round_id=round_id))
     rr = services.current_result(round_)
-    return render_template("results/finalise.html", round=round_, rr=rr, form=form,
+    return render_template("results/finalise.html", round=round_, rr=rr, form=form, outcome=outcome_text(rr),
+                           notes=services.reconciliation_notes(rr.election, rr.result, finalised=False),
                            blockers=services.finalisation_blockers(round_), committee=services.committee(round_),
                            unfinished=outstanding_scans(round_), listed=LISTED,
                            confirmed=set(confirmed), head_role=services.HEAD_ROLE)
@@ -179,8 +183,12 @@ def minutes(round_id: int):
     it), or a draft of the live count."""
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
-    pdf = signing.signed_minutes(round_, version) or render_minutes_for(round_, version)
+    signed = signing.signed_minutes(round_, version)
     name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
+    try:
+        pdf = signed or render_minutes_for(round_, version)
+    except Busy:
+        return busy_response()
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
@@ -189,7 +197,10 @@ def render_minutes_for(round_, version) -> bytes:
     from ..minutes import render_minutes
 
     inputs = services.minutes_inputs(round_, version)
-    return render_minutes(inputs.rr.election, inputs.rr.ballots, **inputs.render_kwargs(verify_url_base()))
+    render_kwargs = inputs.render_kwargs(verify_url_base())
+    # Everything is gathered: render with the transaction ended, in a render slot (Busy: 503).
+    return render_outside_transaction(
+        lambda: render_minutes(inputs.rr.election, inputs.rr.ballots, **render_kwargs))
 
 
 @bp.route("/rounds/<int:round_id>/minutes/sign", methods=["POST"])
