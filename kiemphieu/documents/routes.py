@@ -83,5 +83,9 @@ def entry_log_pdf(round_id: int):
 
     draft = "" if round_.is_finalised else "-ban-nhap"
     version = results_services.latest_version(round_) if round_.is_finalised else None
-    pdf = signing.signed_document(round_, version, signing.ENTRY_LOG) or render(round_, verify_url_base())
-    return _pdf(pdf, f"nhat-ky-nhap-phieu-vong-{round_.number}{draft}.pdf")
+    name = f"nhat-ky-nhap-phieu-vong-{round_.number}{draft}.pdf"
+    try:
+        pdf = signing.signed_document(round_, version, signing.ENTRY_LOG) or render(round_, verify_url_base())
+    except Busy:
+        return busy_response()
+    return _pdf(pdf, name)
