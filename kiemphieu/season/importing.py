@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import audit
+from ..auth import access
 from ..extensions import begin_write, db
 from ..models import (
     KIND_LABELS,
@@ -28,8 +29,10 @@ from ..models import (
     Election,
     EntryMode,
     Organisation,
+    OrganisationLevel,
     Round,
     RoundCandidate,
+    Role,
     RoundStatus,
     User,
     name_key,
@@ -349,11 +352,35 @@ class _Existing:
             parent_id = found.id
         return found
 
+    def deepest(self, path: tuple[str, ...]) -> Organisation | None:
+        """The lowest level of the path that exists already."""
+        found = None
+        for depth in range(1, len(path) + 1):
+            level = self.organisation(path[:depth])
+            if level is None:
+                break
+            found = level
+        return found
+
     def missing_levels(self, path: tuple[str, ...]) -> list[tuple[str, ...]]:
         return [path[:depth] for depth in range(1, len(path) + 1) if self.organisation(path[:depth]) is None]
 
 
-def _match_database(checker: _Checker, plans: list[CongressPlan]) -> list[tuple[str, ...]]:
+def _may_organise(user: User, existing: _Existing, plan: CongressPlan) -> bool:
+    """Organiser of the congress (stored) or of the lowest stored level of its path (new):
+    a district organiser imports below the district only (``kiemphieu.auth.access``)."""
+    if plan.existing is not None:
+        role = access.role_in_congress(user, plan.existing)
+    else:
+        anchor = existing.deepest(plan.path)
+        if anchor is not None:
+            role = access.role_on_organisation(user, anchor)
+        else:  # a new top level: only who organises everything
+            role = user.global_role if user.global_role in (Role.ADMIN, Role.ORGANISER) else None
+    return role is not None and role.rank >= Role.ORGANISER.rank
+
+
+def _match_database(checker: _Checker, plans: list[CongressPlan], user: User | None = None) -> list[tuple[str, ...]]:
     existing = _Existing()
     new_paths: dict[tuple, tuple[str, ...]] = {}
     organisations = {id(p): existing.organisation(p.path) for p in plans}
@@ -374,6 +401,8 @@ def _match_database(checker: _Checker, plans: list[CongressPlan]) -> list[tuple[
         else:
             matches = stored.get((organisation.id, name_key(plan.name)))
             plan.existing = matches[0] if matches else None
+        if user is not None and not _may_organise(user, existing, plan):
+            checker.issue(plan.row, "to_chuc", f"bạn không có quyền tổ chức đại hội ở “{path_text(plan.path)}”")
         if plan.existing is not None:
             _compare_congress(checker, plan)
         for election in plan.elections.values():
@@ -428,13 +457,14 @@ def _match_election(checker: _Checker, congress: CongressPlan, election: Electio
     checker.check_surplus(election)
 
 
-def check_season(data: bytes) -> SeasonCheck:
-    """Every issue of the file (nothing written): against itself and the database."""
+def check_season(data: bytes, user: User | None = None) -> SeasonCheck:
+    """Every issue of the file (nothing written): against itself and the database, and, for
+    a user of the web app, against what that user may organise (None: the command line)."""
     checker = _Checker(data)
     checker.read_header()
     rows = checker.read_rows()
     plans = checker.group(rows)
-    new_organisations = _match_database(checker, plans)
+    new_organisations = _match_database(checker, plans, user)
     issues = sorted(checker.issues, key=lambda i: i.row)  # stable: a row's issues keep column order
     return SeasonCheck(issues, plans, new_organisations, checker.headings)
 
@@ -449,10 +479,10 @@ def import_season(data: bytes, *, dry_run: bool = False, file_name: str = "", us
     checked and what is written.
     """
     if dry_run:
-        return check_season(data)
+        return check_season(data, user)
     begin_write()
     try:
-        result = check_season(data)
+        result = check_season(data, user)
         if result.ok:
             _write(result, file_name, user)
             db.session.commit()
@@ -469,7 +499,13 @@ def _write(result: SeasonCheck, file_name: str, user: User | None) -> None:
     entries (which chain one after another)."""
     existing = _Existing()
     created: dict[tuple, Organisation] = {}
-    logged: list[tuple] = []  # (action, congress, object, detail builder) once ids exist
+    logged: list[tuple] = []  # (action, congress, object) once ids exist
+    # How many levels each new organisation has below it in the file's deepest path through it.
+    plan_depth: dict[tuple, int] = defaultdict(int)
+    for plan in result.congresses:
+        for depth in range(1, len(plan.path) + 1):
+            key = tuple(name_key(p) for p in plan.path[:depth])
+            plan_depth[key] = max(plan_depth[key], len(plan.path) - depth)
 
     def organisation_at(path: tuple[str, ...]) -> Organisation:
         key = tuple(name_key(p) for p in path)
@@ -477,7 +513,8 @@ def _write(result: SeasonCheck, file_name: str, user: User | None) -> None:
         if found is not None:
             return found
         parent = organisation_at(path[:-1]) if len(path) > 1 else None
-        organisation = created[key] = Organisation(name=path[-1], parent=parent)
+        organisation = created[key] = Organisation(name=path[-1], parent=parent,
+                                                   level=_new_level(path, plan_depth[key], parent))
         db.session.add(organisation)
         logged.append(("organisation.create", None, organisation))
         return organisation
@@ -504,6 +541,21 @@ def _write(result: SeasonCheck, file_name: str, user: User | None) -> None:
     for action, congress, obj in logged:
         audit.record(action, congress=congress, user=user, source="import", **_audit_detail(obj))
     audit.record("season.import", user=user, file=file_name, **result.counts)
+
+
+_LEVELS = list(OrganisationLevel)
+
+
+def _new_level(path: tuple[str, ...], below: int, parent: Organisation | None) -> str:
+    """The level of a created organisation: a 'Chi bộ' is a cell; below a parent, the next level
+    down (as the set-up page does); a new top level, by how many levels the file puts below it
+    (province / district / grassroots)."""
+    if name_key(path[-1]).startswith("chi bộ"):
+        return OrganisationLevel.CELL.value
+    if parent is not None:
+        parent_level = _LEVELS.index(OrganisationLevel(parent.level or OrganisationLevel.GRASSROOTS.value))
+        return _LEVELS[min(parent_level + 1, len(_LEVELS) - 1)].value
+    return _LEVELS[max(0, 2 - below)].value
 
 
 def _new_election(congress: Congress, plan: ElectionPlan, position: int) -> Election:
@@ -533,7 +585,7 @@ def _new_candidates(plan: ElectionPlan) -> list[Candidate]:
 
 def _audit_detail(obj) -> dict:
     if isinstance(obj, Organisation):
-        return {"organisation_id": obj.id, "name": obj.name, "parent_id": obj.parent_id}
+        return {"organisation_id": obj.id, "name": obj.name, "level": obj.level, "parent_id": obj.parent_id}
     if isinstance(obj, Congress):
         return {"kind": obj.kind, "name": obj.name, "place": obj.place, "start_date": obj.start_date,
                 "convened": obj.convened, "organisation_id": obj.organisation_id}
