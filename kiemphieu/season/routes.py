@@ -17,7 +17,8 @@ from ..auth import access
 from ..auth.access import require_role
 from ..models import Role
 from .forms import SeasonConfirmForm, SeasonUploadForm
-from .importing import SeasonCheck, check_season, import_season
+from .checking import SeasonCheck, check_season
+from .importing import import_season
 from .template_file import template_csv, template_xlsx
 
 bp = Blueprint("season", __name__, url_prefix="/season")
