@@ -122,9 +122,9 @@ def _ensure_users() -> dict[str, str]:
 
 def _build_congress() -> Congress:
     parent = db.session.scalar(select(Organisation).where(Organisation.name == PARENT))
-    parent = parent or services.create_organisation(PARENT)
+    parent = parent or services.create_organisation(PARENT, level="district")
     organisation = db.session.scalar(select(Organisation).where(Organisation.name == ORGANISATION))
-    organisation = organisation or services.create_organisation(ORGANISATION, parent)
+    organisation = organisation or services.create_organisation(ORGANISATION, parent, level="grassroots")
     congress = services.create_congress(
         organisation,
         kind=CongressKind.DELEGATES,

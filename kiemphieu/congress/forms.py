@@ -7,7 +7,7 @@ from wtforms import DateField, IntegerField, RadioField, SelectField, StringFiel
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..auth.forms import options
-from ..models import COMMITTEE_ROLES, KIND_LABELS, CongressKind, EntryMode
+from ..models import COMMITTEE_ROLES, KIND_LABELS, CongressKind, EntryMode, OrganisationLevel
 from .services import SetupError, parse_vn_date
 
 REQUIRED = "Trường này không được để trống."
@@ -17,6 +17,8 @@ class OrganisationForm(FlaskForm):
     name = StringField("Tên tổ chức đảng", validators=[DataRequired(REQUIRED), Length(max=200)],
                        description="Ví dụ: Đảng bộ xã Yên Lập")
     parent_id = SelectField("Tổ chức cấp trên", coerce=int, default=0)
+    level = SelectField("Cấp", choices=options((lv.value, lv.label) for lv in OrganisationLevel),
+                        default=OrganisationLevel.GRASSROOTS.value)
     submit = SubmitField("Lưu")
 
 

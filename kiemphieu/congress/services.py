@@ -27,12 +27,13 @@ from ..models import (
     EntryMode,
     Exclusion,
     Organisation,
+    OrganisationLevel,
     Round,
     RoundCandidate,
     RoundStatus,
     name_key,
 )
-from ..tally import Kind, normalize_name
+from ..tally import InvalidName, Kind, clean_name, normalize_name
 
 
 class SetupError(ValueError):
@@ -42,32 +43,74 @@ class SetupError(ValueError):
 # ------------------------------------------------------------------ organisations
 
 
+def _level(level: OrganisationLevel | str | None, parent: Organisation | None) -> str:
+    """The level given, or one below the parent's (a province's child is a district...)."""
+    if level:
+        return OrganisationLevel(level).value
+    levels = list(OrganisationLevel)
+    if parent is None:
+        return OrganisationLevel.GRASSROOTS.value
+    return levels[min(levels.index(parent.organisation_level) + 1, len(levels) - 1)].value
+
+
+def _check_level_below(level: str, parent_level: str | None) -> None:
+    """A child may sit at its parent's level (đảng bộ bộ phận) or lower, never higher."""
+    levels = list(OrganisationLevel)
+    if parent_level is not None and levels.index(OrganisationLevel(level)) < levels.index(OrganisationLevel(parent_level)):
+        raise SetupError(f"Tổ chức cấp “{OrganisationLevel(level).label}” không thể trực thuộc tổ chức cấp "
+                         f"“{OrganisationLevel(parent_level).label}”.")
+
+
 @write_operation
-def create_organisation(name: str, parent: Organisation | None = None) -> Organisation:
+def create_organisation(name: str, parent: Organisation | None = None,
+                        level: OrganisationLevel | str | None = None) -> Organisation:
     name = _required_name(name, "Tên tổ chức đảng")
-    organisation = Organisation(name=name, parent=parent)
+    level = _level(level, parent)
+    _check_level_below(level, parent.level if parent else None)
+    organisation = Organisation(name=name, parent=parent, level=level)
     db.session.add(organisation)
     db.session.flush()
-    audit.record("organisation.create", organisation_id=organisation.id, name=name,
+    audit.record("organisation.create", organisation_id=organisation.id, name=name, level=level,
                  parent_id=parent.id if parent else None)
     db.session.commit()
     return organisation
 
 
 @write_operation
-def update_organisation(organisation: Organisation, name: str, parent: Organisation | None) -> None:
+def update_organisation(organisation: Organisation, name: str, parent: Organisation | None,
+                        level: OrganisationLevel | str | None = None) -> None:
     name = _required_name(name, "Tên tổ chức đảng")
+    level = OrganisationLevel(level or organisation.level).value
     ancestor = parent
     while ancestor is not None:
         if ancestor.id == organisation.id:
             raise SetupError("Tổ chức cấp trên không thể là chính nó hoặc tổ chức cấp dưới của nó.")
         ancestor = ancestor.parent
-    if name != organisation.name and any(_has_finalised_round(c) for c in organisation.congresses):
-        raise SetupError(FROZEN + " Tên tổ chức đảng in trên biên bản đã chốt.")
-    organisation.name, organisation.parent = name, parent
-    audit.record("organisation.update", organisation_id=organisation.id, name=name,
+    _check_level_below(level, parent.level if parent else None)
+    for child in organisation.children:
+        _check_level_below(child.level, level)
+    if name != organisation.name:
+        if any(_has_finalised_round(c) for c in organisation.congresses):
+            raise SetupError(FROZEN + " Tên tổ chức đảng in trên biên bản đã chốt.")
+        _refuse_rename_during_entry(organisation.congresses)
+    organisation.name, organisation.parent, organisation.level = name, parent, level
+    audit.record("organisation.update", organisation_id=organisation.id, name=name, level=level,
                  parent_id=parent.id if parent else None)
     db.session.commit()
+
+
+def _refuse_rename_during_entry(congresses: Iterable[Congress]) -> None:
+    """The ballots' fingerprint covers the names printed on them (organisation, congress,
+    election title): renaming while a round is in entry would make every later scan of that
+    round "another election". Finalised rounds keep their own record, so they do not block."""
+    for congress in congresses:
+        for election in congress.elections:
+            for round_ in election.rounds:
+                if round_.status == RoundStatus.ENTRY.value:
+                    raise SetupError(
+                        f"“{election.title}” vòng {round_.number} đang nhập phiếu: tên in trên phiếu bầu "
+                        "(tổ chức, đại hội, cuộc bầu) không thể đổi cho đến khi chốt kết quả vòng đó."
+                    )
 
 
 # ------------------------------------------------------------------ congresses
@@ -115,9 +158,12 @@ def update_congress(congress: Congress, **fields) -> None:
     if fields.get("convened", congress.convened) != congress.convened:
         _refuse_if_any_round_finalised(congress)
     before = _printed_congress_facts(congress)
+    printed = congress.full_name
     _apply_congress_fields(congress, fields)
     if _has_finalised_round(congress) and _printed_congress_facts(congress) != before:
         raise SetupError(FROZEN + " Thông tin đại hội (tên, lần thứ, nhiệm kỳ, địa điểm, ngày) in trên biên bản đã chốt.")
+    if congress.full_name != printed:
+        _refuse_rename_during_entry([congress])
     if congress.excluded >= congress.convened:
         raise SetupError("Tổng số loại trừ phải nhỏ hơn số được triệu tập.")
     audit.record("congress.update", congress=congress, **_congress_snapshot(congress))
@@ -130,11 +176,11 @@ def _apply_congress_fields(congress: Congress, fields: dict) -> None:
         raise TypeError(f"unknown congress fields: {sorted(unknown)}")
     if "kind" in fields:
         congress.kind = CongressKind(fields["kind"]).value
-    for key in ("name", "number", "term", "place"):
+    labels = {"name": ("Tên đại hội", "title"), "number": ("Lần thứ", "title"), "term": ("Nhiệm kỳ", "title"),
+              "place": ("Địa điểm", "text")}
+    for key, (label, kind) in labels.items():
         if key in fields:
-            setattr(congress, key, normalize_name(fields[key] or ""))
-    if "name" in fields and not congress.name:
-        raise SetupError("Tên đại hội không được để trống.")
+            setattr(congress, key, _clean(fields[key], label, kind, required=key == "name"))
     for key in ("start_date", "end_date"):
         if key in fields:
             setattr(congress, key, fields[key])
@@ -158,7 +204,7 @@ def _congress_snapshot(congress: Congress) -> dict:
 
 @write_operation
 def add_exclusion(congress: Congress, count: int, reason: str) -> Exclusion:
-    reason = _required_name(reason, "Lý do loại trừ")
+    reason = _required_name(reason, "Lý do loại trừ", "text")
     _refuse_if_any_round_finalised(congress)
     if count is None or count < 1:
         raise SetupError("Số loại trừ phải ít nhất là 1.")
@@ -190,7 +236,7 @@ def remove_exclusion(exclusion: Exclusion) -> None:
 
 @write_operation
 def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên") -> CountCommitteeMember:
-    name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu")
+    name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu", "person")
     role = normalize_name(role or "Ủy viên")
     if _has_finalised_round(congress):
         raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
@@ -262,8 +308,10 @@ def update_election(election: Election, kind: Kind | str, title: str, seats: int
     first = election.rounds[0]
     if seats != election.seats and first.status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi số lượng cần bầu.")
-    if (Kind(kind).value, title) != (election.kind, election.title) and any(r.is_finalised for r in election.rounds):
-        raise SetupError(FROZEN + " Tên và loại cuộc bầu in trên biên bản đã chốt.")
+    if (Kind(kind).value, title) != (election.kind, election.title):
+        if any(r.is_finalised for r in election.rounds):
+            raise SetupError(FROZEN + " Tên và loại cuộc bầu in trên biên bản đã chốt.")
+        _refuse_rename_during_entry([election.congress])
     election.kind, election.title, election.seats = Kind(kind).value, title, seats
     first.seats = seats
     audit.record("election.update", congress=election.congress, election_id=election.id, kind=election.kind,
@@ -281,6 +329,9 @@ def set_round_numbers(round_: Round, present: int | None, issued: int | None,
                       voted_on: date | None = None) -> None:
     """The numbers present and ballots issued (reported by the committee before counting)."""
     _refuse_if_finalised(round_)
+    if round_.status != RoundStatus.SETUP.value and (present is None or issued is None):
+        raise SetupError("Vòng bầu đang nhập phiếu: số có mặt và số phiếu phát ra không được để trống "
+                         "(kết quả đối chiếu với hai số này).")
     convened = round_.congress.convened
     for value, label in ((present, "Số có mặt"), (issued, "Số phiếu phát ra")):
         if value is not None and value < 0:
@@ -446,7 +497,10 @@ def parse_candidate_lines(text: str) -> list[CandidateLine]:
         if not line:
             continue
         parts = [p.strip() for p in re.split(r"[,\t;]", line) if p.strip()]
-        name = normalize_name(parts[0])
+        try:
+            name = clean_name(parts[0], label="họ tên", kind="person")
+        except InvalidName as exc:
+            raise SetupError(f"Dòng {number}: {exc}") from None
         born = None
         if len(parts) > 2:
             raise SetupError(f"Dòng {number}: chỉ ghi họ tên và ngày sinh, cách nhau bằng dấu phẩy.")
@@ -484,13 +538,13 @@ def add_candidates(election: Election, people: list[tuple[str, date | None]], no
     existing = [(c.name, c.born) for c in election.candidates]
     added: list[Candidate] = []
     for raw_name, born in people:
-        name = _required_name(raw_name, "Họ và tên người ứng cử")
+        name = _required_name(raw_name, "Họ và tên người ứng cử", "person")
         _check_born(born)
         _check_not_on_committee(election.congress, name)
         _check_distinguishable(name, born, existing)
         existing.append((name, born))
         candidate = Candidate(election=election, code=election.next_candidate_code(), name=name, born=born,
-                              note=normalize_name(note))
+                              note=_clean(note, "Ghi chú", "text", required=False))
         db.session.add(candidate)
         first.round_candidates.append(RoundCandidate(candidate=candidate))
         added.append(candidate)
@@ -507,11 +561,11 @@ def update_candidate(candidate: Candidate, name: str, born: date | None, note: s
     election = candidate.election
     if election.rounds[0].status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: danh sách bầu cử không thể thay đổi.")
-    name = _required_name(name, "Họ và tên người ứng cử")
+    name = _required_name(name, "Họ và tên người ứng cử", "person")
     _check_born(born)
     _check_not_on_committee(election.congress, name)
     _check_distinguishable(name, born, [(c.name, c.born) for c in election.candidates if c.id != candidate.id])
-    candidate.name, candidate.born, candidate.note = name, born, normalize_name(note)
+    candidate.name, candidate.born, candidate.note = name, born, _clean(note, "Ghi chú", "text", required=False)
     audit.record("candidate.update", congress=election.congress, election_id=election.id,
                  candidate_id=candidate.id, code=candidate.code, name=name, born=born)
     db.session.commit()
@@ -557,11 +611,16 @@ def _check_distinguishable(name: str, born: date | None, existing: list[tuple[st
             raise SetupError(f"Trùng họ tên và ngày sinh “{name}” ({born:%d/%m/%Y}).")
 
 
-def _required_name(value: str | None, label: str) -> str:
-    name = normalize_name(value or "")
-    if not name:
-        raise SetupError(f"{label} không được để trống.")
-    return name
+def _required_name(value: str | None, label: str, kind: str = "title") -> str:
+    return _clean(value, label, kind)
+
+
+def _clean(value: str | None, label: str, kind: str, required: bool = True) -> str:
+    """``tally.clean_name`` (the one normaliser of every accepted name), as a SetupError."""
+    try:
+        return clean_name(value or "", label=label, kind=kind, required=required)
+    except InvalidName as exc:
+        raise SetupError(str(exc)) from None
 
 
 # ------------------------------------------------------------------ warnings (not errors)

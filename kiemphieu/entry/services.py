@@ -288,6 +288,8 @@ def undo_last(round_: Round, entry_pass: EntryPass, expect_sequence: int | None 
     repeated request for a ballot already superseded returns it and changes nothing.
     """
     refuse_unless_entry(round_)
+    # The clerk of the other pass may not take back this pass's ballots either.
+    refuse_same_clerk_for_both_passes(round_, entry_pass, acting_user())
     if key is not None:
         target = _ballot_with_key(key)
         if (target is None or target.round_id != round_.id or target.entry_pass != entry_pass.value

@@ -92,7 +92,18 @@ def finalisation_blockers(round_: Round) -> list[str]:
     blockers += outstanding_scans(round_).messages()
     if not round_.counted_ballots():
         blockers.append("Chưa có phiếu nào được nhập.")
+    tampered = _ballots_not_in_the_log(round_)
+    if tampered:
+        blockers.append(f"{len(tampered)} dòng phiếu không khớp nhật ký thao tác ({tampered[0].message}"
+                        f"{'…' if len(tampered) > 1 else ''}): báo ngay quản trị viên, không thể chốt kết quả.")
     return blockers
+
+
+def _ballots_not_in_the_log(round_: Round) -> list:
+    """Ballot rows that differ from the chained entries that stored them (edited in the database)."""
+    from ..audit.ballots import verify_round_ballots
+
+    return verify_round_ballots(round_.id, round_.election.congress_id).problems
 
 
 def _reopen_reason(round_: Round) -> str | None:

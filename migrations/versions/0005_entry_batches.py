@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = "0005_entry"
-down_revision = "0004_audit"
+down_revision = "0005_security"
 branch_labels = None
 depends_on = None
 

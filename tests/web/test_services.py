@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from kiemphieu import audit, create_app
+from kiemphieu import audit
 from kiemphieu.congress import services
 from kiemphieu.extensions import db
 from kiemphieu.models import Organisation, RoundStatus
@@ -60,11 +60,9 @@ def test_parse_candidate_lines():
         services.parse_candidate_lines("\n \n")
 
 
-def test_concurrent_writers_keep_one_unbroken_chain(tmp_path):
-    """Two threads writing at once on a SQLite file: every write lands and the chain holds."""
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
-    with app.app_context():
-        db.create_all()
+def test_concurrent_writers_keep_one_unbroken_chain(shared_app):
+    """Three threads writing at once (SQLite file or PostgreSQL): every write lands and the chain holds."""
+    app = shared_app
     errors = []
 
     def writer(prefix: str) -> None:
