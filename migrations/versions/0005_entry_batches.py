@@ -1,7 +1,7 @@
 """Batches (tệp phiếu) and triple entry: round.batches, ballot.batch, pass C, mode triple
 
 Revision ID: 0005_entry
-Revises: 0004_audit
+Revises: 0005_security
 Create Date: 2026-11-30 12:00:00
 
 No table is rebuilt: on SQLite, rebuilding ``round`` drops the old table, and with foreign keys on

@@ -168,5 +168,5 @@ def test_batches_migration_keeps_every_ballot_and_allows_triple_entry(empty_app)
     db.session.execute(text("UPDATE round SET entry_mode = 'double' WHERE id = 1"))
     db.session.commit()
     db.session.remove()
-    downgrade(directory=empty_app.extensions["migrate"].directory, revision="0004_audit")
+    downgrade(directory=empty_app.extensions["migrate"].directory, revision="0005_security")  # 0005_entry undone
     assert count() == 3
