@@ -551,7 +551,6 @@ class Round(db.Model):
         CheckConstraint("seats >= 1", name="seats_positive"),
         CheckConstraint("status IN ('setup','entry','finalised')", name="status"),
         CheckConstraint("entry_mode IN ('single','double','triple')", name="entry_mode"),
-        CheckConstraint("batches >= 1", name="batches_positive"),
     )
 
     @property
@@ -654,7 +653,6 @@ class Ballot(db.Model):
     __table_args__ = (
         CheckConstraint("entry_pass IN ('A','B','C','scan','settled')", name="entry_pass"),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
-        CheckConstraint("batch >= 1", name="batch_positive"),
         # A pass's ballots, superseded ones too (undo history, the tamper check, exports).
         Index("ix_ballot_round_id_entry_pass", "round_id", "entry_pass"),
         # One live ballot per stack position, batch and pass: a doubled ballot cannot be stored.
