@@ -339,12 +339,16 @@ class _PageReader:
     def markers(self):
         found = find_markers(self.grey)
         need = self.profile.geometry.min_markers
-        for paper in PAPERS.values():
-            seen = [mid for mid in paper.marker_ids if mid in found]
-            others = [mid for mid in found if mid not in paper.marker_ids]
-            if len(seen) >= need and not others:
-                self.checks["markers"] = len(seen)
-                return paper, {mid: found[mid] for mid in seen}
+        known = {mid for paper in PAPERS.values() for mid in paper.marker_ids}
+        found = {mid: quad for mid, quad in found.items() if mid in known}  # an id we never print: noise
+        # The paper whose markers are seen most; one stray id of the other paper (a cut marker
+        # misread) is tolerated beside three or more, never beside fewer.
+        paper = max(PAPERS.values(), key=lambda p: sum(mid in found for mid in p.marker_ids))
+        seen = [mid for mid in paper.marker_ids if mid in found]
+        others = [mid for mid in found if mid not in paper.marker_ids]
+        if len(seen) >= need and (not others or (len(others) == 1 and len(seen) >= 3)):
+            self.checks["markers"] = len(seen)
+            return paper, {mid: found[mid] for mid in seen}
         if _ink_fraction(self.grey, self.profile) <= self.profile.blank.max_ink_fraction:
             raise Rejection("blank_page", "no printing or writing on the page")
         seen = sorted(found)
@@ -352,20 +356,26 @@ class _PageReader:
 
     def homography(self, paper, found) -> np.ndarray:
         """Image pixels -> page millimetres, after checking the page is not too distorted."""
-        src, dst = [], []
-        for mid, (x, y, w, h) in marker_boxes(paper):
-            if mid not in found:
-                continue  # a corner cut off by the scanner: three markers still fix the page
-            src.append(found[mid])
-            dst.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
-        src = np.concatenate(src).astype(np.float32)
-        dst = np.asarray(dst, np.float32).reshape(-1, 2)
-        homography, _ = cv2.findHomography(src, dst, 0)
+        g = self.profile.geometry
+        # A marker touching the image's edge may be cut short: left out while enough remain.
+        whole = {mid: quad for mid, quad in found.items() if not _touches_edge(quad, self.grey.shape)}
+        if len(whole) >= g.min_markers and len(whole) < len(found):
+            found = whole
+            self.checks["markers"] = len(found)
+        homography, src, dst, error = _fit_markers(paper, found)
         if homography is None:
             raise Rejection("bad_geometry", "markers do not form a page")
-        projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography).reshape(-1, 2)
-        error = float(np.abs(projected - dst).max())
-        g = self.profile.geometry
+        if error > g.max_corner_error_mm and len(found) > g.min_markers:
+            # One marker off the others (cut by the image edge and misread): the page from the rest.
+            fits = [_fit_markers(paper, {k: v for k, v in found.items() if k != mid}) for mid in found]
+            best = min((fit for fit in fits if fit[0] is not None), key=lambda fit: fit[3], default=None)
+            if best is not None and best[3] <= g.max_corner_error_mm:
+                homography, src, dst, error = best
+                self.checks["markers"] = len(src) // 4
+        if len(src) < 16:
+            homography = self.fit_to_print(homography)
+            projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography).reshape(-1, 2)
+            error = float(np.abs(projected - dst).max())
         inverse = np.linalg.inv(homography)
         w, h = paper.width, paper.height
         quad = cv2.perspectiveTransform(np.float32([[[0, 0]], [[w, 0]], [[w, h]], [[0, h]]]), inverse).reshape(4, 2)
@@ -399,6 +409,35 @@ class _PageReader:
         if dpi < self.profile.scan.min_dpi:
             self._flag("low_quality")
         return homography
+
+    def fit_to_print(self, homography: np.ndarray) -> np.ndarray:
+        """Refine a page map found from fewer than four markers by matching the whole printed
+        ballot to its template (ECC: at half the working resolution, then at the working
+        resolution): the print fixes what the markers cannot."""
+        template = template_for(self.layout, self.profile)
+        k = template.k
+        to_work = np.array([[k, 0, -0.5], [0, k, -0.5], [0, 0, 1.0]])  # mm -> template pixels
+        work = cv2.warpPerspective(self.grey, to_work @ homography, (template.width, template.height),
+                                   flags=cv2.INTER_LINEAR, borderValue=255)
+        perspective = self.profile.scan.flatten_illumination  # a photo: the page may lean
+        motion = cv2.MOTION_HOMOGRAPHY if perspective else cv2.MOTION_AFFINE
+        warp = np.eye(3, dtype=np.float32)
+        # Halved by area, pixel q of the small image is centred on pixel 2q + 0.5 of the full one.
+        halve = np.array([[2, 0, 0.5], [0, 2, 0.5], [0, 0, 1.0]])
+        score = 0.0
+        for level, image, reference in ((1, _halved(work), _halved(template.grey)), (0, work, template.grey)):
+            scale = halve if level else np.eye(3)
+            start = np.linalg.inv(scale) @ warp @ scale
+            score, found = _ecc(reference, image, start.astype(np.float32), motion)
+            if found is None:
+                raise Rejection("bad_geometry", "the print does not match the ballot's layout")
+            warp = scale @ found @ np.linalg.inv(scale)
+        self.checks["fit"] = "print"
+        self.checks["print_match"] = round(float(score), 3)
+        if score < self.profile.geometry.min_print_match:
+            raise Rejection("bad_geometry", f"the print matches the layout poorly ({score:.2f})")
+        # work(warp . p) ~ template(p): template pixel p lies at work pixel warp . p.
+        return np.linalg.inv(to_work) @ np.linalg.inv(warp) @ to_work @ homography
 
     def identify(self, paper, homography) -> None:
         """The QR code: this election, this round, this layout."""
@@ -441,7 +480,16 @@ class _PageReader:
         if high - low < 40:
             return False
         dark = cells < (low + high) / 2
-        agreement = float((dark == template.qr_expected)[template.qr_data].mean())
+        # Only modules inside the image (a cut corner may take part of the code away).
+        centres = (np.arange(modules) + 0.5) * size / modules
+        grid = np.stack(np.meshgrid(x + centres, y + centres), axis=-1).reshape(-1, 1, 2).astype(np.float32)
+        at = cv2.perspectiveTransform(grid, np.linalg.inv(homography)).reshape(modules, modules, 2)
+        ih, iw = self.grey.shape
+        inside = (at[..., 0] >= 1) & (at[..., 0] < iw - 1) & (at[..., 1] >= 1) & (at[..., 1] < ih - 1)
+        used = template.qr_data & inside
+        if np.count_nonzero(used) < 0.5 * np.count_nonzero(template.qr_data):
+            return False
+        agreement = float((dark == template.qr_expected)[used].mean())
         self.checks["qr_agreement"] = round(agreement, 3)
         return agreement >= QR_MIN_AGREEMENT
 
@@ -468,6 +516,11 @@ class _PageReader:
         if region.size == 0:
             return
         region = region[::2]  # every other row: a streak runs the page's length
+        # Only the page: a skewed page's bounding box also holds the feeder's (maybe dark) background.
+        outside = np.full(region.shape, 255, np.uint8)
+        inset = (quad - quad.mean(axis=0)) * 0.98 + quad.mean(axis=0) - (x0 + inset_x, y0 + inset_y)
+        cv2.fillConvexPoly(outside, np.round(inset * (1, 0.5)).astype(np.int32), 0)
+        region = cv2.max(region, outside)
         _, dark = cv2.threshold(region, paper_level * self.profile.streak.level, 1, cv2.THRESH_BINARY_INV,
                                 dst=_scratch.get("streak", region.shape))
         columns = cv2.reduce(dark, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() / region.shape[0]
@@ -684,6 +737,7 @@ class _PageReader:
             elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and free_mm2 < st.kept_free_mm2
                   and faint_cover < st.faint_marginal and tint_mm2 < st.kept_tint_mm2
                   and not (free_mm2 >= 0.6 * st.kept_free_mm2 and faint_free_mm2 >= st.kept_faint_mm2)
+                  and faint_free_mm2 < st.kept_faint_alone_mm2
                   and not (ink_mm2 >= 0.4 * st.kept_ink_mm2 and faint_mm2 >= st.kept_pale_mm2)):
                 mark = "kept"  # not a trace of a pen in the row
             else:
@@ -1107,6 +1161,66 @@ def _percentile(grey: np.ndarray, q: float) -> float:
     hist = cv2.calcHist([np.ascontiguousarray(grey[::4, ::4])], [0], None, [256], [0, 256]).ravel()
     cumulative = np.cumsum(hist)
     return float(np.searchsorted(cumulative, q * cumulative[-1]))
+
+
+def _halved(image: np.ndarray) -> np.ndarray:
+    return cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+
+
+def _ecc(reference: np.ndarray, image: np.ndarray, start: np.ndarray, motion: int) -> tuple[float, np.ndarray | None]:
+    """ECC alignment of `image` to `reference` from `start` (3x3): (correlation, 3x3 warp) or
+    (0, None) when it does not converge. A feeder's dark background (where part of the page
+    slid out of the scan) is no print: it is left out of the match."""
+    dark = cv2.erode((image < 80).astype(np.uint8), np.ones((7, 7), np.uint8))
+    valid = (cv2.dilate(dark, np.ones((11, 11), np.uint8)) == 0).astype(np.uint8)
+    warp = start if motion == cv2.MOTION_HOMOGRAPHY else start[:2].copy()
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-5)
+    try:
+        score, warp = cv2.findTransformECC(reference.astype(np.float32), image.astype(np.float32), warp,
+                                           motion, criteria, valid, 5)
+    except cv2.error:
+        return 0.0, None
+    return float(score), (warp if warp.shape == (3, 3) else np.vstack([warp, [0, 0, 1]])).astype(np.float64)
+
+
+def _touches_edge(quad: np.ndarray, shape: tuple[int, ...], margin: float = 2.0) -> bool:
+    h, w = shape[:2]
+    return bool((quad[:, 0] < margin).any() or (quad[:, 1] < margin).any()
+                or (quad[:, 0] > w - 1 - margin).any() or (quad[:, 1] > h - 1 - margin).any())
+
+
+def _fit_markers(paper, found: dict) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, float]:
+    """(image pixels -> page mm, marker corners in the image, on the page, worst corner error mm).
+
+    Four markers: a homography. Fewer (a corner or two cut off by the feeder): the markers left
+    cannot fix a perspective (their own corners are too close together), so a scanner's affine
+    map, a similarity from two markers; the caller then fits it to the whole print.
+    """
+    src, dst = [], []
+    for mid, (x, y, w, h) in marker_boxes(paper):
+        if mid in found:
+            src.append(found[mid])
+            dst.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+    src = np.concatenate(src).astype(np.float32)
+    dst = np.asarray(dst, np.float32).reshape(-1, 2)
+    if len(src) == 16:
+        homography, _ = cv2.findHomography(src, dst, 0)
+    else:
+        homography = _affine_from_markers(src, dst)
+    if homography is None:
+        return None, src, dst, math.inf
+    projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography).reshape(-1, 2)
+    return homography, src, dst, float(np.abs(projected - dst).max())
+
+
+def _affine_from_markers(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
+    """Image pixels -> page mm as a 3x3 matrix: an affine map from three markers' corners, a
+    similarity (rotation, one scale, shift) from two."""
+    if len(src) >= 12:
+        matrix, _ = cv2.estimateAffine2D(src, dst, method=cv2.LMEDS)
+    else:
+        matrix, _ = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+    return None if matrix is None else np.vstack([matrix, [0.0, 0.0, 1.0]])
 
 
 def _two_levels(grey: np.ndarray) -> bool:

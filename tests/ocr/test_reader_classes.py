@@ -112,3 +112,15 @@ def test_generated_creases_are_never_read_as_strikes():
         creased = truth["fold"]["candidate"]
         assert reading["marks"][creased] != "struck", reading["rows"][creased]
         assert not judge_reading(truth, reading).silent_error
+
+
+def test_generated_cut_corner_ballots_read():
+    """Class 3: one or two corner markers partly outside the image (skew and shift in the
+    feeder, the page cropped or the feeder's dark background beside it): read, not rejected."""
+    results = read_class("cut_corner", 12)
+    for truth, reading in results:
+        assert not judge_reading(truth, reading).silent_error
+    read = [reading for _, reading in results if reading["status"] == "read"]
+    assert len(read) >= 11, [(t["cut"], r["status"], r["reason"], r["flags"]) for t, r in results]
+    assert all(r["checks"]["corner_error_mm"] < 0.6 for r in read)
+    assert any(r["checks"].get("markers") == 2 for r in read)
