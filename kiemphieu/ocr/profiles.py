@@ -133,6 +133,7 @@ class WritingSettings:
     check: bool = setting(True, doc="flag extra_writing")
     cell_mm: float = setting(5.0, 1.0, 30.0, "window size")
     min_fraction: float = setting(0.06, 0.0, 1.0, "ink share of one window that is writing")
+    row_overshoot_mm: float = setting(10.0, 0.0, 50.0, "ink this far left of a row (a strike overshooting through the row number) is that row's, not writing")
     edge_mm: float = setting(3.0, 0.0, 20.0, "page border ignored (scanner edge shadows)")
 
 
