@@ -29,7 +29,7 @@ from ..models import (
     RoundStatus,
     name_key,
 )
-from ..tally import Kind, normalize_name
+from ..tally import Body, Kind, default_body, normalize_name
 
 
 class SetupError(ValueError):
@@ -144,20 +144,24 @@ def _congress_snapshot(congress: Congress) -> dict:
 
 
 @write_operation
-def add_exclusion(congress: Congress, count: int, reason: str) -> Exclusion:
+def add_exclusion(congress: Congress, count: int, reason: str, body: Body | str = Body.CONGRESS) -> Exclusion:
+    """One itemised exclusion off the base of the congress or of the new committee's meeting."""
+    body = Body(body or Body.CONGRESS)
     reason = _required_name(reason, "Lý do loại trừ")
-    _refuse_if_any_round_finalised(congress)
+    _refuse_if_any_round_finalised(congress, body)
     if count is None or count < 1:
         raise SetupError("Số loại trừ phải ít nhất là 1.")
-    if congress.excluded + count >= congress.convened:
-        raise SetupError(
-            f"Tổng số loại trừ ({congress.excluded + count}) phải nhỏ hơn số được triệu tập ({congress.convened})."
-        )
-    exclusion = Exclusion(congress=congress, count=count, reason=reason)
+    convened = congress.convened_for(body)
+    if convened is None:
+        raise SetupError("Chưa biết số ủy viên Ban Chấp hành được triệu tập: nhập số này trước.")
+    excluded = congress.excluded_for(body) + count
+    if excluded >= convened:
+        raise SetupError(f"Tổng số loại trừ ({excluded}) phải nhỏ hơn số được triệu tập ({convened}).")
+    exclusion = Exclusion(congress=congress, count=count, reason=reason, body=body.value)
     db.session.add(exclusion)
     db.session.flush()
     audit.record("exclusion.add", congress=congress, exclusion_id=exclusion.id, count=count, reason=reason,
-                 base=congress.base)
+                 body=body.value, base=congress.base_for(body))
     db.session.commit()
     return exclusion
 
@@ -165,10 +169,26 @@ def add_exclusion(congress: Congress, count: int, reason: str) -> Exclusion:
 @write_operation
 def remove_exclusion(exclusion: Exclusion) -> None:
     congress = exclusion.congress
-    _refuse_if_any_round_finalised(congress)
+    _refuse_if_any_round_finalised(congress, exclusion.body)
     audit.record("exclusion.remove", congress=congress, exclusion_id=exclusion.id, count=exclusion.count,
-                 reason=exclusion.reason)
+                 reason=exclusion.reason, body=exclusion.body)
     congress.exclusions.remove(exclusion)
+    db.session.commit()
+
+
+@write_operation
+def set_committee_convened(congress: Congress, convened: int | None) -> None:
+    """Members of the new committee convened to its first meeting; None: as many as the
+    congress elected (``Congress.elected_committee_size``)."""
+    _refuse_if_any_round_finalised(congress, Body.COMMITTEE)
+    if convened is not None and convened < 1:
+        raise SetupError("Số ủy viên Ban Chấp hành được triệu tập phải ít nhất là 1.")
+    effective = convened or congress.elected_committee_size
+    if effective is not None and congress.excluded_for(Body.COMMITTEE) >= effective:
+        raise SetupError("Tổng số loại trừ phải nhỏ hơn số ủy viên Ban Chấp hành được triệu tập.")
+    congress.committee_convened = convened
+    audit.record("congress.committee_convened", congress=congress, committee_convened=convened,
+                 effective=effective)
     db.session.commit()
 
 
@@ -220,35 +240,47 @@ def _candidate_named(congress: Congress, name: str) -> Candidate | None:
 # ------------------------------------------------------------------ elections and rounds
 
 
+def body_or_default(congress: Congress, kind: Kind | str, body: Body | str | None) -> Body:
+    """The body chosen, or the usual one for the kind (the new committee's meeting elects its
+    standing committee, secretary...; a branch congress elects its secretary itself)."""
+    return Body(body) if body else default_body(kind, congress.organisation.name)
+
+
 @write_operation
 def create_election(congress: Congress, kind: Kind | str, title: str, seats: int,
-                    entry_mode: EntryMode | str = EntryMode.DOUBLE) -> Election:
+                    entry_mode: EntryMode | str = EntryMode.DOUBLE, body: Body | str | None = None) -> Election:
     """The election and its first round (status set-up, all its candidates on the list)."""
     title = _required_name(title, "Tên cuộc bầu")
     _check_seats(seats)
+    body = body_or_default(congress, kind, body)
     position = max((e.position for e in congress.elections), default=0) + 1
-    election = Election(congress=congress, kind=Kind(kind).value, title=title, seats=seats, position=position)
+    election = Election(congress=congress, kind=Kind(kind).value, title=title, seats=seats, position=position,
+                        body=body.value)
     first = Round(election=election, number=1, seats=seats, entry_mode=EntryMode(entry_mode).value,
                   status=RoundStatus.SETUP.value)
     db.session.add_all([election, first])
     db.session.flush()
     audit.record("election.create", congress=congress, election_id=election.id, kind=election.kind,
-                 title=title, seats=seats)
+                 title=title, seats=seats, body=election.body)
     db.session.commit()
     return election
 
 
 @write_operation
-def update_election(election: Election, kind: Kind | str, title: str, seats: int) -> None:
+def update_election(election: Election, kind: Kind | str, title: str, seats: int,
+                    body: Body | str | None = None) -> None:
     title = _required_name(title, "Tên cuộc bầu")
     _check_seats(seats)
+    body = body_or_default(election.congress, kind, body)
     first = election.rounds[0]
     if seats != election.seats and first.status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi số lượng cần bầu.")
-    election.kind, election.title, election.seats = Kind(kind).value, title, seats
+    if body.value != election.body and first.status != RoundStatus.SETUP.value:
+        raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi cơ quan bầu (cơ sở tính quá bán).")
+    election.kind, election.title, election.seats, election.body = Kind(kind).value, title, seats, body.value
     first.seats = seats
     audit.record("election.update", congress=election.congress, election_id=election.id, kind=election.kind,
-                 title=title, seats=seats)
+                 title=title, seats=seats, body=election.body)
     db.session.commit()
 
 
@@ -262,11 +294,11 @@ def set_round_numbers(round_: Round, present: int | None, issued: int | None,
                       voted_on: date | None = None) -> None:
     """The numbers present and ballots issued (reported by the committee before counting)."""
     _refuse_if_finalised(round_)
-    convened = round_.congress.convened
+    convened = round_.body_convened
     for value, label in ((present, "Số có mặt"), (issued, "Số phiếu phát ra")):
         if value is not None and value < 0:
             raise SetupError(f"{label} không thể âm.")
-    if present is not None and present > convened:
+    if present is not None and convened is not None and present > convened:
         raise SetupError(f"Số có mặt ({present}) không thể lớn hơn số được triệu tập ({convened}).")
     if present is not None and issued is not None and issued > present:
         raise SetupError(f"Số phiếu phát ra ({issued}) không thể lớn hơn số có mặt ({present}).")
@@ -297,6 +329,9 @@ def start_entry(round_: Round) -> None:
         raise SetupError("Danh sách bầu cử đang trống.")
     if round_.present is None or round_.issued is None:
         raise SetupError("Nhập số có mặt và số phiếu phát ra trước khi nhập phiếu.")
+    if round_.body_convened is None:
+        raise SetupError("Cuộc bầu do Hội nghị lần thứ nhất Ban Chấp hành khóa mới tiến hành: nhập số ủy viên "
+                         "Ban Chấp hành được triệu tập (trang đại hội) trước khi nhập phiếu.")
     round_.status = RoundStatus.ENTRY.value
     audit.record("round.start_entry", congress=round_.congress, round_id=round_.id, entry_mode=round_.entry_mode,
                  candidates=[c.code for c in round_.candidates], seats=round_.seats)
@@ -340,8 +375,9 @@ def _refuse_if_finalised(round_: Round) -> None:
         raise SetupError("Vòng bầu đã chốt kết quả: không thể thay đổi.")
 
 
-def _refuse_if_any_round_finalised(congress: Congress) -> None:
-    if any(r.is_finalised for e in congress.elections for r in e.rounds):
+def _refuse_if_any_round_finalised(congress: Congress, body: Body | str = Body.CONGRESS) -> None:
+    """The figures of one body are frozen once a round that body held is finalised."""
+    if any(r.is_finalised for e in congress.elections if e.body == Body(body).value for r in e.rounds):
         raise SetupError(
             "Đã có vòng bầu chốt kết quả: không thể thay đổi số được triệu tập hay số loại trừ "
             "(cơ sở tính quá bán của kết quả đã chốt)."

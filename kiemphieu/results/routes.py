@@ -12,7 +12,7 @@ from ..auth.access import require_role
 from ..entry import services as entry_services
 from ..extensions import db
 from ..localtime import to_local
-from ..models import EntryMode, ResultVersion, Role
+from ..models import BODY_LABELS, EntryMode, ResultVersion, Role
 from . import services
 from .forms import FinaliseForm, NextRoundForm, ReopenForm
 from .services import ResultsError
@@ -46,8 +46,8 @@ def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
         comparison = entry_services.compare_passes(round_)
     return dict(round=round_, rr=rr, result=rr.result, election=rr.election, version=version,
                 comparison=comparison, status_labels=STATUS_LABELS, percent_vi=percent_vi,
-                outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS,
-                names={c.id: c.name for c in rr.election.candidates})
+                outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS, body_labels=BODY_LABELS,
+                names=rr.election.display_names)
 
 
 @bp.route("/rounds/<int:round_id>/results")
@@ -166,7 +166,7 @@ def minutes(round_id: int):
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
     rr = services.version_result(version) if version else services.current_result(round_)
-    exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions]
+    exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions_for(rr.election.body)]
     if sum(x.count for x in exclusions) != rr.election.excluded:
         exclusions = None  # the congress changed after this version: print the total only
     # Counting ends when the committee finalises: print that time, in local time.
