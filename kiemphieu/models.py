@@ -430,6 +430,11 @@ class Election(db.Model):
     def current_round(self) -> Round | None:
         return self.rounds[-1] if self.rounds else None
 
+    @property
+    def display_names(self) -> dict[str, str]:
+        """Candidate code -> name as shown to a person (namesakes with their birth year)."""
+        return tally.display_names((c.code, c.name, c.born) for c in self.candidates)
+
     def candidates_in_ballot_order(self) -> list[Candidate]:
         return sorted(self.candidates, key=lambda c: (c.sort_key, c.code))
 

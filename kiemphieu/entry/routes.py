@@ -85,7 +85,8 @@ def screen(round_id: int, entry_pass: str):
         "form": election.form.value,
         "seats": round_.seats,
         "issued": round_.issued,
-        "candidates": [{"id": c.id, "order": i, "name": c.name} for i, c in enumerate(election.candidates, 1)],
+        "candidates": [{"id": c.id, "order": i, "name": election.display_name(c.id)}
+                       for i, c in enumerate(election.candidates, 1)],
         "reasons": [{"code": r.value, "label": tally.REASON_LABELS[r]} for r in services.COMMITTEE_REASON_ORDER],
         "box_labels": BOX_LABELS,
         "urls": {

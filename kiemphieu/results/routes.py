@@ -136,6 +136,7 @@ def next_round(round_id: int):
         proposal.candidates if proposal else ())
     return render_template("results/next_round.html", round=round_, rr=rr, form=form, proposal=proposal,
                            candidates=round_.election.candidates_in_ballot_order(), chosen=chosen,
+                           names=round_.election.display_names,
                            outcome=outcome_text(rr))
 
 
