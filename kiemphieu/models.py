@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import tally
+from . import labels, tally
 from .extensions import db
 
 
@@ -69,12 +69,7 @@ class Role(StrEnum):
         return ROLE_LABELS[self]
 
 
-ROLE_LABELS = {
-    Role.VIEWER: "Người xem",
-    Role.COUNTER: "Người nhập phiếu",
-    Role.ORGANISER: "Người tổ chức",
-    Role.ADMIN: "Quản trị viên",
-}
+ROLE_LABELS = {role: labels.USER_ROLE_LABELS[role.value] for role in Role}
 
 
 class CongressKind(StrEnum):
@@ -83,7 +78,7 @@ class CongressKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return "Đại hội đảng viên" if self is CongressKind.MEMBERS else "Đại hội đại biểu"
+        return labels.CONGRESS_KIND_LABELS[self.value]
 
 
 class RoundStatus(StrEnum):
@@ -93,7 +88,7 @@ class RoundStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"setup": "Chuẩn bị", "entry": "Đang nhập phiếu", "finalised": "Đã chốt"}[self.value]
+        return labels.ROUND_STATUS_LABELS[self.value]
 
 
 class EntryMode(StrEnum):
@@ -102,7 +97,7 @@ class EntryMode(StrEnum):
 
     @property
     def label(self) -> str:
-        return "Nhập một lần" if self is EntryMode.SINGLE else "Nhập hai lần độc lập"
+        return labels.ENTRY_MODE_LABELS[self.value]
 
 
 class EntryPass(StrEnum):
@@ -121,29 +116,16 @@ class ScanStatus(StrEnum):
     ADJUDICATED = "adjudicated"
 
 
-KIND_LABELS = {
-    tally.Kind.COMMITTEE: "Ban Chấp hành",
-    tally.Kind.STANDING_COMMITTEE: "Ban Thường vụ",
-    tally.Kind.SECRETARY: "Bí thư",
-    tally.Kind.DEPUTY_SECRETARY: "Phó Bí thư",
-    tally.Kind.INSPECTION_COMMITTEE: "Ủy ban Kiểm tra",
-    tally.Kind.INSPECTION_CHAIR: "Chủ nhiệm Ủy ban Kiểm tra",
-    tally.Kind.DELEGATES: "Đại biểu chính thức dự đại hội cấp trên",
-    tally.Kind.ALTERNATES: "Đại biểu dự khuyết dự đại hội cấp trên",
-    tally.Kind.OTHER: "Khác",
-}
-
-BODY_LABELS = {
-    tally.Body.CONGRESS: "Đại hội",
-    tally.Body.COMMITTEE: "Hội nghị lần thứ nhất Ban Chấp hành khóa mới",
-}
+# What a person reads: kiemphieu.labels (shared with the ballots and the minutes).
+KIND_LABELS = labels.KIND_LABELS
+BODY_LABELS = labels.BODY_LABELS
 
 # Party committees must have a surplus of candidates (Article 14 of Decision 190).
 KINDS_NEEDING_SURPLUS = frozenset(
     {tally.Kind.COMMITTEE, tally.Kind.STANDING_COMMITTEE, tally.Kind.INSPECTION_COMMITTEE}
 )
 
-COMMITTEE_ROLES = ("Trưởng ban", "Phó Trưởng ban", "Ủy viên")
+COMMITTEE_ROLES = labels.COMMITTEE_ROLES
 
 
 # ------------------------------------------------------------------ users and access
@@ -253,7 +235,11 @@ class Congress(db.Model):
     name: Mapped[str] = mapped_column(String(300))  # "Đại hội đại biểu Đảng bộ xã Yên Lập"
     number: Mapped[str] = mapped_column(String(50), default="")  # "lần thứ XXI"
     term: Mapped[str] = mapped_column(String(50), default="")  # "2025 - 2030"
-    place: Mapped[str] = mapped_column(String(200), default="")
+    place: Mapped[str] = mapped_column(String(200), default="")  # the hall (shown on the pages)
+    # The place name of the documents' date line ("Hưng Long, ngày ..."); "" = from the organisation.
+    locality: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Who signs the results summary for the presidium (TM. ĐOÀN CHỦ TỊCH).
+    presidium_signer: Mapped[str] = mapped_column(String(200), default="", server_default="")
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     convened: Mapped[int] = mapped_column(Integer)  # full members or official delegates convened
@@ -296,6 +282,11 @@ class Congress(db.Model):
         if self.term:
             text += f", nhiệm kỳ {self.term}"
         return text
+
+    @property
+    def date_place(self) -> str:
+        """The locality documents are dated from, never the hall: "Hưng Long"."""
+        return self.locality or labels.locality_of(self.organisation.name)
 
     @property
     def excluded(self) -> int:
@@ -565,7 +556,7 @@ class Round(db.Model):
             issued=self.issued,
             organization=congress.organisation.name,
             congress=congress.full_name,
-            place=congress.place,
+            place=congress.date_place,
             date=self.voted_on or congress.start_date,
             committee=tuple(tally.CommitteeMember(m.name, m.role) for m in congress.committee),
         )

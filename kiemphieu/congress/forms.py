@@ -42,7 +42,13 @@ class CongressForm(FlaskForm):
                        description="Để trống: “Đại hội đại biểu” + tên tổ chức.")
     number = StringField("Lần thứ", validators=[Optional(), Length(max=50)], description="Ví dụ: lần thứ XXI")
     term = StringField("Nhiệm kỳ", validators=[Optional(), Length(max=50)], description="Ví dụ: 2025 - 2030")
-    place = StringField("Địa điểm", validators=[Optional(), Length(max=200)])
+    place = StringField("Địa điểm", validators=[Optional(), Length(max=200)],
+                        description="Nơi họp, ví dụ: Hội trường Ủy ban nhân dân xã Hưng Long")
+    locality = StringField("Địa danh ghi trên văn bản", validators=[Optional(), Length(max=200)],
+                           description="Dòng “…, ngày … tháng … năm …” của phiếu bầu và biên bản; để trống: lấy từ "
+                                       "tên tổ chức đảng (ví dụ “Hưng Long”).")
+    presidium_signer = StringField("Người ký thay mặt Đoàn Chủ tịch", validators=[Optional(), Length(max=200)],
+                                   description="Ký bản tổng hợp kết quả bầu cử (TM. ĐOÀN CHỦ TỊCH).")
     start_date = DateField("Ngày khai mạc", validators=[Optional()])
     end_date = DateField("Ngày bế mạc", validators=[Optional()])
     convened = IntegerField(

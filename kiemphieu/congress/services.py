@@ -68,7 +68,8 @@ def update_organisation(organisation: Organisation, name: str, parent: Organisat
 # ------------------------------------------------------------------ congresses
 
 
-CONGRESS_FIELDS = ("kind", "name", "number", "term", "place", "start_date", "end_date", "convened")
+CONGRESS_FIELDS = ("kind", "name", "number", "term", "place", "locality", "presidium_signer", "start_date",
+                   "end_date", "convened")
 
 
 def default_congress_name(organisation: Organisation, kind: CongressKind | str) -> str:
@@ -122,7 +123,7 @@ def _apply_congress_fields(congress: Congress, fields: dict) -> None:
         raise TypeError(f"unknown congress fields: {sorted(unknown)}")
     if "kind" in fields:
         congress.kind = CongressKind(fields["kind"]).value
-    for key in ("name", "number", "term", "place"):
+    for key in ("name", "number", "term", "place", "locality", "presidium_signer"):
         if key in fields:
             setattr(congress, key, normalize_name(fields[key] or ""))
     if "name" in fields and not congress.name:

@@ -58,7 +58,8 @@ def summary_pdf(congress_id: int):
         congress.organisation.name,
         [(r.election, r.result) for r in rounds],
         digests=[r.digest for r in rounds],
-        place=congress.place or None,
+        place=congress.date_place or None,
+        signer=congress.presidium_signer or None,
         draft=any(r.digest is None for r in rounds),
     )
     return _pdf(pdf, "tong-hop-ket-qua-bau-cu.pdf")

@@ -33,7 +33,7 @@ from kiemphieu.tally import (
 )
 
 from .context import DRAFT_MARK, Exclusion, header_context, minutes_context, outcome_paragraphs
-from .formatting import parse_clock, percent_vi
+from .formatting import DOTS, parse_clock, percent_vi
 from .wording import assembly_for, wording_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -177,6 +177,7 @@ def render_minutes_full(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
+    signers: Sequence[str] | None = None,
 ) -> RenderedMinutes:
     """As :func:`render_minutes`, also returning the digest and the engine's result."""
     ballots = list(ballots)
@@ -186,7 +187,7 @@ def render_minutes_full(
     when = timestamp_for(election.date, ended_at)
     context = minutes_context(
         election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
-        draft=draft, exclusions=list(exclusions or []),
+        draft=draft, exclusions=list(exclusions or []), signers=signers,
     )
     context["qr_uri"] = qr_data_uri(context["verify_url"])
     context.update(_document_fields(
@@ -215,15 +216,17 @@ def render_minutes(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
+    signers: Sequence[str] | None = None,
 ) -> bytes:
     """The certified minutes of one round as PDF/A-3b bytes (same inputs, same bytes).
 
     ``draft=True`` watermarks every page "BẢN NHÁP — CHƯA KẾT THÚC" (rounds not finalised).
     ``ended_at`` is "HH:MM", printed as the time counting ended; dots to fill in otherwise.
+    ``signers``: the committee members present, who get signature lines (all when None).
     """
     return render_minutes_full(
         election, ballots, verify_url_base=verify_url_base, ended_at=ended_at, draft=draft,
-        exclusions=exclusions,
+        exclusions=exclusions, signers=signers,
     ).pdf
 
 
@@ -256,11 +259,13 @@ def render_congress_summary(
     place: str | None = None,
     day: date | None = None,
     draft: bool = False,
+    signer: str | None = None,
 ) -> bytes:
     """All elections and rounds of a congress on one document, for the presidium to announce.
 
     ``rounds`` in the order they were held; ``digests`` (optional, same order) prints each
-    round's certified fingerprint so the summary points at the signed minutes.
+    round's certified fingerprint so the summary points at the signed minutes. ``signer``:
+    who signs for the presidium (TM. ĐOÀN CHỦ TỊCH); a dotted line to write it in otherwise.
     """
     if not rounds:
         raise ValueError("the congress summary needs at least one round")
@@ -287,6 +292,8 @@ def render_congress_summary(
         "draft": draft,
         "draft_mark": DRAFT_MARK,
         "digest": None,
+        "signer": signer or "",
+        "dots": DOTS,
     }
     html = jinja_env().get_template("minutes/summary.html").render(context)
     identifier = round_digest_of_summary(items)

@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from kiemphieu.labels import place_date
 from kiemphieu.tally import Election, Form
 
 from .fonts import metrics, wrap
@@ -224,11 +225,10 @@ def qr_box(paper: Paper) -> Box:
 
 
 def _date_line(election: Election) -> str:
+    """"Yên Lập, ngày 20 tháng 6 năm 2025": the minutes' own style (kiemphieu.labels)."""
     if election.date is None:
         return ""
-    d = election.date
-    when = f"ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
-    return f"{election.place}, {when}" if election.place else when.capitalize()
+    return place_date(election.place, election.date)
 
 
 def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box], Box, float]:

@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from .. import tally
+from .. import labels, tally
 from ..auth.access import require_role
 from ..entry import services as entry_services
 from ..extensions import db
@@ -19,18 +19,11 @@ from .services import ResultsError
 
 bp = Blueprint("results", __name__)
 
-STATUS_LABELS = {
-    tally.Status.ELECTED: "Trúng cử",
-    tally.Status.TIE: "Bằng phiếu — chưa xác định",
-    tally.Status.NOT_ELECTED: "Quá một nửa nhưng hết chỗ",
-    tally.Status.BELOW_MAJORITY: "Không đủ quá một nửa",
-}
+STATUS_LABELS = labels.RESULT_STATUS_LABELS
 DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def percent_vi(value) -> str:
-    """The engine's two-decimal percent with a decimal comma (81.08 -> '81,08')."""
-    return f"{value:.2f}".replace(".", ",")
+percent_vi = labels.percent_vi
 
 
 def outcome_text(rr: services.RoundResult) -> list[str]:
@@ -172,8 +165,10 @@ def minutes(round_id: int):
         exclusions = None  # the congress changed after this version: print the total only
     # Counting ends when the committee finalises: print that time, in local time.
     ended_at = to_local(version.created_at).strftime("%H:%M") if version else None
+    # Signature lines for the members the committee ticked as present when it finalised.
+    signers = version.confirmed_by if version else None
     pdf = render_minutes(rr.election, rr.ballots, verify_url_base=request.host_url.rstrip("/"),
-                         draft=version is None, exclusions=exclusions, ended_at=ended_at)
+                         draft=version is None, exclusions=exclusions, ended_at=ended_at, signers=signers)
     name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})

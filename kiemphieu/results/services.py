@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .. import audit, tally
+from .. import audit, labels, tally
 from ..congress import services as congress_services
 from ..entry import services as entry_services
 from ..extensions import db, write_operation
 from ..models import AuditEntry, EntryMode, Round, RoundStatus, ResultVersion, User, utcnow
 
-HEAD_ROLE = "Trưởng ban"
+HEAD_ROLE = labels.HEAD_ROLE
 
 
 class ResultsError(ValueError):

@@ -1,4 +1,5 @@
-"""The electing body: election.body, exclusion.body and congress.committee_convened
+"""The electing body (election.body, exclusion.body, congress.committee_convened) and the
+documents' locality and presidium signer (congress.locality, congress.presidium_signer)
 
 An election is held by the congress or by the new committee at its first meeting; the
 committee's convened count (None: as many as the congress elected) and its own itemised
@@ -28,10 +29,14 @@ def upgrade():
         batch_op.create_check_constraint(op.f("ck_exclusion_body"), "body IN ('congress','committee')")
     with op.batch_alter_table("congress", schema=None) as batch_op:
         batch_op.add_column(sa.Column("committee_convened", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("locality", sa.String(length=200), nullable=False, server_default=""))
+        batch_op.add_column(sa.Column("presidium_signer", sa.String(length=200), nullable=False, server_default=""))
 
 
 def downgrade():
     with op.batch_alter_table("congress", schema=None) as batch_op:
+        batch_op.drop_column("presidium_signer")
+        batch_op.drop_column("locality")
         batch_op.drop_column("committee_convened")
     with op.batch_alter_table("exclusion", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_exclusion_body"), type_="check")
