@@ -13,6 +13,12 @@ Targets (issue 5): 0 silent errors; plain review rate < 2% up to L2; median read
     .venv/bin/python benchmarks/ocr_benchmark.py --n 500
     .venv/bin/python benchmarks/ocr_benchmark.py                 # 10,000 ballots
     .venv/bin/python benchmarks/ocr_benchmark.py --n 2000 --cache /tmp/ballots --save-failures /tmp/fail
+    .venv/bin/python benchmarks/ocr_benchmark.py --classes 60   # issue 11's failure classes, tuning vs held-back
+
+With --classes N the set is N ballots of every failure class (kiemphieu/ocr/synthetic/classes.py)
+in each split, L0-L2: the tables put the tuning split and the held-back split side by side, per
+class, per level and form, with silent errors, plain ballots not read (review or rejected) and
+the read time beside the decode time.
 
 Generation is not timed: each chunk of ballots is generated first (or taken from --cache, a
 folder written by benchmarks/make_ballot_set.py or by an earlier run), then read while the clock
@@ -36,6 +42,7 @@ import numpy as np
 cv2.setNumThreads(1)  # one core per worker: the figures are per core
 
 from kiemphieu.ocr.synthetic import ALL_LEVELS, GENERATOR_VERSION, ballot_plan, demo_elections, judge_reading, make_ballot_file  # noqa: E402
+from kiemphieu.ocr.synthetic.classes import CLASSES, SPLITS, class_plan, make_class_ballot_file, split_elections  # noqa: E402
 
 # Which scanner profile (scanner_profiles/<name>.toml) reads which capture; the rest: default.
 PROFILE_FOR = {"bitonal": "bw-300dpi", "phone": "phone-photo"}
@@ -78,8 +85,13 @@ class Reader:
             status = "review" if truth["expect_flags"] or "uncertain" in got.values() else "read"
             key = "marks" if truth["form"] == "strike" else "boxes"
             return {"status": status, key: got, "flags": truth["expect_flags"], "reason": None}
-        profile = self.profiles.get(level, self.default)
-        reading = _reading_dict(self.read_bytes(data, self.elections[election_name], profile, f"{level}{ext}"))
+        if truth is not None and "split" in truth:  # a failure-class ballot: its split's election, its capture's profile
+            election = split_elections(truth["split"])[election_name]
+            profile = self.profiles.get(CLASSES[truth["class"]][1], self.default)
+        else:
+            election = self.elections[election_name]
+            profile = self.profiles.get(level, self.default)
+        reading = _reading_dict(self.read_bytes(data, election, profile, f"{level}{ext}"))
         for bulky in ("homography", "rows"):  # not needed here; keeps the worker results small
             reading.pop(bulky, None)
         return reading
@@ -101,7 +113,9 @@ def _init_worker(kind: str, cache: str | None) -> None:
     _CACHE_DIR = Path(cache) if cache else None
 
 
-def _generate(item: tuple[str, int, str]) -> tuple[bytes, str, dict]:
+def _generate(item: tuple) -> tuple[bytes, str, dict]:
+    if len(item) == 5:  # (split, class, level, index, election): never cached
+        return make_class_ballot_file(*item)
     level, index, name = item
     if _CACHE_DIR is not None:
         stem = _CACHE_DIR / level / f"{index:05d}"
@@ -159,7 +173,9 @@ def a4_jpeg(results: list[dict]) -> list[dict]:
     for r in results:
         name = r["truth"]["election_name"]
         if name not in _PAPER:
-            _PAPER[name] = layout_for(demo_elections()[name]).paper.name
+            split = r["truth"].get("split")
+            election = split_elections(split)[name] if split else demo_elections()[name]
+            _PAPER[name] = layout_for(election).paper.name
         if _PAPER[name] == "A4" and r.get("ext", ".jpg") == ".jpg" and r["reading"].get("status") != "crash":
             out.append(r)
     return out
@@ -264,6 +280,51 @@ def scenario_table(results: list[dict]) -> None:
         print(f"{sc:<16}{s['n']:>6}{s['read']:>7}{s['review']:>8}{s['rejected']:>10}  {fl}")
 
 
+def class_tables(results: list[dict]) -> dict:
+    """Per failure class, then per level and form: the tuning and held-back splits side by side."""
+    def figures(rs):
+        judged = [(r, judge_reading(r["truth"], r["reading"])) for r in rs if r["reading"].get("status") != "crash"]
+        plain = [j for r, j in judged if r["truth"]["status_class"] == "must_read_exactly"]
+        return {"n": len(rs), "silent": sum(j.silent_error for _, j in judged),
+                "read": sum(j.status == "read" for _, j in judged),
+                "review": sum(j.status == "review" for _, j in judged),
+                "rejected": sum(j.status == "rejected" for _, j in judged),
+                "plain": len(plain), "plain_not_read": sum(j.status != "read" for j in plain),
+                "plain_rejected": sum(j.status == "rejected" for j in plain),
+                "crashes": sum(r["reading"].get("status") == "crash" for r in rs)}
+
+    def cell(f):
+        plain = f"{_pct(f['plain_not_read'], f['plain'])} ({f['plain']})" if f["plain"] else "-"
+        return f"{f['silent']:>3} {f['read']:>5} {f['review']:>5} {f['rejected']:>4} {plain:>13}"
+
+    groups: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for r in results:
+        t = r["truth"]
+        groups[("class", t["class"])][t["split"]].append(r)
+        groups[("level", f"{t['form']} {t['level']}")][t["split"]].append(r)
+        groups[("all", "all")][t["split"]].append(r)
+    half = f"{'silent':>3} {'read':>5} {'review':>5} {'rej':>4} {'plain not read':>13}"
+    out = {}
+    for what in ("class", "level", "all"):
+        print(f"\n{'by ' + what:<22}| {'TUNING: ' + half:<47}| HELD-BACK: {half}")
+        keys = [k for k in groups if k[0] == what]
+        if what == "class":
+            keys.sort(key=lambda k: list(CLASSES).index(k[1]))
+        else:
+            keys.sort()
+        for key in keys:
+            row = {split: figures(groups[key][split]) for split in SPLITS}
+            out[f"{what}:{key[1]}"] = row
+            print(f"{key[1]:<22}| {'':>8}{cell(row['tune']):<39}| {'':>11}{cell(row['held'])}")
+    for split in SPLITS:
+        rs = [r for r in results if r["truth"]["split"] == split]
+        if rs:
+            t = timing(a4_jpeg(rs))
+            print(f"{split}: A4 200 dpi JPEG median read {t['read_ms_median']:.1f} ms vs decode {t['decode_ms_median']:.1f} ms "
+                  f"({t['ballots']} ballots)")
+    return out
+
+
 def save_failures(results: list[dict], folder: Path, limit: int) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     saved = Counter()
@@ -283,8 +344,12 @@ def save_failures(results: list[dict], folder: Path, limit: int) -> int:
         if saved[cat] >= limit:
             continue
         saved[cat] += 1
-        data, ext, _ = _generate((t["level"], t["index"], t["election_name"]))
-        stem = folder / cat / f"{t['level']}_{t['index']:05d}_{t['election_name']}"
+        if "split" in t:
+            data, ext, _ = _generate((t["split"], t["class"], t["level"], t["index"], t["election_name"]))
+            stem = folder / cat / f"{t['split']}_{t['class']}_{t['level']}_{t['index']:05d}_{t['election_name']}"
+        else:
+            data, ext, _ = _generate((t["level"], t["index"], t["election_name"]))
+            stem = folder / cat / f"{t['level']}_{t['index']:05d}_{t['election_name']}"
         stem.parent.mkdir(parents=True, exist_ok=True)
         stem.with_suffix(ext).write_bytes(data)
         note = {"truth": t, "reading": r["reading"], "errors": j.errors if j else [r.get("crash")]}
@@ -330,6 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-save", type=int, default=40, help="per category with --save-failures")
     ap.add_argument("--reader", choices=("real", "oracle", "decode"), default="real",
                     help="oracle / decode: self-tests of this script (perfect reader / decode only)")
+    ap.add_argument("--classes", type=int, metavar="N", help="N ballots of every failure class per split (issue 11), "
+                    "instead of the mixed set")
+    ap.add_argument("--split", choices=(*SPLITS, "both"), default="both", help="with --classes: which split")
+    ap.add_argument("--class", dest="only_classes", help="with --classes: a comma-separated subset of: " + ",".join(CLASSES))
     ap.add_argument("--json", metavar="FILE", help="also write the per-level figures as JSON")
     ap.add_argument("--dump", metavar="FILE", help="write every ballot's truth, reading and timings as JSON Lines")
     args = ap.parse_args(argv)
@@ -341,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             ap.error(f"unknown levels: {', '.join(sorted(unknown))}")
         shares = {lvl: 1.0 for lvl in wanted}
+    if args.classes:
+        return main_classes(args)
     plan = ballot_plan(args.n, shares)
     global _READER
     _READER = Reader(args.reader)  # fails here, clearly, if the reader or a profile is broken
@@ -402,6 +473,33 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"levels": rows, "per_s": len(results) / wall, "single": single,
                                                "targets": targets}, indent=1, default=str))
+    return 0
+
+
+def main_classes(args) -> int:
+    global _READER
+    _READER = Reader(args.reader)
+    only = tuple(c.strip() for c in args.only_classes.split(",")) if args.only_classes else None
+    splits = SPLITS if args.split == "both" else (args.split,)
+    plan = [item for split in splits for item in class_plan(args.classes, split, only)]
+    print(f"OCR benchmark, failure classes: {len(plan)} ballots ({args.classes} per class and split, L0-L2), "
+          f"{args.workers} workers, {os.cpu_count()} cores (shared: timings are indicative)", flush=True)
+    results, wall = run(plan, args.workers, args.reader, None, args.chunk)
+    tables = class_tables(results)
+    print(f"\nthroughput with {args.workers} workers: {len(results) / wall:.1f} ballots/s")
+    judged = [(r, judge_reading(r["truth"], r["reading"])) for r in results if not r["crash"]]
+    silent = [(r, j) for r, j in judged if j.silent_error and r["truth"]["split"] == "tune"]
+    if silent:  # only the tuning split's are named: the held-back split is looked at as figures only
+        print(f"\ntuning split silent errors ({len(silent)}), first 15:")
+        for r, j in silent[:15]:
+            t = r["truth"]
+            print(f"  {t['class']} {t['level']}:{t['index']} {t['election_name']}: {'; '.join(j.errors)}")
+    if args.save_failures:
+        tune = [r for r in results if r["truth"]["split"] == "tune"]
+        print(f"\nsaved {save_failures(tune, Path(args.save_failures), args.max_save)} tuning-split failures "
+              f"to {args.save_failures}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"classes": tables, "per_s": len(results) / wall}, indent=1, default=str))
     return 0
 
 

@@ -65,6 +65,9 @@ def default_config(instance: Path) -> dict:
         "SURPLUS_WARNING_RATIO": 0.30,
         # Double entry: passes A and B of a round must be typed by different clerks.
         "DOUBLE_ENTRY_SEPARATE_CLERKS": True,
+        # The address printed in the minutes' QR code ({base}/verify/{digest}): the server's LAN
+        # name, e.g. "http://kiemphieu.local:8000". Unset: the address the request came in on.
+        "VERIFY_URL_BASE": os.environ.get("KIEMPHIEU_VERIFY_URL_BASE", "").strip() or None,
         # Timestamps are stored in UTC and shown in the congress's local time.
         "DISPLAY_TIMEZONE": os.environ.get("KIEMPHIEU_TIMEZONE", "Asia/Ho_Chi_Minh"),
     }

@@ -231,11 +231,13 @@ def _weighted_sample(rng: random.Random, items: list, weights: list[float], k: i
 
 
 def _store(round_: Round, entry_pass: str, stack: list[dict]) -> None:
-    db.session.add_all(
+    rows = [
         Ballot(round_id=round_.id, entry_pass=entry_pass, sequence=n, marks=marks,
                idempotency_key=f"demo-{round_.id}-{entry_pass}-{n}", round_version=round_.version)
         for n, marks in enumerate(stack, start=1)
-    )
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
     audit.record("demo.ballots", congress=round_.congress, round_id=round_.id, entry_pass=entry_pass,
-                 count=len(stack))
+                 count=len(stack), ballot_digests=[[b.id, b.round_id, audit.ballot_digest(b)] for b in rows])
     db.session.commit()

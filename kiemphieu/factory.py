@@ -23,6 +23,7 @@ BLUEPRINT_MODULES = [
     "kiemphieu.scanning.routes",
     "kiemphieu.entry.routes", "kiemphieu.results.routes",
     "kiemphieu.documents.routes",
+    "kiemphieu.hall.routes",
 ]
 
 

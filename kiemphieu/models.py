@@ -718,22 +718,45 @@ class Adjudication(db.Model):
 class AuditEntry(db.Model):
     """Append-only: each entry's hash covers its content and the previous entry's hash.
 
-    Written only through ``kiemphieu.audit.record``; UPDATE and DELETE are refused by the
-    ORM (below) and, on SQLite, by triggers. ``prev_hash`` is unique, so two writers can
-    never fork the chain.
+    One chain per congress (``chain`` = "congress-<id>") and one "system" chain for entries
+    without a congress, so writers in different congresses never wait for each other.
+    ``seq`` numbers a chain's entries from 1; (chain, seq) is unique, so two writers can never
+    fork a chain. Written only through ``kiemphieu.audit.record``; UPDATE and DELETE are
+    refused by the ORM (below) and by database triggers (migrations and create_all on SQLite).
     """
 
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     username: Mapped[str] = mapped_column(String(64), default="")  # kept if the user goes
     congress_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: outlives rows
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+
+class AuditHead(db.Model):
+    """The last entry of one audit chain (its number and hash).
+
+    Extending a chain locks this row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write
+    lock), which serialises the writers of one congress only. ``audit-check`` compares it
+    with the chain's last entry, so removing the newest entries shows.
+    """
+
+    __tablename__ = "audit_head"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
+    congress_id: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AppendOnlyError(RuntimeError):

@@ -35,7 +35,11 @@ def register(subparsers) -> None:
     listing = user_commands.add_parser("list", help="list logins")
     listing.set_defaults(handler=run_user_list)
 
-    check = subparsers.add_parser("audit-check", help="verify the audit log's hash chain")
+    check = subparsers.add_parser(
+        "audit-check", help="verify the audit chains, every ballot row and every result digest against them")
+    check.add_argument("--congress", type=int, help="only this congress (its chain, ballots and versions)")
+    check.add_argument("--anchor", metavar="SEQ:HASH",
+                       help="the audit head printed on a minutes (needs --congress): entry SEQ must still have HASH")
     check.set_defaults(handler=run_audit_check)
 
 
@@ -123,14 +127,47 @@ def run_user_list(args) -> int:
     return 0
 
 
-def run_audit_check(args) -> int:
-    from kiemphieu.audit import verify_chain
+def _parse_anchor(text: str) -> tuple[int, str] | None:
+    seq, _, hash_ = text.partition(":")
+    if not seq.isdigit() or len(hash_) != 64:
+        return None
+    return int(seq), hash_.lower()
 
+
+def run_audit_check(args) -> int:
+    """Per congress: chain and head record, every ballot row, every stored digest; then the system chain."""
+    from kiemphieu.audit import SYSTEM_CHAIN
+    from kiemphieu.audit.chain import verify_one_chain
+    from kiemphieu.audit.check import check_congress, congress_ids
+
+    anchor = None
+    if args.anchor:
+        anchor = _parse_anchor(args.anchor)
+        if anchor is None or args.congress is None:
+            print("--anchor cần dạng SỐ:MÃ (64 ký tự hex) và --congress.", file=sys.stderr)
+            return 2
     app = _app()
+    failures, entries, ballots = 0, 0, 0
     with app.app_context():
-        report = verify_chain()
-    if report.ok:
-        print(f"Nhật ký toàn vẹn: {report.entries} mục.")
-        return 0
-    print(f"Nhật ký bị phá vỡ tại mục {report.first_bad_id}: {report.problem}", file=sys.stderr)
-    return 1
+        for congress_id in [args.congress] if args.congress is not None else congress_ids():
+            result = check_congress(congress_id, anchor)
+            entries += result.chain.entries
+            ballots += result.ballots.checked
+            if result.ok:
+                print(f"Đại hội {congress_id}: {result.chain.entries} mục nhật ký, {result.ballots.checked} phiếu, "
+                      f"{len(result.versions)} phiên bản kết quả: khớp.")
+                continue
+            failures += 1
+            for line in result.problems():
+                print(f"Đại hội {congress_id}: {line}", file=sys.stderr)
+        if args.congress is None:
+            system = verify_one_chain(SYSTEM_CHAIN)
+            entries += system.entries
+            if not system.ok:
+                failures += 1
+                print(f"Chuỗi hệ thống: {system.problem} (mục id {system.first_bad_id})", file=sys.stderr)
+    if failures:
+        print(f"Nhật ký bị phá vỡ: {failures} chuỗi có lỗi.", file=sys.stderr)
+        return 1
+    print(f"Nhật ký toàn vẹn: {entries} mục, {ballots} phiếu đã đối chiếu.")
+    return 0

@@ -210,9 +210,12 @@ def remove_member(congress_id: int, member_id: int):
 @require_role(Role.VIEWER)
 def audit_log(congress_id: int):
     entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.congress_id == congress_id).order_by(AuditEntry.id.desc()).limit(500)
+        select(AuditEntry).where(AuditEntry.chain == audit.chain_key(congress_id)).order_by(AuditEntry.seq.desc())
+        .limit(500)
     ).all()
-    return render_template("congress/audit.html", congress=g.congress, entries=entries, chain=audit.verify_chain())
+    # Only this congress's chain: a province's other congresses are not re-verified per view.
+    return render_template("congress/audit.html", congress=g.congress, entries=entries,
+                           chain=audit.verify_chain(congress_id))
 
 
 # ------------------------------------------------------------------ elections and candidates

@@ -54,7 +54,7 @@ def short_summary(marks: dict, election: tally.Election) -> str:
 
 def _ballot_json(ballot, election: tally.Election, verdict: tally.Verdict | None = None) -> dict:
     verdict = verdict or tally.judge(election, ballot.to_engine(election))
-    return {"sequence": ballot.sequence, "ballot_id": ballot.id, "marks": ballot.marks,
+    return {"sequence": ballot.sequence, "ballot_id": ballot.id, "key": ballot.idempotency_key, "marks": ballot.marks,
             "summary": short_summary(ballot.marks, election), "verdict": services.verdict_json(verdict)}
 
 
@@ -89,6 +89,7 @@ def screen(round_id: int, entry_pass: str):
                        for i, c in enumerate(election.candidates, 1)],
         "reasons": [{"code": r.value, "label": tally.REASON_LABELS[r]} for r in services.COMMITTEE_REASON_ORDER],
         "box_labels": BOX_LABELS,
+        "verdicts": services.verdict_table(election),
         "urls": {
             "save": url_for(".save", round_id=round_id, entry_pass=chosen.value),
             "undo": url_for(".undo", round_id=round_id, entry_pass=chosen.value),
@@ -107,22 +108,49 @@ def state(round_id: int, entry_pass: str):
     return jsonify(_state(g.round, _pass_or_404(g.round, entry_pass)))
 
 
+def _save_one(round_: Round, chosen: EntryPass, data: Any) -> dict:
+    """Store one ballot of a save request; raises EntryError as the service does."""
+    if not isinstance(data, dict):
+        raise services.BadBallot("Dữ liệu phiếu không đúng.")
+    sequence = data.get("sequence")
+    outcome = services.save_ballot(round_, chosen, data.get("marks"), data.get("key"),
+                                   confirm_invalid=bool(data.get("confirm_invalid")),
+                                   sequence=sequence if isinstance(sequence, int) else None)
+    body = _ballot_json(outcome.ballot, outcome.election, outcome.verdict)
+    body.update(duplicate=outcome.duplicate, superseded=outcome.ballot.superseded)
+    return body
+
+
+MAX_BALLOTS_PER_REQUEST = 200
+
+
 @bp.route("/rounds/<int:round_id>/entry/<entry_pass>/ballots", methods=["POST"])
 @require_role(Role.COUNTER)
 def save(round_id: int, entry_pass: str):
+    """One ballot ({key, marks, sequence?, confirm_invalid?}) or, from the entry screen, the
+    ballots waiting in its outbox ({"ballots": [...]}), stored in order, each committed before
+    the next; the answer lists those stored and the error that stopped the rest."""
     round_ = g.round
     chosen = _pass_or_404(round_, entry_pass)
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error="Dữ liệu gửi lên không phải JSON."), 400
+    if "ballots" in data:
+        items = data["ballots"]
+        if not isinstance(items, list) or not 0 < len(items) <= MAX_BALLOTS_PER_REQUEST:
+            return jsonify(error="Danh sách phiếu không hợp lệ."), 400
+        saved: list[dict] = []
+        for item in items:
+            try:
+                saved.append(_save_one(round_, chosen, item))
+            except EntryError as exc:
+                return jsonify(saved=saved, error=str(exc), error_status=exc.status), 200
+        return jsonify(saved=saved, error=None), 200
     try:
-        outcome = services.save_ballot(round_, chosen, data.get("marks"), data.get("key"),
-                                       confirm_invalid=bool(data.get("confirm_invalid")))
+        body = _save_one(round_, chosen, data)
     except EntryError as exc:
         return _error(exc)
-    body = _ballot_json(outcome.ballot, outcome.election, outcome.verdict)
-    body.update(duplicate=outcome.duplicate, superseded=outcome.ballot.superseded)
-    return jsonify(body), (200 if outcome.duplicate else 201)
+    return jsonify(body), (200 if body["duplicate"] else 201)
 
 
 @bp.route("/rounds/<int:round_id>/entry/<entry_pass>/undo", methods=["POST"])
@@ -131,9 +159,10 @@ def undo(round_id: int, entry_pass: str):
     round_ = g.round
     chosen = _pass_or_404(round_, entry_pass)
     data = request.get_json(silent=True) or {}
-    expect = data.get("sequence")
+    expect, key = data.get("sequence"), data.get("key")
     try:
-        undone = services.undo_last(round_, chosen, expect if isinstance(expect, int) else None)
+        undone = services.undo_last(round_, chosen, expect if isinstance(expect, int) else None,
+                                    key if isinstance(key, str) else None)
     except EntryError as exc:
         return _error(exc)
     return jsonify({"undone": undone.sequence, **_state(round_, chosen)})

@@ -47,6 +47,16 @@ class BadBallot(EntryError):
     status = 400
 
 
+class PositionMismatch(EntryError):
+    """The screen typed a ballot for a stack position other than the pass's next one."""
+
+    def __init__(self, typed: int, expected: int):
+        self.typed, self.expected = typed, expected
+        super().__init__(f"Màn hình nhập phiếu số {typed} nhưng vị trí tiếp theo của lượt này là số {expected} "
+                         "(có người khác đang nhập cùng lượt, hoặc trang đã cũ). Tải lại trang rồi kiểm tra "
+                         "các phiếu vừa nhập.")
+
+
 class NeedsConfirmation(EntryError):
     """The engine judges the ballot invalid: the clerk must confirm before it is stored."""
 
@@ -204,11 +214,14 @@ def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot) -> SaveOu
 
 @write_operation
 def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
-                confirm_invalid: bool = False, user: User | None = None) -> SaveOutcome:
+                confirm_invalid: bool = False, user: User | None = None,
+                sequence: int | None = None) -> SaveOutcome:
     """Store one ballot at the next stack position of its pass; a repeated key stores nothing.
 
     The engine judges it first: an invalid-by-rule ballot (over the seats, no vote, unclear)
-    is refused with ``NeedsConfirmation`` unless the clerk confirmed it.
+    is refused with ``NeedsConfirmation`` unless the clerk confirmed it. ``sequence`` is the
+    stack position the clerk's screen typed it at: a save that would land elsewhere (a ballot
+    lost or stored twice on the way) is refused rather than shifting the stack.
     """
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise BadBallot("Thiếu mã phiếu (idempotency key) hợp lệ.")
@@ -223,10 +236,13 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
     verdict = tally.judge(election, ballot)
     if not verdict.valid and verdict.invalid in tally.ENGINE_REASONS and not confirm_invalid:
         raise NeedsConfirmation(verdict)
+    position = next_sequence(round_, entry_pass)
+    if sequence is not None and sequence != position:
+        raise PositionMismatch(sequence, position)
     row = Ballot(
         round_id=round_.id,
         entry_pass=entry_pass.value,
-        sequence=next_sequence(round_, entry_pass),
+        sequence=position,
         marks=canonical_marks(ballot, election),
         entered_by_id=user.id if user else None,
         idempotency_key=key,
@@ -248,12 +264,26 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
 
 
 @write_operation
-def undo_last(round_: Round, entry_pass: EntryPass, expect_sequence: int | None = None) -> Ballot:
-    """Supersede the last live ballot of the pass (the row stays, marked superseded)."""
+def undo_last(round_: Round, entry_pass: EntryPass, expect_sequence: int | None = None,
+              key: str | None = None) -> Ballot:
+    """Supersede the last live ballot of the pass (the row stays, marked superseded).
+
+    With ``key`` (the idempotency key the ballot was saved with) the undo is idempotent: a
+    repeated request for a ballot already superseded returns it and changes nothing.
+    """
     refuse_unless_entry(round_)
+    if key is not None:
+        target = _ballot_with_key(key)
+        if target is None or target.round_id != round_.id or target.entry_pass != entry_pass.value:
+            raise EntryError("Không có phiếu với mã này trong lượt này.")
+        if target.superseded:
+            return target
     last = _last_live(round_, entry_pass)
     if last is None:
         raise EntryError("Chưa có phiếu nào trong lượt này để hủy.")
+    if key is not None and last.idempotency_key != key:
+        raise EntryError(f"Phiếu cuối của lượt này là phiếu số {last.sequence}, không phải phiếu định hủy "
+                         "(có người khác đang nhập cùng lượt?). Tải lại trang rồi thử lại.")
     if expect_sequence is not None and last.sequence != expect_sequence:
         raise EntryError(f"Phiếu cuối của lượt này là phiếu số {last.sequence}, không phải số {expect_sequence} "
                          "(có người khác đang nhập cùng lượt?). Tải lại trang rồi thử lại.")
@@ -262,6 +292,32 @@ def undo_last(round_: Round, entry_pass: EntryPass, expect_sequence: int | None 
                  entry_pass=last.entry_pass, sequence=last.sequence, ballot_id=last.id, marks=last.marks)
     db.session.commit()
     return last
+
+
+# ------------------------------------------------------------------ the screen's verdicts
+
+
+def verdict_table(election: tally.Election, rules: tally.RuleSettings = tally.DEFAULT_RULES) -> dict[str, Any]:
+    """The engine's verdict for every ballot the entry screen can produce, so the screen knows
+    at once (without a request per key) whether Enter must ask before saving.
+
+    The engine judges a strike ballot by how many names it keeps and a boxes ballot by how many
+    "agree" marks it has (or, on a one-name list, by that one mark); the table asks
+    ``tally.judge`` once per count (``tests/web/entry/test_verdict_table.py`` checks it
+    against ``judge`` on every ballot of small lists).
+    """
+    ids = election.candidate_ids
+    n = len(ids)
+    if election.form is tally.Form.STRIKE:
+        table = [tally.judge(election, tally.StrikeBallot(frozenset(ids[: n - kept])), rules) for kept in range(n + 1)]
+        return {"by": "kept", "verdicts": [verdict_json(v) for v in table]}
+    if n == 1:
+        return {"by": "mark", "verdicts": {str(m): verdict_json(tally.judge(
+            election, tally.BoxesBallot({ids[0]: m}), rules)) for m in tally.BoxMark}}
+    table = [tally.judge(election, tally.BoxesBallot(
+        {cid: (tally.BoxMark.AGREE if i < agreed else tally.BoxMark.DISAGREE) for i, cid in enumerate(ids)}), rules)
+        for agreed in range(n + 1)]
+    return {"by": "agree", "verdicts": [verdict_json(v) for v in table]}
 
 
 # ------------------------------------------------------------------ running totals

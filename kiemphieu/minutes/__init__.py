@@ -12,6 +12,7 @@ from .render import (
     RESULT_FILE,
     RenderedMinutes,
     load_exclusions,
+    minutes_html,
     render_congress_summary,
     render_minutes,
     render_minutes_full,

@@ -177,6 +177,7 @@ def render_minutes_full(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
     signers: Sequence[str] | None = None,
 ) -> RenderedMinutes:
     """As :func:`render_minutes`, also returning the digest and the engine's result."""
@@ -185,16 +186,8 @@ def render_minutes_full(
     record = canonical_record(election, ballots, result)
     digest = round_digest(election, ballots, result)
     when = timestamp_for(election.date, ended_at)
-    context = minutes_context(
-        election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
-        draft=draft, exclusions=list(exclusions or []), signers=signers,
-    )
-    context["qr_uri"] = qr_data_uri(context["verify_url"])
-    context.update(_document_fields(
-        when, f"Biên bản kiểm phiếu: {election.title}" + (f" (lần {election.round})" if election.round > 1 else ""),
-        f"Ban kiểm phiếu — {election.congress or election.organization}",
-    ))
-    html = jinja_env().get_template("minutes/minutes.html").render(context)
+    html = minutes_html(election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
+                        draft=draft, exclusions=exclusions, audit_head=audit_head, signers=signers)
     election_json = record["election"]
     if exclusions:
         election_json = {**election_json,
@@ -208,6 +201,33 @@ def render_minutes_full(
     return RenderedMinutes(pdf, digest, result)
 
 
+def minutes_html(
+    election: Election,
+    result: Result,
+    digest: str,
+    *,
+    verify_url_base: str | None = None,
+    ended_at: str | None = None,
+    draft: bool = False,
+    exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
+    signers: Sequence[str] | None = None,
+) -> str:
+    """The HTML the minutes PDF is made from (also shown by the web app's public /verify)."""
+    when = timestamp_for(election.date, ended_at)
+    context = minutes_context(
+        election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
+        draft=draft, exclusions=list(exclusions or []), signers=signers,
+    )
+    context["qr_uri"] = qr_data_uri(context["verify_url"])
+    context["audit_head"] = audit_head
+    context.update(_document_fields(
+        when, f"Biên bản kiểm phiếu: {election.title}" + (f" (lần {election.round})" if election.round > 1 else ""),
+        f"Ban kiểm phiếu — {election.congress or election.organization}",
+    ))
+    return jinja_env().get_template("minutes/minutes.html").render(context)
+
+
 def render_minutes(
     election: Election,
     ballots: Sequence[Ballot],
@@ -216,17 +236,20 @@ def render_minutes(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
     signers: Sequence[str] | None = None,
 ) -> bytes:
     """The certified minutes of one round as PDF/A-3b bytes (same inputs, same bytes).
 
     ``draft=True`` watermarks every page "BẢN NHÁP — CHƯA KẾT THÚC" (rounds not finalised).
     ``ended_at`` is "HH:MM", printed as the time counting ended; dots to fill in otherwise.
+    ``audit_head`` (the web app's certified rounds) is printed in the footer as the audit
+    chain's head at finalisation, so a rewritten or cut log no longer matches the paper.
     ``signers``: the committee members present, who get signature lines (all when None).
     """
     return render_minutes_full(
         election, ballots, verify_url_base=verify_url_base, ended_at=ended_at, draft=draft,
-        exclusions=exclusions, signers=signers,
+        exclusions=exclusions, audit_head=audit_head, signers=signers,
     ).pdf
 
 

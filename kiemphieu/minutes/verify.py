@@ -166,7 +166,7 @@ def diff_json(attached: Any, recount: Any, path: str = "result") -> list[str]:
 
 # A name holds no digits, except a namesake's birth note: "Nguyễn Văn Dũng (sinh năm 1972)".
 _ROW = re.compile(r"(\d+) (\D+?(?: \(sinh (?:năm \d{4}|ngày \d{2}/\d{2}/\d{4})\))?) (\d+) (\d{1,3},\d{2})\b")
-_NOT_A_ROW = re.compile(r"^(Mã xác thực|Kiểm tra tại|Tệp đính kèm|Trang \d+/\d+|TT Họ và tên|[0-9a-f]{64}$)")
+_NOT_A_ROW = re.compile(r"^(Mã xác thực|Kiểm tra tại|Tệp đính kèm|Nhật ký thao tác|Trang \d+/\d+|TT Họ và tên|[0-9a-f]{64}$)")
 _DIGEST = re.compile(r"Mã xác thực \(SHA-256\):\s*([0-9a-f]{64})")
 
 

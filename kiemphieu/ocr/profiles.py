@@ -106,12 +106,18 @@ class BoxSettings:
 
 @dataclass(frozen=True)
 class SealSettings:
-    check: bool = setting(True, doc="flag no_stamp when no red seal is found (colour scans)")
+    check: bool = setting(True, doc="look for the seal: by its red on colour scans, by its round shape on grey or bitonal ones (off: every ballot is flagged seal_unchecked)")
     hue_low_max: int = setting(10, 0, 30, "red hues 0..this (OpenCV hue 0-179)")
     hue_high_min: int = setting(155, 140, 179, "and this..179")
     min_saturation: int = setting(60, 0, 255)
     min_value: int = setting(50, 0, 255)
     min_fraction: float = setting(0.02, 0.0, 1.0, "red share of the stamp area that counts as a seal")
+    spill_mm: float = setting(6.0, 0.0, 20.0, "grey or bitonal scans: the stamp area grown by this (a seal overflows it)")
+    min_radius_mm: float = setting(10.0, 3.0, 40.0, "grey or bitonal scans: the smallest seal ring radius")
+    max_radius_mm: float = setting(24.0, 3.0, 60.0, "grey or bitonal scans: the largest seal ring radius")
+    min_ring_cover: float = setting(0.75, 0.0, 1.0, "share of a ring's angles the ink must follow to be the seal")
+    min_inside: float = setting(0.04, 0.0, 1.0, "ink density inside the ring (ring text, star) a seal has at least")
+    empty_ink: float = setting(0.002, 0.0, 1.0, "ink share of the stamp area below which a grey scan has no seal (no_stamp)")
 
 
 @dataclass(frozen=True)
@@ -220,8 +226,8 @@ def _profile_from_dict(data: dict) -> Profile:
         raise ProfileError(f"strike.line_score ({profile.strike.line_score}) is above strike.definite ({profile.strike.definite})")
     if profile.strike.zone_bottom >= profile.strike.zone_top:
         raise ProfileError("strike.zone_bottom must be below strike.zone_top")
-    if profile.scan.bitonal and profile.seal.check:
-        raise ProfileError("seal.check needs colour scans: turn it off for a bitonal profile (scan.bitonal)")
+    if profile.seal.min_radius_mm >= profile.seal.max_radius_mm:
+        raise ProfileError("seal.min_radius_mm must be below seal.max_radius_mm")
     return profile
 
 

@@ -24,6 +24,7 @@ from kiemphieu.tally import Election, Form
 from .decode import Page, Unreadable, decode_pages
 from .geometry import PAPERS, Layout, layout_for, marker_boxes, parse_qr_payload, qr_box
 from .profiles import Profile, load_profile
+from .seal import red_fraction, seal_shape, shape_verdict
 from .template import Template, horizontal_runs, template_for
 
 READ, REVIEW, REJECTED = "read", "review", "rejected"
@@ -316,7 +317,7 @@ class _PageReader:
         self.quality(warped, template, paper_level)
         self.streaks(homography, paper_level)
         self.writing(new_ink, template)
-        self.seal(homography, template)
+        self.seal(homography, template, warped, paper_level)
         if self.layout.form == Form.STRIKE:
             self.read_strikes(warped, ink, template)
         else:
@@ -485,22 +486,35 @@ class _PageReader:
         if worst >= self.profile.writing.min_fraction:
             self._flag("extra_writing")
 
-    def seal(self, homography, template: Template) -> None:
+    def seal(self, homography, template: Template, warped, paper_level: float) -> None:
+        """The committee's seal: by its red on a colour scan, by its round shape on a grey or
+        bitonal one; a ballot whose seal cannot be checked is never read without a person."""
         s = self.profile.seal
-        if not s.check or not self.page.colour or self.page.image.ndim != 3:
+        if not s.check:
             self.checks["seal"] = None
+            self._flag("seal_unchecked")
             return
-        x, y, w, h = self.layout.stamp_mm
-        f = 2.0  # px per mm: a seal is large, colour needs no detail
-        to_crop = np.array([[f, 0, -x * f], [0, f, -y * f], [0, 0, 1]]) @ homography
-        crop = cv2.warpPerspective(self.page.image, to_crop, (int(w * f), int(h * f)), borderValue=(255, 255, 255))
-        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
-        hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-        red = ((hue <= s.hue_low_max) | (hue >= s.hue_high_min)) & (sat >= s.min_saturation) & (val >= s.min_value)
-        fraction = float(red.mean())
-        self.checks["seal"] = round(fraction, 4)
-        if fraction < s.min_fraction:
-            self._flag("no_stamp")
+        if self.page.colour and self.page.image.ndim == 3:
+            x, y, w, h = self.layout.stamp_mm
+            f = 2.0  # px per mm: a seal is large, colour needs no detail
+            to_crop = np.array([[f, 0, -x * f], [0, f, -y * f], [0, 0, 1]]) @ homography
+            crop = cv2.warpPerspective(self.page.image, to_crop, (int(w * f), int(h * f)), borderValue=(255, 255, 255))
+            fraction = red_fraction(crop, s)
+            self.checks["seal"] = round(fraction, 4)
+            if fraction < s.min_fraction:
+                self._flag("no_stamp")
+            return
+        y0, y1, x0, x1 = template.box_px(self.layout.stamp_mm, s.spill_mm)
+        ink = _below(warped[y0:y1, x0:x1], paper_level * self.profile.ink.faint_level)
+        cv2.bitwise_and(ink, template.not_glyph[y0:y1, x0:x1], dst=ink)
+        shape = seal_shape(ink, template.k, s.min_radius_mm, s.max_radius_mm)
+        self.checks["seal"] = None
+        self.checks["seal_shape"] = shape.to_json()
+        verdict = shape_verdict(shape, s)
+        if verdict == "no_stamp" and (self.profile.scan.bitonal or _two_levels(self.grey)):
+            verdict = "seal_unchecked"  # a bitonal scanner's threshold drops a red seal whole
+        if verdict:
+            self._flag(verdict)
 
     def _flag(self, flag: str) -> None:
         if flag not in self.flags:
@@ -1008,6 +1022,12 @@ def _percentile(grey: np.ndarray, q: float) -> float:
     hist = cv2.calcHist([np.ascontiguousarray(grey[::4, ::4])], [0], None, [256], [0, 256]).ravel()
     cumulative = np.cumsum(hist)
     return float(np.searchsorted(cumulative, q * cumulative[-1]))
+
+
+def _two_levels(grey: np.ndarray) -> bool:
+    """A bitonal capture (black and white only, before any resampling)."""
+    hist = cv2.calcHist([np.ascontiguousarray(grey[::8, ::8])], [0], None, [256], [0, 256]).ravel()
+    return float(hist[32:224].sum()) < 0.01 * float(hist.sum())
 
 
 def _ink_fraction(grey: np.ndarray, profile: Profile) -> float:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from .. import labels, tally
-from ..auth.access import require_role
+from ..audit import check as audit_check
+from ..auth.access import public, require_role
 from ..entry import services as entry_services
-from ..extensions import db
-from ..localtime import to_local
 from ..models import BODY_LABELS, EntryMode, ResultVersion, Role
+from ..scanning.outstanding import LISTED, outstanding_scans
 from . import services
 from .forms import FinaliseForm, NextRoundForm, ReopenForm
 from .services import ResultsError
@@ -55,9 +55,12 @@ def show(round_id: int):
     context = _view_context(round_, rr, version)
     if request.headers.get("X-Partial"):
         return render_template("results/_live.html", **context)
+    ballot_check, version_checks = audit_check.round_integrity(round_)
+    logged = next((c for c in version_checks if version and c.version == version.version), None)
     return render_template(
         "results/show.html", **context,
         digest_ok=(version is None or (rr.digest == version.digest == round_.digest)),
+        ballot_check=ballot_check, version_check=logged,
         reopen_form=ReopenForm(),
         next_proposal=rr.result.next_round if round_.is_finalised and round_.election.current_round is round_ else None,
         g_role=g.role,
@@ -84,6 +87,7 @@ def finalise(round_id: int):
     rr = services.current_result(round_)
     return render_template("results/finalise.html", round=round_, rr=rr, form=form,
                            blockers=services.finalisation_blockers(round_), committee=services.committee(round_),
+                           unfinished=outstanding_scans(round_), listed=LISTED,
                            confirmed=set(confirmed), head_role=services.HEAD_ROLE)
 
 
@@ -137,8 +141,10 @@ def next_round(round_id: int):
 @require_role(Role.VIEWER)
 def versions(round_id: int):
     round_ = g.round
-    rows = [(v, services.version_result(v)) for v in round_.result_versions]
-    return render_template("results/versions.html", round=round_, rows=rows)
+    checks = {c.version: c for c in audit_check.round_integrity(round_)[1]}
+    rows = [(v, services.version_result(v), checks.get(v.version)) for v in round_.result_versions]
+    missing = [c for c in checks.values() if c.version not in {v.version for v in round_.result_versions}]
+    return render_template("results/versions.html", round=round_, rows=rows, missing=missing)
 
 
 @bp.route("/rounds/<int:round_id>/versions/<int:number>")
@@ -151,39 +157,52 @@ def version(round_id: int, number: int):
                            digest_ok=rr.digest == chosen.digest)
 
 
+def verify_url_base() -> str:
+    """The address printed in the minutes' QR code: the deployment's VERIFY_URL_BASE (the
+    server's LAN name), else the address this request came in on."""
+    return (current_app.config.get("VERIFY_URL_BASE") or request.host_url).rstrip("/")
+
+
 @bp.route("/rounds/<int:round_id>/minutes.pdf")
 @require_role(Role.VIEWER)
 def minutes(round_id: int):
     """The minutes: the certified record of the latest version, or a draft of the live count."""
-    from ..minutes import Exclusion, render_minutes
+    from ..minutes import render_minutes
 
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
-    rr = services.version_result(version) if version else services.current_result(round_)
-    exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions_for(rr.election.body)]
-    if sum(x.count for x in exclusions) != rr.election.excluded:
-        exclusions = None  # the congress changed after this version: print the total only
-    # Counting ends when the committee finalises: print that time, in local time.
-    ended_at = to_local(version.created_at).strftime("%H:%M") if version else None
-    # Signature lines for the members the committee ticked as present when it finalised.
-    signers = version.confirmed_by if version else None
-    pdf = render_minutes(rr.election, rr.ballots, verify_url_base=request.host_url.rstrip("/"),
-                         draft=version is None, exclusions=exclusions, ended_at=ended_at, signers=signers)
+    inputs = services.minutes_inputs(round_, version)
+    pdf = render_minutes(inputs.rr.election, inputs.rr.ballots, **inputs.render_kwargs(verify_url_base()))
     name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
+
+
+def printed_minutes(version: ResultVersion) -> Markup:
+    """The body of the very HTML the version's minutes PDF is printed from."""
+    from ..minutes import minutes_html
+
+    inputs = services.minutes_inputs(version.round, version)
+    html = minutes_html(inputs.rr.election, inputs.rr.result, inputs.rr.digest,
+                        **inputs.render_kwargs(verify_url_base()))
+    return Markup(_BODY.search(html).group(1))
+
+
 @bp.route("/verify/<digest>")
-@require_role(Role.VIEWER)
+@public
 def verify(digest: str):
-    """Which finalised round (and version) carries this digest: the QR code on the minutes."""
-    if not DIGEST.match(digest):
-        return render_template("results/verify.html", digest=digest, rows=[]), 404
-    found = db.session.scalars(
-        select(ResultVersion).where(ResultVersion.digest == digest.lower()).order_by(ResultVersion.id)
-    ).all()
+    """The minutes' QR code, open to anyone on the LAN: which finalised round carries this
+    digest, and exactly what its minutes print (no ballots, no users)."""
+    found = services.versions_with_digest(digest) if DIGEST.match(digest) else []
+    if not found:
+        return render_template("results/verify.html", digest=digest.lower(), version=None), 404
+    version = found[-1]
     from flask_login import current_user
 
-    rows = [(v, current_user.role_in(v.round.election.congress_id) is not None) for v in found]
-    return render_template("results/verify.html", digest=digest.lower(), rows=rows), (200 if rows else 404)
+    may_see = current_user.is_authenticated and current_user.role_in(version.round.election.congress_id) is not None
+    return render_template("results/verify.html", digest=digest.lower(), version=version,
+                           current=version.version == version.round.version and version.round.is_finalised,
+                           minutes=printed_minutes(version), may_see=may_see)

@@ -26,8 +26,8 @@ from .. import audit, tally
 from ..auth.access import public, require_role
 from ..extensions import csrf, db, login_manager
 from ..models import Role, ScanImage, ScanStatus
-from . import services, tokens
-from .forms import ReopenForm, RequeueForm, RulingForm, StationTokenForm, UploadForm
+from . import outstanding, services, tokens
+from .forms import RejectedRulingForm, ReopenForm, RequeueForm, RulingForm, StationTokenForm, UploadForm
 from .intake import IntakeError, check_scan, unpack_upload
 
 bp = Blueprint("scanning", __name__)
@@ -280,16 +280,53 @@ def requeue(scan_id: int):
     return redirect(url_for("scanning.rejected", round_id=g.round.id))
 
 
+REJECTED_PAGE_SIZE = 100
+
+
 @bp.route("/rounds/<int:round_id>/scans/rejected")
 @require_role(Role.COUNTER)
 def rejected(round_id: int):
+    """Refused images, a page at a time (a bad feeder run can refuse thousands)."""
+    unruled_only = request.args.get("unruled") == "1"
+    query = select(ScanImage).where(ScanImage.round_id == round_id, ScanImage.status == ScanStatus.REJECTED.value)
+    if unruled_only:
+        query = query.where(~ScanImage.id.in_(_ruled_rejected_ids(round_id)))
+    pages = db.paginate(query.order_by(ScanImage.id), per_page=REJECTED_PAGE_SIZE, max_per_page=REJECTED_PAGE_SIZE,
+                        error_out=False)
+    return render_template("scanning/rejected.html", round=g.round, pages=pages, scans=pages.items,
+                           labels=_labels(), requeue_form=RequeueForm(prefix="requeue"),
+                           rule_form=RejectedRulingForm(prefix="rule"), rulings=outstanding.REJECTED_RULINGS,
+                           ruling_of=outstanding.rejected_ruling, unruled_only=unruled_only,
+                           unruled_total=len(outstanding.outstanding_scans(g.round).rejected))
+
+
+def _ruled_rejected_ids(round_id: int) -> list[int]:
     scans = db.session.scalars(
-        select(ScanImage)
-        .where(ScanImage.round_id == round_id, ScanImage.status == ScanStatus.REJECTED.value)
-        .order_by(ScanImage.id)
+        select(ScanImage).where(ScanImage.round_id == round_id, ScanImage.status == ScanStatus.REJECTED.value)
+        .join(ScanImage.adjudications).distinct()
     ).all()
-    return render_template("scanning/rejected.html", round=g.round, scans=scans, labels=_labels(),
-                           requeue_form=RequeueForm(prefix="requeue"))
+    return [s.id for s in scans if outstanding.rejected_ruling(s) is not None]
+
+
+@bp.route("/rounds/<int:round_id>/scans/rejected/rule", methods=["POST"])
+@require_role(Role.COUNTER)
+def rule_rejected(round_id: int):
+    """The committee's conclusion on the ticked rejected images: not a ballot, or rescanned."""
+    form = RejectedRulingForm(prefix="rule")
+    if not form.validate_on_submit():
+        flash("Chọn kết luận cho ảnh bị từ chối.", "error")
+    else:
+        ids = [int(v) for v in request.form.getlist("scan_ids") if v.isdigit()]
+        try:
+            count = outstanding.rule_rejected(g.round, ids, form.ruling.data, current_user)
+        except services.ScanError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Đã ghi kết luận “{outstanding.REJECTED_RULINGS[form.ruling.data]}” cho {count} ảnh.", "success")
+    # Back to the same page of the list (numbers only: nothing from the form goes into the URL as text).
+    page = request.form.get("page", "1")
+    return redirect(url_for("scanning.rejected", round_id=round_id, page=int(page) if page.isdigit() else 1,
+                            **({"unruled": 1} if request.form.get("unruled") == "1" else {})))
 
 
 @bp.route("/rounds/<int:round_id>/scans/station", methods=["GET", "POST"])

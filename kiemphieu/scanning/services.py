@@ -587,6 +587,9 @@ def requeue(scan: ScanImage, user: User, profile: str = "") -> None:
     if scan.status != ScanStatus.REJECTED.value:
         raise ScanError("Chỉ đọc lại được ảnh đã bị từ chối.")
     previous = scan.reading
+    rows, whole = current_rulings(scan)
+    if rows or whole is not None:  # a ruling on the old reading (e.g. "not a ballot") does not carry over
+        db.session.add(Adjudication(scan_id=scan.id, candidate_code=None, ruling=RESET, user_id=user.id))
     scan.profile = check_profile_name(profile) or scan.profile
     scan.status = ScanStatus.PENDING.value
     scan.attempts = 0

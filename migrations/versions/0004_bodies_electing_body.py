@@ -6,7 +6,7 @@ committee's convened count (None: as many as the congress elected) and its own i
 exclusions give that body's majority base.
 
 Revision ID: 0004_bodies
-Revises: 0003
+Revises: 0004_audit
 Create Date: 2026-11-30 12:10:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = "0004_bodies"
-down_revision = "0003"
+down_revision = "0004_audit"
 branch_labels = None
 depends_on = None
 

@@ -19,9 +19,10 @@ def test_default_profile_is_the_feeder_and_mirrors_the_dataclass():
     assert load_profile(None).scan == Profile().scan and load_profile(None).strike == Profile().strike
 
 
-def test_bw_profile_turns_the_seal_check_off():
+def test_bw_profile_checks_the_seal_by_its_shape():
+    """Issue 11: a bitonal scan is never counted with its seal unchecked."""
     profile = load_profile("bw-300dpi")
-    assert profile.scan.bitonal and not profile.seal.check
+    assert profile.scan.bitonal and profile.seal.check
 
 
 @pytest.mark.parametrize("data, named", [
@@ -33,7 +34,7 @@ def test_bw_profile_turns_the_seal_check_off():
     ({"strike": {"definite": 1.7}}, "strike.definite"),
     ({"strike": {"marginal": 0.7, "definite": 0.5}}, "strike.marginal"),
     ({"boxes": {"marginal": 0.9}}, "boxes.marginal"),
-    ({"scan": {"bitonal": True}}, "seal.check"),
+    ({"seal": {"min_radius_mm": 30.0, "max_radius_mm": 20.0}}, "seal.min_radius_mm"),
 ])
 def test_bad_profile_names_the_bad_key(data, named):
     with pytest.raises(ProfileError) as info:

@@ -11,6 +11,7 @@ from PIL import Image
 
 from kiemphieu.ocr.geometry import layout_for
 from kiemphieu.ocr.printing import render_ballot_image, render_ballot_pdf
+from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.reader import read_images
 
 from . import marks as m
@@ -196,9 +197,29 @@ def test_enormous_image_is_rejected_before_decoding(strike_election):
 def test_missing_seal_on_a_colour_scan_is_flagged(strike_election, blank_strike):
     reading = read_one(m.jpeg(blank_strike), strike_election)
     assert "no_stamp" in reading.flags and reading.status == "review"
+
+
+def test_seal_on_a_grey_scan_is_checked_by_its_shape(strike_election, blank_strike):
+    """Issue 11: a grey scan shows no colour, but the seal's ring still shows; an empty stamp
+    area is no_stamp, never a counted ballot."""
     grey = cv2.cvtColor(blank_strike, cv2.COLOR_BGR2GRAY)
     reading = read_one(m.png(grey), strike_election)
-    assert "no_stamp" not in reading.flags  # a grey scan cannot show the seal's colour
+    assert reading.status == "review" and reading.flags == ["no_stamp"], reading.checks
+    stamped = cv2.cvtColor(sealed(blank_strike, strike_election), cv2.COLOR_BGR2GRAY)
+    reading = read_one(m.jpeg(stamped), strike_election)
+    assert reading.status == "read" and reading.flags == [], reading.checks
+    assert reading.checks["seal_shape"]["ring_cover"] >= load_profile().seal.min_ring_cover
+
+
+def test_ink_in_the_stamp_area_that_is_not_a_seal_is_unchecked(strike_election, blank_strike):
+    """A scribble where the seal belongs: not the seal's shape, and not empty either."""
+    img = blank_strike.copy()
+    x, y, w, h = layout_for(strike_election).stamp_mm
+    for i in range(6):
+        cv2.line(img, (m.px(x + 8, DPI), m.px(y + 5 + 3 * i, DPI)), (m.px(x + 40, DPI), m.px(y + 8 + 3 * i, DPI)),
+                 (40, 30, 40), 3)
+    reading = read_one(m.png(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)), strike_election)
+    assert reading.status == "review" and reading.flags == ["seal_unchecked"], reading.checks
 
 
 def test_scanner_streak_is_flagged(strike_election, blank_strike):
@@ -226,8 +247,10 @@ def test_multipage_tiff_and_pdf_give_one_reading_per_page(strike_election, blank
     pdf = render_ballot_pdf(strike_election, copies=3)
     readings = read_images(pdf, strike_election, "bw-300dpi")
     assert [r.page for r in readings] == [0, 1, 2]
-    # Unmarked pages on a bitonal scanner go to a person: a faint pen may have vanished.
-    assert all(r.status == "review" and r.flags == ["no_marks"] for r in readings), [r.to_json() for r in readings]
+    # Unmarked pages on a bitonal scanner go to a person: a faint pen may have vanished (and
+    # these pages carry no seal).
+    assert all(r.status == "review" and "no_marks" in r.flags and "no_stamp" in r.flags for r in readings), \
+        [r.to_json() for r in readings]
 
 
 def test_bitonal_300dpi_scan_with_bw_profile(strike_election):
@@ -241,6 +264,7 @@ def test_bitonal_300dpi_scan_with_bw_profile(strike_election):
         return read_one(buffer.getvalue(), strike_election, "bw-300dpi")
 
     img = render_ballot_image(strike_election, 300)
+    m.seal(img, layout, 300)  # checked by its shape: a bitonal scan has no colour
     m.strike(img, layout, 300, ids[3])
     reading = scan(img)
     # 4 names kept for 3 seats: on a bitonal scanner a faint strike may have vanished.

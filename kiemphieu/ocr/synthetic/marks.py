@@ -311,8 +311,10 @@ def _seal_mask(radius_px: int) -> np.ndarray:
     return mask
 
 
-def stamp_seal(image: np.ndarray, stamp_box: Box, dpi: float, rng: np.random.Generator) -> tuple[float, float, float]:
-    """Press the red seal into the stamp area, rotated and patchy. Returns (cx, cy, r) in pixels."""
+def stamp_seal(image: np.ndarray, stamp_box: Box, dpi: float, rng: np.random.Generator,
+               strength: float | None = None) -> tuple[float, float, float]:
+    """Press the red seal into the stamp area, rotated and patchy. Returns (cx, cy, r) in pixels.
+    ``strength``: the impression's ink opacity (default: drawn between 0.75 and 0.95)."""
     x0, y0, x1, y1 = stamp_box
     diameter_mm = min(rng.uniform(32, 40), (y1 - y0) * 25.4 / dpi * 1.05, (x1 - x0) * 25.4 / dpi)
     base = _seal_mask(int(mm_to_px(20, dpi)))  # drawn once per dpi, then scaled to this seal
@@ -324,7 +326,7 @@ def stamp_seal(image: np.ndarray, stamp_box: Box, dpi: float, rng: np.random.Gen
     # Stamp ink is uneven: one side pressed harder, and speckled.
     low = cv2.resize(rng.uniform(0.55, 1.0, (5, 5)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
     grain = rng.uniform(0.75, 1.0, mask.shape).astype(np.float32)
-    mask *= np.clip(low, 0.4, 1.0) * grain * rng.uniform(0.75, 0.95)
+    mask *= np.clip(low, 0.4, 1.0) * grain * (rng.uniform(0.75, 0.95) if strength is None else strength)
     cx = (x0 + x1) / 2 + rng.normal(0, 0.06) * (x1 - x0)
     cy = (y0 + y1) / 2 + rng.normal(0, 0.06) * (y1 - y0)
     color = tuple(int(np.clip(v + rng.normal(0, 10), 0, 255)) for v in SEAL_INK.color)
