@@ -101,7 +101,8 @@ def announcement(election_id: int, rr: results_services.RoundResult) -> Slide:
         counted=result.counted, issued=election.issued, present=election.present,
         base=result.base, majority=result.majority, valid=result.valid, invalid=result.invalid,
         elected_heading=f"Những đồng chí {wording.elected_as} (xếp theo số phiếu từ cao đến thấp)",
-        elected=[ElectedRow(rank, c.name, c.votes, percent_vi(c.percent)) for rank, c in enumerate(elected, start=1)],
+        elected=[ElectedRow(rank, election.display_name(c.id), c.votes, percent_vi(c.percent))
+                 for rank, c in enumerate(elected, start=1)],
         outcome=outcome_paragraphs(election, result, assembly_for(election.body)),
         digest=rr.digest,
     )

@@ -33,7 +33,7 @@ from ..models import (
     User,
     name_key,
 )
-from ..tally import Kind
+from ..tally import Kind, default_body
 from .columns import (
     BY_KEY,
     COLUMNS,
@@ -499,7 +499,10 @@ def _create_congress(plan: CongressPlan, organisation: Organisation, user: User 
 
 def _create_election(congress: Congress, plan: ElectionPlan, user: User | None) -> None:
     position = max((e.position for e in congress.elections), default=0) + 1
-    election = Election(congress=congress, kind=plan.kind, title=plan.title, seats=plan.seats, position=position)
+    # Who votes follows the kind, as in the set-up form (the secretary: the new committee).
+    body = default_body(plan.kind, congress.organisation.name)
+    election = Election(congress=congress, kind=plan.kind, title=plan.title, seats=plan.seats, position=position,
+                        body=body.value)
     first = Round(election=election, number=1, seats=plan.seats, entry_mode=EntryMode.DOUBLE.value,
                   status=RoundStatus.SETUP.value)
     candidates = [Candidate(election=election, code=f"c{n:02d}", name=c.name, born=c.born, note=c.note)
@@ -508,7 +511,7 @@ def _create_election(congress: Congress, plan: ElectionPlan, user: User | None) 
     db.session.add_all([election, first, *candidates])
     db.session.flush()
     audit.record("election.create", congress=congress, user=user, election_id=election.id, kind=election.kind,
-                 title=election.title, seats=election.seats, source="import",
+                 title=election.title, seats=election.seats, body=election.body, source="import",
                  candidates=[{"code": c.code, "name": c.name, "born": c.born, "note": c.note} for c in candidates])
 
 

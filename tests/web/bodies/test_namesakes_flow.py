@@ -3,6 +3,7 @@ apart everywhere a person reads a name (issue 9, item 2)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -82,6 +83,8 @@ def test_two_namesakes_print_enter_tally_and_certify_distinguishable(client, mak
     assert D68 in choice and D72 in choice
     summary = pdf_text(client.get(f"/congresses/{congress.id}/summary.pdf").data)
     assert D68 in summary and D72 in summary
+    hall = json.dumps(client.get(f"/congresses/{congress.id}/hall.json").get_json(), ensure_ascii=False)
+    assert D68 in hall and D72 in hall  # the projector's announcement: the tie sentence
 
 
 def test_set_up_refuses_two_identical_names_without_dates_of_birth(client, auth, make_election):
