@@ -20,27 +20,39 @@ branch_labels = None
 depends_on = None
 
 
+BODY_CHECK = "body IN ('congress','committee')"
+
+
+def _add_body(table: str) -> None:
+    """A NOT NULL 'body' column with its check, without rebuilding the table: on SQLite a
+    batch rebuild drops the old table, and with foreign keys on that deletes every row that
+    references it through ON DELETE CASCADE (an election's rounds and ballots)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} ADD COLUMN body VARCHAR(16) DEFAULT 'congress' NOT NULL "
+                   f"CONSTRAINT ck_{table}_body CHECK ({BODY_CHECK})")
+        return
+    op.add_column(table, sa.Column("body", sa.String(length=16), nullable=False, server_default="congress"))
+    op.create_check_constraint(op.f(f"ck_{table}_body"), table, BODY_CHECK)
+
+
+def _drop_body(table: str) -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(op.f(f"ck_{table}_body"), table, type_="check")
+    op.drop_column(table, "body")
+
+
 def upgrade():
-    with op.batch_alter_table("election", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("body", sa.String(length=16), nullable=False, server_default="congress"))
-        batch_op.create_check_constraint(op.f("ck_election_body"), "body IN ('congress','committee')")
-    with op.batch_alter_table("exclusion", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("body", sa.String(length=16), nullable=False, server_default="congress"))
-        batch_op.create_check_constraint(op.f("ck_exclusion_body"), "body IN ('congress','committee')")
-    with op.batch_alter_table("congress", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("committee_convened", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("locality", sa.String(length=200), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("presidium_signer", sa.String(length=200), nullable=False, server_default=""))
+    _add_body("election")
+    _add_body("exclusion")
+    # Plain ADD COLUMN (no rebuild) on every database.
+    op.add_column("congress", sa.Column("committee_convened", sa.Integer(), nullable=True))
+    op.add_column("congress", sa.Column("locality", sa.String(length=200), nullable=False, server_default=""))
+    op.add_column("congress", sa.Column("presidium_signer", sa.String(length=200), nullable=False,
+                                        server_default=""))
 
 
 def downgrade():
-    with op.batch_alter_table("congress", schema=None) as batch_op:
-        batch_op.drop_column("presidium_signer")
-        batch_op.drop_column("locality")
-        batch_op.drop_column("committee_convened")
-    with op.batch_alter_table("exclusion", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_exclusion_body"), type_="check")
-        batch_op.drop_column("body")
-    with op.batch_alter_table("election", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("ck_election_body"), type_="check")
-        batch_op.drop_column("body")
+    for column in ("presidium_signer", "locality", "committee_convened"):
+        op.drop_column("congress", column)
+    _drop_body("exclusion")
+    _drop_body("election")
