@@ -61,12 +61,15 @@ RESULT_STATUS_LABELS = {
     Status.BELOW_MAJORITY: "Không đủ quá một nửa",
 }
 
+# The boxes form's marks (entry screen, comparison, adjudication).
+BOX_LABELS = {"agree": "Đồng ý", "disagree": "Không đồng ý", "both": "Cả hai ô", "none": "Để trống"}
+
 # Roles in the vote-count committee (Ban kiểm phiếu), in signing order.
 HEAD_ROLE, DEPUTY_ROLE, MEMBER_ROLE = "Trưởng ban", "Phó Trưởng ban", "Ủy viên"
 COMMITTEE_ROLES = (HEAD_ROLE, DEPUTY_ROLE, MEMBER_ROLE)
 
 __all__ = [
-    "BODY_LABELS", "COMMITTEE_ROLES", "CONGRESS_KIND_LABELS", "DEPUTY_ROLE", "DOTS", "ENTRY_MODE_LABELS",
+    "BODY_LABELS", "BOX_LABELS", "COMMITTEE_ROLES", "CONGRESS_KIND_LABELS", "DEPUTY_ROLE", "DOTS", "ENTRY_MODE_LABELS",
     "HEAD_ROLE", "KIND_LABELS", "MEMBER_ROLE", "REASON_LABELS", "RESULT_STATUS_LABELS", "ROUND_STATUS_LABELS",
     "USER_ROLE_LABELS", "date_long", "date_short", "datetime_short", "locality_of", "percent_vi", "place_date",
 ]

@@ -14,7 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, labels
 from ..auth.access import require_role
 from ..auth.forms import options
 from ..extensions import db
@@ -310,7 +310,7 @@ def paste_candidates(election_id: int):
 @require_role(Role.ORGANISER)
 def edit_candidate(candidate_id: int):
     candidate = g.candidate
-    born = candidate.born.strftime("%d/%m/%Y") if candidate.born else ""
+    born = labels.date_short(candidate.born)
     form = CandidateForm(data={"name": candidate.name, "born": born, "note": candidate.note})
     form.submit.label.text = "Lưu"
     if form.validate_on_submit():

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
-from .. import tally
+from .. import labels, tally
 from ..auth.access import require_role
 from ..models import EntryMode, EntryPass, Role, Round
 from . import services
@@ -20,7 +20,7 @@ from .services import EntryError
 
 bp = Blueprint("entry", __name__)
 
-BOX_LABELS = {"agree": "Đồng ý", "disagree": "Không đồng ý", "both": "Cả hai ô", "none": "Để trống"}
+BOX_LABELS = labels.BOX_LABELS
 
 
 def _error(exc: EntryError):
