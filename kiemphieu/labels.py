@@ -71,7 +71,7 @@ COMMITTEE_ROLES = (HEAD_ROLE, DEPUTY_ROLE, MEMBER_ROLE)
 __all__ = [
     "BODY_LABELS", "BOX_LABELS", "COMMITTEE_ROLES", "CONGRESS_KIND_LABELS", "DEPUTY_ROLE", "DOTS", "ENTRY_MODE_LABELS",
     "HEAD_ROLE", "KIND_LABELS", "MEMBER_ROLE", "REASON_LABELS", "RESULT_STATUS_LABELS", "ROUND_STATUS_LABELS",
-    "USER_ROLE_LABELS", "date_long", "date_short", "datetime_short", "locality_of", "percent_vi", "place_date",
+    "USER_ROLE_LABELS", "date_long", "date_short", "datetime_short", "locality_of", "meeting_name", "percent_vi", "place_date",
 ]
 
 
@@ -114,6 +114,14 @@ def locality_of(organisation: str) -> str:
     "Đảng bộ xã Hưng Long" -> "Hưng Long" (the organiser may type another)."""
     name = " ".join(organisation.split())
     return _ORGANISATION_PREFIX.sub("", name) or name
+
+
+def meeting_name(body: Body | str, organization: str, congress: str) -> str:
+    """Who holds the vote, in full: the congress's name, or the new committee's first meeting
+    ("Hội nghị lần thứ nhất Ban Chấp hành Đảng bộ xã Yên Lập khóa mới")."""
+    if Body(body) is Body.COMMITTEE:
+        return " ".join(f"Hội nghị lần thứ nhất Ban Chấp hành {organization} khóa mới".split())
+    return congress or "Đại hội"
 
 
 def place_date(place: str, day: date | None) -> str:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kiemphieu.labels import DEPUTY_ROLE, HEAD_ROLE
+from kiemphieu.labels import DEPUTY_ROLE, HEAD_ROLE, meeting_name
 
-from kiemphieu.tally import REASON_LABELS, Election, Outcome, Result
+from kiemphieu.tally import REASON_LABELS, Body, Election, Outcome, Result
 
 from .formatting import (
     DOTS,
@@ -57,9 +57,8 @@ def header_context(organization: str, congress: str, place: str, day: date | Non
 
 def assembly_name(assembly: str, election: Election) -> str:
     """The body holding the vote, in full for the minutes' first line."""
-    if assembly == "Đại hội":
-        return election.congress or "Đại hội"
-    return f"Hội nghị lần thứ nhất Ban Chấp hành {election.organization} khóa mới".replace("  ", " ")
+    body = Body.CONGRESS if assembly == "Đại hội" else Body.COMMITTEE
+    return meeting_name(body, election.organization, election.congress)
 
 
 def outcome_paragraphs(election: Election, result: Result, assembly: str | None = None) -> list[str]:

@@ -17,8 +17,8 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kiemphieu.labels import place_date
-from kiemphieu.tally import Election, Form
+from kiemphieu.labels import meeting_name, place_date
+from kiemphieu.tally import Body, Election, Form
 
 from .fonts import metrics, wrap
 
@@ -268,7 +268,9 @@ def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box]
     y += 5.6 * 1.4
     for text, size, style in (
         (election.title, 4.0, "bold"),
-        (election.congress, 3.3, "italic"),
+        # Who votes: the congress, or the new committee's first meeting (its own ballots).
+        (election.congress if election.body is Body.CONGRESS
+         else meeting_name(election.body, election.organization, election.congress), 3.3, "italic"),
         (f"Bầu lần thứ {election.round}" if election.round > 1 else "", 3.3, "bold"),
     ):
         for line in wrap(text, size, width, style):
