@@ -126,9 +126,9 @@ def _ensure_users() -> dict[str, str]:
 
 def _build_congress() -> Congress:
     parent = db.session.scalar(select(Organisation).where(Organisation.name == PARENT))
-    parent = parent or services.create_organisation(PARENT)
+    parent = parent or services.create_organisation(PARENT, level="district")
     organisation = db.session.scalar(select(Organisation).where(Organisation.name == ORGANISATION))
-    organisation = organisation or services.create_organisation(ORGANISATION, parent)
+    organisation = organisation or services.create_organisation(ORGANISATION, parent, level="grassroots")
     congress = services.create_congress(
         organisation,
         kind=CongressKind.DELEGATES,
@@ -151,7 +151,7 @@ def _build_congress() -> Congress:
         entry_mode=EntryMode.DOUBLE,
     )
     services.add_candidates(committee, COMMITTEE_CANDIDATES)
-    _vote_strike(committee.rounds[0], rng, COMMITTEE_WEAK, over_seats=2, no_stamp=1, double=True)
+    _vote_strike(committee.rounds[0], rng, COMMITTEE_WEAK, over_seats=2, no_stamp=1, double=True, batches=2)
 
     # Elected by the new committee's first meeting (the default body for a secretary): its
     # 15 members are the convened, one of them excluded.
@@ -186,9 +186,13 @@ def _open_for_entry(round_: Round, present: int = PRESENT) -> None:
 
 
 def _vote_strike(round_: Round, rng: random.Random, weak: set[str], *, over_seats: int, no_stamp: int,
-                 double: bool = False) -> None:
-    """PRESENT ballots: most strike the surplus (the weak names more often), a few are invalid."""
+                 double: bool = False, batches: int = 1) -> None:
+    """PRESENT ballots: most strike the surplus (the weak names more often), a few are invalid.
+
+    ``batches``: the stack split into that many batches (tệp phiếu), each typed on its own."""
     _open_for_entry(round_)
+    if batches > 1:
+        services.set_batches(round_, batches)
     candidates = round_.candidates
     surplus = len(candidates) - round_.seats
     stack: list[dict] = []
@@ -200,7 +204,7 @@ def _vote_strike(round_: Round, rng: random.Random, weak: set[str], *, over_seat
         stack.append({"struck": sorted(c.code for c in rng.sample(candidates, max(surplus - 1, 0)))})
     stack += [{"invalid": "no_stamp"}] * no_stamp
     rng.shuffle(stack)
-    _store(round_, "A", stack)
+    _store_batches(round_, "A", stack, batches)
     if double:
         second = [dict(b) for b in stack]
         # Two keying slips in pass B, for the comparison page to show.
@@ -209,7 +213,7 @@ def _vote_strike(round_: Round, rng: random.Random, weak: set[str], *, over_seat
             if struck is not None:
                 others = [c.code for c in candidates if c.code not in struck]
                 second[position] = {"struck": sorted(struck[:-1] + others[:1])}
-        _store(round_, "B", second)
+        _store_batches(round_, "B", second, batches)
 
 
 def _vote_boxes(round_: Round, rng: random.Random, present: int = PRESENT) -> None:
@@ -230,14 +234,22 @@ def _weighted_sample(rng: random.Random, items: list, weights: list[float], k: i
     return chosen
 
 
-def _store(round_: Round, entry_pass: str, stack: list[dict]) -> None:
+def _store_batches(round_: Round, entry_pass: str, stack: list[dict], batches: int) -> None:
+    """The stack cut into ``batches`` consecutive parts, each numbered from 1 in its batch."""
+    size = -(-len(stack) // batches)
+    for number in range(batches):
+        _store(round_, entry_pass, stack[number * size:(number + 1) * size], batch=number + 1)
+
+
+def _store(round_: Round, entry_pass: str, stack: list[dict], batch: int = 1) -> None:
     rows = [
-        Ballot(round_id=round_.id, entry_pass=entry_pass, sequence=n, marks=marks,
-               idempotency_key=f"demo-{round_.id}-{entry_pass}-{n}", round_version=round_.version)
+        Ballot(round_id=round_.id, entry_pass=entry_pass, batch=batch, sequence=n, marks=marks,
+               idempotency_key=f"demo-{round_.id}-{entry_pass}-{batch}-{n}", round_version=round_.version)
         for n, marks in enumerate(stack, start=1)
     ]
     db.session.add_all(rows)
     db.session.flush()
     audit.record("demo.ballots", congress=round_.congress, round_id=round_.id, entry_pass=entry_pass,
-                 count=len(stack), ballot_digests=[[b.id, b.round_id, audit.ballot_digest(b)] for b in rows])
+                 batch=batch, count=len(stack),
+                 ballot_digests=[[b.id, b.round_id, audit.ballot_digest(b)] for b in rows])
     db.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import importlib
 import os
 from pathlib import Path
@@ -11,9 +12,10 @@ from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key
+from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key, secure_instance
 from .extensions import csrf, db, login_manager, migrate
 from .localtime import to_local
+from .security import init_security
 
 # Each module defines a blueprint named ``bp``. Add a feature by adding its module here;
 # every view in it needs @public or @require_role (check_access_rules enforces it).
@@ -23,6 +25,7 @@ BLUEPRINT_MODULES = [
     "kiemphieu.scanning.routes",
     "kiemphieu.entry.routes", "kiemphieu.results.routes",
     "kiemphieu.documents.routes",
+    "kiemphieu.season.routes",
     "kiemphieu.hall.routes",
 ]
 
@@ -36,12 +39,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(default_config(instance))
+    from .scanning.spooling import SpoolingRequest
+
+    app.request_class = SpoolingRequest  # scan uploads spooled to the instance's disk
     # The office's own settings (instance/config.py, never committed), then the caller's.
     app.config.from_pyfile(str(instance / "config.py"), silent=True)
     if config:
         app.config.update(config)
-    os.makedirs(instance, exist_ok=True)
-    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    secure_instance(instance, app.config["SQLALCHEMY_DATABASE_URI"])
+    os.makedirs(app.config["UPLOAD_FOLDER"], mode=0o700, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or load_secret_key(instance)
 
@@ -49,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     _init_login(app)
+    init_security(app)
 
     for name in app.config.get("BLUEPRINT_MODULES", BLUEPRINT_MODULES):
         app.register_blueprint(importlib.import_module(name).bp)
@@ -97,8 +104,15 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "warning"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    def load_user(session_id: str) -> User | None:
+        """``<id>.<session token>`` (User.get_id): a token that changed ends the session."""
+        user_id, _, token = (session_id or "").partition(".")
+        if not user_id.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
+            return None
+        return user
 
 
 def _init_templates(app: Flask) -> None:
@@ -137,6 +151,20 @@ def _init_errors(app: Flask) -> None:
     for code, message in messages.items():
 
         def handler(error, code=code, message=message):
+            if code == 413:
+                message = _too_large_message()
             return render_template("error.html", code=code, message=message), code
 
         app.register_error_handler(code, handler)
+
+
+def _too_large_message() -> str:
+    from flask import request
+
+    from .scanning.spooling import human_size
+
+    limit = request.max_content_length
+    if not limit:
+        return "Tệp tải lên quá lớn."
+    return (f"Tệp tải lên quá lớn: mỗi lần tải lên tối đa {human_size(limit)}. "
+            "Hãy chia thành nhiều lần tải lên (hoặc nhiều tệp zip nhỏ hơn).")

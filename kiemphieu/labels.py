@@ -52,7 +52,7 @@ CONGRESS_KIND_LABELS = {"members": "Đại hội đảng viên", "delegates": "�
 
 ROUND_STATUS_LABELS = {"setup": "Chuẩn bị", "entry": "Đang nhập phiếu", "finalised": "Đã chốt"}
 
-ENTRY_MODE_LABELS = {"single": "Nhập một lần", "double": "Nhập hai lần độc lập"}
+ENTRY_MODE_LABELS = {"single": "Nhập một lần", "double": "Nhập hai lần độc lập", "triple": "Nhập ba lần độc lập"}
 
 RESULT_STATUS_LABELS = {
     Status.ELECTED: "Trúng cử",

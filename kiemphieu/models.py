@@ -11,6 +11,7 @@ Counting is never done here: ``Round.to_election()`` and ``Round.engine_ballots(
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any
@@ -44,9 +45,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 def name_key(name: str) -> str:
-    """How two names are compared for 'the same person': NFC, single spaces, case-folded."""
-    return tally.normalize_name(name).casefold()
+    """How two names are compared for 'the same person' (``tally.comparison_key``)."""
+    return tally.comparison_key(name)
 
 
 # ------------------------------------------------------------------ enums (stored as strings)
@@ -94,15 +99,26 @@ class RoundStatus(StrEnum):
 class EntryMode(StrEnum):
     SINGLE = "single"  # one pass; clearly labelled as such
     DOUBLE = "double"  # passes A and B, differences settled against the paper
+    TRIPLE = "triple"  # passes A, B and C (a congress that wants three independent entries)
 
     @property
     def label(self) -> str:
         return labels.ENTRY_MODE_LABELS[self.value]
 
+    @property
+    def passes(self) -> tuple[EntryPass, ...]:
+        """The typed passes, compared position by position (one pass: nothing to compare)."""
+        return (EntryPass.A, EntryPass.B, EntryPass.C)[: {"single": 1, "double": 2, "triple": 3}[self.value]]
+
+    @property
+    def compared(self) -> bool:
+        return self is not EntryMode.SINGLE
+
 
 class EntryPass(StrEnum):
     A = "A"
     B = "B"
+    C = "C"  # the third pass of a triple entry
     SCAN = "scan"  # from a scanned image (ScanImage), after adjudication
     SETTLED = "settled"  # a committee member's ruling where passes A and B differ
 
@@ -141,15 +157,27 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default=Role.VIEWER.value)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Part of every session and remember cookie (``get_id``): a new token on logout, password
+    # change and deactivation ends every session of the user, on every machine.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     assignments: Mapped[list[CongressAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    grants: Mapped[list[OrganisationGrant]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     __table_args__ = (CheckConstraint("role IN ('admin','organiser','counter','viewer')", name="role"),)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every session and remember cookie issued so far stops working."""
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_token}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -167,20 +195,14 @@ class User(UserMixin, db.Model):
         return self.global_role is Role.ADMIN
 
     def role_in(self, congress_id: int | None) -> Role | None:
-        """The user's role for one congress, or None when they may not see it.
+        """The user's role for one congress (None: they may not see it); with None, the
+        highest role they hold anywhere. The rules live in ``kiemphieu.auth.access``."""
+        from .auth import access
 
-        Admins see everything. An assignment sets the role for its congress. Without one,
-        organisers and viewers keep their global role everywhere; a counter sees nothing.
-        """
-        if self.is_admin:
-            return Role.ADMIN
-        if congress_id is not None:
-            for assignment in self.assignments:
-                if assignment.congress_id == congress_id:
-                    return Role(assignment.role)
-        if self.global_role is Role.COUNTER and congress_id is not None:
-            return None
-        return self.global_role
+        if congress_id is None:
+            return access.highest_role(self)
+        congress = db.session.get(Congress, congress_id)
+        return access.role_in_congress(self, congress) if congress is not None else None
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -205,22 +227,99 @@ class CongressAssignment(db.Model):
     )
 
 
+class OrganisationGrant(db.Model):
+    """A role on an organisation and everything below it (its congresses, its sub-organisations)."""
+
+    __tablename__ = "organisation_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default=Role.VIEWER.value)
+
+    user: Mapped[User] = relationship(back_populates="grants")
+    organisation: Mapped[Organisation] = relationship(back_populates="grants")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "organisation_id"),
+        CheckConstraint("role IN ('organiser','counter','viewer')", name="role"),
+    )
+
+
+class LoginThrottle(db.Model):
+    """Failed logins inside the current window, per (client address, user name) and per address.
+
+    Updated with single-row UPDATEs, so parallel guesses are counted one by one; there is no
+    per-name key, so nobody can lock an account for everybody (``kiemphieu.auth.throttle``).
+    """
+
+    __tablename__ = "login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 # ------------------------------------------------------------------ congress set-up
 
 
+class OrganisationLevel(StrEnum):
+    """Levels of the Party's organisation tree, highest first."""
+
+    PROVINCE = "province"
+    DISTRICT = "district"
+    GRASSROOTS = "grassroots"
+    CELL = "cell"
+
+    @property
+    def label(self) -> str:
+        return ORGANISATION_LEVEL_LABELS[self]
+
+
+ORGANISATION_LEVEL_LABELS = {
+    OrganisationLevel.PROVINCE: "Tỉnh (thành phố)",
+    OrganisationLevel.DISTRICT: "Huyện / đảng bộ cấp trên cơ sở",
+    OrganisationLevel.GRASSROOTS: "Cơ sở",
+    OrganisationLevel.CELL: "Chi bộ",
+}
+
+
 class Organisation(db.Model):
-    """A Party organisation (Đảng bộ / Chi bộ), with its parent (the next level up)."""
+    """A Party organisation (Đảng bộ / Chi bộ), with its parent (the next level up).
+
+    A role granted on an organisation (``OrganisationGrant``) holds for its whole subtree
+    (``kiemphieu.auth.access``)."""
 
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    level: Mapped[str] = mapped_column(String(16), default=OrganisationLevel.GRASSROOTS.value)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Organisation]] = relationship(back_populates="parent")
     congresses: Mapped[list[Congress]] = relationship(back_populates="organisation")
+    grants: Mapped[list[OrganisationGrant]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (CheckConstraint("level IN ('province','district','grassroots','cell')", name="level"),)
+
+    @property
+    def organisation_level(self) -> OrganisationLevel:
+        return OrganisationLevel(self.level)
+
+    def lineage(self) -> list[Organisation]:
+        """This organisation, then its parent, up to the root (a cycle stops the walk)."""
+        chain, seen, node = [], set(), self
+        while node is not None and node.id not in seen:
+            chain.append(node)
+            seen.add(node.id)
+            node = node.parent
+        return chain
 
     def __repr__(self) -> str:
         return f"<Organisation {self.name}>"
@@ -484,6 +583,9 @@ class Round(db.Model):
     voted_on: Mapped[date | None] = mapped_column(Date)  # defaults to the congress start date
     status: Mapped[str] = mapped_column(String(16), default=RoundStatus.SETUP.value)
     entry_mode: Mapped[str] = mapped_column(String(16), default=EntryMode.DOUBLE.value)
+    # The stack split into numbered batches (tệp phiếu), each typed by its own clerks and
+    # compared on its own; 1 = the whole stack is one batch.
+    batches: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The current result version (1 after the first finalisation; reopening adds one).
     version: Mapped[int] = mapped_column(Integer, default=0)
     digest: Mapped[str | None] = mapped_column(String(64))  # tally.round_digest at finalisation
@@ -506,7 +608,8 @@ class Round(db.Model):
         UniqueConstraint("election_id", "number"),
         CheckConstraint("seats >= 1", name="seats_positive"),
         CheckConstraint("status IN ('setup','entry','finalised')", name="status"),
-        CheckConstraint("entry_mode IN ('single','double')", name="entry_mode"),
+        CheckConstraint("entry_mode IN ('single','double','triple')", name="entry_mode"),
+        CheckConstraint("batches >= 1", name="batches_positive"),
     )
 
     @property
@@ -561,32 +664,30 @@ class Round(db.Model):
             committee=tuple(tally.CommitteeMember(m.name, m.role) for m in congress.committee),
         )
 
-    def active_ballots(self, entry_pass: EntryPass | str) -> list[Ballot]:
-        """The pass's current ballots (superseded ones left out), in stack order."""
-        return list(
-            db.session.scalars(
-                select(Ballot)
-                .where(
-                    Ballot.round_id == self.id,
-                    Ballot.entry_pass == str(entry_pass),
-                    Ballot.superseded.is_(False),
-                )
-                .order_by(Ballot.sequence)
-            )
+    def active_ballots(self, entry_pass: EntryPass | str, batch: int | None = None) -> list[Ballot]:
+        """The pass's current ballots (superseded ones left out), in stack order: batch by
+        batch, then by position in the batch (``batch`` given: that batch only)."""
+        query = select(Ballot).where(
+            Ballot.round_id == self.id,
+            Ballot.entry_pass == str(entry_pass),
+            Ballot.superseded.is_(False),
         )
+        if batch is not None:
+            query = query.where(Ballot.batch == batch)
+        return list(db.session.scalars(query.order_by(Ballot.batch, Ballot.sequence)))
 
     def counted_ballots(self) -> list[Ballot]:
         """The ballots that count, in stack order.
 
         Single entry: pass A plus scanned ballots. Double entry: per sequence number, the
         settled ballot when there is one, else pass A (callers must first check that A and B
-        agree everywhere else: ``kiemphieu.entry.services.compare_passes``). A settled ruling
+        agree everywhere else: ``kiemphieu.entry.comparison.compare_passes``). A settled ruling
         "no such ballot" (``Ballot.is_absent``, a position only one pass typed) counts nothing.
         """
         if self.mode is EntryMode.SINGLE:
             return self.active_ballots(EntryPass.A) + self.active_ballots(EntryPass.SCAN)
-        settled = {b.sequence: b for b in self.active_ballots(EntryPass.SETTLED)}
-        first = {b.sequence: b for b in self.active_ballots(EntryPass.A)}
+        settled = {(b.batch, b.sequence): b for b in self.active_ballots(EntryPass.SETTLED)}
+        first = {(b.batch, b.sequence): b for b in self.active_ballots(EntryPass.A)}
         chosen = [settled.get(s) or first[s] for s in sorted(settled.keys() | first.keys())]
         return [b for b in chosen if not b.is_absent] + self.active_ballots(EntryPass.SCAN)
 
@@ -603,7 +704,8 @@ class Ballot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
     entry_pass: Mapped[str] = mapped_column(String(8))
-    sequence: Mapped[int] = mapped_column(Integer)  # 1-based position in the stack
+    batch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # tệp phiếu (Round.batches)
+    sequence: Mapped[int] = mapped_column(Integer)  # 1-based position in the batch's stack
     # The contract's ballot object: {"struck": [...]}, {"boxes": {...}} or {"invalid": reason}.
     marks: Mapped[dict[str, Any]] = mapped_column(JSON)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -619,13 +721,15 @@ class Ballot(db.Model):
     scan: Mapped[ScanImage | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint("entry_pass IN ('A','B','scan','settled')", name="entry_pass"),
+        CheckConstraint("entry_pass IN ('A','B','C','scan','settled')", name="entry_pass"),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
-        # One live ballot per stack position and pass: a doubled ballot cannot be stored.
+        CheckConstraint("batch >= 1", name="batch_positive"),
+        # One live ballot per stack position, batch and pass: a doubled ballot cannot be stored.
         Index(
             "uq_ballot_live_sequence",
             "round_id",
             "entry_pass",
+            "batch",
             "sequence",
             unique=True,
             sqlite_where=db.text("superseded = 0"),

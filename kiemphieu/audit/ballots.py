@@ -30,6 +30,8 @@ def ballot_digest(ballot: Ballot) -> str:
         "marks": ballot.marks,
         "scan_id": ballot.scan_id,
     }
+    if ballot.batch != 1:  # batches (tệp phiếu); batch 1 keeps the digests stored before batches existed
+        content["batch"] = ballot.batch
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -1,4 +1,4 @@
-"""The web app's commands: serve, db-upgrade, demo, user create/list, audit-check."""
+"""The web app's commands: serve, db-upgrade, demo, user create/passwd/list, audit-check."""
 
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def register(subparsers) -> None:
     create.add_argument("--password", help="omit to be asked (not echoed)")
     create.add_argument("--full-name", default="")
     create.set_defaults(handler=run_user_create)
+    passwd = user_commands.add_parser("passwd", help="set a login's password (ends its sessions)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password", help="omit to be asked (not echoed)")
+    passwd.set_defaults(handler=run_user_passwd)
     listing = user_commands.add_parser("list", help="list logins")
     listing.set_defaults(handler=run_user_list)
 
@@ -95,12 +99,9 @@ def run_demo(args) -> int:
 def run_user_create(args) -> int:
     from kiemphieu.auth.services import UserError, create_user
 
-    password = args.password
+    password = args.password if args.password is not None else _ask_password("user create")
     if password is None:
-        password = getpass.getpass("Mật khẩu: ")
-        if getpass.getpass("Nhập lại mật khẩu: ") != password:
-            print("kiemphieu user create: hai lần nhập mật khẩu không khớp.", file=sys.stderr)
-            return 2
+        return 2
     app = _app()
     with app.app_context():
         try:
@@ -109,6 +110,39 @@ def run_user_create(args) -> int:
             print(f"kiemphieu user create: {exc}", file=sys.stderr)
             return 2
         print(f"Đã tạo người dùng {user.username} ({user.role}).")
+    return 0
+
+
+def _ask_password(command: str) -> str | None:
+    password = getpass.getpass("Mật khẩu: ")
+    if getpass.getpass("Nhập lại mật khẩu: ") != password:
+        print(f"kiemphieu {command}: hai lần nhập mật khẩu không khớp.", file=sys.stderr)
+        return None
+    return password
+
+
+def run_user_passwd(args) -> int:
+    from sqlalchemy import select
+
+    from kiemphieu.auth.services import UserError, set_password
+    from kiemphieu.extensions import db
+    from kiemphieu.models import User
+
+    password = args.password if args.password is not None else _ask_password("user passwd")
+    if password is None:
+        return 2
+    app = _app()
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == args.username.strip()))
+        if user is None:
+            print(f"kiemphieu user passwd: không có người dùng “{args.username}”.", file=sys.stderr)
+            return 2
+        try:
+            set_password(user, password)
+        except UserError as exc:
+            print(f"kiemphieu user passwd: {exc}", file=sys.stderr)
+            return 2
+        print(f"Đã đặt mật khẩu mới cho {user.username}; các phiên đăng nhập cũ đã hết hiệu lực.")
     return 0
 
 

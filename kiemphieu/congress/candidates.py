@@ -13,8 +13,8 @@ from datetime import date, datetime
 from .. import audit
 from ..extensions import db, write_operation
 from ..models import Candidate, Congress, Election, RoundCandidate, RoundStatus, name_key
-from ..tally import normalize_name
-from .common import SetupError
+from ..tally import InvalidName, clean_name
+from .common import SetupError, clean as _clean
 from .common import required_name as _required_name
 
 
@@ -29,9 +29,26 @@ _NUMBERING = re.compile(r"^\s*\d+\s*[.)\-:]\s*")
 _DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 
 
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
 def parse_vn_date(text: str) -> date:
-    """'02/04/1975' (Vietnamese order) or '1975-04-02'; raises SetupError otherwise."""
+    """'02/04/1975' (Vietnamese order) or '1975-04-02'; raises SetupError otherwise.
+
+    A date written the right way that does not exist (30/02/1980) is named as such, not as a
+    wrong format.
+    """
     text = text.strip()
+    shape = _DAY_MONTH_YEAR.match(text)
+    if shape:
+        day, month, year = (int(part) for part in shape.groups())
+        if not 1 <= month <= 12:
+            raise SetupError(f"Ngày sinh “{text}” không có thật: không có tháng {month}.")
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise SetupError(f"Ngày sinh “{text}” không có thật: tháng {month} năm {year} "
+                             f"không có ngày {day}.") from None
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
@@ -52,7 +69,10 @@ def parse_candidate_lines(text: str) -> list[CandidateLine]:
         if not line:
             continue
         parts = [p.strip() for p in re.split(r"[,\t;]", line) if p.strip()]
-        name = normalize_name(parts[0])
+        try:
+            name = clean_name(parts[0], label="họ tên", kind="person")
+        except InvalidName as exc:
+            raise SetupError(f"Dòng {number}: {exc}") from None
         born = None
         if len(parts) > 2:
             raise SetupError(f"Dòng {number}: chỉ ghi họ tên và ngày sinh, cách nhau bằng dấu phẩy.")
@@ -90,13 +110,13 @@ def add_candidates(election: Election, people: list[tuple[str, date | None]], no
     existing = [(c.name, c.born) for c in election.candidates]
     added: list[Candidate] = []
     for raw_name, born in people:
-        name = _required_name(raw_name, "Họ và tên người ứng cử")
+        name = _required_name(raw_name, "Họ và tên người ứng cử", "person")
         _check_born(born)
         _check_not_on_committee(election.congress, name)
         _check_distinguishable(name, born, existing)
         existing.append((name, born))
         candidate = Candidate(election=election, code=election.next_candidate_code(), name=name, born=born,
-                              note=normalize_name(note))
+                              note=_clean(note, "Ghi chú", "text", required=False))
         db.session.add(candidate)
         first.round_candidates.append(RoundCandidate(candidate=candidate))
         added.append(candidate)
@@ -113,11 +133,11 @@ def update_candidate(candidate: Candidate, name: str, born: date | None, note: s
     election = candidate.election
     if election.rounds[0].status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: danh sách bầu cử không thể thay đổi.")
-    name = _required_name(name, "Họ và tên người ứng cử")
+    name = _required_name(name, "Họ và tên người ứng cử", "person")
     _check_born(born)
     _check_not_on_committee(election.congress, name)
     _check_distinguishable(name, born, [(c.name, c.born) for c in election.candidates if c.id != candidate.id])
-    candidate.name, candidate.born, candidate.note = name, born, normalize_name(note)
+    candidate.name, candidate.born, candidate.note = name, born, _clean(note, "Ghi chú", "text", required=False)
     audit.record("candidate.update", congress=election.congress, election_id=election.id,
                  candidate_id=candidate.id, code=candidate.code, name=name, born=born)
     db.session.commit()

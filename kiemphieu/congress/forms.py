@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..auth.forms import options
-from ..models import BODY_LABELS, COMMITTEE_ROLES, KIND_LABELS, CongressKind, EntryMode
+from ..models import BODY_LABELS, COMMITTEE_ROLES, KIND_LABELS, CongressKind, EntryMode, OrganisationLevel
 from ..tally import PLENUM_KINDS
 from .services import SetupError, parse_vn_date
 
@@ -31,6 +31,8 @@ class OrganisationForm(FlaskForm):
     name = StringField("Tên tổ chức đảng", validators=[DataRequired(REQUIRED), Length(max=200)],
                        description="Ví dụ: Đảng bộ xã Yên Lập")
     parent_id = SelectField("Tổ chức cấp trên", coerce=int, default=0)
+    level = SelectField("Cấp", choices=options((lv.value, lv.label) for lv in OrganisationLevel),
+                        default=OrganisationLevel.GRASSROOTS.value)
     submit = SubmitField("Lưu")
 
 
@@ -102,7 +104,8 @@ def _vn_date(form, field) -> None:
         try:
             field.parsed = parse_vn_date(field.data)
         except SetupError as exc:
-            raise ValidationError(str(exc)) from None
+            # Shown under the field's own label: do not name the field twice.
+            raise ValidationError(str(exc).removeprefix(f"{field.label.text} ")) from None
     else:
         field.parsed = None
 
@@ -125,11 +128,19 @@ class PasteCandidatesForm(FlaskForm):
 
 
 class RoundNumbersForm(FlaskForm):
+    # Required: saving two empty boxes must not answer "Đã lưu".
     present = IntegerField("Số đại biểu có mặt lúc bầu cử",
-                           validators=[Optional(), NumberRange(min=0, message="Không thể âm.")])
-    issued = IntegerField("Số phiếu phát ra", validators=[Optional(), NumberRange(min=0, message="Không thể âm.")])
+                           validators=[InputRequired("Nhập số có mặt."), NumberRange(min=0, message="Không thể âm.")])
+    issued = IntegerField("Số phiếu phát ra", validators=[InputRequired("Nhập số phiếu phát ra."),
+                                                          NumberRange(min=0, message="Không thể âm.")])
     voted_on = DateField("Ngày bầu", validators=[Optional()])
     submit = SubmitField("Lưu số liệu")
+
+
+class BatchesForm(FlaskForm):
+    batches = IntegerField("Số tệp phiếu", validators=[InputRequired("Nhập số tệp phiếu."),
+                                                       NumberRange(min=1, max=50, message="Từ 1 đến 50 tệp.")])
+    submit = SubmitField("Lưu số tệp phiếu")
 
 
 class EntryModeForm(FlaskForm):

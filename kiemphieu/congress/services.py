@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from sqlalchemy import func, select
+
 from .. import audit
 from ..extensions import db, write_operation
 from ..models import (
     COMMITTEE_ROLES,
     KINDS_NEEDING_SURPLUS,
+    Ballot,
     Candidate,
     Congress,
     CongressKind,
@@ -22,6 +25,7 @@ from ..models import (
     EntryMode,
     Exclusion,
     Organisation,
+    OrganisationLevel,
     Round,
     RoundCandidate,
     RoundStatus,
@@ -40,37 +44,81 @@ from .candidates import (  # noqa: F401
     remove_candidate,
     update_candidate,
 )
-from .common import SetupError
+from .common import SetupError, clean as _clean
 from .common import required_name as _required_name
 
 
 # ------------------------------------------------------------------ organisations
 
 
+def _level(level: OrganisationLevel | str | None, parent: Organisation | None) -> str:
+    """The level given, or one below the parent's (a province's child is a district...)."""
+    if level:
+        return OrganisationLevel(level).value
+    levels = list(OrganisationLevel)
+    if parent is None:
+        return OrganisationLevel.GRASSROOTS.value
+    return levels[min(levels.index(parent.organisation_level) + 1, len(levels) - 1)].value
+
+
+def _check_level_below(level: str, parent_level: str | None) -> None:
+    """A child may sit at its parent's level (đảng bộ bộ phận) or lower, never higher."""
+    levels = list(OrganisationLevel)
+    if parent_level is not None and levels.index(OrganisationLevel(level)) < levels.index(OrganisationLevel(parent_level)):
+        raise SetupError(f"Tổ chức cấp “{OrganisationLevel(level).label}” không thể trực thuộc tổ chức cấp "
+                         f"“{OrganisationLevel(parent_level).label}”.")
+
+
 @write_operation
-def create_organisation(name: str, parent: Organisation | None = None) -> Organisation:
+def create_organisation(name: str, parent: Organisation | None = None,
+                        level: OrganisationLevel | str | None = None) -> Organisation:
     name = _required_name(name, "Tên tổ chức đảng")
-    organisation = Organisation(name=name, parent=parent)
+    level = _level(level, parent)
+    _check_level_below(level, parent.level if parent else None)
+    organisation = Organisation(name=name, parent=parent, level=level)
     db.session.add(organisation)
     db.session.flush()
-    audit.record("organisation.create", organisation_id=organisation.id, name=name,
+    audit.record("organisation.create", organisation_id=organisation.id, name=name, level=level,
                  parent_id=parent.id if parent else None)
     db.session.commit()
     return organisation
 
 
 @write_operation
-def update_organisation(organisation: Organisation, name: str, parent: Organisation | None) -> None:
+def update_organisation(organisation: Organisation, name: str, parent: Organisation | None,
+                        level: OrganisationLevel | str | None = None) -> None:
     name = _required_name(name, "Tên tổ chức đảng")
+    level = OrganisationLevel(level or organisation.level).value
     ancestor = parent
     while ancestor is not None:
         if ancestor.id == organisation.id:
             raise SetupError("Tổ chức cấp trên không thể là chính nó hoặc tổ chức cấp dưới của nó.")
         ancestor = ancestor.parent
-    organisation.name, organisation.parent = name, parent
-    audit.record("organisation.update", organisation_id=organisation.id, name=name,
+    _check_level_below(level, parent.level if parent else None)
+    for child in organisation.children:
+        _check_level_below(child.level, level)
+    if name != organisation.name:
+        if any(_has_finalised_round(c) for c in organisation.congresses):
+            raise SetupError(FROZEN + " Tên tổ chức đảng in trên biên bản đã chốt.")
+        _refuse_rename_during_entry(organisation.congresses)
+    organisation.name, organisation.parent, organisation.level = name, parent, level
+    audit.record("organisation.update", organisation_id=organisation.id, name=name, level=level,
                  parent_id=parent.id if parent else None)
     db.session.commit()
+
+
+def _refuse_rename_during_entry(congresses: Iterable[Congress]) -> None:
+    """The ballots' fingerprint covers the names printed on them (organisation, congress,
+    election title): renaming while a round is in entry would make every later scan of that
+    round "another election". Finalised rounds keep their own record, so they do not block."""
+    for congress in congresses:
+        for election in congress.elections:
+            for round_ in election.rounds:
+                if round_.status == RoundStatus.ENTRY.value:
+                    raise SetupError(
+                        f"“{election.title}” vòng {round_.number} đang nhập phiếu: tên in trên phiếu bầu "
+                        "(tổ chức, đại hội, cuộc bầu) không thể đổi cho đến khi chốt kết quả vòng đó."
+                    )
 
 
 # ------------------------------------------------------------------ congresses
@@ -120,7 +168,13 @@ def create_congress(
 def update_congress(congress: Congress, **fields) -> None:
     if fields.get("convened", congress.convened) != congress.convened:
         _refuse_if_any_round_finalised(congress)
+    before = _printed_congress_facts(congress)
+    printed = congress.full_name
     _apply_congress_fields(congress, fields)
+    if _has_finalised_round(congress) and _printed_congress_facts(congress) != before:
+        raise SetupError(FROZEN + " Thông tin đại hội (tên, lần thứ, nhiệm kỳ, địa điểm, ngày) in trên biên bản đã chốt.")
+    if congress.full_name != printed:
+        _refuse_rename_during_entry([congress])
     if congress.excluded >= congress.convened:
         raise SetupError("Tổng số loại trừ phải nhỏ hơn số được triệu tập.")
     audit.record("congress.update", congress=congress, **_congress_snapshot(congress))
@@ -133,11 +187,12 @@ def _apply_congress_fields(congress: Congress, fields: dict) -> None:
         raise TypeError(f"unknown congress fields: {sorted(unknown)}")
     if "kind" in fields:
         congress.kind = CongressKind(fields["kind"]).value
-    for key in ("name", "number", "term", "place", "locality", "presidium_signer"):
+    labels = {"name": ("Tên đại hội", "title"), "number": ("Lần thứ", "title"), "term": ("Nhiệm kỳ", "title"),
+              "place": ("Địa điểm", "text"), "locality": ("Địa danh ghi trên văn bản", "text"),
+              "presidium_signer": ("Người ký thay mặt Đoàn Chủ tịch", "person")}
+    for key, (label, kind) in labels.items():
         if key in fields:
-            setattr(congress, key, normalize_name(fields[key] or ""))
-    if "name" in fields and not congress.name:
-        raise SetupError("Tên đại hội không được để trống.")
+            setattr(congress, key, _clean(fields[key], label, kind, required=key == "name"))
     for key in ("start_date", "end_date"):
         if key in fields:
             setattr(congress, key, fields[key])
@@ -150,6 +205,12 @@ def _apply_congress_fields(congress: Congress, fields: dict) -> None:
         congress.convened = convened
 
 
+def _printed_congress_facts(congress: Congress) -> dict:
+    """What a round's minutes print of its congress (frozen once a round is finalised)."""
+    # The presidium's signer is on the summary, not on a round's minutes.
+    return {key: getattr(congress, key) for key in CONGRESS_FIELDS if key not in ("end_date", "presidium_signer")}
+
+
 def _congress_snapshot(congress: Congress) -> dict:
     return {key: getattr(congress, key) for key in CONGRESS_FIELDS}
 
@@ -158,7 +219,7 @@ def _congress_snapshot(congress: Congress) -> dict:
 def add_exclusion(congress: Congress, count: int, reason: str, body: Body | str = Body.CONGRESS) -> Exclusion:
     """One itemised exclusion off the base of the congress or of the new committee's meeting."""
     body = Body(body or Body.CONGRESS)
-    reason = _required_name(reason, "Lý do loại trừ")
+    reason = _required_name(reason, "Lý do loại trừ", "text")
     _refuse_if_any_round_finalised(congress, body)
     if count is None or count < 1:
         raise SetupError("Số loại trừ phải ít nhất là 1.")
@@ -208,8 +269,10 @@ def set_committee_convened(congress: Congress, convened: int | None) -> None:
 
 @write_operation
 def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên") -> CountCommitteeMember:
-    name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu")
+    name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu", "person")
     role = normalize_name(role or "Ủy viên")
+    if _has_finalised_round(congress):
+        raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     if role not in COMMITTEE_ROLES:
         raise SetupError(f"Chức danh không hợp lệ: {role}.")
     if any(name_key(m.name) == name_key(name) for m in congress.committee):
@@ -234,6 +297,8 @@ def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên"
 @write_operation
 def remove_committee_member(member: CountCommitteeMember) -> None:
     congress = member.congress
+    if _has_finalised_round(congress):
+        raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     audit.record("committee.remove", congress=congress, member_id=member.id, name=member.name)
     congress.committee.remove(member)
     db.session.commit()
@@ -288,6 +353,10 @@ def update_election(election: Election, kind: Kind | str, title: str, seats: int
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi số lượng cần bầu.")
     if body.value != election.body and first.status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi cơ quan bầu (cơ sở tính quá bán).")
+    if (Kind(kind).value, title) != (election.kind, election.title):
+        if any(r.is_finalised for r in election.rounds):
+            raise SetupError(FROZEN + " Tên và loại cuộc bầu in trên biên bản đã chốt.")
+        _refuse_rename_during_entry([election.congress])
     election.kind, election.title, election.seats, election.body = Kind(kind).value, title, seats, body.value
     first.seats = seats
     audit.record("election.update", congress=election.congress, election_id=election.id, kind=election.kind,
@@ -305,6 +374,9 @@ def set_round_numbers(round_: Round, present: int | None, issued: int | None,
                       voted_on: date | None = None) -> None:
     """The numbers present and ballots issued (reported by the committee before counting)."""
     _refuse_if_finalised(round_)
+    if round_.status != RoundStatus.SETUP.value and (present is None or issued is None):
+        raise SetupError("Vòng bầu đang nhập phiếu: số có mặt và số phiếu phát ra không được để trống "
+                         "(kết quả đối chiếu với hai số này).")
     convened = round_.body_convened
     for value, label in ((present, "Số có mặt"), (issued, "Số phiếu phát ra")):
         if value is not None and value < 0:
@@ -328,6 +400,24 @@ def set_entry_mode(round_: Round, mode: EntryMode | str) -> None:
         raise SetupError("Chỉ đổi cách nhập phiếu khi vòng bầu chưa bắt đầu nhập.")
     round_.entry_mode = mode.value
     audit.record("round.entry_mode", congress=round_.congress, round_id=round_.id, entry_mode=mode.value)
+    db.session.commit()
+
+
+MAX_BATCHES = 50
+
+
+@write_operation
+def set_batches(round_: Round, batches: int) -> None:
+    """Split the round's stack into numbered batches (tệp phiếu), each typed and compared on its
+    own. Possible until finalisation; never fewer batches than those already holding ballots."""
+    _refuse_if_finalised(round_)
+    if batches is None or not 1 <= batches <= MAX_BATCHES:
+        raise SetupError(f"Số tệp phiếu phải từ 1 đến {MAX_BATCHES}.")
+    used = db.session.scalar(select(func.max(Ballot.batch)).where(Ballot.round_id == round_.id)) or 0
+    if batches < used:
+        raise SetupError(f"Tệp phiếu số {used} đã có phiếu được nhập: không thể giảm xuống {batches} tệp.")
+    round_.batches = batches
+    audit.record("round.batches", congress=round_.congress, round_id=round_.id, batches=batches)
     db.session.commit()
 
 
@@ -379,6 +469,13 @@ def open_round(election: Election, seats: int, candidates: Iterable[Candidate],
                  number=round_.number, seats=seats, candidates=[c.code for c in chosen])
     db.session.commit()
     return round_
+
+
+FROZEN = "Đã có vòng bầu chốt kết quả: không thể sửa."
+
+
+def _has_finalised_round(congress: Congress) -> bool:
+    return any(r.is_finalised for e in congress.elections for r in e.rounds)
 
 
 def _refuse_if_finalised(round_: Round) -> None:

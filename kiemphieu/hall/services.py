@@ -96,13 +96,13 @@ def announcement(election_id: int, rr: results_services.RoundResult) -> Slide:
     election, result = rr.election, rr.result
     wording = wording_for(election.kind)
     elected = [result.by_id(cid) for cid in result.elected]
+    names = election.display_names  # namesakes with their year of birth, as the minutes print them
     return Slide(
         election_id, election.title, election.round, FINAL, election.seats,
         counted=result.counted, issued=election.issued, present=election.present,
         base=result.base, majority=result.majority, valid=result.valid, invalid=result.invalid,
         elected_heading=f"Những đồng chí {wording.elected_as} (xếp theo số phiếu từ cao đến thấp)",
-        elected=[ElectedRow(rank, election.display_name(c.id), c.votes, percent_vi(c.percent))
-                 for rank, c in enumerate(elected, start=1)],
+        elected=[ElectedRow(rank, names[c.id], c.votes, percent_vi(c.percent)) for rank, c in enumerate(elected, start=1)],
         outcome=outcome_paragraphs(election, result, assembly_for(election.body)),
         digest=rr.digest,
     )

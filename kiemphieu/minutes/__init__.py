@@ -17,7 +17,7 @@ from .render import (
     render_minutes,
     render_minutes_full,
 )
-from .verify import Finding, UnreadableMinutes, VerificationReport, verify_minutes
+from .verify import Finding, UnreadableMinutes, VerificationReport, verify_document, verify_minutes
 from .wording import WORDING, Wording, wording_for
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -85,6 +85,10 @@ class StrikeSettings:
     line_segments: int = setting(4, 1, 20, "parts of the name (equal lengths) the line must each cross")
     line_below: float = setting(0.25, 0.0, 1.0, "the line may run this far (font sizes) below the zone (a wave's troughs)")
     line_faint_extra_mm2: float = setting(1.0, 0.0, 100.0, "faint ink off the line beyond this keeps such a line uncertain (a pale circle or loops)")
+    crease_gap_mm: float = setting(20.0, 5.0, 100.0, "a struck row's line is followed across the page from this far past the name (a strike's overshoot stays nearer)")
+    crease_min_mm: float = setting(15.0, 2.0, 200.0, "a side of the page shorter than this (open paper) tells nothing")
+    crease_level: float = setting(0.93, 0.5, 1.0, "darker than this fraction of the paper's white along the line counts as the line going on")
+    crease_cover: float = setting(0.5, 0.0, 1.0, "a line going on over this share of both sides is a fold crease, not a strike: uncertain")
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,8 @@ class BoxSettings:
     x_max_long: float = setting(0.3, 0.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when at most this share of its rows (columns) are long lines")
     x_max_fill: float = setting(0.85, 0.0, 1.0, "and when it is inked over at most this share")
     max_one_way: float = setting(0.25, 0.0, 1.0, "long lines across this much more of the rows than of the columns (or the reverse): a scribble")
+    max_line_groups: int = setting(1, 0, 10, "both boxes marked, one with more separate lines right across it (edge to edge) than this: a mark struck through, uncertain")
+    both_max_one_way: float = setting(0.15, 0.0, 1.0, "both boxes marked, one with long lines one way over this share (see max_one_way): a mark struck through, uncertain")
 
 
 @dataclass(frozen=True)

@@ -674,8 +674,13 @@ class _PageReader:
             free_mm2 = faint_free_mm2 = None
             if score < st.marginal:
                 free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
+            crease = None
             if clean and (score >= st.definite or line):
                 mark = "struck"
+                # A fold crease along the letters is no strike: it runs on across the page.
+                crease = _crease_cover(warped, template, row, shift, new | runs, st)
+                if crease is not None and crease >= st.crease_cover:
+                    mark = "uncertain"
             elif (score < st.marginal and ink_mm2 < st.kept_ink_mm2 and free_mm2 < st.kept_free_mm2
                   and faint_cover < st.faint_marginal and tint_mm2 < st.kept_tint_mm2
                   and not (free_mm2 >= 0.6 * st.kept_free_mm2 and faint_free_mm2 >= st.kept_faint_mm2)
@@ -695,7 +700,8 @@ class _PageReader:
                                "line_cover": None if line_cover is None else round(line_cover, 3),
                                "faint_extra_mm2": None if faint_extra is None else round(faint_extra, 2),
                                "free_mm2": None if free_mm2 is None else round(free_mm2, 2),
-                               "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2)}
+                               "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2),
+                               "crease": None if crease is None else round(crease, 3)}
             if mark == "struck":
                 margin = score - st.definite if not line else min(pen_score - st.line_score, line_cover - st.line_cover)
             elif mark == "kept":
@@ -727,6 +733,8 @@ class _PageReader:
                 sides = _inked_sides(inner, bx.side_fill)
                 long_rows, long_cols = _long_lines(inner, bx.long_run)
                 long_lines = max(long_rows, long_cols)
+                line_groups = max(_through_lines(inner))
+                values[f"{side}_line_groups"] = line_groups
                 values[f"{side}_long"] = round(long_lines, 3)
                 values[f"{side}_one_way"] = round(abs(long_rows - long_cols), 3)
                 values[side] = round(score, 3)
@@ -764,7 +772,8 @@ class _PageReader:
                     confidence = min(confidence, -1.0)
                 # Both boxes, one heavily inked: an X in one box and a scribbled-over X in the other.
                 fills = sorted((values["agree_fill"], values["disagree_fill"]))
-                if mark == "both" and fills[1] >= bx.both_fill_ratio * max(fills[0], 1e-3):
+                if mark == "both" and (fills[1] >= bx.both_fill_ratio * max(fills[0], 1e-3)
+                                       or _cancelled(values, bx)):
                     mark = "uncertain"
                     confidence = min(confidence, -1.0)
             boxes[row.id] = mark
@@ -785,6 +794,49 @@ def _shifted_band(mask: np.ndarray, row, shift: tuple[int, int]) -> np.ndarray:
     dx, dy = shift
     y0, y1, x0, x1 = row.band
     return mask[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+
+
+def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int, int], pen: np.ndarray,
+                  st) -> float | None:
+    """How far the row's line runs on across the page, away from the name: the least share, on
+    either side (from `crease_gap_mm` past the name to the page's margin), of columns where the
+    paper is darkened along the line's extension. None when no side is long enough to tell.
+
+    A voter's strike ends within a few millimetres of the name (through the row number at
+    most); a fold crease crosses the whole page.
+    """
+    n0, n1 = row.name
+    z0, z1 = row.zone
+    grow = (z1 - z0) // 2
+    y0 = max(0, z0 - grow)
+    band = pen[y0:z1 + grow, n0:n1]
+    ys, xs = np.nonzero(band)
+    if xs.size < 8 or np.ptp(xs) < 4:
+        return None
+    slope, intercept = np.polyfit(xs.astype(np.float64), ys.astype(np.float64), 1)
+    dx, dy = shift
+    by0, _, bx0, _ = row.band
+    top = by0 + dy + y0 + intercept  # page row of the line at the name's first column
+    left_x = bx0 + dx + n0
+    gap, margin, shortest = template.px(st.crease_gap_mm), template.px(5.0), template.px(st.crease_min_mm)
+    paper = _percentile(warped, 0.90)
+    sides = ((margin, left_x - gap), (left_x + (n1 - n0) + gap, template.width - margin))
+    covers = []
+    for a, b in sides:
+        if b - a < shortest:
+            continue
+        columns = np.arange(a, b)
+        lines = np.round(top + slope * (columns - left_x)).astype(int)
+        ok = (lines >= 2) & (lines < template.height - 2)
+        columns, lines = columns[ok], lines[ok]
+        window = np.stack([warped[lines + k, columns] for k in range(-2, 3)])
+        printed = np.stack([template.glyph[lines + k, columns] for k in range(-2, 3)]).any(axis=0)
+        open_paper = ~printed
+        if np.count_nonzero(open_paper) < shortest:
+            continue
+        dark = window.min(axis=0) < paper * st.crease_level
+        covers.append(float(np.count_nonzero(dark & open_paper)) / np.count_nonzero(open_paper))
+    return min(covers) if covers else None
 
 
 def _segment_cover(hits: np.ndarray, segments: int) -> float:
@@ -914,6 +966,39 @@ def _long_lines(inner: np.ndarray, share: float) -> tuple[float, float]:
     rows = float((_longest_runs(inner) >= share * w).mean())
     cols = float((_longest_runs(inner.T) >= share * h).mean())
     return rows, cols
+
+
+def _cancelled(values: dict, bx) -> bool:
+    """Both boxes marked, one of them struck through: lines right across it (two or more
+    separate ones), or long lines one way more than an X has (lines drawn close together merge
+    into one band). The voter took one mark back: a person reads which."""
+    return any(values[f"{side}_line_groups"] > bx.max_line_groups
+               or values[f"{side}_one_way"] >= bx.both_max_one_way for side in ("agree", "disagree"))
+
+
+def _through_lines(inner: np.ndarray) -> tuple[int, int]:
+    """How many separate lines run right across a box, edge to edge: bands of rows (columns)
+    holding one run of ink from one side of the box to the other.
+
+    An X's arms reach the corners, never straight across (where they meet the run stops short
+    of both sides); lines struck through a mark to cancel it cross the whole box, a band each.
+    Grown by a pixel up and down first, so a thin line a little slanted stays one run."""
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 0, 0
+    rows = _longest_runs(cv2.dilate(inner, _VERTICAL_3)) >= w - 1
+    cols = _longest_runs(cv2.dilate(inner, _HORIZONTAL_3).T) >= h - 1
+    return _groups(rows), _groups(cols)
+
+
+_VERTICAL_3 = np.ones((3, 1), np.uint8)
+_HORIZONTAL_3 = np.ones((1, 3), np.uint8)
+
+
+def _groups(flags: np.ndarray) -> int:
+    """The number of runs of True in a 1-D boolean array."""
+    padded = np.concatenate(([False], flags))
+    return int(np.count_nonzero(padded[1:] & ~padded[:-1]))
 
 
 def _crossings(inner: np.ndarray) -> float:

@@ -10,11 +10,12 @@ from markupsafe import Markup
 from .. import labels, tally
 from ..audit import check as audit_check
 from ..auth.access import public, require_role
-from ..entry import services as entry_services
-from ..models import BODY_LABELS, EntryMode, ResultVersion, Role
+from ..documents.rendering import Busy, busy_response, render_outside_transaction
+from ..entry.comparison import compare_passes
+from ..models import BODY_LABELS, EntryPass, ResultVersion, Role
 from ..scanning.outstanding import LISTED, outstanding_scans
-from . import services
-from .forms import FinaliseForm, NextRoundForm, ReopenForm
+from . import services, signing
+from .forms import FinaliseForm, NextRoundForm, ReopenForm, SignForm
 from .services import ResultsError
 
 bp = Blueprint("results", __name__)
@@ -35,10 +36,12 @@ def outcome_text(rr: services.RoundResult) -> list[str]:
 
 def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
     comparison = None
-    if version is None and round_.mode is EntryMode.DOUBLE and not round_.is_finalised:
-        comparison = entry_services.compare_passes(round_)
+    if version is None and round_.mode.compared and not round_.is_finalised:
+        comparison = compare_passes(round_)
     return dict(round=round_, rr=rr, result=rr.result, election=rr.election, version=version,
                 comparison=comparison, status_labels=STATUS_LABELS, percent_vi=percent_vi,
+                notes=services.reconciliation_notes(rr.election, rr.result, finalised=version is not None),
+                scanned=len(round_.active_ballots(EntryPass.SCAN)) if version is None else None,
                 outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS, body_labels=BODY_LABELS,
                 names=rr.election.display_names)
 
@@ -59,6 +62,9 @@ def show(round_id: int):
     logged = next((c for c in version_checks if version and c.version == version.version), None)
     return render_template(
         "results/show.html", **context,
+        signature=signing.signature_of(round_, version), can_sign=signing.signing_key() is not None,
+        log_signature=signing.signature_of(round_, version, signing.ENTRY_LOG),
+        sign_form=SignForm(),
         digest_ok=(version is None or (rr.digest == version.digest == round_.digest)),
         ballot_check=ballot_check, version_check=logged,
         reopen_form=ReopenForm(),
@@ -85,7 +91,8 @@ def finalise(round_id: int):
             flash(f"Đã chốt kết quả (phiên bản {version.version}). Mã xác thực: {version.digest}", "success")
             return redirect(url_for(".show", round_id=round_id))
     rr = services.current_result(round_)
-    return render_template("results/finalise.html", round=round_, rr=rr, form=form,
+    return render_template("results/finalise.html", round=round_, rr=rr, form=form, outcome=outcome_text(rr),
+                           notes=services.reconciliation_notes(rr.election, rr.result, finalised=False),
                            blockers=services.finalisation_blockers(round_), committee=services.committee(round_),
                            unfinished=outstanding_scans(round_), listed=LISTED,
                            confirmed=set(confirmed), head_role=services.HEAD_ROLE)
@@ -166,16 +173,59 @@ def verify_url_base() -> str:
 @bp.route("/rounds/<int:round_id>/minutes.pdf")
 @require_role(Role.VIEWER)
 def minutes(round_id: int):
-    """The minutes: the certified record of the latest version, or a draft of the live count."""
-    from ..minutes import render_minutes
-
+    """The minutes: the certified record of the latest version (signed, once the office signed
+    it), or a draft of the live count."""
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
-    inputs = services.minutes_inputs(round_, version)
-    pdf = render_minutes(inputs.rr.election, inputs.rr.ballots, **inputs.render_kwargs(verify_url_base()))
+    signed = signing.signed_minutes(round_, version)
     name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
+    try:
+        pdf = signed or render_minutes_for(round_, version)
+    except Busy:
+        return busy_response()
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+def render_minutes_for(round_, version) -> bytes:
+    from ..minutes import render_minutes
+
+    inputs = services.minutes_inputs(round_, version)
+    render_kwargs = inputs.render_kwargs(verify_url_base())
+    # Everything is gathered: render with the transaction ended, in a render slot (Busy: 503).
+    return render_outside_transaction(
+        lambda: render_minutes(inputs.rr.election, inputs.rr.ballots, **render_kwargs))
+
+
+@bp.route("/rounds/<int:round_id>/minutes/sign", methods=["POST"])
+@require_role(Role.ORGANISER)
+def sign_minutes(round_id: int):
+    """The office signs the certified minutes with the deployment's key (PAdES)."""
+    return _sign(signing.MINUTES, lambda round_, version: render_minutes_for(round_, version))
+
+
+@bp.route("/rounds/<int:round_id>/entry-log/sign", methods=["POST"])
+@require_role(Role.ORGANISER)
+def sign_entry_log(round_id: int):
+    """The office signs the round's entry log (Nhật ký nhập phiếu bầu) with the deployment's key."""
+    from ..documents.entry_log import entry_log_pdf
+
+    return _sign(signing.ENTRY_LOG, lambda round_, version: entry_log_pdf(round_, verify_url_base()))
+
+
+def _sign(kind: str, render):
+    round_ = g.round
+    version = services.latest_version(round_) if round_.is_finalised else None
+    if version is None or not SignForm().validate_on_submit():
+        flash("Chỉ ký được tài liệu của vòng bầu đã chốt kết quả.", "error")
+        return redirect(url_for(".show", round_id=round_.id))
+    try:
+        check = signing.sign_document(round_, version, render(round_, version), kind)
+    except ResultsError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã ký số {signing.KINDS[kind].lower()} (phiên bản {version.version}): {check.signer}.", "success")
+    return redirect(url_for(".show", round_id=round_.id))
 
 
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)

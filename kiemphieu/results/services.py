@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from .. import audit, labels, tally
 from ..congress import services as congress_services
+from ..entry import comparison
 from ..entry import services as entry_services
 from ..extensions import db, write_operation
 from ..models import AuditEntry, EntryMode, Round, RoundStatus, ResultVersion, User, utcnow
@@ -51,6 +52,19 @@ def version_result(version: ResultVersion) -> RoundResult:
     return RoundResult(election, ballots, result, tally.round_digest(election, ballots, result))
 
 
+def reconciliation_notes(election: tally.Election, result: tally.Result, *, finalised: bool) -> list[str]:
+    """What the engine's checks do not flag but a count committee must read in words: fewer
+    ballots counted than issued (a shortfall is not "the figures agree"), or no issued figure."""
+    if election.issued is None:
+        return ["Chưa nhập số phiếu phát ra: chưa đối soát được số phiếu thu về."]
+    missing = election.issued - result.counted
+    if missing <= 0:
+        return []
+    note = (f"Phiếu thu về ({result.counted}) ít hơn phiếu phát ra ({election.issued}): "
+            f"thiếu {missing} phiếu")
+    return [note + ("." if finalised else " (có thể còn phiếu chưa nhập).")]
+
+
 def latest_version(round_: Round) -> ResultVersion | None:
     return round_.result_versions[-1] if round_.result_versions else None
 
@@ -66,18 +80,30 @@ def finalisation_blockers(round_: Round) -> list[str]:
     blockers = []
     if not round_.congress.committee:
         blockers.append("Chưa có Ban kiểm phiếu: người tổ chức cần nhập thành viên Ban kiểm phiếu.")
-    if round_.mode is EntryMode.DOUBLE:
-        report = entry_services.compare_passes(round_)
+    if round_.mode.compared:
+        report = comparison.compare_passes(round_)
         if report.unsettled:
-            sequences = ", ".join(str(d.sequence) for d in report.unsettled[:12])
+            sequences = ", ".join(str(d.sequence) if round_.batches == 1 else f"tệp {d.batch} số {d.sequence}"
+                                  for d in report.unsettled[:12])
             more = "…" if len(report.unsettled) > 12 else ""
-            blockers.append(f"Còn {len(report.unsettled)} phiếu lượt A và lượt B đọc khác nhau chưa được Ban kiểm "
+            blockers.append(f"Còn {len(report.unsettled)} phiếu {'lượt A và lượt B' if round_.mode is EntryMode.DOUBLE else 'các lượt nhập'} đọc khác nhau chưa được Ban kiểm "
                             f"phiếu xử lý (phiếu số {sequences}{more}).")
     # Certify nothing unread: every scan is counted, ruled, or settled by the committee.
     blockers += outstanding_scans(round_).messages()
     if not round_.counted_ballots():
         blockers.append("Chưa có phiếu nào được nhập.")
+    tampered = _ballots_not_in_the_log(round_)
+    if tampered:
+        blockers.append(f"{len(tampered)} dòng phiếu không khớp nhật ký thao tác ({tampered[0].message}"
+                        f"{'…' if len(tampered) > 1 else ''}): báo ngay quản trị viên, không thể chốt kết quả.")
     return blockers
+
+
+def _ballots_not_in_the_log(round_: Round) -> list:
+    """Ballot rows that differ from the chained entries that stored them (edited in the database)."""
+    from ..audit.ballots import verify_round_ballots
+
+    return verify_round_ballots(round_.id, round_.election.congress_id).problems
 
 
 def _reopen_reason(round_: Round) -> str | None:

@@ -24,9 +24,11 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, tally
-from ..extensions import db, write_operation
+from ..extensions import begin_write, db, write_operation
 from ..models import Adjudication, Ballot, EntryPass, Round, RoundStatus, ScanImage, ScanStatus, User, utcnow
-from .intake import EXTENSIONS, Limits, ScanFile
+from .intake import DISK_FULL, EXTENSIONS, Limits, ScanFile, disk_full, move_into_place
+# Refusals and flags in Vietnamese: one table, shared with the scanner station.
+from .reasons import FLAG_LABELS, REJECT_LABELS  # noqa: F401
 
 DEFAULT_PROFILE = "feeder-200dpi-colour"
 STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png|tif|pdf)$")
@@ -38,29 +40,13 @@ BOX_RULINGS = ("agree", "disagree", "both", "none")
 NOT_A_BALLOT = "not_ballot"
 VALID = "valid"
 RESET = "reset"
-COMMITTEE_REASONS = tuple(r.value for r in tally.InvalidReason if r in tally.COMMITTEE_REASONS)
+# The committee's reasons in the entry screen's order: the same digit means the same reason
+# on the entry screen and on the adjudication page.
+COMMITTEE_REASONS = (
+    tally.InvalidReason.NOT_ISSUED.value, tally.InvalidReason.NO_STAMP.value, tally.InvalidReason.ADDED_NAME.value,
+    tally.InvalidReason.IDENTIFYING_MARK.value, tally.InvalidReason.OTHER.value,
+)
 
-# Why the worker or the reader refused an image, for the operator's list.
-REJECT_LABELS = {
-    "wrong_election": "Phiếu của cuộc bầu hoặc vòng bầu khác",
-    "no_markers": "Không tìm thấy dấu định vị ở bốn góc",
-    "blank_page": "Trang trắng",
-    "unreadable_file": "Tệp ảnh không đọc được",
-    "upside_down": "Ảnh lộn ngược không xoay được",
-    "worker_error": "Lỗi khi đọc ảnh",
-    "worker_crashed": "Ảnh làm chương trình đọc phiếu dừng đột ngột",
-    "page_missing": "Không đọc được trang này",
-}
-FLAG_LABELS = {
-    "no_stamp": "Không thấy dấu đỏ trên phiếu",
-    "extra_writing": "Có chữ viết hoặc ký hiệu ngoài chỗ quy định",
-    "streak": "Có vệt bẩn của máy quét",
-    "low_quality": "Ảnh chất lượng kém",
-    "no_marks": "Không thấy nét gạch nào (quét đen trắng có thể làm mất nét bút mờ)",
-    "few_marks": "Giữ lại nhiều tên hơn số cần bầu (quét đen trắng có thể làm mất nét bút mờ)",
-    "station_mismatch": "Máy trạm quét và máy chủ đọc khác nhau",
-    "reading_mismatch": "Kết quả đọc không khớp danh sách ứng cử viên",
-}
 
 
 class ScanError(ValueError):
@@ -78,9 +64,30 @@ def limits() -> Limits:
     config = current_app.config
     return Limits(
         max_pages=config.get("SCAN_MAX_PAGES", 1000),
+        max_pixels=config.get("SCAN_MAX_PIXELS", 80_000_000),
+        max_file_bytes=config.get("SCAN_MAX_FILE_BYTES", 200_000_000),
         zip_max_members=config.get("SCAN_ZIP_MAX_MEMBERS", 2000),
         zip_max_total=config.get("SCAN_ZIP_MAX_TOTAL", 1024 * 1024 * 1024),
+        zip_max_ratio=config.get("SCAN_ZIP_MAX_RATIO", 200),
     )
+
+
+def incoming_folder() -> Path:
+    """Where uploads are spooled before they are checked (same disk as the stored scans)."""
+    return _folder("incoming")
+
+
+def sweep_incoming(older_than: float = 3600.0) -> None:
+    """Remove spooled files a crashed request left behind."""
+    import time
+
+    cutoff = time.time() - older_than
+    for part in incoming_folder().glob(".*.part"):
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+        except OSError:
+            pass
 
 
 def _folder(kind: str) -> Path:
@@ -102,18 +109,31 @@ def preview_path(preview_name: str) -> Path:
     return _folder("previews") / preview_name
 
 
+def preview_folder() -> Path:
+    return _folder("previews")
+
+
+def preview_name_for(stored_name: str, page: int) -> str:
+    return f"{stored_name.split('.')[0]}-p{page}.jpg"
+
+
 def new_preview_name(scan: ScanImage) -> str:
-    return f"{scan.stored_name.split('.')[0]}-p{scan.page}.jpg"
+    return preview_name_for(scan.stored_name, scan.page)
 
 
 def write_file_atomically(path: Path, data: bytes) -> None:
-    """Write, fsync, then rename: a crash never leaves half a file under the final name."""
+    """Write, fsync, then rename: a crash never leaves half a file under the final name, and a
+    failure (a full disk) leaves no ``.part`` behind."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def page_key(file_sha: str, page: int) -> str:
@@ -172,15 +192,28 @@ def store_scan(
     The file is on disk (fsynced) before the rows commit, and the rows commit before the
     caller acknowledges.
     """
-    profile = check_profile_name(profile)
-    file_sha = hashlib.sha256(scan_file.data).hexdigest()
-    existing = scans_of_file(file_sha)
-    if existing:
-        return _existing(existing, round_)
-    check_round_open(round_)
+    try:
+        profile = check_profile_name(profile)
+        file_sha = scan_file.sha256
+        existing = scans_of_file(file_sha)
+        if existing:
+            return _existing(existing, round_)
+        check_round_open(round_)
+    except BaseException:
+        scan_file.discard()
+        raise
     stored_name = f"{uuid.uuid4().hex}.{EXTENSIONS[scan_file.kind]}"
     path = stored_path(stored_name)
-    write_file_atomically(path, scan_file.data)
+    try:
+        if scan_file.path is not None:
+            move_into_place(scan_file, path)
+        else:
+            write_file_atomically(path, scan_file.data)
+    except OSError as exc:
+        scan_file.discard()
+        if disk_full(exc):
+            raise ScanError(DISK_FULL) from None
+        raise
     try:
         scans = _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings)
     except IntegrityError:  # the same file arrived twice at once: the other request stored it
@@ -196,6 +229,9 @@ def store_scan(
 def _existing(scans: list[ScanImage], round_: Round) -> StoreResult:
     if scans[0].round_id != round_.id:
         other = scans[0].round
+        if other.election.congress_id != round_.election.congress_id:
+            # Another congress's ballot: the uploader may have no right to know which one.
+            raise ScanError("Ảnh này đã được nộp cho một đại hội khác, không phải vòng bầu này.")
         raise ScanError(
             f"Ảnh này đã được nộp cho vòng {other.number} của “{other.election.title}”, không phải vòng này."
         )
@@ -279,35 +315,126 @@ def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes
     return runnable
 
 
-def rejected_reading(scan: ScanImage, reason: str, detail: str = "") -> dict[str, Any]:
+def rejected_json(file_name: str, page: int, reason: str, detail: str = "") -> dict[str, Any]:
     return {
-        "file": scan.original_name, "page": scan.page, "status": "rejected", "marks": None,
+        "file": file_name, "page": page, "status": "rejected", "marks": None,
         "boxes": None, "flags": [], "scores": {}, "reason": reason, **({"detail": detail} if detail else {}),
     }
+
+
+def rejected_reading(scan: ScanImage, reason: str, detail: str = "") -> dict[str, Any]:
+    return rejected_json(scan.original_name, scan.page, reason, detail)
+
+
+def take_over_claims() -> int:
+    """Make every file left 'processing' claimable now (its worker died). Only for the one
+    worker of a database (the supervisor's on SQLite): another live worker's claim would be
+    read twice. Each retaken claim still counts as an attempt (claim_next's crash rule)."""
+    from datetime import datetime
+
+    begin_write()
+    taken = db.session.execute(
+        update(ScanImage)
+        .where(ScanImage.status == ScanStatus.PROCESSING.value)
+        .values(claimed_at=datetime(2000, 1, 1))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return taken
+
+
+@write_operation
+def release_claims(scan_ids: list[int]) -> None:
+    """Put pages claimed but not read (the worker was asked to stop) back in the queue."""
+    if not scan_ids:
+        db.session.commit()
+        return
+    db.session.execute(
+        update(ScanImage)
+        .where(ScanImage.id.in_(scan_ids), ScanImage.status == ScanStatus.PROCESSING.value)
+        .values(status=ScanStatus.PENDING.value, claimed_at=None, attempts=ScanImage.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 @write_operation
 def record_readings(results: list[tuple[ScanImage, dict[str, Any], str | None]]) -> list[ScanImage]:
     """Store the worker's readings (scan, reading JSON, preview name) and count what is read."""
-    stored = []
-    for scan, reading, preview_name in results:
-        scan = db.session.get(ScanImage, scan.id)
-        if scan.status != ScanStatus.PROCESSING.value:
-            continue  # someone else finished it meanwhile (a stale claim retaken)
-        reading = checked_reading(scan, reading)
-        scan.preview_name = preview_name
-        _set_reading(scan, reading)
-        ballot = None
-        if scan.status == ScanStatus.READ.value:
-            ballot = create_scan_ballot(scan, marks_from_reading(reading, _form(scan.round)), scan.uploaded_by_id)
-        audit.record(
-            "scan.read", congress=scan.round.election.congress_id, user=None, round_id=scan.round_id,
-            scan_id=scan.id, status=scan.status, reason=reading.get("reason"), flags=reading.get("flags") or [],
-            ballot_id=ballot.id if ballot else None,
-        )
-        stored.append(scan)
+    batch = _Batch({})
+    stored = [scan for scan, reading, preview in results
+              if _store_reading(db.session.get(ScanImage, scan.id), reading, preview, batch)]
     db.session.commit()
     return stored
+
+
+@write_operation
+def record_file_readings(files: list[list[tuple[int, dict[str, Any], str | None]]],
+                         elections: dict[int, tally.Election] | None = None) -> list[int]:
+    """Store a batch of read files in one transaction: per file, (scan id, reading, preview
+    name) of each page. ``elections`` (round id -> Election) spares rebuilding them; a file whose
+    storing fails is stored as rejected (``worker_error``) without undoing the others."""
+    batch = _Batch(elections if elections is not None else {})
+    ids = [sid for pages in files for sid, _, _ in pages]
+    scans = {scan.id: scan for scan in db.session.scalars(select(ScanImage).where(ScanImage.id.in_(ids)))}
+    stored: list[int] = []
+    for pages in files:
+        try:
+            with db.session.begin_nested():
+                stored += [sid for sid, reading, preview in pages
+                           if _store_reading(scans.get(sid), reading, preview, batch)]
+        except (ScanError, tally.InputError, ValueError, KeyError, TypeError, IntegrityError) as exc:
+            batch.sequences.clear()  # the savepoint took back the numbers it had used
+            detail = f"{type(exc).__name__}: {exc}"[:300]
+            stored += [sid for sid, _, _ in pages
+                       if _store_reading(db.session.get(ScanImage, sid),
+                                         rejected_json("", 0, "worker_error", detail), None, batch)]
+    db.session.commit()
+    return stored
+
+
+@dataclass
+class _Batch:
+    """What one storing transaction computes once: each round's election and next scan number."""
+
+    elections: dict[int, tally.Election]
+    sequences: dict[int, int] = field(default_factory=dict)
+
+    def election(self, round_: Round) -> tally.Election:
+        if round_.id not in self.elections:
+            self.elections[round_.id] = round_.to_election()
+        return self.elections[round_.id]
+
+    def next_sequence(self, round_id: int) -> int:
+        if round_id not in self.sequences:
+            self.sequences[round_id] = _last_scan_sequence(round_id)
+        self.sequences[round_id] += 1
+        return self.sequences[round_id]
+
+
+def _store_reading(scan: ScanImage | None, reading: dict[str, Any], preview_name: str | None,
+                   batch: _Batch | dict) -> bool:
+    """One page's reading (and its ballot when read); False when it is no longer ours."""
+    if scan is None or scan.status != ScanStatus.PROCESSING.value:
+        return False  # someone else finished it meanwhile (a stale claim retaken)
+    batch = batch if isinstance(batch, _Batch) else _Batch(batch)
+    election = batch.election(scan.round)
+    reading = checked_reading(scan, {**reading, "file": scan.original_name, "page": scan.page}, election)
+    scan.preview_name = preview_name
+    _set_reading(scan, reading)
+    ballot = None
+    if scan.status == ScanStatus.READ.value:
+        marks = marks_from_reading(reading, str(election.form))
+        # A scan being read has never had a ballot (only review and adjudicated ones do): its
+        # first key; a clash would be refused by the unique key, never stored twice.
+        ballot = create_scan_ballot(scan, marks, scan.uploaded_by_id, election,
+                                    sequence=batch.next_sequence(scan.round_id), earlier=0)
+    audit.record(
+        "scan.read", congress=scan.round.election.congress_id, user=None, round_id=scan.round_id,
+        scan_id=scan.id, status=scan.status, reason=reading.get("reason"), flags=reading.get("flags") or [],
+        ballot_id=ballot.id if ballot else None,
+    )
+    return True
 
 
 def _set_reading(scan: ScanImage, reading: dict[str, Any]) -> None:
@@ -328,7 +455,7 @@ def row_marks(reading: dict[str, Any] | None, form: str) -> dict[str, str]:
     return dict(marks) if isinstance(marks, dict) else {}
 
 
-def checked_reading(scan: ScanImage, reading: dict[str, Any]) -> dict[str, Any]:
+def checked_reading(scan: ScanImage, reading: dict[str, Any], election: tally.Election | None = None) -> dict[str, Any]:
     """The reading as stored: a 'read' that does not fit the round, or that the scanner
     station read differently, becomes 'review' with a flag (a 'read' is a promise)."""
     reading = dict(reading)
@@ -338,9 +465,9 @@ def checked_reading(scan: ScanImage, reading: dict[str, Any]) -> dict[str, Any]:
     if status == "rejected":
         reading.setdefault("reason", "unreadable_file")
         return reading
-    round_ = scan.round
-    form = _form(round_)
-    codes = {c.code for c in round_.candidates}
+    election = election or scan.round.to_election()
+    form = str(election.form)
+    codes = {c.id for c in election.candidates}
     marks = row_marks(reading, form)
     allowed = set(STRIKE_RULINGS if form == "strike" else BOX_RULINGS) | {"uncertain"}
     flags = list(reading.get("flags") or [])
@@ -367,20 +494,22 @@ def marks_from_reading(reading: dict[str, Any], form: str, rulings: dict[str, st
     return {"boxes": dict(sorted(marks.items()))}
 
 
-def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None) -> Ballot | None:
-    """A Ballot of pass 'scan' (its own stack: it counts beside pass A in either entry mode)."""
+def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None, election: tally.Election | None = None,
+                       *, sequence: int | None = None, earlier: int | None = None) -> Ballot | None:
+    """A Ballot of pass 'scan' (its own stack: it counts beside pass A in either entry mode).
+    ``sequence`` and ``earlier`` (ballots this scan had before) when the caller knows them."""
     round_ = scan.round
     if round_.is_finalised:
         return None  # never change a certified result; the scan list shows it uncounted
-    tally.parse_ballot(marks, round_.to_election())  # refuses unknown ids before anything is stored
-    last = db.session.scalar(
-        select(func.max(Ballot.sequence)).where(Ballot.round_id == round_.id, Ballot.entry_pass == EntryPass.SCAN.value)
-    )
-    earlier = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.scan_id == scan.id)) or 0
+    tally.parse_ballot(marks, election or round_.to_election())  # refuses unknown ids before anything is stored
+    if sequence is None:
+        sequence = _last_scan_sequence(round_.id) + 1
+    if earlier is None:
+        earlier = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.scan_id == scan.id)) or 0
     ballot = Ballot(
         round_id=round_.id,
         entry_pass=EntryPass.SCAN.value,
-        sequence=(last or 0) + 1,
+        sequence=sequence,
         marks=marks,
         entered_by_id=user_id,
         idempotency_key=hashlib.sha256(f"scan/{scan.sha256}/{earlier}".encode()).hexdigest(),
@@ -390,6 +519,12 @@ def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None) -> Bal
     db.session.add(ballot)
     db.session.flush()
     return ballot
+
+
+def _last_scan_sequence(round_id: int) -> int:
+    return db.session.scalar(
+        select(func.max(Ballot.sequence)).where(Ballot.round_id == round_id, Ballot.entry_pass == EntryPass.SCAN.value)
+    ) or 0
 
 
 def live_ballot(scan: ScanImage) -> Ballot | None:

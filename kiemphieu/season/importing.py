@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..extensions import begin_write, db
@@ -359,7 +360,11 @@ def _match_database(checker: _Checker, plans: list[CongressPlan]) -> list[tuple[
     org_ids = {o.id for o in organisations.values() if o is not None}
     stored = defaultdict(list)
     if org_ids:
-        for congress in db.session.scalars(select(Congress).where(Congress.organisation_id.in_(org_ids))):
+        query = (select(Congress).where(Congress.organisation_id.in_(org_ids))
+                 .options(selectinload(Congress.committee),
+                          selectinload(Congress.elections).selectinload(Election.candidates),
+                          selectinload(Congress.elections).selectinload(Election.rounds)))
+        for congress in db.session.scalars(query):
             stored[(congress.organisation_id, name_key(congress.name))].append(congress)
     for plan in plans:
         organisation = organisations[id(plan)]
@@ -460,8 +465,11 @@ def import_season(data: bytes, *, dry_run: bool = False, file_name: str = "", us
 
 
 def _write(result: SeasonCheck, file_name: str, user: User | None) -> None:
+    """Create what the check planned: all rows in one flush (batched inserts), then the audit
+    entries (which chain one after another)."""
     existing = _Existing()
     created: dict[tuple, Organisation] = {}
+    logged: list[tuple] = []  # (action, congress, object, detail builder) once ids exist
 
     def organisation_at(path: tuple[str, ...]) -> Organisation:
         key = tuple(name_key(p) for p in path)
@@ -469,36 +477,36 @@ def _write(result: SeasonCheck, file_name: str, user: User | None) -> None:
         if found is not None:
             return found
         parent = organisation_at(path[:-1]) if len(path) > 1 else None
-        organisation = Organisation(name=path[-1], parent=parent)
+        organisation = created[key] = Organisation(name=path[-1], parent=parent)
         db.session.add(organisation)
-        db.session.flush()
-        audit.record("organisation.create", user=user, organisation_id=organisation.id, name=organisation.name,
-                     parent_id=parent.id if parent else None, source="import")
-        created[key] = organisation
+        logged.append(("organisation.create", None, organisation))
         return organisation
 
     for plan in result.congresses:
-        congress = plan.existing or _create_congress(plan, organisation_at(plan.path), user)
-        for election in plan.elections.values():
-            if election.existing is None:
-                _create_election(congress, election, user)
-            elif election.new_candidates:
-                _add_candidates(congress, election, user)
+        congress = plan.existing
+        if congress is None:
+            congress = Congress(organisation=organisation_at(plan.path), kind=plan.kind, name=plan.name,
+                                place=plan.place, start_date=plan.start_date, convened=plan.convened)
+            db.session.add(congress)
+            logged.append(("congress.create", congress, congress))
+            position = 0
+        else:
+            position = max((e.position for e in congress.elections), default=0)
+        for election_plan in plan.elections.values():
+            if election_plan.existing is None:
+                position += 1
+                election = _new_election(congress, election_plan, position)
+                logged.append(("election.create", congress, election))
+            elif election_plan.new_candidates:
+                for candidate in _new_candidates(election_plan):
+                    logged.append(("candidate.add", congress, candidate))
+    db.session.flush()
+    for action, congress, obj in logged:
+        audit.record(action, congress=congress, user=user, source="import", **_audit_detail(obj))
     audit.record("season.import", user=user, file=file_name, **result.counts)
 
 
-def _create_congress(plan: CongressPlan, organisation: Organisation, user: User | None) -> Congress:
-    congress = Congress(organisation=organisation, kind=plan.kind, name=plan.name, place=plan.place,
-                        start_date=plan.start_date, convened=plan.convened)
-    db.session.add(congress)
-    db.session.flush()
-    audit.record("congress.create", congress=congress, user=user, kind=congress.kind, name=congress.name,
-                 place=congress.place, start_date=congress.start_date, convened=congress.convened, source="import")
-    return congress
-
-
-def _create_election(congress: Congress, plan: ElectionPlan, user: User | None) -> None:
-    position = max((e.position for e in congress.elections), default=0) + 1
+def _new_election(congress: Congress, plan: ElectionPlan, position: int) -> Election:
     # Who votes follows the kind, as in the set-up form (the secretary: the new committee).
     body = default_body(plan.kind, congress.organisation.name)
     election = Election(congress=congress, kind=plan.kind, title=plan.title, seats=plan.seats, position=position,
@@ -509,24 +517,35 @@ def _create_election(congress: Congress, plan: ElectionPlan, user: User | None) 
                   for n, c in enumerate(plan.new_candidates, start=1)]
     first.round_candidates = [RoundCandidate(candidate=c) for c in candidates]
     db.session.add_all([election, first, *candidates])
-    db.session.flush()
-    audit.record("election.create", congress=congress, user=user, election_id=election.id, kind=election.kind,
-                 title=election.title, seats=election.seats, body=election.body, source="import",
-                 candidates=[{"code": c.code, "name": c.name, "born": c.born, "note": c.note} for c in candidates])
+    return election
 
 
-def _add_candidates(congress: Congress, plan: ElectionPlan, user: User | None) -> None:
+def _new_candidates(plan: ElectionPlan) -> list[Candidate]:
     election = plan.existing
     first = election.rounds[0]
+    added = []
     for person in plan.new_candidates:
-        candidate = Candidate(election=election, code=election.next_candidate_code(), name=person.name,
-                              born=person.born, note=person.note)
+        candidate = Candidate(code=election.next_candidate_code(), name=person.name, born=person.born,
+                              note=person.note)
         db.session.add(candidate)
+        election.candidates.append(candidate)
         first.round_candidates.append(RoundCandidate(candidate=candidate))
-        db.session.flush()
-        audit.record("candidate.add", congress=congress, user=user, election_id=election.id,
-                     candidate_id=candidate.id, code=candidate.code, name=candidate.name, born=candidate.born,
-                     source="import")
+        added.append(candidate)
+    return added
+
+
+def _audit_detail(obj) -> dict:
+    if isinstance(obj, Organisation):
+        return {"organisation_id": obj.id, "name": obj.name, "parent_id": obj.parent_id}
+    if isinstance(obj, Congress):
+        return {"kind": obj.kind, "name": obj.name, "place": obj.place, "start_date": obj.start_date,
+                "convened": obj.convened, "organisation_id": obj.organisation_id}
+    if isinstance(obj, Election):
+        return {"election_id": obj.id, "kind": obj.kind, "title": obj.title, "seats": obj.seats, "body": obj.body,
+                "candidates": [{"code": c.code, "name": c.name, "born": c.born, "note": c.note}
+                               for c in obj.candidates]}
+    return {"election_id": obj.election_id, "candidate_id": obj.id, "code": obj.code, "name": obj.name,
+            "born": obj.born}
 
 
 def template_rows() -> list[list[str]]:

@@ -3,18 +3,17 @@
 CSV: UTF-8 with or without BOM, comma-separated. Bytes that are not UTF-8 do not stop the
 reading: each cell holding one becomes ``BROKEN`` and an issue names its row and column, so
 the committee sees every bad cell at once. XLSX: the first sheet, values as Excel stores them
-(numbers, datetimes, text), read with openpyxl in read-only mode.
+(numbers, dates, text), read with python-calamine (see the README for why).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import load_workbook
+from python_calamine import CalamineError, CalamineWorkbook
 
 XLSX_MAGIC = b"PK\x03\x04"
 FILE_COLUMN = "tệp"  # the column named in an issue about the whole file
@@ -104,13 +103,11 @@ def _read_csv(data: bytes) -> Sheet:
 def _read_xlsx(data: bytes) -> Sheet:
     sheet = Sheet()
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        # skip_empty_area=False: the grid starts at A1, so row numbers are the spreadsheet's.
+        grid = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except (CalamineError, IndexError, OSError, ValueError) as exc:
         sheet.issues.append(Issue(1, FILE_COLUMN, f"tệp XLSX bị hỏng hoặc không đọc được ({type(exc).__name__})"))
         return sheet
-    try:
-        worksheet = workbook.worksheets[0]
-        _add_rows(sheet, enumerate(worksheet.iter_rows(values_only=True), start=1))
-    finally:
-        workbook.close()
+    _add_rows(sheet, enumerate(grid, start=1))
     return sheet

@@ -162,8 +162,8 @@
       box.textContent = v.valid ? "Phiếu hợp lệ" : "Không hợp lệ: " + v.label;
       box.className = "verdict " + (v.valid ? "ok" : "bad");
     }
-    $("seq").textContent = "Phiếu số " + (last + 1);
-    if (cfg.batch) { $("batch-position").textContent = "vị trí " + (last + 1 - cfg.batch.first + 1) + " trong tệp"; }
+    // With batches the position is counted inside the batch (each batch is its own stack).
+    $("seq").textContent = "Phiếu số " + (last + 1) + (cfg.batch ? " của tệp " + cfg.batch.number : "");
     $("buffer").textContent = buffer ? "Số đang gõ: " + buffer + " (Space để chọn)" : "";
     $("t-counted").textContent = totals.counted;
     $("t-valid").textContent = totals.valid;

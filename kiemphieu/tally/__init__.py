@@ -37,7 +37,17 @@ from .model import (
     default_body,
     is_branch,
 )
-from .names import collation_key, display_names, indistinguishable_namesakes, normalize_name, same_name_key
+from .names import (
+    PERSON_NAME_MAX,
+    InvalidName,
+    clean_name,
+    collation_key,
+    comparison_key,
+    display_names,
+    indistinguishable_namesakes,
+    normalize_name,
+    same_name_key,
+)
 from .rules import Verdict, judge
 
 __all__ = [name for name in dir() if not name.startswith("_")]

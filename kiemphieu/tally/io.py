@@ -27,7 +27,7 @@ from .model import (
     RuleSettings,
     StrikeBallot,
 )
-from .names import indistinguishable_namesakes, normalize_name
+from .names import InvalidName, clean_name, indistinguishable_namesakes, normalize_name
 
 ELECTION_SCHEMA = "kiemphieu/election-1"
 
@@ -72,6 +72,14 @@ class _ElectionReader:
 
     def fail(self, message: str, key: str | None = None, line: int | None = None) -> InputError:
         return InputError(self.file, line or (self.line_of(f'"{key}"') if key else None) or 1, message)
+
+    def name(self, value: str, kind: str, what: str, key: str | None = None, line: int | None = None,
+             required: bool = True) -> str:
+        """A name checked by ``clean_name`` (invisible characters, mixed scripts, length)."""
+        try:
+            return clean_name(value, label=what, kind=kind, required=required)
+        except InvalidName as exc:
+            raise self.fail(str(exc), key, line) from None
 
     def require(self, obj: dict, key: str, kind: type, where: str = "", line: int | None = None) -> Any:
         if key not in obj:
@@ -151,7 +159,7 @@ def parse_election(text: str, file: str = "<election>") -> Election:
     committee = _parse_committee(reader, data)
     return Election(
         body=body,
-        title=normalize_name(reader.require(data, "title", str)),
+        title=reader.name(reader.require(data, "title", str), "file", "title", "title"),
         kind=kind,
         round=reader.count(data, "round", required=False, minimum=1) or 1,
         seats=seats,
@@ -160,9 +168,11 @@ def parse_election(text: str, file: str = "<election>") -> Election:
         present=reader.count(data, "present", required=False),
         issued=reader.count(data, "issued", required=False),
         candidates=candidates,
-        organization=normalize_name(_optional_str(reader, data, "organization")),
-        congress=normalize_name(_optional_str(reader, data, "congress")),
-        place=normalize_name(_optional_str(reader, data, "place")),
+        organization=reader.name(_optional_str(reader, data, "organization"), "file", "organization",
+                                 "organization", required=False),
+        congress=reader.name(_optional_str(reader, data, "congress"), "file", "congress", "congress",
+                             required=False),
+        place=reader.name(_optional_str(reader, data, "place"), "file", "place", "place", required=False),
         date=reader.iso_date(data, "date"),
         committee=committee,
     )
@@ -196,6 +206,7 @@ def _parse_candidates(reader: _ElectionReader, data: dict) -> tuple[Candidate, .
         name = normalize_name(reader.require(item, "name", str, where, line))
         if not name:
             raise reader.fail(f"empty name for candidate {cid!r}", line=line)
+        name = reader.name(name, "file", f"name of candidate {cid!r}", line=line)
         candidates.append(Candidate(cid, name, reader.iso_date(item, "born", where, line)))
     for name in indistinguishable_namesakes((c.id, c.name, c.born) for c in candidates):
         raise reader.fail(
@@ -212,7 +223,9 @@ def _parse_committee(reader: _ElectionReader, data: dict) -> tuple[CommitteeMemb
         where = f" of committee member {position}"
         if not isinstance(item, dict):
             raise reader.fail(f"committee member {position} must be an object", "committee")
-        name = normalize_name(reader.require(item, "name", str, where, reader.line_of_item(item)))
+        line = reader.line_of_item(item)
+        name = reader.name(reader.require(item, "name", str, where, line), "file",
+                           f"name of committee member {position}", line=line)
         role = normalize_name(item["role"]) if isinstance(item.get("role"), str) else "Ủy viên"
         members.append(CommitteeMember(name, role))
     return tuple(members)

@@ -54,5 +54,5 @@ def test_a_secretary_election_counts_against_the_new_committee(counting_day, pag
     expect(page.locator("#convened")).to_have_text("15")
     expect(page.locator("#base")).to_have_text("14")
     expect(page.locator("#majority")).to_have_text("8")
-    expect(page.locator("dd#present")).to_have_text("14")
+    expect(page.locator("#fact-present")).to_have_text("14")
     assert "Số ủy viên Ban Chấp hành có mặt lúc bầu cử" in page.content()

@@ -73,7 +73,7 @@ def _seed(app) -> dict[str, Scenario]:
     with app.app_context():
         db.create_all()
         clerks = [users.create_user(name, PASSWORD, Role.COUNTER) for name in ("nhapA", "nhapB")]
-        for label in [*SCENARIOS, "single-held"]:
+        for label in [*SCENARIOS, "single-held", "double-batches"]:
             mode = label.split("-")[0]
             org = services.create_organisation(f"Đảng bộ xã {label}")
             congress = services.create_congress(org, convened=400, number="lần thứ XXI", term="2025 - 2030",
@@ -89,6 +89,8 @@ def _seed(app) -> dict[str, Scenario]:
             for round_ in rounds:
                 services.set_round_numbers(round_, 380, 380)
                 services.start_entry(round_)
+                if label == "double-batches":
+                    services.set_batches(round_, 2)
             scenarios[label] = Scenario(mode, rounds[0].id, rounds[1].id, [c.code for c in rounds[0].candidates],
                                         [c.code for c in rounds[1].candidates])
         db.session.remove()
@@ -311,7 +313,7 @@ def test_every_key_is_applied_in_order_and_the_stored_stack_equals_the_typed_one
         assert stack_of(server, scenario.strike_round, entry_pass) == expected_strike
         assert stack_of(server, scenario.boxes_round, entry_pass) == expected_boxes
     if scenario.mode == "double":
-        from kiemphieu.entry.services import compare_passes
+        from kiemphieu.entry.comparison import compare_passes
 
         with server.app.app_context():
             for round_id in (scenario.strike_round, scenario.boxes_round):
@@ -373,4 +375,45 @@ def test_keys_typed_while_a_question_is_open_are_held_and_applied_in_order(serve
         (4, {"struck": []}),
         (5, {"struck": sorted([c[5], c[7]])}),
     ]
+    context.close()
+
+
+def test_at_1366x768_the_save_buttons_of_a_17_name_list_are_in_sight(server, browser):
+    scenario = server.scenarios["single-held"]
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    page = context.new_page()
+    login(page, server.base_url, "nhapB")
+    page.goto(f"{server.base_url}/rounds/{scenario.boxes_round}/entry/A")  # loads the session cheaply
+    page.goto(f"{server.base_url}/rounds/{scenario.strike_round}/entry/A")
+    expect(page.locator("tr.cand")).to_have_count(17)
+    for action in ("save", "invalid", "clear", "undo"):
+        box = page.locator(f'button[data-action="{action}"]').bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, (action, box)
+    context.close()
+
+
+def test_a_batch_is_typed_from_its_own_screen_and_stored_in_its_own_stack(server, browser):
+    scenario = server.scenarios["double-batches"]
+    c = scenario.strike_codes
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    page = context.new_page()
+    login(page, server.base_url, "nhapA")
+    server.latency.delay = LATENCY
+    try:
+        page.goto(f"{server.base_url}/rounds/{scenario.strike_round}/batches/2/entry/B")
+        expect(page.locator("#batch-label")).to_have_text("Tệp phiếu số 2/2")
+        expect(page.locator("#seq")).to_have_text("Phiếu số 1 của tệp 2")
+        for key in ["2", "4", "Enter", "3", "1", "Enter", "/", "2", "Enter"]:
+            page.keyboard.press(key)
+        expect(page.locator("#seq")).to_have_text("Phiếu số 4 của tệp 2")
+        expect(page.locator("#message")).to_have_text("Đã lưu phiếu số 3 (không hợp lệ).", timeout=20_000)
+    finally:
+        server.latency.delay = 0.0
+    with server.app.app_context():
+        rows = db.session.scalars(select(Ballot).where(Ballot.round_id == scenario.strike_round)
+                                  .order_by(Ballot.id)).all()
+        stored = [(b.entry_pass, b.batch, b.sequence, b.marks) for b in rows]
+        db.session.remove()
+    assert stored == [("B", 2, 1, {"struck": sorted([c[1], c[3]])}), ("B", 2, 2, {"struck": sorted([c[0], c[2]])}),
+                      ("B", 2, 3, {"invalid": "no_stamp"})]
     context.close()

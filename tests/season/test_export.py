@@ -10,7 +10,7 @@ from sqlalchemy import select
 from kiemphieu.extensions import db
 from kiemphieu.models import Election
 
-from .conftest import COMMUNE, CONGRESS, DISTRICT, app_context, count_round, csv_bytes, season_rows
+from season_support import app_context, COMMUNE, CONGRESS, count_round, csv_bytes, DISTRICT, season_rows
 
 
 def codes_by_name(round_) -> dict[str, str]:

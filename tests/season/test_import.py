@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from kiemphieu.extensions import db
 from kiemphieu.models import AuditEntry, Candidate, Congress, Election, Organisation, RoundStatus
 
-from .conftest import COMMUNE, CONGRESS, DISTRICT, HEADER, app_context, csv_bytes, season_rows, xlsx_bytes
+from season_support import app_context, COMMUNE, CONGRESS, csv_bytes, DISTRICT, HEADER, season_rows, xlsx_bytes
 
 LINE = re.compile(r"^(?P<file>.+?):(?P<row>\d+): (?P<column>[^:]+): (?P<message>.+)$")
 
@@ -81,6 +81,10 @@ def test_missing_levels_are_created_under_existing_ones_and_new_names_join_an_el
     code, out, err = cli("import", second)
     assert code == 0, err
     assert counts_of(out) == {"organisations": 1, "congresses": 1, "elections": 2, "candidates": 6}
+    with app_context():
+        election = db.session.scalars(select(Election).order_by(Election.id)).first()
+        giang = next(c for c in election.candidates if c.name == "Võ Văn Giang")
+        assert giang.code == "c05" and giang in election.rounds[0].candidates
 
 
 def test_xlsx_with_excel_dates_numbers_and_headers_written_as_keys(cli, tmp_path):
@@ -196,3 +200,10 @@ def test_a_file_that_is_not_there_or_empty(cli, tmp_path):
     empty.write_bytes(b"")
     code, _, err = cli("import", empty)
     assert code == 2 and f"{empty}:1: tệp: tệp trống" in err
+
+
+def test_a_damaged_xlsx_is_one_error_on_row_1(cli, tmp_path):
+    damaged = tmp_path / "hong.xlsx"
+    damaged.write_bytes(xlsx_bytes(season_rows())[:300])  # a ZIP cut short
+    code, _, err = cli("import", damaged)
+    assert code == 2 and err.startswith(f"{damaged}:1: tệp: tệp XLSX bị hỏng")

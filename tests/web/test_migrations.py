@@ -97,6 +97,9 @@ def _legacy_database():
             "VALUES (:i, :at, '', :c, :a, :d, :p, :h)", i=n, at=at, c=cid, a=action,
             d=json.dumps(detail, ensure_ascii=False), p=prev, h=digest)
         prev = digest
+    if db.engine.dialect.name == "postgresql":  # ids were given: move the serial sequences past them
+        for table in ("organisation", "congress", "election", "round", "ballot", "audit_entry"):
+            run(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     db.session.commit()
     return prev, len(log)
 

@@ -159,7 +159,7 @@ def test_add_candidates_one_by_one_normalised(client, organiser, make_election):
     assert candidate.code == "c01" and election.rounds[0].candidates == [candidate]
     response = client.post(f"/elections/{election.id}/candidates", data={"name": "Trần Thị Bình", "born": "31/02/1980"},
                            follow_redirects=True)
-    assert "Ngày sinh “31/02/1980” không đúng dạng ngày/tháng/năm" in page(response)
+    assert "“31/02/1980” không có thật: tháng 2 năm 1980 không có ngày 31" in page(response)
 
 
 def test_paste_a_list_and_see_the_ballot_order(client, organiser, make_election):
@@ -254,7 +254,7 @@ def test_round_numbers_validation_and_start(client, organiser, make_election):
                            follow_redirects=True)
     html = page(response)
     assert "Đã lưu số có mặt và số phiếu phát ra." in html
-    assert '<dd class="big" id="present">146</dd>' in html and '<dd class="big" id="issued">146</dd>' in html
+    assert '<dd class="big" id="fact-present">146</dd>' in html and '<dd class="big" id="fact-issued">146</dd>' in html
     response = client.post(f"{url}/entry-mode", data={"entry_mode": "single"}, follow_redirects=True)
     assert "Đã đổi cách nhập phiếu." in page(response) and round_.entry_mode == "single"
     response = client.post(f"{url}/start", follow_redirects=True)

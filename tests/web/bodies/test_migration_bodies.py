@@ -1,4 +1,4 @@
-"""Migration 0004_bodies on a database holding a counted round: nothing is lost (a SQLite
+"""Migration 0006_bodies on a database holding a counted round: nothing is lost (a SQLite
 table rebuild would cascade-delete an election's rounds and ballots), every election and
 exclusion is the congress's, and downgrading gives the columns back."""
 
@@ -63,9 +63,9 @@ def _counted_round():
 
 
 def test_upgrade_keeps_every_row_and_gives_the_congress_body(empty_app):
-    _migrate(empty_app, "0004_audit")
+    _migrate(empty_app, "0005_entry")
     _counted_round()
-    _migrate(empty_app, "0004_bodies")
+    _migrate(empty_app, "0006_bodies")
     counts = {t: db.session.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
               for t in ("election", "round", "ballot", "exclusion")}
     assert counts == {"election": 1, "round": 1, "ballot": 3, "exclusion": 1}
@@ -77,7 +77,7 @@ def test_upgrade_keeps_every_row_and_gives_the_congress_body(empty_app):
         db.session.execute(text("UPDATE election SET body = 'plenum'"))
         db.session.commit()
     db.session.rollback()
-    _migrate(empty_app, "0004_audit", down=True)
+    _migrate(empty_app, "0005_entry", down=True)
     columns = {c["name"] for c in inspect(db.engine).get_columns("election")}
     assert "body" not in columns
     assert db.session.execute(text("SELECT COUNT(*) FROM ballot")).scalar() == 3

@@ -5,8 +5,8 @@ An election is held by the congress or by the new committee at its first meeting
 committee's convened count (None: as many as the congress elected) and its own itemised
 exclusions give that body's majority base.
 
-Revision ID: 0004_bodies
-Revises: 0004_audit
+Revision ID: 0006_bodies
+Revises: 0005_entry
 Create Date: 2026-11-30 12:10:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0004_bodies"
-down_revision = "0004_audit"
+revision = "0006_bodies"
+down_revision = "0005_entry"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,114 @@
+"""Issue 11's failure classes, each pinned with generated examples (tuning split only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kiemphieu.ocr.geometry import layout_for
+from kiemphieu.ocr.profiles import load_profile
+from kiemphieu.ocr.reader import read_bytes, read_images
+from kiemphieu.ocr.synthetic import judge_reading
+from kiemphieu.ocr.synthetic import marks as mk
+from kiemphieu.ocr.synthetic.classes import VARIETY, cancel_lines, class_plan, make_class_ballot_file, split_elections
+from kiemphieu.ocr.synthetic.ink import Pen, box_to_px, draw_strokes
+
+from . import marks as m
+
+DPI = 200
+PROFILES = {"bitonal": load_profile("bw-300dpi")}
+BLUE = Pen("blue_ballpoint", (150, 60, 25), 0.4, 0.85, 0.0)
+FELT = Pen("black_felt", (30, 30, 30), 0.8, 0.95, 0.0)
+THIN = Pen("thin_black", (50, 45, 45), 0.25, 0.75, 0.0)
+
+
+def read_class(cls: str, count: int, split: str = "tune"):
+    """(truth, reading) of the first `count` ballots of a class."""
+    from kiemphieu.ocr.synthetic.classes import CLASSES
+
+    out = []
+    for item in class_plan(count, split, (cls,)):
+        data, _, truth = make_class_ballot_file(*item)
+        profile = PROFILES.get(CLASSES[cls][1], load_profile())
+        out.append((truth, read_bytes(data, split_elections(split)[item[4]], profile).to_json()))
+    return out
+
+
+@pytest.mark.parametrize("pen", [BLUE, FELT, THIN], ids=lambda p: p.name)
+@pytest.mark.parametrize("seed", range(3))
+def test_an_x_struck_through_then_the_other_box_marked_is_uncertain_not_both(boxes_election, boxes_blank, pen, seed):
+    """Class 1: the voter draws an X, strikes it through with two or three lines and marks the
+    other box. 'both' would lose the vote the voter meant."""
+    layout = layout_for(boxes_election)
+    row = layout.row(boxes_election.candidate_ids[1])
+    img = boxes_blank.copy()
+    rng = np.random.default_rng(seed)
+    first = box_to_px(row.agree_mm, DPI)
+    draw_strokes(img, mk.x_mark(first, DPI, rng), pen, DPI, rng)
+    draw_strokes(img, cancel_lines(first, DPI, rng, VARIETY["tune"]), pen, DPI, rng)
+    draw_strokes(img, mk.x_mark(box_to_px(row.disagree_mm, DPI), DPI, rng), pen, DPI, rng)
+    (reading,) = read_images(m.jpeg(img), boxes_election)
+    assert reading.boxes[row.id] == "uncertain", reading.box_scores[row.id]
+    assert reading.status == "review"
+
+
+def test_x_in_both_boxes_is_still_both(boxes_election, boxes_blank):
+    """The cancelled-mark rule leaves a plain X in each box alone."""
+    layout = layout_for(boxes_election)
+    row = layout.row(boxes_election.candidate_ids[0])
+    img = boxes_blank.copy()
+    rng = np.random.default_rng(1)
+    for box in (row.agree_mm, row.disagree_mm):
+        draw_strokes(img, mk.x_mark(box_to_px(box, DPI), DPI, rng), BLUE, DPI, rng)
+    (reading,) = read_images(m.jpeg(img), boxes_election)
+    assert reading.boxes[row.id] == "both", reading.box_scores[row.id]
+
+
+def test_generated_cancelled_box_marks_are_never_read():
+    for truth, reading in read_class("box_cancel", 12):
+        assert not judge_reading(truth, reading).silent_error, (truth["index"], reading["boxes"])
+        cancelled = [cid for cid, row in truth["marks"].items() if row["kind"] == "cancelled_x"]
+        assert all(reading["boxes"][cid] == "uncertain" for cid in cancelled), reading["box_scores"]
+
+
+@pytest.mark.parametrize("cls", ["grey_no_seal", "bitonal_no_seal"])
+def test_unstamped_grey_and_bitonal_ballots_are_never_read(cls):
+    """Class 5: no colour to see the seal by; its absence is seen by shape, or the page is
+    flagged seal_unchecked."""
+    for truth, reading in read_class(cls, 6):
+        assert reading["status"] == "review", reading["flags"]
+        assert {"no_stamp", "seal_unchecked"} & set(reading["flags"])
+
+
+def test_stamped_grey_ballots_read_with_their_seal_checked_by_shape():
+    for truth, reading in read_class("grey_seal", 6):
+        assert not judge_reading(truth, reading).silent_error
+        assert reading["checks"]["seal_shape"]["ring_cover"] >= load_profile().seal.min_ring_cover
+        assert reading["status"] == "read", (reading["flags"], reading["checks"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_fold_crease_along_a_kept_name_is_not_a_strike(strike_election, strike_blank, seed):
+    """Class 2: a crease in the paper's shade runs along a kept name's letters, across the whole
+    page; the name beside it is struck with a pen. The crease is no strike; the pen's line is."""
+    from kiemphieu.ocr.synthetic.classes import crease_along_name
+
+    layout = layout_for(strike_election)
+    ids = strike_election.candidate_ids
+    img = strike_blank.copy()
+    rng = np.random.default_rng(seed)
+    rows = {row["id"]: row for row in layout.to_json()["candidates"]}
+    heavy = VARIETY["tune"].__class__(**{**VARIETY["tune"].__dict__, "crease_darkness": (0.45, 0.55)})
+    crease_along_name(img, rows[ids[1]], DPI, rng, heavy)
+    m.strike(img, layout, DPI, ids[3])
+    (reading,) = read_images(m.jpeg(img), strike_election)
+    assert reading.marks[ids[1]] != "struck", reading.rows[ids[1]]
+    assert reading.marks[ids[3]] == "struck", reading.rows[ids[3]]
+    assert reading.rows[ids[3]]["crease"] < load_profile().strike.crease_cover
+
+
+def test_generated_creases_are_never_read_as_strikes():
+    for truth, reading in read_class("crease", 12):
+        creased = truth["fold"]["candidate"]
+        assert reading["marks"][creased] != "struck", reading["rows"][creased]
+        assert not judge_reading(truth, reading).silent_error
