@@ -92,6 +92,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (copy, DROP, rename). With foreign keys on, the
+            # DROP deletes every row referencing it through ON DELETE CASCADE (a round's ballots)
+            # or fails outright. Alembic's advice: keys off while migrating (the pragma only takes
+            # outside a transaction, hence on the driver's connection before SQLAlchemy's BEGIN),
+            # then check every reference before turning them back on.
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +108,14 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            if connection.in_transaction():
+                connection.commit()
+            raw = connection.connection.dbapi_connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"migration left references to missing rows: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -9,7 +9,8 @@ import re
 import pypdfium2
 
 from kiemphieu.congress import services
-from kiemphieu.models import Role
+from kiemphieu.extensions import db
+from kiemphieu.models import Role, Round
 
 COMMITTEE = ["Lê Thị Thu", "Hà Văn Tâm", "Đỗ Minh Châu"]
 
@@ -36,10 +37,13 @@ def test_documents_name_the_locality_sign_only_those_present_and_the_presidium(
     ballot = pdf_text(client.get(f"/rounds/{round_.id}/ballots.pdf?copies=1").data)
     assert "Yên Lập, ngày 20 tháng 6 năm 2025" in ballot and "Hội trường" not in ballot
 
+    # A PDF renders after the request's transaction (kiemphieu.documents.rendering): read again.
+    round_ = db.session.get(Round, round_.id)
     services.start_entry(round_)
     codes = [c.code for c in round_.candidates]
     for marks in [{"struck": [codes[2]]}] * 6:
-        assert post.save(round_, "A", marks, confirm=True).status_code == 201
+        reply = post.save(round_, "A", marks, confirm=True)
+        assert reply.status_code == 201, reply.get_json()
         assert post.save(round_, "B", marks, confirm=True).status_code == 201
     # Đỗ Minh Châu is not there when the committee finalises.
     reply = client.post(f"/rounds/{round_.id}/finalise", data={"confirmed": ["Lê Thị Thu", "Hà Văn Tâm"]})

@@ -122,7 +122,7 @@ def test_the_election_form_offers_the_body_with_the_default_per_kind(client, aut
              ("deputy_secretary", "", "committee"), ("inspection_committee", "", "committee"),
              ("inspection_chair", "", "committee"), ("secretary", "congress", "congress")]
     for kind, chosen, expected in cases:
-        title = f"Bầu {kind} {chosen or 'mặc định'}"
+        title = f"Bầu {kind.replace('_', ' ')} {chosen or 'mặc định'}"
         reply = client.post(f"/congresses/{congress.id}/elections/new",
                             data={"kind": kind, "title": title, "seats": "1", "body": chosen,
                                   "entry_mode": "double"})

@@ -10,7 +10,8 @@ from datetime import date
 import pypdfium2
 
 from kiemphieu.congress import services
-from kiemphieu.models import Role
+from kiemphieu.extensions import db
+from kiemphieu.models import Role, Round
 
 COMMITTEE = ["Lê Thị Thu", "Hà Văn Tâm", "Đỗ Minh Châu"]
 D68, D72 = "Nguyễn Văn Dũng (sinh năm 1968)", "Nguyễn Văn Dũng (sinh năm 1972)"
@@ -49,6 +50,8 @@ def test_two_namesakes_print_enter_tally_and_certify_distinguishable(client, mak
     assert D68 in ballot and D72 in ballot
     assert "Nguyễn Văn An (sinh" not in ballot
 
+    # A PDF renders after the request's transaction (kiemphieu.documents.rendering): read again.
+    round_ = db.session.get(Round, round_.id)
     services.start_entry(round_)
     codes = [c.code for c in round_.candidates]  # ballot order: An, Bình, Dũng 1968, Dũng 1972
     an, binh, d68, d72 = codes
