@@ -136,11 +136,13 @@ def _init_templates(app: Flask) -> None:
     from . import models
     from .auth.access import can
 
+    from . import labels
+
     def vn_date(value) -> str:
-        return value.strftime("%d/%m/%Y") if value else ""
+        return labels.date_short(value)
 
     def vn_datetime(value) -> str:
-        return to_local(value).strftime("%d/%m/%Y %H:%M") if value else ""
+        return labels.datetime_short(to_local(value)) if value else ""
 
     app.jinja_env.filters["vn_date"] = vn_date
     app.jinja_env.filters["vn_datetime"] = vn_datetime
@@ -150,6 +152,8 @@ def _init_templates(app: Flask) -> None:
         Role=models.Role,
         RoundStatus=models.RoundStatus,
         KIND_LABELS=models.KIND_LABELS,
+        date_long=labels.date_long,
+        percent_vi=labels.percent_vi,
     )
 
 

@@ -59,7 +59,8 @@ def summary_pdf(congress_id: int):
         flash("Chưa có vòng bầu nào bắt đầu kiểm phiếu.", "warning")
         return redirect(url_for("congress.show", congress_id=congress_id))
     arguments = (congress.full_name, congress.organisation.name, [(r.election, r.result) for r in rounds])
-    options = dict(digests=[r.digest for r in rounds], place=congress.place or None,
+    options = dict(digests=[r.digest for r in rounds], place=congress.date_place or None,
+                   signer=congress.presidium_signer or None,
                    draft=any(r.digest is None for r in rounds))
     try:
         pdf = render_outside_transaction(lambda: render_congress_summary(*arguments, **options))

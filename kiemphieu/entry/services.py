@@ -114,7 +114,7 @@ def describe(marks: dict | None, election: tally.Election) -> str:
         return "— không có phiếu —"
     if marks.get("absent"):
         return "Không có phiếu ở vị trí này"
-    names = {c.id: f"{election.order_of(c.id)}. {c.name}" for c in election.candidates}
+    names = {c.id: f"{election.order_of(c.id)}. {election.display_name(c.id)}" for c in election.candidates}
     if "invalid" in marks:
         return "Không hợp lệ: " + tally.REASON_LABELS[tally.InvalidReason(marks["invalid"])]
     if "struck" in marks:

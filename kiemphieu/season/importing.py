@@ -20,6 +20,7 @@ from ..models import (
     User,
     name_key,
 )
+from ..tally import default_body
 from .checking import ElectionPlan, SeasonCheck, StoredTree, check_season
 from .columns import COLUMNS
 
@@ -111,7 +112,10 @@ def _new_level(path: tuple[str, ...], below: int, parent: Organisation | None) -
 
 
 def _new_election(congress: Congress, plan: ElectionPlan, position: int) -> Election:
-    election = Election(congress=congress, kind=plan.kind, title=plan.title, seats=plan.seats, position=position)
+    # Who votes follows the kind, as in the set-up form (the secretary: the new committee).
+    body = default_body(plan.kind, congress.organisation.name)
+    election = Election(congress=congress, kind=plan.kind, title=plan.title, seats=plan.seats, position=position,
+                        body=body.value)
     first = Round(election=election, number=1, seats=plan.seats, entry_mode=EntryMode.DOUBLE.value,
                   status=RoundStatus.SETUP.value)
     candidates = [Candidate(election=election, code=f"c{n:02d}", name=c.name, born=c.born, note=c.note)
@@ -142,7 +146,7 @@ def _audit_detail(obj) -> dict:
         return {"kind": obj.kind, "name": obj.name, "place": obj.place, "start_date": obj.start_date,
                 "convened": obj.convened, "organisation_id": obj.organisation_id}
     if isinstance(obj, Election):
-        return {"election_id": obj.id, "kind": obj.kind, "title": obj.title, "seats": obj.seats,
+        return {"election_id": obj.id, "kind": obj.kind, "title": obj.title, "seats": obj.seats, "body": obj.body,
                 "candidates": [{"code": c.code, "name": c.name, "born": c.born, "note": c.note}
                                for c in obj.candidates]}
     return {"election_id": obj.election_id, "candidate_id": obj.id, "code": obj.code, "name": obj.name,
