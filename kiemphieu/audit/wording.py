@@ -77,7 +77,8 @@ RULING_WORDS = {
 }
 SCAN_STATUS_WORDS = {"pending": "chờ đọc", "read": "đọc được", "review": "cần phân xử", "rejected": "bị từ chối",
                      "adjudicated": "đã phân xử"}
-SETTLE_WORDS = {"A": "theo lượt A", "B": "theo lượt B", "C": "theo lượt C", "other": "theo tờ phiếu"}
+SETTLE_WORDS = {"A": "theo lượt A", "B": "theo lượt B", "C": "theo lượt C", "marks": "theo tờ phiếu",
+                "absent": "không có phiếu ở vị trí này"}
 SCOPE_WORDS = {"user_from_address": "tên đăng nhập từ địa chỉ này", "address": "mọi tên đăng nhập từ địa chỉ này"}
 SYSTEM_USER = "hệ thống"
 

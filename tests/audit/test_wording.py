@@ -88,3 +88,12 @@ def test_organisation_levels_and_imports_read_as_words():
     imported = describe_entry("season.import", {"file": "danh-sach.xlsx", "organisations": 0, "congresses": 2,
                                                 "elections": 5, "candidates": 40}, Names())
     assert imported.words == "tệp: danh-sach.xlsx; 2 đại hội mới; 5 cuộc bầu cử mới; 40 người ứng cử mới"
+
+
+def test_a_settled_difference_shows_both_passes_and_the_result_as_names():
+    described = describe_entry("ballot.settle", {
+        "round_id": 7, "batch": 1, "sequence": 4, "choice": "B", "marks": {"struck": ["c02"]}, "ballot_id": 12,
+        "note": "", "replaced": None, "pass_a": {"struck": ["c01"]}, "pass_b": {"struck": ["c02"]}}, ROUND)
+    assert described.label == "Thống nhất phiếu nhập lệch"
+    assert described.words == ("phiếu số 4; thống nhất theo lượt B; kết quả: gạch: Trần Thị Bình; "
+                               "lượt A đã nhập: gạch: Nguyễn Văn An; lượt B đã nhập: gạch: Trần Thị Bình")

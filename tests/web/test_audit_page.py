@@ -145,6 +145,8 @@ def test_filter_by_round(client, make_round, make_election, counter, post, codes
     assert not any("Nguyễn Văn An" in row for row in rows)
     everything = table_rows(client.get(audit_url(round_)))
     assert len(everything) > len(rows)
+    # The round's page links to its own entries.
+    assert f'/audit?round={other.id}"' in client.get(f"/rounds/{other.id}").get_data(as_text=True)
 
 
 def test_filter_by_user_and_by_action(client, make_round, make_user, counter, post, codes):
