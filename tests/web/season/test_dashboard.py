@@ -73,8 +73,7 @@ def four_states(app):
     finalised = congress_named("Đại hội 004")
     for election in finalised.elections:
         round_ = election.rounds[0]
-        # The secretary is elected by the new committee (its 2 members), the committee by the congress.
-        voters = round_.body_convened if election.body == "committee" else 12
+        voters = min(12, round_.body_convened)  # the secretary is elected by the new committee
         start(round_, present=voters, issued=voters, single=True)
         codes = [x.code for x in round_.candidates]
         marks = {"struck": codes[2:]} if len(codes) > 1 else {"boxes": {codes[0]: "agree"}}
