@@ -119,7 +119,7 @@ def organisations():
     counts = dict(db.session.execute(select(Congress.organisation_id, func.count()).group_by(Congress.organisation_id)).all())
     rows = sorted(((o, paths[o.id][1], counts.get(o.id, 0)) for o in visible), key=lambda r: r[1])
     return render_template("congress/organisations.html", form=form, organisations=rows,
-                           editable={o.id for o in visible if access.may_edit_organisation(user, o)})
+                           editable=access.editable_organisations(user))
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])

@@ -32,7 +32,6 @@ from ..models import (
     KIND_LABELS,
     Ballot,
     Congress,
-    CongressAssignment,
     Election,
     EntryMode,
     EntryPass,
@@ -101,15 +100,27 @@ def _json_length_pg(element, compiler, **kw):
 
 
 def scope_condition(user: User) -> ColumnElement[bool]:
-    """Which congresses the user sees (the one place to change when roles get organisation scope).
-
-    Mirrors ``User.role_in``: administrators, organisers and viewers see every congress; a
-    counter only those assigned to them.
-    """
+    """Which congresses the user sees (``kiemphieu.auth.access``): administrators, global
+    organisers and viewers every congress; anyone else those assigned to them and those below
+    an organisation they hold a role on (``access.congress_roles``, two queries)."""
     if user.is_admin or user.global_role is not Role.COUNTER:
         return true()
-    assigned = select(CongressAssignment.congress_id).where(CongressAssignment.user_id == user.id)
-    return Congress.id.in_(assigned)
+    from ..auth.access import congress_roles
+
+    return Congress.id.in_(list(congress_roles(user)) or [-1])
+
+
+def visible_organisation_ids(user: User, organisations: dict[int, tuple[int | None, str]]) -> set[int]:
+    """The organisations a scoped user may pick in the filter: those they hold a role on and
+    those of the congresses they see (never another district's names)."""
+    if user.is_admin or user.global_role is not Role.COUNTER:
+        return set(organisations)
+    from ..auth.access import congress_roles, organisation_roles
+
+    held = {oid for oid, role in organisation_roles(user).items() if role is not None}
+    seen = db.session.scalars(select(Congress.organisation_id).where(Congress.id.in_(list(congress_roles(user))
+                                                                                     or [-1]))).all()
+    return held | set(seen)
 
 
 def fold(text: str) -> str:
@@ -306,8 +317,9 @@ def build_dashboard(user: User, filters: Filters) -> Dashboard:
     ).all()
     rows = [CongressRow(r.id, r.name, organisations[r.organisation_id][1], r.start_date, r.state) for r in page]
     _add_rounds(rows)
+    offered = visible_organisation_ids(user, organisations)
     return Dashboard(filters, rows, total, per_state, _elected_per_kind(scoped, where_state),
-                     sorted(((i, p) for i, (_, p) in organisations.items()), key=lambda x: x[1]))
+                     sorted(((i, p) for i, (_, p) in organisations.items() if i in offered), key=lambda x: x[1]))
 
 
 def _add_rounds(rows: list[CongressRow]) -> None:
