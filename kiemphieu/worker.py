@@ -36,7 +36,8 @@ log = logging.getLogger("kiemphieu.worker")
 
 PREVIEW_QUALITY = 85
 PREVIEW_MAX_SIDE = 1600  # a page whose markers were not found is shown scaled down to this
-MAX_FILES_IN_FLIGHT = 8  # claimed files handed to the readers and not yet stored
+MAX_FILES_IN_FLIGHT = 16  # claimed files handed to the readers and not yet stored
+CLAIM_BELOW = 8  # claim again (up to MAX_FILES_IN_FLIGHT files at once) when fewer are in flight
 BATCH_PAGES = 32  # pages stored in one transaction (at most; fewer when the reader is slower)
 
 
@@ -57,7 +58,8 @@ class Job:
     path: Path
     file_name: str
     profile: str
-    election: Any  # tally.Election
+    election: Any  # tally.Election of the round (read and stored with the same one)
+    round_id: int
     scan_ids: dict[int, int]  # page -> ScanImage id
     preview_folder: Path
     pages: list[PageResult] = field(default_factory=list)
@@ -170,7 +172,6 @@ class Pipeline:
         self.beat = beat or (lambda state, pages=0: None)
         self.in_flight = 0
         self.lock = threading.Lock()
-        self.elections: dict[int, Any] = {}
         # Busy seconds, wall and CPU, per stage (the scan benchmark prints them).
         self.stats = {"read_s": 0.0, "store_s": 0.0, "claim_s": 0.0,
                       "read_cpu": 0.0, "store_cpu": 0.0, "claim_cpu": 0.0, "stored": 0}  # busy seconds (the scan benchmark)
@@ -208,34 +209,39 @@ class Pipeline:
         returns the pages stored."""
         stored = claimed = 0
         while True:
-            while not self.stop.is_set() and self.in_flight < MAX_FILES_IN_FLIGHT and (
-                max_files is None or claimed < max_files
-            ):
+            room = MAX_FILES_IN_FLIGHT - self.in_flight if self.in_flight < CLAIM_BELOW else 0
+            if max_files is not None:
+                room = min(room, max_files - claimed)
+            if room > 0 and not self.stop.is_set():
                 started, cpu = time.perf_counter(), time.thread_time()
-                job = self._claim()
+                jobs = self._claim(room)
                 self.stats["claim_s"] += time.perf_counter() - started
                 self.stats["claim_cpu"] += time.thread_time() - cpu
-                if job is None:
-                    break
-                self.jobs.put(job)
-                self.in_flight += 1
-                claimed += 1
+                for job in jobs:
+                    self.jobs.put(job)
+                self.in_flight += len(jobs)
+                claimed += len(jobs)
             if not self.in_flight:
                 return stored
             stored += self._store(self._collect())
 
-    def _claim(self) -> Job | None:
+    def _claim(self, files: int) -> list[Job]:
+        """Up to ``files`` files in one claim; each round's election built once per batch."""
         from kiemphieu.scanning import services
 
-        scans = services.claim_next()
-        if not scans:
-            return None
-        first = scans[0]
-        election = self.elections.get(first.round_id)
-        if election is None:  # once per round per batch (cleared when a batch is stored)
-            election = self.elections[first.round_id] = first.round.to_election()
-        return Job(first.stored_name, services.stored_path(first.stored_name), first.original_name,
-                   first.profile, election, {scan.page: scan.id for scan in scans}, services.preview_folder())
+        by_file: dict[str, list] = {}
+        for scan in services.claim_next(files=files):
+            by_file.setdefault(scan.stored_name, []).append(scan)
+        elections: dict[int, Any] = {}  # once per round per claimed batch of files
+        jobs = []
+        for stored_name, scans in by_file.items():
+            first = scans[0]
+            if first.round_id not in elections:
+                elections[first.round_id] = first.round.to_election()
+            jobs.append(Job(stored_name, services.stored_path(stored_name), first.original_name, first.profile,
+                            elections[first.round_id], first.round_id, {scan.page: scan.id for scan in scans},
+                            services.preview_folder()))
+        return jobs
 
     def _collect(self) -> list[Job]:
         """Wait for one read file, then take every other one ready, up to BATCH_PAGES pages."""
@@ -262,14 +268,15 @@ class Pipeline:
 
         started, cpu = time.perf_counter(), time.thread_time()
         try:
-            stored = services.record_file_readings([_results(job) for job in batch], self.elections)
-            services.release_claims([sid for job in batch for sid in _unread(job)])
+            elections = {job.round_id: job.election for job in batch}
+            stored = services.record_file_readings([_results(job) for job in batch], elections)
+            unread = [sid for job in batch for sid in _unread(job)]
+            if unread:
+                services.release_claims(unread)
         except Exception:  # a database problem: leave the claims to go stale, keep serving
             log.exception("storing the readings of %s failed", ", ".join(job.stored_name for job in batch))
             db.session.rollback()
             stored = []
-        finally:
-            self.elections.clear()
         self.stats["store_s"] += time.perf_counter() - started
         self.stats["store_cpu"] += time.thread_time() - cpu
         self.stats["stored"] += len(stored)

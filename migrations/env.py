@@ -114,6 +114,7 @@ def run_migrations_online():
                         raise RuntimeError(f"migration left rows pointing at nothing: {broken[:5]}")
         finally:
             if sqlite:
+                connection.rollback()  # the pragma acts only outside a transaction
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 

@@ -337,10 +337,12 @@ def unpack_upload(stream: BinaryIO, name: str, limits: Limits, folder: Path) -> 
         raise
 
 
-def move_into_place(scan_file: ScanFile, target: Path) -> None:
-    """The spooled file becomes the stored one (fsynced, renamed: never half a file)."""
-    with open(scan_file.path, "rb+") as handle:
-        os.fsync(handle.fileno())
+def move_into_place(scan_file: ScanFile, target: Path, sync: bool = True) -> None:
+    """The spooled file becomes the stored one (fsynced, renamed: never half a file).
+    ``sync=False``: the caller makes a batch durable at once (storage.sync_folder)."""
+    if sync:
+        with open(scan_file.path, "rb+") as handle:
+            os.fsync(handle.fileno())
     try:
         os.replace(scan_file.path, target)
     except OSError as exc:

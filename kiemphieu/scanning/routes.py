@@ -130,21 +130,15 @@ def _receive_uploads(round_, uploads, profile: str) -> None:
         finally:
             upload.close()  # the spooled upload itself: its content now lives in scan_files
         problems += skipped
-        for index, scan_file in enumerate(scan_files):
-            try:
-                result = services.store_scan(round_, scan_file, user=current_user, profile=profile)
-            except services.ScanError as exc:
-                problems.append(f"{scan_file.name}: {exc}")
-                if str(exc) == DISK_FULL:  # nothing after this one can be stored either
-                    for left in scan_files[index + 1:]:
-                        left.discard()
-                    break
-                continue
-            except BaseException:
-                for left in scan_files[index + 1:]:
-                    left.discard()
-                raise
-            if result.created:
+        try:
+            results = services.store_scans(round_, scan_files, user=current_user, profile=profile)
+        except services.ScanError as exc:  # a full disk, the round closed meanwhile
+            problems.append(f"{name}: {exc}")
+            continue
+        for scan_file, result in results:
+            if isinstance(result, services.ScanError):
+                problems.append(f"{scan_file.name}: {result}")
+            elif result.created:
                 new_files += 1
                 new_pages += len(result.scans)
             else:
@@ -260,7 +254,7 @@ def _row_views(scan, round_, election, kind, rulings) -> list[dict]:
     for order, candidate in enumerate(election.candidates, 1):
         mark = machine.get(candidate.id)
         views.append({
-            "code": candidate.id, "order": order, "name": candidate.name, "machine": mark,
+            "code": candidate.id, "order": order, "name": election.display_name(candidate.id), "machine": mark,
             "score": scores.get(candidate.id), "box_scores": box_scores.get(candidate.id),
             "margin": margins.get(candidate.id), "ruling": rulings.get(candidate.id),
             "doubtful": mark == "uncertain",

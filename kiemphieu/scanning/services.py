@@ -1,5 +1,5 @@
-"""Write operations and queries of scanning: storing uploads, the worker's claims and
-readings, the review queue and the committee's rulings.
+"""Write operations and queries of scanning: the worker's claims and readings, the review
+queue and the committee's rulings (storing uploads: ``storage``, re-exported here).
 
 Every write goes through ``@write_operation`` (BEGIN IMMEDIATE), records an audit entry and
 commits before the caller acknowledges anything. A reading is never edited after the worker
@@ -10,30 +10,27 @@ built from reading + rulings (``effective_marks``).
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from .. import audit, tally
 from ..extensions import begin_write, db, write_operation
-from ..models import Adjudication, Ballot, EntryPass, Round, RoundStatus, ScanImage, ScanStatus, User, utcnow
-from .intake import DISK_FULL, EXTENSIONS, Limits, ScanFile, disk_full, move_into_place
+from ..models import Adjudication, Ballot, EntryPass, Round, ScanImage, ScanStatus, User, utcnow
 # Refusals and flags in Vietnamese: one table, shared with the scanner station.
 from .reasons import FLAG_LABELS, REJECT_LABELS  # noqa: F401
+from .storage import (  # noqa: F401  (re-exported: the storing stage lives in storage.py)
+    PREVIEW_NAME, PROFILE_NAME, STORED_NAME, RoundClosed, ScanError, StoreResult, check_profile_name,
+    check_round_open, incoming_folder, limits, new_preview_name, page_key, preview_folder, preview_name_for,
+    preview_path, scans_of_file, store_scan, store_scans, stored_path, sweep_incoming, write_file_atomically,
+)
 
 DEFAULT_PROFILE = "feeder-200dpi-colour"
-STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png|tif|pdf)$")
-PREVIEW_NAME = re.compile(r"^[0-9a-f]{32}-p\d{1,5}\.jpg$")
-PROFILE_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
 
 STRIKE_RULINGS = ("struck", "kept")
 BOX_RULINGS = ("agree", "disagree", "both", "none")
@@ -49,261 +46,79 @@ COMMITTEE_REASONS = (
 
 
 
-class ScanError(ValueError):
-    """A refused scanning operation; the message is shown to the user as is."""
-
-
-class RoundClosed(ScanError):
-    """The round takes no ballots now (not started, or finalised)."""
-
-
-# ------------------------------------------------------------------ storage
-
-
-def limits() -> Limits:
-    config = current_app.config
-    return Limits(
-        max_pages=config.get("SCAN_MAX_PAGES", 1000),
-        max_pixels=config.get("SCAN_MAX_PIXELS", 80_000_000),
-        max_file_bytes=config.get("SCAN_MAX_FILE_BYTES", 200_000_000),
-        zip_max_members=config.get("SCAN_ZIP_MAX_MEMBERS", 2000),
-        zip_max_total=config.get("SCAN_ZIP_MAX_TOTAL", 1024 * 1024 * 1024),
-        zip_max_ratio=config.get("SCAN_ZIP_MAX_RATIO", 200),
-    )
-
-
-def incoming_folder() -> Path:
-    """Where uploads are spooled before they are checked (same disk as the stored scans)."""
-    return _folder("incoming")
-
-
-def sweep_incoming(older_than: float = 3600.0) -> None:
-    """Remove spooled files a crashed request left behind."""
-    import time
-
-    cutoff = time.time() - older_than
-    for part in incoming_folder().glob(".*.part"):
-        try:
-            if part.stat().st_mtime < cutoff:
-                part.unlink()
-        except OSError:
-            pass
-
-
-def _folder(kind: str) -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / kind
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def stored_path(stored_name: str) -> Path:
-    """Where a scan file lives. Names are generated here; anything else is refused."""
-    if not STORED_NAME.match(stored_name or ""):
-        raise ScanError("Tên tệp lưu trữ không hợp lệ.")
-    return _folder("scans") / stored_name
-
-
-def preview_path(preview_name: str) -> Path:
-    if not PREVIEW_NAME.match(preview_name or ""):
-        raise ScanError("Tên ảnh xem trước không hợp lệ.")
-    return _folder("previews") / preview_name
-
-
-def preview_folder() -> Path:
-    return _folder("previews")
-
-
-def preview_name_for(stored_name: str, page: int) -> str:
-    return f"{stored_name.split('.')[0]}-p{page}.jpg"
-
-
-def new_preview_name(scan: ScanImage) -> str:
-    return preview_name_for(scan.stored_name, scan.page)
-
-
-def write_file_atomically(path: Path, data: bytes) -> None:
-    """Write, fsync, then rename: a crash never leaves half a file under the final name, and a
-    failure (a full disk) leaves no ``.part`` behind."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def page_key(file_sha: str, page: int) -> str:
-    """The unique key of one page: the file's SHA-256 for page 0, a derived hash after it."""
-    if page == 0:
-        return file_sha
-    return hashlib.sha256(f"{file_sha}:page:{page}".encode()).hexdigest()
-
-
-def check_profile_name(name: str | None) -> str:
-    name = (name or "").strip()
-    if name and not PROFILE_NAME.match(name):
-        raise ScanError("Tên cấu hình máy quét không hợp lệ.")
-    return name
-
-
-@dataclass
-class StoreResult:
-    scans: list[ScanImage]
-    created: bool  # False: this exact file was already stored (nothing new was written)
-
-    @property
-    def first(self) -> ScanImage:
-        return self.scans[0]
-
-
-def scans_of_file(file_sha: str) -> list[ScanImage]:
-    first = db.session.scalar(select(ScanImage).where(ScanImage.sha256 == file_sha))
-    if first is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(ScanImage).where(ScanImage.stored_name == first.stored_name).order_by(ScanImage.page)
-        )
-    )
-
-
-def check_round_open(round_: Round) -> None:
-    if round_.status == RoundStatus.SETUP.value:
-        raise RoundClosed("Vòng bầu chưa bắt đầu nhập phiếu: chưa nhận ảnh phiếu quét.")
-    if round_.status == RoundStatus.FINALISED.value:
-        raise RoundClosed("Vòng bầu đã chốt kết quả: không nhận thêm phiếu.")
-
-
-def store_scan(
-    round_: Round,
-    scan_file: ScanFile,
-    *,
-    user: User | None,
-    profile: str = "",
-    station_readings: list[dict] | None = None,
-) -> StoreResult:
-    """Store one checked file (one ScanImage per page) and queue it for the worker.
-
-    Idempotent by SHA-256: the same bytes again return the stored scans with created=False.
-    The file is on disk (fsynced) before the rows commit, and the rows commit before the
-    caller acknowledges.
-    """
-    try:
-        profile = check_profile_name(profile)
-        file_sha = scan_file.sha256
-        existing = scans_of_file(file_sha)
-        if existing:
-            return _existing(existing, round_)
-        check_round_open(round_)
-    except BaseException:
-        scan_file.discard()
-        raise
-    stored_name = f"{uuid.uuid4().hex}.{EXTENSIONS[scan_file.kind]}"
-    path = stored_path(stored_name)
-    try:
-        if scan_file.path is not None:
-            move_into_place(scan_file, path)
-        else:
-            write_file_atomically(path, scan_file.data)
-    except OSError as exc:
-        scan_file.discard()
-        if disk_full(exc):
-            raise ScanError(DISK_FULL) from None
-        raise
-    try:
-        scans = _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings)
-    except IntegrityError:  # the same file arrived twice at once: the other request stored it
-        db.session.rollback()
-        path.unlink(missing_ok=True)
-        return _existing(scans_of_file(file_sha), round_)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return StoreResult(scans, True)
-
-
-def _existing(scans: list[ScanImage], round_: Round) -> StoreResult:
-    if scans[0].round_id != round_.id:
-        other = scans[0].round
-        if other.election.congress_id != round_.election.congress_id:
-            # Another congress's ballot: the uploader may have no right to know which one.
-            raise ScanError("Ảnh này đã được nộp cho một đại hội khác, không phải vòng bầu này.")
-        raise ScanError(
-            f"Ảnh này đã được nộp cho vòng {other.number} của “{other.election.title}”, không phải vòng này."
-        )
-    return StoreResult(scans, False)
-
-
-@write_operation
-def _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings) -> list[ScanImage]:
-    check_round_open(db.session.get(Round, round_.id))
-    scans = []
-    for page in range(scan_file.pages):
-        station = None
-        if station_readings and page < len(station_readings) and isinstance(station_readings[page], dict):
-            station = station_readings[page]
-        scan = ScanImage(
-            round_id=round_.id,
-            sha256=page_key(file_sha, page),
-            stored_name=stored_name,
-            original_name=(scan_file.name or "")[:255],
-            page=page,
-            status=ScanStatus.PENDING.value,
-            uploaded_by_id=user.id if user else None,
-            profile=profile,
-            station_reading=station,
-        )
-        db.session.add(scan)
-        scans.append(scan)
-    db.session.flush()
-    audit.record(
-        "scan.upload", congress=round_.election.congress_id, round_id=round_.id, sha256=file_sha,
-        scan_ids=[s.id for s in scans], pages=scan_file.pages, kind=scan_file.kind,
-        file=scan_file.name, profile=profile, from_station=bool(station_readings),
-    )
-    db.session.commit()
-    return scans
-
-
 # ------------------------------------------------------------------ the worker's side
 
 
+def _claimable(now, stale_after: timedelta, table=ScanImage):
+    return or_(
+        table.status == ScanStatus.PENDING.value,
+        and_(table.status == ScanStatus.PROCESSING.value, table.claimed_at < now - stale_after),
+    )
+
+
+def _fairest_round(claimable) -> int | None:
+    """The round with waiting work whose last claim is the oldest (never claimed: first), so one
+    large upload does not hold back every other round; ties go to the oldest waiting scan."""
+    waiting = (select(ScanImage.round_id, func.min(ScanImage.id).label("first_id"))
+               .where(claimable).group_by(ScanImage.round_id).subquery())
+    others = aliased(ScanImage)
+    last_claim = (select(func.max(others.claimed_at)).where(others.round_id == waiting.c.round_id)
+                  .correlate(waiting).scalar_subquery())
+    return db.session.scalar(
+        select(waiting.c.round_id).order_by(last_claim.asc().nulls_first(), waiting.c.first_id).limit(1))
+
+
+def _lock_first_waiting(claimable, round_id: int | None) -> ScanImage | None:
+    """The round's oldest waiting scan, row-locked; rows another worker holds are skipped
+    (PostgreSQL FOR UPDATE SKIP LOCKED; SQLite's write transaction already serialises claims)."""
+    query = select(ScanImage).where(claimable).order_by(ScanImage.id).limit(1)
+    locked = query.with_for_update(skip_locked=True)
+    first = db.session.scalar(locked.where(ScanImage.round_id == round_id)) if round_id is not None else None
+    return first or db.session.scalar(locked)
+
+
 @write_operation
-def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes=10)) -> list[ScanImage]:
-    """Atomically take the oldest waiting file (all its waiting pages) for one worker.
+def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes=10), files: int = 1) -> list[ScanImage]:
+    """Atomically take one waiting file (all its waiting pages) for one worker, fairly across
+    rounds; with ``files`` > 1, up to that many files in the same transaction (ordered by file,
+    then page).
 
     A row left 'processing' longer than ``stale_after`` belongs to a worker that died: it is
     taken again, unless it has already been tried ``max_attempts`` times (then it crashed the
-    worker each time and is rejected, so the queue moves on).
+    worker each time and is rejected, so the queue moves on). Several workers (on several
+    nodes) claim at once on PostgreSQL: each locks its rows and skips the others' locked rows.
     """
     now = utcnow()
-    claimable = or_(
-        ScanImage.status == ScanStatus.PENDING.value,
-        and_(ScanImage.status == ScanStatus.PROCESSING.value, ScanImage.claimed_at < now - stale_after),
-    )
-    first = db.session.scalar(select(ScanImage).where(claimable).order_by(ScanImage.id).limit(1))
-    if first is None:
+    claimable = _claimable(now, stale_after)
+    round_id = _fairest_round(claimable)
+    names: list[str] = []
+    for _ in range(max(1, files)):
+        waiting = and_(claimable, ScanImage.stored_name.not_in(names)) if names else claimable
+        first = _lock_first_waiting(waiting, round_id)
+        if first is None:
+            break
+        names.append(first.stored_name)
+    if not names:
         db.session.commit()
         return []
-    stored_name = first.stored_name
+    order = {stored_name: position for position, stored_name in enumerate(names)}
+    pages = aliased(ScanImage)
+    free_pages = (select(pages.id).where(pages.stored_name.in_(names), _claimable(now, stale_after, pages))
+                  .with_for_update(skip_locked=True))
     db.session.execute(
         update(ScanImage)
-        .where(ScanImage.stored_name == stored_name, claimable)
+        .where(ScanImage.id.in_(free_pages))
         .values(status=ScanStatus.PROCESSING.value, claimed_at=now, attempts=ScanImage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
-    claimed = list(
+    claimed = sorted(
         db.session.scalars(
             select(ScanImage)
-            .where(ScanImage.stored_name == stored_name, ScanImage.status == ScanStatus.PROCESSING.value,
+            .where(ScanImage.stored_name.in_(order), ScanImage.status == ScanStatus.PROCESSING.value,
                    ScanImage.claimed_at == now)
-            .order_by(ScanImage.page)
-        )
+        ),
+        key=lambda scan: (order[scan.stored_name], scan.page),
     )
     runnable = []
     for scan in claimed:
@@ -528,7 +343,7 @@ def _last_scan_sequence(round_id: int) -> int:
 
 
 def live_ballot(scan: ScanImage) -> Ballot | None:
-    return db.session.scalar(select(Ballot).where(Ballot.scan_id == scan.id, Ballot.superseded.is_(False)))
+    return db.session.scalar(select(Ballot).where(Ballot.scan_id == scan.id, Ballot.is_live))
 
 
 # ------------------------------------------------------------------ review queue and rulings

@@ -16,14 +16,16 @@ depends_on = None
 
 
 def upgrade():
-    # A plain ADD COLUMN: rebuilding "organisation" on SQLite (what a batch CHECK needs) would
-    # drop a table congresses point at. SQLite databases made by this migration rely on the
-    # application's own check of the level; fresh ones (create_all) and PostgreSQL get the CHECK.
-    op.add_column("organisation", sa.Column("level", sa.String(length=16), nullable=False,
-                                            server_default="grassroots"))
-    if op.get_bind().dialect.name != "sqlite":
-        op.create_check_constraint(op.f("ck_organisation_level"), "organisation",
-                                   "level IN ('province','district','grassroots','cell')")
+    if op.get_bind().dialect.name == "sqlite":
+        # No table rebuild: with foreign keys on (a PRAGMA cannot turn them off inside the
+        # migration's transaction) DROP TABLE organisation fails, or cascades, once congresses
+        # exist. SQLite adds a column with its CHECK in place.
+        op.execute("ALTER TABLE organisation ADD COLUMN level VARCHAR(16) DEFAULT 'grassroots' NOT NULL "
+                   "CONSTRAINT ck_organisation_level CHECK (level IN ('province','district','grassroots','cell'))")
+    else:
+        with op.batch_alter_table("organisation", schema=None) as batch_op:
+            batch_op.add_column(sa.Column("level", sa.String(length=16), nullable=False, server_default="grassroots"))
+            batch_op.create_check_constraint("level", "level IN ('province','district','grassroots','cell')")
     op.create_table(
         "organisation_grant",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -32,7 +32,7 @@ from kiemphieu.supervisor import group_members
 pytestmark = pytest.mark.slow
 
 PASSWORD = "mat-khau-thu-sap"
-SCANS = 90
+SCANS = 60
 DPI = 200
 
 

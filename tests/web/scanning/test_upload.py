@@ -316,3 +316,23 @@ def test_the_scan_page_shows_counts_and_the_upload_form(app, client, scan_round,
     page = client.get(f"/rounds/{scan_round.id}/scans").get_data(as_text=True)
     assert 'id="count-pending">1<' in page
     assert 'enctype="multipart/form-data"' in page and "a.png" in page
+
+
+def test_a_big_zip_is_stored_in_chunks_each_file_once(app, client, scan_round, counter, monkeypatch):
+    """Files already stored, and the same file twice in one zip, are stored once and said so;
+    the rest is committed a chunk at a time (one sync and one transaction per chunk)."""
+    from kiemphieu.scanning import storage
+
+    syncs = []
+    original = storage.sync_folder
+    monkeypatch.setattr(storage, "sync_folder", lambda folder, paths: syncs.append(len(paths)) or original(folder, paths))
+    upload(client, scan_round, ("old.png", png_bytes(1)))
+    members = {f"{i:02d}.png": png_bytes(i) for i in range(1, 41)}
+    members["copy.png"] = png_bytes(5)
+    response = upload(client, scan_round, ("stack.zip", zip_bytes(members)))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Đã nhận 39 tệp (39 trang)" in page and "2 tệp đã được tải lên trước đây" in page
+    assert len(scans()) == 40 and len(stored_files(app)) == 40 and incoming(app) == []
+    assert syncs == [1, 31, 8]  # the single upload, then chunks of 32 members (one a repeat)
+    uploads = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "scan.upload")).all()
+    assert len(uploads) == 40  # one audit entry per stored file

@@ -167,7 +167,7 @@ def test_the_round_election_is_built_once_per_batch_not_per_ballot(app, scan_rou
     monkeypatch.setattr(Round, "to_election", lambda self: built.append(self.id) or original(self))
     assert run_once() == 10
     assert len(ballots(scan_round)) == 10
-    assert 1 <= len(built) <= 3  # one per batch of files (was 3.4 per ballot)
+    assert len(built) == 1  # once per claimed batch of files (was 3.4 times per ballot)
 
 
 def test_a_batch_is_one_transaction_and_each_file_is_committed_before_it_counts(app, scan_round, fake_reader,
@@ -236,3 +236,13 @@ def test_previews_come_from_the_readings_warped_page(app):
     assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE).shape == (1169, 827)
     jpeg, aligned = preview_jpeg(None, np.zeros((3200, 2000, 3), np.uint8))  # markers not found
     assert not aligned and max(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape) == 1600
+
+
+def test_several_files_are_claimed_in_one_transaction_oldest_first(app, scan_round, fake_reader):
+    first = store(scan_round, pdf_bytes(2), name="two.pdf")
+    second = store(scan_round, png_bytes(50))
+    third = store(scan_round, png_bytes(51))
+    claimed = services.claim_next(files=2)
+    assert [s.id for s in claimed] == [s.id for s in first + second]  # by file, then page
+    assert [s.id for s in services.claim_next(files=5)] == [third[0].id]
+    assert services.claim_next(files=5) == []

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 
 import pytest
 from sqlalchemy import event, select
 
 from kiemphieu.congress import services as setup
-from kiemphieu.entry import services as entry
+from kiemphieu.entry import comparison, services as entry
 from kiemphieu.extensions import db
 from kiemphieu.models import Congress, EntryPass, Role, ScanImage
 from kiemphieu.results import services as results
@@ -101,7 +100,7 @@ def test_each_congress_shows_its_state_and_its_open_rounds_progress(client, auth
 
 def test_a_settled_difference_is_no_longer_counted(client, auth, four_states):
     counting = congress_named("Đại hội 003").elections[0].rounds[0]
-    entry.settle(counting, 2, "A")
+    comparison.settle(counting, 2, "A")
     auth.as_role(Role.VIEWER)
     assert "1 phiếu A/B khác nhau chưa xử lý" in rows_of(client.get("/").get_data(as_text=True))["Đại hội 003"]
 
