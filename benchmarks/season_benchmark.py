@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -72,7 +72,7 @@ def progress_rounds(rng: random.Random) -> None:
     from sqlalchemy import select
 
     from kiemphieu.congress import services as setup
-    from kiemphieu.entry import services as entry
+    from kiemphieu.entry import comparison
     from kiemphieu.extensions import db
     from kiemphieu.models import Ballot, Congress, EntryPass
     from kiemphieu.results import services as results
@@ -97,8 +97,8 @@ def progress_rounds(rng: random.Random) -> None:
         db.session.add_all(rows)
         db.session.commit()
         if index % 10 == 0:
-            for difference in entry.compare_passes(round_).unsettled:
-                entry.settle(round_, difference.sequence, "A")
+            for difference in comparison.compare_passes(round_).unsettled:
+                comparison.settle(round_, difference.sequence, "A")
             results.finalise(round_, ["Hà Văn Tâm"], acknowledge_checks=True)
 
 

@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     secure_instance(instance, app.config["SQLALCHEMY_DATABASE_URI"])
     os.makedirs(app.config["UPLOAD_FOLDER"], mode=0o700, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or load_secret_key(instance)
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _local_secret_key(app, instance)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -67,6 +67,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     check_access_rules(app)
     return app
+
+
+class ConfigurationError(RuntimeError):
+    """A node that must not start as configured (the message says what to set)."""
+
+
+def _local_secret_key(app: Flask, instance: Path) -> str:
+    """instance/secret_key, generated on first start: fine for one server on SQLite. On
+    PostgreSQL several nodes serve one database, and sessions, CSRF tokens and station
+    tokens signed by one node must verify on the others: the key must come from configuration."""
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        raise ConfigurationError(
+            "DATABASE_URL là PostgreSQL: mọi máy chủ phải dùng chung một SECRET_KEY. Đặt biến môi trường "
+            "SECRET_KEY (hoặc SECRET_KEY = \"...\" trong instance/config.py) giống nhau trên mọi máy; máy chủ "
+            "không tự tạo khóa riêng. / With PostgreSQL every node needs the same configured SECRET_KEY."
+        )
+    return load_secret_key(instance)
 
 
 def _is_sqlite(dbapi_connection) -> bool:
@@ -119,11 +136,13 @@ def _init_templates(app: Flask) -> None:
     from . import models
     from .auth.access import can
 
+    from . import labels
+
     def vn_date(value) -> str:
-        return value.strftime("%d/%m/%Y") if value else ""
+        return labels.date_short(value)
 
     def vn_datetime(value) -> str:
-        return to_local(value).strftime("%d/%m/%Y %H:%M") if value else ""
+        return labels.datetime_short(to_local(value)) if value else ""
 
     app.jinja_env.filters["vn_date"] = vn_date
     app.jinja_env.filters["vn_datetime"] = vn_datetime
@@ -133,6 +152,8 @@ def _init_templates(app: Flask) -> None:
         Role=models.Role,
         RoundStatus=models.RoundStatus,
         KIND_LABELS=models.KIND_LABELS,
+        date_long=labels.date_long,
+        percent_vi=labels.percent_vi,
     )
 
 
@@ -153,6 +174,8 @@ def _init_errors(app: Flask) -> None:
 
         app.register_error_handler(code, handler)
 
+    app.register_error_handler(500, _internal_error)
+
 
 def _too_large_message() -> str:
     from flask import request
@@ -164,3 +187,22 @@ def _too_large_message() -> str:
         return "Tệp tải lên quá lớn."
     return (f"Tệp tải lên quá lớn: mỗi lần tải lên tối đa {human_size(limit)}. "
             "Hãy chia thành nhiều lần tải lên (hoặc nhiều tệp zip nhỏ hơn).")
+
+
+SERVER_ERROR = ("Máy chủ gặp lỗi ngoài dự kiến: thao tác vừa rồi CHƯA được lưu. Hãy thử lại; nếu lỗi lặp lại, "
+                "báo quản trị viên.")
+DATABASE_BUSY = "Cơ sở dữ liệu đang bận: thao tác vừa rồi CHƯA được lưu. Hãy thử lại sau ít giây."
+
+
+def _internal_error(error):
+    """Any unhandled exception: nothing half-written is kept, and the answer is Vietnamese
+    (a page, or JSON for the entry screen and the station API), never a raw traceback."""
+    from flask import jsonify, request
+    from sqlalchemy.exc import OperationalError
+
+    db.session.rollback()
+    busy = isinstance(getattr(error, "original_exception", None), OperationalError)
+    code, message = (503, DATABASE_BUSY) if busy else (500, SERVER_ERROR)
+    if request.path.startswith("/api/") or request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=message), code
+    return render_template("error.html", code=code, message=message), code

@@ -33,10 +33,11 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import tally
+from . import labels, tally
 from .extensions import db
 
 
@@ -74,12 +75,7 @@ class Role(StrEnum):
         return ROLE_LABELS[self]
 
 
-ROLE_LABELS = {
-    Role.VIEWER: "Người xem",
-    Role.COUNTER: "Người nhập phiếu",
-    Role.ORGANISER: "Người tổ chức",
-    Role.ADMIN: "Quản trị viên",
-}
+ROLE_LABELS = {role: labels.USER_ROLE_LABELS[role.value] for role in Role}
 
 
 class CongressKind(StrEnum):
@@ -88,7 +84,7 @@ class CongressKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return "Đại hội đảng viên" if self is CongressKind.MEMBERS else "Đại hội đại biểu"
+        return labels.CONGRESS_KIND_LABELS[self.value]
 
 
 class RoundStatus(StrEnum):
@@ -98,7 +94,7 @@ class RoundStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"setup": "Chuẩn bị", "entry": "Đang nhập phiếu", "finalised": "Đã chốt"}[self.value]
+        return labels.ROUND_STATUS_LABELS[self.value]
 
 
 class EntryMode(StrEnum):
@@ -108,8 +104,7 @@ class EntryMode(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"single": "Nhập một lần", "double": "Nhập hai lần độc lập",
-                "triple": "Nhập ba lần độc lập"}[self.value]
+        return labels.ENTRY_MODE_LABELS[self.value]
 
     @property
     def passes(self) -> tuple[EntryPass, ...]:
@@ -138,24 +133,16 @@ class ScanStatus(StrEnum):
     ADJUDICATED = "adjudicated"
 
 
-KIND_LABELS = {
-    tally.Kind.COMMITTEE: "Ban Chấp hành",
-    tally.Kind.STANDING_COMMITTEE: "Ban Thường vụ",
-    tally.Kind.SECRETARY: "Bí thư",
-    tally.Kind.DEPUTY_SECRETARY: "Phó Bí thư",
-    tally.Kind.INSPECTION_COMMITTEE: "Ủy ban Kiểm tra",
-    tally.Kind.INSPECTION_CHAIR: "Chủ nhiệm Ủy ban Kiểm tra",
-    tally.Kind.DELEGATES: "Đại biểu chính thức dự đại hội cấp trên",
-    tally.Kind.ALTERNATES: "Đại biểu dự khuyết dự đại hội cấp trên",
-    tally.Kind.OTHER: "Khác",
-}
+# What a person reads: kiemphieu.labels (shared with the ballots and the minutes).
+KIND_LABELS = labels.KIND_LABELS
+BODY_LABELS = labels.BODY_LABELS
 
 # Party committees must have a surplus of candidates (Article 14 of Decision 190).
 KINDS_NEEDING_SURPLUS = frozenset(
     {tally.Kind.COMMITTEE, tally.Kind.STANDING_COMMITTEE, tally.Kind.INSPECTION_COMMITTEE}
 )
 
-COMMITTEE_ROLES = ("Trưởng ban", "Phó Trưởng ban", "Ủy viên")
+COMMITTEE_ROLES = labels.COMMITTEE_ROLES
 
 
 # ------------------------------------------------------------------ users and access
@@ -348,10 +335,17 @@ class Congress(db.Model):
     name: Mapped[str] = mapped_column(String(300))  # "Đại hội đại biểu Đảng bộ xã Yên Lập"
     number: Mapped[str] = mapped_column(String(50), default="")  # "lần thứ XXI"
     term: Mapped[str] = mapped_column(String(50), default="")  # "2025 - 2030"
-    place: Mapped[str] = mapped_column(String(200), default="")
+    place: Mapped[str] = mapped_column(String(200), default="")  # the hall (shown on the pages)
+    # The place name of the documents' date line ("Hưng Long, ngày ..."); "" = from the organisation.
+    locality: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Who signs the results summary for the presidium (TM. ĐOÀN CHỦ TỊCH).
+    presidium_signer: Mapped[str] = mapped_column(String(200), default="", server_default="")
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     convened: Mapped[int] = mapped_column(Integer)  # full members or official delegates convened
+    # Members of the new committee convened to its first meeting (Hội nghị lần thứ nhất), which
+    # elects the standing committee, secretary...; None: as many as the congress elected.
+    committee_convened: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="congresses")
@@ -390,13 +384,54 @@ class Congress(db.Model):
         return text
 
     @property
+    def date_place(self) -> str:
+        """The locality documents are dated from, never the hall: "Hưng Long"."""
+        return self.locality or labels.locality_of(self.organisation.name)
+
+    @property
     def excluded(self) -> int:
-        return sum(x.count for x in self.exclusions)
+        return self.excluded_for(tally.Body.CONGRESS)
 
     @property
     def base(self) -> int:
         """The majority base of Article 30: convened minus the itemised exclusions."""
         return self.convened - self.excluded
+
+    # -- the electing bodies: the congress, and the new committee at its first meeting
+
+    @property
+    def committee_election(self) -> Election | None:
+        """The congress's election of the new Party committee (Ban Chấp hành), if any."""
+        return next((e for e in self.elections
+                     if e.tally_kind is tally.Kind.COMMITTEE and e.electing_body is tally.Body.CONGRESS), None)
+
+    @property
+    def elected_committee_size(self) -> int | None:
+        """How many the congress put on the new committee: those elected in its finalised
+        rounds, or the seats to fill while none is finalised; None without such an election."""
+        election = self.committee_election
+        if election is None:
+            return None
+        finalised = [r.result_versions[-1] for r in election.rounds if r.is_finalised and r.result_versions]
+        if not finalised:
+            return election.seats
+        return sum(len(v.result.get("elected", [])) for v in finalised)
+
+    def convened_for(self, body: tally.Body | str) -> int | None:
+        """Convened to the body that votes; None when the committee's size is not known yet."""
+        if tally.Body(body) is tally.Body.CONGRESS:
+            return self.convened
+        return self.committee_convened or self.elected_committee_size
+
+    def exclusions_for(self, body: tally.Body | str) -> list[Exclusion]:
+        return [x for x in self.exclusions if x.body == tally.Body(body).value]
+
+    def excluded_for(self, body: tally.Body | str) -> int:
+        return sum(x.count for x in self.exclusions_for(body))
+
+    def base_for(self, body: tally.Body | str) -> int | None:
+        convened = self.convened_for(body)
+        return None if convened is None else convened - self.excluded_for(body)
 
     def __repr__(self) -> str:
         return f"<Congress {self.id} {self.name}>"
@@ -411,10 +446,16 @@ class Exclusion(db.Model):
     congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
     count: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(300))
+    # Which body's base it comes off: the congress's, or the new committee's first meeting.
+    body: Mapped[str] = mapped_column(String(16), default=tally.Body.CONGRESS.value,
+                                      server_default=tally.Body.CONGRESS.value)
 
     congress: Mapped[Congress] = relationship(back_populates="exclusions")
 
-    __table_args__ = (CheckConstraint("count >= 1", name="count_positive"),)
+    __table_args__ = (
+        CheckConstraint("count >= 1", name="count_positive"),
+        CheckConstraint("body IN ('congress','committee')", name="body"),
+    )
 
 
 class CountCommitteeMember(db.Model):
@@ -442,6 +483,9 @@ class Election(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     seats: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Who votes: the congress, or the new committee at its first meeting (tally.Body).
+    body: Mapped[str] = mapped_column(String(16), default=tally.Body.CONGRESS.value,
+                                      server_default=tally.Body.CONGRESS.value)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     congress: Mapped[Congress] = relationship(back_populates="elections")
@@ -452,11 +496,22 @@ class Election(db.Model):
         back_populates="election", cascade="all, delete-orphan", order_by="Round.number"
     )
 
-    __table_args__ = (CheckConstraint("seats >= 1", name="seats_positive"),)
+    __table_args__ = (
+        CheckConstraint("seats >= 1", name="seats_positive"),
+        CheckConstraint("body IN ('congress','committee')", name="body"),
+    )
 
     @property
     def tally_kind(self) -> tally.Kind:
         return tally.Kind(self.kind)
+
+    @property
+    def electing_body(self) -> tally.Body:
+        return tally.Body(self.body)
+
+    @property
+    def body_label(self) -> str:
+        return BODY_LABELS[self.electing_body]
 
     @property
     def kind_label(self) -> str:
@@ -465,6 +520,11 @@ class Election(db.Model):
     @property
     def current_round(self) -> Round | None:
         return self.rounds[-1] if self.rounds else None
+
+    @property
+    def display_names(self) -> dict[str, str]:
+        """Candidate code -> name as shown to a person (namesakes with their birth year)."""
+        return tally.display_names((c.code, c.name, c.born) for c in self.candidates)
 
     def candidates_in_ballot_order(self) -> list[Candidate]:
         return sorted(self.candidates, key=lambda c: (c.sort_key, c.code))
@@ -550,7 +610,6 @@ class Round(db.Model):
         CheckConstraint("seats >= 1", name="seats_positive"),
         CheckConstraint("status IN ('setup','entry','finalised')", name="status"),
         CheckConstraint("entry_mode IN ('single','double','triple')", name="entry_mode"),
-        CheckConstraint("batches >= 1", name="batches_positive"),
     )
 
     @property
@@ -574,22 +633,33 @@ class Round(db.Model):
         """This round's list, in ballot order (the engine's collation)."""
         return sorted((rc.candidate for rc in self.round_candidates), key=lambda c: (c.sort_key, c.code))
 
+    @property
+    def body_convened(self) -> int | None:
+        """Convened to the body that votes in this round (None: the committee's size unknown)."""
+        return self.congress.convened_for(self.election.electing_body)
+
     def to_election(self) -> tally.Election:
-        """The engine's Election for this round, built from the database."""
+        """The engine's Election for this round, built from the database.
+
+        The figures are the electing body's: an election of the new committee's first meeting
+        counts against the committee's members, not the congress's delegates. While the
+        committee's size is unknown (``start_entry`` refuses then) its seats stand in."""
         election, congress = self.election, self.election.congress
+        body = election.electing_body
         return tally.Election(
             title=election.title,
             kind=election.tally_kind,
+            body=body,
             seats=self.seats,
-            convened=congress.convened,
-            excluded=congress.excluded,
+            convened=self.body_convened or self.seats,
+            excluded=congress.excluded_for(body),
             candidates=tuple(c.to_engine() for c in self.candidates),
             round=self.number,
             present=self.present,
             issued=self.issued,
             organization=congress.organisation.name,
             congress=congress.full_name,
-            place=congress.place,
+            place=congress.date_place,
             date=self.voted_on or congress.start_date,
             committee=tuple(tally.CommitteeMember(m.name, m.role) for m in congress.committee),
         )
@@ -600,7 +670,7 @@ class Round(db.Model):
         query = select(Ballot).where(
             Ballot.round_id == self.id,
             Ballot.entry_pass == str(entry_pass),
-            Ballot.superseded.is_(False),
+            Ballot.is_live,
         )
         if batch is not None:
             query = query.where(Ballot.batch == batch)
@@ -644,7 +714,7 @@ class Ballot(db.Model):
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
     round_version: Mapped[int] = mapped_column(Integer, default=0)  # Round.version when entered
-    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_image.id"))
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_image.id"), index=True)
 
     round: Mapped[Round] = relationship(back_populates="ballots")
     entered_by: Mapped[User | None] = relationship()
@@ -653,7 +723,8 @@ class Ballot(db.Model):
     __table_args__ = (
         CheckConstraint("entry_pass IN ('A','B','C','scan','settled')", name="entry_pass"),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
-        CheckConstraint("batch >= 1", name="batch_positive"),
+        # A pass's ballots, superseded ones too (undo history, the tamper check, exports).
+        Index("ix_ballot_round_id_entry_pass", "round_id", "entry_pass"),
         # One live ballot per stack position, batch and pass: a doubled ballot cannot be stored.
         Index(
             "uq_ballot_live_sequence",
@@ -666,6 +737,17 @@ class Ballot(db.Model):
             postgresql_where=db.text("superseded = false"),
         ),
     )
+
+    @hybrid_property
+    def is_live(self) -> bool:
+        """Not superseded. In SQL ``superseded = false``, the form the partial index
+        ``uq_ballot_live_sequence`` matches (``IS false`` would read the whole table)."""
+        return not self.superseded
+
+    @is_live.inplace.expression
+    @classmethod
+    def _is_live_expression(cls):
+        return cls.superseded == False  # noqa: E712 - "= false", not "IS false"
 
     @property
     def is_absent(self) -> bool:
@@ -684,7 +766,7 @@ class ResultVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
-    digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64), index=True)  # /verify/<digest> looks it up
     result: Mapped[dict[str, Any]] = mapped_column(JSON)  # Result.to_json()
     # tally.canonical_record: election + ballots + result, so an old version stays readable
     # and verifiable after the ballots change.
@@ -707,9 +789,10 @@ class ScanImage(db.Model):
     __tablename__ = "scan_image"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    stored_name: Mapped[str] = mapped_column(String(80))  # generated server-side, never user input
+    # generated server-side, never user input; the pages of one file share it (worker claims)
+    stored_name: Mapped[str] = mapped_column(String(80), index=True)
     original_name: Mapped[str] = mapped_column(String(255), default="")  # display only
     page: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default=ScanStatus.PENDING.value, index=True)

@@ -115,6 +115,41 @@ def _subtree_ids(organisation: Organisation) -> set[int]:
     return ids
 
 
+def organisation_roles(user: User) -> dict[int, Role | None]:
+    """The user's role on every organisation, from one query (the same rule as
+    ``role_on_organisation``: the nearest grant up the tree, else the global role)."""
+    parents = dict(db.session.execute(select(Organisation.id, Organisation.parent_id)).all())
+    if user.is_admin:
+        return {oid: Role.ADMIN for oid in parents}
+    grants = {grant.organisation_id: Role(grant.role) for grant in user.grants}
+    fallback = _global_role(user)
+    roles: dict[int, Role | None] = {}
+    for oid in parents:
+        node, seen, role = oid, set(), fallback
+        while node is not None and node not in seen:
+            if node in grants:
+                role = grants[node]
+                break
+            seen.add(node)
+            node = parents.get(node)
+        roles[oid] = role
+    return roles
+
+
+def congress_roles(user: User) -> dict[int, Role]:
+    """Congress id -> the user's role, for every congress they may see (two queries, however
+    many congresses: for lists and dashboards)."""
+    rows = db.session.execute(select(Congress.id, Congress.organisation_id)).all()
+    by_organisation = organisation_roles(user)
+    assigned = {} if user.is_admin else {a.congress_id: Role(a.role) for a in user.assignments}
+    roles = {}
+    for congress_id, organisation_id in rows:
+        role = assigned.get(congress_id) or by_organisation.get(organisation_id)
+        if role is not None:
+            roles[congress_id] = role
+    return roles
+
+
 def organisation_scope(user: User, minimum: Role) -> set[int] | None:
     """Ids of the organisations where the user holds at least ``minimum``; None: all of them."""
     if user.is_admin:
@@ -122,8 +157,7 @@ def organisation_scope(user: User, minimum: Role) -> set[int] | None:
     everything = _global_role(user) is not None and _global_role(user).rank >= minimum.rank
     if everything and not user.grants:
         return None
-    organisations = db.session.scalars(select(Organisation)).all()
-    return {o.id for o in organisations if (role := role_on_organisation(user, o)) and role.rank >= minimum.rank}
+    return {oid for oid, role in organisation_roles(user).items() if role is not None and role.rank >= minimum.rank}
 
 
 def organiser_scope(user: User) -> set[int] | None:
@@ -134,6 +168,18 @@ def visible_organisations(user: User, minimum: Role = Role.VIEWER) -> list[Organ
     scope = organisation_scope(user, minimum)
     rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
     return [o for o in rows if scope is None or o.id in scope]
+
+
+def editable_organisations(user: User) -> set[int]:
+    """Ids of every organisation ``may_edit_organisation`` allows, in a constant number of
+    queries (for lists)."""
+    organiser = Role.ORGANISER.rank
+    in_congress = congress_roles(user)
+    blocked = {organisation_id for congress_id, organisation_id
+               in db.session.execute(select(Congress.id, Congress.organisation_id))
+               if (role := in_congress.get(congress_id)) is None or role.rank < organiser}
+    return {oid for oid, role in organisation_roles(user).items()
+            if role is not None and role.rank >= organiser and oid not in blocked}
 
 
 def may_edit_organisation(user: User, organisation: Organisation) -> bool:

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..auth.forms import options
-from ..models import COMMITTEE_ROLES, KIND_LABELS, CongressKind, EntryMode, OrganisationLevel
+from ..models import BODY_LABELS, COMMITTEE_ROLES, KIND_LABELS, CongressKind, EntryMode, OrganisationLevel
+from ..tally import PLENUM_KINDS
 from .services import SetupError, parse_vn_date
 
 REQUIRED = "Trường này không được để trống."
+BODY_HINT = (
+    "Mặc định: " + ", ".join(KIND_LABELS[k] for k in KIND_LABELS if k in PLENUM_KINDS)
+    + " do Hội nghị lần thứ nhất Ban Chấp hành khóa mới bầu (chi bộ: Đại hội bầu bí thư, phó bí thư);"
+    " các cuộc bầu khác do Đại hội bầu."
+)
 
 
 class OrganisationForm(FlaskForm):
@@ -30,7 +44,13 @@ class CongressForm(FlaskForm):
                        description="Để trống: “Đại hội đại biểu” + tên tổ chức.")
     number = StringField("Lần thứ", validators=[Optional(), Length(max=50)], description="Ví dụ: lần thứ XXI")
     term = StringField("Nhiệm kỳ", validators=[Optional(), Length(max=50)], description="Ví dụ: 2025 - 2030")
-    place = StringField("Địa điểm", validators=[Optional(), Length(max=200)])
+    place = StringField("Địa điểm", validators=[Optional(), Length(max=200)],
+                        description="Nơi họp, ví dụ: Hội trường Ủy ban nhân dân xã Hưng Long")
+    locality = StringField("Địa danh ghi trên văn bản", validators=[Optional(), Length(max=200)],
+                           description="Dòng “…, ngày … tháng … năm …” của phiếu bầu và biên bản; để trống: lấy từ "
+                                       "tên tổ chức đảng (ví dụ “Hưng Long”).")
+    presidium_signer = StringField("Người ký thay mặt Đoàn Chủ tịch", validators=[Optional(), Length(max=200)],
+                                   description="Ký bản tổng hợp kết quả bầu cử (TM. ĐOÀN CHỦ TỊCH).")
     start_date = DateField("Ngày khai mạc", validators=[Optional()])
     end_date = DateField("Ngày bế mạc", validators=[Optional()])
     convened = IntegerField(
@@ -47,6 +67,15 @@ class ExclusionForm(FlaskForm):
     submit = SubmitField("Thêm")
 
 
+class CommitteeConvenedForm(FlaskForm):
+    committee_convened = IntegerField(
+        "Số ủy viên Ban Chấp hành được triệu tập",
+        validators=[Optional(), NumberRange(min=1, message="Phải ít nhất là 1.")],
+        description="Để trống: bằng số đồng chí Đại hội đã bầu vào Ban Chấp hành khóa mới.",
+    )
+    submit = SubmitField("Lưu")
+
+
 class CommitteeMemberForm(FlaskForm):
     name = StringField("Họ và tên", validators=[DataRequired(REQUIRED), Length(max=200)])
     role = SelectField("Chức danh", choices=options((r, r) for r in COMMITTEE_ROLES), default="Ủy viên")
@@ -59,6 +88,12 @@ class ElectionForm(FlaskForm):
                         description="Ví dụ: Bầu Ban Chấp hành Đảng bộ xã khóa XXI, nhiệm kỳ 2025 - 2030")
     seats = IntegerField("Số lượng cần bầu", validators=[
         InputRequired(REQUIRED), NumberRange(min=1, message="Số lượng cần bầu phải ít nhất là 1.")])
+    body = SelectField(
+        "Cơ quan bầu",
+        choices=options([("", "Theo loại bầu cử (mặc định)")] + [(b.value, label) for b, label in BODY_LABELS.items()]),
+        default="",
+        description=BODY_HINT,
+    )
     entry_mode = RadioField("Cách nhập phiếu", choices=options((m.value, m.label) for m in EntryMode),
                             default=EntryMode.DOUBLE.value)
     submit = SubmitField("Lưu")

@@ -9,20 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, labels
 from ..auth import access
 from ..auth.access import require_role
 from ..auth.forms import options
 from ..extensions import db
 from ..models import AuditEntry, Congress, CountCommitteeMember, Exclusion, Organisation, Role, RoundStatus
+from ..tally import Body
 from . import services
 from .forms import (
     CandidateForm,
+    CommitteeConvenedForm,
     CommitteeMemberForm,
     CongressForm,
     ElectionForm,
@@ -58,8 +60,8 @@ def flash_errors(form: FlaskForm) -> None:
 
 def visible_congresses() -> list[Congress]:
     query = select(Congress).order_by(Congress.start_date.desc(), Congress.id.desc())
-    user = current_user._get_current_object()
-    return [c for c in db.session.scalars(query) if access.role_in_congress(user, c) is not None]
+    visible = access.congress_roles(current_user._get_current_object())
+    return [c for c in db.session.scalars(query.where(Congress.id.in_(visible)))]
 
 
 def organisation_choices(exclude: int | None = None, *, root: bool = False) -> list:
@@ -113,13 +115,17 @@ def organisations():
     from ..season.dashboard import organisation_paths
 
     user = current_user._get_current_object()
+    from sqlalchemy.orm import selectinload
+
+    # Loaded once here, so may_edit_organisation's look at each one's congresses costs no query.
+    db.session.scalars(select(Organisation).options(selectinload(Organisation.congresses))).all()
     visible = access.visible_organisations(user)
     # Paths from one read and counts grouped, whatever the number of organisations.
     paths = organisation_paths()
     counts = dict(db.session.execute(select(Congress.organisation_id, func.count()).group_by(Congress.organisation_id)).all())
     rows = sorted(((o, paths[o.id][1], counts.get(o.id, 0)) for o in visible), key=lambda r: r[1])
     return render_template("congress/organisations.html", form=form, organisations=rows,
-                           editable={o.id for o in visible if access.may_edit_organisation(user, o)})
+                           editable=access.editable_organisations(user))
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
@@ -172,7 +178,10 @@ def show(congress_id: int):
         "congress/show.html",
         congress=congress,
         exclusion_form=ExclusionForm(),
+        committee_exclusion_form=ExclusionForm(prefix="committee"),
+        convened_form=CommitteeConvenedForm(committee_convened=congress.committee_convened),
         member_form=CommitteeMemberForm(),
+        Body=Body,
     )
 
 
@@ -194,12 +203,26 @@ def edit(congress_id: int):
 @bp.route("/congresses/<int:congress_id>/exclusions", methods=["POST"])
 @require_role(Role.ORGANISER)
 def add_exclusion(congress_id: int):
-    form = ExclusionForm()
+    committee = request.args.get("body") == Body.COMMITTEE.value
+    form = ExclusionForm(prefix="committee") if committee else ExclusionForm()
     if form.validate_on_submit():
-        attempt(services.add_exclusion, g.congress, form.count.data, form.reason.data, success="Đã thêm mục loại trừ.")
+        attempt(services.add_exclusion, g.congress, form.count.data, form.reason.data,
+                Body.COMMITTEE if committee else Body.CONGRESS, success="Đã thêm mục loại trừ.")
     else:
         flash_errors(form)
-    return redirect(url_for(".show", congress_id=congress_id) + "#loai-tru")
+    return redirect(url_for(".show", congress_id=congress_id) + ("#hoi-nghi" if committee else "#loai-tru"))
+
+
+@bp.route("/congresses/<int:congress_id>/committee-convened", methods=["POST"])
+@require_role(Role.ORGANISER)
+def set_committee_convened(congress_id: int):
+    form = CommitteeConvenedForm()
+    if form.validate_on_submit():
+        attempt(services.set_committee_convened, g.congress, form.committee_convened.data,
+                success="Đã lưu số ủy viên Ban Chấp hành được triệu tập.")
+    else:
+        flash_errors(form)
+    return redirect(url_for(".show", congress_id=congress_id) + "#hoi-nghi")
 
 
 @bp.route("/congresses/<int:congress_id>/exclusions/<int:exclusion_id>/delete", methods=["POST"])
@@ -255,7 +278,8 @@ def create_election(congress_id: int):
     form = ElectionForm()
     if form.validate_on_submit():
         election = attempt(services.create_election, g.congress, form.kind.data, form.title.data, form.seats.data,
-                           entry_mode=form.entry_mode.data, success="Đã tạo cuộc bầu. Hãy thêm người ứng cử.")
+                           entry_mode=form.entry_mode.data, body=form.body.data or None,
+                           success="Đã tạo cuộc bầu. Hãy thêm người ứng cử.")
         if election:
             return redirect(url_for(".election", election_id=election.id))
     return render_template("congress/election_form.html", form=form, election=None)
@@ -288,7 +312,7 @@ def edit_election(election_id: int):
     del form.entry_mode  # per round, on the round page
     if form.validate_on_submit():
         if attempt(services.update_election, election, form.kind.data, form.title.data, form.seats.data,
-                   success="Đã lưu cuộc bầu."):
+                   body=form.body.data or None, success="Đã lưu cuộc bầu."):
             return redirect(url_for(".election", election_id=election.id))
     return render_template("congress/election_form.html", form=form, election=election)
 
@@ -327,7 +351,7 @@ def paste_candidates(election_id: int):
 @require_role(Role.ORGANISER)
 def edit_candidate(candidate_id: int):
     candidate = g.candidate
-    born = candidate.born.strftime("%d/%m/%Y") if candidate.born else ""
+    born = labels.date_short(candidate.born)
     form = CandidateForm(data={"name": candidate.name, "born": born, "note": candidate.note})
     form.submit.label.text = "Lưu"
     if form.validate_on_submit():
@@ -353,6 +377,8 @@ def remove_candidate(candidate_id: int):
 def round_page(round_id: int):
     round_ = g.round
     form = RoundNumbersForm(obj=round_)
+    if round_.election.electing_body is Body.COMMITTEE:
+        form.present.label.text = "Số ủy viên Ban Chấp hành có mặt lúc bầu cử"
     if form.validate_on_submit():
         if g.role.rank < Role.ORGANISER.rank:
             abort(403)

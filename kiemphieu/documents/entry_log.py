@@ -107,13 +107,17 @@ def gather_entry_log(round_: Round, election: tally.Election) -> EntryLog:
 
 def entry_log_pdf(round_: Round, verify_url_base: str) -> bytes:
     """The round's entry log: of the latest finalised version (its digest is the minutes'), or a
-    draft of the count so far."""
+    draft of the count so far. Everything is gathered first, then rendered with the request's
+    transaction ended, in a render slot (``Busy`` when none frees up)."""
     from ..minutes.entry_log import render_entry_log
     from ..models import utcnow
+    from .rendering import render_outside_transaction
 
     version = results_services.latest_version(round_) if round_.is_finalised else None
     inputs = results_services.minutes_inputs(round_, version)
     rr = inputs.rr
     log = gather_entry_log(round_, rr.election)
-    return render_entry_log(rr.election, rr.ballots, log, draft=inputs.draft, verify_url_base=verify_url_base,
-                            printed_at=_when(utcnow()), audit_head=inputs.audit_head)
+    printed_at = _when(utcnow())
+    return render_outside_transaction(lambda: render_entry_log(
+        rr.election, rr.ballots, log, draft=inputs.draft, verify_url_base=verify_url_base, printed_at=printed_at,
+        audit_head=inputs.audit_head))

@@ -43,7 +43,7 @@ def render_outside_transaction(render: Callable[[], T]) -> T:
     ``render`` must use only data already gathered (engine objects, plain values): touching
     a model attribute now would start a new transaction.
     """
-    db.session.close()
+    db.session.rollback()  # ends the read transaction; objects stay attached (reloaded if touched)
     semaphore = _semaphore()
     if not semaphore.acquire(timeout=float(current_app.config.get("PDF_RENDER_WAIT", 2.0))):
         raise Busy()

@@ -59,7 +59,8 @@ def summary_pdf(congress_id: int):
         flash("Chưa có vòng bầu nào bắt đầu kiểm phiếu.", "warning")
         return redirect(url_for("congress.show", congress_id=congress_id))
     arguments = (congress.full_name, congress.organisation.name, [(r.election, r.result) for r in rounds])
-    options = dict(digests=[r.digest for r in rounds], place=congress.place or None,
+    options = dict(digests=[r.digest for r in rounds], place=congress.date_place or None,
+                   signer=congress.presidium_signer or None,
                    draft=any(r.digest is None for r in rounds))
     try:
         pdf = render_outside_transaction(lambda: render_congress_summary(*arguments, **options))
@@ -83,5 +84,9 @@ def entry_log_pdf(round_id: int):
 
     draft = "" if round_.is_finalised else "-ban-nhap"
     version = results_services.latest_version(round_) if round_.is_finalised else None
-    pdf = signing.signed_document(round_, version, signing.ENTRY_LOG) or render(round_, verify_url_base())
-    return _pdf(pdf, f"nhat-ky-nhap-phieu-vong-{round_.number}{draft}.pdf")
+    name = f"nhat-ky-nhap-phieu-vong-{round_.number}{draft}.pdf"
+    try:
+        pdf = signing.signed_document(round_, version, signing.ENTRY_LOG) or render(round_, verify_url_base())
+    except Busy:
+        return busy_response()
+    return _pdf(pdf, name)

@@ -142,5 +142,5 @@ def settle(round_: Round, sequence: int, choice: str, marks: Any = None, note: s
 def _live_at(round_: Round, entry_pass: EntryPass, sequence: int, batch: int = 1) -> Ballot | None:
     return db.session.scalar(select(Ballot).where(
         Ballot.round_id == round_.id, Ballot.entry_pass == entry_pass.value, Ballot.batch == batch,
-        Ballot.sequence == sequence, Ballot.superseded.is_(False),
+        Ballot.sequence == sequence, Ballot.is_live,
     ))

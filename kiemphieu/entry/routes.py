@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 
-from .. import tally
+from .. import labels, tally
 from ..auth.access import require_role
 from ..models import EntryMode, EntryPass, Role, Round
 from . import comparison, services
@@ -20,7 +20,7 @@ from .services import EntryError
 
 bp = Blueprint("entry", __name__)
 
-BOX_LABELS = {"agree": "Đồng ý", "disagree": "Không đồng ý", "both": "Cả hai ô", "none": "Để trống"}
+BOX_LABELS = labels.BOX_LABELS
 
 
 def _error(exc: EntryError):
@@ -102,7 +102,8 @@ def screen(round_id: int, entry_pass: str, batch: int):
         "form": election.form.value,
         "seats": round_.seats,
         "issued": round_.issued,
-        "candidates": [{"id": c.id, "order": i, "name": c.name} for i, c in enumerate(election.candidates, 1)],
+        "candidates": [{"id": c.id, "order": i, "name": election.display_name(c.id)}
+                       for i, c in enumerate(election.candidates, 1)],
         "reasons": [{"code": r.value, "label": tally.REASON_LABELS[r]} for r in services.COMMITTEE_REASON_ORDER],
         "box_labels": BOX_LABELS,
         "verdicts": services.verdict_table(election),

@@ -114,7 +114,7 @@ def describe(marks: dict | None, election: tally.Election) -> str:
         return "— không có phiếu —"
     if marks.get("absent"):
         return "Không có phiếu ở vị trí này"
-    names = {c.id: f"{election.order_of(c.id)}. {c.name}" for c in election.candidates}
+    names = {c.id: f"{election.order_of(c.id)}. {election.display_name(c.id)}" for c in election.candidates}
     if "invalid" in marks:
         return "Không hợp lệ: " + tally.REASON_LABELS[tally.InvalidReason(marks["invalid"])]
     if "struck" in marks:
@@ -202,7 +202,7 @@ def _last_live(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> Ba
     return db.session.scalar(
         select(Ballot)
         .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.batch == batch,
-               Ballot.superseded.is_(False))
+               Ballot.is_live)
         .order_by(Ballot.sequence.desc())
         .limit(1)
     )
@@ -212,7 +212,7 @@ def next_sequence(round_: Round, entry_pass: EntryPass | str, batch: int = 1) ->
     last = db.session.scalar(
         select(func.max(Ballot.sequence)).where(
             Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.batch == batch,
-            Ballot.superseded.is_(False)
+            Ballot.is_live
         )
     )
     return (last or 0) + 1
@@ -368,7 +368,7 @@ def recent_ballots(round_: Round, entry_pass: EntryPass | str, limit: int = 8, b
     return list(db.session.scalars(
         select(Ballot)
         .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.batch == batch,
-               Ballot.superseded.is_(False))
+               Ballot.is_live)
         .order_by(Ballot.sequence.desc())
         .limit(limit)
     ))

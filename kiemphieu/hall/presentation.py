@@ -18,8 +18,8 @@ import markupsafe
 from .services import ElectedRow, Slide
 
 # An election that elects few people is announced on one page; longer lists get pages of rows.
-SHORT_LIST = 6
-ROWS_PER_PAGE = 12
+SHORT_LIST = 5
+ROWS_PER_PAGE = 12  # 13 table rows of 0.42 in under the heading
 PPTX_FONT = "Arial"
 SANS_FILES = {
     ("normal", "normal"): "LiberationSans-Regular.ttf",
@@ -106,34 +106,39 @@ def _title_slide(slide, congress_name: str, Pt) -> None:
     _paragraph(frame, congress_name, Pt(32))
 
 
+ROW_IN = 0.42  # table row height, inches (22 pt names)
+
+
 def _page_slide(slide, page: Page, Pt) -> None:
-    frame = _text_box(slide, 0.5, 0.3, 12.3, 1.0)
-    _paragraph(frame, page.heading, Pt(32), bold=True, first=True)
-    top = 1.35
+    """Top to bottom on a 13.33 × 7.5 in slide: heading, figures, the elected, the outcome."""
+    frame = _text_box(slide, 0.5, 0.3, 12.3, 0.9)
+    _paragraph(frame, page.heading, Pt(30), bold=True, first=True)
+    top = 1.25
     if page.figures:
-        body = _text_box(slide, 0.5, top, 12.3, 2.4)
+        body = _text_box(slide, 0.5, top, 12.3, 1.5)
         for i, line in enumerate(figure_lines(page.slide)):
-            _paragraph(body, line, Pt(24), first=i == 0)
-        top += 2.3
+            _paragraph(body, line, Pt(20), first=i == 0)
+        top += 1.55
     if page.rows:
-        heading = _text_box(slide, 0.5, top, 12.3, 0.6)
-        _paragraph(heading, page.slide.elected_heading + ":", Pt(22), bold=True, first=True)
-        _rows_table(slide, page.rows, top + 0.6, Pt)
+        heading = _text_box(slide, 0.5, top, 12.3, 0.5)
+        _paragraph(heading, page.slide.elected_heading + ":", Pt(20), bold=True, first=True)
+        _rows_table(slide, page.rows, top + 0.5, Pt)
+        top += 0.5 + ROW_IN * (len(page.rows) + 1) + 0.1
     elif page.figures and not page.slide.elected:
-        note = _text_box(slide, 0.5, top, 12.3, 0.6)
-        _paragraph(note, "Không có đồng chí nào trúng cử.", Pt(24), bold=True, first=True)
+        note = _text_box(slide, 0.5, top, 12.3, 0.5)
+        _paragraph(note, "Không có đồng chí nào trúng cử.", Pt(22), bold=True, first=True)
+        top += 0.6
     if page.figures and page.slide.outcome:
-        rows_height = 0.5 * (len(page.rows) + 1) + 0.7 if page.rows else 0.6
-        outcome = _text_box(slide, 0.5, min(top + rows_height, 6.0), 12.3, 1.4)
+        outcome = _text_box(slide, 0.5, top, 12.3, max(7.4 - top, 0.8))
         for i, text in enumerate(page.slide.outcome):
-            _paragraph(outcome, text, Pt(20), first=i == 0)
+            _paragraph(outcome, text, Pt(18), first=i == 0)
 
 
 def _rows_table(slide, rows: list[ElectedRow], top_in: float, Pt) -> None:
     from pptx.util import Inches
 
     table = slide.shapes.add_table(len(rows) + 1, 4, Inches(0.5), Inches(top_in), Inches(12.3),
-                                   Inches(0.42 * (len(rows) + 1))).table
+                                   Inches(ROW_IN * (len(rows) + 1))).table
     widths = (1.0, 7.3, 2.0, 2.0)
     for column, width in enumerate(widths):
         table.columns[column].width = Inches(width)

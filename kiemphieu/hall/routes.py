@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, url_for
 
 from ..auth.access import require_role
+from ..documents.rendering import Busy, busy_response, render_outside_transaction
 from ..models import Role
 from . import services
 
@@ -40,11 +41,7 @@ def pptx(congress_id: int):
     """The finalised results as slides the hall computer opens without the app."""
     from .presentation import render_pptx
 
-    slides = services.finalised_slides(g.congress)
-    if not slides:
-        return _no_results(congress_id)
-    return Response(render_pptx(g.congress.full_name, slides), mimetype=PPTX_TYPE,
-                    headers={"Content-Disposition": 'attachment; filename="ket-qua-bau-cu.pptx"'})
+    return _presentation(congress_id, render_pptx, PPTX_TYPE, 'attachment; filename="ket-qua-bau-cu.pptx"')
 
 
 @bp.route("/congresses/<int:congress_id>/results-slides.pdf")
@@ -52,8 +49,20 @@ def pptx(congress_id: int):
 def slides_pdf(congress_id: int):
     from .presentation import render_slides_pdf
 
+    return _presentation(congress_id, render_slides_pdf, "application/pdf",
+                         'inline; filename="ket-qua-bau-cu-trinh-chieu.pdf"')
+
+
+def _presentation(congress_id: int, render, mimetype: str, disposition: str):
+    """Slides gathered first (plain data), rendered with the transaction ended in a render slot."""
+    from ..documents.rendering import Busy, busy_response, render_outside_transaction
+
     slides = services.finalised_slides(g.congress)
     if not slides:
         return _no_results(congress_id)
-    return Response(render_slides_pdf(g.congress.full_name, slides), mimetype="application/pdf",
-                    headers={"Content-Disposition": 'inline; filename="ket-qua-bau-cu-trinh-chieu.pdf"'})
+    name = g.congress.full_name
+    try:
+        data = render_outside_transaction(lambda: render(name, slides))
+    except Busy:
+        return busy_response()
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": disposition})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kiemphieu.tally import REASON_LABELS, Election, Outcome, Result
+from kiemphieu.labels import DEPUTY_ROLE, HEAD_ROLE, meeting_name
+
+from kiemphieu.tally import REASON_LABELS, Body, Election, Outcome, Result
 
 from .formatting import (
     DOTS,
@@ -54,9 +57,8 @@ def header_context(organization: str, congress: str, place: str, day: date | Non
 
 def assembly_name(assembly: str, election: Election) -> str:
     """The body holding the vote, in full for the minutes' first line."""
-    if assembly == "Đại hội":
-        return election.congress or "Đại hội"
-    return f"Hội nghị lần thứ nhất Ban Chấp hành {election.organization} khóa mới".replace("  ", " ")
+    body = Body.CONGRESS if assembly == "Đại hội" else Body.COMMITTEE
+    return meeting_name(body, election.organization, election.congress)
 
 
 def outcome_paragraphs(election: Election, result: Result, assembly: str | None = None) -> list[str]:
@@ -103,6 +105,7 @@ def minutes_context(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: list[Exclusion] | None = None,
+    signers: Sequence[str] | None = None,
 ) -> dict:
     wording = wording_for(election.kind)
     assembly = assembly_for(election.body)
@@ -112,12 +115,16 @@ def minutes_context(
     if term and "nhiệm kỳ" not in subtitle.lower():
         subtitle = f"{subtitle}, nhiệm kỳ {term}"
     committee = list(election.committee)
-    head = next((m for m in committee if "trưởng" in m.role.lower()), committee[0] if committee else None)
+    head = next((m for m in committee if m.role == HEAD_ROLE), committee[0] if committee else None)
+    # Only the members present sign (the committee ticks them when it finalises the round).
+    present = set(signers) if signers is not None else {m.name for m in committee}
+    signing = [m for m in committee if m.name in present and m is not head]
     elected = [result.by_id(cid) for cid in result.elected]
     return {
         **header_context(election.organization, election.congress, election.place, election.date),
         "title": "BIÊN BẢN KIỂM PHIẾU",
         "subtitle": subtitle,
+        # Kept on one line by the template: "(lần 2)" never wraps as "(lần / 2)".
         "round_label": f"(lần {election.round})" if election.round > 1 else "",
         "election": election,
         "result": result,
@@ -131,8 +138,9 @@ def minutes_context(
             for order, c in enumerate(election.candidates, start=1)
         ],
         "committee": committee,
-        "head": head,
-        "members": [m for m in committee if m is not head],
+        "head": head if head is not None and head.name in present else None,
+        "deputies": [m for m in signing if m.role == DEPUTY_ROLE],
+        "members": [m for m in signing if m.role != DEPUTY_ROLE],
         "exclusions": exclusions or [],
         # Negative when present > convened: the engine reports that check; print dots, not "-2".
         "absent": (election.convened - election.present)

@@ -33,7 +33,7 @@ from kiemphieu.tally import (
 )
 
 from .context import DRAFT_MARK, Exclusion, header_context, minutes_context, outcome_paragraphs
-from .formatting import parse_clock, percent_vi
+from .formatting import DOTS, parse_clock, percent_vi
 from .wording import assembly_for, wording_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -178,6 +178,7 @@ def render_minutes_full(
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
     audit_head: str | None = None,
+    signers: Sequence[str] | None = None,
 ) -> RenderedMinutes:
     """As :func:`render_minutes`, also returning the digest and the engine's result."""
     ballots = list(ballots)
@@ -186,7 +187,7 @@ def render_minutes_full(
     digest = round_digest(election, ballots, result)
     when = timestamp_for(election.date, ended_at)
     html = minutes_html(election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
-                        draft=draft, exclusions=exclusions, audit_head=audit_head)
+                        draft=draft, exclusions=exclusions, audit_head=audit_head, signers=signers)
     election_json = record["election"]
     if exclusions:
         election_json = {**election_json,
@@ -210,12 +211,13 @@ def minutes_html(
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
     audit_head: str | None = None,
+    signers: Sequence[str] | None = None,
 ) -> str:
     """The HTML the minutes PDF is made from (also shown by the web app's public /verify)."""
     when = timestamp_for(election.date, ended_at)
     context = minutes_context(
         election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
-        draft=draft, exclusions=list(exclusions or []),
+        draft=draft, exclusions=list(exclusions or []), signers=signers,
     )
     context["qr_uri"] = qr_data_uri(context["verify_url"])
     context["audit_head"] = audit_head
@@ -235,6 +237,7 @@ def render_minutes(
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
     audit_head: str | None = None,
+    signers: Sequence[str] | None = None,
 ) -> bytes:
     """The certified minutes of one round as PDF/A-3b bytes (same inputs, same bytes).
 
@@ -242,10 +245,11 @@ def render_minutes(
     ``ended_at`` is "HH:MM", printed as the time counting ended; dots to fill in otherwise.
     ``audit_head`` (the web app's certified rounds) is printed in the footer as the audit
     chain's head at finalisation, so a rewritten or cut log no longer matches the paper.
+    ``signers``: the committee members present, who get signature lines (all when None).
     """
     return render_minutes_full(
         election, ballots, verify_url_base=verify_url_base, ended_at=ended_at, draft=draft,
-        exclusions=exclusions, audit_head=audit_head,
+        exclusions=exclusions, audit_head=audit_head, signers=signers,
     ).pdf
 
 
@@ -278,11 +282,13 @@ def render_congress_summary(
     place: str | None = None,
     day: date | None = None,
     draft: bool = False,
+    signer: str | None = None,
 ) -> bytes:
     """All elections and rounds of a congress on one document, for the presidium to announce.
 
     ``rounds`` in the order they were held; ``digests`` (optional, same order) prints each
-    round's certified fingerprint so the summary points at the signed minutes.
+    round's certified fingerprint so the summary points at the signed minutes. ``signer``:
+    who signs for the presidium (TM. ĐOÀN CHỦ TỊCH); a dotted line to write it in otherwise.
     """
     if not rounds:
         raise ValueError("the congress summary needs at least one round")
@@ -309,6 +315,8 @@ def render_congress_summary(
         "draft": draft,
         "draft_mark": DRAFT_MARK,
         "digest": None,
+        "signer": signer or "",
+        "dots": DOTS,
     }
     html = jinja_env().get_template("minutes/summary.html").render(context)
     identifier = round_digest_of_summary(items)

@@ -7,6 +7,8 @@ Public API (imported lazily so `import kiemphieu.ocr` stays cheap):
 - `read_images(path_or_bytes, election, profile=None, file_name=None) -> list[Reading]`,
   `Reading.to_json()` (contract section 4)
 - `load_profile(name_or_path=None) -> Profile`, `ProfileError`
+- `Reason` (why a page is rejected) and `Flag` (what a person must rule on): `StrEnum`s whose
+  values are the contract strings
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ _EXPORTS = {
     "render_layout_pdf": "printing", "render_layout_image": "printing",
     "read_images": "reader", "read_page": "reader", "Reading": "reader",
     "load_profile": "profiles", "Profile": "profiles", "ProfileError": "profiles",
+    "Reason": "reasons", "Flag": "reasons", "Rejection": "reasons",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -17,7 +17,8 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kiemphieu.tally import Election, Form
+from kiemphieu.labels import meeting_name, place_date
+from kiemphieu.tally import Body, Election, Form
 
 from .fonts import metrics, wrap
 
@@ -224,11 +225,10 @@ def qr_box(paper: Paper) -> Box:
 
 
 def _date_line(election: Election) -> str:
+    """"Yên Lập, ngày 20 tháng 6 năm 2025": the minutes' own style (kiemphieu.labels)."""
     if election.date is None:
         return ""
-    d = election.date
-    when = f"ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
-    return f"{election.place}, {when}" if election.place else when.capitalize()
+    return place_date(election.place, election.date)
 
 
 def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box], Box, float]:
@@ -268,7 +268,9 @@ def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box]
     y += 5.6 * 1.4
     for text, size, style in (
         (election.title, 4.0, "bold"),
-        (election.congress, 3.3, "italic"),
+        # Who votes: the congress, or the new committee's first meeting (its own ballots).
+        (election.congress if election.body is Body.CONGRESS
+         else meeting_name(election.body, election.organization, election.congress), 3.3, "italic"),
         (f"Bầu lần thứ {election.round}" if election.round > 1 else "", 3.3, "bold"),
     ):
         for line in wrap(text, size, width, style):

@@ -43,11 +43,12 @@ class ScanSettings:
 
 @dataclass(frozen=True)
 class GeometrySettings:
-    min_markers: int = setting(3, 3, 4, "corner markers required (3: one corner may be cut off)")
+    min_markers: int = setting(2, 2, 4, "corner markers required (2: two corners may be cut off; the page is then fitted to its print)")
     max_skew_deg: float = setting(5.0, 0.0, 45.0, "tilt from a multiple of 90 degrees")
     max_perspective: float = setting(0.03, 0.0, 0.5, "relative difference of opposite page sides")
     max_aspect_error: float = setting(0.03, 0.0, 0.5, "relative error of the page's aspect ratio")
     max_corner_error_mm: float = setting(1.0, 0.05, 10.0, "marker corners off the fitted page")
+    min_print_match: float = setting(0.6, 0.0, 1.0, "a page fitted to its print (a corner marker cut off) must match the layout this well (correlation)")
     align_search_mm: float = setting(0.5, 0.0, 5.0, "per-row search for the printed name")
     min_align_score: float = setting(0.35, 0.0, 1.0, "below this correlation the row is not re-aligned")
 
@@ -74,6 +75,7 @@ class StrikeSettings:
     kept_ink_mm2: float = setting(3.0, 0.0, 100.0, "any new ink in the row beyond this forbids 'kept' (print-edge slivers included)")
     kept_free_mm2: float = setting(0.5, 0.0, 100.0, "new ink on open paper (not touching the print) beyond this forbids 'kept'")
     kept_faint_mm2: float = setting(2.0, 0.0, 100.0, "faint ink on open paper beyond this, with 60% of kept_free_mm2 of ink there, forbids 'kept'")
+    kept_faint_alone_mm2: float = setting(1.0, 0.0, 100.0, "faint ink on open paper beyond this forbids 'kept' on its own (a thin pen's line a worn scan all but lost)")
     kept_pale_mm2: float = setting(8.0, 0.0, 200.0, "faint ink beyond this anywhere in the row (a pale line), with 40% of kept_ink_mm2 of ink, forbids 'kept'")
     kept_tint_mm2: float = setting(0.5, 0.0, 100.0, "pen-coloured ink in the row beyond this forbids 'kept'")
     corridor: float = setting(0.3, 0.05, 2.0, "ink farther than this (font sizes) plus the pen width from a column's centre is off the strike")
@@ -131,6 +133,7 @@ class WritingSettings:
     check: bool = setting(True, doc="flag extra_writing")
     cell_mm: float = setting(5.0, 1.0, 30.0, "window size")
     min_fraction: float = setting(0.06, 0.0, 1.0, "ink share of one window that is writing")
+    row_overshoot_mm: float = setting(10.0, 0.0, 50.0, "ink this far left of a row (a strike overshooting through the row number) is that row's, not writing")
     edge_mm: float = setting(3.0, 0.0, 20.0, "page border ignored (scanner edge shadows)")
 
 

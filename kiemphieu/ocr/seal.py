@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .reasons import Flag
+
 RING_ANGLES = 48  # angular bins of the ring's coverage
 
 
@@ -82,7 +84,7 @@ def ring_cover(xs: np.ndarray, ys: np.ndarray, cx: float, cy: float, r: float) -
     return bins.size / RING_ANGLES, inside
 
 
-def shape_verdict(shape: SealShape, settings) -> str | None:
+def shape_verdict(shape: SealShape, settings) -> Flag | None:
     """The flag a grey or bitonal page gets from its stamp area's shape (None: the seal is there).
 
     ``no_stamp`` when the area is empty, ``seal_unchecked`` when it holds ink that is not clearly
@@ -91,5 +93,5 @@ def shape_verdict(shape: SealShape, settings) -> str | None:
     if shape.ring_cover >= settings.min_ring_cover and shape.inside >= settings.min_inside:
         return None
     if shape.ink < settings.empty_ink:
-        return "no_stamp"
-    return "seal_unchecked"
+        return Flag.NO_STAMP
+    return Flag.SEAL_UNCHECKED

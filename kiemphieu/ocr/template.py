@@ -105,6 +105,9 @@ class Template:
         zones = [(self.layout.stamp_mm, SEAL_SPILL_MM), (self.layout.qr_mm, 2.0)]
         zones += [(box, 2.0) for _, box in self.layout.markers]
         zones += [(row.row_mm, 3.0) for row in self.layout.rows]
+        # A strike overshooting through the row number runs on to the left of the row.
+        reach = profile.writing.row_overshoot_mm
+        zones += [((row.row_mm[0] - reach, row.row_mm[1], reach, row.row_mm[3]), 1.0) for row in self.layout.rows]
         for box, grow in zones:
             y0, y1, x0, x1 = self.box_px(box, grow)
             free[y0:y1, x0:x1] = 0

@@ -7,12 +7,12 @@ import re
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from .. import tally
+from .. import labels, tally
 from ..audit import check as audit_check
 from ..auth.access import public, require_role
 from ..documents.rendering import Busy, busy_response, render_outside_transaction
 from ..entry.comparison import compare_passes
-from ..models import EntryPass, ResultVersion, Role
+from ..models import BODY_LABELS, EntryPass, ResultVersion, Role
 from ..scanning.outstanding import LISTED, outstanding_scans
 from . import services, signing
 from .forms import FinaliseForm, NextRoundForm, ReopenForm, SignForm
@@ -20,18 +20,11 @@ from .services import ResultsError
 
 bp = Blueprint("results", __name__)
 
-STATUS_LABELS = {
-    tally.Status.ELECTED: "Trúng cử",
-    tally.Status.TIE: "Bằng phiếu — chưa xác định",
-    tally.Status.NOT_ELECTED: "Quá một nửa nhưng hết chỗ",
-    tally.Status.BELOW_MAJORITY: "Không đủ quá một nửa",
-}
+STATUS_LABELS = labels.RESULT_STATUS_LABELS
 DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def percent_vi(value) -> str:
-    """The engine's two-decimal percent with a decimal comma (81.08 -> '81,08')."""
-    return f"{value:.2f}".replace(".", ",")
+percent_vi = labels.percent_vi
 
 
 def outcome_text(rr: services.RoundResult) -> list[str]:
@@ -49,8 +42,8 @@ def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
                 comparison=comparison, status_labels=STATUS_LABELS, percent_vi=percent_vi,
                 notes=services.reconciliation_notes(rr.election, rr.result, finalised=version is not None),
                 scanned=len(round_.active_ballots(EntryPass.SCAN)) if version is None else None,
-                outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS,
-                names={c.id: c.name for c in rr.election.candidates})
+                outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS, body_labels=BODY_LABELS,
+                names=rr.election.display_names)
 
 
 @bp.route("/rounds/<int:round_id>/results")
@@ -147,6 +140,7 @@ def next_round(round_id: int):
         proposal.candidates if proposal else ())
     return render_template("results/next_round.html", round=round_, rr=rr, form=form, proposal=proposal,
                            candidates=round_.election.candidates_in_ballot_order(), chosen=chosen,
+                           names=round_.election.display_names,
                            outcome=outcome_text(rr))
 
 

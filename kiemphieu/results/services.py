@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .. import audit, tally
+from .. import audit, labels, tally
 from ..congress import services as congress_services
 from ..entry import comparison
 from ..entry import services as entry_services
@@ -20,7 +20,7 @@ from ..extensions import db, write_operation
 from ..models import AuditEntry, EntryMode, Round, RoundStatus, ResultVersion, User, utcnow
 from ..scanning.outstanding import outstanding_scans
 
-HEAD_ROLE = "Trưởng ban"
+HEAD_ROLE = labels.HEAD_ROLE
 
 
 class ResultsError(ValueError):
@@ -229,10 +229,12 @@ class MinutesInputs:
     ended_at: str | None
     draft: bool
     audit_head: str | None = None
+    # The committee members ticked present at finalisation: only they get signature lines.
+    signers: list[str] | None = None
 
     def render_kwargs(self, verify_url_base: str) -> dict:
         return dict(verify_url_base=verify_url_base, draft=self.draft, exclusions=self.exclusions,
-                    ended_at=self.ended_at, audit_head=self.audit_head)
+                    ended_at=self.ended_at, audit_head=self.audit_head, signers=self.signers)
 
 
 def minutes_inputs(round_: Round, version: ResultVersion | None) -> MinutesInputs:
@@ -241,9 +243,10 @@ def minutes_inputs(round_: Round, version: ResultVersion | None) -> MinutesInput
     from ..minutes import Exclusion
 
     rr = version_result(version) if version else current_result(round_)
-    exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions]
+    exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions_for(rr.election.body)]
     if sum(x.count for x in exclusions) != rr.election.excluded:
         exclusions = None  # the congress changed after this version: print the total only
     # Counting ends when the committee finalises: print that time, in local time.
     ended_at = to_local(version.created_at).strftime("%H:%M") if version else None
-    return MinutesInputs(rr, exclusions, ended_at, version is None, audit_anchor(round_, version))
+    return MinutesInputs(rr, exclusions, ended_at, version is None, audit_anchor(round_, version),
+                         signers=list(version.confirmed_by) if version else None)

@@ -254,7 +254,7 @@ def _row_views(scan, round_, election, kind, rulings) -> list[dict]:
     for order, candidate in enumerate(election.candidates, 1):
         mark = machine.get(candidate.id)
         views.append({
-            "code": candidate.id, "order": order, "name": candidate.name, "machine": mark,
+            "code": candidate.id, "order": order, "name": election.display_name(candidate.id), "machine": mark,
             "score": scores.get(candidate.id), "box_scores": box_scores.get(candidate.id),
             "margin": margins.get(candidate.id), "ruling": rulings.get(candidate.id),
             "doubtful": mark == "uncertain",

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from .. import audit, tally
 from ..extensions import begin_write, db, write_operation
@@ -48,31 +49,65 @@ COMMITTEE_REASONS = (
 # ------------------------------------------------------------------ the worker's side
 
 
+def _claimable(now, stale_after: timedelta, table=ScanImage):
+    return or_(
+        table.status == ScanStatus.PENDING.value,
+        and_(table.status == ScanStatus.PROCESSING.value, table.claimed_at < now - stale_after),
+    )
+
+
+def _fairest_round(claimable) -> int | None:
+    """The round with waiting work whose last claim is the oldest (never claimed: first), so one
+    large upload does not hold back every other round; ties go to the oldest waiting scan."""
+    waiting = (select(ScanImage.round_id, func.min(ScanImage.id).label("first_id"))
+               .where(claimable).group_by(ScanImage.round_id).subquery())
+    others = aliased(ScanImage)
+    last_claim = (select(func.max(others.claimed_at)).where(others.round_id == waiting.c.round_id)
+                  .correlate(waiting).scalar_subquery())
+    return db.session.scalar(
+        select(waiting.c.round_id).order_by(last_claim.asc().nulls_first(), waiting.c.first_id).limit(1))
+
+
+def _lock_first_waiting(claimable, round_id: int | None) -> ScanImage | None:
+    """The round's oldest waiting scan, row-locked; rows another worker holds are skipped
+    (PostgreSQL FOR UPDATE SKIP LOCKED; SQLite's write transaction already serialises claims)."""
+    query = select(ScanImage).where(claimable).order_by(ScanImage.id).limit(1)
+    locked = query.with_for_update(skip_locked=True)
+    first = db.session.scalar(locked.where(ScanImage.round_id == round_id)) if round_id is not None else None
+    return first or db.session.scalar(locked)
+
+
 @write_operation
 def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes=10), files: int = 1) -> list[ScanImage]:
-    """Atomically take the oldest waiting file (all its waiting pages) for one worker; with
-    ``files`` > 1, the oldest few files in the same transaction (ordered by file, then page).
+    """Atomically take one waiting file (all its waiting pages) for one worker, fairly across
+    rounds; with ``files`` > 1, up to that many files in the same transaction (ordered by file,
+    then page).
 
     A row left 'processing' longer than ``stale_after`` belongs to a worker that died: it is
     taken again, unless it has already been tried ``max_attempts`` times (then it crashed the
-    worker each time and is rejected, so the queue moves on).
+    worker each time and is rejected, so the queue moves on). Several workers (on several
+    nodes) claim at once on PostgreSQL: each locks its rows and skips the others' locked rows.
     """
     now = utcnow()
-    claimable = or_(
-        ScanImage.status == ScanStatus.PENDING.value,
-        and_(ScanImage.status == ScanStatus.PROCESSING.value, ScanImage.claimed_at < now - stale_after),
-    )
-    oldest = db.session.execute(
-        select(ScanImage.stored_name, func.min(ScanImage.id)).where(claimable)
-        .group_by(ScanImage.stored_name).order_by(func.min(ScanImage.id)).limit(max(1, files))
-    ).all()
-    if not oldest:
+    claimable = _claimable(now, stale_after)
+    round_id = _fairest_round(claimable)
+    names: list[str] = []
+    for _ in range(max(1, files)):
+        waiting = and_(claimable, ScanImage.stored_name.not_in(names)) if names else claimable
+        first = _lock_first_waiting(waiting, round_id)
+        if first is None:
+            break
+        names.append(first.stored_name)
+    if not names:
         db.session.commit()
         return []
-    order = {stored_name: position for position, (stored_name, _) in enumerate(oldest)}
+    order = {stored_name: position for position, stored_name in enumerate(names)}
+    pages = aliased(ScanImage)
+    free_pages = (select(pages.id).where(pages.stored_name.in_(names), _claimable(now, stale_after, pages))
+                  .with_for_update(skip_locked=True))
     db.session.execute(
         update(ScanImage)
-        .where(ScanImage.stored_name.in_(order), claimable)
+        .where(ScanImage.id.in_(free_pages))
         .values(status=ScanStatus.PROCESSING.value, claimed_at=now, attempts=ScanImage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -308,7 +343,7 @@ def _last_scan_sequence(round_id: int) -> int:
 
 
 def live_ballot(scan: ScanImage) -> Ballot | None:
-    return db.session.scalar(select(Ballot).where(Ballot.scan_id == scan.id, Ballot.superseded.is_(False)))
+    return db.session.scalar(select(Ballot).where(Ballot.scan_id == scan.id, Ballot.is_live))
 
 
 # ------------------------------------------------------------------ review queue and rulings

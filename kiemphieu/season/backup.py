@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Date, DateTime, Engine, LargeBinary, MetaData, Table, func, select, text
+from sqlalchemy import Connection, Date, DateTime, Engine, LargeBinary, MetaData, Table, func, select, text
 
 FORMAT = "kiemphieu/backup-1"
 VERSION_TABLE = "alembic_version"

@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Integer, and_, case, func, literal, or_, s
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from ..auth import access
 from ..extensions import db
 from ..models import (
     KIND_LABELS,
@@ -100,16 +101,21 @@ def _json_length_pg(element, compiler, **kw):
 # ------------------------------------------------------------------ scope and filters
 
 
-def scope_condition(user: User) -> ColumnElement[bool]:
-    """Which congresses the user sees (the one place to change when roles get organisation scope).
+def scope_condition(user: User, organisations: set[int] | None = None) -> ColumnElement[bool]:
+    """Which congresses the user sees: the one place that says so for the dashboard.
 
-    Mirrors ``User.role_in``: administrators, organisers and viewers see every congress; a
-    counter only those assigned to them.
+    The rules of ``kiemphieu.auth.access``: any role in a congress lets one see it, and any
+    role counts as at least viewer, so a congress is visible when the user is an administrator
+    or a global organiser/viewer (``organisations`` None), when its organisation lies under a
+    grant of the user's (``organisations``, from ``access.organisation_scope``), or when the
+    user is assigned to it.
     """
-    if user.is_admin or user.global_role is not Role.COUNTER:
+    if organisations is None:
+        organisations = access.organisation_scope(user, Role.VIEWER)
+    if organisations is None:
         return true()
     assigned = select(CongressAssignment.congress_id).where(CongressAssignment.user_id == user.id)
-    return Congress.id.in_(assigned)
+    return or_(Congress.organisation_id.in_(organisations), Congress.id.in_(assigned))
 
 
 def fold(text: str) -> str:
@@ -210,7 +216,7 @@ class RoundProgress:
     status_label: str
     round_id: int
     issued: int | None = None
-    double: bool = False
+    compared: bool = False  # double or triple entry
     entered: dict[str, int] = field(default_factory=dict)  # pass -> live ballots
     unsettled: int = 0
     review: int = 0
@@ -275,8 +281,9 @@ def _subtree(organisations: dict[int, tuple[int | None, str]], top: int) -> set[
 
 def build_dashboard(user: User, filters: Filters) -> Dashboard:
     organisations = organisation_paths()
+    in_scope = access.organisation_scope(user, Role.VIEWER)
     progress, state = _congress_states()
-    conditions = [scope_condition(user)]
+    conditions = [scope_condition(user, in_scope)]
     if filters.organisation_id in organisations:
         conditions.append(Congress.organisation_id.in_(_subtree(organisations, filters.organisation_id)))
     if filters.date_from:
@@ -306,8 +313,12 @@ def build_dashboard(user: User, filters: Filters) -> Dashboard:
     ).all()
     rows = [CongressRow(r.id, r.name, organisations[r.organisation_id][1], r.start_date, r.state) for r in page]
     _add_rounds(rows)
+    # The filter offers the organisations in scope, and those of the congresses assigned.
+    offered = set(organisations) if in_scope is None else in_scope | {
+        organisation_id for organisation_id, in db.session.execute(
+            select(Congress.organisation_id).where(scope_condition(user, in_scope)).distinct())}
     return Dashboard(filters, rows, total, per_state, _elected_per_kind(scoped, where_state),
-                     sorted(((i, p) for i, (_, p) in organisations.items()), key=lambda x: x[1]))
+                     sorted(((i, p) for i, (_, p) in organisations.items() if i in offered), key=lambda x: x[1]))
 
 
 def _add_rounds(rows: list[CongressRow]) -> None:
@@ -326,7 +337,7 @@ def _add_rounds(rows: list[CongressRow]) -> None:
     progress: dict[int, RoundProgress] = {}
     for r in rounds:
         item = RoundProgress(r.title, KIND_LABELS[Kind(r.kind)], r.number, r.status,
-                             RoundStatus(r.status).label, r.id, r.issued, r.entry_mode == EntryMode.DOUBLE.value)
+                             RoundStatus(r.status).label, r.id, r.issued, EntryMode(r.entry_mode).compared)
         by_id[r.congress_id].rounds.append(item)
         if r.status == RoundStatus.ENTRY.value:
             progress[r.id] = item
@@ -350,24 +361,27 @@ def _add_rounds(rows: list[CongressRow]) -> None:
 
 
 def _unsettled(round_ids: list[int]):
-    """Per round: stack positions where passes A and B differ (or one is missing), not yet settled.
+    """Per round: stack positions (batch, number) where the compared passes differ, or not every
+    pass has a ballot, and no committee ruling exists yet (``entry.comparison`` in SQL).
 
     Stored marks are canonical (``entry.services.canonical_marks``), so equal readings are equal
-    text. Single-entry rounds have no pass B and are left out.
+    text. Single-entry rounds compare nothing and are left out.
     """
     live = Ballot.superseded == False  # noqa: E712
     marks = func.cast(Ballot.marks, db.Text)
+    needed = case((Round.entry_mode == EntryMode.TRIPLE.value, 3), else_=2)
     positions = (
-        select(Ballot.round_id, Ballot.sequence)
+        select(Ballot.round_id, Ballot.batch, Ballot.sequence)
         .join(Round, Round.id == Ballot.round_id)
-        .where(Ballot.round_id.in_(round_ids), live, Round.entry_mode == EntryMode.DOUBLE.value,
-               Ballot.entry_pass.in_([EntryPass.A.value, EntryPass.B.value]))
-        .group_by(Ballot.round_id, Ballot.sequence)
-        .having(or_(func.count() == 1, func.min(marks) != func.max(marks)))
+        .where(Ballot.round_id.in_(round_ids), live, Round.entry_mode != EntryMode.SINGLE.value,
+               Ballot.entry_pass.in_([EntryPass.A.value, EntryPass.B.value, EntryPass.C.value]))
+        .group_by(Ballot.round_id, Ballot.batch, Ballot.sequence, Round.entry_mode)
+        .having(or_(func.count() < needed, func.min(marks) != func.max(marks)))
         .subquery("differing")
     )
-    settled = (select(Ballot.id).where(Ballot.round_id == positions.c.round_id, Ballot.sequence == positions.c.sequence,
-                                       Ballot.entry_pass == EntryPass.SETTLED.value, live))
+    settled = select(Ballot.id).where(
+        Ballot.round_id == positions.c.round_id, Ballot.batch == positions.c.batch,
+        Ballot.sequence == positions.c.sequence, Ballot.entry_pass == EntryPass.SETTLED.value, live)
     return (select(positions.c.round_id, func.count())
             .where(~settled.exists()).group_by(positions.c.round_id))
 

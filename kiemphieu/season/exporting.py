@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import tally
+from .. import labels, tally
 from ..extensions import db
 from ..models import Congress, Election, Organisation, Round, RoundStatus, name_key
 from .columns import path_text
@@ -126,8 +126,7 @@ def rounds_in_scope(organisation: str | None = None) -> list[RoundExport]:
 # ------------------------------------------------------------------ formats
 
 
-def percent_vi(value) -> str:
-    return f"{value:.2f}".replace(".", ",")
+percent_vi = labels.percent_vi  # the one decimal comma (kiemphieu/labels.py)
 
 
 def results_csv(exports: list[RoundExport]) -> str:

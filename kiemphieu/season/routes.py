@@ -13,10 +13,12 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ..auth import access
 from ..auth.access import require_role
 from ..models import Role
 from .forms import SeasonConfirmForm, SeasonUploadForm
-from .importing import SeasonCheck, check_season, import_season
+from .checking import SeasonCheck, check_season
+from .importing import import_season
 from .template_file import template_csv, template_xlsx
 
 bp = Blueprint("season", __name__, url_prefix="/season")
@@ -62,7 +64,7 @@ def upload():
             flash(f"Tệp lớn quá {MAX_SEASON_FILE // (1024 * 1024)} MB.", "error")
         else:
             name = Path(form.file.data.filename or "tep").name
-            check = check_season(data)
+            check = check_season(data, current_user._get_current_object())
             return _preview(check, name, _stage(data) if check.ok else None)
     for error in form.file.errors:
         flash(error, "error")
@@ -79,7 +81,7 @@ def confirm():
     if not staged.is_file():
         flash("Tệp đã hết hạn hoặc đã được nhập: hãy tải lên lại.", "error")
         return redirect(url_for(".upload"))
-    check = import_season(staged.read_bytes(), file_name=form.name.data or "", user=current_user)
+    check = import_season(staged.read_bytes(), file_name=form.name.data or "", user=current_user._get_current_object())
     if not check.ok:  # the database changed since the preview
         return _preview(check, form.name.data, None)
     staged.unlink(missing_ok=True)
@@ -116,7 +118,9 @@ def export_results(fmt: str):
 
     paths = organisation_paths()
     chosen = request.args.get("organisation", type=int)
-    exports = rounds_in_scope(paths[chosen][1] if chosen in paths else None)
+    user = current_user._get_current_object()
+    exports = [item for item in rounds_in_scope(paths[chosen][1] if chosen in paths else None)
+               if access.role_in_congress(user, item.round.election.congress) is not None]
     if fmt == "csv":
         body, mimetype = results_csv(exports), "text/csv; charset=utf-8"
     else:

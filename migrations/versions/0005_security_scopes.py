@@ -16,9 +16,16 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("level", sa.String(length=16), nullable=False, server_default="grassroots"))
-        batch_op.create_check_constraint("level", "level IN ('province','district','grassroots','cell')")
+    if op.get_bind().dialect.name == "sqlite":
+        # No table rebuild: with foreign keys on (a PRAGMA cannot turn them off inside the
+        # migration's transaction) DROP TABLE organisation fails, or cascades, once congresses
+        # exist. SQLite adds a column with its CHECK in place.
+        op.execute("ALTER TABLE organisation ADD COLUMN level VARCHAR(16) DEFAULT 'grassroots' NOT NULL "
+                   "CONSTRAINT ck_organisation_level CHECK (level IN ('province','district','grassroots','cell'))")
+    else:
+        with op.batch_alter_table("organisation", schema=None) as batch_op:
+            batch_op.add_column(sa.Column("level", sa.String(length=16), nullable=False, server_default="grassroots"))
+            batch_op.create_check_constraint("level", "level IN ('province','district','grassroots','cell')")
     op.create_table(
         "organisation_grant",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -37,6 +44,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table("organisation_grant")
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(op.f("ck_organisation_level"), "organisation", type_="check")
     with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.drop_constraint("level", type_="check")
         batch_op.drop_column("level")

@@ -42,8 +42,10 @@ def test_the_scans_page_moves_from_queued_to_read_without_reload(counting_day, p
     codes = store_scans(day, 4)
     all_agree = {"status": "read", "marks": None, "boxes": {c: "agree" for c in codes}, "flags": [],
                  "scores": {c: 0.9 for c in codes}, "reason": None}
-    monkeypatch.setattr(worker, "read_pages", lambda path, election, profile, file_name, wanted: [
-        worker.PageResult(0, {**all_agree, "file": file_name, "page": 0})])
+    def read_pages(path, election, profile_name, file_name, wanted):  # the reader, stubbed
+        yield worker.PageResult(0, {**all_agree, "file": file_name, "page": 0}, None, aligned=False)
+
+    monkeypatch.setattr(worker, "read_pages", read_pages)
 
     login(page, "nhapA")
     page.goto(f"{day.base_url}/rounds/{day.boxes_round}/scans")

@@ -125,3 +125,13 @@ def test_a_strike_through_one_namesake_reads_as_that_one():
     (reading,) = read_images(m.jpeg(m.scanner_blur(img)), e)
     assert reading.status == "read", reading.to_json()
     assert reading.marks["d1"] == "struck" and reading.marks["d2"] == "kept"
+
+
+def test_a_ballot_of_the_committee_meeting_names_the_meeting_not_the_congress():
+    people = [{"id": "a", "name": "Nguyễn Văn An"}]
+    committee = page_text(render_ballot_pdf(election(people, 1, kind="secretary", body="committee",
+                                                     title="Bầu Bí thư Đảng ủy xã khóa XXI")))
+    assert "Hội nghị lần thứ nhất Ban Chấp hành Đảng bộ xã Yên Lập khóa mới" in committee
+    assert "Đại hội đại biểu" not in committee
+    congress = page_text(render_ballot_pdf(election(people, 1, kind="secretary", title="Bầu Bí thư")))
+    assert "Đại hội đại biểu Đảng bộ xã Yên Lập lần thứ XXI" in congress

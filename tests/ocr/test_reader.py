@@ -301,18 +301,25 @@ def test_reading_json_has_contract_fields(strike_election, blank_strike):
     assert data["profile"] == "feeder-200dpi-colour" and data["profile_digest"]
 
 
-def test_three_markers_suffice_and_fewer_are_rejected(strike_election, blank_strike):
+def test_two_markers_suffice_and_fewer_are_rejected(strike_election, blank_strike):
+    """Issue 11 class 3: a feeder may cut one or two corners off; the markers left and the
+    print itself fix the page. One marker alone is not a page."""
     layout = layout_for(strike_election)
     ids = strike_election.candidate_ids
     img = sealed(blank_strike, strike_election)
     m.strike(img, layout, DPI, ids[0])
-    (_, (x, y, w, h)), (_, (x2, y2, w2, h2)) = layout.markers[1], layout.markers[3]
+    (_, (x0, y0, w0, h0)), (_, (x, y, w, h)), (_, (x2, y2, w2, h2)) = layout.markers[0], layout.markers[1], layout.markers[3]
     one_cut = img.copy()
     one_cut[: m.px(y + h + 1, DPI), m.px(x - 1, DPI):] = 255  # top-right corner cut off
     reading = read_one(m.jpeg(one_cut), strike_election)
     assert reading.status == "read" and reading.marks[ids[0]] == "struck", reading.to_json()
-    assert reading.checks["markers"] == 3
+    assert reading.checks["markers"] == 3 and reading.checks["fit"] == "print"
     two_cut = one_cut.copy()
     two_cut[m.px(y2 - 1, DPI):, : m.px(x2 + w2 + 1, DPI)] = 255  # and the bottom-left one
     reading = read_one(m.jpeg(two_cut), strike_election)
+    assert reading.status == "read" and reading.marks[ids[0]] == "struck", reading.to_json()
+    assert reading.checks["markers"] == 2 and reading.checks["corner_error_mm"] < 0.5
+    three_cut = two_cut.copy()
+    three_cut[: m.px(y0 + h0 + 1, DPI), : m.px(x0 + w0 + 1, DPI)] = 255  # and the top-left one
+    reading = read_one(m.jpeg(three_cut), strike_election)
     assert (reading.status, reading.reason) == ("rejected", "no_markers")

@@ -112,3 +112,83 @@ def test_generated_creases_are_never_read_as_strikes():
         creased = truth["fold"]["candidate"]
         assert reading["marks"][creased] != "struck", reading["rows"][creased]
         assert not judge_reading(truth, reading).silent_error
+
+
+def test_generated_cut_corner_ballots_read():
+    """Class 3: one or two corner markers partly outside the image (skew and shift in the
+    feeder, the page cropped or the feeder's dark background beside it): read, not rejected."""
+    results = read_class("cut_corner", 12)
+    for truth, reading in results:
+        assert not judge_reading(truth, reading).silent_error
+    read = [reading for _, reading in results if reading["status"] == "read"]
+    assert len(read) >= 11, [(t["cut"], r["status"], r["reason"], r["flags"]) for t, r in results]
+    assert all(r["checks"]["corner_error_mm"] < 0.6 for r in read)
+    assert any(r["checks"].get("markers") == 2 for r in read)
+
+
+@pytest.mark.parametrize("offset", [-0.1, 0.0, 0.1])
+def test_a_double_strike_with_its_second_line_along_the_baseline_is_struck(offset):
+    """Class 4: one line through the letters, the other along the baseline (a tenth of the font
+    size above or below it): the name is plainly struck. (Further below the baseline the two
+    lines' centre leaves the strike zone and the row goes to review: not done.)"""
+    from dataclasses import replace
+
+    from kiemphieu.ocr.synthetic import demo_elections
+    from kiemphieu.ocr.synthetic.ballots import blank_ballot, text_lines_px
+    from kiemphieu.ocr.synthetic.classes import double_on_baseline
+
+    election = demo_elections()["strike45"]
+    blank, layout = blank_ballot(election)
+    variety = replace(VARIETY["tune"], baseline_offset=(offset, offset))
+    img = np.array(blank, copy=True)
+    rng = np.random.default_rng(7)
+    mk.stamp_seal(img, box_to_px(layout["stamp_mm"], DPI), DPI, rng)
+    rows = layout["candidates"][:6]
+    for pen, row in zip((BLUE, THIN, FELT) * 2, rows):
+        draw_strokes(img, double_on_baseline(box_to_px(row["name_mm"], DPI), DPI, rng, *text_lines_px(row, DPI), variety),
+                     pen, DPI, rng)
+    (reading,) = read_images(m.jpeg(img), election)
+    assert all(reading.marks[row["id"]] == "struck" for row in rows), {r["id"]: reading.rows[r["id"]] for r in rows}
+
+
+def test_an_underline_is_still_not_a_strike(strike_election, strike_blank):
+    """A line under the name (below the descenders) is never a strike."""
+    layout = layout_for(strike_election)
+    cid = strike_election.candidate_ids[2]
+    img = strike_blank.copy()
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        draw_strokes(img, mk.underline(box_to_px(layout.row(cid).name_mm, DPI), DPI, rng), FELT, DPI, rng)
+        (reading,) = read_images(m.jpeg(img), strike_election)
+        assert reading.marks[cid] != "struck", reading.rows[cid]
+
+
+@pytest.mark.parametrize("cls", ["double_baseline", "overshoot_number"])
+def test_generated_class_4_strikes_read(cls):
+    """Class 4: plain ballots with these strikes are read, without extra_writing."""
+    results = read_class(cls, 12)
+    for truth, reading in results:
+        assert not judge_reading(truth, reading).silent_error
+        assert "extra_writing" not in reading["flags"]
+    assert sum(r["status"] == "read" for _, r in results) >= 11, [(r["status"], r["flags"]) for _, r in results]
+
+
+def test_pages_not_read_carry_a_preview_warped_upright_in_colour(strike_election, strike_blank):
+    """The worker shows this to a person without decoding the scan again or finding its markers:
+    review pages warped onto the layout (colour kept), rejected pages without a page map as the
+    scan reduced, read pages none."""
+    import cv2
+
+    from kiemphieu.ocr.printing import render_ballot_image
+
+    rotated = cv2.rotate(render_ballot_image(strike_election, DPI), cv2.ROTATE_180)  # unsealed: review
+    (reading,) = read_images(m.jpeg(rotated), strike_election)
+    assert reading.status == "review" and reading.rotation == 180
+    assert reading.preview.ndim == 3 and reading.preview.shape[:2] == reading.page_image.shape
+    # Upright: the stamp area (top left of the page) holds the printed header, as on the blank.
+    grey = cv2.cvtColor(reading.preview, cv2.COLOR_BGR2GRAY)
+    assert abs(int(grey.mean()) - int(reading.page_image.mean())) < 8
+    (read,) = read_images(m.jpeg(strike_blank), strike_election)
+    assert read.status == "read" and read.preview is None
+    (rejected,) = read_images(m.jpeg(np.full((800, 600, 3), 255, np.uint8)), strike_election)
+    assert rejected.status == "rejected" and rejected.preview.shape == (800, 600, 3)

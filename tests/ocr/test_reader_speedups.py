@@ -2,7 +2,9 @@
 
 import numpy as np
 
-from kiemphieu.ocr.reader import _below, _centred_in_zone, _centred_in_zone_rows, _column_cumsum, _densest_cell, _sorted_percentile
+from kiemphieu.ocr.arrays import _below, _column_cumsum, _sorted_percentile
+from kiemphieu.ocr.checks import _densest_cell
+from kiemphieu.ocr.strikes import _centred_in_zone, _centred_in_zone_rows
 
 
 def test_below_is_a_strict_less_than_on_grey_levels():
@@ -92,7 +94,7 @@ def test_free_ink_from_stacked_glyph_edges_matches_dilating_each_row():
 def test_source_rect_covers_what_the_warp_samples_and_is_never_empty():
     import cv2
 
-    from kiemphieu.ocr.reader import _source_rect
+    from kiemphieu.ocr.arrays import _source_rect
 
     rng = np.random.default_rng(15)
     image = rng.integers(0, 256, (300, 200), dtype=np.uint8)

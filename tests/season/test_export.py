@@ -35,7 +35,8 @@ def imported_and_counted(cli, tmp_path):
                  + [{"struck": [c["Nguyễn Văn An"], c["Trần Thị Bình"]]}]
                  + [{"invalid": "no_stamp"}])
         count_round(first, stack)
-        count_round(secretary.rounds[0], [{"boxes": {secretary.candidates[0].code: "agree"}}] * 3, finalise=False)
+        # The secretary is elected by the new committee (the 2 just elected), not the congress.
+        count_round(secretary.rounds[0], [{"boxes": {secretary.candidates[0].code: "agree"}}] * 2, finalise=False)
         return first.id, secretary.rounds[0].id
 
 
@@ -61,7 +62,7 @@ def test_results_csv_has_the_contract_columns_states_and_decimal_commas(cli, tmp
     assert counted["Trần Thị Bình"]["ngay_sinh"] == "1980"
     assert (counted["Lê Văn Cường"]["ty_le"], counted["Lê Văn Cường"]["ket_qua"]) == ("16,67", "Không đủ quá một nửa")
     secretary = rows[4]
-    assert (secretary["trang_thai"], secretary["so_phieu"], secretary["ty_le"]) == ("đang kiểm", "3", "25,00")
+    assert (secretary["trang_thai"], secretary["so_phieu"], secretary["ty_le"]) == ("đang kiểm", "2", "100,00")
     untouched = [r for r in rows if r["to_chuc"].endswith("Đồng Lộc")]
     assert {r["trang_thai"] for r in untouched} == {"chuẩn bị"}
     assert {(r["so_phieu"], r["ty_le"], r["ket_qua"]) for r in untouched} == {("", "", "")}

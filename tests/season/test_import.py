@@ -47,6 +47,8 @@ def test_csv_import_creates_the_season_and_a_second_import_creates_nothing(cli, 
         assert " / ".join(path) == COMMUNE
         committee, secretary = congress.elections
         assert (committee.kind, committee.seats, secretary.kind, secretary.seats) == ("committee", 2, "secretary", 1)
+        # As set-up would: the secretary is elected by the new committee, the committee by the congress.
+        assert (committee.body, secretary.body) == ("congress", "committee")
         first = committee.rounds[0]
         assert first.status == RoundStatus.SETUP.value and first.number == 1
         assert {c.name for c in first.candidates} == {"Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"}

@@ -204,9 +204,9 @@ def make_election(app, make_congress):
 
     def make(*, congress=None, kind=Kind.COMMITTEE, title="Bầu Ban Chấp hành Đảng bộ xã khóa XXI",
              seats: int = 2, candidates=("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường"),
-             entry_mode="double", present=None, issued=None):
+             entry_mode="double", present=None, issued=None, body=None):
         congress = congress or make_congress()
-        election = services.create_election(congress, kind, title, seats, entry_mode=entry_mode)
+        election = services.create_election(congress, kind, title, seats, entry_mode=entry_mode, body=body)
         people = [(c, None) if isinstance(c, str) else tuple(c) for c in candidates]
         if people:
             services.add_candidates(election, people)

@@ -144,3 +144,29 @@ def test_a_broken_old_chain_is_recorded_as_such(empty_app):
     _upgrade(empty_app)
     first = db.session.scalar(db.select(AuditEntry).where(AuditEntry.chain == "congress-1", AuditEntry.seq == 1))
     assert first.detail["legacy_chain_ok"] is False and first.detail["legacy_head"] == legacy_head
+
+
+def test_batches_migration_keeps_every_ballot_and_allows_triple_entry(empty_app):
+    """0005_entry must not rebuild ``round``: on SQLite, dropping it cascades to every ballot."""
+    from flask_migrate import downgrade
+
+    _upgrade(empty_app, "0003")
+    _legacy_database()
+    _upgrade(empty_app)
+    count = lambda: db.session.execute(text("SELECT count(*) FROM ballot")).scalar()  # noqa: E731
+    assert count() == 3
+    assert db.session.execute(text("SELECT DISTINCT batch FROM ballot")).scalars().all() == [1]
+    db.session.execute(text("UPDATE round SET entry_mode = 'triple', batches = 2 WHERE id = 1"))
+    db.session.execute(text(
+        "INSERT INTO ballot (id, round_id, entry_pass, batch, sequence, marks, entered_at, idempotency_key, "
+        "superseded, round_version) VALUES (9, 1, 'C', 2, 1, '{}', '2025-06-20', 'k9', 0, 0)"))
+    db.session.commit()
+    assert count() == 4
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    db.session.execute(text("DELETE FROM ballot WHERE id = 9"))
+    db.session.execute(text("UPDATE round SET entry_mode = 'double' WHERE id = 1"))
+    db.session.commit()
+    db.session.remove()
+    downgrade(directory=empty_app.extensions["migrate"].directory, revision="0005_security")  # 0005_entry undone
+    assert count() == 3

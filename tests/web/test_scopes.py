@@ -161,3 +161,27 @@ def test_an_organiser_made_viewer_of_a_congress_cannot_rename_its_organisation(w
         tochuc = db.session.scalar(select(User).where(User.username == "tochuc"))
         assert not access.may_edit_organisation(tochuc, db.session.get(Organisation, tree["x1"]))
         assert access.may_edit_organisation(tochuc, db.session.get(Organisation, tree["x2"]))
+
+
+def test_congress_roles_agree_with_the_rule_in_a_constant_number_of_queries(web, tree):
+    from sqlalchemy import event
+
+    with web.app_context():
+        users = db.session.scalars(select(User)).all()
+        congresses = db.session.scalars(select(Congress)).all()
+        for user in users:
+            expected = {c.id: access.role_in_congress(user, c) for c in congresses}
+            assert access.congress_roles(user) == {cid: role for cid, role in expected.items() if role is not None}
+        huyen1 = db.session.get(User, tree["huyen1"])
+        assert set(access.congress_roles(huyen1)) == {tree["c1"]}
+        db.session.expire_all()
+        huyen1 = db.session.get(User, tree["huyen1"])
+        huyen1.grants, huyen1.assignments  # noqa: B018 - loaded before counting
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            access.congress_roles(huyen1)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert len(statements) == 2

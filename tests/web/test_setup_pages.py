@@ -197,7 +197,9 @@ def test_namesakes_need_dates_of_birth(client, organiser, make_election):
     assert [(c.name, c.born) for c in engine.candidates][:2] == [("Nguyễn Văn An", date(1968, 10, 10)),
                                                                   ("Nguyễn Văn An", date(1975, 4, 2))]
     html = page(client.get(f"/rounds/{election2.rounds[0].id}/ballot"))
-    assert "Nguyễn Văn An (10/10/1968)" in html and "Nguyễn Văn An (02/04/1975)" in html
+    # As the printed ballot shows them: the Party's "(sinh năm ...)", only for the namesakes.
+    assert "Nguyễn Văn An (sinh năm 1968)" in html and "Nguyễn Văn An (sinh năm 1975)" in html
+    assert "Trần Văn Bảo (" not in html
 
 
 def test_surplus_over_30_percent_is_a_warning_not_an_error(client, organiser, make_election):

@@ -325,12 +325,23 @@ def marker_quads_px(layout: dict, applied: dict, shape: tuple[int, int], dpi: fl
     return quads
 
 
+def page_quad_px(layout: dict, applied: dict, shape: tuple[int, int], dpi: float) -> np.ndarray:
+    """The page's four corners in the degraded image (before any cut)."""
+    h, w = shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), applied.get("rotation_deg", 0.0), 1.0)
+    m[:, 2] += applied.get("shift_px", (0.0, 0.0))
+    width, height = layout["page"]["width_mm"], layout["page"]["height_mm"]
+    pts = np.float32([[0, 0], [width, 0], [width, height], [0, height]]) * (dpi / 25.4)
+    return pts @ m[:, :2].T + m[:, 2]
+
+
 def cut_corners(image: np.ndarray, layout: dict, applied: dict, dpi: float, rng, variety: Variety) -> tuple[np.ndarray, dict]:
     """Cut the image so one or two corner markers lie partly outside it (a feeder's skew and shift).
 
     One side of the image is moved in until the outermost marker on that side loses ``cut_depth``
     of its width; with ``two`` the cut goes on until the other marker of that side loses as much.
-    The lost part is cropped away or, on some scanners, a dark background.
+    The lost part is cropped away; on some scanners the image keeps its size and the feeder's
+    dark background shows on the opposite side.
     """
     quads = marker_quads_px(layout, applied, image.shape[:2], dpi)
     side = ("left", "right", "top", "bottom")[int(rng.integers(4))]
@@ -347,12 +358,19 @@ def cut_corners(image: np.ndarray, layout: dict, applied: dict, dpi: float, rng,
     size = image.shape[1 - axis]
     edge = int(np.clip(edge, 1, size - 1))
     fill = rng.random() < variety.cut_fill
-    out = image.copy() if fill else image
     if fill:
+        # The scan window keeps its size: the page slid out on one side, and the feeder's dark
+        # background shows on the other.
         dark = int(rng.uniform(10, 70))
-        region = (slice(None), slice(edge, None)) if side == "right" else (slice(None), slice(None, edge)) \
-            if side == "left" else (slice(edge, None), slice(None)) if side == "bottom" else (slice(None, edge), slice(None))
-        out[region] = dark
+        move = {"right": size - edge, "left": -edge, "bottom": size - edge, "top": -edge}[side]
+        shift = np.float32([[1, 0, move if axis == 0 else 0], [0, 1, move if axis == 1 else 0]])
+        white = (246, 248, 250) if image.ndim == 3 else 248
+        out = cv2.warpAffine(image, shift, (image.shape[1], image.shape[0]), flags=cv2.INTER_NEAREST,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=white)
+        page = page_quad_px(layout, applied, image.shape[:2], dpi) + shift[:, 2]
+        background = np.full(out.shape[:2], 255, np.uint8)
+        cv2.fillConvexPoly(background, np.round(page).astype(np.int32), 0)
+        out[background > 0] = dark
     else:
         out = {"right": lambda: image[:, :edge], "left": lambda: image[:, edge:],
                "bottom": lambda: image[:edge], "top": lambda: image[edge:]}[side]()

@@ -69,6 +69,7 @@ def test_the_entry_log_lists_every_saved_ballot(client, logged_round):
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
     text = flat_text(reply.data)
     assert "NHẬT KÝ NHẬP PHIẾU BẦU" in text and "BẢN NHÁP" not in text
+    logged_round = db.session.get(Round, logged_round.id)  # the PDF was rendered with the session closed
     election = logged_round.to_election()
     from kiemphieu.entry.services import describe
     from kiemphieu.localtime import to_local
@@ -92,6 +93,7 @@ def test_verify_accepts_the_entry_log_and_it_matches_the_round(client, logged_ro
     pdf = client.get(f"/rounds/{logged_round.id}/entry-log.pdf").data
     report = verify_document(pdf)
     assert report.ok, report.text()
+    logged_round = db.session.get(Round, logged_round.id)
     assert report.digest == logged_round.digest  # the minutes' digest
     with pikepdf.open(io.BytesIO(pdf)) as document:
         log = EntryLog.from_json(json.loads(document.attachments["entry-log.json"].get_file().read_bytes()))

@@ -109,10 +109,10 @@ def test_the_qr_base_address_is_a_deployment_setting(tmp_path, monkeypatch, sett
 def test_minutes_print_the_configured_base_address(app, client, counted_round):
     app.config["VERIFY_URL_BASE"] = "http://kiemphieu.lan:8000/"
     digest = finalised(client, counted_round)
+    html = client.get(f"/verify/{digest}").get_data(as_text=True)
+    assert f"Kiểm tra tại: http://kiemphieu.lan:8000/verify/{digest}" in html
     pdf = client.get(f"/rounds/{counted_round.id}/minutes.pdf").data
     document = pypdfium2.PdfDocument(pdf)
     printed = re.sub(r"\s+", "", "".join(p.get_textpage().get_text_range() for p in document))
     document.close()
     assert f"Kiểmtratại:http://kiemphieu.lan:8000/verify/{digest}" in printed  # the URL wraps
-    html = client.get(f"/verify/{digest}").get_data(as_text=True)
-    assert f"Kiểm tra tại: http://kiemphieu.lan:8000/verify/{digest}" in html

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from kiemphieu.extensions import db
 from kiemphieu.models import AuditEntry, Candidate, Congress, Organisation, Role
-from kiemphieu.season.importing import check_season
+from kiemphieu.season.checking import check_season
 
 from season_support import COMMUNE, HEADER, csv_bytes, season_rows, xlsx_bytes
 

@@ -1,0 +1,182 @@
+"""Stage 4b: boxes-form rows: measures of the agree and disagree boxes, and the decision."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from .arrays import _groups, _longest_runs, _median, _shifted_band
+from .rows import aligned, tint_mm2
+from .template import Template
+
+def read_boxes(ctx, warped, ink, template: Template) -> None:
+    bx = ctx.profile.boxes
+    area_px = template.k * template.k
+    boxes, scores, box_scores, details = {}, {}, {}, {}
+    confidence = math.inf
+    for row in template.rows:
+        new, shift, align = aligned(ctx, warped, ink, template, row)
+        faint = _shifted_band(ctx.faint, row, shift)
+        states, values = [], {}
+        for side, (y0, y1, x0, x1) in (("agree", row.agree), ("disagree", row.disagree)):
+            inner = new[y0:y1, x0:x1]
+            pale = faint[y0:y1, x0:x1]
+            pale_score = min(float(pale.any(axis=0).mean()), float(pale.any(axis=1).mean())) if pale.size else 0.0
+            score = min(float(inner.any(axis=0).mean()), float(inner.any(axis=1).mean())) if inner.size else 0.0
+            fill = float(inner.mean()) if inner.size else 0.0
+            crossings = _crossings(inner)
+            # A pale scribble shows its shape in the faint ink only.
+            pale_sides = _inked_sides(pale, bx.side_fill)
+            sides = _inked_sides(inner, bx.side_fill)
+            long_rows, long_cols = _long_lines(inner, bx.long_run)
+            long_lines = max(long_rows, long_cols)
+            line_groups = max(_through_lines(inner))
+            values[f"{side}_line_groups"] = line_groups
+            values[f"{side}_long"] = round(long_lines, 3)
+            values[f"{side}_one_way"] = round(abs(long_rows - long_cols), 3)
+            values[side] = round(score, 3)
+            values[f"{side}_fill"] = round(fill, 3)
+            values[f"{side}_crossings"] = round(crossings, 2)
+            values[f"{side}_sides"] = sides
+            values[f"{side}_pale_sides"] = pale_sides
+            tint = tint_mm2(ctx, row, shift, template, (y0, y1, x0, x1))
+            values[f"{side}_tint_mm2"] = round(tint, 2)
+            state = box_state({"score": score, "fill": fill, "crossings": crossings, "sides": sides,
+                               "pale_sides": pale_sides, "long_rows": long_rows, "long_cols": long_cols,
+                               "pale_score": pale_score, "tint_mm2": tint}, bx)
+            states.append(state)
+            confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
+        _, _, a0, a1 = row.boxes_area
+        outside = int(new.sum()) - int(new[:, a0:a1].sum())
+        stray = outside / area_px
+        mark = box_mark(states, values, stray, bx)
+        if mark == "uncertain" and "unsure" not in states:
+            confidence = min(confidence, -1.0)  # both boxes read, the row ruled out by its shapes
+        boxes[row.id] = mark
+        box_scores[row.id] = values
+        scores[row.id] = max(values["agree"], values["disagree"])
+        details[row.id] = {"stray_mm2": round(stray, 2), "shift_px": list(shift),
+                           "align": None if align is None else round(align, 3)}
+    ctx.reading.boxes, ctx.reading.scores = boxes, scores
+    ctx.reading.box_scores, ctx.reading.rows = box_scores, details
+    ctx.reading.confidence = round(confidence, 3)
+
+
+# -- decisions: pure functions of a box's measures (see `box_scores`) and the profile's [boxes]
+
+
+def box_state(m, bx) -> str:
+    """marked | empty | unsure for one box from its measures `m` (unrounded): score, fill,
+    crossings, sides, pale_sides, long_rows, long_cols, pale_score, tint_mm2."""
+    score, fill = m["score"], m["fill"]
+    state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
+    # A thick pen's X reaches the sides' middles and fills much of a small box, but its arms
+    # cross the box's rows (and columns) in short runs: few long lines.
+    long_lines = max(m["long_rows"], m["long_cols"])
+    heavy = fill > bx.max_fill or m["sides"] >= 3
+    if heavy and long_lines <= bx.x_max_long and fill <= bx.x_max_fill:
+        heavy = False
+    # Long lines across the rows but not the columns (or the reverse): strokes drawn back and
+    # forth one way, a scribble, however few sides it reaches.
+    one_way = abs(m["long_rows"] - m["long_cols"]) >= bx.max_one_way
+    if heavy or one_way or m["crossings"] > bx.max_crossings or m["pale_sides"] >= 4:
+        return "unsure"  # blacked out or scribbled: a correction as likely as a mark
+    if state == "empty" and (m["pale_score"] >= bx.marginal or fill > 0 or m["tint_mm2"] >= bx.empty_tint_mm2):
+        return "unsure"  # a trace of a pen: a person must look
+    return state
+
+
+def box_mark(states: list[str], values: dict, stray_mm2: float, bx) -> str:
+    """agree | disagree | both | none | uncertain from the two boxes' states, the row's
+    `box_scores` values and the ink in the row outside the boxes."""
+    if "unsure" in states:
+        return "uncertain"
+    mark = {("marked", "marked"): "both", ("marked", "empty"): "agree",
+            ("empty", "marked"): "disagree", ("empty", "empty"): "none"}[tuple(states)]
+    if mark == "none" and stray_mm2 >= bx.stray_mm2:
+        return "uncertain"
+    # Both boxes, one heavily inked (an X and a scribbled-over X), or one struck through.
+    fills = sorted((values["agree_fill"], values["disagree_fill"]))
+    if mark == "both" and (fills[1] >= bx.both_fill_ratio * max(fills[0], 1e-3) or _cancelled(values, bx)):
+        return "uncertain"
+    return mark
+
+
+def _margin(score: float, marginal: float, definite: float) -> float:
+    """How far a score is from the uncertain band (negative inside it)."""
+    if score >= definite:
+        return score - definite
+    if score < marginal:
+        return marginal - score
+    return -min(score - marginal, definite - score)
+
+
+def _inked_sides(inner: np.ndarray, level: float) -> int:
+    """How many of the four side-middles of a box carry ink.
+
+    The arms of an X (or a tick) run to the corners and leave the middle of every side white; a
+    scribble or a box filled in back and forth reaches two opposite sides at least.
+    """
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 0
+    r0, r1, c0, c1 = int(h * 0.35), max(int(h * 0.65), int(h * 0.35) + 1), int(w * 0.35), max(int(w * 0.65), int(w * 0.35) + 1)
+    band_h, band_w = max(1, int(round(h * 0.2))), max(1, int(round(w * 0.2)))
+    wedges = (inner[r0:r1, :band_w], inner[r0:r1, w - band_w:], inner[:band_h, c0:c1], inner[h - band_h:, c0:c1])
+    return sum(float(part.mean()) > level for part in wedges)
+
+
+def _long_lines(inner: np.ndarray, share: float) -> tuple[float, float]:
+    """The shares of a box's rows and of its columns inked over `share` of its width (height) in
+    one run: an X crosses a row in one or two short runs (long only where its arms meet); strokes
+    back and forth across the box, or a box blacked out, fill row after row."""
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 1.0, 1.0
+    rows = float((_longest_runs(inner) >= share * w).mean())
+    cols = float((_longest_runs(inner.T) >= share * h).mean())
+    return rows, cols
+
+
+def _cancelled(values: dict, bx) -> bool:
+    """Both boxes marked, one of them struck through: lines right across it (two or more
+    separate ones), or long lines one way more than an X has (lines drawn close together merge
+    into one band). The voter took one mark back: a person reads which."""
+    return any(values[f"{side}_line_groups"] > bx.max_line_groups
+               or values[f"{side}_one_way"] >= bx.both_max_one_way for side in ("agree", "disagree"))
+
+
+def _through_lines(inner: np.ndarray) -> tuple[int, int]:
+    """How many separate lines run right across a box, edge to edge: bands of rows (columns)
+    holding one run of ink from one side of the box to the other.
+
+    An X's arms reach the corners, never straight across (where they meet the run stops short
+    of both sides); lines struck through a mark to cancel it cross the whole box, a band each.
+    Grown by a pixel up and down first, so a thin line a little slanted stays one run."""
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 0, 0
+    rows = _longest_runs(cv2.dilate(inner, _VERTICAL_3)) >= w - 1
+    cols = _longest_runs(cv2.dilate(inner, _HORIZONTAL_3).T) >= h - 1
+    return _groups(rows), _groups(cols)
+
+
+_VERTICAL_3 = np.ones((3, 1), np.uint8)
+
+
+_HORIZONTAL_3 = np.ones((1, 3), np.uint8)
+
+
+def _crossings(inner: np.ndarray) -> float:
+    """How many strokes a line across the box meets (median over inked rows and columns; max of both).
+
+    An X or a tick is met once or twice; a scribble or a box filled back and forth many times.
+    """
+    if inner.size == 0 or not inner.any():
+        return 0.0
+    mask = inner.astype(np.int8)
+    per_col = np.count_nonzero(np.diff(mask, axis=0) == 1, axis=0) + mask[0, :]
+    per_row = np.count_nonzero(np.diff(mask, axis=1) == 1, axis=1) + mask[:, 0]
+    return float(max(_median(per_col[per_col > 0]), _median(per_row[per_row > 0])))

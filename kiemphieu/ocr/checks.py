@@ -1,0 +1,121 @@
+"""Stage 3: checks of the whole page: print contrast, scanner streaks, writing where none belongs,
+the committee's seal."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from .arrays import _below, _scratch, _two_levels
+from .seal import red_fraction, seal_shape, shape_verdict
+from .reasons import Flag
+from .template import Template
+
+def quality(ctx, warped, template: Template, paper_level: float) -> None:
+    text_level = float(warped.ravel()[template.core_index].mean()) if template.core_index.size else 0.0
+    contrast = (paper_level - text_level) / max(paper_level, 1.0)
+    ctx.checks["contrast"] = round(contrast, 3)
+    if contrast < ctx.profile.ink.min_contrast:
+        ctx.flag(Flag.LOW_QUALITY)
+
+
+def streaks(ctx, homography, paper_level: float) -> None:
+    """Dark lines along the scanner's feed direction across the whole page."""
+    if not ctx.profile.streak.check:
+        return
+    w, h = ctx.layout.paper.width, ctx.layout.paper.height
+    quad = cv2.perspectiveTransform(np.float32([[[0, 0]], [[w, 0]], [[w, h]], [[0, h]]]),
+                                    np.linalg.inv(homography)).reshape(4, 2)
+    x0, y0 = np.maximum(quad.min(axis=0), 0).astype(int)
+    x1, y1 = quad.max(axis=0).astype(int)
+    inset_x, inset_y = (x1 - x0) // 50, (y1 - y0) // 50
+    region = ctx.grey[y0 + inset_y:y1 - inset_y, x0 + inset_x:x1 - inset_x]
+    if region.size == 0:
+        return
+    region = region[::2]  # every other row: a streak runs the page's length
+    # Only the page: a skewed page's bounding box also holds the feeder's (maybe dark) background.
+    outside = np.full(region.shape, 255, np.uint8)
+    inset = (quad - quad.mean(axis=0)) * 0.98 + quad.mean(axis=0) - (x0 + inset_x, y0 + inset_y)
+    cv2.fillConvexPoly(outside, np.round(inset * (1, 0.5)).astype(np.int32), 0)
+    region = cv2.max(region, outside)
+    _, dark = cv2.threshold(region, paper_level * ctx.profile.streak.level, 1, cv2.THRESH_BINARY_INV,
+                            dst=_scratch.get("streak", region.shape))
+    columns = cv2.reduce(dark, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() / region.shape[0]
+    longest = float(columns.max()) if columns.size else 0.0
+    ctx.checks["streak"] = round(longest, 3)
+    if longest >= ctx.profile.streak.min_length:
+        ctx.flag(Flag.STREAK)
+
+
+def writing(ctx, new_ink, template: Template) -> None:
+    if not ctx.profile.writing.check:
+        return
+    cell = max(2, template.px(ctx.profile.writing.cell_mm))
+    free = cv2.bitwise_and(new_ink, template.free, dst=_scratch.get("free", new_ink.shape))
+    worst = _densest_cell(free, cell) / (cell * cell)
+    ctx.checks["writing"] = round(worst, 4)
+    if worst >= ctx.profile.writing.min_fraction:
+        ctx.flag(Flag.EXTRA_WRITING)
+
+
+def seal(ctx, homography, template: Template, warped, paper_level: float) -> None:
+    """The committee's seal: by its red on a colour scan, by its round shape on a grey or
+    bitonal one; a ballot whose seal cannot be checked is never read without a person."""
+    s = ctx.profile.seal
+    if not s.check:
+        ctx.checks["seal"] = None
+        ctx.flag(Flag.SEAL_UNCHECKED)
+        return
+    if ctx.page.colour and ctx.page.image.ndim == 3:
+        x, y, w, h = ctx.layout.stamp_mm
+        f = 2.0  # px per mm: a seal is large, colour needs no detail
+        to_crop = np.array([[f, 0, -x * f], [0, f, -y * f], [0, 0, 1]]) @ homography
+        crop = cv2.warpPerspective(ctx.page.image, to_crop, (int(w * f), int(h * f)), borderValue=(255, 255, 255))
+        fraction = red_fraction(crop, s)
+        ctx.checks["seal"] = round(fraction, 4)
+        if fraction < s.min_fraction:
+            ctx.flag(Flag.NO_STAMP)
+        return
+    y0, y1, x0, x1 = template.box_px(ctx.layout.stamp_mm, s.spill_mm)
+    ink = _below(warped[y0:y1, x0:x1], paper_level * ctx.profile.ink.faint_level)
+    cv2.bitwise_and(ink, template.not_glyph[y0:y1, x0:x1], dst=ink)
+    shape = seal_shape(ink, template.k, s.min_radius_mm, s.max_radius_mm)
+    ctx.checks["seal"] = None
+    ctx.checks["seal_shape"] = shape.to_json()
+    verdict = shape_verdict(shape, s)
+    if verdict == "no_stamp" and (ctx.profile.scan.bitonal or _two_levels(ctx.grey)):
+        verdict = Flag.SEAL_UNCHECKED  # a bitonal scanner's threshold drops a red seal whole
+    if verdict:
+        ctx.flag(verdict)
+
+
+def _densest_cell(mask: np.ndarray, cell: int) -> int:
+    """Most ink in one cell x cell window, the windows tiled from offset 0 and from cell // 2.
+
+    Half-cell offsets too, so writing on a cell border is not split in two. With an even cell
+    the page is summed in half-cell blocks (small arrays: a page-sized integral image costs
+    more in fresh memory than in arithmetic); an odd cell uses the integral image.
+    """
+    h, w = mask.shape
+    if cell % 2 == 0 and cell // 2 < 128:
+        half = cell // 2
+        hb, wb = h // half, w // half
+        rows = mask[:hb * half, :wb * half].reshape(hb, half, wb * half).sum(axis=1, dtype=np.uint16)
+        blocks = rows.reshape(hb, wb, half).sum(axis=2, dtype=np.int32)
+        worst = 0
+        for start in (0, 1):  # a window is 2 x 2 blocks, starting at an even (or odd) block
+            part = blocks[start:, start:]
+            ph, pw = part.shape[0] // 2 * 2, part.shape[1] // 2 * 2
+            if ph and pw:
+                sums = part[:ph, :pw].reshape(ph // 2, 2, pw // 2, 2).sum(axis=(1, 3))
+                worst = max(worst, int(sums.max()))
+        return worst
+    total = cv2.integral(mask)  # (h+1, w+1) running sums: any window's ink in four lookups
+    worst = 0
+    for offset in (0, cell // 2):
+        corners = total[offset::cell, offset::cell]
+        sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
+        worst = max(worst, int(sums.max()) if sums.size else 0)
+    return worst

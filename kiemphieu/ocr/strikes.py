@@ -1,0 +1,348 @@
+"""Stage 4a: strike-form rows: measures of each name's row, and the decision from them."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from .arrays import _column_cumsum, _median, _percentile, _scratch, _shifted_band, _sorted_percentile
+from .rows import aligned, tint_band
+from .template import Template, horizontal_runs
+
+def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
+    """Per row (ballot order): the aligned masks and the measures a strike is judged by.
+
+    The rows' masks are stacked and measured together (rows of one size at once): the same
+    numbers as row by row, without a few dozen small NumPy calls per row.
+    """
+    # Once for the page (where the rows are), sliced per row.
+    y0, y1, x0, x1 = box = template.rows_box
+    shape = (y1 - y0, x1 - x0)
+    runs = horizontal_runs(np.ascontiguousarray(ink[y0:y1, x0:x1]), template.run_px,
+                           work=_scratch.get("thick", shape), out=_scratch.get("runs_box", shape))
+    ctx.runs = _scratch.page_from_box("runs", ink.shape, box, runs)
+    area_px = template.k * template.k
+    rows = []
+    for row in template.rows:
+        new, shift, align = aligned(ctx, warped, ink, template, row)
+        by0, by1, bx0, bx1 = row.band
+        dx, dy = shift
+        runs = _pen_runs(_shifted_band(ctx.runs, row, shift) & template.not_printed_runs[by0:by1, bx0:bx1], new)
+        rows.append({"row": row, "new": new, "runs": runs, "faint": _shifted_band(ctx.faint, row, shift),
+                     "tint": tint_band(ctx, row, shift), "shift": shift, "align": align})
+    groups: dict[tuple, list[dict]] = {}
+    for m in rows:
+        groups.setdefault((m["new"].shape, m["row"].zone), []).append(m)
+    for (_, (z0, z1)), members in groups.items():
+        kinds = ["new", "runs", "faint"] + ([] if members[0]["tint"] is None else ["tint"])
+        count = len(members)
+        stacked = np.stack([m[kind] for kind in kinds for m in members])  # every kind of every row
+        stacks = {kind: stacked[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
+        # Per name column: ink centred in the strike zone (new ink, pen runs, faint ink, pen colour).
+        centred, column_counts = _centred_in_zone_rows(stacked, z0, z1)
+        hits = {kind: centred[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
+        # Where along the name the pen went, the zone grown by half: a slanted strike leaves it.
+        s0, s1 = max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2
+        pen = (stacks["new"][:, s0:s1] | stacks["runs"][:, s0:s1]).any(axis=1)
+        if "tint" in stacks:
+            pen |= stacks["tint"][:, s0:s1].any(axis=1)
+        in_zone = _column_cumsum(stacks["new"][:, z0:z1].sum(axis=1, dtype=np.int32))
+        hit_sums = {kind: _column_cumsum(h) for kind, h in hits.items()}
+        sums = column_counts.sum(axis=1).astype(np.int64).tolist()  # each mask's ink
+        totals = {kind: sums[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
+        # Ink on open paper, not touching the print's edge: a scan's blur and a sub-pixel
+        # misregistration leave slivers of the print itself along it; a pen's mark lies on the paper.
+        edges = template.stacked_glyph_edges(tuple(m["row"].id for m in members))
+        on_edge = {kind: np.count_nonzero(stacks[kind] & edges, axis=(1, 2)).tolist() for kind in ("new", "faint")}
+        for i, m in enumerate(members):
+            m["free_px"] = totals["new"][i] - on_edge["new"][i]
+            m["faint_free_px"] = totals["faint"][i] - on_edge["faint"][i]
+            n0, n1 = m["row"].name
+            width = n1 - n0
+
+            def in_name(sums, i=i, n0=n0, n1=n1):
+                return int(sums[i, n1] - sums[i, n0])
+
+            visible_share, visible_count = template.visible[m["row"].id]
+            gap_cover = in_name(hit_sums["new"]) / max(1, visible_count)
+            if visible_share < ctx.profile.strike.min_visible:
+                gap_cover = 0.0  # too little paper between glyphs to judge by the gaps
+            run_cover = in_name(hit_sums["runs"]) / width if width else float("nan")
+            # A coloured pen is seen across the letters too: the print is black.
+            tint_cover = in_name(hit_sums["tint"]) / width if "tint" in hits and width else 0.0
+            total = totals["new"][i]
+            m.update(
+                visible_share=visible_share, gap_cover=gap_cover, run_cover=run_cover, tint_cover=tint_cover,
+                score=max(run_cover, gap_cover, tint_cover), span=_span(pen[i, n0:n1]),
+                ink_mm2=total / area_px, stray=(total - in_name(in_zone)) / area_px,
+                faint_cover=in_name(hit_sums["faint"]) / width if width else float("nan"),
+                faint_mm2=totals["faint"][i] / area_px,
+                tint_mm2=totals["tint"][i] / area_px if "tint" in totals else 0.0)
+    return rows
+
+
+def read_strikes(ctx, warped, ink, template: Template) -> None:
+    st = ctx.profile.strike
+    area_px = template.k * template.k
+    marks, scores, details = {}, {}, {}
+    confidence = math.inf
+    for m in strike_measures(ctx, warped, ink, template):
+        row, new, shift, align = m["row"], m["new"], m["shift"], m["align"]
+        runs, tint, faint = m["runs"], m["tint"], m["faint"]
+        n0, n1 = row.name
+        z0, z1 = row.zone
+        score, span, ink_mm2, stray = m["score"], m["span"], m["ink_mm2"], m["stray"]
+        run_cover, gap_cover, tint_cover = m["run_cover"], m["gap_cover"], m["tint_cover"]
+        faint_cover, faint_mm2, tint_mm2 = m["faint_cover"], m["faint_mm2"], m["tint_mm2"]
+        visible_share = m["visible_share"]
+        extra = multi = 0.0
+        line_cover = faint_extra = None
+        corridor = template.px(st.corridor * row.size_mm)
+        if score >= min(st.definite, st.line_score):
+            extra, multi = _off_line(new, n0, n1, corridor)
+            extra /= area_px
+            if tint is not None and tint.any():  # (no pen colour: nothing off any line)
+                # A pale coloured pen shows by its colour only: look off the line in that ink too.
+                tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
+                extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
+        clean = is_clean(span, extra, multi, st)
+        # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
+        # fills the gaps between letters), on a row whose print is clearly recognised.
+        pen_score = max(run_cover, tint_cover)
+        if wants_line_check(clean, align, pen_score, score, st):
+            # A thin or pale pen, or a wave, whose line the print hides in places: struck when
+            # its ink crosses every part of the name and nothing (not even faint ink) is off it.
+            low = min(new.shape[0], z1 + template.px(st.line_below * row.size_mm))
+            masks = (new, runs) + (() if tint is None else (tint,))
+            wide, _ = _centred_in_zone_rows(np.stack([mask[:, n0:n1] for mask in masks]), z0, low)
+            line_cover = _segment_cover(wide.any(axis=0), st.line_segments)
+            faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
+        free_mm2 = faint_free_mm2 = None
+        if score < st.marginal:
+            free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
+        values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "run_cover": run_cover,
+                  "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
+                  "ink_mm2": ink_mm2, "free_mm2": free_mm2, "faint_free_mm2": faint_free_mm2,
+                  "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None}
+        if would_strike(values, st):
+            # A fold crease along the letters is no strike: it runs on across the page.
+            values["crease"] = _crease_cover(warped, template, row, shift, new | runs, st)
+        mark = decide_strike(values, st)
+        crease = values["crease"]
+        marks[row.id] = mark
+        scores[row.id] = round(score, 3)
+        details[row.id] = {"run_cover": round(run_cover, 3), "gap_cover": round(gap_cover, 3),
+                           "tint_cover": round(tint_cover, 3), "span": round(span, 3),
+                           "faint_cover": round(faint_cover, 3), "ink_mm2": round(ink_mm2, 2),
+                           "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
+                           "extra_mm2": round(extra, 2), "multi": round(multi, 3),
+                           "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),
+                           "shift_px": list(shift), "align": None if align is None else round(align, 3),
+                           "line_cover": None if line_cover is None else round(line_cover, 3),
+                           "faint_extra_mm2": None if faint_extra is None else round(faint_extra, 2),
+                           "free_mm2": None if free_mm2 is None else round(free_mm2, 2),
+                           "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2),
+                           "crease": None if crease is None else round(crease, 3)}
+        confidence = min(confidence, strike_margin(mark, values, st))
+    ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details
+    ctx.reading.confidence = round(confidence, 3)
+
+
+# -- decisions: pure functions of a row's measures (the `rows` values) and the profile's [strike]
+
+
+def is_clean(span: float, extra_mm2: float, multi: float, st) -> bool:
+    """A plain strike's shape: spread over the name, no ink off its line, few columns crossed
+    three times (loops, a circle, a tick)."""
+    return (span >= st.min_span and extra_mm2 < st.extra_mm2
+            and not (multi >= st.max_multi and extra_mm2 >= 0.4 * st.extra_mm2))
+
+
+def wants_line_check(clean: bool, align: float | None, pen_score: float, score: float, st) -> bool:
+    """Whether a row under `definite` may still be a thin, pale or wavy line the print hides in
+    places: clean, on a sharp row, with a run or pen colour over `line_score` of the name."""
+    sharp = align is not None and align >= st.line_min_align
+    return clean and sharp and st.line_score <= pen_score and score < st.definite
+
+
+def is_line(v, st) -> bool:
+    return (v["line_cover"] is not None and v["line_cover"] >= st.line_cover
+            and v["faint_extra_mm2"] < st.line_faint_extra_mm2)
+
+
+def would_strike(v, st) -> bool:
+    """Struck by its own evidence (before the fold-crease check)."""
+    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st)
+    return clean and (v["score"] >= st.definite or is_line(v, st))
+
+
+def is_kept(v, st) -> bool:
+    """Not a trace of a pen in the row (needs `free_mm2`, `faint_free_mm2`: measured when the
+    score is under `marginal`)."""
+    return (v["score"] < st.marginal and v["ink_mm2"] < st.kept_ink_mm2 and v["free_mm2"] < st.kept_free_mm2
+            and v["faint_cover"] < st.faint_marginal and v["tint_mm2"] < st.kept_tint_mm2
+            and not (v["free_mm2"] >= 0.6 * st.kept_free_mm2 and v["faint_free_mm2"] >= st.kept_faint_mm2)
+            and v["faint_free_mm2"] < st.kept_faint_alone_mm2
+            and not (v["ink_mm2"] >= 0.4 * st.kept_ink_mm2 and v["faint_mm2"] >= st.kept_pale_mm2))
+
+
+def decide_strike(v, st) -> str:
+    """struck | kept | uncertain from a row's measures `v` (keys as in a reading's `rows`, values
+    unrounded; `crease` None when not measured)."""
+    if would_strike(v, st):
+        if v["crease"] is not None and v["crease"] >= st.crease_cover:
+            return "uncertain"  # the line runs on across the page: a fold crease
+        return "struck"
+    if v["score"] < st.marginal and is_kept(v, st):
+        return "kept"
+    return "uncertain"
+
+
+def strike_margin(mark: str, v, st) -> float:
+    """How far the row is from changing its answer (negative: inside the uncertain band)."""
+    score = v["score"]
+    if mark == "struck":
+        if v["score"] >= st.definite or not is_line(v, st):
+            return score - st.definite
+        return min(max(v["run_cover"], v["tint_cover"]) - st.line_score, v["line_cover"] - st.line_cover)
+    if mark == "kept":
+        return min(st.marginal - score, st.kept_ink_mm2 - v["ink_mm2"], st.kept_free_mm2 - v["free_mm2"])
+    return -min(abs(score - st.marginal), abs(st.definite - score))
+
+
+def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int, int], pen: np.ndarray,
+                  st) -> float | None:
+    """How far the row's line runs on across the page, away from the name: the least share, on
+    either side (from `crease_gap_mm` past the name to the page's margin), of columns where the
+    paper is darkened along the line's extension. None when no side is long enough to tell.
+
+    A voter's strike ends within a few millimetres of the name (through the row number at
+    most); a fold crease crosses the whole page.
+    """
+    n0, n1 = row.name
+    z0, z1 = row.zone
+    grow = (z1 - z0) // 2
+    y0 = max(0, z0 - grow)
+    band = pen[y0:z1 + grow, n0:n1]
+    ys, xs = np.nonzero(band)
+    if xs.size < 8 or np.ptp(xs) < 4:
+        return None
+    slope, intercept = np.polyfit(xs.astype(np.float64), ys.astype(np.float64), 1)
+    dx, dy = shift
+    by0, _, bx0, _ = row.band
+    top = by0 + dy + y0 + intercept  # page row of the line at the name's first column
+    left_x = bx0 + dx + n0
+    gap, margin, shortest = template.px(st.crease_gap_mm), template.px(5.0), template.px(st.crease_min_mm)
+    paper = _percentile(warped, 0.90)
+    sides = ((margin, left_x - gap), (left_x + (n1 - n0) + gap, template.width - margin))
+    covers = []
+    for a, b in sides:
+        if b - a < shortest:
+            continue
+        columns = np.arange(a, b)
+        lines = np.round(top + slope * (columns - left_x)).astype(int)
+        ok = (lines >= 2) & (lines < template.height - 2)
+        columns, lines = columns[ok], lines[ok]
+        window = np.stack([warped[lines + k, columns] for k in range(-2, 3)])
+        printed = np.stack([template.glyph[lines + k, columns] for k in range(-2, 3)]).any(axis=0)
+        open_paper = ~printed
+        if np.count_nonzero(open_paper) < shortest:
+            continue
+        dark = window.min(axis=0) < paper * st.crease_level
+        covers.append(float(np.count_nonzero(dark & open_paper)) / np.count_nonzero(open_paper))
+    return min(covers) if covers else None
+
+
+def _segment_cover(hits: np.ndarray, segments: int) -> float:
+    """The least share of hit columns over `segments` equal parts of the name.
+
+    A line from one end of the name to the other leaves evidence in every part, even where the
+    print hides it here and there; a partial strike or a stroke over one word leaves parts empty.
+    """
+    if hits.size < segments:
+        return 0.0
+    return float(min(np.count_nonzero(part) / part.size for part in np.array_split(hits, segments)))
+
+
+def _span(hits: np.ndarray) -> float:
+    """Share of the name between the 5th and 95th percentile of the struck columns.
+
+    A strike runs from one end of the name to the other; a stroke over half of it (a partial
+    strike, a correction) does not, however densely it covers that half.
+    """
+    columns = np.flatnonzero(hits)
+    if columns.size < 2:
+        return 0.0
+    low, high = _sorted_percentile(columns, 0.05), _sorted_percentile(columns, 0.95)
+    return float(high - low) / max(1, hits.size)
+
+
+def _pen_runs(runs: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The horizontal runs that show pen ink somewhere off the print.
+
+    Blurred letters can merge into a run (a crossbar with its stems); such a run lies wholly on
+    printed text, while a pen's stroke crosses the paper between letters.
+    """
+    if not runs.any():
+        return runs
+    if not new.any():
+        return np.zeros_like(runs)  # no ink off the print at all: no run can touch paper
+    count, labels = cv2.connectedComponents(runs, connectivity=8)
+    on_paper = np.bincount(labels[new > 0], minlength=count) >= 2
+    on_paper[0] = False
+    if on_paper[1:].all():
+        return runs  # every run touches paper: the mask is the runs themselves (labels > 0)
+    if not on_paper.any():
+        return np.zeros_like(runs)
+    return on_paper[labels].astype(np.uint8)
+
+
+def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]:
+    """Ink off a strike's line, and the share of name columns crossed three times or more.
+
+    In each column the ink of a plain strike (straight, slanted, wavy, or two lines) lies within
+    `half` pixels, plus the pen's width, of the column's ink centre; a circle round the name,
+    loops or a tick across it do not.
+    """
+    h, w = new.shape
+    mask = new.astype(np.int8)
+    counts = mask.sum(axis=0, dtype=np.int32)
+    starts = np.count_nonzero(np.diff(mask, axis=0) == 1, axis=0) + mask[0]
+    ys = np.arange(h, dtype=np.float32)[:, None]
+    centre = (mask * ys).sum(axis=0) / np.maximum(counts, 1)
+    inked = starts > 0
+    pen = _median(counts[inked] / starts[inked]) if inked.any() else 0.0
+    off = np.abs(ys - centre[None, :]) > half + pen
+    extra = int(np.count_nonzero(mask.astype(bool) & off))
+    multi = float((starts[n0:n1] >= 3).mean()) if n1 > n0 else 0.0
+    return extra, multi
+
+
+def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
+    """Columns whose ink (within the row band) is centred in the strike zone.
+
+    Taking the centre, not any pixel, keeps a thick underline that touches the zone's bottom,
+    or a stroke with a stray dot above it, from counting as a line through the name.
+    """
+    values = mask.astype(np.float32)  # small integer sums: exact in float32
+    counts = values.sum(axis=0)
+    weighted = np.arange(mask.shape[0], dtype=np.float32) @ values  # sum of the inked rows' indices
+    # Ink in the zone itself too: the arcs of a circle above and below a name average to its middle.
+    inside = mask[z0:z1].any(axis=0)
+    # centre = weighted / counts, compared without dividing (inside implies counts > 0)
+    return inside & (weighted >= z0 * counts) & (weighted < z1 * counts)
+
+
+def _centred_in_zone_rows(stack: np.ndarray, z0: int, z1: int) -> tuple[np.ndarray, np.ndarray]:
+    """_centred_in_zone for a stack of 0/1 row masks (rows, height, width) at once.
+
+    Also returns each mask's ink per column (rows, width), which the caller needs anyway.
+    """
+    values = _scratch.view("centred", stack.shape)
+    np.copyto(values, stack)  # small integer sums: exact in float32
+    counts = values.sum(axis=1)
+    weighted = np.arange(stack.shape[1], dtype=np.float32) @ values
+    inside = stack[:, z0:z1].any(axis=1)
+    return inside & (weighted >= z0 * counts) & (weighted < z1 * counts), counts

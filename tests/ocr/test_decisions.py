@@ -1,0 +1,109 @@
+"""The reader's decisions as pure functions of measures and profile: called without an image."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kiemphieu.ocr import Flag, Reason
+from kiemphieu.ocr.boxes import box_mark, box_state
+from kiemphieu.ocr.geometry import PAPERS
+from kiemphieu.ocr.pagemap import geometry_problems
+from kiemphieu.ocr.profiles import load_profile
+from kiemphieu.ocr.reader import Reading, choose_paper
+from kiemphieu.ocr.seal import SealShape, shape_verdict
+from kiemphieu.ocr.strikes import decide_strike, strike_margin
+
+PROFILE = load_profile()
+ST, BX, G, SEAL = PROFILE.strike, PROFILE.boxes, PROFILE.geometry, PROFILE.seal
+
+
+def strike_row(**changes):
+    """A clean, unmarked row's measures."""
+    row = {"score": 0.0, "span": 0.0, "extra_mm2": 0.0, "multi": 0.0, "run_cover": 0.0, "tint_cover": 0.0,
+           "line_cover": None, "faint_extra_mm2": None, "ink_mm2": 0.2, "free_mm2": 0.0, "faint_free_mm2": 0.0,
+           "faint_cover": 0.0, "faint_mm2": 0.0, "tint_mm2": 0.0, "crease": None}
+    return {**row, **changes}
+
+
+def test_a_plain_strike_is_struck_and_a_clean_row_kept():
+    assert decide_strike(strike_row(), ST) == "kept"
+    struck = strike_row(score=0.9, span=0.95, run_cover=0.9, ink_mm2=20.0, free_mm2=None, faint_free_mm2=None)
+    assert decide_strike(struck, ST) == "struck"
+    assert strike_margin("struck", struck, ST) == pytest.approx(0.9 - ST.definite)
+
+
+def test_ink_off_the_line_or_a_short_span_makes_a_strike_uncertain():
+    base = strike_row(score=0.9, span=0.95, ink_mm2=20.0, free_mm2=None, faint_free_mm2=None)
+    assert decide_strike({**base, "extra_mm2": ST.extra_mm2 + 0.1}, ST) == "uncertain"
+    assert decide_strike({**base, "span": ST.min_span - 0.01}, ST) == "uncertain"
+
+
+def test_a_line_running_on_across_the_page_is_a_crease_not_a_strike():
+    struck = strike_row(score=0.9, span=0.95, ink_mm2=20.0, free_mm2=None, faint_free_mm2=None)
+    assert decide_strike({**struck, "crease": ST.crease_cover}, ST) == "uncertain"
+    assert decide_strike({**struck, "crease": ST.crease_cover - 0.2}, ST) == "struck"
+
+
+@pytest.mark.parametrize("trace", [{"faint_free_mm2": ST.kept_faint_alone_mm2}, {"tint_mm2": ST.kept_tint_mm2},
+                                   {"ink_mm2": ST.kept_ink_mm2}, {"faint_cover": ST.faint_marginal}])
+def test_any_trace_of_a_pen_forbids_kept(trace):
+    assert decide_strike(strike_row(**trace), ST) == "uncertain"
+
+
+def box(**changes):
+    m = {"score": 0.0, "fill": 0.0, "crossings": 0.0, "sides": 0, "pale_sides": 0, "long_rows": 0.0,
+         "long_cols": 0.0, "pale_score": 0.0, "tint_mm2": 0.0}
+    return {**m, **changes}
+
+
+def test_box_states():
+    assert box_state(box(), BX) == "empty"
+    x = box(score=1.0, fill=0.45, crossings=2.0, long_rows=0.1, long_cols=0.1)
+    assert box_state(x, BX) == "marked"
+    assert box_state({**x, "long_rows": 0.5, "long_cols": 0.1}, BX) == "unsure"  # strokes one way: a scribble
+    assert box_state({**x, "crossings": BX.max_crossings + 1}, BX) == "unsure"
+    assert box_state(box(pale_score=BX.marginal), BX) == "unsure"  # a trace of a pen in an empty box
+
+
+def values(agree_fill=0.45, disagree_fill=0.45, agree_groups=0, one_way=0.0):
+    return {"agree_fill": agree_fill, "disagree_fill": disagree_fill, "agree_line_groups": agree_groups,
+            "disagree_line_groups": 0, "agree_one_way": one_way, "disagree_one_way": 0.0}
+
+
+def test_a_mark_struck_through_beside_a_mark_in_the_other_box_is_uncertain_not_both():
+    assert box_mark(["marked", "marked"], values(), 0.0, BX) == "both"
+    assert box_mark(["marked", "marked"], values(agree_groups=BX.max_line_groups + 1), 0.0, BX) == "uncertain"
+    assert box_mark(["marked", "marked"], values(one_way=BX.both_max_one_way), 0.0, BX) == "uncertain"
+    assert box_mark(["marked", "empty"], values(), 0.0, BX) == "agree"
+    assert box_mark(["empty", "empty"], values(), BX.stray_mm2, BX) == "uncertain"
+
+
+def test_geometry_problems_name_what_is_wrong():
+    assert geometry_problems(1.0, 0.2, 1.0, 0.0, 1.0, G) == []
+    problems = geometry_problems(-1.0, G.max_corner_error_mm + 1, G.max_skew_deg + 1, 0.0, 1.0, G)
+    assert problems[0] == "page is mirrored" and len(problems) == 3
+
+
+def test_two_markers_of_one_paper_make_a_page_and_noise_ids_are_ignored():
+    a4 = PAPERS["A4"]
+    assert choose_paper({4: None, 6: None, 17: None}, 2) == (a4, [4, 6])
+    assert choose_paper({4: None}, 2) is None
+    assert choose_paper({4: None, 5: None, 1: None}, 2) is None  # another paper's marker beside two
+    assert choose_paper({4: None, 5: None, 6: None, 1: None}, 2) == (a4, [4, 5, 6])
+
+
+def test_seal_shape_verdicts():
+    assert shape_verdict(SealShape(0.08, 0.95, 16.0, 0.2), SEAL) is None
+    assert shape_verdict(SealShape(0.0, 0.0, None, 0.0), SEAL) == Flag.NO_STAMP
+    assert shape_verdict(SealShape(0.05, 0.3, 12.0, 0.01), SEAL) == Flag.SEAL_UNCHECKED
+
+
+def test_reasons_and_flags_are_the_contract_strings():
+    assert Reason.NO_MARKERS == "no_markers" and Flag.SEAL_UNCHECKED == "seal_unchecked"
+    reading = Reading("f.jpg", 0, "rejected", reason=Reason.NO_MARKERS, flags=[Flag.NO_STAMP])
+    assert json.loads(json.dumps(reading.to_json()))["reason"] == "no_markers"
+    assert json.loads(json.dumps(reading.to_json()))["flags"] == ["no_stamp"]
+    assert {r.value for r in Reason} >= {"unreadable_file", "blank_page", "no_markers", "bad_geometry",
+                                         "qr_unreadable", "wrong_election", "wrong_layout"}
