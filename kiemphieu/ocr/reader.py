@@ -154,7 +154,7 @@ def _preview(image: np.ndarray, reading: Reading, layout: Layout, profile: Profi
             scale = np.array([[template.k, 0, -0.5], [0, template.k, -0.5], [0, 0, 1.0]])
             white = (255, 255, 255) if image.ndim == 3 else 255
             return cv2.warpPerspective(image, scale @ np.asarray(reading.homography), (template.width, template.height),
-                                       flags=cv2.INTER_AREA, borderValue=white)
+                                       flags=cv2.INTER_LINEAR, borderValue=white)
         factor = min(1.0, PREVIEW_MAX_SIDE / max(image.shape[:2]))
         return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else image.copy()
     except cv2.error:
