@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "kiemphieu.commands.minutes_cmd",
     "kiemphieu.commands.web_cmd",
     "kiemphieu.commands.scan_cmd",
+    "kiemphieu.commands.season_cmd",
 ]
 
 

@@ -3,7 +3,9 @@
 Đại hội đại biểu Đảng bộ xã Hưng Long lần thứ XXI (150 delegates convened, 2 itemised
 exclusions, a count committee of 5) with four elections: the committee (15 of 17, strike
 form, entered twice with two differences left to settle), the secretary (one candidate,
-boxes form), 9 official delegates from 11 and 2 alternates from 3 to the district congress.
+boxes form, elected by the new committee at its first meeting: 15 members convened, 1
+excluded, 14 present, so base 14 and majority 8), 9 official delegates from 11 and 2
+alternates from 3 to the district congress. So one election of each electing body.
 Ballots are drawn from a seeded random generator, so every run gives the same stacks.
 """
 
@@ -21,7 +23,7 @@ from .auth import services as user_services
 from .congress import services
 from .extensions import db
 from .models import Ballot, Congress, CongressKind, EntryMode, Organisation, Role, Round, User
-from .tally import Kind
+from .tally import Body, Kind
 
 ORGANISATION = "Đảng bộ xã Hưng Long"
 PARENT = "Đảng bộ huyện Yên Lập"
@@ -69,6 +71,8 @@ ALTERNATE_CANDIDATES = ["Vũ Thị Giang", "Bùi Thị Hạnh", "Lý Thị Mai"]
 ALTERNATE_WEAK = {"Lý Thị Mai"}
 
 CONVENED, PRESENT = 150, 146
+# The new committee's first meeting (Hội nghị lần thứ nhất Ban Chấp hành khóa mới).
+COMMITTEE_EXCLUSION = "Ủy viên Ban Chấp hành khóa mới vắng mặt có lý do (đi điều trị bệnh)"
 
 
 @dataclass
@@ -122,9 +126,9 @@ def _ensure_users() -> dict[str, str]:
 
 def _build_congress() -> Congress:
     parent = db.session.scalar(select(Organisation).where(Organisation.name == PARENT))
-    parent = parent or services.create_organisation(PARENT)
+    parent = parent or services.create_organisation(PARENT, level="district")
     organisation = db.session.scalar(select(Organisation).where(Organisation.name == ORGANISATION))
-    organisation = organisation or services.create_organisation(ORGANISATION, parent)
+    organisation = organisation or services.create_organisation(ORGANISATION, parent, level="grassroots")
     congress = services.create_congress(
         organisation,
         kind=CongressKind.DELEGATES,
@@ -147,14 +151,18 @@ def _build_congress() -> Congress:
         entry_mode=EntryMode.DOUBLE,
     )
     services.add_candidates(committee, COMMITTEE_CANDIDATES)
-    _vote_strike(committee.rounds[0], rng, COMMITTEE_WEAK, over_seats=2, no_stamp=1, double=True)
+    _vote_strike(committee.rounds[0], rng, COMMITTEE_WEAK, over_seats=2, no_stamp=1, double=True, batches=2)
 
+    # Elected by the new committee's first meeting (the default body for a secretary): its
+    # 15 members are the convened, one of them excluded.
     secretary = services.create_election(
         congress, Kind.SECRETARY, "Bầu Bí thư Đảng ủy xã khóa XXI, nhiệm kỳ 2025 - 2030", 1,
-        entry_mode=EntryMode.SINGLE,
+        entry_mode=EntryMode.SINGLE, body=Body.COMMITTEE,
     )
+    services.add_exclusion(congress, 1, COMMITTEE_EXCLUSION, Body.COMMITTEE)
     services.add_candidates(secretary, [SECRETARY])
-    _vote_boxes(secretary.rounds[0], rng)
+    members_present = congress.base_for(Body.COMMITTEE)
+    _vote_boxes(secretary.rounds[0], rng, members_present)
 
     delegates = services.create_election(
         congress, Kind.DELEGATES, "Bầu đại biểu chính thức đi dự Đại hội đại biểu Đảng bộ huyện Yên Lập lần thứ XXI",
@@ -172,15 +180,19 @@ def _build_congress() -> Congress:
     return congress
 
 
-def _open_for_entry(round_: Round) -> None:
-    services.set_round_numbers(round_, PRESENT, PRESENT, round_.congress.start_date)
+def _open_for_entry(round_: Round, present: int = PRESENT) -> None:
+    services.set_round_numbers(round_, present, present, round_.congress.start_date)
     services.start_entry(round_)
 
 
 def _vote_strike(round_: Round, rng: random.Random, weak: set[str], *, over_seats: int, no_stamp: int,
-                 double: bool = False) -> None:
-    """PRESENT ballots: most strike the surplus (the weak names more often), a few are invalid."""
+                 double: bool = False, batches: int = 1) -> None:
+    """PRESENT ballots: most strike the surplus (the weak names more often), a few are invalid.
+
+    ``batches``: the stack split into that many batches (tệp phiếu), each typed on its own."""
     _open_for_entry(round_)
+    if batches > 1:
+        services.set_batches(round_, batches)
     candidates = round_.candidates
     surplus = len(candidates) - round_.seats
     stack: list[dict] = []
@@ -192,7 +204,7 @@ def _vote_strike(round_: Round, rng: random.Random, weak: set[str], *, over_seat
         stack.append({"struck": sorted(c.code for c in rng.sample(candidates, max(surplus - 1, 0)))})
     stack += [{"invalid": "no_stamp"}] * no_stamp
     rng.shuffle(stack)
-    _store(round_, "A", stack)
+    _store_batches(round_, "A", stack, batches)
     if double:
         second = [dict(b) for b in stack]
         # Two keying slips in pass B, for the comparison page to show.
@@ -201,14 +213,14 @@ def _vote_strike(round_: Round, rng: random.Random, weak: set[str], *, over_seat
             if struck is not None:
                 others = [c.code for c in candidates if c.code not in struck]
                 second[position] = {"struck": sorted(struck[:-1] + others[:1])}
-        _store(round_, "B", second)
+        _store_batches(round_, "B", second, batches)
 
 
-def _vote_boxes(round_: Round, rng: random.Random) -> None:
-    _open_for_entry(round_)
+def _vote_boxes(round_: Round, rng: random.Random, present: int = PRESENT) -> None:
+    _open_for_entry(round_, present)
     code = round_.candidates[0].code
-    stack = [{"boxes": {code: "agree"}} for _ in range(PRESENT - 6)]
-    stack += [{"boxes": {code: "disagree"}}] * 4 + [{"boxes": {code: "both"}}] + [{"boxes": {}}]
+    stack = [{"boxes": {code: "agree"}} for _ in range(present - 3)]
+    stack += [{"boxes": {code: "disagree"}}] * 2 + [{"boxes": {code: "both"}}]
     rng.shuffle(stack)
     _store(round_, "A", stack)
 
@@ -222,12 +234,22 @@ def _weighted_sample(rng: random.Random, items: list, weights: list[float], k: i
     return chosen
 
 
-def _store(round_: Round, entry_pass: str, stack: list[dict]) -> None:
-    db.session.add_all(
-        Ballot(round_id=round_.id, entry_pass=entry_pass, sequence=n, marks=marks,
-               idempotency_key=f"demo-{round_.id}-{entry_pass}-{n}", round_version=round_.version)
+def _store_batches(round_: Round, entry_pass: str, stack: list[dict], batches: int) -> None:
+    """The stack cut into ``batches`` consecutive parts, each numbered from 1 in its batch."""
+    size = -(-len(stack) // batches)
+    for number in range(batches):
+        _store(round_, entry_pass, stack[number * size:(number + 1) * size], batch=number + 1)
+
+
+def _store(round_: Round, entry_pass: str, stack: list[dict], batch: int = 1) -> None:
+    rows = [
+        Ballot(round_id=round_.id, entry_pass=entry_pass, batch=batch, sequence=n, marks=marks,
+               idempotency_key=f"demo-{round_.id}-{entry_pass}-{batch}-{n}", round_version=round_.version)
         for n, marks in enumerate(stack, start=1)
-    )
+    ]
+    db.session.add_all(rows)
+    db.session.flush()
     audit.record("demo.ballots", congress=round_.congress, round_id=round_.id, entry_pass=entry_pass,
-                 count=len(stack))
+                 batch=batch, count=len(stack),
+                 ballot_digests=[[b.id, b.round_id, audit.ballot_digest(b)] for b in rows])
     db.session.commit()

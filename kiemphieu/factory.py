@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import importlib
 import os
 from pathlib import Path
@@ -11,9 +12,10 @@ from flask import Flask, render_template
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key
+from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key, secure_instance
 from .extensions import csrf, db, login_manager, migrate
 from .localtime import to_local
+from .security import init_security
 
 # Each module defines a blueprint named ``bp``. Add a feature by adding its module here;
 # every view in it needs @public or @require_role (check_access_rules enforces it).
@@ -23,6 +25,8 @@ BLUEPRINT_MODULES = [
     "kiemphieu.scanning.routes",
     "kiemphieu.entry.routes", "kiemphieu.results.routes",
     "kiemphieu.documents.routes",
+    "kiemphieu.season.routes",
+    "kiemphieu.hall.routes",
 ]
 
 
@@ -35,19 +39,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(Path(__file__).parent / "static"),
     )
     app.config.update(default_config(instance))
+    from .scanning.spooling import SpoolingRequest
+
+    app.request_class = SpoolingRequest  # scan uploads spooled to the instance's disk
     # The office's own settings (instance/config.py, never committed), then the caller's.
     app.config.from_pyfile(str(instance / "config.py"), silent=True)
     if config:
         app.config.update(config)
-    os.makedirs(instance, exist_ok=True)
-    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    secure_instance(instance, app.config["SQLALCHEMY_DATABASE_URI"])
+    os.makedirs(app.config["UPLOAD_FOLDER"], mode=0o700, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or load_secret_key(instance)
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _local_secret_key(app, instance)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     _init_login(app)
+    init_security(app)
 
     for name in app.config.get("BLUEPRINT_MODULES", BLUEPRINT_MODULES):
         app.register_blueprint(importlib.import_module(name).bp)
@@ -59,6 +67,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     check_access_rules(app)
     return app
+
+
+class ConfigurationError(RuntimeError):
+    """A node that must not start as configured (the message says what to set)."""
+
+
+def _local_secret_key(app: Flask, instance: Path) -> str:
+    """instance/secret_key, generated on first start: fine for one server on SQLite. On
+    PostgreSQL several nodes serve one database, and sessions, CSRF tokens and station
+    tokens signed by one node must verify on the others: the key must come from configuration."""
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        raise ConfigurationError(
+            "DATABASE_URL là PostgreSQL: mọi máy chủ phải dùng chung một SECRET_KEY. Đặt biến môi trường "
+            "SECRET_KEY (hoặc SECRET_KEY = \"...\" trong instance/config.py) giống nhau trên mọi máy; máy chủ "
+            "không tự tạo khóa riêng. / With PostgreSQL every node needs the same configured SECRET_KEY."
+        )
+    return load_secret_key(instance)
 
 
 def _is_sqlite(dbapi_connection) -> bool:
@@ -96,19 +121,28 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message_category = "warning"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        return db.session.get(User, int(user_id))
+    def load_user(session_id: str) -> User | None:
+        """``<id>.<session token>`` (User.get_id): a token that changed ends the session."""
+        user_id, _, token = (session_id or "").partition(".")
+        if not user_id.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
+            return None
+        return user
 
 
 def _init_templates(app: Flask) -> None:
     from . import models
     from .auth.access import can
 
+    from . import labels
+
     def vn_date(value) -> str:
-        return value.strftime("%d/%m/%Y") if value else ""
+        return labels.date_short(value)
 
     def vn_datetime(value) -> str:
-        return to_local(value).strftime("%d/%m/%Y %H:%M") if value else ""
+        return labels.datetime_short(to_local(value)) if value else ""
 
     app.jinja_env.filters["vn_date"] = vn_date
     app.jinja_env.filters["vn_datetime"] = vn_datetime
@@ -118,6 +152,8 @@ def _init_templates(app: Flask) -> None:
         Role=models.Role,
         RoundStatus=models.RoundStatus,
         KIND_LABELS=models.KIND_LABELS,
+        date_long=labels.date_long,
+        percent_vi=labels.percent_vi,
     )
 
 
@@ -132,6 +168,41 @@ def _init_errors(app: Flask) -> None:
     for code, message in messages.items():
 
         def handler(error, code=code, message=message):
+            if code == 413:
+                message = _too_large_message()
             return render_template("error.html", code=code, message=message), code
 
         app.register_error_handler(code, handler)
+
+    app.register_error_handler(500, _internal_error)
+
+
+def _too_large_message() -> str:
+    from flask import request
+
+    from .scanning.spooling import human_size
+
+    limit = request.max_content_length
+    if not limit:
+        return "Tệp tải lên quá lớn."
+    return (f"Tệp tải lên quá lớn: mỗi lần tải lên tối đa {human_size(limit)}. "
+            "Hãy chia thành nhiều lần tải lên (hoặc nhiều tệp zip nhỏ hơn).")
+
+
+SERVER_ERROR = ("Máy chủ gặp lỗi ngoài dự kiến: thao tác vừa rồi CHƯA được lưu. Hãy thử lại; nếu lỗi lặp lại, "
+                "báo quản trị viên.")
+DATABASE_BUSY = "Cơ sở dữ liệu đang bận: thao tác vừa rồi CHƯA được lưu. Hãy thử lại sau ít giây."
+
+
+def _internal_error(error):
+    """Any unhandled exception: nothing half-written is kept, and the answer is Vietnamese
+    (a page, or JSON for the entry screen and the station API), never a raw traceback."""
+    from flask import jsonify, request
+    from sqlalchemy.exc import OperationalError
+
+    db.session.rollback()
+    busy = isinstance(getattr(error, "original_exception", None), OperationalError)
+    code, message = (503, DATABASE_BUSY) if busy else (500, SERVER_ERROR)
+    if request.path.startswith("/api/") or request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=message), code
+    return render_template("error.html", code=code, message=message), code

@@ -11,6 +11,7 @@ Counting is never done here: ``Round.to_election()`` and ``Round.engine_ballots(
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any
@@ -32,10 +33,11 @@ from sqlalchemy import (
     func,
     select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, WriteOnlyMapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import tally
+from . import labels, tally
 from .extensions import db
 
 
@@ -44,9 +46,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
 def name_key(name: str) -> str:
-    """How two names are compared for 'the same person': NFC, single spaces, case-folded."""
-    return tally.normalize_name(name).casefold()
+    """How two names are compared for 'the same person' (``tally.comparison_key``)."""
+    return tally.comparison_key(name)
 
 
 # ------------------------------------------------------------------ enums (stored as strings)
@@ -69,12 +75,7 @@ class Role(StrEnum):
         return ROLE_LABELS[self]
 
 
-ROLE_LABELS = {
-    Role.VIEWER: "Người xem",
-    Role.COUNTER: "Người nhập phiếu",
-    Role.ORGANISER: "Người tổ chức",
-    Role.ADMIN: "Quản trị viên",
-}
+ROLE_LABELS = {role: labels.USER_ROLE_LABELS[role.value] for role in Role}
 
 
 class CongressKind(StrEnum):
@@ -83,7 +84,7 @@ class CongressKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return "Đại hội đảng viên" if self is CongressKind.MEMBERS else "Đại hội đại biểu"
+        return labels.CONGRESS_KIND_LABELS[self.value]
 
 
 class RoundStatus(StrEnum):
@@ -93,21 +94,32 @@ class RoundStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"setup": "Chuẩn bị", "entry": "Đang nhập phiếu", "finalised": "Đã chốt"}[self.value]
+        return labels.ROUND_STATUS_LABELS[self.value]
 
 
 class EntryMode(StrEnum):
     SINGLE = "single"  # one pass; clearly labelled as such
     DOUBLE = "double"  # passes A and B, differences settled against the paper
+    TRIPLE = "triple"  # passes A, B and C (a congress that wants three independent entries)
 
     @property
     def label(self) -> str:
-        return "Nhập một lần" if self is EntryMode.SINGLE else "Nhập hai lần độc lập"
+        return labels.ENTRY_MODE_LABELS[self.value]
+
+    @property
+    def passes(self) -> tuple[EntryPass, ...]:
+        """The typed passes, compared position by position (one pass: nothing to compare)."""
+        return (EntryPass.A, EntryPass.B, EntryPass.C)[: {"single": 1, "double": 2, "triple": 3}[self.value]]
+
+    @property
+    def compared(self) -> bool:
+        return self is not EntryMode.SINGLE
 
 
 class EntryPass(StrEnum):
     A = "A"
     B = "B"
+    C = "C"  # the third pass of a triple entry
     SCAN = "scan"  # from a scanned image (ScanImage), after adjudication
     SETTLED = "settled"  # a committee member's ruling where passes A and B differ
 
@@ -121,24 +133,16 @@ class ScanStatus(StrEnum):
     ADJUDICATED = "adjudicated"
 
 
-KIND_LABELS = {
-    tally.Kind.COMMITTEE: "Ban Chấp hành",
-    tally.Kind.STANDING_COMMITTEE: "Ban Thường vụ",
-    tally.Kind.SECRETARY: "Bí thư",
-    tally.Kind.DEPUTY_SECRETARY: "Phó Bí thư",
-    tally.Kind.INSPECTION_COMMITTEE: "Ủy ban Kiểm tra",
-    tally.Kind.INSPECTION_CHAIR: "Chủ nhiệm Ủy ban Kiểm tra",
-    tally.Kind.DELEGATES: "Đại biểu chính thức dự đại hội cấp trên",
-    tally.Kind.ALTERNATES: "Đại biểu dự khuyết dự đại hội cấp trên",
-    tally.Kind.OTHER: "Khác",
-}
+# What a person reads: kiemphieu.labels (shared with the ballots and the minutes).
+KIND_LABELS = labels.KIND_LABELS
+BODY_LABELS = labels.BODY_LABELS
 
 # Party committees must have a surplus of candidates (Article 14 of Decision 190).
 KINDS_NEEDING_SURPLUS = frozenset(
     {tally.Kind.COMMITTEE, tally.Kind.STANDING_COMMITTEE, tally.Kind.INSPECTION_COMMITTEE}
 )
 
-COMMITTEE_ROLES = ("Trưởng ban", "Phó Trưởng ban", "Ủy viên")
+COMMITTEE_ROLES = labels.COMMITTEE_ROLES
 
 
 # ------------------------------------------------------------------ users and access
@@ -154,15 +158,27 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default=Role.VIEWER.value)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Part of every session and remember cookie (``get_id``): a new token on logout, password
+    # change and deactivation ends every session of the user, on every machine.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     assignments: Mapped[list[CongressAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    grants: Mapped[list[OrganisationGrant]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     __table_args__ = (CheckConstraint("role IN ('admin','organiser','counter','viewer')", name="role"),)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Every session and remember cookie issued so far stops working."""
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_token}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -180,20 +196,14 @@ class User(UserMixin, db.Model):
         return self.global_role is Role.ADMIN
 
     def role_in(self, congress_id: int | None) -> Role | None:
-        """The user's role for one congress, or None when they may not see it.
+        """The user's role for one congress (None: they may not see it); with None, the
+        highest role they hold anywhere. The rules live in ``kiemphieu.auth.access``."""
+        from .auth import access
 
-        Admins see everything. An assignment sets the role for its congress. Without one,
-        organisers and viewers keep their global role everywhere; a counter sees nothing.
-        """
-        if self.is_admin:
-            return Role.ADMIN
-        if congress_id is not None:
-            for assignment in self.assignments:
-                if assignment.congress_id == congress_id:
-                    return Role(assignment.role)
-        if self.global_role is Role.COUNTER and congress_id is not None:
-            return None
-        return self.global_role
+        if congress_id is None:
+            return access.highest_role(self)
+        congress = db.session.get(Congress, congress_id)
+        return access.role_in_congress(self, congress) if congress is not None else None
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -218,22 +228,99 @@ class CongressAssignment(db.Model):
     )
 
 
+class OrganisationGrant(db.Model):
+    """A role on an organisation and everything below it (its congresses, its sub-organisations)."""
+
+    __tablename__ = "organisation_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16), default=Role.VIEWER.value)
+
+    user: Mapped[User] = relationship(back_populates="grants")
+    organisation: Mapped[Organisation] = relationship(back_populates="grants")
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "organisation_id"),
+        CheckConstraint("role IN ('organiser','counter','viewer')", name="role"),
+    )
+
+
+class LoginThrottle(db.Model):
+    """Failed logins inside the current window, per (client address, user name) and per address.
+
+    Updated with single-row UPDATEs, so parallel guesses are counted one by one; there is no
+    per-name key, so nobody can lock an account for everybody (``kiemphieu.auth.throttle``).
+    """
+
+    __tablename__ = "login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 # ------------------------------------------------------------------ congress set-up
 
 
+class OrganisationLevel(StrEnum):
+    """Levels of the Party's organisation tree, highest first."""
+
+    PROVINCE = "province"
+    DISTRICT = "district"
+    GRASSROOTS = "grassroots"
+    CELL = "cell"
+
+    @property
+    def label(self) -> str:
+        return ORGANISATION_LEVEL_LABELS[self]
+
+
+ORGANISATION_LEVEL_LABELS = {
+    OrganisationLevel.PROVINCE: "Tỉnh (thành phố)",
+    OrganisationLevel.DISTRICT: "Huyện / đảng bộ cấp trên cơ sở",
+    OrganisationLevel.GRASSROOTS: "Cơ sở",
+    OrganisationLevel.CELL: "Chi bộ",
+}
+
+
 class Organisation(db.Model):
-    """A Party organisation (Đảng bộ / Chi bộ), with its parent (the next level up)."""
+    """A Party organisation (Đảng bộ / Chi bộ), with its parent (the next level up).
+
+    A role granted on an organisation (``OrganisationGrant``) holds for its whole subtree
+    (``kiemphieu.auth.access``)."""
 
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    level: Mapped[str] = mapped_column(String(16), default=OrganisationLevel.GRASSROOTS.value)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     parent: Mapped[Organisation | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Organisation]] = relationship(back_populates="parent")
     congresses: Mapped[list[Congress]] = relationship(back_populates="organisation")
+    grants: Mapped[list[OrganisationGrant]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (CheckConstraint("level IN ('province','district','grassroots','cell')", name="level"),)
+
+    @property
+    def organisation_level(self) -> OrganisationLevel:
+        return OrganisationLevel(self.level)
+
+    def lineage(self) -> list[Organisation]:
+        """This organisation, then its parent, up to the root (a cycle stops the walk)."""
+        chain, seen, node = [], set(), self
+        while node is not None and node.id not in seen:
+            chain.append(node)
+            seen.add(node.id)
+            node = node.parent
+        return chain
 
     def __repr__(self) -> str:
         return f"<Organisation {self.name}>"
@@ -248,10 +335,17 @@ class Congress(db.Model):
     name: Mapped[str] = mapped_column(String(300))  # "Đại hội đại biểu Đảng bộ xã Yên Lập"
     number: Mapped[str] = mapped_column(String(50), default="")  # "lần thứ XXI"
     term: Mapped[str] = mapped_column(String(50), default="")  # "2025 - 2030"
-    place: Mapped[str] = mapped_column(String(200), default="")
+    place: Mapped[str] = mapped_column(String(200), default="")  # the hall (shown on the pages)
+    # The place name of the documents' date line ("Hưng Long, ngày ..."); "" = from the organisation.
+    locality: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Who signs the results summary for the presidium (TM. ĐOÀN CHỦ TỊCH).
+    presidium_signer: Mapped[str] = mapped_column(String(200), default="", server_default="")
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     convened: Mapped[int] = mapped_column(Integer)  # full members or official delegates convened
+    # Members of the new committee convened to its first meeting (Hội nghị lần thứ nhất), which
+    # elects the standing committee, secretary...; None: as many as the congress elected.
+    committee_convened: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="congresses")
@@ -290,13 +384,54 @@ class Congress(db.Model):
         return text
 
     @property
+    def date_place(self) -> str:
+        """The locality documents are dated from, never the hall: "Hưng Long"."""
+        return self.locality or labels.locality_of(self.organisation.name)
+
+    @property
     def excluded(self) -> int:
-        return sum(x.count for x in self.exclusions)
+        return self.excluded_for(tally.Body.CONGRESS)
 
     @property
     def base(self) -> int:
         """The majority base of Article 30: convened minus the itemised exclusions."""
         return self.convened - self.excluded
+
+    # -- the electing bodies: the congress, and the new committee at its first meeting
+
+    @property
+    def committee_election(self) -> Election | None:
+        """The congress's election of the new Party committee (Ban Chấp hành), if any."""
+        return next((e for e in self.elections
+                     if e.tally_kind is tally.Kind.COMMITTEE and e.electing_body is tally.Body.CONGRESS), None)
+
+    @property
+    def elected_committee_size(self) -> int | None:
+        """How many the congress put on the new committee: those elected in its finalised
+        rounds, or the seats to fill while none is finalised; None without such an election."""
+        election = self.committee_election
+        if election is None:
+            return None
+        finalised = [r.result_versions[-1] for r in election.rounds if r.is_finalised and r.result_versions]
+        if not finalised:
+            return election.seats
+        return sum(len(v.result.get("elected", [])) for v in finalised)
+
+    def convened_for(self, body: tally.Body | str) -> int | None:
+        """Convened to the body that votes; None when the committee's size is not known yet."""
+        if tally.Body(body) is tally.Body.CONGRESS:
+            return self.convened
+        return self.committee_convened or self.elected_committee_size
+
+    def exclusions_for(self, body: tally.Body | str) -> list[Exclusion]:
+        return [x for x in self.exclusions if x.body == tally.Body(body).value]
+
+    def excluded_for(self, body: tally.Body | str) -> int:
+        return sum(x.count for x in self.exclusions_for(body))
+
+    def base_for(self, body: tally.Body | str) -> int | None:
+        convened = self.convened_for(body)
+        return None if convened is None else convened - self.excluded_for(body)
 
     def __repr__(self) -> str:
         return f"<Congress {self.id} {self.name}>"
@@ -311,10 +446,16 @@ class Exclusion(db.Model):
     congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
     count: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(300))
+    # Which body's base it comes off: the congress's, or the new committee's first meeting.
+    body: Mapped[str] = mapped_column(String(16), default=tally.Body.CONGRESS.value,
+                                      server_default=tally.Body.CONGRESS.value)
 
     congress: Mapped[Congress] = relationship(back_populates="exclusions")
 
-    __table_args__ = (CheckConstraint("count >= 1", name="count_positive"),)
+    __table_args__ = (
+        CheckConstraint("count >= 1", name="count_positive"),
+        CheckConstraint("body IN ('congress','committee')", name="body"),
+    )
 
 
 class CountCommitteeMember(db.Model):
@@ -342,6 +483,9 @@ class Election(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     seats: Mapped[int] = mapped_column(Integer)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Who votes: the congress, or the new committee at its first meeting (tally.Body).
+    body: Mapped[str] = mapped_column(String(16), default=tally.Body.CONGRESS.value,
+                                      server_default=tally.Body.CONGRESS.value)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     congress: Mapped[Congress] = relationship(back_populates="elections")
@@ -352,11 +496,22 @@ class Election(db.Model):
         back_populates="election", cascade="all, delete-orphan", order_by="Round.number"
     )
 
-    __table_args__ = (CheckConstraint("seats >= 1", name="seats_positive"),)
+    __table_args__ = (
+        CheckConstraint("seats >= 1", name="seats_positive"),
+        CheckConstraint("body IN ('congress','committee')", name="body"),
+    )
 
     @property
     def tally_kind(self) -> tally.Kind:
         return tally.Kind(self.kind)
+
+    @property
+    def electing_body(self) -> tally.Body:
+        return tally.Body(self.body)
+
+    @property
+    def body_label(self) -> str:
+        return BODY_LABELS[self.electing_body]
 
     @property
     def kind_label(self) -> str:
@@ -365,6 +520,11 @@ class Election(db.Model):
     @property
     def current_round(self) -> Round | None:
         return self.rounds[-1] if self.rounds else None
+
+    @property
+    def display_names(self) -> dict[str, str]:
+        """Candidate code -> name as shown to a person (namesakes with their birth year)."""
+        return tally.display_names((c.code, c.name, c.born) for c in self.candidates)
 
     def candidates_in_ballot_order(self) -> list[Candidate]:
         return sorted(self.candidates, key=lambda c: (c.sort_key, c.code))
@@ -424,6 +584,9 @@ class Round(db.Model):
     voted_on: Mapped[date | None] = mapped_column(Date)  # defaults to the congress start date
     status: Mapped[str] = mapped_column(String(16), default=RoundStatus.SETUP.value)
     entry_mode: Mapped[str] = mapped_column(String(16), default=EntryMode.DOUBLE.value)
+    # The stack split into numbered batches (tệp phiếu), each typed by its own clerks and
+    # compared on its own; 1 = the whole stack is one batch.
+    batches: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The current result version (1 after the first finalisation; reopening adds one).
     version: Mapped[int] = mapped_column(Integer, default=0)
     digest: Mapped[str | None] = mapped_column(String(64))  # tally.round_digest at finalisation
@@ -446,7 +609,7 @@ class Round(db.Model):
         UniqueConstraint("election_id", "number"),
         CheckConstraint("seats >= 1", name="seats_positive"),
         CheckConstraint("status IN ('setup','entry','finalised')", name="status"),
-        CheckConstraint("entry_mode IN ('single','double')", name="entry_mode"),
+        CheckConstraint("entry_mode IN ('single','double','triple')", name="entry_mode"),
     )
 
     @property
@@ -470,52 +633,61 @@ class Round(db.Model):
         """This round's list, in ballot order (the engine's collation)."""
         return sorted((rc.candidate for rc in self.round_candidates), key=lambda c: (c.sort_key, c.code))
 
+    @property
+    def body_convened(self) -> int | None:
+        """Convened to the body that votes in this round (None: the committee's size unknown)."""
+        return self.congress.convened_for(self.election.electing_body)
+
     def to_election(self) -> tally.Election:
-        """The engine's Election for this round, built from the database."""
+        """The engine's Election for this round, built from the database.
+
+        The figures are the electing body's: an election of the new committee's first meeting
+        counts against the committee's members, not the congress's delegates. While the
+        committee's size is unknown (``start_entry`` refuses then) its seats stand in."""
         election, congress = self.election, self.election.congress
+        body = election.electing_body
         return tally.Election(
             title=election.title,
             kind=election.tally_kind,
+            body=body,
             seats=self.seats,
-            convened=congress.convened,
-            excluded=congress.excluded,
+            convened=self.body_convened or self.seats,
+            excluded=congress.excluded_for(body),
             candidates=tuple(c.to_engine() for c in self.candidates),
             round=self.number,
             present=self.present,
             issued=self.issued,
             organization=congress.organisation.name,
             congress=congress.full_name,
-            place=congress.place,
+            place=congress.date_place,
             date=self.voted_on or congress.start_date,
             committee=tuple(tally.CommitteeMember(m.name, m.role) for m in congress.committee),
         )
 
-    def active_ballots(self, entry_pass: EntryPass | str) -> list[Ballot]:
-        """The pass's current ballots (superseded ones left out), in stack order."""
-        return list(
-            db.session.scalars(
-                select(Ballot)
-                .where(
-                    Ballot.round_id == self.id,
-                    Ballot.entry_pass == str(entry_pass),
-                    Ballot.superseded.is_(False),
-                )
-                .order_by(Ballot.sequence)
-            )
+    def active_ballots(self, entry_pass: EntryPass | str, batch: int | None = None) -> list[Ballot]:
+        """The pass's current ballots (superseded ones left out), in stack order: batch by
+        batch, then by position in the batch (``batch`` given: that batch only)."""
+        query = select(Ballot).where(
+            Ballot.round_id == self.id,
+            Ballot.entry_pass == str(entry_pass),
+            Ballot.is_live,
         )
+        if batch is not None:
+            query = query.where(Ballot.batch == batch)
+        return list(db.session.scalars(query.order_by(Ballot.batch, Ballot.sequence)))
 
     def counted_ballots(self) -> list[Ballot]:
         """The ballots that count, in stack order.
 
         Single entry: pass A plus scanned ballots. Double entry: per sequence number, the
         settled ballot when there is one, else pass A (callers must first check that A and B
-        agree everywhere else: ``kiemphieu.entry.services.compare_passes``). A settled ruling
+        agree everywhere else: ``kiemphieu.entry.comparison.compare_passes``). A settled ruling
         "no such ballot" (``Ballot.is_absent``, a position only one pass typed) counts nothing.
         """
         if self.mode is EntryMode.SINGLE:
             return self.active_ballots(EntryPass.A) + self.active_ballots(EntryPass.SCAN)
-        settled = {b.sequence: b for b in self.active_ballots(EntryPass.SETTLED)}
-        first = {b.sequence: b for b in self.active_ballots(EntryPass.A)}
+        settled = {(b.batch, b.sequence): b for b in self.active_ballots(EntryPass.SETTLED)}
+        first = {(b.batch, b.sequence): b for b in self.active_ballots(EntryPass.A)}
         chosen = [settled.get(s) or first[s] for s in sorted(settled.keys() | first.keys())]
         return [b for b in chosen if not b.is_absent] + self.active_ballots(EntryPass.SCAN)
 
@@ -532,7 +704,8 @@ class Ballot(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
     entry_pass: Mapped[str] = mapped_column(String(8))
-    sequence: Mapped[int] = mapped_column(Integer)  # 1-based position in the stack
+    batch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # tệp phiếu (Round.batches)
+    sequence: Mapped[int] = mapped_column(Integer)  # 1-based position in the batch's stack
     # The contract's ballot object: {"struck": [...]}, {"boxes": {...}} or {"invalid": reason}.
     marks: Mapped[dict[str, Any]] = mapped_column(JSON)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -541,26 +714,40 @@ class Ballot(db.Model):
     superseded: Mapped[bool] = mapped_column(Boolean, default=False)
     superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
     round_version: Mapped[int] = mapped_column(Integer, default=0)  # Round.version when entered
-    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_image.id"))
+    scan_id: Mapped[int | None] = mapped_column(ForeignKey("scan_image.id"), index=True)
 
     round: Mapped[Round] = relationship(back_populates="ballots")
     entered_by: Mapped[User | None] = relationship()
     scan: Mapped[ScanImage | None] = relationship()
 
     __table_args__ = (
-        CheckConstraint("entry_pass IN ('A','B','scan','settled')", name="entry_pass"),
+        CheckConstraint("entry_pass IN ('A','B','C','scan','settled')", name="entry_pass"),
         CheckConstraint("sequence >= 1", name="sequence_positive"),
-        # One live ballot per stack position and pass: a doubled ballot cannot be stored.
+        # A pass's ballots, superseded ones too (undo history, the tamper check, exports).
+        Index("ix_ballot_round_id_entry_pass", "round_id", "entry_pass"),
+        # One live ballot per stack position, batch and pass: a doubled ballot cannot be stored.
         Index(
             "uq_ballot_live_sequence",
             "round_id",
             "entry_pass",
+            "batch",
             "sequence",
             unique=True,
             sqlite_where=db.text("superseded = 0"),
             postgresql_where=db.text("superseded = false"),
         ),
     )
+
+    @hybrid_property
+    def is_live(self) -> bool:
+        """Not superseded. In SQL ``superseded = false``, the form the partial index
+        ``uq_ballot_live_sequence`` matches (``IS false`` would read the whole table)."""
+        return not self.superseded
+
+    @is_live.inplace.expression
+    @classmethod
+    def _is_live_expression(cls):
+        return cls.superseded == False  # noqa: E712 - "= false", not "IS false"
 
     @property
     def is_absent(self) -> bool:
@@ -579,7 +766,7 @@ class ResultVersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
-    digest: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64), index=True)  # /verify/<digest> looks it up
     result: Mapped[dict[str, Any]] = mapped_column(JSON)  # Result.to_json()
     # tally.canonical_record: election + ballots + result, so an old version stays readable
     # and verifiable after the ballots change.
@@ -602,9 +789,10 @@ class ScanImage(db.Model):
     __tablename__ = "scan_image"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    stored_name: Mapped[str] = mapped_column(String(80))  # generated server-side, never user input
+    # generated server-side, never user input; the pages of one file share it (worker claims)
+    stored_name: Mapped[str] = mapped_column(String(80), index=True)
     original_name: Mapped[str] = mapped_column(String(255), default="")  # display only
     page: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16), default=ScanStatus.PENDING.value, index=True)
@@ -647,22 +835,45 @@ class Adjudication(db.Model):
 class AuditEntry(db.Model):
     """Append-only: each entry's hash covers its content and the previous entry's hash.
 
-    Written only through ``kiemphieu.audit.record``; UPDATE and DELETE are refused by the
-    ORM (below) and, on SQLite, by triggers. ``prev_hash`` is unique, so two writers can
-    never fork the chain.
+    One chain per congress (``chain`` = "congress-<id>") and one "system" chain for entries
+    without a congress, so writers in different congresses never wait for each other.
+    ``seq`` numbers a chain's entries from 1; (chain, seq) is unique, so two writers can never
+    fork a chain. Written only through ``kiemphieu.audit.record``; UPDATE and DELETE are
+    refused by the ORM (below) and by database triggers (migrations and create_all on SQLite).
     """
 
     __tablename__ = "audit_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     username: Mapped[str] = mapped_column(String(64), default="")  # kept if the user goes
     congress_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: outlives rows
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+
+class AuditHead(db.Model):
+    """The last entry of one audit chain (its number and hash).
+
+    Extending a chain locks this row (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write
+    lock), which serialises the writers of one congress only. ``audit-check`` compares it
+    with the chain's last entry, so removing the newest entries shows.
+    """
+
+    __tablename__ = "audit_head"
+
+    chain: Mapped[str] = mapped_column(String(32), primary_key=True)
+    congress_id: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class AppendOnlyError(RuntimeError):

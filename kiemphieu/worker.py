@@ -1,34 +1,73 @@
 """The scan worker: reads queued scans outside the web server (``kiemphieu worker``).
 
-A loop polls the database for ScanImage rows in ``pending``, claims one file (all its waiting
-pages) atomically, reads it with the OCR reader using the round's election and the scan's
-scanner profile, stores each page's reading (read / review / rejected) and, for ``read``
-ballots, the Ballot that counts. An image that makes the reader raise is rejected with the
-reason and the loop goes on; one that kills the process is retried once, then rejected.
-Doubtful and rejected pages get a preview image (warped onto the layout, in colour) for the
-adjudication page, so the web request never runs OpenCV.
+Two loops overlap so that storing never waits for reading nor reading for storing:
+
+- the **storing loop** (the main thread, the only one touching the database) claims files
+  (``services.claim_next``: one file, all its waiting pages), builds each round's election once
+  per batch, hands the files to the reader and stores what comes back in batches: one
+  transaction per batch, each file's readings and ballots committed before the file counts as
+  done;
+- the **reader thread** (pure OpenCV, no database) decodes each page once, reads it, and for a
+  page a person will look at (review, rejected) encodes the preview from the reading's own
+  warped page (``Reading.page_image``). Pages are read one at a time and dropped once read, so
+  a 1,000-page TIFF costs one page of memory.
+
+An image that makes the reader raise is rejected with the reason and the loop goes on; one that
+kills the process is retried once, then rejected. SIGTERM / SIGINT stop after the current page:
+what was read is stored, the rest of the claim goes back to the queue. A heartbeat file
+(``instance/run/scan-worker.beat``) tells the supervisor and the scans page the worker lives.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import signal
+import threading
 import time
-import traceback
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from . import heartbeat
 
 log = logging.getLogger("kiemphieu.worker")
 
-PREVIEW_DPI = 150.0  # adjudication image: enough to see a pen stroke when enlarged
 PREVIEW_QUALITY = 85
+PREVIEW_MAX_SIDE = 1600  # a page whose markers were not found is shown scaled down to this
+MAX_FILES_IN_FLIGHT = 16  # claimed files handed to the readers and not yet stored
+CLAIM_BELOW = 8  # claim again (up to MAX_FILES_IN_FLIGHT files at once) when fewer are in flight
+BATCH_PAGES = 32  # pages stored in one transaction (at most; fewer when the reader is slower)
 
 
-def read_file(data: bytes, election, profile_name: str, file_name: str) -> list[dict[str, Any]]:
-    """The reader's JSON for every page of one file (the seam the tests replace)."""
-    from kiemphieu.ocr.reader import read_images
+@dataclass
+class PageResult:
+    page: int
+    reading: dict[str, Any]
+    preview: bytes | None = None  # JPEG
+    aligned: bool = False  # the preview is the page warped onto the layout
+    preview_name: str | None = None  # once written to the previews folder
 
-    return [reading.to_json() for reading in read_images(data, election, profile_name or None, file_name=file_name)]
+
+@dataclass
+class Job:
+    """One claimed file, with everything the reader thread needs (no ORM objects)."""
+
+    stored_name: str
+    path: Path
+    file_name: str
+    profile: str
+    election: Any  # tally.Election of the round (read and stored with the same one)
+    round_id: int
+    scan_ids: dict[int, int]  # page -> ScanImage id
+    preview_folder: Path
+    pages: list[PageResult] = field(default_factory=list)
+    error: str | None = None  # the whole file failed to read (the reader raised)
+    interrupted: bool = False  # stopped mid-file: pages without a result go back to the queue
+
+
+# ------------------------------------------------------------------ reading (no database)
 
 
 def load_profile(name: str):
@@ -37,132 +76,292 @@ def load_profile(name: str):
     return load(name or None)
 
 
-def render_previews(data: bytes, pages: set[int], layout, profile) -> dict[int, bytes]:
-    """JPEG previews of some pages: warped onto the layout (page millimetres x PREVIEW_DPI)
-    when the corner markers are found, else the page as scanned, scaled down."""
+def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: set[int]) -> Iterator[PageResult]:
+    """Decode and read each wanted page of one file, once; the seam the tests replace."""
     import cv2
-    import numpy as np
 
-    from kiemphieu.ocr.decode import decode_pages
-    from kiemphieu.ocr.geometry import marker_boxes
-    from kiemphieu.ocr.reader import find_markers
-
-    fine = replace(profile, scan=replace(profile.scan, work_dpi=PREVIEW_DPI))
-    px_per_mm = PREVIEW_DPI / 25.4
-    size = (round(layout.paper.width * px_per_mm), round(layout.paper.height * px_per_mm))
-    previews: dict[int, bytes] = {}
-    for page in decode_pages(data, fine):
-        if page.index not in pages or page.image is None:
-            continue
-        image = page.image
-        found = find_markers(page.grey)
-        boxes = marker_boxes(layout.paper)
-        if all(mid in found for mid, _ in boxes):
-            src = np.concatenate([found[mid] for mid, _ in boxes]).astype(np.float32)
-            dst = np.float32([[[x, y], [x + w, y], [x + w, y + h], [x, y + h]] for _, (x, y, w, h) in boxes])
-            homography, _ = cv2.findHomography(src, dst.reshape(-1, 2) * px_per_mm, 0)
-            if homography is not None:
-                image = cv2.warpPerspective(image, homography, size, flags=cv2.INTER_AREA,
-                                            borderValue=(255, 255, 255))
-        else:
-            scale = min(1.0, 1600 / max(image.shape[:2]))
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_QUALITY])
-        if ok:
-            previews[page.index] = encoded.tobytes()
-        if len(previews) == len(pages):
-            break
-    return previews
-
-
-def process_claimed(scans) -> list:
-    """Read one claimed file (the scans are its pages) and store the results."""
-    from kiemphieu.scanning import services
-
-    first = scans[0]
-    round_ = first.round
-    results = []
-    try:
-        data = services.stored_path(first.stored_name).read_bytes()
-        election = round_.to_election()
-        readings = read_file(data, election, first.profile, first.original_name)
-        by_page = {int(r.get("page", i)): r for i, r in enumerate(readings)}
-    except Exception as exc:  # the reader must never stop the queue
-        log.exception("reading %s failed", first.stored_name)
-        detail = f"{type(exc).__name__}: {exc}"[:300]
-        return services.record_readings(
-            [(scan, services.rejected_reading(scan, "worker_error", detail), None) for scan in scans]
-        )
-    for scan in scans:
-        reading = by_page.get(scan.page) or services.rejected_reading(scan, "page_missing")
-        reading = {**reading, "file": scan.original_name, "page": scan.page}
-        results.append((scan, reading))
-    previews = _previews(data, first, election, [(s, r) for s, r in results if r.get("status") != "read"])
-    return services.record_readings([(scan, reading, previews.get(scan.page)) for scan, reading in results])
-
-
-def _previews(data: bytes, first, election, doubtful) -> dict[int, str]:
-    """Write previews for the pages a person will look at; failures only cost the picture."""
+    from kiemphieu.ocr import read_page
+    from kiemphieu.ocr.decode import Unreadable, decode_pages
     from kiemphieu.ocr.geometry import layout_for
-    from kiemphieu.scanning import services
+    from kiemphieu.ocr.reader import REJECTED, Reading
 
-    if not doubtful:
-        return {}
+    profile = load_profile(profile_name)
+    layout = layout_for(election)
+    data = path.read_bytes()
+    seen = 0
     try:
-        images = render_previews(data, {scan.page for scan, _ in doubtful}, layout_for(election),
-                                 load_profile(first.profile))
-    except Exception:
-        log.warning("no preview for %s:\n%s", first.stored_name, traceback.format_exc(limit=3))
-        return {}
-    names = {}
-    for scan, _ in doubtful:
-        if scan.page in images:
-            name = services.new_preview_name(scan)
-            services.write_file_atomically(services.preview_path(name), images[scan.page])
-            names[scan.page] = name
-    return names
+        last = max(wanted)
+        for page in decode_pages(data, profile):
+            seen = page.index + 1
+            if page.index in wanted:
+                yield _page_result(read_page(page, election, profile, file_name, layout), page)
+            if page.index >= last:
+                return
+    except Unreadable as exc:
+        yield PageResult(seen, Reading(file_name, seen, REJECTED, reason="unreadable_file", detail=str(exc),
+                                       profile=profile.name, profile_digest=profile.digest).to_json())
+    except cv2.error as exc:
+        yield PageResult(seen, Reading(file_name, seen, REJECTED, reason="unreadable_file",
+                                       detail=f"decoder failure ({type(exc).__name__})").to_json())
+
+
+def _page_result(reading, page) -> PageResult:
+    """The reading's JSON and, for a page a person will look at, its preview."""
+    warped, reading.page_image = reading.page_image, None  # nothing keeps the page after this
+    result = PageResult(page.index, reading.to_json())
+    if reading.status != "read":
+        result.preview, result.aligned = preview_jpeg(warped, page.image)
+    return result
+
+
+def preview_jpeg(warped, scanned) -> tuple[bytes | None, bool]:
+    """The page warped onto the layout when the reader got that far, else the scan scaled down."""
+    import cv2
+
+    aligned = warped is not None
+    image = warped if aligned else scanned
+    if image is None:
+        return None, False
+    if not aligned:
+        scale = min(1.0, PREVIEW_MAX_SIDE / max(image.shape[:2]))
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_QUALITY])
+    return (encoded.tobytes(), aligned) if ok else (None, False)
+
+
+def read_job(job: Job, stop: threading.Event) -> Job:
+    """Fill ``job.pages`` (or ``job.error``); never raises."""
+    try:
+        for result in read_pages(job.path, job.election, job.profile, job.file_name, set(job.scan_ids)):
+            if result.preview:
+                result.preview_name = _write_preview(job, result)
+            job.pages.append(result)
+            if stop.is_set() and len(job.pages) < len(job.scan_ids):
+                job.interrupted = True
+                break
+    except Exception as exc:  # the reader must never stop the queue
+        log.exception("reading %s failed", job.stored_name)
+        job.error = f"{type(exc).__name__}: {exc}"[:300]
+    return job
+
+
+def _write_preview(job: Job, result: PageResult) -> str | None:
+    """Write a preview beside the others; a failure only costs the picture."""
+    from kiemphieu.scanning.services import preview_name_for, write_file_atomically
+
+    name = preview_name_for(job.stored_name, result.page)
+    try:
+        write_file_atomically(job.preview_folder / name, result.preview)
+    except OSError:
+        log.warning("no preview for %s page %d", job.stored_name, result.page, exc_info=True)
+        return None
+    result.preview = None
+    return name
+
+
+# ------------------------------------------------------------------ the pipeline
+
+
+class Pipeline:
+    """The storing loop in the caller's thread (with an app context), the reader in its own."""
+
+    def __init__(self, beat: Callable[[str, int], None] | None = None, readers: int = 1):
+        self.stop = threading.Event()
+        self.jobs: queue.Queue[Job | None] = queue.Queue()
+        self.done: queue.Queue[Job] = queue.Queue()
+        self.beat = beat or (lambda state, pages=0: None)
+        self.in_flight = 0
+        self.lock = threading.Lock()
+        # Busy seconds, wall and CPU, per stage (the scan benchmark prints them).
+        self.stats = {"read_s": 0.0, "store_s": 0.0, "claim_s": 0.0,
+                      "read_cpu": 0.0, "store_cpu": 0.0, "claim_cpu": 0.0, "stored": 0}  # busy seconds (the scan benchmark)
+        if isinstance(beat, heartbeat.Beater):
+            beat.stats = self.stats
+        # OpenCV and NumPy release the GIL for the pixel work: readers overlap on several cores.
+        self.readers = [threading.Thread(target=self._read_loop, name=f"scan-reader-{i}", daemon=True)
+                        for i in range(max(1, readers))]
+        for reader in self.readers:
+            reader.start()
+
+    def _read_loop(self) -> None:
+        import cv2
+
+        cv2.setNumThreads(1)  # parallel by files, not inside one page
+        while (job := self.jobs.get()) is not None:
+            if self.stop.is_set():
+                job.interrupted = True
+            else:
+                started, cpu = time.perf_counter(), time.thread_time()
+                read_job(job, self.stop)
+                with self.lock:
+                    self.stats["read_s"] += time.perf_counter() - started
+                    self.stats["read_cpu"] += time.thread_time() - cpu
+            self.done.put(job)
+
+    def close(self) -> None:
+        for reader in self.readers:
+            self.jobs.put(None)
+        for reader in self.readers:
+            reader.join(timeout=30)
+
+    def run(self, max_files: int | None = None) -> int:
+        """Claim, read and store until the queue is empty (or max_files files, or a stop);
+        returns the pages stored."""
+        stored = claimed = 0
+        while True:
+            room = MAX_FILES_IN_FLIGHT - self.in_flight if self.in_flight < CLAIM_BELOW else 0
+            if max_files is not None:
+                room = min(room, max_files - claimed)
+            if room > 0 and not self.stop.is_set():
+                started, cpu = time.perf_counter(), time.thread_time()
+                jobs = self._claim(room)
+                self.stats["claim_s"] += time.perf_counter() - started
+                self.stats["claim_cpu"] += time.thread_time() - cpu
+                for job in jobs:
+                    self.jobs.put(job)
+                self.in_flight += len(jobs)
+                claimed += len(jobs)
+            if not self.in_flight:
+                return stored
+            stored += self._store(self._collect())
+
+    def _claim(self, files: int) -> list[Job]:
+        """Up to ``files`` files in one claim; each round's election built once per batch."""
+        from kiemphieu.scanning import services
+
+        by_file: dict[str, list] = {}
+        for scan in services.claim_next(files=files):
+            by_file.setdefault(scan.stored_name, []).append(scan)
+        elections: dict[int, Any] = {}  # once per round per claimed batch of files
+        jobs = []
+        for stored_name, scans in by_file.items():
+            first = scans[0]
+            if first.round_id not in elections:
+                elections[first.round_id] = first.round.to_election()
+            jobs.append(Job(stored_name, services.stored_path(stored_name), first.original_name, first.profile,
+                            elections[first.round_id], first.round_id, {scan.page: scan.id for scan in scans},
+                            services.preview_folder()))
+        return jobs
+
+    def _collect(self) -> list[Job]:
+        """Wait for one read file, then take every other one ready, up to BATCH_PAGES pages."""
+        while True:
+            try:
+                batch = [self.done.get(timeout=1.0)]
+                break
+            except queue.Empty:
+                self.beat("reading")
+        pages = len(batch[0].scan_ids)
+        while pages < BATCH_PAGES:
+            try:
+                job = self.done.get_nowait()
+            except queue.Empty:
+                break
+            batch.append(job)
+            pages += len(job.scan_ids)
+        self.in_flight -= len(batch)
+        return batch
+
+    def _store(self, batch: list[Job]) -> int:
+        from kiemphieu.extensions import db
+        from kiemphieu.scanning import services
+
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            elections = {job.round_id: job.election for job in batch}
+            stored = services.record_file_readings([_results(job) for job in batch], elections)
+            unread = [sid for job in batch for sid in _unread(job)]
+            if unread:
+                services.release_claims(unread)
+        except Exception:  # a database problem: leave the claims to go stale, keep serving
+            log.exception("storing the readings of %s failed", ", ".join(job.stored_name for job in batch))
+            db.session.rollback()
+            stored = []
+        self.stats["store_s"] += time.perf_counter() - started
+        self.stats["store_cpu"] += time.thread_time() - cpu
+        self.stats["stored"] += len(stored)
+        self.beat("reading", len(stored))
+        return len(stored)
+
+
+def _results(job: Job) -> list[tuple[int, dict[str, Any], str | None]]:
+    """(scan id, reading, preview name) of every page read, or a rejection for each page."""
+    from kiemphieu.scanning.services import rejected_json
+
+    if job.error is not None:
+        return [(sid, rejected_json(job.file_name, page, "worker_error", job.error), None)
+                for page, sid in job.scan_ids.items()]
+    by_page = {result.page: result for result in job.pages}
+    results = []
+    for page, sid in sorted(job.scan_ids.items()):
+        result = by_page.get(page)
+        if result is None and job.interrupted:
+            continue  # back to the queue
+        if result is None:
+            result = PageResult(page, rejected_json(job.file_name, page, "page_missing"))
+        reading = {**result.reading, "file": job.file_name, "page": page}
+        if result.preview_name:
+            reading["preview"] = "aligned" if result.aligned else "scan"
+        results.append((sid, reading, result.preview_name))
+    return results
+
+
+def _unread(job: Job) -> list[int]:
+    if not job.interrupted or job.error is not None:
+        return []
+    read = {result.page for result in job.pages}
+    return [sid for page, sid in job.scan_ids.items() if page not in read]
+
+
+# ------------------------------------------------------------------ entry points
 
 
 def run_once(max_files: int | None = None) -> int:
     """Process the queue until it is empty (or max_files files); returns the pages done."""
+    pipeline = Pipeline()
+    try:
+        return pipeline.run(max_files)
+    finally:
+        pipeline.close()
+
+
+def reader_count() -> int:
+    """Reader threads: one per core, at most 4 (KIEMPHIEU_READERS to choose)."""
+    import os
+
+    chosen = os.environ.get("KIEMPHIEU_READERS", "")
+    return int(chosen) if chosen.isdigit() and int(chosen) > 0 else max(1, min(4, os.cpu_count() or 1))
+
+
+def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_folder: Path | None = None) -> None:
+    """Poll the queue; stop cleanly (after the current page) on SIGTERM or SIGINT.
+
+    ``take_over_claims``: this is the only worker of the database (the supervisor's, on SQLite),
+    so files left 'processing' were claimed by a predecessor that died: take them back at once
+    rather than after the stale delay.
+    """
+    from kiemphieu.extensions import db
     from kiemphieu.scanning import services
 
-    done = files = 0
-    while max_files is None or files < max_files:
-        scans = services.claim_next()
-        if not scans:
-            break
-        files += 1
-        try:
-            done += len(process_claimed(scans))
-        except Exception:  # a database problem: leave the claim to go stale, keep serving
-            log.exception("storing the reading of %s failed", scans[0].stored_name)
-            from kiemphieu.extensions import db
-
-            db.session.rollback()
-    return done
-
-
-class _Stop:
-    requested = False
-
-
-def run_forever(interval: float = 1.0) -> None:
-    """Poll the queue; stop cleanly (after the current file) on SIGTERM or SIGINT."""
-    from kiemphieu.extensions import db
-
-    stop = _Stop()
+    beat = heartbeat.Beater(beat_folder) if beat_folder else (lambda state, pages=0: None)
+    pipeline = Pipeline(beat, readers=reader_count())
 
     def request_stop(signum, frame):
-        stop.requested = True
+        pipeline.stop.set()
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     log.info("kiemphieu worker: waiting for scans")
     pause = interval
-    while not stop.requested:
+    while not pipeline.stop.is_set():
+        beat("idle")
         try:
-            count = run_once(max_files=1)
+            if take_over_claims:
+                taken = services.take_over_claims()
+                take_over_claims = False
+                if taken:
+                    log.warning("took back %d page(s) claimed by a worker that died", taken)
+            count = pipeline.run()
             pause = interval
         except Exception:  # e.g. the database is being migrated: wait longer each time
             log.exception("worker loop (next try in %.0f s)", pause)
@@ -172,7 +371,9 @@ def run_forever(interval: float = 1.0) -> None:
         finally:
             db.session.remove()
         if count == 0:
-            for _ in range(max(1, int(pause * 10))):
-                if stop.requested:
-                    break
+            deadline = time.monotonic() + pause
+            while time.monotonic() < deadline and not pipeline.stop.is_set():
                 time.sleep(0.1)
+    beat("stopping")
+    pipeline.close()
+

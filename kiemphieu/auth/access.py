@@ -1,11 +1,23 @@
 """Access rules: every view declares one, and the app refuses to start otherwise (Arlo).
 
 - ``@public``: anyone, logged in or not (login page, static files).
-- ``@require_role(Role.X)``: logged in, and at least role X. When the URL names a congress,
-  an election, a round, a ballot or a scan (``congress_id``, ``election_id``, ``round_id``,
-  ``ballot_id``, ``scan_id``, ``candidate_id``), the role is the user's role *in that
-  congress* (see ``User.role_in``): a counter not assigned to it gets 403. The objects found
-  are put on ``g`` (``g.congress``, ``g.election``, ``g.round``...) and 404 when missing.
+- ``@require_role(Role.X)``: logged in, and at least role X *where the URL points*:
+  - the URL names a congress, an election, a round, a ballot, a scan or a candidate: the
+    user's role in that congress (``role_in_congress``); a user without one gets 403;
+  - it names an organisation (``organisation_id``): the role on that organisation
+    (``role_on_organisation``);
+  - it names nothing: the highest role the user holds anywhere (``highest_role``); the page
+    then shows only what is in the user's scope (``organiser_scope``, ``visible_*``).
+  The objects found are put on ``g`` (``g.congress``, ``g.organisation``...) and 404 when missing.
+
+Where a role comes from, most specific first (Indico's protection parents):
+1. administrators: everything;
+2. a congress assignment (``CongressAssignment``): that role in that congress, also a lower
+   one than the user has above it (an organiser made viewer of one congress is a viewer there);
+3. the nearest grant (``OrganisationGrant``) on the congress's organisation or an ancestor:
+   a district organiser organises every congress below the district, and nothing else;
+4. the global role, for organisers and viewers an administrator made global; a global
+   counter has no role anywhere without 2 or 3.
 """
 
 from __future__ import annotations
@@ -16,9 +28,10 @@ from typing import Any
 
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Ballot, Candidate, Congress, Election, Role, Round, ScanImage
+from ..models import Ballot, Candidate, Congress, Election, Organisation, Role, Round, ScanImage, User
 
 ACCESS_ATTR = "_kiemphieu_access"
 # Flask's own static route cannot be decorated; it is public by name.
@@ -56,6 +69,136 @@ def _parents(obj: Any) -> dict[str, Any]:
     return {"congress": obj}
 
 
+# ------------------------------------------------------------------ where a role comes from
+
+GLOBAL_SCOPE_ROLES = (Role.ORGANISER, Role.VIEWER)
+
+
+def _global_role(user: User) -> Role | None:
+    role = user.global_role
+    return role if role is Role.ADMIN or role in GLOBAL_SCOPE_ROLES else None
+
+
+def role_on_organisation(user: User, organisation: Organisation) -> Role | None:
+    """The nearest grant on the organisation or an ancestor, else the global role."""
+    if user.is_admin:
+        return Role.ADMIN
+    grants = {grant.organisation_id: Role(grant.role) for grant in user.grants}
+    for node in organisation.lineage():
+        if node.id in grants:
+            return grants[node.id]
+    return _global_role(user)
+
+
+def role_in_congress(user: User, congress: Congress) -> Role | None:
+    if user.is_admin:
+        return Role.ADMIN
+    for assignment in user.assignments:
+        if assignment.congress_id == congress.id:
+            return Role(assignment.role)
+    return role_on_organisation(user, congress.organisation)
+
+
+def highest_role(user: User) -> Role | None:
+    """For pages that name no object: the strongest role held anywhere (the page filters)."""
+    roles = [user.global_role] + [Role(g.role) for g in user.grants]
+    return max(roles, key=lambda r: r.rank)
+
+
+def _subtree_ids(organisation: Organisation) -> set[int]:
+    ids, stack = set(), [organisation]
+    while stack:
+        node = stack.pop()
+        if node.id not in ids:
+            ids.add(node.id)
+            stack.extend(node.children)
+    return ids
+
+
+def organisation_roles(user: User) -> dict[int, Role | None]:
+    """The user's role on every organisation, from one query (the same rule as
+    ``role_on_organisation``: the nearest grant up the tree, else the global role)."""
+    parents = dict(db.session.execute(select(Organisation.id, Organisation.parent_id)).all())
+    if user.is_admin:
+        return {oid: Role.ADMIN for oid in parents}
+    grants = {grant.organisation_id: Role(grant.role) for grant in user.grants}
+    fallback = _global_role(user)
+    roles: dict[int, Role | None] = {}
+    for oid in parents:
+        node, seen, role = oid, set(), fallback
+        while node is not None and node not in seen:
+            if node in grants:
+                role = grants[node]
+                break
+            seen.add(node)
+            node = parents.get(node)
+        roles[oid] = role
+    return roles
+
+
+def congress_roles(user: User) -> dict[int, Role]:
+    """Congress id -> the user's role, for every congress they may see (two queries, however
+    many congresses: for lists and dashboards)."""
+    rows = db.session.execute(select(Congress.id, Congress.organisation_id)).all()
+    by_organisation = organisation_roles(user)
+    assigned = {} if user.is_admin else {a.congress_id: Role(a.role) for a in user.assignments}
+    roles = {}
+    for congress_id, organisation_id in rows:
+        role = assigned.get(congress_id) or by_organisation.get(organisation_id)
+        if role is not None:
+            roles[congress_id] = role
+    return roles
+
+
+def organisation_scope(user: User, minimum: Role) -> set[int] | None:
+    """Ids of the organisations where the user holds at least ``minimum``; None: all of them."""
+    if user.is_admin:
+        return None
+    everything = _global_role(user) is not None and _global_role(user).rank >= minimum.rank
+    if everything and not user.grants:
+        return None
+    return {oid for oid, role in organisation_roles(user).items() if role is not None and role.rank >= minimum.rank}
+
+
+def organiser_scope(user: User) -> set[int] | None:
+    return organisation_scope(user, Role.ORGANISER)
+
+
+def visible_organisations(user: User, minimum: Role = Role.VIEWER) -> list[Organisation]:
+    scope = organisation_scope(user, minimum)
+    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return [o for o in rows if scope is None or o.id in scope]
+
+
+def may_edit_organisation(user: User, organisation: Organisation) -> bool:
+    """Organiser of the organisation *and* of each of its congresses: its name is printed on
+    their ballots and minutes, so a user made viewer of one of them may not rename it."""
+    role = role_on_organisation(user, organisation)
+    if role is None or role.rank < Role.ORGANISER.rank:
+        return False
+    return all((r := role_in_congress(user, c)) is not None and r.rank >= Role.ORGANISER.rank
+               for c in organisation.congresses)
+
+
+def manages_user(actor: User, user: User) -> bool:
+    """Administrators manage every other user; an organiser manages a user whose every grant
+    and assignment lies in the organiser's scope and who has no global role of their own."""
+    if actor.id == user.id:
+        return False
+    if actor.is_admin:
+        return True
+    scope = organiser_scope(actor)
+    if scope is None:
+        return not user.is_admin
+    if user.global_role is not Role.COUNTER:
+        return False
+    places = [g.organisation_id for g in user.grants] + [a.congress.organisation_id for a in user.assignments]
+    return bool(places) and all(place in scope for place in places)
+
+
+# ------------------------------------------------------------------ the decorator
+
+
 def _congress_from_view_args(view_args: dict[str, Any]) -> Congress | None:
     """Load the objects the URL names onto g (404 when missing) and return their congress."""
     congresses = set()
@@ -85,8 +228,15 @@ def require_role(minimum: Role | str) -> Callable[[Callable], Callable]:
                 if request.is_json or request.accept_mimetypes.best == "application/json":
                     abort(401)  # a script (e.g. the entry screen's fetch) cannot follow a login page
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            user = current_user._get_current_object()
             congress = _congress_from_view_args(kwargs)
-            role = current_user.role_in(congress.id if congress else None)
+            if congress is not None:
+                role = role_in_congress(user, congress)
+            elif "organisation_id" in kwargs:
+                g.organisation = db.session.get(Organisation, kwargs["organisation_id"]) or abort(404)
+                role = role_on_organisation(user, g.organisation)
+            else:
+                role = highest_role(user)
             if role is None or role.rank < minimum.rank:
                 abort(403)
             g.role = role
@@ -98,11 +248,17 @@ def require_role(minimum: Role | str) -> Callable[[Callable], Callable]:
     return decorate
 
 
-def can(minimum: Role | str, congress: Congress | None = None) -> bool:
+def can(minimum: Role | str, congress: Congress | None = None, organisation: Organisation | None = None) -> bool:
     """For templates: may the current user do what needs ``minimum`` here?"""
     if not current_user.is_authenticated:
         return False
-    role = current_user.role_in(congress.id if congress else None)
+    user = current_user._get_current_object()
+    if congress is not None:
+        role = role_in_congress(user, congress)
+    elif organisation is not None:
+        role = role_on_organisation(user, organisation)
+    else:
+        role = highest_role(user)
     return role is not None and role.rank >= Role(minimum).rank
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from ..models import ROLE_LABELS, Role
 
@@ -15,8 +15,8 @@ def options(pairs) -> list[SelectChoice]:
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập.")])
-    password = PasswordField("Mật khẩu", validators=[DataRequired("Nhập mật khẩu.")])
+    username = StringField("Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập."), Length(max=64)])
+    password = PasswordField("Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(max=200)])
     remember = BooleanField("Ghi nhớ trên máy này")
     submit = SubmitField("Đăng nhập")
 
@@ -35,7 +35,21 @@ class UserForm(FlaskForm):
     password = PasswordField(
         "Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(min=8, message="Mật khẩu ít nhất 8 ký tự.")]
     )
+    organisation_id = SelectField("Giao vai trò trên tổ chức đảng", coerce=int, default=0,
+                                  description="Vai trò có hiệu lực với tổ chức này và mọi tổ chức, đại hội cấp dưới.")
+    org_role = SelectField("Vai trò trên tổ chức", default=Role.COUNTER.value,
+                           choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)))
     submit = SubmitField("Tạo người dùng")
+
+
+class GrantForm(FlaskForm):
+    user_id = SelectField("Người dùng", coerce=int)
+    organisation_id = SelectField("Tổ chức đảng (và mọi cấp dưới)", coerce=int)
+    role = SelectField(
+        "Vai trò",
+        choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)),
+    )
+    submit = SubmitField("Giao vai trò")
 
 
 class AssignmentForm(FlaskForm):
@@ -46,3 +60,26 @@ class AssignmentForm(FlaskForm):
         choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)),
     )
     submit = SubmitField("Phân công")
+
+
+NEW_PASSWORD = [
+    DataRequired("Nhập mật khẩu mới."),
+    Length(min=8, max=200, message="Mật khẩu từ 8 đến 200 ký tự."),
+]
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField("Mật khẩu hiện tại", validators=[DataRequired("Nhập mật khẩu hiện tại."), Length(max=200)])
+    new = PasswordField("Mật khẩu mới", validators=NEW_PASSWORD)
+    confirm = PasswordField(
+        "Nhập lại mật khẩu mới", validators=[DataRequired("Nhập lại mật khẩu mới."),
+                                             EqualTo("new", message="Hai lần nhập mật khẩu mới không khớp.")]
+    )
+    submit = SubmitField("Đổi mật khẩu")
+
+
+class PasswordResetForm(FlaskForm):
+    """An administrator (or an organiser over their subtree) sets another user's password."""
+
+    password = PasswordField("Mật khẩu mới", validators=NEW_PASSWORD)
+    submit = SubmitField("Đặt mật khẩu")

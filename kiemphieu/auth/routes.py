@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from urllib.parse import unquote, urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from .. import audit
 from ..extensions import db
-from ..models import Congress, CongressAssignment, Role, User
-from . import services
+from ..models import Congress, CongressAssignment, Organisation, OrganisationGrant, Role, User
+from . import access, services, throttle
 from .access import public, require_role
-from .forms import AssignmentForm, LoginForm, UserForm, options
+from .forms import AssignmentForm, GrantForm, LoginForm, PasswordChangeForm, PasswordResetForm, UserForm, options
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only redirect to a path on this site (never //host or http://...)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("congress.index")
+    """Only a path on this site: one leading slash, no scheme or host once normalised.
+
+    Browsers drop tabs and newlines and read a backslash as a slash, so ``/\t/evil.example``
+    or ``/\\evil.example`` would become ``//evil.example``: any control character, backslash
+    or percent-escaped one is refused outright.
+    """
+    fallback = url_for("congress.index")
+    if not target or len(target) > 2000:
+        return fallback
+    decoded = unquote(target)
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in decoded + target):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if decoded.startswith("//") or urlsplit(decoded).netloc:
+        return fallback
+    return target
+
+
+def _client_address() -> str:
+    return request.remote_addr or "-"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -30,14 +50,18 @@ def login():
         return redirect(url_for("congress.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        locked = services.login_locked_minutes(form.username.data)
-        user = None if locked else services.authenticate(form.username.data, form.password.data)
-        if locked:
-            flash(f"Đăng nhập sai quá nhiều lần. Tài khoản này tạm khóa, hãy thử lại sau {locked} phút.", "error")
-        elif user is None:
-            services.record_login_failure(form.username.data, request.remote_addr)
+        username, address = form.username.data.strip(), _client_address()
+        reservation = throttle.reserve(username, address)
+        if not reservation.allowed:
+            flash("Đăng nhập sai quá nhiều lần từ máy này. Hãy thử lại sau "
+                  f"{reservation.minutes_left} phút.", "error")
+            return render_template("auth/login.html", form=form), 429
+        user = services.authenticate(username, form.password.data)
+        if user is None:
+            throttle.failed(reservation, username, address)
             flash("Sai tên đăng nhập hoặc mật khẩu.", "error")
         else:
+            throttle.succeeded(reservation)
             login_user(user, remember=form.remember.data)
             audit.record("auth.login", user=user)
             db.session.commit()
@@ -49,51 +73,129 @@ def login():
 @public
 def logout():
     if current_user.is_authenticated:
-        audit.record("auth.logout", user=current_user._get_current_object())
-        db.session.commit()
+        services.end_sessions(current_user._get_current_object())
         logout_user()
     flash("Đã đăng xuất.", "success")
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/users", methods=["GET", "POST"])
-@require_role(Role.ADMIN)
-def users():
-    form = UserForm(prefix="user")
-    assign_form = _assignment_form()
-    if form.submit.data and form.validate_on_submit():
+@bp.route("/account/password", methods=["GET", "POST"])
+@require_role(Role.VIEWER)
+def own_password():
+    """Every user changes their own password; their other sessions end, this one goes on."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            user = services.create_user(
-                form.username.data, form.password.data, form.role.data, full_name=form.full_name.data or "",
-                by=current_user,
-            )
+            services.change_own_password(user, form.current.data, form.new.data)
         except services.UserError as exc:
             flash(str(exc), "error")
         else:
-            flash(f"Đã tạo người dùng “{user.username}”.", "success")
-            return redirect(url_for("auth.users"))
-    all_users = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("auth/users.html", form=form, assign_form=assign_form, users=all_users)
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(db.session.get(User, user.id), remember=remembered)
+            flash("Đã đổi mật khẩu. Các phiên đăng nhập khác của bạn (và mã máy trạm quét) đã hết hiệu lực.",
+                  "success")
+            return redirect(url_for("congress.index"))
+    return render_template("auth/password.html", form=form)
+
+
+# ------------------------------------------------------------------ users (administrators; organisers in scope)
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _scope() -> set[int] | None:
+    return access.organiser_scope(_me())
+
+
+def _in_scope(organisation_id: int | None) -> bool:
+    scope = _scope()
+    return organisation_id is not None and (scope is None or organisation_id in scope)
+
+
+def _managed_users() -> list[User]:
+    me = _me()
+    users = db.session.scalars(select(User).order_by(User.username)).all()
+    return [u for u in users if u.id == me.id or access.manages_user(me, u)]
+
+
+def _managed(user_id: int) -> User:
+    user = db.session.get(User, user_id) or abort(404)
+    if not access.manages_user(_me(), user):
+        abort(403)
+    return user
+
+
+def _organisation_options(blank: bool) -> list:
+    organisations = access.visible_organisations(_me(), Role.ORGANISER)
+    return options(([(0, "— Không giao —")] if blank else []) + [(o.id, o.name) for o in organisations])
+
+
+def _user_form() -> UserForm:
+    form = UserForm(prefix="user")
+    global_organiser = _scope() is None
+    form.organisation_id.choices = _organisation_options(blank=global_organiser)
+    if not _me().is_admin:
+        # Only an administrator gives global roles; an organiser's users hold roles in the scope only.
+        form.role.choices = options([(Role.COUNTER.value, "Chỉ theo phân công")])
+    return form
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@require_role(Role.ORGANISER)
+def users():
+    form = _user_form()
+    if form.submit.data and form.validate_on_submit():
+        organisation = db.session.get(Organisation, form.organisation_id.data) if form.organisation_id.data else None
+        if organisation is None and _scope() is not None:
+            flash("Chọn tổ chức đảng để giao vai trò cho người dùng mới.", "error")
+        elif organisation is not None and not _in_scope(organisation.id):
+            abort(403)
+        else:
+            try:
+                user = services.create_user(
+                    form.username.data, form.password.data, form.role.data, full_name=form.full_name.data or "",
+                    by=_me(), grant_on=organisation, grant_role=form.org_role.data,
+                )
+            except services.UserError as exc:
+                flash(str(exc), "error")
+            else:
+                flash(f"Đã tạo người dùng “{user.username}”.", "success")
+                return redirect(url_for("auth.users"))
+    scope = _scope()
+    return render_template("auth/users.html", form=form, assign_form=_assignment_form(), grant_form=_grant_form(),
+                           users=_managed_users(), manages=lambda u: access.manages_user(_me(), u),
+                           in_scope=lambda organisation_id: scope is None or organisation_id in scope)
 
 
 def _assignment_form() -> AssignmentForm:
     form = AssignmentForm(prefix="assign")
-    users = db.session.scalars(select(User).where(User.role != "admin").order_by(User.username))
-    form.user_id.choices = options((u.id, u.username) for u in users)
+    form.user_id.choices = options((u.id, u.username) for u in _managed_users() if not u.is_admin and u.id != _me().id)
     congresses = db.session.scalars(select(Congress).order_by(Congress.id))
-    form.congress_id.choices = options((c.id, c.full_name) for c in congresses)
+    form.congress_id.choices = options((c.id, c.full_name) for c in congresses if _in_scope(c.organisation_id))
+    return form
+
+
+def _grant_form() -> GrantForm:
+    form = GrantForm(prefix="grant")
+    form.user_id.choices = options((u.id, u.username) for u in _managed_users() if not u.is_admin and u.id != _me().id)
+    form.organisation_id.choices = _organisation_options(blank=False)
     return form
 
 
 @bp.route("/users/assign", methods=["POST"])
-@require_role(Role.ADMIN)
+@require_role(Role.ORGANISER)
 def assign():
     form = _assignment_form()
     if form.validate_on_submit():
-        user = db.session.get(User, form.user_id.data)
-        congress = db.session.get(Congress, form.congress_id.data)
+        user = _managed(form.user_id.data)
+        congress = db.session.get(Congress, form.congress_id.data) or abort(404)
+        if not _in_scope(congress.organisation_id):
+            abort(403)
         try:
-            services.assign(user, congress, form.role.data, by=current_user)
+            services.assign(user, congress, form.role.data, by=_me())
         except services.UserError as exc:
             flash(str(exc), "error")
         else:
@@ -103,22 +205,79 @@ def assign():
     return redirect(url_for("auth.users"))
 
 
+@bp.route("/users/grant", methods=["POST"])
+@require_role(Role.ORGANISER)
+def grant():
+    form = _grant_form()
+    if form.validate_on_submit():
+        user = _managed(form.user_id.data)
+        organisation = db.session.get(Organisation, form.organisation_id.data) or abort(404)
+        if not _in_scope(organisation.id):
+            abort(403)
+        try:
+            services.grant(user, organisation, form.role.data, by=_me())
+        except services.UserError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Đã giao vai trò cho “{user.username}” trên {organisation.name} và các cấp dưới.", "success")
+    else:
+        flash("Chọn người dùng, tổ chức đảng và vai trò.", "error")
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/grants/<int:grant_id>/delete", methods=["POST"])
+@require_role(Role.ORGANISER)
+def revoke(grant_id: int):
+    grant = db.session.get(OrganisationGrant, grant_id) or abort(404)
+    _managed(grant.user_id)
+    if not _in_scope(grant.organisation_id):
+        abort(403)
+    services.revoke(grant, by=_me())
+    flash("Đã bỏ vai trò trên tổ chức đảng.", "success")
+    return redirect(url_for("auth.users"))
+
+
 @bp.route("/users/assignments/<int:assignment_id>/delete", methods=["POST"])
-@require_role(Role.ADMIN)
+@require_role(Role.ORGANISER)
 def unassign(assignment_id: int):
     assignment = db.session.get(CongressAssignment, assignment_id) or abort(404)
-    services.unassign(assignment, by=current_user)
+    _managed(assignment.user_id)
+    if not _in_scope(assignment.congress.organisation_id):
+        abort(403)
+    services.unassign(assignment, by=_me())
     flash("Đã bỏ phân công.", "success")
     return redirect(url_for("auth.users"))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
-@require_role(Role.ADMIN)
+@require_role(Role.ORGANISER)
 def toggle_active(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     if user.id == current_user.id:
         flash("Không thể khóa tài khoản của chính mình.", "error")
     else:
-        services.set_active(user, not user.active, by=current_user)
+        user = _managed(user_id)
+        services.set_active(user, not user.active, by=_me())
         flash(f"Đã {'mở khóa' if user.active else 'khóa'} tài khoản “{user.username}”.", "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@require_role(Role.ORGANISER)
+def reset_password(user_id: int):
+    """An administrator, or an organiser for a user in their scope, sets another user's
+    password (their sessions end)."""
+    user = _managed(user_id)
+    form = PasswordResetForm(prefix=f"pw{user.id}")
+    if form.validate_on_submit():
+        try:
+            services.set_password(user, form.password.data, by=current_user._get_current_object())
+        except services.UserError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Đã đặt mật khẩu mới cho “{user.username}”.", "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
     return redirect(url_for("auth.users"))

@@ -15,13 +15,23 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, help="the PDF to write")
     _add_render_options(parser)
     parser.add_argument("--ended-at", metavar="HH:MM", help="time counting ended (dots to fill in otherwise)")
+    _add_signing_options(parser)
     parser.set_defaults(handler=run_minutes)
 
     parser = subparsers.add_parser(
         "verify", help="check a minutes PDF: recount its attached ballots, compare every figure and the digest")
-    parser.add_argument("pdf", help="minutes PDF written by `kiemphieu minutes` or the web app")
+    parser.add_argument("pdf", help="minutes or entry-log PDF written by `kiemphieu minutes` or the web app")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--trust-root", action="append", default=[], metavar="CERT",
+                        help="a CA certificate (PEM/DER) the signer's certificate must chain to (repeatable)")
     parser.set_defaults(handler=run_verify)
+
+    parser = subparsers.add_parser(
+        "sign", help="add a PAdES signature to a minutes or entry-log PDF (incremental: attachments kept)")
+    parser.add_argument("pdf", help="the PDF to sign")
+    parser.add_argument("--out", required=True, help="the signed PDF to write")
+    _add_signing_options(parser, required=True)
+    parser.set_defaults(handler=run_sign)
 
     parser = subparsers.add_parser(
         "minutes-summary", help="one PDF with every election and round of a congress, for the presidium")
@@ -39,6 +49,52 @@ def _add_render_options(parser: argparse.ArgumentParser) -> None:
                         help="the web app's address for the QR code (default http://kiemphieu.local)")
     parser.add_argument("--draft", action="store_true",
                         help="watermark every page 'BẢN NHÁP — CHƯA KẾT THÚC' (round not finalised)")
+
+
+def _add_signing_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    group = parser.add_argument_group(
+        "signing" + ("" if required else " (optional)"),
+        "a PKCS#12 file (password from KIEMPHIEU_SIGN_PASSWORD or asked) or a PKCS#11 token "
+        "(PIN from KIEMPHIEU_SIGN_PIN or asked)")
+    group.add_argument("--sign-p12", metavar="FILE", help="sign with the key and certificate of this PKCS#12 file")
+    group.add_argument("--sign-pkcs11-lib", metavar="LIB", help="sign with a token through this PKCS#11 module")
+    group.add_argument("--sign-token", metavar="LABEL", help="the token's label")
+    group.add_argument("--sign-key", metavar="LABEL", help="the key's label on the token")
+    group.add_argument("--sign-cert", metavar="LABEL", help="the certificate's label (default: the key's)")
+    group.add_argument("--sign-reason", default="Xác nhận biên bản kiểm phiếu", help="reason stored in the signature")
+    group.add_argument("--sign-location", help="place stored in the signature")
+
+
+def _secret(variable: str, prompt: str) -> str | None:
+    import getpass
+    import os
+
+    if os.environ.get(variable) is not None:
+        return os.environ[variable]
+    return getpass.getpass(prompt) if sys.stdin.isatty() else None
+
+
+def _signing_key(args):
+    """The key the options name, or None when they name none."""
+    from kiemphieu.minutes.signing import SigningKey
+
+    if args.sign_p12:
+        password = _secret("KIEMPHIEU_SIGN_PASSWORD", f"Mật khẩu của {args.sign_p12}: ")
+        return SigningKey(p12=Path(args.sign_p12), password=password.encode() if password else None)
+    if args.sign_pkcs11_lib:
+        return SigningKey(pkcs11_lib=args.sign_pkcs11_lib, token_label=args.sign_token, key_label=args.sign_key,
+                          cert_label=args.sign_cert, pin=_secret("KIEMPHIEU_SIGN_PIN", "Mã PIN của thiết bị ký: "))
+    return None
+
+
+def _sign(data: bytes, key, args, command: str) -> bytes | None:
+    from kiemphieu.minutes.signing import SigningError, sign_pdf
+
+    try:
+        return sign_pdf(data, key, reason=args.sign_reason, location=args.sign_location)
+    except SigningError as exc:
+        print(f"kiemphieu {command}: cannot sign: {exc}", file=sys.stderr)
+        return None
 
 
 def _load_round(election_path: str, ballots_path: str):
@@ -82,7 +138,13 @@ def run_minutes(args) -> int:
         election, ballots, verify_url_base=args.verify_url_base, ended_at=args.ended_at,
         draft=args.draft, exclusions=exclusions,
     )
-    status = _write(args.out, rendered.pdf, "minutes")
+    pdf = rendered.pdf
+    key = _signing_key(args)
+    if key is not None:
+        pdf = _sign(pdf, key, args, "minutes")
+        if pdf is None:
+            return 2
+    status = _write(args.out, pdf, "minutes")
     if status == 0:
         print(f"{args.out}: {rendered.result.counted} phiếu, digest {rendered.digest}", file=sys.stderr)
     return status
@@ -91,15 +153,24 @@ def run_minutes(args) -> int:
 def run_verify(args) -> int:
     import json
 
-    from kiemphieu.minutes import UnreadableMinutes, verify_minutes
+    from kiemphieu.minutes import UnreadableMinutes, verify_document
 
     try:
         data = Path(args.pdf).read_bytes()
     except OSError as exc:
         print(f"kiemphieu verify: {args.pdf}: cannot read: {exc.strerror}", file=sys.stderr)
         return 2
+    trust_roots = None
+    if args.trust_root:
+        from kiemphieu.minutes.signing import load_certificates
+
+        try:
+            trust_roots = load_certificates(args.trust_root)
+        except (OSError, ValueError) as exc:
+            print(f"kiemphieu verify: --trust-root: {exc}", file=sys.stderr)
+            return 2
     try:
-        report = verify_minutes(data)
+        report = verify_document(data, trust_roots)
     except UnreadableMinutes as exc:
         print(f"kiemphieu verify: {args.pdf}: {exc}", file=sys.stderr)
         return 2
@@ -110,6 +181,25 @@ def run_verify(args) -> int:
         print(f"Kiểm tra biên bản / verifying {args.pdf}")
         print(report.text())
     return 0 if report.ok else 1
+
+
+def run_sign(args) -> int:
+    key = _signing_key(args)
+    if key is None:
+        print("kiemphieu sign: give --sign-p12 FILE or --sign-pkcs11-lib LIB", file=sys.stderr)
+        return 2
+    try:
+        data = Path(args.pdf).read_bytes()
+    except OSError as exc:
+        print(f"kiemphieu sign: {args.pdf}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 2
+    signed = _sign(data, key, args, "sign")
+    if signed is None:
+        return 2
+    status = _write(args.out, signed, "sign")
+    if status == 0:
+        print(f"{args.out}: đã ký / signed", file=sys.stderr)
+    return status
 
 
 def run_summary(args) -> int:

@@ -6,6 +6,7 @@ import getpass
 import logging
 import os
 import sys
+from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -32,7 +33,26 @@ def register(subparsers) -> None:
     worker = subparsers.add_parser("worker", help="read queued scans (run beside the web server)")
     worker.add_argument("--once", action="store_true", help="process the queue, then exit")
     worker.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="queue poll interval")
+    worker.add_argument("--take-over-claims", action="store_true",
+                        help="the only worker of this database: retake files a dead worker left half-read "
+                             "at once (`kiemphieu run` passes it on SQLite)")
     worker.set_defaults(handler=run_worker)
+
+    run = subparsers.add_parser(
+        "run", help="serve the web app (gunicorn) and the scan worker, supervised (scripts/start)",
+        description="Runs gunicorn and the scan worker as sibling processes, restarts either within seconds "
+                    "if it dies, stops stale ones left by a crash (pidfiles in instance/run/) and stops "
+                    "everything on Ctrl+C or SIGTERM.",
+    )
+    run.add_argument("--host", default="0.0.0.0", help="address to listen on (default: the whole LAN)")
+    run.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+                     metavar="N", help="gunicorn worker processes")
+    run.add_argument("--no-worker", action="store_true", default=bool(os.environ.get("KIEMPHIEU_NO_WORKER")),
+                     help="no scan worker here (another machine runs it; also KIEMPHIEU_NO_WORKER=1)")
+    run.add_argument("--port-wait", type=float, default=60.0, metavar="SECONDS",
+                     help="how long to retry while another process still holds the port")
+    run.set_defaults(handler=run_supervised)
 
 
 def run_watch(args) -> int:
@@ -52,7 +72,7 @@ def run_watch(args) -> int:
         return 2
     client = StationClient(args.server, args.round, user=args.user, password=password, token=args.token)
     station = Station(directory, client, profile=args.profile, interval=args.interval,
-                      give_up_after=args.give_up_after, out=lambda line: print(line, flush=True))
+                      give_up_after=args.give_up_after, out=lambda line: print(line, flush=True), progress=True)
     try:
         counts = station.run(once=args.once)
     except AuthFailed as exc:
@@ -80,5 +100,22 @@ def run_worker(args) -> int:
             done = run_once()
             print(f"kiemphieu worker: đã đọc {done} trang.")
         else:
-            run_forever(args.interval)
+            from kiemphieu.supervisor import run_folder
+
+            take_over = args.take_over_claims and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+            run_forever(args.interval, take_over_claims=take_over, beat_folder=run_folder(Path(app.instance_path)))
     return 0
+
+
+def run_supervised(args) -> int:
+    from kiemphieu.config import instance_path
+    from kiemphieu.supervisor import Supervisor, SupervisorError
+
+    supervisor = Supervisor(instance_path(None), host=args.host, port=args.port, web_workers=args.web_workers,
+                            with_worker=not args.no_worker, port_wait=args.port_wait,
+                            out=lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        return supervisor.run()
+    except SupervisorError as exc:
+        print(f"kiemphieu run: {exc}", file=sys.stderr)
+        return 1

@@ -1,4 +1,4 @@
-"""The web app's commands: serve, db-upgrade, demo, user create/list, audit-check."""
+"""The web app's commands: serve, db-upgrade, demo, user create/passwd/list, audit-check."""
 
 from __future__ import annotations
 
@@ -32,10 +32,18 @@ def register(subparsers) -> None:
     create.add_argument("--password", help="omit to be asked (not echoed)")
     create.add_argument("--full-name", default="")
     create.set_defaults(handler=run_user_create)
+    passwd = user_commands.add_parser("passwd", help="set a login's password (ends its sessions)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password", help="omit to be asked (not echoed)")
+    passwd.set_defaults(handler=run_user_passwd)
     listing = user_commands.add_parser("list", help="list logins")
     listing.set_defaults(handler=run_user_list)
 
-    check = subparsers.add_parser("audit-check", help="verify the audit log's hash chain")
+    check = subparsers.add_parser(
+        "audit-check", help="verify the audit chains, every ballot row and every result digest against them")
+    check.add_argument("--congress", type=int, help="only this congress (its chain, ballots and versions)")
+    check.add_argument("--anchor", metavar="SEQ:HASH",
+                       help="the audit head printed on a minutes (needs --congress): entry SEQ must still have HASH")
     check.set_defaults(handler=run_audit_check)
 
 
@@ -91,12 +99,9 @@ def run_demo(args) -> int:
 def run_user_create(args) -> int:
     from kiemphieu.auth.services import UserError, create_user
 
-    password = args.password
+    password = args.password if args.password is not None else _ask_password("user create")
     if password is None:
-        password = getpass.getpass("Mật khẩu: ")
-        if getpass.getpass("Nhập lại mật khẩu: ") != password:
-            print("kiemphieu user create: hai lần nhập mật khẩu không khớp.", file=sys.stderr)
-            return 2
+        return 2
     app = _app()
     with app.app_context():
         try:
@@ -105,6 +110,39 @@ def run_user_create(args) -> int:
             print(f"kiemphieu user create: {exc}", file=sys.stderr)
             return 2
         print(f"Đã tạo người dùng {user.username} ({user.role}).")
+    return 0
+
+
+def _ask_password(command: str) -> str | None:
+    password = getpass.getpass("Mật khẩu: ")
+    if getpass.getpass("Nhập lại mật khẩu: ") != password:
+        print(f"kiemphieu {command}: hai lần nhập mật khẩu không khớp.", file=sys.stderr)
+        return None
+    return password
+
+
+def run_user_passwd(args) -> int:
+    from sqlalchemy import select
+
+    from kiemphieu.auth.services import UserError, set_password
+    from kiemphieu.extensions import db
+    from kiemphieu.models import User
+
+    password = args.password if args.password is not None else _ask_password("user passwd")
+    if password is None:
+        return 2
+    app = _app()
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == args.username.strip()))
+        if user is None:
+            print(f"kiemphieu user passwd: không có người dùng “{args.username}”.", file=sys.stderr)
+            return 2
+        try:
+            set_password(user, password)
+        except UserError as exc:
+            print(f"kiemphieu user passwd: {exc}", file=sys.stderr)
+            return 2
+        print(f"Đã đặt mật khẩu mới cho {user.username}; các phiên đăng nhập cũ đã hết hiệu lực.")
     return 0
 
 
@@ -123,14 +161,47 @@ def run_user_list(args) -> int:
     return 0
 
 
-def run_audit_check(args) -> int:
-    from kiemphieu.audit import verify_chain
+def _parse_anchor(text: str) -> tuple[int, str] | None:
+    seq, _, hash_ = text.partition(":")
+    if not seq.isdigit() or len(hash_) != 64:
+        return None
+    return int(seq), hash_.lower()
 
+
+def run_audit_check(args) -> int:
+    """Per congress: chain and head record, every ballot row, every stored digest; then the system chain."""
+    from kiemphieu.audit import SYSTEM_CHAIN
+    from kiemphieu.audit.chain import verify_one_chain
+    from kiemphieu.audit.check import check_congress, congress_ids
+
+    anchor = None
+    if args.anchor:
+        anchor = _parse_anchor(args.anchor)
+        if anchor is None or args.congress is None:
+            print("--anchor cần dạng SỐ:MÃ (64 ký tự hex) và --congress.", file=sys.stderr)
+            return 2
     app = _app()
+    failures, entries, ballots = 0, 0, 0
     with app.app_context():
-        report = verify_chain()
-    if report.ok:
-        print(f"Nhật ký toàn vẹn: {report.entries} mục.")
-        return 0
-    print(f"Nhật ký bị phá vỡ tại mục {report.first_bad_id}: {report.problem}", file=sys.stderr)
-    return 1
+        for congress_id in [args.congress] if args.congress is not None else congress_ids():
+            result = check_congress(congress_id, anchor)
+            entries += result.chain.entries
+            ballots += result.ballots.checked
+            if result.ok:
+                print(f"Đại hội {congress_id}: {result.chain.entries} mục nhật ký, {result.ballots.checked} phiếu, "
+                      f"{len(result.versions)} phiên bản kết quả: khớp.")
+                continue
+            failures += 1
+            for line in result.problems():
+                print(f"Đại hội {congress_id}: {line}", file=sys.stderr)
+        if args.congress is None:
+            system = verify_one_chain(SYSTEM_CHAIN)
+            entries += system.entries
+            if not system.ok:
+                failures += 1
+                print(f"Chuỗi hệ thống: {system.problem} (mục id {system.first_bad_id})", file=sys.stderr)
+    if failures:
+        print(f"Nhật ký bị phá vỡ: {failures} chuỗi có lỗi.", file=sys.stderr)
+        return 1
+    print(f"Nhật ký toàn vẹn: {entries} mục, {ballots} phiếu đã đối chiếu.")
+    return 0

@@ -9,19 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, labels
+from ..auth import access
 from ..auth.access import require_role
 from ..auth.forms import options
 from ..extensions import db
 from ..models import AuditEntry, Congress, CountCommitteeMember, Exclusion, Organisation, Role, RoundStatus
+from ..tally import Body
 from . import services
 from .forms import (
     CandidateForm,
+    CommitteeConvenedForm,
     CommitteeMemberForm,
     CongressForm,
     ElectionForm,
@@ -30,6 +33,7 @@ from .forms import (
     OrganisationForm,
     PasteCandidatesForm,
     RoundNumbersForm,
+    BatchesForm,
 )
 
 bp = Blueprint("congress", __name__)
@@ -50,17 +54,34 @@ def attempt(operation: Callable, *args: Any, success: str = "", **kwargs: Any) -
 def flash_errors(form: FlaskForm) -> None:
     for field in form:
         for error in field.errors:
-            flash(f"{field.label.text}: {error}", "error")
+            # A message that already names its field is not prefixed with the label again.
+            flash(error if error.startswith(field.label.text) else f"{field.label.text}: {error}", "error")
 
 
 def visible_congresses() -> list[Congress]:
     query = select(Congress).order_by(Congress.start_date.desc(), Congress.id.desc())
-    return [c for c in db.session.scalars(query) if current_user.role_in(c.id) is not None]
+    visible = access.congress_roles(current_user._get_current_object())
+    return [c for c in db.session.scalars(query.where(Congress.id.in_(visible)))]
 
 
-def organisation_choices(exclude: int | None = None) -> list:
+def organisation_choices(exclude: int | None = None, *, root: bool = False) -> list:
+    """The organisations the current user organises (a scoped organiser cannot add a root)."""
+    scope = access.organiser_scope(current_user._get_current_object())
     rows = db.session.scalars(select(Organisation).order_by(Organisation.name))
-    return options((o.id, o.name) for o in rows if o.id != exclude)
+    choices = [(o.id, o.name) for o in rows if o.id != exclude and (scope is None or o.id in scope)]
+    if root and scope is None:
+        choices.insert(0, (0, "— Không có —"))
+    return options(choices)
+
+
+def _parent_in_scope(parent_id: int) -> Organisation | None:
+    """The chosen parent, only if the user organises it (None only for a global organiser)."""
+    scope = access.organiser_scope(current_user._get_current_object())
+    if not parent_id:
+        return None if scope is None else abort(403)
+    if scope is not None and parent_id not in scope:
+        abort(403)
+    return db.session.get(Organisation, parent_id) or abort(400)
 
 
 # ------------------------------------------------------------------ congresses
@@ -69,31 +90,61 @@ def organisation_choices(exclude: int | None = None) -> list:
 @bp.route("/")
 @require_role(Role.VIEWER)
 def index():
-    return render_template("congress/index.html", congresses=visible_congresses())
+    """The season dashboard (kiemphieu.season.dashboard): every congress in scope, filtered."""
+    from flask import request
+
+    from ..season.dashboard import STATES, Filters, build_dashboard
+
+    board = build_dashboard(current_user, Filters.from_args(request.args))
+    return render_template("congress/index.html", board=board, states=STATES)
 
 
 @bp.route("/organisations", methods=["GET", "POST"])
 @require_role(Role.ORGANISER)
 def organisations():
+    """Organisations in the user's scope; an organiser adds them below what they organise."""
     form = OrganisationForm()
-    form.parent_id.choices = options([(0, "— Không có —")]) + organisation_choices()
+    form.parent_id.choices = organisation_choices(root=True)
     if form.validate_on_submit():
-        parent = db.session.get(Organisation, form.parent_id.data) if form.parent_id.data else None
-        if attempt(services.create_organisation, form.name.data, parent, success="Đã thêm tổ chức đảng."):
+        parent = _parent_in_scope(form.parent_id.data)
+        if attempt(services.create_organisation, form.name.data, parent, form.level.data,
+                   success="Đã thêm tổ chức đảng."):
             return redirect(url_for(".organisations"))
-    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    return render_template("congress/organisations.html", form=form, organisations=rows)
+    from sqlalchemy import func
+
+    from ..season.dashboard import organisation_paths
+
+    user = current_user._get_current_object()
+    from sqlalchemy.orm import selectinload
+
+    # Loaded once here, so may_edit_organisation's look at each one's congresses costs no query.
+    db.session.scalars(select(Organisation).options(selectinload(Organisation.congresses))).all()
+    visible = access.visible_organisations(user)
+    # Paths from one read and counts grouped, whatever the number of organisations.
+    paths = organisation_paths()
+    counts = dict(db.session.execute(select(Congress.organisation_id, func.count()).group_by(Congress.organisation_id)).all())
+    rows = sorted(((o, paths[o.id][1], counts.get(o.id, 0)) for o in visible), key=lambda r: r[1])
+    return render_template("congress/organisations.html", form=form, organisations=rows,
+                           editable={o.id for o in visible if access.may_edit_organisation(user, o)})
 
 
 @bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
 @require_role(Role.ORGANISER)
 def edit_organisation(organisation_id: int):
-    organisation = db.session.get(Organisation, organisation_id) or abort(404)
-    form = OrganisationForm(data={"name": organisation.name, "parent_id": organisation.parent_id or 0})
-    form.parent_id.choices = options([(0, "— Không có —")]) + organisation_choices(exclude=organisation.id)
+    organisation = g.organisation
+    if not access.may_edit_organisation(current_user._get_current_object(), organisation):
+        abort(403)
+    form = OrganisationForm(data={"name": organisation.name, "parent_id": organisation.parent_id or 0,
+                                  "level": organisation.level})
+    form.parent_id.choices = organisation_choices(exclude=organisation.id, root=True)
+    if organisation.parent_id and organisation.parent_id not in {c.value for c in form.parent_id.choices}:
+        # A district organiser edits the district itself: its parent stays where it is.
+        form.parent_id.choices = options([(organisation.parent_id, organisation.parent.name)])
     if form.validate_on_submit():
-        parent = db.session.get(Organisation, form.parent_id.data) if form.parent_id.data else None
-        if attempt(services.update_organisation, organisation, form.name.data, parent, success="Đã lưu."):
+        parent = organisation.parent if form.parent_id.data == organisation.parent_id \
+            else _parent_in_scope(form.parent_id.data)
+        if attempt(services.update_organisation, organisation, form.name.data, parent, form.level.data,
+                   success="Đã lưu."):
             return redirect(url_for(".organisations"))
     return render_template("congress/organisation_edit.html", form=form, organisation=organisation)
 
@@ -107,7 +158,7 @@ def create():
         flash("Hãy thêm tổ chức đảng trước khi tạo đại hội.", "warning")
         return redirect(url_for(".organisations"))
     if form.validate_on_submit():
-        organisation = db.session.get(Organisation, form.organisation_id.data) or abort(400)
+        organisation = _parent_in_scope(form.organisation_id.data) or abort(400)
         congress = attempt(services.create_congress, organisation, **_congress_fields(form),
                            success="Đã tạo đại hội.")
         if congress:
@@ -127,7 +178,10 @@ def show(congress_id: int):
         "congress/show.html",
         congress=congress,
         exclusion_form=ExclusionForm(),
+        committee_exclusion_form=ExclusionForm(prefix="committee"),
+        convened_form=CommitteeConvenedForm(committee_convened=congress.committee_convened),
         member_form=CommitteeMemberForm(),
+        Body=Body,
     )
 
 
@@ -137,6 +191,8 @@ def edit(congress_id: int):
     congress = g.congress
     form = CongressForm(obj=congress)
     form.organisation_id.choices = organisation_choices()
+    if congress.organisation_id not in {c.value for c in form.organisation_id.choices}:
+        form.organisation_id.choices = options([(congress.organisation_id, congress.organisation.name)])
     if form.validate_on_submit():
         fields = _congress_fields(form)
         if attempt(services.update_congress, congress, **fields, success="Đã lưu thông tin đại hội."):
@@ -147,12 +203,26 @@ def edit(congress_id: int):
 @bp.route("/congresses/<int:congress_id>/exclusions", methods=["POST"])
 @require_role(Role.ORGANISER)
 def add_exclusion(congress_id: int):
-    form = ExclusionForm()
+    committee = request.args.get("body") == Body.COMMITTEE.value
+    form = ExclusionForm(prefix="committee") if committee else ExclusionForm()
     if form.validate_on_submit():
-        attempt(services.add_exclusion, g.congress, form.count.data, form.reason.data, success="Đã thêm mục loại trừ.")
+        attempt(services.add_exclusion, g.congress, form.count.data, form.reason.data,
+                Body.COMMITTEE if committee else Body.CONGRESS, success="Đã thêm mục loại trừ.")
     else:
         flash_errors(form)
-    return redirect(url_for(".show", congress_id=congress_id) + "#loai-tru")
+    return redirect(url_for(".show", congress_id=congress_id) + ("#hoi-nghi" if committee else "#loai-tru"))
+
+
+@bp.route("/congresses/<int:congress_id>/committee-convened", methods=["POST"])
+@require_role(Role.ORGANISER)
+def set_committee_convened(congress_id: int):
+    form = CommitteeConvenedForm()
+    if form.validate_on_submit():
+        attempt(services.set_committee_convened, g.congress, form.committee_convened.data,
+                success="Đã lưu số ủy viên Ban Chấp hành được triệu tập.")
+    else:
+        flash_errors(form)
+    return redirect(url_for(".show", congress_id=congress_id) + "#hoi-nghi")
 
 
 @bp.route("/congresses/<int:congress_id>/exclusions/<int:exclusion_id>/delete", methods=["POST"])
@@ -191,9 +261,12 @@ def remove_member(congress_id: int, member_id: int):
 @require_role(Role.VIEWER)
 def audit_log(congress_id: int):
     entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.congress_id == congress_id).order_by(AuditEntry.id.desc()).limit(500)
+        select(AuditEntry).where(AuditEntry.chain == audit.chain_key(congress_id)).order_by(AuditEntry.seq.desc())
+        .limit(500)
     ).all()
-    return render_template("congress/audit.html", congress=g.congress, entries=entries, chain=audit.verify_chain())
+    # Only this congress's chain: a province's other congresses are not re-verified per view.
+    return render_template("congress/audit.html", congress=g.congress, entries=entries,
+                           chain=audit.verify_chain(congress_id))
 
 
 # ------------------------------------------------------------------ elections and candidates
@@ -205,7 +278,8 @@ def create_election(congress_id: int):
     form = ElectionForm()
     if form.validate_on_submit():
         election = attempt(services.create_election, g.congress, form.kind.data, form.title.data, form.seats.data,
-                           entry_mode=form.entry_mode.data, success="Đã tạo cuộc bầu. Hãy thêm người ứng cử.")
+                           entry_mode=form.entry_mode.data, body=form.body.data or None,
+                           success="Đã tạo cuộc bầu. Hãy thêm người ứng cử.")
         if election:
             return redirect(url_for(".election", election_id=election.id))
     return render_template("congress/election_form.html", form=form, election=None)
@@ -214,16 +288,20 @@ def create_election(congress_id: int):
 @bp.route("/elections/<int:election_id>")
 @require_role(Role.VIEWER)
 def election(election_id: int):
-    election = g.election
+    return _election_page(g.election)
+
+
+def _election_page(election, candidate_form=None, paste_form=None, status: int = 200):
+    """The election page; after a refused form, with what was typed kept and its errors beside it."""
     return render_template(
         "congress/election.html",
         election=election,
         candidates=election.candidates_in_ballot_order(),
         warnings=services.election_warnings(election, current_app.config["SURPLUS_WARNING_RATIO"]),
-        candidate_form=CandidateForm(),
-        paste_form=PasteCandidatesForm(),
+        candidate_form=candidate_form or CandidateForm(formdata=None),
+        paste_form=paste_form or PasteCandidatesForm(formdata=None),
         editable=election.rounds[0].status == RoundStatus.SETUP.value,
-    )
+    ), status
 
 
 @bp.route("/elections/<int:election_id>/edit", methods=["GET", "POST"])
@@ -234,14 +312,9 @@ def edit_election(election_id: int):
     del form.entry_mode  # per round, on the round page
     if form.validate_on_submit():
         if attempt(services.update_election, election, form.kind.data, form.title.data, form.seats.data,
-                   success="Đã lưu cuộc bầu."):
+                   body=form.body.data or None, success="Đã lưu cuộc bầu."):
             return redirect(url_for(".election", election_id=election.id))
     return render_template("congress/election_form.html", form=form, election=election)
-
-
-def _after_candidates_change(election) -> None:
-    for warning in services.election_warnings(election, current_app.config["SURPLUS_WARNING_RATIO"]):
-        flash(warning, "warning")
 
 
 @bp.route("/elections/<int:election_id>/candidates", methods=["POST"])
@@ -251,11 +324,11 @@ def add_candidate(election_id: int):
     if form.validate_on_submit():
         added = attempt(services.add_candidate, g.election, form.name.data, form.born.parsed, form.note.data or "")
         if added:
+            # The page itself lists the set-up warnings (surplus...): not flashed a second time.
             flash(f"Đã thêm “{added.name}”.", "success")
-            _after_candidates_change(g.election)
-    else:
-        flash_errors(form)
-    return redirect(url_for(".election", election_id=election_id) + "#them")
+            return redirect(url_for(".election", election_id=election_id) + "#them")
+    # Refused: the form comes back with what was typed (the name is not lost) and its errors.
+    return _election_page(g.election, candidate_form=form, status=400)
 
 
 @bp.route("/elections/<int:election_id>/candidates/paste", methods=["POST"])
@@ -266,18 +339,9 @@ def paste_candidates(election_id: int):
         added = attempt(services.add_candidates_from_text, g.election, form.text.data)
         if added:
             flash(f"Đã thêm {len(added)} người ứng cử.", "success")
-            _after_candidates_change(g.election)
         else:
             # Keep what was pasted, so one wrong line does not cost the whole list.
-            return render_template(
-                "congress/election.html",
-                election=g.election,
-                candidates=g.election.candidates_in_ballot_order(),
-                warnings=services.election_warnings(g.election, current_app.config["SURPLUS_WARNING_RATIO"]),
-                candidate_form=CandidateForm(formdata=None),
-                paste_form=form,
-                editable=True,
-            ), 400
+            return _election_page(g.election, paste_form=form, status=400)
     else:
         flash_errors(form)
     return redirect(url_for(".election", election_id=election_id))
@@ -287,7 +351,7 @@ def paste_candidates(election_id: int):
 @require_role(Role.ORGANISER)
 def edit_candidate(candidate_id: int):
     candidate = g.candidate
-    born = candidate.born.strftime("%d/%m/%Y") if candidate.born else ""
+    born = labels.date_short(candidate.born)
     form = CandidateForm(data={"name": candidate.name, "born": born, "note": candidate.note})
     form.submit.label.text = "Lưu"
     if form.validate_on_submit():
@@ -313,6 +377,8 @@ def remove_candidate(candidate_id: int):
 def round_page(round_id: int):
     round_ = g.round
     form = RoundNumbersForm(obj=round_)
+    if round_.election.electing_body is Body.COMMITTEE:
+        form.present.label.text = "Số ủy viên Ban Chấp hành có mặt lúc bầu cử"
     if form.validate_on_submit():
         if g.role.rank < Role.ORGANISER.rank:
             abort(403)
@@ -326,7 +392,19 @@ def round_page(round_id: int):
         engine=round_.to_election(),
         form=form,
         mode_form=EntryModeForm(entry_mode=round_.entry_mode),
+        batches_form=BatchesForm(batches=round_.batches),
     )
+
+
+@bp.route("/rounds/<int:round_id>/batches", methods=["POST"])
+@require_role(Role.ORGANISER)
+def set_batches(round_id: int):
+    form = BatchesForm()
+    if form.validate_on_submit():
+        attempt(services.set_batches, g.round, form.batches.data, success=f"Đã chia xấp phiếu thành {form.batches.data} tệp.")
+    else:
+        flash_errors(form)
+    return redirect(url_for(".round_page", round_id=round_id) + "#tep-phieu")
 
 
 @bp.route("/rounds/<int:round_id>/entry-mode", methods=["POST"])

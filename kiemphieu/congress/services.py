@@ -6,16 +6,17 @@ should see but may accept (a surplus over 30%) are *warnings*, returned by ``*_w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+
+from sqlalchemy import func, select
 
 from .. import audit
 from ..extensions import db, write_operation
 from ..models import (
     COMMITTEE_ROLES,
     KINDS_NEEDING_SURPLUS,
+    Ballot,
     Candidate,
     Congress,
     CongressKind,
@@ -24,51 +25,107 @@ from ..models import (
     EntryMode,
     Exclusion,
     Organisation,
+    OrganisationLevel,
     Round,
     RoundCandidate,
     RoundStatus,
     name_key,
 )
-from ..tally import Kind, normalize_name
+from ..tally import Body, Kind, default_body, normalize_name
 
-
-class SetupError(ValueError):
-    """A refused set-up operation; the message is shown to the user as is."""
+# Candidates live in their own module; re-exported so callers keep `services.add_candidates`.
+from .candidates import (  # noqa: F401
+    CandidateLine,
+    add_candidate,
+    add_candidates,
+    add_candidates_from_text,
+    parse_candidate_lines,
+    parse_vn_date,
+    remove_candidate,
+    update_candidate,
+)
+from .common import SetupError, clean as _clean
+from .common import required_name as _required_name
 
 
 # ------------------------------------------------------------------ organisations
 
 
+def _level(level: OrganisationLevel | str | None, parent: Organisation | None) -> str:
+    """The level given, or one below the parent's (a province's child is a district...)."""
+    if level:
+        return OrganisationLevel(level).value
+    levels = list(OrganisationLevel)
+    if parent is None:
+        return OrganisationLevel.GRASSROOTS.value
+    return levels[min(levels.index(parent.organisation_level) + 1, len(levels) - 1)].value
+
+
+def _check_level_below(level: str, parent_level: str | None) -> None:
+    """A child may sit at its parent's level (đảng bộ bộ phận) or lower, never higher."""
+    levels = list(OrganisationLevel)
+    if parent_level is not None and levels.index(OrganisationLevel(level)) < levels.index(OrganisationLevel(parent_level)):
+        raise SetupError(f"Tổ chức cấp “{OrganisationLevel(level).label}” không thể trực thuộc tổ chức cấp "
+                         f"“{OrganisationLevel(parent_level).label}”.")
+
+
 @write_operation
-def create_organisation(name: str, parent: Organisation | None = None) -> Organisation:
+def create_organisation(name: str, parent: Organisation | None = None,
+                        level: OrganisationLevel | str | None = None) -> Organisation:
     name = _required_name(name, "Tên tổ chức đảng")
-    organisation = Organisation(name=name, parent=parent)
+    level = _level(level, parent)
+    _check_level_below(level, parent.level if parent else None)
+    organisation = Organisation(name=name, parent=parent, level=level)
     db.session.add(organisation)
     db.session.flush()
-    audit.record("organisation.create", organisation_id=organisation.id, name=name,
+    audit.record("organisation.create", organisation_id=organisation.id, name=name, level=level,
                  parent_id=parent.id if parent else None)
     db.session.commit()
     return organisation
 
 
 @write_operation
-def update_organisation(organisation: Organisation, name: str, parent: Organisation | None) -> None:
+def update_organisation(organisation: Organisation, name: str, parent: Organisation | None,
+                        level: OrganisationLevel | str | None = None) -> None:
     name = _required_name(name, "Tên tổ chức đảng")
+    level = OrganisationLevel(level or organisation.level).value
     ancestor = parent
     while ancestor is not None:
         if ancestor.id == organisation.id:
             raise SetupError("Tổ chức cấp trên không thể là chính nó hoặc tổ chức cấp dưới của nó.")
         ancestor = ancestor.parent
-    organisation.name, organisation.parent = name, parent
-    audit.record("organisation.update", organisation_id=organisation.id, name=name,
+    _check_level_below(level, parent.level if parent else None)
+    for child in organisation.children:
+        _check_level_below(child.level, level)
+    if name != organisation.name:
+        if any(_has_finalised_round(c) for c in organisation.congresses):
+            raise SetupError(FROZEN + " Tên tổ chức đảng in trên biên bản đã chốt.")
+        _refuse_rename_during_entry(organisation.congresses)
+    organisation.name, organisation.parent, organisation.level = name, parent, level
+    audit.record("organisation.update", organisation_id=organisation.id, name=name, level=level,
                  parent_id=parent.id if parent else None)
     db.session.commit()
+
+
+def _refuse_rename_during_entry(congresses: Iterable[Congress]) -> None:
+    """The ballots' fingerprint covers the names printed on them (organisation, congress,
+    election title): renaming while a round is in entry would make every later scan of that
+    round "another election". Finalised rounds keep their own record, so they do not block."""
+    for congress in congresses:
+        for election in congress.elections:
+            for round_ in election.rounds:
+                if round_.status == RoundStatus.ENTRY.value:
+                    raise SetupError(
+                        f"“{election.title}” vòng {round_.number} đang nhập phiếu: tên in trên phiếu bầu "
+                        "(tổ chức, đại hội, cuộc bầu) không thể đổi cho đến khi chốt kết quả vòng đó."
+                    )
 
 
 # ------------------------------------------------------------------ congresses
 
 
-CONGRESS_FIELDS = ("kind", "name", "number", "term", "place", "start_date", "end_date", "convened")
+CONGRESS_FIELDS = ("kind", "name", "number", "term", "place", "locality", "presidium_signer", "start_date",
+                   "end_date", "convened")
 
 
 def default_congress_name(organisation: Organisation, kind: CongressKind | str) -> str:
@@ -87,6 +144,8 @@ def create_congress(
     number: str = "",
     term: str = "",
     place: str = "",
+    locality: str = "",
+    presidium_signer: str = "",
     start_date: date | None = None,
     end_date: date | None = None,
 ) -> Congress:
@@ -94,8 +153,8 @@ def create_congress(
     congress = Congress()
     _apply_congress_fields(
         congress,
-        dict(kind=kind, name=name, number=number, term=term, place=place, start_date=start_date,
-             end_date=end_date, convened=convened),
+        dict(kind=kind, name=name, number=number, term=term, place=place, locality=locality,
+             presidium_signer=presidium_signer, start_date=start_date, end_date=end_date, convened=convened),
     )
     congress.organisation = organisation
     db.session.add(congress)
@@ -109,7 +168,13 @@ def create_congress(
 def update_congress(congress: Congress, **fields) -> None:
     if fields.get("convened", congress.convened) != congress.convened:
         _refuse_if_any_round_finalised(congress)
+    before = _printed_congress_facts(congress)
+    printed = congress.full_name
     _apply_congress_fields(congress, fields)
+    if _has_finalised_round(congress) and _printed_congress_facts(congress) != before:
+        raise SetupError(FROZEN + " Thông tin đại hội (tên, lần thứ, nhiệm kỳ, địa điểm, ngày) in trên biên bản đã chốt.")
+    if congress.full_name != printed:
+        _refuse_rename_during_entry([congress])
     if congress.excluded >= congress.convened:
         raise SetupError("Tổng số loại trừ phải nhỏ hơn số được triệu tập.")
     audit.record("congress.update", congress=congress, **_congress_snapshot(congress))
@@ -122,11 +187,12 @@ def _apply_congress_fields(congress: Congress, fields: dict) -> None:
         raise TypeError(f"unknown congress fields: {sorted(unknown)}")
     if "kind" in fields:
         congress.kind = CongressKind(fields["kind"]).value
-    for key in ("name", "number", "term", "place"):
+    labels = {"name": ("Tên đại hội", "title"), "number": ("Lần thứ", "title"), "term": ("Nhiệm kỳ", "title"),
+              "place": ("Địa điểm", "text"), "locality": ("Địa danh ghi trên văn bản", "text"),
+              "presidium_signer": ("Người ký thay mặt Đoàn Chủ tịch", "person")}
+    for key, (label, kind) in labels.items():
         if key in fields:
-            setattr(congress, key, normalize_name(fields[key] or ""))
-    if "name" in fields and not congress.name:
-        raise SetupError("Tên đại hội không được để trống.")
+            setattr(congress, key, _clean(fields[key], label, kind, required=key == "name"))
     for key in ("start_date", "end_date"):
         if key in fields:
             setattr(congress, key, fields[key])
@@ -139,25 +205,35 @@ def _apply_congress_fields(congress: Congress, fields: dict) -> None:
         congress.convened = convened
 
 
+def _printed_congress_facts(congress: Congress) -> dict:
+    """What a round's minutes print of its congress (frozen once a round is finalised)."""
+    # The presidium's signer is on the summary, not on a round's minutes.
+    return {key: getattr(congress, key) for key in CONGRESS_FIELDS if key not in ("end_date", "presidium_signer")}
+
+
 def _congress_snapshot(congress: Congress) -> dict:
     return {key: getattr(congress, key) for key in CONGRESS_FIELDS}
 
 
 @write_operation
-def add_exclusion(congress: Congress, count: int, reason: str) -> Exclusion:
-    reason = _required_name(reason, "Lý do loại trừ")
-    _refuse_if_any_round_finalised(congress)
+def add_exclusion(congress: Congress, count: int, reason: str, body: Body | str = Body.CONGRESS) -> Exclusion:
+    """One itemised exclusion off the base of the congress or of the new committee's meeting."""
+    body = Body(body or Body.CONGRESS)
+    reason = _required_name(reason, "Lý do loại trừ", "text")
+    _refuse_if_any_round_finalised(congress, body)
     if count is None or count < 1:
         raise SetupError("Số loại trừ phải ít nhất là 1.")
-    if congress.excluded + count >= congress.convened:
-        raise SetupError(
-            f"Tổng số loại trừ ({congress.excluded + count}) phải nhỏ hơn số được triệu tập ({congress.convened})."
-        )
-    exclusion = Exclusion(congress=congress, count=count, reason=reason)
+    convened = congress.convened_for(body)
+    if convened is None:
+        raise SetupError("Chưa biết số ủy viên Ban Chấp hành được triệu tập: nhập số này trước.")
+    excluded = congress.excluded_for(body) + count
+    if excluded >= convened:
+        raise SetupError(f"Tổng số loại trừ ({excluded}) phải nhỏ hơn số được triệu tập ({convened}).")
+    exclusion = Exclusion(congress=congress, count=count, reason=reason, body=body.value)
     db.session.add(exclusion)
     db.session.flush()
     audit.record("exclusion.add", congress=congress, exclusion_id=exclusion.id, count=count, reason=reason,
-                 base=congress.base)
+                 body=body.value, base=congress.base_for(body))
     db.session.commit()
     return exclusion
 
@@ -165,10 +241,26 @@ def add_exclusion(congress: Congress, count: int, reason: str) -> Exclusion:
 @write_operation
 def remove_exclusion(exclusion: Exclusion) -> None:
     congress = exclusion.congress
-    _refuse_if_any_round_finalised(congress)
+    _refuse_if_any_round_finalised(congress, exclusion.body)
     audit.record("exclusion.remove", congress=congress, exclusion_id=exclusion.id, count=exclusion.count,
-                 reason=exclusion.reason)
+                 reason=exclusion.reason, body=exclusion.body)
     congress.exclusions.remove(exclusion)
+    db.session.commit()
+
+
+@write_operation
+def set_committee_convened(congress: Congress, convened: int | None) -> None:
+    """Members of the new committee convened to its first meeting; None: as many as the
+    congress elected (``Congress.elected_committee_size``)."""
+    _refuse_if_any_round_finalised(congress, Body.COMMITTEE)
+    if convened is not None and convened < 1:
+        raise SetupError("Số ủy viên Ban Chấp hành được triệu tập phải ít nhất là 1.")
+    effective = convened or congress.elected_committee_size
+    if effective is not None and congress.excluded_for(Body.COMMITTEE) >= effective:
+        raise SetupError("Tổng số loại trừ phải nhỏ hơn số ủy viên Ban Chấp hành được triệu tập.")
+    congress.committee_convened = convened
+    audit.record("congress.committee_convened", congress=congress, committee_convened=convened,
+                 effective=effective)
     db.session.commit()
 
 
@@ -177,8 +269,10 @@ def remove_exclusion(exclusion: Exclusion) -> None:
 
 @write_operation
 def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên") -> CountCommitteeMember:
-    name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu")
+    name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu", "person")
     role = normalize_name(role or "Ủy viên")
+    if _has_finalised_round(congress):
+        raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     if role not in COMMITTEE_ROLES:
         raise SetupError(f"Chức danh không hợp lệ: {role}.")
     if any(name_key(m.name) == name_key(name) for m in congress.committee):
@@ -203,6 +297,8 @@ def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên"
 @write_operation
 def remove_committee_member(member: CountCommitteeMember) -> None:
     congress = member.congress
+    if _has_finalised_round(congress):
+        raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     audit.record("committee.remove", congress=congress, member_id=member.id, name=member.name)
     congress.committee.remove(member)
     db.session.commit()
@@ -220,35 +316,51 @@ def _candidate_named(congress: Congress, name: str) -> Candidate | None:
 # ------------------------------------------------------------------ elections and rounds
 
 
+def body_or_default(congress: Congress, kind: Kind | str, body: Body | str | None) -> Body:
+    """The body chosen, or the usual one for the kind (the new committee's meeting elects its
+    standing committee, secretary...; a branch congress elects its secretary itself)."""
+    return Body(body) if body else default_body(kind, congress.organisation.name)
+
+
 @write_operation
 def create_election(congress: Congress, kind: Kind | str, title: str, seats: int,
-                    entry_mode: EntryMode | str = EntryMode.DOUBLE) -> Election:
+                    entry_mode: EntryMode | str = EntryMode.DOUBLE, body: Body | str | None = None) -> Election:
     """The election and its first round (status set-up, all its candidates on the list)."""
     title = _required_name(title, "Tên cuộc bầu")
     _check_seats(seats)
+    body = body_or_default(congress, kind, body)
     position = max((e.position for e in congress.elections), default=0) + 1
-    election = Election(congress=congress, kind=Kind(kind).value, title=title, seats=seats, position=position)
+    election = Election(congress=congress, kind=Kind(kind).value, title=title, seats=seats, position=position,
+                        body=body.value)
     first = Round(election=election, number=1, seats=seats, entry_mode=EntryMode(entry_mode).value,
                   status=RoundStatus.SETUP.value)
     db.session.add_all([election, first])
     db.session.flush()
     audit.record("election.create", congress=congress, election_id=election.id, kind=election.kind,
-                 title=title, seats=seats)
+                 title=title, seats=seats, body=election.body)
     db.session.commit()
     return election
 
 
 @write_operation
-def update_election(election: Election, kind: Kind | str, title: str, seats: int) -> None:
+def update_election(election: Election, kind: Kind | str, title: str, seats: int,
+                    body: Body | str | None = None) -> None:
     title = _required_name(title, "Tên cuộc bầu")
     _check_seats(seats)
+    body = body_or_default(election.congress, kind, body)
     first = election.rounds[0]
     if seats != election.seats and first.status != RoundStatus.SETUP.value:
         raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi số lượng cần bầu.")
-    election.kind, election.title, election.seats = Kind(kind).value, title, seats
+    if body.value != election.body and first.status != RoundStatus.SETUP.value:
+        raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi cơ quan bầu (cơ sở tính quá bán).")
+    if (Kind(kind).value, title) != (election.kind, election.title):
+        if any(r.is_finalised for r in election.rounds):
+            raise SetupError(FROZEN + " Tên và loại cuộc bầu in trên biên bản đã chốt.")
+        _refuse_rename_during_entry([election.congress])
+    election.kind, election.title, election.seats, election.body = Kind(kind).value, title, seats, body.value
     first.seats = seats
     audit.record("election.update", congress=election.congress, election_id=election.id, kind=election.kind,
-                 title=title, seats=seats)
+                 title=title, seats=seats, body=election.body)
     db.session.commit()
 
 
@@ -262,11 +374,14 @@ def set_round_numbers(round_: Round, present: int | None, issued: int | None,
                       voted_on: date | None = None) -> None:
     """The numbers present and ballots issued (reported by the committee before counting)."""
     _refuse_if_finalised(round_)
-    convened = round_.congress.convened
+    if round_.status != RoundStatus.SETUP.value and (present is None or issued is None):
+        raise SetupError("Vòng bầu đang nhập phiếu: số có mặt và số phiếu phát ra không được để trống "
+                         "(kết quả đối chiếu với hai số này).")
+    convened = round_.body_convened
     for value, label in ((present, "Số có mặt"), (issued, "Số phiếu phát ra")):
         if value is not None and value < 0:
             raise SetupError(f"{label} không thể âm.")
-    if present is not None and present > convened:
+    if present is not None and convened is not None and present > convened:
         raise SetupError(f"Số có mặt ({present}) không thể lớn hơn số được triệu tập ({convened}).")
     if present is not None and issued is not None and issued > present:
         raise SetupError(f"Số phiếu phát ra ({issued}) không thể lớn hơn số có mặt ({present}).")
@@ -288,6 +403,24 @@ def set_entry_mode(round_: Round, mode: EntryMode | str) -> None:
     db.session.commit()
 
 
+MAX_BATCHES = 50
+
+
+@write_operation
+def set_batches(round_: Round, batches: int) -> None:
+    """Split the round's stack into numbered batches (tệp phiếu), each typed and compared on its
+    own. Possible until finalisation; never fewer batches than those already holding ballots."""
+    _refuse_if_finalised(round_)
+    if batches is None or not 1 <= batches <= MAX_BATCHES:
+        raise SetupError(f"Số tệp phiếu phải từ 1 đến {MAX_BATCHES}.")
+    used = db.session.scalar(select(func.max(Ballot.batch)).where(Ballot.round_id == round_.id)) or 0
+    if batches < used:
+        raise SetupError(f"Tệp phiếu số {used} đã có phiếu được nhập: không thể giảm xuống {batches} tệp.")
+    round_.batches = batches
+    audit.record("round.batches", congress=round_.congress, round_id=round_.id, batches=batches)
+    db.session.commit()
+
+
 @write_operation
 def start_entry(round_: Round) -> None:
     """Set-up -> entry: the list is frozen from here on."""
@@ -297,6 +430,9 @@ def start_entry(round_: Round) -> None:
         raise SetupError("Danh sách bầu cử đang trống.")
     if round_.present is None or round_.issued is None:
         raise SetupError("Nhập số có mặt và số phiếu phát ra trước khi nhập phiếu.")
+    if round_.body_convened is None:
+        raise SetupError("Cuộc bầu do Hội nghị lần thứ nhất Ban Chấp hành khóa mới tiến hành: nhập số ủy viên "
+                         "Ban Chấp hành được triệu tập (trang đại hội) trước khi nhập phiếu.")
     round_.status = RoundStatus.ENTRY.value
     audit.record("round.start_entry", congress=round_.congress, round_id=round_.id, entry_mode=round_.entry_mode,
                  candidates=[c.code for c in round_.candidates], seats=round_.seats)
@@ -335,172 +471,25 @@ def open_round(election: Election, seats: int, candidates: Iterable[Candidate],
     return round_
 
 
+FROZEN = "Đã có vòng bầu chốt kết quả: không thể sửa."
+
+
+def _has_finalised_round(congress: Congress) -> bool:
+    return any(r.is_finalised for e in congress.elections for r in e.rounds)
+
+
 def _refuse_if_finalised(round_: Round) -> None:
     if round_.is_finalised:
         raise SetupError("Vòng bầu đã chốt kết quả: không thể thay đổi.")
 
 
-def _refuse_if_any_round_finalised(congress: Congress) -> None:
-    if any(r.is_finalised for e in congress.elections for r in e.rounds):
+def _refuse_if_any_round_finalised(congress: Congress, body: Body | str = Body.CONGRESS) -> None:
+    """The figures of one body are frozen once a round that body held is finalised."""
+    if any(r.is_finalised for e in congress.elections if e.body == Body(body).value for r in e.rounds):
         raise SetupError(
             "Đã có vòng bầu chốt kết quả: không thể thay đổi số được triệu tập hay số loại trừ "
             "(cơ sở tính quá bán của kết quả đã chốt)."
         )
-
-
-# ------------------------------------------------------------------ candidates
-
-
-@dataclass(frozen=True)
-class CandidateLine:
-    line: int
-    name: str
-    born: date | None
-
-
-_NUMBERING = re.compile(r"^\s*\d+\s*[.)\-:]\s*")
-_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
-
-
-def parse_vn_date(text: str) -> date:
-    """'02/04/1975' (Vietnamese order) or '1975-04-02'; raises SetupError otherwise."""
-    text = text.strip()
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise SetupError(f"Ngày sinh “{text}” không đúng dạng ngày/tháng/năm (ví dụ 02/04/1975).")
-
-
-def parse_candidate_lines(text: str) -> list[CandidateLine]:
-    """One candidate a line: 'Nguyễn Văn An' or 'Nguyễn Văn An, 02/04/1975'.
-
-    A leading list number ('1.', '2)') and a tab instead of the comma (pasted from a
-    spreadsheet) are accepted. Errors name the line.
-    """
-    parsed = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = _NUMBERING.sub("", raw).strip()
-        if not line:
-            continue
-        parts = [p.strip() for p in re.split(r"[,\t;]", line) if p.strip()]
-        name = normalize_name(parts[0])
-        born = None
-        if len(parts) > 2:
-            raise SetupError(f"Dòng {number}: chỉ ghi họ tên và ngày sinh, cách nhau bằng dấu phẩy.")
-        if len(parts) == 2:
-            try:
-                born = parse_vn_date(parts[1])
-            except SetupError as exc:
-                raise SetupError(f"Dòng {number}: {exc}") from None
-        if any(ch.isdigit() for ch in name):
-            raise SetupError(f"Dòng {number}: họ tên “{name}” có chữ số.")
-        parsed.append(CandidateLine(number, name, born))
-    if not parsed:
-        raise SetupError("Chưa có tên nào trong danh sách.")
-    return parsed
-
-
-def add_candidate(election: Election, name: str, born: date | None = None, note: str = "") -> Candidate:
-    return add_candidates(election, [(name, born)], note=note)[0]
-
-
-def add_candidates_from_text(election: Election, text: str) -> list[Candidate]:
-    lines = parse_candidate_lines(text)
-    try:
-        return add_candidates(election, [(ln.name, ln.born) for ln in lines])
-    except SetupError as exc:
-        raise SetupError(f"Chưa thêm ai. {exc}") from None
-
-
-@write_operation
-def add_candidates(election: Election, people: list[tuple[str, date | None]], note: str = "") -> list[Candidate]:
-    """Add all or none; the first round's list follows while it is still in set-up."""
-    first = election.rounds[0]
-    if first.status != RoundStatus.SETUP.value:
-        raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: danh sách bầu cử không thể thay đổi.")
-    existing = [(c.name, c.born) for c in election.candidates]
-    added: list[Candidate] = []
-    for raw_name, born in people:
-        name = _required_name(raw_name, "Họ và tên người ứng cử")
-        _check_born(born)
-        _check_not_on_committee(election.congress, name)
-        _check_distinguishable(name, born, existing)
-        existing.append((name, born))
-        candidate = Candidate(election=election, code=election.next_candidate_code(), name=name, born=born,
-                              note=normalize_name(note))
-        db.session.add(candidate)
-        first.round_candidates.append(RoundCandidate(candidate=candidate))
-        added.append(candidate)
-    db.session.flush()
-    for candidate in added:
-        audit.record("candidate.add", congress=election.congress, election_id=election.id,
-                     candidate_id=candidate.id, code=candidate.code, name=candidate.name, born=candidate.born)
-    db.session.commit()
-    return added
-
-
-@write_operation
-def update_candidate(candidate: Candidate, name: str, born: date | None, note: str = "") -> None:
-    election = candidate.election
-    if election.rounds[0].status != RoundStatus.SETUP.value:
-        raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: danh sách bầu cử không thể thay đổi.")
-    name = _required_name(name, "Họ và tên người ứng cử")
-    _check_born(born)
-    _check_not_on_committee(election.congress, name)
-    _check_distinguishable(name, born, [(c.name, c.born) for c in election.candidates if c.id != candidate.id])
-    candidate.name, candidate.born, candidate.note = name, born, normalize_name(note)
-    audit.record("candidate.update", congress=election.congress, election_id=election.id,
-                 candidate_id=candidate.id, code=candidate.code, name=name, born=born)
-    db.session.commit()
-
-
-@write_operation
-def remove_candidate(candidate: Candidate) -> None:
-    election = candidate.election
-    if election.rounds[0].status != RoundStatus.SETUP.value or len(election.rounds) > 1:
-        raise SetupError("Danh sách bầu cử đã dùng để bỏ phiếu: không thể xóa người ứng cử.")
-    audit.record("candidate.remove", congress=election.congress, election_id=election.id,
-                 candidate_id=candidate.id, code=candidate.code, name=candidate.name)
-    election.rounds[0].round_candidates = [
-        rc for rc in election.rounds[0].round_candidates if rc.candidate_id != candidate.id
-    ]
-    election.candidates.remove(candidate)
-    db.session.commit()
-
-
-def _check_born(born: date | None) -> None:
-    if born is not None and not (date(1900, 1, 1) <= born <= date.today()):
-        raise SetupError(f"Ngày sinh {born:%d/%m/%Y} không hợp lý.")
-
-
-def _check_not_on_committee(congress: Congress, name: str) -> None:
-    if any(name_key(m.name) == name_key(name) for m in congress.committee):
-        raise SetupError(
-            f"“{name}” là thành viên Ban kiểm phiếu: người trong Ban kiểm phiếu không được có tên "
-            "trong danh sách bầu cử."
-        )
-
-
-def _check_distinguishable(name: str, born: date | None, existing: list[tuple[str, date | None]]) -> None:
-    """Namesakes are allowed only when each has a date of birth and the dates differ."""
-    for other_name, other_born in existing:
-        if name_key(other_name) != name_key(name):
-            continue
-        if born is None or other_born is None:
-            raise SetupError(
-                f"Trùng họ tên “{name}”: cần nhập ngày sinh cho cả hai người để phân biệt trên phiếu bầu."
-            )
-        if born == other_born:
-            raise SetupError(f"Trùng họ tên và ngày sinh “{name}” ({born:%d/%m/%Y}).")
-
-
-def _required_name(value: str | None, label: str) -> str:
-    name = normalize_name(value or "")
-    if not name:
-        raise SetupError(f"{label} không được để trống.")
-    return name
 
 
 # ------------------------------------------------------------------ warnings (not errors)

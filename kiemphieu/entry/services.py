@@ -8,8 +8,7 @@ is a new ``settled`` ballot. Each write records an audit entry and commits befor
 from __future__ import annotations
 
 import re
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_app_context, has_request_context
@@ -19,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, tally
 from ..extensions import db, write_operation
-from ..models import Ballot, EntryMode, EntryPass, Round, RoundStatus, User, utcnow
+from ..models import Ballot, EntryPass, Round, RoundStatus, User, utcnow
 
-ENTRY_PASSES = (EntryPass.A, EntryPass.B)
+ENTRY_PASSES = (EntryPass.A, EntryPass.B, EntryPass.C)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 ABSENT = {"absent": True}  # settled: "this stack position holds no ballot"
 
@@ -45,6 +44,16 @@ class BadBallot(EntryError):
     """The marks do not describe a ballot of this round (unknown id, wrong form...)."""
 
     status = 400
+
+
+class PositionMismatch(EntryError):
+    """The screen typed a ballot for a stack position other than the pass's next one."""
+
+    def __init__(self, typed: int, expected: int):
+        self.typed, self.expected = typed, expected
+        super().__init__(f"Màn hình nhập phiếu số {typed} nhưng vị trí tiếp theo của lượt này là số {expected} "
+                         "(có người khác đang nhập cùng lượt, hoặc trang đã cũ). Tải lại trang rồi kiểm tra "
+                         "các phiếu vừa nhập.")
 
 
 class NeedsConfirmation(EntryError):
@@ -76,6 +85,10 @@ def canonical_marks(ballot: tally.Ballot, election: tally.Election) -> dict[str,
     return tally.ballot_to_json(ballot)
 
 
+def all_same(readings: list[dict | None], election: tally.Election) -> bool:
+    return all(same_reading(readings[0], other, election) for other in readings[1:])
+
+
 def same_reading(first: dict | None, second: dict | None, election: tally.Election) -> bool:
     if first is None or second is None:
         return first is second
@@ -101,7 +114,7 @@ def describe(marks: dict | None, election: tally.Election) -> str:
         return "— không có phiếu —"
     if marks.get("absent"):
         return "Không có phiếu ở vị trí này"
-    names = {c.id: f"{election.order_of(c.id)}. {c.name}" for c in election.candidates}
+    names = {c.id: f"{election.order_of(c.id)}. {election.display_name(c.id)}" for c in election.candidates}
     if "invalid" in marks:
         return "Không hợp lệ: " + tally.REASON_LABELS[tally.InvalidReason(marks["invalid"])]
     if "struck" in marks:
@@ -122,16 +135,22 @@ def acting_user() -> User | None:
 
 
 def entry_pass_of(round_: Round, value: str) -> EntryPass:
-    """The pass named in a URL: A (always), B (double entry only)."""
+    """The pass named in a URL: A (always), B (double or triple entry), C (triple entry)."""
     try:
         chosen = EntryPass(value.upper())
     except ValueError:
         raise EntryError("Lượt nhập không hợp lệ.") from None
     if chosen not in ENTRY_PASSES:
         raise EntryError("Lượt nhập không hợp lệ.")
-    if chosen is EntryPass.B and round_.mode is EntryMode.SINGLE:
-        raise EntryError("Vòng bầu này nhập một lần: không có lượt B.")
+    if chosen not in round_.mode.passes:
+        raise EntryError(f"Vòng bầu này {round_.mode.label.lower()}: không có lượt {chosen.value}.")
     return chosen
+
+
+def check_batch(round_: Round, batch: int) -> int:
+    if not 1 <= batch <= round_.batches:
+        raise EntryError(f"Vòng bầu này có {round_.batches} tệp phiếu: không có tệp số {batch}.")
+    return batch
 
 
 def refuse_unless_entry(round_: Round) -> None:
@@ -142,23 +161,26 @@ def refuse_unless_entry(round_: Round) -> None:
         raise EntryError("Vòng bầu chưa bắt đầu nhập phiếu: người tổ chức cần chốt danh sách trước.")
 
 
-def refuse_same_clerk_for_both_passes(round_: Round, entry_pass: EntryPass, user: User | None) -> None:
-    """Double entry catches typing errors only if two people type: one clerk, one pass.
+def refuse_same_clerk_for_both_passes(round_: Round, entry_pass: EntryPass, user: User | None,
+                                      batch: int = 1) -> None:
+    """Double entry catches typing errors only if different people type: one clerk, one pass
+    of a batch (the same clerk may type pass A of every batch).
 
     A setting (``DOUBLE_ENTRY_SEPARATE_CLERKS``, on by default) for offices with one clerk.
     """
-    if user is None or round_.mode is not EntryMode.DOUBLE or entry_pass not in (EntryPass.A, EntryPass.B):
+    if user is None or not round_.mode.compared or entry_pass not in round_.mode.passes:
         return
     if has_app_context() and not current_app.config.get("DOUBLE_ENTRY_SEPARATE_CLERKS", True):
         return
-    other = EntryPass.B if entry_pass is EntryPass.A else EntryPass.A
+    others = [p.value for p in round_.mode.passes if p is not entry_pass]
     typed_other = db.session.scalar(
-        select(Ballot.id).where(Ballot.round_id == round_.id, Ballot.entry_pass == other.value,
-                                Ballot.entered_by_id == user.id).limit(1)
+        select(Ballot.entry_pass).where(Ballot.round_id == round_.id, Ballot.entry_pass.in_(others),
+                                        Ballot.batch == batch, Ballot.entered_by_id == user.id).limit(1)
     )
     if typed_other is not None:
-        raise EntryError(f"Đồng chí đã nhập lượt {other.value} của vòng bầu này. Lượt {entry_pass.value} "
-                         "phải do người khác nhập để hai lượt đối chiếu được độc lập.")
+        where = f"tệp phiếu số {batch} của vòng bầu này" if round_.batches > 1 else "vòng bầu này"
+        raise EntryError(f"Đồng chí đã nhập lượt {typed_other} của {where}. Lượt {entry_pass.value} "
+                         "phải do người khác nhập để các lượt đối chiếu được độc lập.")
 
 
 # ------------------------------------------------------------------ saving, undoing
@@ -176,26 +198,28 @@ def _ballot_with_key(key: str) -> Ballot | None:
     return db.session.scalar(select(Ballot).where(Ballot.idempotency_key == key))
 
 
-def _last_live(round_: Round, entry_pass: EntryPass | str) -> Ballot | None:
+def _last_live(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> Ballot | None:
     return db.session.scalar(
         select(Ballot)
-        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.superseded.is_(False))
+        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.batch == batch,
+               Ballot.is_live)
         .order_by(Ballot.sequence.desc())
         .limit(1)
     )
 
 
-def next_sequence(round_: Round, entry_pass: EntryPass | str) -> int:
+def next_sequence(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> int:
     last = db.session.scalar(
         select(func.max(Ballot.sequence)).where(
-            Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.superseded.is_(False)
+            Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.batch == batch,
+            Ballot.is_live
         )
     )
     return (last or 0) + 1
 
 
-def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot) -> SaveOutcome:
-    if existing.round_id != round_.id or existing.entry_pass != entry_pass.value:
+def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot, batch: int = 1) -> SaveOutcome:
+    if existing.round_id != round_.id or existing.entry_pass != entry_pass.value or existing.batch != batch:
         raise EntryError("Mã phiếu này đã được dùng cho phiếu khác.")
     election = round_.to_election()
     verdict = tally.judge(election, existing.to_engine(election)) if not existing.is_absent else tally.Verdict(frozenset())
@@ -204,29 +228,37 @@ def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot) -> SaveOu
 
 @write_operation
 def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
-                confirm_invalid: bool = False, user: User | None = None) -> SaveOutcome:
+                confirm_invalid: bool = False, user: User | None = None,
+                sequence: int | None = None, batch: int = 1) -> SaveOutcome:
     """Store one ballot at the next stack position of its pass; a repeated key stores nothing.
 
     The engine judges it first: an invalid-by-rule ballot (over the seats, no vote, unclear)
-    is refused with ``NeedsConfirmation`` unless the clerk confirmed it.
+    is refused with ``NeedsConfirmation`` unless the clerk confirmed it. ``sequence`` is the
+    stack position the clerk's screen typed it at: a save that would land elsewhere (a ballot
+    lost or stored twice on the way) is refused rather than shifting the stack.
     """
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise BadBallot("Thiếu mã phiếu (idempotency key) hợp lệ.")
     existing = _ballot_with_key(key)
     if existing is not None:
-        return _duplicate(round_, entry_pass, existing)
+        return _duplicate(round_, entry_pass, existing, batch)
     refuse_unless_entry(round_)
+    check_batch(round_, batch)
     user = user or acting_user()
-    refuse_same_clerk_for_both_passes(round_, entry_pass, user)
+    refuse_same_clerk_for_both_passes(round_, entry_pass, user, batch)
     election = round_.to_election()
     ballot = parse_marks(round_, marks, election)
     verdict = tally.judge(election, ballot)
     if not verdict.valid and verdict.invalid in tally.ENGINE_REASONS and not confirm_invalid:
         raise NeedsConfirmation(verdict)
+    position = next_sequence(round_, entry_pass, batch)
+    if sequence is not None and sequence != position:
+        raise PositionMismatch(sequence, position)
     row = Ballot(
         round_id=round_.id,
         entry_pass=entry_pass.value,
-        sequence=next_sequence(round_, entry_pass),
+        batch=batch,
+        sequence=position,
         marks=canonical_marks(ballot, election),
         entered_by_id=user.id if user else None,
         idempotency_key=key,
@@ -240,28 +272,71 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
         existing = _ballot_with_key(key)
         if existing is None:
             raise
-        return _duplicate(round_, entry_pass, existing)
+        return _duplicate(round_, entry_pass, existing, batch)
     audit.record("ballot.save", congress=round_.election.congress_id, user=user, round_id=round_.id,
-                 entry_pass=row.entry_pass, sequence=row.sequence, ballot_id=row.id, marks=row.marks, key=key)
+                 entry_pass=row.entry_pass, batch=row.batch, sequence=row.sequence, ballot_id=row.id, marks=row.marks, key=key)
     db.session.commit()
     return SaveOutcome(row, False, verdict, election)
 
 
 @write_operation
-def undo_last(round_: Round, entry_pass: EntryPass, expect_sequence: int | None = None) -> Ballot:
-    """Supersede the last live ballot of the pass (the row stays, marked superseded)."""
+def undo_last(round_: Round, entry_pass: EntryPass, expect_sequence: int | None = None,
+              key: str | None = None, batch: int = 1) -> Ballot:
+    """Supersede the last live ballot of the pass (the row stays, marked superseded).
+
+    With ``key`` (the idempotency key the ballot was saved with) the undo is idempotent: a
+    repeated request for a ballot already superseded returns it and changes nothing.
+    """
     refuse_unless_entry(round_)
-    last = _last_live(round_, entry_pass)
+    # The clerk of the other pass may not take back this pass's ballots either.
+    refuse_same_clerk_for_both_passes(round_, entry_pass, acting_user())
+    if key is not None:
+        target = _ballot_with_key(key)
+        if (target is None or target.round_id != round_.id or target.entry_pass != entry_pass.value
+                or target.batch != batch):
+            raise EntryError("Không có phiếu với mã này trong lượt này.")
+        if target.superseded:
+            return target
+    last = _last_live(round_, entry_pass, batch)
     if last is None:
         raise EntryError("Chưa có phiếu nào trong lượt này để hủy.")
+    if key is not None and last.idempotency_key != key:
+        raise EntryError(f"Phiếu cuối của lượt này là phiếu số {last.sequence}, không phải phiếu định hủy "
+                         "(có người khác đang nhập cùng lượt?). Tải lại trang rồi thử lại.")
     if expect_sequence is not None and last.sequence != expect_sequence:
         raise EntryError(f"Phiếu cuối của lượt này là phiếu số {last.sequence}, không phải số {expect_sequence} "
                          "(có người khác đang nhập cùng lượt?). Tải lại trang rồi thử lại.")
     last.superseded, last.superseded_at = True, utcnow()
     audit.record("ballot.undo", congress=round_.election.congress_id, round_id=round_.id,
-                 entry_pass=last.entry_pass, sequence=last.sequence, ballot_id=last.id, marks=last.marks)
+                 entry_pass=last.entry_pass, batch=last.batch, sequence=last.sequence, ballot_id=last.id, marks=last.marks)
     db.session.commit()
     return last
+
+
+# ------------------------------------------------------------------ the screen's verdicts
+
+
+def verdict_table(election: tally.Election, rules: tally.RuleSettings = tally.DEFAULT_RULES) -> dict[str, Any]:
+    """The engine's verdict for every ballot the entry screen can produce, so the screen knows
+    at once (without a request per key) whether Enter must ask before saving.
+
+    The engine judges a strike ballot by how many names it keeps and a boxes ballot by how many
+    "agree" marks it has (or, on a one-name list, by that one mark); the table asks
+    ``tally.judge`` once per count (``tests/web/entry/test_verdict_table.py`` checks it
+    against ``judge`` on every ballot of small lists).
+    """
+    ids = election.candidate_ids
+    n = len(ids)
+    if election.form is tally.Form.STRIKE:
+        table = [tally.judge(election, tally.StrikeBallot(frozenset(ids[: n - kept])), rules) for kept in range(n + 1)]
+        return {"by": "kept", "verdicts": [verdict_json(v) for v in table]}
+    if n == 1:
+        return {"by": "mark", "verdicts": {str(m): verdict_json(tally.judge(
+            election, tally.BoxesBallot({ids[0]: m}), rules)) for m in tally.BoxMark}}
+    table = [tally.judge(election, tally.BoxesBallot(
+        {cid: (tally.BoxMark.AGREE if i < agreed else tally.BoxMark.DISAGREE) for i, cid in enumerate(ids)}), rules)
+        for agreed in range(n + 1)]
+    return {"by": "agree", "verdicts": [verdict_json(v) for v in table]}
 
 
 # ------------------------------------------------------------------ running totals
@@ -280,125 +355,20 @@ class PassTotals:
                 "last_sequence": self.last_sequence}
 
 
-def pass_totals(round_: Round, entry_pass: EntryPass | str) -> PassTotals:
-    """The engine's tally over one pass's live ballots (what the entry screen shows)."""
+def pass_totals(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> PassTotals:
+    """The engine's tally over one pass's live ballots of one batch (what the entry screen shows)."""
     election = round_.to_election()
-    rows = round_.active_ballots(entry_pass)
+    rows = round_.active_ballots(entry_pass, batch)
     result = tally.tally(election, [b.to_engine(election) for b in rows])
     return PassTotals(result.counted, result.valid, result.invalid, {c.id: c.votes for c in result.candidates},
                       rows[-1].sequence if rows else 0)
 
 
-def recent_ballots(round_: Round, entry_pass: EntryPass | str, limit: int = 8) -> list[Ballot]:
+def recent_ballots(round_: Round, entry_pass: EntryPass | str, limit: int = 8, batch: int = 1) -> list[Ballot]:
     return list(db.session.scalars(
         select(Ballot)
-        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.superseded.is_(False))
+        .where(Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.batch == batch,
+               Ballot.is_live)
         .order_by(Ballot.sequence.desc())
         .limit(limit)
-    ))
-
-
-# ------------------------------------------------------------------ double entry
-
-
-@dataclass
-class Difference:
-    sequence: int
-    a: Ballot | None
-    b: Ballot | None
-    settled: Ballot | None = None
-
-    @property
-    def is_settled(self) -> bool:
-        return self.settled is not None
-
-
-@dataclass
-class Comparison:
-    a_count: int
-    b_count: int
-    agreed: int
-    differences: list[Difference] = field(default_factory=list)
-
-    @property
-    def unsettled(self) -> list[Difference]:
-        return [d for d in self.differences if not d.is_settled]
-
-    @property
-    def complete(self) -> bool:
-        """Every position agrees or is settled (and at least one ballot was entered)."""
-        return not self.unsettled and (self.a_count or self.b_count) > 0
-
-
-def compare_passes(round_: Round) -> Comparison:
-    """Every stack position where pass A and pass B read differently, or only one has a ballot."""
-    election = round_.to_election()
-    first = {b.sequence: b for b in round_.active_ballots(EntryPass.A)}
-    second = {b.sequence: b for b in round_.active_ballots(EntryPass.B)}
-    settled = {b.sequence: b for b in round_.active_ballots(EntryPass.SETTLED)}
-    report = Comparison(len(first), len(second), 0)
-    for sequence in sorted(first.keys() | second.keys() | settled.keys()):
-        a, b = first.get(sequence), second.get(sequence)
-        if a is not None and b is not None and same_reading(a.marks, b.marks, election):
-            report.agreed += 1
-            continue
-        report.differences.append(Difference(sequence, a, b, settled.get(sequence)))
-    return report
-
-
-SETTLE_CHOICES = ("A", "B", "marks", "absent")
-
-
-@write_operation
-def settle(round_: Round, sequence: int, choice: str, marks: Any = None, note: str = "") -> Ballot:
-    """The committee's reading of stack position ``sequence`` after looking at the paper.
-
-    ``choice``: "A" or "B" (take that pass's reading), "marks" (the reading given) or
-    "absent" (no ballot at this position). A new settled ballot supersedes an earlier ruling.
-    """
-    refuse_unless_entry(round_)
-    if round_.mode is not EntryMode.DOUBLE:
-        raise EntryError("Vòng bầu này nhập một lần: không có đối chiếu.")
-    if choice not in SETTLE_CHOICES:
-        raise EntryError("Cách xử lý không hợp lệ.")
-    election = round_.to_election()
-    passes = {p: _live_at(round_, p, sequence) for p in (EntryPass.A, EntryPass.B)}
-    if all(b is None for b in passes.values()):
-        raise EntryError(f"Không có phiếu số {sequence} trong lượt A hay lượt B.")
-    if choice in ("A", "B"):
-        source = passes[EntryPass(choice)]
-        reading = source.marks if source is not None else dict(ABSENT)
-    elif choice == "absent":
-        reading = dict(ABSENT)
-    else:
-        reading = canonical_marks(parse_marks(round_, marks, election), election)
-    user = acting_user()
-    previous = _live_at(round_, EntryPass.SETTLED, sequence)
-    if previous is not None:
-        previous.superseded, previous.superseded_at = True, utcnow()
-        db.session.flush()
-    row = Ballot(
-        round_id=round_.id,
-        entry_pass=EntryPass.SETTLED.value,
-        sequence=sequence,
-        marks=reading,
-        entered_by_id=user.id if user else None,
-        idempotency_key=f"settled-{uuid.uuid4().hex}",
-        round_version=round_.version,
-    )
-    db.session.add(row)
-    db.session.flush()
-    audit.record("ballot.settle", congress=round_.election.congress_id, round_id=round_.id, sequence=sequence,
-                 choice=choice, marks=reading, ballot_id=row.id, note=note,
-                 replaced=previous.id if previous is not None else None,
-                 pass_a=passes[EntryPass.A].marks if passes[EntryPass.A] else None,
-                 pass_b=passes[EntryPass.B].marks if passes[EntryPass.B] else None)
-    db.session.commit()
-    return row
-
-
-def _live_at(round_: Round, entry_pass: EntryPass, sequence: int) -> Ballot | None:
-    return db.session.scalar(select(Ballot).where(
-        Ballot.round_id == round_.id, Ballot.entry_pass == entry_pass.value, Ballot.sequence == sequence,
-        Ballot.superseded.is_(False),
     ))

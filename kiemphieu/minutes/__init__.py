@@ -12,11 +12,12 @@ from .render import (
     RESULT_FILE,
     RenderedMinutes,
     load_exclusions,
+    minutes_html,
     render_congress_summary,
     render_minutes,
     render_minutes_full,
 )
-from .verify import Finding, UnreadableMinutes, VerificationReport, verify_minutes
+from .verify import Finding, UnreadableMinutes, VerificationReport, verify_document, verify_minutes
 from .wording import WORDING, Wording, wording_for
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from kiemphieu.tally import REASON_LABELS, Election, Outcome, Result
+from kiemphieu.labels import DEPUTY_ROLE, HEAD_ROLE, meeting_name
+
+from kiemphieu.tally import REASON_LABELS, Body, Election, Outcome, Result
 
 from .formatting import (
     DOTS,
     congress_heading,
     date_long,
-    date_short,
     join_vi,
     parse_clock,
     percent_vi,
@@ -36,18 +37,6 @@ def verify_url(base: str | None, digest: str) -> str:
     return f"{(base or DEFAULT_VERIFY_URL_BASE).rstrip('/')}/verify/{digest}"
 
 
-def namesakes(election: Election) -> set[str]:
-    counts = Counter(c.name for c in election.candidates)
-    return {name for name, n in counts.items() if n > 1}
-
-
-def _birth_note(election: Election, candidate_id: str, shared: set[str]) -> str:
-    candidate = next(c for c in election.candidates if c.id == candidate_id)
-    if candidate.name in shared and candidate.born:
-        return f"Sinh ngày {date_short(candidate.born)}"
-    return ""
-
-
 def ended_line(day: date | None, ended_at: str | None) -> str:
     if ended_at:
         hours, minutes = parse_clock(ended_at)
@@ -68,14 +57,14 @@ def header_context(organization: str, congress: str, place: str, day: date | Non
 
 def assembly_name(assembly: str, election: Election) -> str:
     """The body holding the vote, in full for the minutes' first line."""
-    if assembly == "Đại hội":
-        return election.congress or "Đại hội"
-    return f"Hội nghị lần thứ nhất Ban Chấp hành {election.organization} khóa mới".replace("  ", " ")
+    body = Body.CONGRESS if assembly == "Đại hội" else Body.COMMITTEE
+    return meeting_name(body, election.organization, election.congress)
 
 
-def outcome_paragraphs(election: Election, result: Result, assembly: str) -> list[str]:
+def outcome_paragraphs(election: Election, result: Result, assembly: str | None = None) -> list[str]:
     """The outcome in words: complete, a tie at the last seat(s), or seats left unfilled."""
-    names = {c.id: c.name for c in result.candidates}
+    assembly = assembly or assembly_for(election.body)
+    names = election.display_names
     next_round = result.next_round
     following = election.round + 1
     if result.outcome is Outcome.COMPLETE:
@@ -116,51 +105,53 @@ def minutes_context(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: list[Exclusion] | None = None,
+    signers: Sequence[str] | None = None,
 ) -> dict:
     wording = wording_for(election.kind)
-    assembly = assembly_for(election.kind, election.organization)
-    shared = namesakes(election)
+    assembly = assembly_for(election.body)
+    names = election.display_names
     subtitle = election.title
     term = term_of(election.congress)
     if term and "nhiệm kỳ" not in subtitle.lower():
         subtitle = f"{subtitle}, nhiệm kỳ {term}"
     committee = list(election.committee)
-    head = next((m for m in committee if "trưởng" in m.role.lower()), committee[0] if committee else None)
+    head = next((m for m in committee if m.role == HEAD_ROLE), committee[0] if committee else None)
+    # Only the members present sign (the committee ticks them when it finalises the round).
+    present = set(signers) if signers is not None else {m.name for m in committee}
+    signing = [m for m in committee if m.name in present and m is not head]
     elected = [result.by_id(cid) for cid in result.elected]
     return {
         **header_context(election.organization, election.congress, election.place, election.date),
         "title": "BIÊN BẢN KIỂM PHIẾU",
         "subtitle": subtitle,
+        # Kept on one line by the template: "(lần 2)" never wraps as "(lần / 2)".
         "round_label": f"(lần {election.round})" if election.round > 1 else "",
         "election": election,
         "result": result,
         "wording": wording,
         "assembly": assembly,
         "assembly_full": assembly_name(assembly, election),
-        "voters": voters_label(election.kind, election.organization, election.congress),
+        "voters": voters_label(election.body, election.congress),
         "date_long": date_long(election.date),
         "candidates": [
-            {"order": order, "name": c.name, "note": _birth_note(election, c.id, shared)}
+            {"order": order, "name": names[c.id], "note": ""}
             for order, c in enumerate(election.candidates, start=1)
         ],
-        # The results tables take a "Ghi chú" column only for namesakes' dates of birth.
-        "has_notes": any(c.born for c in election.candidates if c.name in shared),
         "committee": committee,
-        "head": head,
-        "members": [m for m in committee if m is not head],
+        "head": head if head is not None and head.name in present else None,
+        "deputies": [m for m in signing if m.role == DEPUTY_ROLE],
+        "members": [m for m in signing if m.role != DEPUTY_ROLE],
         "exclusions": exclusions or [],
         # Negative when present > convened: the engine reports that check; print dots, not "-2".
         "absent": (election.convened - election.present)
         if election.present is not None and election.present <= election.convened else None,
         "invalid_reasons": [(REASON_LABELS[r], n) for r, n in result.invalid_reasons.items()],
         "rows": [
-            {"order": c.order, "name": c.name, "votes": c.votes, "percent": percent_vi(c.percent),
-             "note": _birth_note(election, c.id, shared)}
+            {"order": c.order, "name": names[c.id], "votes": c.votes, "percent": percent_vi(c.percent)}
             for c in result.candidates
         ],
         "elected": [
-            {"rank": i, "name": c.name, "votes": c.votes, "percent": percent_vi(c.percent),
-             "note": _birth_note(election, c.id, shared)}
+            {"rank": i, "name": names[c.id], "votes": c.votes, "percent": percent_vi(c.percent)}
             for i, c in enumerate(elected, start=1)
         ],
         "outcome": outcome_paragraphs(election, result, assembly),

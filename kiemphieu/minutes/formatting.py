@@ -1,31 +1,12 @@
-"""Vietnamese number, date and list formatting for the minutes (decimal comma, "ngày ... tháng")."""
+"""Formatting particular to the minutes (lists "A, B và C", clock times, headings); dates and
+the decimal comma come from :mod:`kiemphieu.labels`, shared with the pages and ballots."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
-from decimal import Decimal
 
-DOTS = "…………"
-
-
-def percent_vi(value: Decimal) -> str:
-    """The engine's two-decimal percent with a decimal comma: 81.08 -> "81,08"."""
-    return f"{value:.2f}".replace(".", ",")
-
-
-def date_long(day: date | None) -> str:
-    """"ngày 20 tháng 6 năm 2025"; days under 10 and months under 3 take a leading zero
-    (the administrative convention, so "ngày 05 tháng 01" cannot be altered by hand)."""
-    if day is None:
-        return f"ngày {DOTS} tháng {DOTS} năm {DOTS}"
-    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
-
-
-def date_short(day: date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year}"
-
+# The shared labels and formats (kiemphieu/labels.py): one style on pages, ballots, minutes.
+from kiemphieu.labels import DOTS, date_long, date_short, percent_vi  # noqa: F401 (re-exported)
 
 def join_vi(items: list[str]) -> str:
     """"A", "A và B", "A, B và C"."""
@@ -33,9 +14,7 @@ def join_vi(items: list[str]) -> str:
         return "".join(items)
     return ", ".join(items[:-1]) + " và " + items[-1]
 
-
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:hH]([0-5]\d)$")
-
 
 def parse_clock(text: str) -> tuple[int, int]:
     """"HH:MM" (or "14h30") -> (hours, minutes); ValueError otherwise."""
@@ -44,10 +23,8 @@ def parse_clock(text: str) -> tuple[int, int]:
         raise ValueError(f"not a time HH:MM: {text!r}")
     return int(match.group(1)), int(match.group(2))
 
-
 _HEADING = re.compile(r"(đại hội(?:\s+đại biểu)?)\b.*?\b(lần thứ\s+[IVXLCDM\d]+)", re.IGNORECASE)
 _TERM = re.compile(r"nhiệm kỳ\s*(\d{4})\s*[-–]\s*(\d{4})", re.IGNORECASE)
-
 
 def congress_heading(congress: str) -> str:
     """"Đại hội đại biểu Đảng bộ xã Yên Lập lần thứ XXI, ..." -> "ĐẠI HỘI ĐẠI BIỂU LẦN THỨ XXI"."""
@@ -55,7 +32,6 @@ def congress_heading(congress: str) -> str:
     if match:
         return f"{match.group(1)} {match.group(2)}".upper()
     return congress.split(",")[0].upper() if congress else "ĐẠI HỘI"
-
 
 def term_of(*texts: str) -> str:
     """"2025 - 2030" from the first text naming a term (nhiệm kỳ), else ""."""

@@ -33,7 +33,7 @@ from kiemphieu.tally import (
 )
 
 from .context import DRAFT_MARK, Exclusion, header_context, minutes_context, outcome_paragraphs
-from .formatting import parse_clock, percent_vi
+from .formatting import DOTS, parse_clock, percent_vi
 from .wording import assembly_for, wording_for
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -177,6 +177,8 @@ def render_minutes_full(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
+    signers: Sequence[str] | None = None,
 ) -> RenderedMinutes:
     """As :func:`render_minutes`, also returning the digest and the engine's result."""
     ballots = list(ballots)
@@ -184,16 +186,8 @@ def render_minutes_full(
     record = canonical_record(election, ballots, result)
     digest = round_digest(election, ballots, result)
     when = timestamp_for(election.date, ended_at)
-    context = minutes_context(
-        election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
-        draft=draft, exclusions=list(exclusions or []),
-    )
-    context["qr_uri"] = qr_data_uri(context["verify_url"])
-    context.update(_document_fields(
-        when, f"Biên bản kiểm phiếu: {election.title}" + (f" (lần {election.round})" if election.round > 1 else ""),
-        f"Ban kiểm phiếu — {election.congress or election.organization}",
-    ))
-    html = jinja_env().get_template("minutes/minutes.html").render(context)
+    html = minutes_html(election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
+                        draft=draft, exclusions=exclusions, audit_head=audit_head, signers=signers)
     election_json = record["election"]
     if exclusions:
         election_json = {**election_json,
@@ -207,6 +201,33 @@ def render_minutes_full(
     return RenderedMinutes(pdf, digest, result)
 
 
+def minutes_html(
+    election: Election,
+    result: Result,
+    digest: str,
+    *,
+    verify_url_base: str | None = None,
+    ended_at: str | None = None,
+    draft: bool = False,
+    exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
+    signers: Sequence[str] | None = None,
+) -> str:
+    """The HTML the minutes PDF is made from (also shown by the web app's public /verify)."""
+    when = timestamp_for(election.date, ended_at)
+    context = minutes_context(
+        election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
+        draft=draft, exclusions=list(exclusions or []), signers=signers,
+    )
+    context["qr_uri"] = qr_data_uri(context["verify_url"])
+    context["audit_head"] = audit_head
+    context.update(_document_fields(
+        when, f"Biên bản kiểm phiếu: {election.title}" + (f" (lần {election.round})" if election.round > 1 else ""),
+        f"Ban kiểm phiếu — {election.congress or election.organization}",
+    ))
+    return jinja_env().get_template("minutes/minutes.html").render(context)
+
+
 def render_minutes(
     election: Election,
     ballots: Sequence[Ballot],
@@ -215,20 +236,26 @@ def render_minutes(
     ended_at: str | None = None,
     draft: bool = False,
     exclusions: Sequence[Exclusion] | None = None,
+    audit_head: str | None = None,
+    signers: Sequence[str] | None = None,
 ) -> bytes:
     """The certified minutes of one round as PDF/A-3b bytes (same inputs, same bytes).
 
     ``draft=True`` watermarks every page "BẢN NHÁP — CHƯA KẾT THÚC" (rounds not finalised).
     ``ended_at`` is "HH:MM", printed as the time counting ended; dots to fill in otherwise.
+    ``audit_head`` (the web app's certified rounds) is printed in the footer as the audit
+    chain's head at finalisation, so a rewritten or cut log no longer matches the paper.
+    ``signers``: the committee members present, who get signature lines (all when None).
     """
     return render_minutes_full(
         election, ballots, verify_url_base=verify_url_base, ended_at=ended_at, draft=draft,
-        exclusions=exclusions,
+        exclusions=exclusions, audit_head=audit_head, signers=signers,
     ).pdf
 
 
 def _summary_round(index: int, election: Election, result: Result, digest: str | None) -> dict:
-    assembly = assembly_for(election.kind, election.organization)
+    assembly = assembly_for(election.body)
+    names = election.display_names
     return {
         "index": index,
         "title": election.title,
@@ -238,7 +265,7 @@ def _summary_round(index: int, election: Election, result: Result, digest: str |
         "seats": election.seats,
         "result": result,
         "elected": [
-            {"rank": i, "name": c.name, "votes": c.votes, "percent": percent_vi(c.percent)}
+            {"rank": i, "name": names[c.id], "votes": c.votes, "percent": percent_vi(c.percent)}
             for i, c in enumerate((result.by_id(cid) for cid in result.elected), start=1)
         ],
         "outcome": outcome_paragraphs(election, result, assembly),
@@ -255,11 +282,13 @@ def render_congress_summary(
     place: str | None = None,
     day: date | None = None,
     draft: bool = False,
+    signer: str | None = None,
 ) -> bytes:
     """All elections and rounds of a congress on one document, for the presidium to announce.
 
     ``rounds`` in the order they were held; ``digests`` (optional, same order) prints each
-    round's certified fingerprint so the summary points at the signed minutes.
+    round's certified fingerprint so the summary points at the signed minutes. ``signer``:
+    who signs for the presidium (TM. ĐOÀN CHỦ TỊCH); a dotted line to write it in otherwise.
     """
     if not rounds:
         raise ValueError("the congress summary needs at least one round")
@@ -286,6 +315,8 @@ def render_congress_summary(
         "draft": draft,
         "draft_mark": DRAFT_MARK,
         "digest": None,
+        "signer": signer or "",
+        "dots": DOTS,
     }
     html = jinja_env().get_template("minutes/summary.html").render(context)
     identifier = round_digest_of_summary(items)

@@ -49,6 +49,8 @@ class VerificationReport:
     printed_digest: str | None = None  # as printed in the footer
     draft: bool = False
     pdfa: str | None = None  # e.g. "3B"
+    signatures: list = field(default_factory=list)  # signing.SignatureCheck, when the PDF is signed
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -68,6 +70,7 @@ class VerificationReport:
             lines.append(f"{mark}{f.what}" + (f": {f.detail}" if f.detail else ""))
         if self.draft:
             lines.append("Lưu ý / note: bản nháp (draft watermark) — chưa phải biên bản đã kết thúc.")
+        lines.extend(f"Lưu ý / note: {note}" for note in self.notes)
         if self.ok:
             lines.append("KẾT LUẬN: biên bản khớp với các phiếu đính kèm. "
                          "Every figure and the digest match the attached ballots.")
@@ -84,7 +87,28 @@ class VerificationReport:
             "draft": self.draft,
             "pdfa": self.pdfa,
             "findings": [{"ok": f.ok, "what": f.what, "detail": f.detail} for f in self.findings],
+            # Only for signed files: an unsigned file's report keeps its original keys.
+            **({"signatures": [c.to_json() for c in self.signatures]} if self.signatures else {}),
         }
+
+    def add_signatures(self, checks: list, trust_checked: bool) -> None:
+        """Findings for each signature: intact, unchanged since, trusted (when roots were given)."""
+        self.signatures = list(checks)
+        for number, check in enumerate(checks, start=1):
+            when = f"ký lúc / signed at {check.signed_at:%d/%m/%Y %H:%M %Z}".rstrip() if check.signed_at else ""
+            self.add(check.intact, f"Chữ ký số {number} / signature {number}: {check.signer}",
+                     ("nguyên vẹn / intact" if check.intact else "KHÔNG khớp nội dung đã ký / does not match "
+                      "the signed content") + (f"; {when}" if when else ""))
+            self.add(not check.changed_after, f"Không sửa sau khi ký / unchanged after signature {number}",
+                     "tài liệu đã bị thay đổi sau khi ký / the document was CHANGED after signing"
+                     if check.changed_after else
+                     ("chỉ thêm chữ ký sau / only later signatures added" if check.later_signatures_only else ""))
+            if check.trusted is not None:
+                self.add(check.trusted, f"Chứng thư tin cậy / trusted certificate, signature {number}",
+                         "" if check.trusted else "does not chain to the given trust roots")
+        if checks and not trust_checked:
+            self.notes.append("chưa kiểm tra chứng thư gốc của chữ ký (thêm --trust-root CA.pem) / "
+                              "the signer's certificate was not checked against a trust root.")
 
 
 # ------------------------------------------------------------------ reading the file
@@ -164,8 +188,9 @@ def diff_json(attached: Any, recount: Any, path: str = "result") -> list[str]:
     return []
 
 
-_ROW = re.compile(r"(\d+) (\D+?) (\d+) (\d{1,3},\d{2})\b")
-_NOT_A_ROW = re.compile(r"^(Mã xác thực|Kiểm tra tại|Tệp đính kèm|Trang \d+/\d+|TT Họ và tên|[0-9a-f]{64}$)")
+# A name holds no digits, except a namesake's birth note: "Nguyễn Văn Dũng (sinh năm 1972)".
+_ROW = re.compile(r"(\d+) (\D+?(?: \(sinh (?:năm \d{4}|ngày \d{2}/\d{2}/\d{4})\))?) (\d+) (\d{1,3},\d{2})\b")
+_NOT_A_ROW = re.compile(r"^(Mã xác thực|Kiểm tra tại|Tệp đính kèm|Nhật ký thao tác|Trang \d+/\d+|TT Họ và tên|[0-9a-f]{64}$)")
 _DIGEST = re.compile(r"Mã xác thực \(SHA-256\):\s*([0-9a-f]{64})")
 
 
@@ -202,7 +227,12 @@ def _labelled(flat: str, pattern: str) -> int | None:
 
 
 def check_visible_text(report: VerificationReport, texts: list[str], election, result, digest: str) -> None:
-    # The footer of every page names the round.
+    check_printed_digest(report, texts, digest)
+    _check_minutes_text(report, texts, election, result)
+
+
+def check_printed_digest(report: VerificationReport, texts: list[str], digest: str) -> None:
+    """The footer of every page names the round: the same digest as the recount."""
     printed = []
     for number, text in enumerate(texts, start=1):
         match = _DIGEST.search(text.replace("\n", " "))
@@ -217,6 +247,8 @@ def check_visible_text(report: VerificationReport, texts: list[str], election, r
         report.add(not wrong, "Mã xác thực in trên biên bản / printed digest",
                    f"{wrong[0]} ≠ recount {digest}" if wrong else digest)
 
+
+def _check_minutes_text(report: VerificationReport, texts: list[str], election, result) -> None:
     lines = [line.strip() for text in texts for line in text.split("\n")]
     flat = re.sub(r"\s+", " ", " ".join(lines))
     report.draft = DRAFT_MARK.split(" —")[0] in flat
@@ -250,12 +282,13 @@ def check_visible_text(report: VerificationReport, texts: list[str], election, r
                f"{shown_reasons}" + ("" if shown_reasons == expected_reasons else f" ≠ recount {expected_reasons}"))
 
     results = table_rows(_section(lines, "Kết quả kiểm phiếu (xếp theo", "Tỷ lệ % tính so với"))
-    expected_rows = [(c.order, c.name, c.votes, percent_vi(c.percent)) for c in result.candidates]
+    names = election.display_names
+    expected_rows = [(c.order, names[c.id], c.votes, percent_vi(c.percent)) for c in result.candidates]
     _compare_rows(report, "Bảng kết quả kiểm phiếu / results table", results, expected_rows)
 
     elected = table_rows(_section(lines, "Những đồng chí", "Kiểm phiếu kết thúc vào lúc"))
     expected_elected = [
-        (rank, c.name, c.votes, percent_vi(c.percent))
+        (rank, names[c.id], c.votes, percent_vi(c.percent))
         for rank, c in enumerate((result.by_id(cid) for cid in result.elected), start=1)
     ]
     _compare_rows(report, "Danh sách trúng cử / elected (printed)", elected, expected_elected)
@@ -279,8 +312,34 @@ def _compare_rows(report: VerificationReport, what: str, shown: list, expected: 
 # ------------------------------------------------------------------ the whole check
 
 
-def verify_minutes(pdf_bytes: bytes) -> VerificationReport:
-    """Check a minutes PDF against its attached ballots. Raises UnreadableMinutes."""
+def verify_minutes(pdf_bytes: bytes, trust_roots: list | None = None) -> VerificationReport:
+    """Check a minutes PDF against its attached ballots, and its signatures when it has any
+    (``trust_roots``: certificates, see ``signing.load_certificates``). Raises UnreadableMinutes."""
+    report = _verify_contents(pdf_bytes)
+    from .signing import check_signatures
+
+    checks = check_signatures(pdf_bytes, trust_roots)
+    if checks:
+        report.add_signatures(checks, trust_checked=bool(trust_roots))
+    return report
+
+
+def verify_document(pdf_bytes: bytes, trust_roots: list | None = None) -> VerificationReport:
+    """`kiemphieu verify`: the minutes, or an entry log (told apart by its attachment), and the
+    signatures of either."""
+    from .entry_log_verify import is_entry_log, verify_entry_log
+    from .signing import check_signatures
+
+    if not is_entry_log(pdf_bytes):
+        return verify_minutes(pdf_bytes, trust_roots)
+    report = verify_entry_log(pdf_bytes)
+    checks = check_signatures(pdf_bytes, trust_roots)
+    if checks:
+        report.add_signatures(checks, trust_checked=bool(trust_roots))
+    return report
+
+
+def _verify_contents(pdf_bytes: bytes) -> VerificationReport:
     report = VerificationReport()
     pdf = _open(pdf_bytes)
     texts = page_texts(pdf_bytes)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiemphieu.tally import Kind
+from kiemphieu.tally import Body, Kind
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,8 @@ class Wording:
     elected_as: str
     # The seats line: "{seats_intro} là N đồng chí." (delegates are allocated, not voted).
     seats_intro: str
-    # Who votes: the congress, or the new executive committee at its plenum (Article 19 of
-    # Decision 190 puts the standing committee, secretary, inspection committee... there;
-    # a branch congress elects its secretary itself, see ``assembly_for``).
+    # Usually elected by the new committee at its first meeting (``tally.PLENUM_KINDS``);
+    # who really voted is the election's ``body``, which the wording follows.
     by_plenum: bool = False
     # Short label for the congress summary table.
     short: str = ""
@@ -95,21 +94,14 @@ def wording_for(kind: Kind) -> Wording:
     return WORDING[kind]
 
 
-def is_branch(organization: str) -> bool:
-    """A Party branch (chi bộ) elects its secretary and deputy at the congress itself."""
-    return organization.strip().lower().startswith("chi bộ")
+def assembly_for(body: Body | str) -> str:
+    """Who holds the vote: "Đại hội" or the new committee's first meeting ("Hội nghị")."""
+    return "Hội nghị Ban Chấp hành" if Body(body) is Body.COMMITTEE else "Đại hội"
 
 
-def assembly_for(kind: Kind, organization: str) -> str:
-    """Who holds the vote: "Đại hội" or the new committee's first plenum ("Hội nghị")."""
-    if WORDING[kind].by_plenum and not is_branch(organization):
-        return "Hội nghị Ban Chấp hành"
-    return "Đại hội"
-
-
-def voters_label(kind: Kind, organization: str, congress: str) -> str:
-    """Who the base counts (Article 30): members, delegates, or committee members."""
-    if WORDING[kind].by_plenum and not is_branch(organization):
+def voters_label(body: Body | str, congress: str) -> str:
+    """Who the base counts (Article 30): members, delegates, or the new committee's members."""
+    if Body(body) is Body.COMMITTEE:
         return "ủy viên Ban Chấp hành"
     if "đại biểu" in congress.lower():
         return "đại biểu chính thức"

@@ -17,7 +17,8 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from kiemphieu.tally import Election, Form
+from kiemphieu.labels import meeting_name, place_date
+from kiemphieu.tally import Body, Election, Form
 
 from .fonts import metrics, wrap
 
@@ -109,6 +110,8 @@ class Row:
     name: TextItem
     agree_mm: Box | None = None
     disagree_mm: Box | None = None
+    # A namesake's "(sinh năm 1972)", printed after the name, outside name_mm.
+    note: TextItem | None = None
 
     @property
     def name_mm(self) -> Box:
@@ -126,6 +129,8 @@ class Row:
             "column": self.column,
             "baseline_mm": self.name.baseline,
             "font_mm": self.name.size,
+            # Only on namesakes' rows, so every other layout (and its digest) is as before.
+            **({"note": self.note.to_json()} if self.note else {}),
         }
 
 
@@ -220,11 +225,10 @@ def qr_box(paper: Paper) -> Box:
 
 
 def _date_line(election: Election) -> str:
+    """"Yên Lập, ngày 20 tháng 6 năm 2025": the minutes' own style (kiemphieu.labels)."""
     if election.date is None:
         return ""
-    d = election.date
-    when = f"ngày {d.day:02d} tháng {d.month:02d} năm {d.year}"
-    return f"{election.place}, {when}" if election.place else when.capitalize()
+    return place_date(election.place, election.date)
 
 
 def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box], Box, float]:
@@ -264,7 +268,9 @@ def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box]
     y += 5.6 * 1.4
     for text, size, style in (
         (election.title, 4.0, "bold"),
-        (election.congress, 3.3, "italic"),
+        # Who votes: the congress, or the new committee's first meeting (its own ballots).
+        (election.congress if election.body is Body.CONGRESS
+         else meeting_name(election.body, election.organization, election.congress), 3.3, "italic"),
         (f"Bầu lần thứ {election.round}" if election.round > 1 else "", 3.3, "bold"),
     ):
         for line in wrap(text, size, width, style):
@@ -288,8 +294,20 @@ def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box]
 def _name_size(election: Election, pitch: float, name_width: float) -> float:
     size = min(4.6, 0.58 * pitch)
     font = metrics("regular")
-    longest = max(font.width(c.name, 1.0) for c in election.candidates)
+    shown = election.display_names
+    longest = max(font.width(shown[c.id], 1.0) for c in election.candidates)
     return min(size, name_width / longest)
+
+
+def _namesake_note(election: Election, candidate_id: str, name: TextItem) -> TextItem | None:
+    """" (sinh năm 1972)" printed after a namesake's name, outside the box the voter strikes
+    (``name_mm`` stays the full name, as the contract says), in the name's size."""
+    shown = election.display_names[candidate_id]
+    note = shown[len(name.text):].strip()
+    if not note:
+        return None
+    space = metrics("regular").width(" ", name.size)
+    return placed(note, name.x + name.width + space, name.baseline, name.size)
 
 
 def _rows(election: Election, paper: Paper, columns: int, pitch: float, top: float
@@ -326,6 +344,7 @@ def _rows(election: Election, paper: Paper, columns: int, pitch: float, top: flo
         baseline = y0 + pitch / 2 + font.cap_height * size / 2
         number = placed(f"{index + 1}.", x0 + number_w, baseline, size, "regular", "right")
         name = placed(candidate.name, x0 + name_x_off, baseline, size)
+        note = _namesake_note(election, candidate.id, name)
         agree = disagree = None
         if boxes:
             side = min(6.0, 0.72 * pitch)
@@ -335,7 +354,7 @@ def _rows(election: Election, paper: Paper, columns: int, pitch: float, top: flo
             agree = rbox(cx1 - side / 2, cy - side / 2, side, side)
             disagree = rbox(cx2 - side / 2, cy - side / 2, side, side)
         rows.append(Row(candidate.id, index + 1, column, rbox(x0, y0, col_w, pitch), number, name,
-                        agree, disagree))
+                        agree, disagree, note))
     return rows, labels
 
 

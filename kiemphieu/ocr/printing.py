@@ -94,6 +94,8 @@ def ballot_html(layout: Layout) -> str:
     for row in layout.rows:
         parts.append(_text_html(row.number))
         parts.append(_text_html(row.name))
+        if row.note:
+            parts.append(_text_html(row.note))
         for box in (row.agree_mm, row.disagree_mm):
             if box:
                 parts.append(_rect_html(box, "b"))

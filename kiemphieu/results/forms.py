@@ -22,3 +22,7 @@ class ReopenForm(FlaskForm):
 class NextRoundForm(FlaskForm):
     seats = IntegerField("Số lượng cần bầu ở vòng sau", validators=[DataRequired(), NumberRange(min=1)])
     entry_mode = SelectField("Cách nhập phiếu", choices=options((m.value, m.label) for m in EntryMode))
+
+
+class SignForm(FlaskForm):
+    """No fields: the CSRF token of the office's "sign the minutes" button."""

@@ -4,51 +4,46 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 
-from .. import tally
-from ..auth.access import require_role
-from ..entry import services as entry_services
-from ..extensions import db
-from ..localtime import to_local
-from ..models import EntryMode, ResultVersion, Role
-from . import services
-from .forms import FinaliseForm, NextRoundForm, ReopenForm
+from .. import labels, tally
+from ..audit import check as audit_check
+from ..auth.access import public, require_role
+from ..documents.rendering import Busy, busy_response, render_outside_transaction
+from ..entry.comparison import compare_passes
+from ..models import BODY_LABELS, EntryPass, ResultVersion, Role
+from ..scanning.outstanding import LISTED, outstanding_scans
+from . import services, signing
+from .forms import FinaliseForm, NextRoundForm, ReopenForm, SignForm
 from .services import ResultsError
 
 bp = Blueprint("results", __name__)
 
-STATUS_LABELS = {
-    tally.Status.ELECTED: "Trúng cử",
-    tally.Status.TIE: "Bằng phiếu — chưa xác định",
-    tally.Status.NOT_ELECTED: "Quá một nửa nhưng hết chỗ",
-    tally.Status.BELOW_MAJORITY: "Không đủ quá một nửa",
-}
+STATUS_LABELS = labels.RESULT_STATUS_LABELS
 DIGEST = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-def percent_vi(value) -> str:
-    """The engine's two-decimal percent with a decimal comma (81.08 -> '81,08')."""
-    return f"{value:.2f}".replace(".", ",")
+percent_vi = labels.percent_vi
 
 
 def outcome_text(rr: services.RoundResult) -> list[str]:
     """Ties and unfilled seats in words: the same sentences as the minutes."""
     from ..minutes.context import outcome_paragraphs
-    from ..minutes.wording import assembly_for
 
-    return outcome_paragraphs(rr.election, rr.result, assembly_for(rr.election.kind, rr.election.organization))
+    return outcome_paragraphs(rr.election, rr.result)
 
 
 def _view_context(round_, rr: services.RoundResult, version=None) -> dict:
     comparison = None
-    if version is None and round_.mode is EntryMode.DOUBLE and not round_.is_finalised:
-        comparison = entry_services.compare_passes(round_)
+    if version is None and round_.mode.compared and not round_.is_finalised:
+        comparison = compare_passes(round_)
     return dict(round=round_, rr=rr, result=rr.result, election=rr.election, version=version,
                 comparison=comparison, status_labels=STATUS_LABELS, percent_vi=percent_vi,
-                outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS,
-                names={c.id: c.name for c in rr.election.candidates})
+                notes=services.reconciliation_notes(rr.election, rr.result, finalised=version is not None),
+                scanned=len(round_.active_ballots(EntryPass.SCAN)) if version is None else None,
+                outcome=outcome_text(rr), reason_labels=tally.REASON_LABELS, body_labels=BODY_LABELS,
+                names=rr.election.display_names)
 
 
 @bp.route("/rounds/<int:round_id>/results")
@@ -63,9 +58,15 @@ def show(round_id: int):
     context = _view_context(round_, rr, version)
     if request.headers.get("X-Partial"):
         return render_template("results/_live.html", **context)
+    ballot_check, version_checks = audit_check.round_integrity(round_)
+    logged = next((c for c in version_checks if version and c.version == version.version), None)
     return render_template(
         "results/show.html", **context,
+        signature=signing.signature_of(round_, version), can_sign=signing.signing_key() is not None,
+        log_signature=signing.signature_of(round_, version, signing.ENTRY_LOG),
+        sign_form=SignForm(),
         digest_ok=(version is None or (rr.digest == version.digest == round_.digest)),
+        ballot_check=ballot_check, version_check=logged,
         reopen_form=ReopenForm(),
         next_proposal=rr.result.next_round if round_.is_finalised and round_.election.current_round is round_ else None,
         g_role=g.role,
@@ -90,8 +91,10 @@ def finalise(round_id: int):
             flash(f"Đã chốt kết quả (phiên bản {version.version}). Mã xác thực: {version.digest}", "success")
             return redirect(url_for(".show", round_id=round_id))
     rr = services.current_result(round_)
-    return render_template("results/finalise.html", round=round_, rr=rr, form=form,
+    return render_template("results/finalise.html", round=round_, rr=rr, form=form, outcome=outcome_text(rr),
+                           notes=services.reconciliation_notes(rr.election, rr.result, finalised=False),
                            blockers=services.finalisation_blockers(round_), committee=services.committee(round_),
+                           unfinished=outstanding_scans(round_), listed=LISTED,
                            confirmed=set(confirmed), head_role=services.HEAD_ROLE)
 
 
@@ -137,6 +140,7 @@ def next_round(round_id: int):
         proposal.candidates if proposal else ())
     return render_template("results/next_round.html", round=round_, rr=rr, form=form, proposal=proposal,
                            candidates=round_.election.candidates_in_ballot_order(), chosen=chosen,
+                           names=round_.election.display_names,
                            outcome=outcome_text(rr))
 
 
@@ -144,8 +148,10 @@ def next_round(round_id: int):
 @require_role(Role.VIEWER)
 def versions(round_id: int):
     round_ = g.round
-    rows = [(v, services.version_result(v)) for v in round_.result_versions]
-    return render_template("results/versions.html", round=round_, rows=rows)
+    checks = {c.version: c for c in audit_check.round_integrity(round_)[1]}
+    rows = [(v, services.version_result(v), checks.get(v.version)) for v in round_.result_versions]
+    missing = [c for c in checks.values() if c.version not in {v.version for v in round_.result_versions}]
+    return render_template("results/versions.html", round=round_, rows=rows, missing=missing)
 
 
 @bp.route("/rounds/<int:round_id>/versions/<int:number>")
@@ -158,37 +164,95 @@ def version(round_id: int, number: int):
                            digest_ok=rr.digest == chosen.digest)
 
 
+def verify_url_base() -> str:
+    """The address printed in the minutes' QR code: the deployment's VERIFY_URL_BASE (the
+    server's LAN name), else the address this request came in on."""
+    return (current_app.config.get("VERIFY_URL_BASE") or request.host_url).rstrip("/")
+
+
 @bp.route("/rounds/<int:round_id>/minutes.pdf")
 @require_role(Role.VIEWER)
 def minutes(round_id: int):
-    """The minutes: the certified record of the latest version, or a draft of the live count."""
-    from ..minutes import Exclusion, render_minutes
-
+    """The minutes: the certified record of the latest version (signed, once the office signed
+    it), or a draft of the live count."""
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
-    rr = services.version_result(version) if version else services.current_result(round_)
-    exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions]
-    if sum(x.count for x in exclusions) != rr.election.excluded:
-        exclusions = None  # the congress changed after this version: print the total only
-    # Counting ends when the committee finalises: print that time, in local time.
-    ended_at = to_local(version.created_at).strftime("%H:%M") if version else None
-    pdf = render_minutes(rr.election, rr.ballots, verify_url_base=request.host_url.rstrip("/"),
-                         draft=version is None, exclusions=exclusions, ended_at=ended_at)
+    signed = signing.signed_minutes(round_, version)
     name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
+    try:
+        pdf = signed or render_minutes_for(round_, version)
+    except Busy:
+        return busy_response()
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
+def render_minutes_for(round_, version) -> bytes:
+    from ..minutes import render_minutes
+
+    inputs = services.minutes_inputs(round_, version)
+    render_kwargs = inputs.render_kwargs(verify_url_base())
+    # Everything is gathered: render with the transaction ended, in a render slot (Busy: 503).
+    return render_outside_transaction(
+        lambda: render_minutes(inputs.rr.election, inputs.rr.ballots, **render_kwargs))
+
+
+@bp.route("/rounds/<int:round_id>/minutes/sign", methods=["POST"])
+@require_role(Role.ORGANISER)
+def sign_minutes(round_id: int):
+    """The office signs the certified minutes with the deployment's key (PAdES)."""
+    return _sign(signing.MINUTES, lambda round_, version: render_minutes_for(round_, version))
+
+
+@bp.route("/rounds/<int:round_id>/entry-log/sign", methods=["POST"])
+@require_role(Role.ORGANISER)
+def sign_entry_log(round_id: int):
+    """The office signs the round's entry log (Nhật ký nhập phiếu bầu) with the deployment's key."""
+    from ..documents.entry_log import entry_log_pdf
+
+    return _sign(signing.ENTRY_LOG, lambda round_, version: entry_log_pdf(round_, verify_url_base()))
+
+
+def _sign(kind: str, render):
+    round_ = g.round
+    version = services.latest_version(round_) if round_.is_finalised else None
+    if version is None or not SignForm().validate_on_submit():
+        flash("Chỉ ký được tài liệu của vòng bầu đã chốt kết quả.", "error")
+        return redirect(url_for(".show", round_id=round_.id))
+    try:
+        check = signing.sign_document(round_, version, render(round_, version), kind)
+    except ResultsError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã ký số {signing.KINDS[kind].lower()} (phiên bản {version.version}): {check.signer}.", "success")
+    return redirect(url_for(".show", round_id=round_.id))
+
+
+_BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
+
+
+def printed_minutes(version: ResultVersion) -> Markup:
+    """The body of the very HTML the version's minutes PDF is printed from."""
+    from ..minutes import minutes_html
+
+    inputs = services.minutes_inputs(version.round, version)
+    html = minutes_html(inputs.rr.election, inputs.rr.result, inputs.rr.digest,
+                        **inputs.render_kwargs(verify_url_base()))
+    return Markup(_BODY.search(html).group(1))
+
+
 @bp.route("/verify/<digest>")
-@require_role(Role.VIEWER)
+@public
 def verify(digest: str):
-    """Which finalised round (and version) carries this digest: the QR code on the minutes."""
-    if not DIGEST.match(digest):
-        return render_template("results/verify.html", digest=digest, rows=[]), 404
-    found = db.session.scalars(
-        select(ResultVersion).where(ResultVersion.digest == digest.lower()).order_by(ResultVersion.id)
-    ).all()
+    """The minutes' QR code, open to anyone on the LAN: which finalised round carries this
+    digest, and exactly what its minutes print (no ballots, no users)."""
+    found = services.versions_with_digest(digest) if DIGEST.match(digest) else []
+    if not found:
+        return render_template("results/verify.html", digest=digest.lower(), version=None), 404
+    version = found[-1]
     from flask_login import current_user
 
-    rows = [(v, current_user.role_in(v.round.election.congress_id) is not None) for v in found]
-    return render_template("results/verify.html", digest=digest.lower(), rows=rows), (200 if rows else 404)
+    may_see = current_user.is_authenticated and current_user.role_in(version.round.election.congress_id) is not None
+    return render_template("results/verify.html", digest=digest.lower(), version=version,
+                           current=version.version == version.round.version and version.round.is_finalised,
+                           minutes=printed_minutes(version), may_see=may_see)

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .. import audit, tally
+from .. import audit, labels, tally
 from ..congress import services as congress_services
+from ..entry import comparison
 from ..entry import services as entry_services
 from ..extensions import db, write_operation
 from ..models import AuditEntry, EntryMode, Round, RoundStatus, ResultVersion, User, utcnow
+from ..scanning.outstanding import outstanding_scans
 
-HEAD_ROLE = "Trưởng ban"
+HEAD_ROLE = labels.HEAD_ROLE
 
 
 class ResultsError(ValueError):
@@ -50,6 +52,19 @@ def version_result(version: ResultVersion) -> RoundResult:
     return RoundResult(election, ballots, result, tally.round_digest(election, ballots, result))
 
 
+def reconciliation_notes(election: tally.Election, result: tally.Result, *, finalised: bool) -> list[str]:
+    """What the engine's checks do not flag but a count committee must read in words: fewer
+    ballots counted than issued (a shortfall is not "the figures agree"), or no issued figure."""
+    if election.issued is None:
+        return ["Chưa nhập số phiếu phát ra: chưa đối soát được số phiếu thu về."]
+    missing = election.issued - result.counted
+    if missing <= 0:
+        return []
+    note = (f"Phiếu thu về ({result.counted}) ít hơn phiếu phát ra ({election.issued}): "
+            f"thiếu {missing} phiếu")
+    return [note + ("." if finalised else " (có thể còn phiếu chưa nhập).")]
+
+
 def latest_version(round_: Round) -> ResultVersion | None:
     return round_.result_versions[-1] if round_.result_versions else None
 
@@ -65,16 +80,30 @@ def finalisation_blockers(round_: Round) -> list[str]:
     blockers = []
     if not round_.congress.committee:
         blockers.append("Chưa có Ban kiểm phiếu: người tổ chức cần nhập thành viên Ban kiểm phiếu.")
-    if round_.mode is EntryMode.DOUBLE:
-        report = entry_services.compare_passes(round_)
+    if round_.mode.compared:
+        report = comparison.compare_passes(round_)
         if report.unsettled:
-            sequences = ", ".join(str(d.sequence) for d in report.unsettled[:12])
+            sequences = ", ".join(str(d.sequence) if round_.batches == 1 else f"tệp {d.batch} số {d.sequence}"
+                                  for d in report.unsettled[:12])
             more = "…" if len(report.unsettled) > 12 else ""
-            blockers.append(f"Còn {len(report.unsettled)} phiếu lượt A và lượt B đọc khác nhau chưa được Ban kiểm "
+            blockers.append(f"Còn {len(report.unsettled)} phiếu {'lượt A và lượt B' if round_.mode is EntryMode.DOUBLE else 'các lượt nhập'} đọc khác nhau chưa được Ban kiểm "
                             f"phiếu xử lý (phiếu số {sequences}{more}).")
+    # Certify nothing unread: every scan is counted, ruled, or settled by the committee.
+    blockers += outstanding_scans(round_).messages()
     if not round_.counted_ballots():
         blockers.append("Chưa có phiếu nào được nhập.")
+    tampered = _ballots_not_in_the_log(round_)
+    if tampered:
+        blockers.append(f"{len(tampered)} dòng phiếu không khớp nhật ký thao tác ({tampered[0].message}"
+                        f"{'…' if len(tampered) > 1 else ''}): báo ngay quản trị viên, không thể chốt kết quả.")
     return blockers
+
+
+def _ballots_not_in_the_log(round_: Round) -> list:
+    """Ballot rows that differ from the chained entries that stored them (edited in the database)."""
+    from ..audit.ballots import verify_round_ballots
+
+    return verify_round_ballots(round_.id, round_.election.congress_id).problems
 
 
 def _reopen_reason(round_: Round) -> str | None:
@@ -170,5 +199,54 @@ def open_next_round(round_: Round, seats: int, candidate_ids: list[str], entry_m
         raise ResultsError(str(exc)) from None
 
 
+def audit_anchor(round_: Round, version: ResultVersion | None) -> str | None:
+    """The audit chain's head when this version was certified, as printed on the minutes:
+    "đại hội 12, mục 345: <hash>" (``kiemphieu audit-check --congress 12 --anchor 345:<hash>``)."""
+    if version is None:
+        return None
+    from ..audit.check import finalise_entries
+
+    congress_id = round_.election.congress_id
+    entry = finalise_entries(congress_id).get((round_.id, version.version))
+    return f"đại hội {congress_id}, mục {entry.seq}: {entry.hash}" if entry else None
+
+
 def find_version(digest: str) -> ResultVersion | None:
     return db.session.scalar(select(ResultVersion).where(ResultVersion.digest == digest.lower()))
+
+
+def versions_with_digest(digest: str) -> list[ResultVersion]:
+    return list(db.session.scalars(
+        select(ResultVersion).where(ResultVersion.digest == digest.lower()).order_by(ResultVersion.id)))
+
+
+@dataclass(frozen=True)
+class MinutesInputs:
+    """What the minutes of a round are printed from: the same for the PDF and for /verify."""
+
+    rr: RoundResult
+    exclusions: list | None
+    ended_at: str | None
+    draft: bool
+    audit_head: str | None = None
+    # The committee members ticked present at finalisation: only they get signature lines.
+    signers: list[str] | None = None
+
+    def render_kwargs(self, verify_url_base: str) -> dict:
+        return dict(verify_url_base=verify_url_base, draft=self.draft, exclusions=self.exclusions,
+                    ended_at=self.ended_at, audit_head=self.audit_head, signers=self.signers)
+
+
+def minutes_inputs(round_: Round, version: ResultVersion | None) -> MinutesInputs:
+    """The certified record of ``version``, or a draft of the live count when None."""
+    from ..localtime import to_local
+    from ..minutes import Exclusion
+
+    rr = version_result(version) if version else current_result(round_)
+    exclusions = [Exclusion(x.count, x.reason) for x in round_.congress.exclusions_for(rr.election.body)]
+    if sum(x.count for x in exclusions) != rr.election.excluded:
+        exclusions = None  # the congress changed after this version: print the total only
+    # Counting ends when the committee finalises: print that time, in local time.
+    ended_at = to_local(version.created_at).strftime("%H:%M") if version else None
+    return MinutesInputs(rr, exclusions, ended_at, version is None, audit_anchor(round_, version),
+                         signers=list(version.confirmed_by) if version else None)

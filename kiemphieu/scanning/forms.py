@@ -7,6 +7,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from ..auth.forms import options
 from .services import DEFAULT_PROFILE
 
 
@@ -54,3 +55,11 @@ class RequeueForm(FlaskForm):
 
 class StationTokenForm(FlaskForm):
     submit = SubmitField("Tạo mã cho máy trạm quét")
+
+
+class RejectedRulingForm(FlaskForm):
+    """The committee's conclusion on rejected images (the ticked ``scan_ids`` come with it)."""
+
+    ruling = SelectField("Kết luận", choices=options([("not_ballot", "Không phải phiếu bầu"),
+                                                       ("rescanned", "Đã quét lại hoặc nhập tay tờ phiếu này")]))
+    submit = SubmitField("Ghi kết luận")

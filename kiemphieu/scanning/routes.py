@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
@@ -26,9 +26,10 @@ from .. import audit, tally
 from ..auth.access import public, require_role
 from ..extensions import csrf, db, login_manager
 from ..models import Role, ScanImage, ScanStatus
-from . import services, tokens
-from .forms import ReopenForm, RequeueForm, RulingForm, StationTokenForm, UploadForm
-from .intake import IntakeError, check_scan, unpack_upload
+from . import outstanding, progress, services, tokens
+from .forms import RejectedRulingForm, ReopenForm, RequeueForm, RulingForm, StationTokenForm, UploadForm
+from .intake import DISK_FULL, IntakeError, check_scan, disk_full, spool, unpack_upload
+from .reasons import reject_text
 
 bp = Blueprint("scanning", __name__)
 
@@ -69,13 +70,46 @@ def round_scans(round_id: int):
     for errors in form.errors.values():
         for error in errors:
             flash(error, "error")
-    recent = db.session.scalars(
-        select(ScanImage).where(ScanImage.round_id == round_.id).order_by(ScanImage.id.desc()).limit(50)
-    ).all()
     return render_template(
         "scanning/round.html", round=round_, election=round_.election, form=form,
-        counts=services.status_counts(round_), recent=recent, labels=_labels(),
+        progress=progress.round_progress(round_, services.status_counts(round_)), labels=_labels(),
+        worker=worker_health(), limits=_upload_limits(),
     )
+
+
+def _upload_limits() -> dict:
+    from .spooling import human_size, scan_upload_limit
+
+    limits = services.limits()
+    return {"upload": human_size(scan_upload_limit()), "members": limits.zip_max_members,
+            "zip_total": human_size(limits.zip_max_total), "pages": limits.max_pages}
+
+
+def worker_health() -> dict:
+    """The scan worker's state from its heartbeat (instance/run/scan-worker.beat)."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from .. import heartbeat
+    from ..localtime import to_local
+
+    beat = heartbeat.read(Path(current_app.instance_path) / "run")
+    if beat is None:
+        return {"ok": False, "text": "chưa chạy (khởi động máy chủ bằng scripts/start hoặc kiemphieu run)"}
+    if beat.alive and beat.state != "stopping":
+        return {"ok": True, "text": "hoạt động" + (", đang đọc phiếu" if beat.state == "reading" else ", chờ ảnh mới")}
+    since = to_local(datetime.fromtimestamp(beat.at, UTC)).strftime("%H:%M:%S %d/%m/%Y")
+    return {"ok": False, "text": f"không phản hồi từ {since}"}
+
+
+@bp.route("/api/rounds/<int:round_id>/scans/progress")
+@require_role(Role.COUNTER)
+def api_progress(round_id: int):
+    """What the scans page and the scanner station poll: counts by status, each upload's
+    progress, the latest scans (statuses and refusals in Vietnamese)."""
+    response = jsonify(progress.round_progress(g.round, services.status_counts(g.round)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _receive_uploads(round_, uploads, profile: str) -> None:
@@ -83,23 +117,28 @@ def _receive_uploads(round_, uploads, profile: str) -> None:
     if not uploads:
         flash("Chọn ít nhất một tệp để tải lên.", "error")
         return
+    services.sweep_incoming()
     new_files = new_pages = repeated = 0
     problems: list[str] = []
     for upload in uploads:
         name = upload.filename or "tệp"
         try:
-            scan_files, skipped = unpack_upload(upload.read(), name, services.limits())
+            scan_files, skipped = unpack_upload(upload.stream, name, services.limits(), services.incoming_folder())
         except IntakeError as exc:
             problems.append(f"{name}: {exc}")
             continue
+        finally:
+            upload.close()  # the spooled upload itself: its content now lives in scan_files
         problems += skipped
-        for scan_file in scan_files:
-            try:
-                result = services.store_scan(round_, scan_file, user=current_user, profile=profile)
-            except services.ScanError as exc:
-                problems.append(f"{scan_file.name}: {exc}")
-                continue
-            if result.created:
+        try:
+            results = services.store_scans(round_, scan_files, user=current_user, profile=profile)
+        except services.ScanError as exc:  # a full disk, the round closed meanwhile
+            problems.append(f"{name}: {exc}")
+            continue
+        for scan_file, result in results:
+            if isinstance(result, services.ScanError):
+                problems.append(f"{scan_file.name}: {result}")
+            elif result.created:
                 new_files += 1
                 new_pages += len(result.scans)
             else:
@@ -112,6 +151,14 @@ def _receive_uploads(round_, uploads, profile: str) -> None:
         flash(message, "error")
     if len(problems) > MAX_MESSAGES:
         flash(f"… và {len(problems) - MAX_MESSAGES} tệp khác bị từ chối.", "error")
+
+
+@bp.app_errorhandler(OSError)
+def _disk_full(error: OSError):
+    """A full disk while a request body is spooled: say so, in Vietnamese, instead of a 500."""
+    if not disk_full(error):
+        raise error
+    return render_template("error.html", code=507, message=DISK_FULL), 507
 
 
 def _labels() -> dict:
@@ -207,7 +254,7 @@ def _row_views(scan, round_, election, kind, rulings) -> list[dict]:
     for order, candidate in enumerate(election.candidates, 1):
         mark = machine.get(candidate.id)
         views.append({
-            "code": candidate.id, "order": order, "name": candidate.name, "machine": mark,
+            "code": candidate.id, "order": order, "name": election.display_name(candidate.id), "machine": mark,
             "score": scores.get(candidate.id), "box_scores": box_scores.get(candidate.id),
             "margin": margins.get(candidate.id), "ruling": rulings.get(candidate.id),
             "doubtful": mark == "uncertain",
@@ -233,10 +280,17 @@ def _page_data(scan, election, kind) -> dict:
         ],
         "stamp_mm": list(layout.stamp_mm),
         "flags": (scan.reading or {}).get("flags") or [],
-        # A preview is warped onto the layout only when the corner markers were found.
-        "aligned": scan.reading is not None and (scan.reading or {}).get("reason") not in
-                   ("no_markers", "blank_page", "unreadable_file", "worker_error", "worker_crashed"),
+        # A preview is warped onto the layout only when the reader got that far (the worker says).
+        "aligned": _preview_aligned(scan.reading),
     }
+
+
+def _preview_aligned(reading: dict | None) -> bool:
+    if not reading:
+        return False
+    if "preview" in reading:
+        return reading["preview"] == "aligned"
+    return reading.get("reason") not in ("no_markers", "blank_page", "unreadable_file", "worker_error", "worker_crashed")
 
 
 @bp.route("/scans/<int:scan_id>/preview.jpg")
@@ -280,16 +334,53 @@ def requeue(scan_id: int):
     return redirect(url_for("scanning.rejected", round_id=g.round.id))
 
 
+REJECTED_PAGE_SIZE = 100
+
+
 @bp.route("/rounds/<int:round_id>/scans/rejected")
 @require_role(Role.COUNTER)
 def rejected(round_id: int):
+    """Refused images, a page at a time (a bad feeder run can refuse thousands)."""
+    unruled_only = request.args.get("unruled") == "1"
+    query = select(ScanImage).where(ScanImage.round_id == round_id, ScanImage.status == ScanStatus.REJECTED.value)
+    if unruled_only:
+        query = query.where(~ScanImage.id.in_(_ruled_rejected_ids(round_id)))
+    pages = db.paginate(query.order_by(ScanImage.id), per_page=REJECTED_PAGE_SIZE, max_per_page=REJECTED_PAGE_SIZE,
+                        error_out=False)
+    return render_template("scanning/rejected.html", round=g.round, pages=pages, scans=pages.items,
+                           labels=_labels(), reject_text=reject_text, requeue_form=RequeueForm(prefix="requeue"),
+                           rule_form=RejectedRulingForm(prefix="rule"), rulings=outstanding.REJECTED_RULINGS,
+                           ruling_of=outstanding.rejected_ruling, unruled_only=unruled_only,
+                           unruled_total=len(outstanding.outstanding_scans(g.round).rejected))
+
+
+def _ruled_rejected_ids(round_id: int) -> list[int]:
     scans = db.session.scalars(
-        select(ScanImage)
-        .where(ScanImage.round_id == round_id, ScanImage.status == ScanStatus.REJECTED.value)
-        .order_by(ScanImage.id)
+        select(ScanImage).where(ScanImage.round_id == round_id, ScanImage.status == ScanStatus.REJECTED.value)
+        .join(ScanImage.adjudications).distinct()
     ).all()
-    return render_template("scanning/rejected.html", round=g.round, scans=scans, labels=_labels(),
-                           requeue_form=RequeueForm(prefix="requeue"))
+    return [s.id for s in scans if outstanding.rejected_ruling(s) is not None]
+
+
+@bp.route("/rounds/<int:round_id>/scans/rejected/rule", methods=["POST"])
+@require_role(Role.COUNTER)
+def rule_rejected(round_id: int):
+    """The committee's conclusion on the ticked rejected images: not a ballot, or rescanned."""
+    form = RejectedRulingForm(prefix="rule")
+    if not form.validate_on_submit():
+        flash("Chọn kết luận cho ảnh bị từ chối.", "error")
+    else:
+        ids = [int(v) for v in request.form.getlist("scan_ids") if v.isdigit()]
+        try:
+            count = outstanding.rule_rejected(g.round, ids, form.ruling.data, current_user)
+        except services.ScanError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"Đã ghi kết luận “{outstanding.REJECTED_RULINGS[form.ruling.data]}” cho {count} ảnh.", "success")
+    # Back to the same page of the list (numbers only: nothing from the form goes into the URL as text).
+    page = request.form.get("page", "1")
+    return redirect(url_for("scanning.rejected", round_id=round_id, page=int(page) if page.isdigit() else 1,
+                            **({"unruled": 1} if request.form.get("unruled") == "1" else {})))
 
 
 @bp.route("/rounds/<int:round_id>/scans/station", methods=["GET", "POST"])
@@ -343,13 +434,26 @@ def api_upload(round_id: int):
     upload = request.files.get("image")
     if upload is None:
         return _api_error("thiếu tệp ảnh (trường 'image')")
-    data = upload.read()
-    import hashlib
+    path = None
+    try:
+        path, _, _ = spool(upload.stream, services.incoming_folder())
+        scan_file = check_scan(path, upload.filename or "", services.limits())
+    except IntakeError as exc:
+        if path is not None:
+            path.unlink(missing_ok=True)
+        return _api_error(str(exc))
+    finally:
+        upload.close()
+    try:
+        claimed = (request.form.get("sha256") or "").strip().lower()
+        if claimed and claimed != scan_file.sha256:
+            return _api_error("mã SHA-256 không khớp với tệp nhận được (tệp bị hỏng khi truyền)")
+        return _api_store(scan_file, scan_file.sha256)
+    finally:
+        scan_file.discard()  # stored: already moved into place; refused: removed
 
-    sha = hashlib.sha256(data).hexdigest()
-    claimed = (request.form.get("sha256") or "").strip().lower()
-    if claimed and claimed != sha:
-        return _api_error("mã SHA-256 không khớp với tệp nhận được (tệp bị hỏng khi truyền)")
+
+def _api_store(scan_file, sha):
     readings = None
     text = request.form.get("reading")
     if text:
@@ -363,7 +467,6 @@ def api_upload(round_id: int):
         if not all(isinstance(r, dict) for r in readings):
             return _api_error("kết quả đọc của máy trạm phải là đối tượng JSON")
     try:
-        scan_file = check_scan(data, upload.filename or "", services.limits())
         result = services.store_scan(g.round, scan_file, user=current_user,
                                      profile=request.form.get("profile", ""), station_readings=readings)
     except services.RoundClosed as exc:

@@ -1,5 +1,5 @@
-"""Write operations and queries of scanning: storing uploads, the worker's claims and
-readings, the review queue and the committee's rulings.
+"""Write operations and queries of scanning: the worker's claims and readings, the review
+queue and the committee's rulings (storing uploads: ``storage``, re-exported here).
 
 Every write goes through ``@write_operation`` (BEGIN IMMEDIATE), records an audit entry and
 commits before the caller acknowledges anything. A reading is never edited after the worker
@@ -10,264 +10,115 @@ built from reading + rulings (``effective_marks``).
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from .. import audit, tally
-from ..extensions import db, write_operation
-from ..models import Adjudication, Ballot, EntryPass, Round, RoundStatus, ScanImage, ScanStatus, User, utcnow
-from .intake import EXTENSIONS, Limits, ScanFile
+from ..extensions import begin_write, db, write_operation
+from ..models import Adjudication, Ballot, EntryPass, Round, ScanImage, ScanStatus, User, utcnow
+# Refusals and flags in Vietnamese: one table, shared with the scanner station.
+from .reasons import FLAG_LABELS, REJECT_LABELS  # noqa: F401
+from .storage import (  # noqa: F401  (re-exported: the storing stage lives in storage.py)
+    PREVIEW_NAME, PROFILE_NAME, STORED_NAME, RoundClosed, ScanError, StoreResult, check_profile_name,
+    check_round_open, incoming_folder, limits, new_preview_name, page_key, preview_folder, preview_name_for,
+    preview_path, scans_of_file, store_scan, store_scans, stored_path, sweep_incoming, write_file_atomically,
+)
 
 DEFAULT_PROFILE = "feeder-200dpi-colour"
-STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png|tif|pdf)$")
-PREVIEW_NAME = re.compile(r"^[0-9a-f]{32}-p\d{1,5}\.jpg$")
-PROFILE_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
 
 STRIKE_RULINGS = ("struck", "kept")
 BOX_RULINGS = ("agree", "disagree", "both", "none")
 NOT_A_BALLOT = "not_ballot"
 VALID = "valid"
 RESET = "reset"
-COMMITTEE_REASONS = tuple(r.value for r in tally.InvalidReason if r in tally.COMMITTEE_REASONS)
+# The committee's reasons in the entry screen's order: the same digit means the same reason
+# on the entry screen and on the adjudication page.
+COMMITTEE_REASONS = (
+    tally.InvalidReason.NOT_ISSUED.value, tally.InvalidReason.NO_STAMP.value, tally.InvalidReason.ADDED_NAME.value,
+    tally.InvalidReason.IDENTIFYING_MARK.value, tally.InvalidReason.OTHER.value,
+)
 
-# Why the worker or the reader refused an image, for the operator's list.
-REJECT_LABELS = {
-    "wrong_election": "Phiếu của cuộc bầu hoặc vòng bầu khác",
-    "no_markers": "Không tìm thấy dấu định vị ở bốn góc",
-    "blank_page": "Trang trắng",
-    "unreadable_file": "Tệp ảnh không đọc được",
-    "upside_down": "Ảnh lộn ngược không xoay được",
-    "worker_error": "Lỗi khi đọc ảnh",
-    "worker_crashed": "Ảnh làm chương trình đọc phiếu dừng đột ngột",
-    "page_missing": "Không đọc được trang này",
-}
-FLAG_LABELS = {
-    "no_stamp": "Không thấy dấu đỏ trên phiếu",
-    "extra_writing": "Có chữ viết hoặc ký hiệu ngoài chỗ quy định",
-    "streak": "Có vệt bẩn của máy quét",
-    "low_quality": "Ảnh chất lượng kém",
-    "no_marks": "Không thấy nét gạch nào (quét đen trắng có thể làm mất nét bút mờ)",
-    "few_marks": "Giữ lại nhiều tên hơn số cần bầu (quét đen trắng có thể làm mất nét bút mờ)",
-    "station_mismatch": "Máy trạm quét và máy chủ đọc khác nhau",
-    "reading_mismatch": "Kết quả đọc không khớp danh sách ứng cử viên",
-}
-
-
-class ScanError(ValueError):
-    """A refused scanning operation; the message is shown to the user as is."""
-
-
-class RoundClosed(ScanError):
-    """The round takes no ballots now (not started, or finalised)."""
-
-
-# ------------------------------------------------------------------ storage
-
-
-def limits() -> Limits:
-    config = current_app.config
-    return Limits(
-        max_pages=config.get("SCAN_MAX_PAGES", 1000),
-        zip_max_members=config.get("SCAN_ZIP_MAX_MEMBERS", 2000),
-        zip_max_total=config.get("SCAN_ZIP_MAX_TOTAL", 1024 * 1024 * 1024),
-    )
-
-
-def _folder(kind: str) -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / kind
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def stored_path(stored_name: str) -> Path:
-    """Where a scan file lives. Names are generated here; anything else is refused."""
-    if not STORED_NAME.match(stored_name or ""):
-        raise ScanError("Tên tệp lưu trữ không hợp lệ.")
-    return _folder("scans") / stored_name
-
-
-def preview_path(preview_name: str) -> Path:
-    if not PREVIEW_NAME.match(preview_name or ""):
-        raise ScanError("Tên ảnh xem trước không hợp lệ.")
-    return _folder("previews") / preview_name
-
-
-def new_preview_name(scan: ScanImage) -> str:
-    return f"{scan.stored_name.split('.')[0]}-p{scan.page}.jpg"
-
-
-def write_file_atomically(path: Path, data: bytes) -> None:
-    """Write, fsync, then rename: a crash never leaves half a file under the final name."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
-def page_key(file_sha: str, page: int) -> str:
-    """The unique key of one page: the file's SHA-256 for page 0, a derived hash after it."""
-    if page == 0:
-        return file_sha
-    return hashlib.sha256(f"{file_sha}:page:{page}".encode()).hexdigest()
-
-
-def check_profile_name(name: str | None) -> str:
-    name = (name or "").strip()
-    if name and not PROFILE_NAME.match(name):
-        raise ScanError("Tên cấu hình máy quét không hợp lệ.")
-    return name
-
-
-@dataclass
-class StoreResult:
-    scans: list[ScanImage]
-    created: bool  # False: this exact file was already stored (nothing new was written)
-
-    @property
-    def first(self) -> ScanImage:
-        return self.scans[0]
-
-
-def scans_of_file(file_sha: str) -> list[ScanImage]:
-    first = db.session.scalar(select(ScanImage).where(ScanImage.sha256 == file_sha))
-    if first is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(ScanImage).where(ScanImage.stored_name == first.stored_name).order_by(ScanImage.page)
-        )
-    )
-
-
-def check_round_open(round_: Round) -> None:
-    if round_.status == RoundStatus.SETUP.value:
-        raise RoundClosed("Vòng bầu chưa bắt đầu nhập phiếu: chưa nhận ảnh phiếu quét.")
-    if round_.status == RoundStatus.FINALISED.value:
-        raise RoundClosed("Vòng bầu đã chốt kết quả: không nhận thêm phiếu.")
-
-
-def store_scan(
-    round_: Round,
-    scan_file: ScanFile,
-    *,
-    user: User | None,
-    profile: str = "",
-    station_readings: list[dict] | None = None,
-) -> StoreResult:
-    """Store one checked file (one ScanImage per page) and queue it for the worker.
-
-    Idempotent by SHA-256: the same bytes again return the stored scans with created=False.
-    The file is on disk (fsynced) before the rows commit, and the rows commit before the
-    caller acknowledges.
-    """
-    profile = check_profile_name(profile)
-    file_sha = hashlib.sha256(scan_file.data).hexdigest()
-    existing = scans_of_file(file_sha)
-    if existing:
-        return _existing(existing, round_)
-    check_round_open(round_)
-    stored_name = f"{uuid.uuid4().hex}.{EXTENSIONS[scan_file.kind]}"
-    path = stored_path(stored_name)
-    write_file_atomically(path, scan_file.data)
-    try:
-        scans = _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings)
-    except IntegrityError:  # the same file arrived twice at once: the other request stored it
-        db.session.rollback()
-        path.unlink(missing_ok=True)
-        return _existing(scans_of_file(file_sha), round_)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return StoreResult(scans, True)
-
-
-def _existing(scans: list[ScanImage], round_: Round) -> StoreResult:
-    if scans[0].round_id != round_.id:
-        other = scans[0].round
-        raise ScanError(
-            f"Ảnh này đã được nộp cho vòng {other.number} của “{other.election.title}”, không phải vòng này."
-        )
-    return StoreResult(scans, False)
-
-
-@write_operation
-def _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings) -> list[ScanImage]:
-    check_round_open(db.session.get(Round, round_.id))
-    scans = []
-    for page in range(scan_file.pages):
-        station = None
-        if station_readings and page < len(station_readings) and isinstance(station_readings[page], dict):
-            station = station_readings[page]
-        scan = ScanImage(
-            round_id=round_.id,
-            sha256=page_key(file_sha, page),
-            stored_name=stored_name,
-            original_name=(scan_file.name or "")[:255],
-            page=page,
-            status=ScanStatus.PENDING.value,
-            uploaded_by_id=user.id if user else None,
-            profile=profile,
-            station_reading=station,
-        )
-        db.session.add(scan)
-        scans.append(scan)
-    db.session.flush()
-    audit.record(
-        "scan.upload", congress=round_.election.congress_id, round_id=round_.id, sha256=file_sha,
-        scan_ids=[s.id for s in scans], pages=scan_file.pages, kind=scan_file.kind,
-        file=scan_file.name, profile=profile, from_station=bool(station_readings),
-    )
-    db.session.commit()
-    return scans
 
 
 # ------------------------------------------------------------------ the worker's side
 
 
+def _claimable(now, stale_after: timedelta, table=ScanImage):
+    return or_(
+        table.status == ScanStatus.PENDING.value,
+        and_(table.status == ScanStatus.PROCESSING.value, table.claimed_at < now - stale_after),
+    )
+
+
+def _fairest_round(claimable) -> int | None:
+    """The round with waiting work whose last claim is the oldest (never claimed: first), so one
+    large upload does not hold back every other round; ties go to the oldest waiting scan."""
+    waiting = (select(ScanImage.round_id, func.min(ScanImage.id).label("first_id"))
+               .where(claimable).group_by(ScanImage.round_id).subquery())
+    others = aliased(ScanImage)
+    last_claim = (select(func.max(others.claimed_at)).where(others.round_id == waiting.c.round_id)
+                  .correlate(waiting).scalar_subquery())
+    return db.session.scalar(
+        select(waiting.c.round_id).order_by(last_claim.asc().nulls_first(), waiting.c.first_id).limit(1))
+
+
+def _lock_first_waiting(claimable, round_id: int | None) -> ScanImage | None:
+    """The round's oldest waiting scan, row-locked; rows another worker holds are skipped
+    (PostgreSQL FOR UPDATE SKIP LOCKED; SQLite's write transaction already serialises claims)."""
+    query = select(ScanImage).where(claimable).order_by(ScanImage.id).limit(1)
+    locked = query.with_for_update(skip_locked=True)
+    first = db.session.scalar(locked.where(ScanImage.round_id == round_id)) if round_id is not None else None
+    return first or db.session.scalar(locked)
+
+
 @write_operation
-def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes=10)) -> list[ScanImage]:
-    """Atomically take the oldest waiting file (all its waiting pages) for one worker.
+def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes=10), files: int = 1) -> list[ScanImage]:
+    """Atomically take one waiting file (all its waiting pages) for one worker, fairly across
+    rounds; with ``files`` > 1, up to that many files in the same transaction (ordered by file,
+    then page).
 
     A row left 'processing' longer than ``stale_after`` belongs to a worker that died: it is
     taken again, unless it has already been tried ``max_attempts`` times (then it crashed the
-    worker each time and is rejected, so the queue moves on).
+    worker each time and is rejected, so the queue moves on). Several workers (on several
+    nodes) claim at once on PostgreSQL: each locks its rows and skips the others' locked rows.
     """
     now = utcnow()
-    claimable = or_(
-        ScanImage.status == ScanStatus.PENDING.value,
-        and_(ScanImage.status == ScanStatus.PROCESSING.value, ScanImage.claimed_at < now - stale_after),
-    )
-    first = db.session.scalar(select(ScanImage).where(claimable).order_by(ScanImage.id).limit(1))
-    if first is None:
+    claimable = _claimable(now, stale_after)
+    round_id = _fairest_round(claimable)
+    names: list[str] = []
+    for _ in range(max(1, files)):
+        waiting = and_(claimable, ScanImage.stored_name.not_in(names)) if names else claimable
+        first = _lock_first_waiting(waiting, round_id)
+        if first is None:
+            break
+        names.append(first.stored_name)
+    if not names:
         db.session.commit()
         return []
-    stored_name = first.stored_name
+    order = {stored_name: position for position, stored_name in enumerate(names)}
+    pages = aliased(ScanImage)
+    free_pages = (select(pages.id).where(pages.stored_name.in_(names), _claimable(now, stale_after, pages))
+                  .with_for_update(skip_locked=True))
     db.session.execute(
         update(ScanImage)
-        .where(ScanImage.stored_name == stored_name, claimable)
+        .where(ScanImage.id.in_(free_pages))
         .values(status=ScanStatus.PROCESSING.value, claimed_at=now, attempts=ScanImage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
-    claimed = list(
+    claimed = sorted(
         db.session.scalars(
             select(ScanImage)
-            .where(ScanImage.stored_name == stored_name, ScanImage.status == ScanStatus.PROCESSING.value,
+            .where(ScanImage.stored_name.in_(order), ScanImage.status == ScanStatus.PROCESSING.value,
                    ScanImage.claimed_at == now)
-            .order_by(ScanImage.page)
-        )
+        ),
+        key=lambda scan: (order[scan.stored_name], scan.page),
     )
     runnable = []
     for scan in claimed:
@@ -279,35 +130,126 @@ def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes
     return runnable
 
 
-def rejected_reading(scan: ScanImage, reason: str, detail: str = "") -> dict[str, Any]:
+def rejected_json(file_name: str, page: int, reason: str, detail: str = "") -> dict[str, Any]:
     return {
-        "file": scan.original_name, "page": scan.page, "status": "rejected", "marks": None,
+        "file": file_name, "page": page, "status": "rejected", "marks": None,
         "boxes": None, "flags": [], "scores": {}, "reason": reason, **({"detail": detail} if detail else {}),
     }
+
+
+def rejected_reading(scan: ScanImage, reason: str, detail: str = "") -> dict[str, Any]:
+    return rejected_json(scan.original_name, scan.page, reason, detail)
+
+
+def take_over_claims() -> int:
+    """Make every file left 'processing' claimable now (its worker died). Only for the one
+    worker of a database (the supervisor's on SQLite): another live worker's claim would be
+    read twice. Each retaken claim still counts as an attempt (claim_next's crash rule)."""
+    from datetime import datetime
+
+    begin_write()
+    taken = db.session.execute(
+        update(ScanImage)
+        .where(ScanImage.status == ScanStatus.PROCESSING.value)
+        .values(claimed_at=datetime(2000, 1, 1))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return taken
+
+
+@write_operation
+def release_claims(scan_ids: list[int]) -> None:
+    """Put pages claimed but not read (the worker was asked to stop) back in the queue."""
+    if not scan_ids:
+        db.session.commit()
+        return
+    db.session.execute(
+        update(ScanImage)
+        .where(ScanImage.id.in_(scan_ids), ScanImage.status == ScanStatus.PROCESSING.value)
+        .values(status=ScanStatus.PENDING.value, claimed_at=None, attempts=ScanImage.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 @write_operation
 def record_readings(results: list[tuple[ScanImage, dict[str, Any], str | None]]) -> list[ScanImage]:
     """Store the worker's readings (scan, reading JSON, preview name) and count what is read."""
-    stored = []
-    for scan, reading, preview_name in results:
-        scan = db.session.get(ScanImage, scan.id)
-        if scan.status != ScanStatus.PROCESSING.value:
-            continue  # someone else finished it meanwhile (a stale claim retaken)
-        reading = checked_reading(scan, reading)
-        scan.preview_name = preview_name
-        _set_reading(scan, reading)
-        ballot = None
-        if scan.status == ScanStatus.READ.value:
-            ballot = create_scan_ballot(scan, marks_from_reading(reading, _form(scan.round)), scan.uploaded_by_id)
-        audit.record(
-            "scan.read", congress=scan.round.election.congress_id, user=None, round_id=scan.round_id,
-            scan_id=scan.id, status=scan.status, reason=reading.get("reason"), flags=reading.get("flags") or [],
-            ballot_id=ballot.id if ballot else None,
-        )
-        stored.append(scan)
+    batch = _Batch({})
+    stored = [scan for scan, reading, preview in results
+              if _store_reading(db.session.get(ScanImage, scan.id), reading, preview, batch)]
     db.session.commit()
     return stored
+
+
+@write_operation
+def record_file_readings(files: list[list[tuple[int, dict[str, Any], str | None]]],
+                         elections: dict[int, tally.Election] | None = None) -> list[int]:
+    """Store a batch of read files in one transaction: per file, (scan id, reading, preview
+    name) of each page. ``elections`` (round id -> Election) spares rebuilding them; a file whose
+    storing fails is stored as rejected (``worker_error``) without undoing the others."""
+    batch = _Batch(elections if elections is not None else {})
+    ids = [sid for pages in files for sid, _, _ in pages]
+    scans = {scan.id: scan for scan in db.session.scalars(select(ScanImage).where(ScanImage.id.in_(ids)))}
+    stored: list[int] = []
+    for pages in files:
+        try:
+            with db.session.begin_nested():
+                stored += [sid for sid, reading, preview in pages
+                           if _store_reading(scans.get(sid), reading, preview, batch)]
+        except (ScanError, tally.InputError, ValueError, KeyError, TypeError, IntegrityError) as exc:
+            batch.sequences.clear()  # the savepoint took back the numbers it had used
+            detail = f"{type(exc).__name__}: {exc}"[:300]
+            stored += [sid for sid, _, _ in pages
+                       if _store_reading(db.session.get(ScanImage, sid),
+                                         rejected_json("", 0, "worker_error", detail), None, batch)]
+    db.session.commit()
+    return stored
+
+
+@dataclass
+class _Batch:
+    """What one storing transaction computes once: each round's election and next scan number."""
+
+    elections: dict[int, tally.Election]
+    sequences: dict[int, int] = field(default_factory=dict)
+
+    def election(self, round_: Round) -> tally.Election:
+        if round_.id not in self.elections:
+            self.elections[round_.id] = round_.to_election()
+        return self.elections[round_.id]
+
+    def next_sequence(self, round_id: int) -> int:
+        if round_id not in self.sequences:
+            self.sequences[round_id] = _last_scan_sequence(round_id)
+        self.sequences[round_id] += 1
+        return self.sequences[round_id]
+
+
+def _store_reading(scan: ScanImage | None, reading: dict[str, Any], preview_name: str | None,
+                   batch: _Batch | dict) -> bool:
+    """One page's reading (and its ballot when read); False when it is no longer ours."""
+    if scan is None or scan.status != ScanStatus.PROCESSING.value:
+        return False  # someone else finished it meanwhile (a stale claim retaken)
+    batch = batch if isinstance(batch, _Batch) else _Batch(batch)
+    election = batch.election(scan.round)
+    reading = checked_reading(scan, {**reading, "file": scan.original_name, "page": scan.page}, election)
+    scan.preview_name = preview_name
+    _set_reading(scan, reading)
+    ballot = None
+    if scan.status == ScanStatus.READ.value:
+        marks = marks_from_reading(reading, str(election.form))
+        # A scan being read has never had a ballot (only review and adjudicated ones do): its
+        # first key; a clash would be refused by the unique key, never stored twice.
+        ballot = create_scan_ballot(scan, marks, scan.uploaded_by_id, election,
+                                    sequence=batch.next_sequence(scan.round_id), earlier=0)
+    audit.record(
+        "scan.read", congress=scan.round.election.congress_id, user=None, round_id=scan.round_id,
+        scan_id=scan.id, status=scan.status, reason=reading.get("reason"), flags=reading.get("flags") or [],
+        ballot_id=ballot.id if ballot else None,
+    )
+    return True
 
 
 def _set_reading(scan: ScanImage, reading: dict[str, Any]) -> None:
@@ -328,7 +270,7 @@ def row_marks(reading: dict[str, Any] | None, form: str) -> dict[str, str]:
     return dict(marks) if isinstance(marks, dict) else {}
 
 
-def checked_reading(scan: ScanImage, reading: dict[str, Any]) -> dict[str, Any]:
+def checked_reading(scan: ScanImage, reading: dict[str, Any], election: tally.Election | None = None) -> dict[str, Any]:
     """The reading as stored: a 'read' that does not fit the round, or that the scanner
     station read differently, becomes 'review' with a flag (a 'read' is a promise)."""
     reading = dict(reading)
@@ -338,9 +280,9 @@ def checked_reading(scan: ScanImage, reading: dict[str, Any]) -> dict[str, Any]:
     if status == "rejected":
         reading.setdefault("reason", "unreadable_file")
         return reading
-    round_ = scan.round
-    form = _form(round_)
-    codes = {c.code for c in round_.candidates}
+    election = election or scan.round.to_election()
+    form = str(election.form)
+    codes = {c.id for c in election.candidates}
     marks = row_marks(reading, form)
     allowed = set(STRIKE_RULINGS if form == "strike" else BOX_RULINGS) | {"uncertain"}
     flags = list(reading.get("flags") or [])
@@ -367,20 +309,22 @@ def marks_from_reading(reading: dict[str, Any], form: str, rulings: dict[str, st
     return {"boxes": dict(sorted(marks.items()))}
 
 
-def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None) -> Ballot | None:
-    """A Ballot of pass 'scan' (its own stack: it counts beside pass A in either entry mode)."""
+def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None, election: tally.Election | None = None,
+                       *, sequence: int | None = None, earlier: int | None = None) -> Ballot | None:
+    """A Ballot of pass 'scan' (its own stack: it counts beside pass A in either entry mode).
+    ``sequence`` and ``earlier`` (ballots this scan had before) when the caller knows them."""
     round_ = scan.round
     if round_.is_finalised:
         return None  # never change a certified result; the scan list shows it uncounted
-    tally.parse_ballot(marks, round_.to_election())  # refuses unknown ids before anything is stored
-    last = db.session.scalar(
-        select(func.max(Ballot.sequence)).where(Ballot.round_id == round_.id, Ballot.entry_pass == EntryPass.SCAN.value)
-    )
-    earlier = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.scan_id == scan.id)) or 0
+    tally.parse_ballot(marks, election or round_.to_election())  # refuses unknown ids before anything is stored
+    if sequence is None:
+        sequence = _last_scan_sequence(round_.id) + 1
+    if earlier is None:
+        earlier = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.scan_id == scan.id)) or 0
     ballot = Ballot(
         round_id=round_.id,
         entry_pass=EntryPass.SCAN.value,
-        sequence=(last or 0) + 1,
+        sequence=sequence,
         marks=marks,
         entered_by_id=user_id,
         idempotency_key=hashlib.sha256(f"scan/{scan.sha256}/{earlier}".encode()).hexdigest(),
@@ -392,8 +336,14 @@ def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None) -> Bal
     return ballot
 
 
+def _last_scan_sequence(round_id: int) -> int:
+    return db.session.scalar(
+        select(func.max(Ballot.sequence)).where(Ballot.round_id == round_id, Ballot.entry_pass == EntryPass.SCAN.value)
+    ) or 0
+
+
 def live_ballot(scan: ScanImage) -> Ballot | None:
-    return db.session.scalar(select(Ballot).where(Ballot.scan_id == scan.id, Ballot.superseded.is_(False)))
+    return db.session.scalar(select(Ballot).where(Ballot.scan_id == scan.id, Ballot.is_live))
 
 
 # ------------------------------------------------------------------ review queue and rulings
@@ -587,6 +537,9 @@ def requeue(scan: ScanImage, user: User, profile: str = "") -> None:
     if scan.status != ScanStatus.REJECTED.value:
         raise ScanError("Chỉ đọc lại được ảnh đã bị từ chối.")
     previous = scan.reading
+    rows, whole = current_rulings(scan)
+    if rows or whole is not None:  # a ruling on the old reading (e.g. "not a ballot") does not carry over
+        db.session.add(Adjudication(scan_id=scan.id, candidate_code=None, ruling=RESET, user_id=user.id))
     scan.profile = check_profile_name(profile) or scan.profile
     scan.status = ScanStatus.PENDING.value
     scan.attempts = 0

@@ -23,6 +23,7 @@ from typing import Any
 import requests
 
 from .intake import sniff
+from .reasons import STATUS_LABELS, reject_text
 
 STATE_FILE = ".kiemphieu-sent.json"
 STATUS_WORDS = {"read": "đọc được", "review": "cần xem lại", "rejected": "từ chối", None: "chưa đọc"}
@@ -113,6 +114,10 @@ class StationClient:
         )
         return response.json()
 
+    def progress(self) -> dict[str, Any]:
+        """The server's reading progress of this round (what the scans page shows)."""
+        return self._authed("GET", f"/api/rounds/{self.round_id}/scans/progress").json()
+
     def _authed(self, method: str, path: str, **kwargs) -> requests.Response:
         """A request that needs the login; logs in again once if the session was lost."""
         for attempt in (1, 2):
@@ -193,7 +198,7 @@ def summary(reading: dict | None) -> str:
     status = reading.get("status")
     words = STATUS_WORDS.get(status, str(status))
     if status == "rejected":
-        return f"{words} ({reading.get('reason')})"
+        return f"{words} ({reject_text(reading.get('reason'), reading.get('detail'))})"
     parts = [words]
     if isinstance(reading.get("marks"), dict):
         marks = reading["marks"]
@@ -212,6 +217,21 @@ def summary(reading: dict | None) -> str:
     return " · ".join(parts)
 
 
+PROGRESS_ORDER = ("pending", "processing", "read", "review", "adjudicated", "rejected")
+
+
+def progress_line(state: dict) -> str:
+    """The scans page's progress as one line: the round's counts and the latest upload."""
+    labels, counts = state.get("labels") or STATUS_LABELS, state.get("counts") or {}
+    figures = " · ".join(f"{labels[key].lower()} {counts.get(key, 0)}" for key in PROGRESS_ORDER)
+    line = f"Máy chủ: {state.get('total', 0)} ảnh — {figures}"
+    uploads = state.get("uploads") or []
+    if uploads:
+        latest = uploads[0]
+        line += f" | lượt tải mới nhất: đã đọc {latest['done']}/{latest['total']}"
+    return line
+
+
 # ------------------------------------------------------------------ the watch loop
 
 
@@ -227,6 +247,13 @@ class Station:
     out: Callable[[str], None] = print
     reader: Callable[..., list[dict] | None] = read_locally
     election: Any = None
+    # Print the server's reading progress (the scans page's figures) after sending, and while
+    # the server is still reading, at most every ``progress_every`` seconds.
+    progress: bool = False
+    progress_every: float = 3.0
+    _last_progress: str | None = None
+    _progress_at: float = 0.0
+    _server_busy: bool = False
     _seen: dict[str, tuple[int, int]] = field(default_factory=dict)
     _done: dict[str, tuple[int, int]] = field(default_factory=dict)  # files finished, by name
 
@@ -313,13 +340,32 @@ class Station:
             self.out(f"{path.name}{page}: {summary(reading)} → máy chủ: {note}")
         return "sent"
 
+    def report_progress(self) -> None:
+        """Print the server's progress when it changed (nothing if the server cannot say)."""
+        self._progress_at = time.monotonic()
+        try:
+            state = self.client.progress()
+        except (ServerAway, Refused, AuthFailed, ValueError):
+            return
+        self._server_busy = bool(state.get("waiting"))
+        line = progress_line(state)
+        if line != self._last_progress:
+            self.out(line)
+            self._last_progress = line
+
     def run(self, once: bool = False) -> dict[str, int]:
         counts = {"sent": 0, "known": 0, "refused": 0, "skipped": 0}
         while True:
+            sent = 0
             for path in self.stable_files(wait=once):
                 key = self._seen[path.name]
-                counts[self.process(path)] += 1
+                outcome = self.process(path)
+                counts[outcome] += 1
+                sent += outcome == "sent"
                 self._done[path.name] = key
+            due = self._server_busy and time.monotonic() - self._progress_at >= self.progress_every
+            if self.progress and (sent or due):
+                self.report_progress()
             if once:
                 return counts
             time.sleep(self.interval)

@@ -90,28 +90,102 @@
   function ballot(value) {
     var input = form && form.querySelector("input[name=ballot][value=" + value + "]");
     if (input && !input.disabled) { input.checked = true; }
+    return input;
+  }
+
+  // "Invalid, with the committee's reason": the entry screen's keys (/ or F9, a digit, Enter).
+  var reasonSelect = form && form.querySelector("select[name=invalid_reason]");
+  var reasonPanel = document.getElementById("reason-keys");
+  var reasonMode = false;
+
+  function reasonCodes() {
+    return reasonSelect ? Array.prototype.slice.call(reasonSelect.options).map(function (o) { return o.value; })
+      .filter(function (v) { return v; }) : [];
+  }
+
+  function askReason() {
+    if (!reasonSelect || reasonSelect.disabled) { return; }
+    reasonMode = true;
+    if (reasonPanel) { reasonPanel.hidden = false; }
+    showChosenReason();
+  }
+
+  function showChosenReason() {
+    if (!reasonPanel) { return; }
+    Array.prototype.forEach.call(reasonPanel.querySelectorAll("li"), function (li) {
+      li.classList.toggle("chosen", li.getAttribute("data-reason") === reasonSelect.value);
+    });
+  }
+
+  function chooseReason(index) {
+    var codes = reasonCodes();
+    if (index < 0 || index >= codes.length) { return; }
+    reasonSelect.value = codes[index];
+    ballot("invalid");
+    showChosenReason();
+  }
+
+  function leaveReasonMode(keepChoice) {
+    reasonMode = false;
+    if (reasonPanel) { reasonPanel.hidden = true; }
+    if (!keepChoice && reasonSelect) {
+      reasonSelect.value = "";
+      var invalid = form.querySelector("input[name=ballot][value=invalid]");
+      if (invalid) { invalid.checked = false; }
+    }
+  }
+
+  function save() {
+    if (!form) { return; }
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   }
 
   rows.forEach(function (tr, i) {
     tr.addEventListener("click", function () { select(i); });
     tr.addEventListener("change", function () { tr.classList.add("ruled"); });
   });
-  if (form) {
-    var reason = form.querySelector("select[name=invalid_reason]");
-    if (reason) { reason.addEventListener("change", function () { if (reason.value) { ballot("invalid"); } }); }
+  if (reasonSelect) {
+    reasonSelect.addEventListener("change", function () { if (reasonSelect.value) { ballot("invalid"); } showChosenReason(); });
   }
 
+  function reasonKey(event) {
+    var codes = reasonCodes();
+    if (event.key >= "1" && event.key <= String(codes.length) && event.key.length === 1) {
+      chooseReason(parseInt(event.key, 10) - 1);
+    } else if (event.key === "Enter") {
+      if (!reasonSelect.value) { return true; }  // a reason first
+      leaveReasonMode(true);
+      save();
+    } else if (event.key === "Escape") {
+      leaveReasonMode(false);
+    } else if (event.key === "/" || event.key === "F9") {
+      // already asking
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  // Keys work wherever the focus is (a radio, the reason list, a button), except in a text field.
   document.addEventListener("keydown", function (event) {
-    var tag = (event.target.tagName || "").toLowerCase();
-    if (tag === "select" || tag === "textarea" || (tag === "input" && event.target.type === "text")) { return; }
+    var target = event.target;
+    var tag = (target.tagName || "").toLowerCase();
+    if (tag === "textarea" || (tag === "input" && /^(text|search|password)$/.test(target.type))) { return; }
     if (event.ctrlKey || event.altKey || event.metaKey) { return; }
+    if (!form || !form.querySelector("input[name=ballot]:not([disabled])")) { return; }
+    if (reasonMode) {
+      if (reasonKey(event)) { event.preventDefault(); }
+      return;
+    }
     var keys = data.form === "strike" ? { "1": 0, "2": 1 } : { "1": 0, "2": 1, "3": 2, "0": 3 };
     if (event.key === "ArrowDown") { select(current + 1); }
     else if (event.key === "ArrowUp") { select(current - 1); }
     else if (event.key in keys) { choose(keys[event.key]); }
     else if (event.key === "v" || event.key === "V") { ballot("valid"); }
     else if (event.key === "n" || event.key === "N") { ballot("not_ballot"); }
-    else if (event.key === "Enter" && form) { form.requestSubmit ? form.requestSubmit() : form.submit(); }
+    else if (event.key === "/" || event.key === "F9") { askReason(); }
+    else if (event.key === "Escape") { leaveReasonMode(false); }
+    else if (event.key === "Enter") { save(); }
     else { return; }
     event.preventDefault();
   });

@@ -1,6 +1,14 @@
 // The ballot entry screen: keyboard first, every save confirmed by the server after its commit.
-// Plain JS, no framework, no build step. The server (kiemphieu.tally) decides validity; this
-// file only asks it (/judge, memoised per reading) and shows the answer.
+// Plain JS, no framework, no build step.
+//
+// Why it never drops a keystroke: every key is applied at once, in the order typed, by one
+// synchronous state machine; nothing waits for the network. Whether Enter must ask before
+// saving comes from the engine's verdict table (cfg.verdicts, made by kiemphieu.tally on the
+// server), not from a request. A question (dialog) takes only its own keys; any other key typed
+// while it is open is held, shown, and applied in order once the question is answered (then
+// only Ctrl+Enter / Ctrl+Backspace answer it, since an Enter typed blind belongs to a later
+// paper). Saves go out through one ordered outbox: one request at a time, each ballot with its
+// stack position and its idempotency key, acknowledged in order.
 (function () {
   "use strict";
 
@@ -14,17 +22,19 @@
     rows[tr.getAttribute("data-id")] = tr;
   });
   var $ = function (id) { return document.getElementById(id); };
+  var BATCH = 50;               // ballots sent in one request at most
 
-  var totals = cfg.totals;      // {counted, valid, invalid, votes, last_sequence} from the engine
-  var recent = cfg.recent || []; // newest first
+  var totals = cfg.totals;      // the engine's totals of what the server acknowledged
+  // The pass as this screen knows it, newest first: {sequence, key, summary, state: saved|pending}.
+  var stack = (cfg.recent || []).map(function (b) {
+    return { sequence: b.sequence, key: b.key, summary: b.summary, state: "saved" };
+  });
+  var last = totals.last_sequence; // top of the stack, saved or waiting
   var ballot = freshBallot();
   var buffer = "";              // digits typed towards a list number
-  var mode = "ballot";          // ballot | invalid | confirm-invalid | confirm-undo | failed
-  var reasonIndex = -1;
-  var pendingInvalid = null;    // snapshot waiting for "save anyway"
-  var checking = false, heldKeys = [];
-  var queue = [], sending = false, failedItem = null;
-  var verdicts = {};            // marks JSON -> the server's verdict (memo)
+  var dialog = null;            // the open question: {kind, held: [], yes, no, ...}
+  var ahead = [];               // keys typed past a question answered "back to the ballot"
+  var outbox = [], inFlight = 0, stalled = null, retryTimer = null;
 
   // ---------------------------------------------------------------- helpers
 
@@ -48,6 +58,20 @@
     return { boxes: boxes };
   }
 
+  // The engine's verdict, looked up in the table it sent (see entry.services.verdict_table).
+  function verdictOf(marks) {
+    var table = cfg.verdicts;
+    if (marks.invalid) { return { valid: false, reason: marks.invalid, label: reasonLabel(marks.invalid) }; }
+    if (table.by === "kept") { return table.verdicts[count - marks.struck.length]; }
+    if (table.by === "mark") { return table.verdicts[marks.boxes[ids[0]]]; }
+    return table.verdicts[ids.filter(function (id) { return marks.boxes[id] === "agree"; }).length];
+  }
+
+  function reasonLabel(code) {
+    var reason = cfg.reasons.filter(function (r) { return r.code === code; })[0];
+    return reason ? reason.label : code;
+  }
+
   function post(url, body) {
     return fetch(url, {
       method: "POST",
@@ -59,7 +83,7 @@
       if (type.indexOf("application/json") === -1) {
         // A login page or an error page: the session ended or the server refused.
         return { status: response.status, body: { error: "Máy chủ trả lời không đúng (mã " + response.status +
-          "). Có thể phiên đăng nhập đã hết: mở trang trong thẻ mới để đăng nhập lại." } };
+          "). Có thể phiên đăng nhập đã hết: đăng nhập lại trong thẻ mới rồi bấm Gửi lại." } };
       }
       return response.json().then(function (data) { return { status: response.status, body: data }; });
     });
@@ -72,10 +96,7 @@
   }
 
   function summary(marks) {
-    if (marks.invalid) {
-      var reason = cfg.reasons.filter(function (r) { return r.code === marks.invalid; })[0];
-      return "không hợp lệ: " + (reason ? reason.label.toLowerCase() : marks.invalid);
-    }
+    if (marks.invalid) { return "không hợp lệ: " + reasonLabel(marks.invalid).toLowerCase(); }
     if (marks.struck) {
       var orders = marks.struck.map(function (id) { return ids.indexOf(id) + 1; });
       return orders.length ? "gạch " + orders.join(", ") : "không gạch tên nào";
@@ -84,32 +105,31 @@
     return ids.map(function (id, i) { return (i + 1) + ":" + short[marks.boxes[id]]; }).join(" ");
   }
 
-  // ---------------------------------------------------------------- the verdict (server-side engine)
-
-  function verdictFor(marks) {
-    var key = JSON.stringify(marks);
-    if (verdicts[key]) { return Promise.resolve(verdicts[key]); }
-    return post(cfg.urls.judge, { marks: marks }).then(function (r) {
-      if (r.status === 200) { verdicts[key] = r.body; return r.body; }
-      return null;
-    }, function () { return null; });
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" }[c];
+    });
   }
 
-  function showVerdict() {
-    var marks = marksOf(ballot);
-    var asked = JSON.stringify(marks);
-    verdictFor(marks).then(function (v) {
-      if (asked !== JSON.stringify(marksOf(ballot))) { return; } // the ballot changed meanwhile
-      var box = $("verdict");
-      if (!v) { box.textContent = "Chưa kiểm tra được phiếu (mất kết nối?)"; box.className = "verdict unknown"; return; }
-      box.textContent = v.valid ? "Phiếu hợp lệ" : "Không hợp lệ: " + v.label;
-      box.className = "verdict " + (v.valid ? "ok" : "bad");
-    });
+  var KEY_NAMES = { " ": "Space", "Enter": "↵", "Escape": "Esc", "Backspace": "⌫", "ArrowUp": "↑", "ArrowDown": "↓" };
+
+  function keysHtml(keys) {
+    return keys.map(function (k) { return "<kbd>" + escapeHtml(KEY_NAMES[k] || k) + "</kbd>"; }).join(" ");
   }
 
   // ---------------------------------------------------------------- drawing
 
+  // State changes at once, key by key; the screen is drawn at most once a frame, so a burst
+  // of typed-ahead keys costs one drawing, not one per key.
+  var drawPending = false;
+
   function render() {
+    if (drawPending) { return; }
+    drawPending = true;
+    window.requestAnimationFrame(function () { drawPending = false; draw(); });
+  }
+
+  function draw() {
     var kept = 0;
     ids.forEach(function (id, i) {
       var tr = rows[id];
@@ -128,30 +148,64 @@
       }
       tr.querySelector(".votes").textContent = totals.votes[id] || 0;
     });
+    var untouched = !ballot.history.length && !buffer;
     var keptBox = $("kept");
     keptBox.textContent = (strike ? "Giữ lại " : "Đồng ý ") + kept + "/" + cfg.seats;
-    keptBox.className = "entry-kept" + (kept > cfg.seats ? " over" : kept === 0 ? " zero" : "");
-    $("seq").textContent = "Phiếu số " + (totals.last_sequence + queue.length + 1);
+    keptBox.className = "entry-kept" + (untouched ? "" : kept > cfg.seats ? " over" : kept === 0 ? " zero" : "");
+    var box = $("verdict");
+    if (untouched) {
+      // Nothing typed yet: not a verdict on a paper, so no red.
+      box.textContent = strike ? "Phiếu mới: gõ số thứ tự các tên bị gạch." : "Phiếu mới: đánh dấu từng dòng.";
+      box.className = "verdict fresh";
+    } else {
+      var v = verdictOf(marksOf(ballot));
+      box.textContent = v.valid ? "Phiếu hợp lệ" : "Không hợp lệ: " + v.label;
+      box.className = "verdict " + (v.valid ? "ok" : "bad");
+    }
+    // With batches the position is counted inside the batch (each batch is its own stack).
+    $("seq").textContent = "Phiếu số " + (last + 1) + (cfg.batch ? " của tệp " + cfg.batch.number : "");
     $("buffer").textContent = buffer ? "Số đang gõ: " + buffer + " (Space để chọn)" : "";
     $("t-counted").textContent = totals.counted;
     $("t-valid").textContent = totals.valid;
     $("t-invalid").textContent = totals.invalid;
     // More ballots than were issued: the engine's reconciliation will flag it; say so now.
     $("t-issued").parentNode.classList.toggle("over", cfg.issued !== null && totals.counted > cfg.issued);
+    renderPending();
+    if (stackDrawn !== stackVersion) { renderStack(); stackDrawn = stackVersion; }
+  }
+
+  var stackVersion = 0, stackDrawn = -1; // the recent list is redrawn only when the stack changes
+
+  function stackChanged() { stackVersion += 1; }
+
+  function renderPending() {
+    var waiting = stack.filter(function (e) { return e.state === "pending"; }).length;
+    var box = $("pending");
+    box.textContent = waiting ? "Chờ lưu: " + waiting + " phiếu" : "";
+    box.className = "entry-pending" + (stalled ? " stalled" : "");
+    $("stall").hidden = !stalled;
+    if (stalled) { $("stall-text").textContent = stalled; }
+    var bar = $("ahead");
+    bar.hidden = !ahead.length;
+    if (ahead.length) {
+      $("ahead-keys").innerHTML = keysHtml(ahead);
+    }
+  }
+
+  function renderStack() {
     var list = $("recent");
     list.innerHTML = "";
-    recent.slice(0, 8).forEach(function (b) {
+    stack.slice(0, 8).forEach(function (entry) {
       var li = document.createElement("li");
-      li.setAttribute("data-sequence", b.sequence);
+      li.setAttribute("data-sequence", entry.sequence);
+      li.className = entry.state;
       var strong = document.createElement("b");
-      strong.textContent = "Phiếu số " + b.sequence;
+      strong.textContent = "Phiếu số " + entry.sequence;
       li.appendChild(strong);
-      li.appendChild(document.createTextNode(" · " + b.summary));
+      li.appendChild(document.createTextNode(" · " + entry.summary + (entry.state === "pending" ? " (đang lưu…)" : "")));
       list.appendChild(li);
     });
   }
-
-  function changed() { render(); showVerdict(); }
 
   // ---------------------------------------------------------------- editing the ballot
 
@@ -170,10 +224,10 @@
   }
 
   function undoMark() {
-    var last = ballot.history.pop();
-    if (!last) { return false; }
-    if (last.kind === "strike") { ballot.struck[last.id] = last.before; }
-    else { ballot.boxes[last.id] = last.before; ballot.cursor = last.cursor; }
+    var lastMark = ballot.history.pop();
+    if (!lastMark) { return false; }
+    if (lastMark.kind === "strike") { ballot.struck[lastMark.id] = lastMark.before; }
+    else { ballot.boxes[lastMark.id] = lastMark.before; ballot.cursor = lastMark.cursor; }
     return true;
   }
 
@@ -205,71 +259,85 @@
     buffer = "";
   }
 
-  // ---------------------------------------------------------------- saving (queued, in order)
+  // ---------------------------------------------------------------- saving (the ordered outbox)
 
   function requestSave() {
-    if (applyBuffer()) { changed(); return; }
-    var snapshot = { marks: marksOf(ballot), key: ballot.key };
-    checking = true;
-    verdictFor(snapshot.marks).then(function (v) {
-      checking = false;
-      if (v && !v.valid) {
-        pendingInvalid = snapshot;
-        heldKeys = [];
-        openDialog("confirm-invalid", "Phiếu không hợp lệ: " + v.label,
-          "<p>" + escapeHtml(summary(snapshot.marks)) + "</p>",
-          "Enter: vẫn lưu là phiếu không hợp lệ · Esc: quay lại sửa phiếu");
-        return;
-      }
-      enqueue(snapshot, false);
-      replayHeldKeys();
-    });
+    applyBuffer(); // "3 1 Enter" strikes 3 and 1, then saves
+    var marks = marksOf(ballot);
+    var verdict = verdictOf(marks);
+    if (!verdict.valid) {
+      openDialog({
+        kind: "confirm-invalid",
+        title: "Phiếu không hợp lệ: " + verdict.label,
+        body: "<p>" + escapeHtml(summary(marks)) + "</p>",
+        hint: "Enter: vẫn lưu là phiếu không hợp lệ · Esc: quay lại sửa phiếu",
+        yesText: "lưu phiếu số " + (last + 1) + " là không hợp lệ",
+        own: function (k) { return k === "Enter" ? "yes" : k === "Escape" ? "no" : null; },
+        yes: function () { enqueue(marks, true); }
+      });
+      return;
+    }
+    enqueue(marks, false);
   }
 
-  function enqueue(snapshot, confirmed) {
-    queue.push({ marks: snapshot.marks, key: snapshot.key, confirm: confirmed });
+  function enqueue(marks, confirmed) {
+    last += 1;
+    var entry = { sequence: last, key: ballot.key, marks: marks, confirm: confirmed,
+                  summary: summary(marks), state: "pending" };
+    stack.unshift(entry);
+    stackChanged();
+    outbox.push({ kind: "save", entry: entry });
     ballot = freshBallot();
     buffer = "";
-    changed();
     pump();
+    if (ahead.length) { var keys = ahead; ahead = []; keys.forEach(feed); }
   }
 
   function pump() {
-    if (sending || failedItem || !queue.length) { return; }
-    sending = true;
-    var item = queue[0];
-    post(cfg.urls.save, { key: item.key, marks: item.marks, confirm_invalid: item.confirm }).then(function (r) {
-      sending = false;
-      if (r.status === 200 || r.status === 201) {
-        queue.shift();
-        acknowledge(r.body);
-        pump();
-      } else if (r.status >= 500) {
-        retryLater();
-      } else {
-        failedItem = item;
-        openDialog("failed", "Phiếu chưa được lưu",
-          "<p>" + escapeHtml(summary(item.marks)) + "</p><p class=\"bad\">" + escapeHtml(r.body.error || "") + "</p>",
-          "Esc: bỏ phiếu này (nhập lại) · Enter: gửi lại");
-      }
-    }, function () {
-      sending = false;
-      retryLater();
-    });
+    if (inFlight || stalled || retryTimer || !outbox.length) { return; }
+    var head = outbox[0];
+    if (head.kind === "undo") { sendUndo(head); return; }
+    var group = [];
+    while (group.length < outbox.length && group.length < BATCH && outbox[group.length].kind === "save") {
+      group.push(outbox[group.length]);
+    }
+    inFlight = group.length;
+    post(cfg.urls.save, { ballots: group.map(function (op) {
+      var e = op.entry;
+      return { key: e.key, marks: e.marks, confirm_invalid: e.confirm, sequence: e.sequence };
+    }) }).then(function (r) {
+      inFlight = 0;
+      if (r.status !== 200 || !r.body.saved) { return refused(r); }
+      r.body.saved.forEach(function (body) { outbox.shift(); acknowledgeSave(body); });
+      if (r.body.error) { return stall(r.body.error); }
+      render();
+      pump();
+    }, function () { inFlight = 0; retryLater(); });
+  }
+
+  function refused(r) {
+    if (r.status >= 500 || r.status === 0) { retryLater(); return; }
+    stall(r.body.error || ("Máy chủ từ chối (mã " + r.status + ")."));
+  }
+
+  function stall(error) {
+    var head = outbox[0];
+    stalled = head.kind === "undo" ? "Chưa hủy được phiếu số " + head.sequence + ": " + error
+      : "Phiếu số " + head.entry.sequence + " chưa được lưu: " + error;
+    say(stalled, "bad");
     render();
   }
 
   function retryLater() {
-    say("Mất kết nối với máy chủ: " + queue.length + " phiếu chờ lưu, đang thử lại…", "bad");
-    window.setTimeout(pump, 1000);
+    say("Mất kết nối với máy chủ: " + outbox.length + " thao tác chờ gửi, đang thử lại…", "bad");
+    retryTimer = window.setTimeout(function () { retryTimer = null; pump(); }, 1000);
   }
 
-  function acknowledge(body) {
-    var expected = totals.last_sequence + 1;
-    recent.unshift({ sequence: body.sequence, summary: body.summary });
-    if (body.duplicate || body.sequence !== expected) {
-      // Stored earlier (a retried request) or someone else enters this pass: reload the engine's totals.
-      refreshState();
+  function acknowledgeSave(body) {
+    var entry = stack.filter(function (e) { return e.key === body.key; })[0];
+    if (entry) { entry.state = "saved"; stackChanged(); }
+    if (body.duplicate || body.sequence !== totals.last_sequence + 1) {
+      refreshTotals(); // stored by an earlier attempt of this very request: ask the engine again
     } else {
       totals.last_sequence = body.sequence;
       totals.counted += 1;
@@ -281,166 +349,206 @@
       }
     }
     say("Đã lưu phiếu số " + body.sequence + (body.verdict.valid ? "" : " (không hợp lệ)") + ".", "ok");
-    render();
   }
 
-  function refreshState() {
+  function refreshTotals() {
     fetch(cfg.urls.state, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
-      .then(function (data) { totals = data.totals; recent = data.recent; render(); });
+      .then(function (data) { totals = data.totals; render(); });
   }
 
-  // ---------------------------------------------------------------- undo the last saved ballot
+  // ---------------------------------------------------------------- undo the last ballot of the stack
 
   function askUndo() {
-    if (queue.length || sending) { say("Đang lưu phiếu, thử lại sau giây lát.", "bad"); return; }
-    if (!totals.last_sequence) { say("Chưa có phiếu nào trong lượt này để hủy.", "bad"); return; }
-    var last = recent[0] && recent[0].sequence === totals.last_sequence ? recent[0].summary : "";
-    openDialog("confirm-undo", "Hủy phiếu số " + totals.last_sequence + "?",
-      "<p>" + escapeHtml(last) + "</p><p>Phiếu bị hủy vẫn được lưu vết (không xóa); bạn nhập lại phiếu đó.</p>",
-      "Enter hoặc Backspace: hủy phiếu · Esc: thôi");
+    if (!last) { say("Chưa có phiếu nào trong lượt này để hủy.", "bad"); return; }
+    var top = stack[0] && stack[0].sequence === last ? stack[0] : null;
+    var sequence = last;
+    openDialog({
+      kind: "confirm-undo",
+      title: "Hủy phiếu số " + sequence + "?",
+      body: "<p>" + escapeHtml(top ? top.summary : "") + "</p><p>Phiếu bị hủy vẫn được lưu vết (không xóa); bạn nhập lại phiếu đó.</p>",
+      hint: "Enter hoặc Backspace: hủy phiếu · Esc: thôi",
+      yesText: "hủy phiếu số " + sequence,
+      own: function (k) {
+        return (k === "Enter" || k === "Backspace" || k === "Ctrl+Z") ? "yes" : k === "Escape" ? "no" : null;
+      },
+      yes: function () { undoTop(top); }
+    });
   }
 
-  function doUndo() {
-    var sequence = totals.last_sequence;
-    closeDialog();
-    post(cfg.urls.undo, { sequence: sequence }).then(function (r) {
-      if (r.status === 200) {
-        totals = r.body.totals;
-        recent = r.body.recent;
-        say("Đã hủy phiếu số " + r.body.undone + ": nhập lại phiếu đó.", "ok");
-      } else {
-        say(r.body.error || "Không hủy được phiếu.", "bad");
-      }
+  function undoTop(top) {
+    var sequence = last;
+    last -= 1;
+    if (top) { stack.shift(); stackChanged(); }
+    var waiting = top ? outbox.filter(function (op) { return op.kind === "save" && op.entry === top; })[0] : null;
+    if (waiting && outbox.indexOf(waiting) >= inFlight) {
+      // Never sent: take it out of the outbox, the server never hears of it.
+      outbox.splice(outbox.indexOf(waiting), 1);
+      say("Đã hủy phiếu số " + sequence + ": nhập lại phiếu đó.", "ok");
+    } else {
+      outbox.push({ kind: "undo", sequence: sequence, key: top ? top.key : null });
+      say("Đang hủy phiếu số " + sequence + "…", "");
+      pump();
+    }
+  }
+
+  function sendUndo(op) {
+    inFlight = 1;
+    post(cfg.urls.undo, { sequence: op.sequence, key: op.key }).then(function (r) {
+      inFlight = 0;
+      if (r.status !== 200) { return refused(r); }
+      outbox.shift();
+      totals = r.body.totals;
+      say("Đã hủy phiếu số " + r.body.undone + ": nhập lại phiếu đó.", "ok");
       render();
-    }, function () { say("Mất kết nối: chưa hủy được phiếu.", "bad"); });
+      pump();
+    }, function () { inFlight = 0; retryLater(); });
   }
 
   // ---------------------------------------------------------------- invalid ballots (committee reasons)
 
   function askInvalid() {
     applyBuffer();
-    reasonIndex = -1;
+    var chosen = -1;
     var html = "<ol class=\"reasons\">" + cfg.reasons.map(function (r, i) {
       return "<li data-index=\"" + i + "\"><kbd>" + (i + 1) + "</kbd> " + escapeHtml(r.label) + "</li>";
     }).join("") + "</ol>";
-    openDialog("invalid", "Phiếu không hợp lệ — lý do của Ban kiểm phiếu", html,
-      "Phím số: chọn lý do · Enter: lưu · Esc: thôi");
-  }
-
-  function chooseReason(index) {
-    reasonIndex = index;
-    Array.prototype.forEach.call(document.querySelectorAll("#dialog .reasons li"), function (li, i) {
-      li.classList.toggle("chosen", i === index);
+    openDialog({
+      kind: "invalid",
+      title: "Phiếu không hợp lệ — lý do của Ban kiểm phiếu",
+      body: html,
+      hint: "Phím số: chọn lý do · Enter: lưu · Esc: thôi",
+      yesText: "lưu với lý do đã chọn",
+      own: function (k) {
+        if (k.length === 1 && k >= "1" && k <= String(cfg.reasons.length)) { choose(parseInt(k, 10) - 1); return "used"; }
+        if (k === "Enter") {
+          if (chosen >= 0) { return "yes"; }
+          $("dialog-hint").textContent = "Chọn lý do bằng phím số trước.";
+          return "used";
+        }
+        return k === "Escape" ? "no" : null;
+      },
+      click: function (index) { choose(index); },
+      ready: function () { return chosen >= 0; },
+      yes: function () { enqueue({ invalid: cfg.reasons[chosen].code }, false); }
     });
+    function choose(index) {
+      chosen = index;
+      Array.prototype.forEach.call(document.querySelectorAll("#dialog .reasons li"), function (li, i) {
+        li.classList.toggle("chosen", i === index);
+      });
+    }
   }
 
-  function saveInvalid() {
-    if (reasonIndex < 0) { $("dialog-hint").textContent = "Chọn lý do bằng phím số trước."; return; }
-    var snapshot = { marks: { invalid: cfg.reasons[reasonIndex].code }, key: ballot.key };
-    closeDialog();
-    enqueue(snapshot, false);
-  }
+  // ---------------------------------------------------------------- questions (dialogs)
 
-  // ---------------------------------------------------------------- dialogs
-
-  function escapeHtml(text) {
-    return String(text).replace(/[&<>"]/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" }[c];
-    });
-  }
-
-  function openDialog(kind, title, html, hint) {
-    mode = kind;
-    $("dialog-title").textContent = title;
-    $("dialog-body").innerHTML = html;
-    $("dialog-hint").textContent = hint;
+  function openDialog(spec) {
+    spec.held = [];
+    dialog = spec;
+    $("dialog-title").textContent = spec.title;
+    $("dialog-body").innerHTML = spec.body;
+    $("dialog-hint").textContent = spec.hint;
+    $("dialog-held").hidden = true;
     $("dialog").hidden = false;
-    $("dialog").setAttribute("data-kind", kind);
+    $("dialog").setAttribute("data-kind", spec.kind);
   }
 
   function closeDialog() {
-    mode = "ballot";
+    dialog = null;
     $("dialog").hidden = true;
     $("dialog").removeAttribute("data-kind");
   }
 
-  function replayHeldKeys() {
-    var keys = heldKeys;
-    heldKeys = [];
-    keys.forEach(handleKey);
+  // yes: do the question's action, then apply the held keys. no: back to the ballot; the held
+  // keys wait (shown) until this ballot is saved, since they were typed for the papers after it.
+  function answer(yes) {
+    var spec = dialog;
+    if (yes && spec.ready && !spec.ready()) { return; }
+    closeDialog();
+    if (yes) { spec.yes(); spec.held.forEach(feed); }
+    else { ahead = ahead.concat(spec.held); }
+  }
+
+  function dialogKey(k) {
+    if (dialog.held.length) {
+      if (k === "Ctrl+Enter") { answer(true); }
+      else if (k === "Ctrl+Backspace") { answer(false); }
+      else { dialog.held.push(k); showHeld(); }
+      return;
+    }
+    var meant = dialog.own(k);
+    if (meant === "yes") { answer(true); }
+    else if (meant === "no") { answer(false); }
+    else if (meant === null) { dialog.held.push(k); showHeld(); }
+  }
+
+  function showHeld() {
+    $("dialog-held").hidden = false;
+    $("dialog-held-keys").innerHTML = keysHtml(dialog.held);
+    $("dialog-hint").textContent = "Ctrl+Enter: " + dialog.yesText + ", rồi áp dụng các phím đó · " +
+      "Ctrl+Backspace: quay lại phiếu (các phím đó áp dụng sau khi lưu phiếu này)";
   }
 
   // ---------------------------------------------------------------- keys
 
-  function handleDialogKey(e) {
-    var key = e.key;
-    if (mode === "invalid") {
-      if (key >= "1" && key <= String(cfg.reasons.length)) { chooseReason(parseInt(key, 10) - 1); }
-      else if (key === "Enter") { saveInvalid(); }
-      else if (key === "Escape") { closeDialog(); }
-    } else if (mode === "confirm-invalid") {
-      if (key === "Enter") { closeDialog(); enqueue(pendingInvalid, true); pendingInvalid = null; }
-      else if (key === "Escape") { closeDialog(); pendingInvalid = null; changed(); }
-    } else if (mode === "confirm-undo") {
-      if (key === "Enter" || key === "Backspace" || ((e.ctrlKey || e.metaKey) && key.toLowerCase() === "z")) { doUndo(); }
-      else if (key === "Escape") { closeDialog(); }
-    } else if (mode === "failed") {
-      if (key === "Enter") { failedItem = null; closeDialog(); pump(); }
-      else if (key === "Escape") {
-        queue.splice(queue.indexOf(failedItem), 1);
-        failedItem = null;
-        closeDialog();
-        say("Đã bỏ phiếu chưa lưu được: hãy nhập lại phiếu đó.", "bad");
-        render();
-        pump();
-      }
-    }
+  var BOX_KEYS = { a: "agree", "+": "agree", d: "disagree", "-": "disagree", b: "both", "*": "both", n: "none" };
+
+  // Every key, typed or replayed, goes through here, one at a time, in order.
+  function feed(k) {
+    if (dialog) { dialogKey(k); } else { ballotKey(k); }
+    render();
   }
 
-  function handleKey(e) {
-    var key = e.key;
-    if (mode !== "ballot") { handleDialogKey(e); return; }
-    if ((e.ctrlKey || e.metaKey) && key.toLowerCase() === "z") { askUndo(); return; }
-    if (e.ctrlKey || e.metaKey || e.altKey) { return; }
-    if (key >= "0" && key <= "9" && key.length === 1) { typeDigit(key); changed(); return; }
-    switch (key) {
-      case " ": applyBuffer(); changed(); return;
+  function ballotKey(k) {
+    if (k.length === 1 && k >= "0" && k <= "9") { typeDigit(k); return; }
+    switch (k) {
+      case " ": applyBuffer(); return;
       case "Enter": requestSave(); return;
-      case "Escape": clearBallot(); changed(); say("", ""); return;
+      case "Escape": clearBallot(); say("", ""); return;
       case "/": case "F9": askInvalid(); return;
+      case "Ctrl+Z": askUndo(); return;
+      case "Ctrl+Delete":
+        if (ahead.length) { say("Đã bỏ " + ahead.length + " phím gõ trước.", "bad"); ahead = []; }
+        return;
       case "Backspace":
-        if (buffer) { buffer = buffer.slice(0, -1); render(); return; }
-        if (undoMark()) { changed(); return; }
-        askUndo();
+        if (buffer) { buffer = buffer.slice(0, -1); return; }
+        if (!undoMark()) { askUndo(); }
         return;
     }
     if (!strike) {
-      var marks = { a: "agree", "+": "agree", d: "disagree", "-": "disagree", b: "both", "*": "both", n: "none" };
-      var lower = key.toLowerCase();
-      if (marks[lower]) { applyBuffer(); setBox(marks[lower]); changed(); return; }
-      if (key === "ArrowDown") { ballot.cursor = Math.min(count - 1, ballot.cursor + 1); render(); return; }
-      if (key === "ArrowUp") { ballot.cursor = Math.max(0, ballot.cursor - 1); render(); return; }
+      if (BOX_KEYS[k]) { applyBuffer(); setBox(BOX_KEYS[k]); return; }
+      if (k === "ArrowDown") { ballot.cursor = Math.min(count - 1, ballot.cursor + 1); }
+      if (k === "ArrowUp") { ballot.cursor = Math.max(0, ballot.cursor - 1); }
     }
   }
 
-  var HANDLED = /^([0-9 \/*+\-]|Enter|Escape|Backspace|F9|ArrowUp|ArrowDown|[abdnABDN])$/;
+  var PLAIN = /^([0-9 \/*+\-]|Enter|Escape|Backspace|F9|ArrowUp|ArrowDown)$/;
+
+  // The key as this screen names it, or null for keys it leaves to the browser.
+  function keyName(e) {
+    if (e.altKey || e.isComposing) { return null; }
+    if (e.ctrlKey || e.metaKey) {
+      if (e.key.toLowerCase() === "z") { return "Ctrl+Z"; }
+      return /^(Enter|Backspace|Delete)$/.test(e.key) ? "Ctrl+" + e.key : null;
+    }
+    if (PLAIN.test(e.key)) { return e.key; }
+    if (!strike && /^[abdnABDN]$/.test(e.key)) { return e.key.toLowerCase(); }
+    return null;
+  }
 
   document.addEventListener("keydown", function (e) {
     var target = e.target;
     if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
-    var ours = HANDLED.test(e.key) || ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "z");
-    if (!ours) { return; }
-    if (e.altKey || (e.ctrlKey && e.key.toLowerCase() !== "z")) { return; }
+    var k = keyName(e);
+    if (!k) { return; }
     e.preventDefault();
-    if (checking) { heldKeys.push({ key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey }); return; }
-    handleKey(e);
+    feed(k);
   });
 
   // ---------------------------------------------------------------- mouse
 
-  document.getElementById("candidates").addEventListener("click", function (e) {
-    if (mode !== "ballot") { return; }
+  $("candidates").addEventListener("click", function (e) {
+    if (dialog) { return; }
     var tr = e.target.closest("tr.cand");
     if (!tr) { return; }
     var order = parseInt(tr.getAttribute("data-order"), 10);
@@ -455,29 +563,37 @@
         ballot.cursor = order - 1;
       }
     }
-    changed();
+    render();
   });
 
   document.querySelector(".entry-buttons").addEventListener("click", function (e) {
     var button = e.target.closest("button[data-action]");
-    if (!button || mode !== "ballot") { return; }
+    if (!button || dialog) { return; }
     button.blur();
-    var action = button.getAttribute("data-action");
-    if (action === "save") { requestSave(); }
-    else if (action === "invalid") { askInvalid(); }
-    else if (action === "clear") { clearBallot(); changed(); }
-    else if (action === "undo") { askUndo(); }
+    var action = { save: "Enter", invalid: "/", clear: "Escape", undo: "Ctrl+Z" }[button.getAttribute("data-action")];
+    if (action) { feed(action); }
   });
 
   $("dialog").addEventListener("click", function (e) {
     var li = e.target.closest(".reasons li");
-    if (li) { chooseReason(parseInt(li.getAttribute("data-index"), 10)); }
+    if (li && dialog && dialog.click) { dialog.click(parseInt(li.getAttribute("data-index"), 10)); }
+    var button = e.target.closest("button[data-answer]");
+    if (button && dialog) { answer(button.getAttribute("data-answer") === "yes"); render(); }
   });
+
+  $("stall-retry").addEventListener("click", function () {
+    stalled = null;
+    say("Đang gửi lại…", "");
+    render();
+    pump();
+  });
+
+  $("ahead-drop").addEventListener("click", function () { feed("Ctrl+Delete"); });
 
   window.addEventListener("beforeunload", function (e) {
-    if (queue.length) { e.preventDefault(); e.returnValue = "Còn phiếu chưa lưu."; }
+    if (outbox.length) { e.preventDefault(); e.returnValue = "Còn phiếu chưa lưu."; }
   });
 
-  changed();
+  draw();
   $("ballot").focus({ preventScroll: true });
 }());

@@ -19,8 +19,10 @@ from .model import (
     COMMITTEE_REASONS,
     DEFAULT_RULES,
     ENGINE_REASONS,
+    PLENUM_KINDS,
     REASON_LABELS,
     Ballot,
+    Body,
     BoxesBallot,
     BoxMark,
     Candidate,
@@ -32,8 +34,20 @@ from .model import (
     Kind,
     RuleSettings,
     StrikeBallot,
+    default_body,
+    is_branch,
 )
-from .names import collation_key, normalize_name
+from .names import (
+    PERSON_NAME_MAX,
+    InvalidName,
+    clean_name,
+    collation_key,
+    comparison_key,
+    display_names,
+    indistinguishable_namesakes,
+    normalize_name,
+    same_name_key,
+)
 from .rules import Verdict, judge
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -14,6 +14,7 @@ from typing import Any
 from .model import (
     DEFAULT_RULES,
     Ballot,
+    Body,
     BoxesBallot,
     BoxMark,
     Candidate,
@@ -26,7 +27,7 @@ from .model import (
     RuleSettings,
     StrikeBallot,
 )
-from .names import normalize_name
+from .names import InvalidName, clean_name, indistinguishable_namesakes, normalize_name
 
 ELECTION_SCHEMA = "kiemphieu/election-1"
 
@@ -71,6 +72,14 @@ class _ElectionReader:
 
     def fail(self, message: str, key: str | None = None, line: int | None = None) -> InputError:
         return InputError(self.file, line or (self.line_of(f'"{key}"') if key else None) or 1, message)
+
+    def name(self, value: str, kind: str, what: str, key: str | None = None, line: int | None = None,
+             required: bool = True) -> str:
+        """A name checked by ``clean_name`` (invisible characters, mixed scripts, length)."""
+        try:
+            return clean_name(value, label=what, kind=kind, required=required)
+        except InvalidName as exc:
+            raise self.fail(str(exc), key, line) from None
 
     def require(self, obj: dict, key: str, kind: type, where: str = "", line: int | None = None) -> Any:
         if key not in obj:
@@ -141,10 +150,16 @@ def parse_election(text: str, file: str = "<election>") -> Election:
             f"excluded ({excluded}) must be less than convened ({convened}): the base would be empty",
             "excluded",
         )
+    body_value = _optional_str(reader, data, "body") or str(Body.CONGRESS)
+    try:
+        body = Body(body_value)
+    except ValueError:
+        raise reader.fail(f"unknown body {body_value!r} (congress or committee)", "body") from None
     candidates = _parse_candidates(reader, data)
     committee = _parse_committee(reader, data)
     return Election(
-        title=normalize_name(reader.require(data, "title", str)),
+        body=body,
+        title=reader.name(reader.require(data, "title", str), "file", "title", "title"),
         kind=kind,
         round=reader.count(data, "round", required=False, minimum=1) or 1,
         seats=seats,
@@ -153,9 +168,11 @@ def parse_election(text: str, file: str = "<election>") -> Election:
         present=reader.count(data, "present", required=False),
         issued=reader.count(data, "issued", required=False),
         candidates=candidates,
-        organization=normalize_name(_optional_str(reader, data, "organization")),
-        congress=normalize_name(_optional_str(reader, data, "congress")),
-        place=normalize_name(_optional_str(reader, data, "place")),
+        organization=reader.name(_optional_str(reader, data, "organization"), "file", "organization",
+                                 "organization", required=False),
+        congress=reader.name(_optional_str(reader, data, "congress"), "file", "congress", "congress",
+                             required=False),
+        place=reader.name(_optional_str(reader, data, "place"), "file", "place", "place", required=False),
         date=reader.iso_date(data, "date"),
         committee=committee,
     )
@@ -189,7 +206,12 @@ def _parse_candidates(reader: _ElectionReader, data: dict) -> tuple[Candidate, .
         name = normalize_name(reader.require(item, "name", str, where, line))
         if not name:
             raise reader.fail(f"empty name for candidate {cid!r}", line=line)
+        name = reader.name(name, "file", f"name of candidate {cid!r}", line=line)
         candidates.append(Candidate(cid, name, reader.iso_date(item, "born", where, line)))
+    for name in indistinguishable_namesakes((c.id, c.name, c.born) for c in candidates):
+        raise reader.fail(
+            f"two candidates are named {name!r}: each needs a different 'born' date to tell them apart",
+            line=reader.line_of(json.dumps(name, ensure_ascii=False)))
     return tuple(candidates)
 
 
@@ -201,7 +223,9 @@ def _parse_committee(reader: _ElectionReader, data: dict) -> tuple[CommitteeMemb
         where = f" of committee member {position}"
         if not isinstance(item, dict):
             raise reader.fail(f"committee member {position} must be an object", "committee")
-        name = normalize_name(reader.require(item, "name", str, where, reader.line_of_item(item)))
+        line = reader.line_of_item(item)
+        name = reader.name(reader.require(item, "name", str, where, line), "file",
+                           f"name of committee member {position}", line=line)
         role = normalize_name(item["role"]) if isinstance(item.get("role"), str) else "Ủy viên"
         members.append(CommitteeMember(name, role))
     return tuple(members)
@@ -337,6 +361,9 @@ def election_to_json(election: Election) -> dict:
         "date": election.date.isoformat() if election.date else None,
         "committee": [{"name": m.name, "role": m.role} for m in election.committee],
     }
+    # Written only when not the default, so a congress's election (and its digest) is as before.
+    if election.body is not Body.CONGRESS:
+        data["body"] = str(election.body)
     return data
 
 

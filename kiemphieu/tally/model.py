@@ -6,10 +6,11 @@ Pure data: no I/O, no Flask, no database.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from enum import StrEnum
 
-from .names import collation_key, normalize_name
+from .names import collation_key, display_names, normalize_name
 
 
 class Kind(StrEnum):
@@ -22,6 +23,33 @@ class Kind(StrEnum):
     DELEGATES = "delegates"
     ALTERNATES = "alternates"
     OTHER = "other"
+
+
+class Body(StrEnum):
+    """Who holds the vote (contract §1 ``body``)."""
+
+    CONGRESS = "congress"  # the congress itself (members or delegates)
+    COMMITTEE = "committee"  # the new Party committee at its first meeting (Hội nghị lần thứ nhất)
+
+
+# Elected by the new committee at its first meeting (Article 19 of Decision 190), unless a
+# Party branch (chi bộ), whose congress elects its secretary and deputy itself (rules §6).
+PLENUM_KINDS = frozenset({
+    Kind.STANDING_COMMITTEE, Kind.SECRETARY, Kind.DEPUTY_SECRETARY,
+    Kind.INSPECTION_COMMITTEE, Kind.INSPECTION_CHAIR,
+})
+
+
+def is_branch(organization: str) -> bool:
+    """A Party branch (chi bộ) elects its secretary and deputy at the congress itself."""
+    return organization.strip().lower().startswith("chi bộ")
+
+
+def default_body(kind: Kind | str, organization: str = "") -> Body:
+    """Who holds an election of this kind unless the organiser says otherwise."""
+    if Kind(kind) in PLENUM_KINDS and not is_branch(organization):
+        return Body.COMMITTEE
+    return Body.CONGRESS
 
 
 class Form(StrEnum):
@@ -120,11 +148,21 @@ class Election:
     place: str = ""
     date: date | None = None
     committee: tuple[CommitteeMember, ...] = ()
+    body: Body = Body.CONGRESS
 
     def __post_init__(self) -> None:
         # The id only separates namesakes born the same day, so input order never matters.
         ordered = tuple(sorted(self.candidates, key=lambda c: (c.sort_key, c.id)))
         object.__setattr__(self, "candidates", ordered)
+        object.__setattr__(self, "body", Body(self.body))
+
+    @cached_property
+    def display_names(self) -> dict[str, str]:
+        """Candidate id -> the name as a person reads it: namesakes carry their birth year."""
+        return display_names((c.id, c.name, c.born) for c in self.candidates)
+
+    def display_name(self, candidate_id: str) -> str:
+        return self.display_names[candidate_id]
 
     @property
     def base(self) -> int:

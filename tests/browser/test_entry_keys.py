@@ -58,7 +58,9 @@ def test_strike_entry_double_entry_settle_and_finalise(counting_day, page, brows
     expect(page.locator("#seq")).to_have_text(f"Phiếu số {first}")
     expect(page.locator("#pass-label")).to_contain_text("Lượt A")
     expect(page.locator("#kept")).to_have_text("Giữ lại 17/15")
-    expect(page.locator("#verdict")).to_have_text("Không hợp lệ: Bầu quá số lượng cần bầu")
+    # Nothing typed yet: no red "over the seats" on a paper not yet read.
+    expect(page.locator("#kept")).to_have_class("entry-kept")
+    expect(page.locator("#verdict")).to_have_class("verdict fresh")
 
     # 1 on a list of 17 waits for Space (it could start 10-17); 1 2 is 12 at once.
     keys(page, "1")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))  # tests/throwaway_ca.py
 
 from minutes_support import SCENARIOS  # noqa: E402
 
@@ -26,3 +27,11 @@ def rendered():
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def throwaway_ca(tmp_path_factory):
+    """A root CA, a signer certificate (PKCS#12) and an unrelated root, made for this run."""
+    from throwaway_ca import make_ca
+
+    return make_ca(tmp_path_factory.mktemp("ca"))

@@ -10,6 +10,7 @@ import unicodedata
 from datetime import date
 
 from kiemphieu.tally import (
+    Body,
     BoxesBallot,
     BoxMark,
     Candidate,
@@ -102,7 +103,7 @@ def _unfilled():
 
 @scenario("single_candidate_boxes")
 def _single():
-    election = make_election("f", seats=1, convened=15, kind=Kind.SECRETARY,
+    election = make_election("f", seats=1, convened=15, kind=Kind.SECRETARY, body=Body.COMMITTEE,
                              title="Bầu Bí thư Đảng ủy xã khóa XXI")
     ballots = ([BoxesBallot({"f": BoxMark.AGREE})] * 10 + [BoxesBallot({"f": BoxMark.DISAGREE})] * 2
                + [BoxesBallot({"f": BoxMark.BOTH}), BoxesBallot({})] + invalid(InvalidReason.NO_STAMP))

@@ -9,7 +9,7 @@ from minutes_support import SCENARIOS, flat, make_election, pdf_pages
 
 from kiemphieu.minutes import WORDING, render_minutes
 from kiemphieu.minutes.formatting import percent_vi
-from kiemphieu.tally import REASON_LABELS, Kind, Outcome, round_digest, tally
+from kiemphieu.tally import PLENUM_KINDS, REASON_LABELS, Body, Kind, Outcome, round_digest, tally
 
 
 def lines_of(pdf: bytes) -> list[str]:
@@ -141,8 +141,32 @@ def test_wording_follows_the_kind(kind):
     wording = WORDING[kind]
     assert f"Những đồng chí {wording.elected_as} (xếp theo số phiếu từ cao đến thấp" in text
     assert f"{wording.seats_intro} là 2 đồng chí." in text
-    voters = "ủy viên Ban Chấp hành" if wording.by_plenum else "đại biểu chính thức"
-    assert f"Tổng số {voters} được triệu tập: 10 đồng chí" in text
+    # Without a body the congress holds the vote (contract §1), whatever the kind.
+    assert "Tổng số đại biểu chính thức được triệu tập: 10 đồng chí" in text
+
+
+@pytest.mark.parametrize("kind", sorted(PLENUM_KINDS))
+def test_wording_and_figures_follow_the_committee_body(kind, tmp_path):
+    """The Done-when case: a 9-member committee, 1 excluded, 8 present: base 8, majority 5."""
+    from minutes_support import keep
+
+    from kiemphieu.minutes import Exclusion, verify_minutes
+
+    election = make_election("abc", seats=1, convened=9, excluded=1, present=8, issued=8, kind=kind,
+                             body=Body.COMMITTEE, title="Bầu cử thử")
+    ballots = keep(election, "a", 5) + keep(election, "b", 3)
+    pdf = render_minutes(election, ballots, exclusions=[Exclusion(1, "Ủy viên Ban Chấp hành đang điều trị dài ngày")])
+    text = flat(pdf)
+    assert "Hội nghị lần thứ nhất Ban Chấp hành Đảng bộ xã Yên Lập khóa mới tiến hành bầu cử" in text
+    assert "Tổng số ủy viên Ban Chấp hành được triệu tập: 9 đồng chí" in text
+    assert "Tổng số làm căn cứ tính kết quả bầu cử: 8 đồng chí" in text
+    assert "số phiếu bầu tối thiểu để trúng cử (quá một nửa): 5 phiếu" in text
+    assert "Số có mặt lúc bầu cử: 8 đồng chí; vắng mặt: 1 đồng chí" in text
+    assert "Tỷ lệ % tính so với tổng số làm căn cứ tính kết quả bầu cử (8 ủy viên Ban Chấp hành)" in text
+    assert "đại biểu" not in text.split("Ban kiểm phiếu gồm")[1].split("Kết quả kiểm phiếu")[0]
+    assert "công bố trước Hội nghị Ban Chấp hành" in text
+    report = verify_minutes(pdf)
+    assert report.ok, report.text()
 
 
 def test_a_branch_elects_its_secretary_at_the_congress():
@@ -157,20 +181,28 @@ def test_a_branch_elects_its_secretary_at_the_congress():
     assert "Tổng số đảng viên chính thức được triệu tập: 12" in text
 
 
-def test_namesakes_show_their_date_of_birth():
+def test_namesakes_show_their_birth_year_everywhere():
     from datetime import date
 
+    from kiemphieu.minutes import verify_minutes
     from kiemphieu.tally import Candidate
 
-    election = make_election("ab", seats=1, convened=10, candidates=(
+    election = make_election("ab", seats=2, convened=10, candidates=(
         Candidate("x1", "Nguyễn Văn An", date(1975, 4, 2)), Candidate("x2", "Nguyễn Văn An", date(1980, 1, 5)),
         Candidate("b", "Trần Thị Bình")))
     from minutes_support import keep
 
-    pdf = render_minutes(election, keep(election, ["x1"], 7) + keep(election, "b", 2))
+    ballots = keep(election, ["b", "x1"], 4) + keep(election, ["b", "x2"], 4) + keep(election, ["x1", "x2"], 2)
+    pdf = render_minutes(election, ballots)
     text = flat(pdf)
-    assert "1 Nguyễn Văn An Sinh ngày 02/04/1975 2 Nguyễn Văn An Sinh ngày 05/01/1980" in text
-    assert "1 Nguyễn Văn An 7 70,00 Sinh ngày 02/04/1975" in text
+    # List, results table and the tie sentence all tell the two apart.
+    assert "1 Nguyễn Văn An (sinh năm 1975) 2 Nguyễn Văn An (sinh năm 1980) 3 Trần Thị Bình" in text
+    assert "1 Nguyễn Văn An (sinh năm 1975) 6 60,00 2 Nguyễn Văn An (sinh năm 1980) 6 60,00" in text
+    assert "Các đồng chí Nguyễn Văn An (sinh năm 1975) và Nguyễn Văn An (sinh năm 1980) có số phiếu bằng nhau" in text
+    # The one name that is not shared is printed as it is.
+    assert "Trần Thị Bình (sinh" not in text
+    report = verify_minutes(pdf)
+    assert report.ok, report.text()
 
 
 def test_exclusion_reasons_are_listed():

@@ -22,13 +22,11 @@ def seed_review_scan(app) -> int:
     """A scan in review (c02 doubtful) with a real preview of the printed ballot."""
     import cv2
 
-    from kiemphieu.ocr.geometry import layout_for
     from kiemphieu.ocr.printing import render_ballot_image
-    from kiemphieu.ocr.profiles import load_profile
     from kiemphieu.models import Round
     from kiemphieu.scanning import services
     from kiemphieu.scanning.intake import Limits, check_scan
-    from kiemphieu.worker import render_previews
+    from kiemphieu.worker import preview_jpeg
 
     with app.app_context():
         round_ = db.session.get(Round, app.config["ROUND_ID"])
@@ -36,7 +34,8 @@ def seed_review_scan(app) -> int:
         ok, jpeg = cv2.imencode(".jpg", np.asarray(render_ballot_image(election, dpi=200)))
         [scan] = services.store_scan(round_, check_scan(jpeg.tobytes(), "0001.jpg", Limits()), user=None).scans
         [scan] = services.claim_next()
-        preview = render_previews(jpeg.tobytes(), {0}, layout_for(election), load_profile(None))[0]
+        page = cv2.cvtColor(np.asarray(render_ballot_image(election, dpi=100)), cv2.COLOR_BGR2GRAY)
+        preview, _ = preview_jpeg(page, None)  # the printed page is the page warped upright
         name = services.new_preview_name(scan)
         services.write_file_atomically(services.preview_path(name), preview)
         reading = {"file": "0001.jpg", "page": 0, "status": "review", "reason": None, "flags": [], "boxes": None,

@@ -154,7 +154,7 @@ def test_the_cli_runs_the_station_once(tmp_path, server_app, live, capsys, monke
 
 
 def test_the_summary_line_of_each_form():
-    assert summary({"status": "rejected", "reason": "wrong_election"}) == "từ chối (wrong_election)"
+    assert summary({"status": "rejected", "reason": "wrong_election"}) == "từ chối (Phiếu của cuộc bầu hoặc vòng bầu khác)"
     boxes = {"status": "review", "boxes": {"c01": "agree", "c02": "uncertain"}, "flags": ["no_stamp"]}
     assert summary(boxes) == "cần xem lại · đồng ý 1 · chưa rõ: c02 · cờ: no_stamp"
     assert summary(None) == "chưa đọc"

@@ -150,8 +150,19 @@ def test_admin_creates_users_and_assigns_them(client, auth, make_congress):
     assert user.role_in(congress.id) is None
 
 
-def test_admin_page_is_admin_only(client, auth):
+def test_only_an_administrator_gives_global_roles(client, auth, make_user):
+    admin = make_user("quantri", Role.ADMIN)
     auth.as_role(Role.ORGANISER)
+    html = page(client.get("/users"))
+    assert 'value="admin"' not in html and 'value="organiser"' not in html.split('id="user-role"')[1].split("</select>")[0]
+    client.post("/users", data={"user-username": "moi", "user-password": PASSWORD, "user-role": "admin",
+                                "user-organisation_id": "0", "user-org_role": "counter", "user-submit": "y"})
+    assert db.session.scalar(db.select(User).where(User.username == "moi")) is None
+    assert client.post(f"/users/{admin.id}/active").status_code == 403
+
+
+def test_viewers_have_no_user_pages(client, auth):
+    auth.as_role(Role.VIEWER)
     assert client.get("/users").status_code == 403
 
 

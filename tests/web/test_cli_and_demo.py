@@ -82,28 +82,35 @@ def test_user_create_with_and_without_password(instance, monkeypatch, capsys):
 def test_demo_congress_is_realistic_and_counts(demo):
     congress = demo.congress
     assert demo.created and set(demo.passwords) == {"admin", "tochuc", "nhapphieu1", "nhapphieu2"}
-    assert congress.convened == 150 and len(congress.exclusions) == 2 and congress.base == 148
+    assert congress.convened == 150 and len(congress.exclusions_for("congress")) == 2 and congress.base == 148
     assert len(congress.committee) == 5 and congress.committee[0].role == "Trưởng ban"
-    shapes = [(e.kind, e.seats, len(e.candidates)) for e in congress.elections]
-    assert shapes == [("committee", 15, 17), ("secretary", 1, 1), ("delegates", 9, 11), ("alternates", 2, 3)]
+    shapes = [(e.kind, e.seats, len(e.candidates), e.body) for e in congress.elections]
+    assert shapes == [("committee", 15, 17, "congress"), ("secretary", 1, 1, "committee"),
+                      ("delegates", 9, 11, "congress"), ("alternates", 2, 3, "congress")]
     forms = []
     for election in congress.elections:
         round_ = election.rounds[0]
-        assert round_.status == "entry" and round_.present == 146 and round_.issued == 146
+        present = 14 if election.body == "committee" else 146
+        assert round_.status == "entry" and round_.present == present and round_.issued == present
         engine = round_.to_election()
         forms.append(str(engine.form))
         result = tally.tally(engine, round_.engine_ballots())
-        assert result.counted == 146 and result.outcome is tally.Outcome.COMPLETE
+        assert result.counted == present and result.outcome is tally.Outcome.COMPLETE
         assert result.seats_filled == election.seats and not result.checks
     assert forms == ["strike", "boxes", "strike", "strike"]
+    # The secretary is elected by the new committee: its 15 members, one excluded.
+    secretary = congress.elections[1].rounds[0].to_election()
+    assert (secretary.convened, secretary.excluded, secretary.base, secretary.majority) == (15, 1, 14, 8)
 
 
 def test_demo_double_entry_has_differences_to_settle(demo):
     round_ = demo.congress.elections[0].rounds[0]
     first, second = round_.active_ballots("A"), round_.active_ballots("B")
     assert len(first) == len(second) == 146
-    differing = [a.sequence for a, b in zip(first, second) if a.marks != b.marks]
-    assert differing == [18, 89]
+    # The demo's committee round is entered in two batches of 73 (tệp phiếu), numbered from 1 each.
+    assert round_.batches == 2 and [b.batch for b in first].count(2) == 73
+    differing = [(a.batch, a.sequence) for a, b in zip(first, second) if a.marks != b.marks]
+    assert differing == [(1, 18), (2, 16)]
 
 
 def test_demo_gives_counters_their_congress(demo):

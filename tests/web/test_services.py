@@ -1,10 +1,11 @@
 """Service functions used by other parts: next rounds, finalised guards, concurrent writers."""
 
 import threading
+from datetime import date
 
 import pytest
 
-from kiemphieu import audit, create_app
+from kiemphieu import audit
 from kiemphieu.congress import services
 from kiemphieu.extensions import db
 from kiemphieu.models import Organisation, RoundStatus
@@ -42,8 +43,11 @@ def test_finalised_rounds_freeze_the_base_and_numbers(make_congress, make_electi
         services.update_congress(congress, convened=149)
     with pytest.raises(services.SetupError, match="đã chốt"):
         services.set_round_numbers(round_, 140, 140)
-    services.update_congress(congress, place="Nhà văn hóa xã")  # other details may still change
-    assert congress.place == "Nhà văn hóa xã" and congress.convened == 150
+    # The minutes print the place too (issue 9): frozen as well; the closing day is not printed.
+    with pytest.raises(services.SetupError, match="in trên biên bản đã chốt"):
+        services.update_congress(congress, place="Nhà văn hóa xã")
+    services.update_congress(congress, end_date=date(2025, 6, 22))
+    assert congress.place != "Nhà văn hóa xã" and congress.convened == 150
 
 
 def test_parse_candidate_lines():
@@ -56,11 +60,9 @@ def test_parse_candidate_lines():
         services.parse_candidate_lines("\n \n")
 
 
-def test_concurrent_writers_keep_one_unbroken_chain(tmp_path):
-    """Two threads writing at once on a SQLite file: every write lands and the chain holds."""
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
-    with app.app_context():
-        db.create_all()
+def test_concurrent_writers_keep_one_unbroken_chain(shared_app):
+    """Three threads writing at once (SQLite file or PostgreSQL): every write lands and the chain holds."""
+    app = shared_app
     errors = []
 
     def writer(prefix: str) -> None:

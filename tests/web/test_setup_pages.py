@@ -159,7 +159,7 @@ def test_add_candidates_one_by_one_normalised(client, organiser, make_election):
     assert candidate.code == "c01" and election.rounds[0].candidates == [candidate]
     response = client.post(f"/elections/{election.id}/candidates", data={"name": "Trần Thị Bình", "born": "31/02/1980"},
                            follow_redirects=True)
-    assert "Ngày sinh “31/02/1980” không đúng dạng ngày/tháng/năm" in page(response)
+    assert "“31/02/1980” không có thật: tháng 2 năm 1980 không có ngày 31" in page(response)
 
 
 def test_paste_a_list_and_see_the_ballot_order(client, organiser, make_election):
@@ -197,7 +197,9 @@ def test_namesakes_need_dates_of_birth(client, organiser, make_election):
     assert [(c.name, c.born) for c in engine.candidates][:2] == [("Nguyễn Văn An", date(1968, 10, 10)),
                                                                   ("Nguyễn Văn An", date(1975, 4, 2))]
     html = page(client.get(f"/rounds/{election2.rounds[0].id}/ballot"))
-    assert "Nguyễn Văn An (10/10/1968)" in html and "Nguyễn Văn An (02/04/1975)" in html
+    # As the printed ballot shows them: the Party's "(sinh năm ...)", only for the namesakes.
+    assert "Nguyễn Văn An (sinh năm 1968)" in html and "Nguyễn Văn An (sinh năm 1975)" in html
+    assert "Trần Văn Bảo (" not in html
 
 
 def test_surplus_over_30_percent_is_a_warning_not_an_error(client, organiser, make_election):
@@ -252,7 +254,7 @@ def test_round_numbers_validation_and_start(client, organiser, make_election):
                            follow_redirects=True)
     html = page(response)
     assert "Đã lưu số có mặt và số phiếu phát ra." in html
-    assert '<dd class="big" id="present">146</dd>' in html and '<dd class="big" id="issued">146</dd>' in html
+    assert '<dd class="big" id="fact-present">146</dd>' in html and '<dd class="big" id="fact-issued">146</dd>' in html
     response = client.post(f"{url}/entry-mode", data={"entry_mode": "single"}, follow_redirects=True)
     assert "Đã đổi cách nhập phiếu." in page(response) and round_.entry_mode == "single"
     response = client.post(f"{url}/start", follow_redirects=True)
@@ -291,7 +293,7 @@ def test_congress_page_lists_elections_and_audit_page_verifies(client, organiser
     html = page(client.get(f"/congresses/{election.congress_id}"))
     assert election.title in html and "Vòng 1" in html and "Chuẩn bị" in html
     html = page(client.get(f"/congresses/{election.congress_id}/audit"))
-    assert "Chuỗi mã băm toàn vẹn" in html and "election.create" in html and "candidate.add" in html
+    assert "Chuỗi mã băm của đại hội toàn vẹn" in html and "election.create" in html and "candidate.add" in html
 
 
 def test_breadcrumb_goes_congress_election_round(client, organiser, make_election):

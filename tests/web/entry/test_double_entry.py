@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from kiemphieu import tally
-from kiemphieu.entry import services
+from kiemphieu.entry import comparison, services
 from kiemphieu.extensions import db
 from kiemphieu.models import AuditEntry, Ballot, Role
 
@@ -26,7 +26,7 @@ def test_differences_are_listed_with_both_readings_in_names(client, make_round, 
     c = codes(round_)
     enter(post, round_, "A", [{"struck": [c[0], c[1]]}, {"struck": [c[2], c[3]]}, {"invalid": "no_stamp"}])
     enter(post, round_, "B", [{"struck": [c[1], c[0]]}, {"struck": [c[1], c[3]]}])
-    report = services.compare_passes(round_)
+    report = comparison.compare_passes(round_)
     assert (report.a_count, report.b_count, report.agreed) == (3, 2, 1)
     assert [d.sequence for d in report.differences] == [2, 3]
     page = client.get(f"/rounds/{round_.id}/compare")
@@ -57,7 +57,7 @@ def test_settling_creates_a_settled_ballot_and_is_logged(client, make_round, mak
     settled = db.session.scalars(select(Ballot).where(Ballot.entry_pass == "settled").order_by(Ballot.sequence)).all()
     assert [(b.sequence, b.marks) for b in settled] == [(2, {"struck": sorted([c[1], c[3]])}),
                                                         (3, {"struck": sorted([c[0], c[3]])})]
-    report = services.compare_passes(round_)
+    report = comparison.compare_passes(round_)
     assert report.complete and not report.unsettled
     # The counted stack: A where A and B agree, the settled reading elsewhere.
     assert [b.marks for b in round_.counted_ballots()] == [{"struck": [c[0], c[1]]}, settled[0].marks, settled[1].marks]
@@ -88,7 +88,7 @@ def test_a_position_only_one_pass_typed_can_be_settled_as_absent(client, make_ro
     enter(post, round_, "A", [{"struck": [c[0], c[1]]}, {"struck": [c[0], c[1]]}])
     enter(post, round_, "B", [{"struck": [c[0], c[1]]}])
     client.post(f"/rounds/{round_.id}/compare/2", data={"choice": "absent"})
-    assert services.compare_passes(round_).complete
+    assert comparison.compare_passes(round_).complete
     assert len(round_.counted_ballots()) == 1
     assert tally.tally(round_.to_election(), round_.engine_ballots()).counted == 1
 

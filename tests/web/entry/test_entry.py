@@ -180,7 +180,8 @@ def test_boxes_form_ballots(client, make_round, counter, post, codes):
 def test_single_candidate_unclear_is_flagged(client, make_round, counter, post, codes):
     from kiemphieu.tally import Kind
 
-    round_ = make_round(seats=1, candidates=["Nguyễn Văn An"], kind=Kind.SECRETARY, title="Bầu Bí thư")
+    round_ = make_round(seats=1, candidates=["Nguyễn Văn An"], kind=Kind.SECRETARY, title="Bầu Bí thư",
+                        body="congress")
     counter(round_.congress)
     c = codes(round_)
     reply = post.save(round_, "A", {"boxes": {c[0]: "both"}})

@@ -247,8 +247,7 @@ def _pdf_text(data: bytes) -> str:
         pdf.close()
 
 
-def test_verify_page_finds_the_round_by_digest(client, counted_round, make_user, auth, make_congress,
-                                               make_organisation):
+def test_verify_page_finds_the_round_by_digest(client, counted_round, make_user, auth):
     round_ = counted_round
     client.post(f"/rounds/{round_.id}/finalise", data={"confirmed": ["Lê Thị Thu"]})
     db.session.expire_all()
@@ -256,16 +255,9 @@ def test_verify_page_finds_the_round_by_digest(client, counted_round, make_user,
     page = client.get(f"/verify/{digest}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Mã này khớp với kết quả đã chốt" in html
-    assert round_.election.title in html and "Phiên bản 1" in html
+    assert round_.election.title in html and "phiên bản 1 — phiên bản hiện hành" in html
     assert client.get(f"/verify/{'0' * 64}").status_code == 404
     assert client.get("/verify/not-a-digest").status_code == 404
-    # A counter of another congress learns only that the digest exists.
-    other = make_congress(organisation=make_organisation("Đảng bộ khác"))
-    login_as(make_user, auth, "nguoikhac", Role.COUNTER, other)
-    html = client.get(f"/verify/{digest}").get_data(as_text=True)
-    assert "không được phân quyền xem" in html and "Cuộc bầu:" not in html
-    auth.logout()
-    assert client.get(f"/verify/{digest}").status_code == 302  # logged-in users only
 
 
 def test_counter_of_another_congress_gets_403_on_results(client, counted_round, make_user, auth, make_congress,

@@ -93,11 +93,15 @@ def fake_reader(monkeypatch):
     import kiemphieu.worker as worker
 
     reader = FakeReader()
-    monkeypatch.setattr(worker, "read_file", reader)
-    # No OpenCV in these tests: a preview is any small JPEG-looking file.
-    monkeypatch.setattr(worker, "render_previews",
-                        lambda data, pages, layout, profile: {p: b"\xff\xd8\xff\xe0preview" for p in pages})
-    monkeypatch.setattr(worker, "load_profile", lambda name: None)
+
+    def read_pages(path, election, profile_name, file_name, wanted):
+        # No OpenCV in these tests: a preview is any small JPEG-looking file.
+        for page, found in enumerate(reader(path.read_bytes(), election, profile_name, file_name)):
+            if page in wanted:
+                preview = b"\xff\xd8\xff\xe0preview" if found.get("status") != "read" else None
+                yield worker.PageResult(page, found, preview, aligned=preview is not None)
+
+    monkeypatch.setattr(worker, "read_pages", read_pages)
     return reader
 
 

@@ -155,3 +155,94 @@ def test_a_scanned_ballot_counts_with_hand_entered_ones(app, scan_round, fake_re
     result = tally.tally(scan_round.to_election(), scan_round.engine_ballots())
     assert result.counted == 3
     assert {c.id: c.votes for c in result.candidates} == {"c01": 1, "c02": 3, "c03": 2}
+
+
+def test_the_round_election_is_built_once_per_batch_not_per_ballot(app, scan_round, fake_reader, monkeypatch):
+    from kiemphieu.models import Round
+
+    for seed in range(20, 30):
+        store(scan_round, png_bytes(seed))
+    built = []
+    original = Round.to_election
+    monkeypatch.setattr(Round, "to_election", lambda self: built.append(self.id) or original(self))
+    assert run_once() == 10
+    assert len(ballots(scan_round)) == 10
+    assert len(built) == 1  # once per claimed batch of files (was 3.4 times per ballot)
+
+
+def test_a_batch_is_one_transaction_and_each_file_is_committed_before_it_counts(app, scan_round, fake_reader,
+                                                                               monkeypatch):
+    commits = []
+    for seed in range(30, 36):
+        store(scan_round, png_bytes(seed))
+    original = services.record_file_readings.__wrapped__
+
+    def spy(files, elections=None):
+        stored = original(files, elections)
+        commits.append(len(stored))
+        return stored
+
+    monkeypatch.setattr(services, "record_file_readings", services.write_operation(spy))
+    assert run_once() == 6
+    assert sum(commits) == 6 and len(commits) < 6
+
+
+def test_a_stop_stores_what_was_read_and_hands_the_rest_back(app, scan_round, fake_reader, monkeypatch):
+    import kiemphieu.worker as worker
+
+    data = pdf_bytes(3)
+    fake_reader.set(data, reading("read"), reading("read"), reading("read"))
+    scans = store(scan_round, data, name="three.pdf")
+    pipeline = worker.Pipeline()
+    original = worker.read_pages
+
+    def read_then_stop(*args):
+        for result in original(*args):
+            pipeline.stop.set()  # SIGTERM while the first page is being read
+            yield result
+
+    monkeypatch.setattr(worker, "read_pages", read_then_stop)
+    try:
+        assert pipeline.run() == 1
+    finally:
+        pipeline.close()
+    for scan in scans:
+        db.session.refresh(scan)
+    assert [s.status for s in scans] == ["read", "pending", "pending"]
+    assert [s.attempts for s in scans[1:]] == [0, 0] and scans[1].claimed_at is None
+    assert run_once() == 2 and len(ballots(scan_round)) == 3
+
+
+def test_the_only_worker_takes_back_a_dead_workers_claim_at_once(app, scan_round, fake_reader):
+    [scan] = store(scan_round, png_bytes(40))
+    assert services.claim_next()  # a worker that then died (kill -9)
+    assert services.claim_next() == []  # not stale yet: another worker would wait 10 minutes
+    assert services.take_over_claims() == 1
+    assert [s.id for s in services.claim_next()] == [scan.id]
+    db.session.refresh(scan)
+    assert scan.attempts == 2  # the crash counts: an image that kills the worker twice is rejected
+
+
+def test_previews_come_from_the_readings_warped_page(app):
+    import numpy as np
+
+    from kiemphieu.worker import preview_jpeg
+
+    warped = np.full((1169, 827), 255, np.uint8)
+    jpeg, aligned = preview_jpeg(warped, np.zeros((3000, 2000, 3), np.uint8))
+    assert aligned and jpeg.startswith(b"\xff\xd8")
+    import cv2
+
+    assert cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE).shape == (1169, 827)
+    jpeg, aligned = preview_jpeg(None, np.zeros((3200, 2000, 3), np.uint8))  # markers not found
+    assert not aligned and max(cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR).shape) == 1600
+
+
+def test_several_files_are_claimed_in_one_transaction_oldest_first(app, scan_round, fake_reader):
+    first = store(scan_round, pdf_bytes(2), name="two.pdf")
+    second = store(scan_round, png_bytes(50))
+    third = store(scan_round, png_bytes(51))
+    claimed = services.claim_next(files=2)
+    assert [s.id for s in claimed] == [s.id for s in first + second]  # by file, then page
+    assert [s.id for s in services.claim_next(files=5)] == [third[0].id]
+    assert services.claim_next(files=5) == []

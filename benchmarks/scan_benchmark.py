@@ -1,0 +1,212 @@
+"""Scanned ballots through the web pipeline: one zip of a provincial congress's stack, uploaded
+over HTTP, read by the scan worker and counted.
+
+Seeds a temporary instance (SQLite, WAL) with a strike-form round of 62 candidates for 55
+seats, generates N marked A4 scans of that round at 200 dpi (kiemphieu.ocr.synthetic, level L1:
+JPEG, mostly plain ballots with the usual share of doubtful ones; cached in benchmarks/out/),
+starts the real stack (`kiemphieu run`: gunicorn + the supervised scan worker) on loopback,
+logs in through the login form and uploads ONE zip of all the scans. Prints the wall time of
+the upload, of reading and storing (upload acknowledged -> every scan read and stored), the
+worker's busy time per stage (from its heartbeat), and ballots per second.
+
+    .venv/bin/python benchmarks/scan_benchmark.py [--scans 350] [--level L1]
+
+Target (issues 11 and 14): >= 30 ballots/s upload -> counted on the 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import multiprocessing as mp
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "benchmarks" / "out"
+PASSWORD = "mat-khau-benchmark"
+CANDIDATES, SEATS = 62, 55
+
+
+def seed(instance: Path, delegates: int) -> tuple[int, object]:
+    """A congress and its 62-name strike round in entry; returns (round id, its Election)."""
+    from kiemphieu import create_app
+    from kiemphieu.auth import services as users
+    from kiemphieu.congress import services
+    from kiemphieu.extensions import db
+    from kiemphieu.models import Role
+    from kiemphieu.ocr.synthetic import demo_election
+    from kiemphieu.tally import Kind
+
+    names = demo_election(CANDIDATES, SEATS, seed=7)
+    app = create_app({"INSTANCE_PATH": str(instance)})
+    with app.app_context():
+        counter = users.create_user("nhap", PASSWORD, Role.COUNTER)
+        org = services.create_organisation("Đảng bộ tỉnh Phú Thọ")
+        congress = services.create_congress(org, convened=delegates, start_date=date(2025, 10, 1))
+        services.add_committee_member(congress, "Lê Thị Thu", "Trưởng ban")
+        users.assign(counter, congress, Role.COUNTER)
+        election = services.create_election(congress, Kind.COMMITTEE, "Bầu Ban Chấp hành Đảng bộ tỉnh khóa XX", SEATS,
+                                            entry_mode="single")
+        services.add_candidates(election, [(c.name, c.born) for c in names.candidates])
+        round_ = election.rounds[0]
+        services.set_round_numbers(round_, delegates, delegates)
+        services.start_entry(round_)
+        result = round_.id, round_.to_election()
+        db.session.remove()
+    return result
+
+
+def _one_scan(args) -> tuple[str, bytes]:
+    import cv2
+
+    from kiemphieu.ocr.synthetic import make_ballot_file
+
+    election, index, level = args
+    cv2.setNumThreads(1)
+    data, ext, _ = make_ballot_file(election, index, level)
+    return f"{index:04d}{ext}", data
+
+
+def scan_zip(election, scans: int, level: str) -> Path:
+    """The zip of N generated scans of this round (made once per election and level)."""
+    from kiemphieu.ocr.geometry import election_fingerprint
+
+    key = hashlib.sha256(f"{election_fingerprint(election)}:{scans}:{level}".encode()).hexdigest()[:12]
+    path = OUT / f"scan-benchmark-{scans}-{level}-{key}.zip"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with mp.get_context("fork").Pool(2) as pool:
+        files = pool.map(_one_scan, [(election, i, level) for i in range(scans)], chunksize=4)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # JPEGs: storing is as small
+        for name, data in files:
+            archive.writestr(name, data)
+    path.write_bytes(buffer.getvalue())
+    print(f"generated {scans} scans in {time.perf_counter() - started:.0f} s -> {path.name}", file=sys.stderr)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout: float, step: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(step)
+    raise SystemExit(f"timed out after {timeout} s")
+
+
+def serving(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/login", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def _group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the web server's processes."""
+    from kiemphieu.supervisor import group_members
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in group_members(pgid):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def counts(database: Path) -> dict[str, int]:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as connection:
+        return dict(connection.execute("SELECT status, count(*) FROM scan_image GROUP BY status").fetchall())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scans", type=int, default=350)
+    parser.add_argument("--level", default="L1", help="synthetic degradation level (L0-L3)")
+    parser.add_argument("--web-workers", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="kiemphieu-scan-bench-") as folder:
+        instance = Path(folder) / "instance"
+        env = {**os.environ, "KIEMPHIEU_INSTANCE": str(instance)}
+        env.pop("DATABASE_URL", None)
+        subprocess.run([sys.executable, "-m", "kiemphieu.cli", "db-upgrade"], env=env, check=True, capture_output=True)
+        round_id, election = seed(instance, args.scans)
+        archive = scan_zip(election, args.scans, args.level)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log = open(Path(folder) / "server.log", "wb")
+        server = subprocess.Popen([sys.executable, "-m", "kiemphieu.cli", "run", "--host", "127.0.0.1", "--port",
+                                   str(port), "--web-workers", str(args.web_workers)],
+                                  env=env, stdout=log, stderr=log, start_new_session=True)
+        try:
+            wait_for(lambda: serving(base), 60)
+            wait_for(lambda: (instance / "run" / "scan-worker.beat").exists(), 60)
+            session = requests.Session()
+            csrf = session.get(f"{base}/api/session").json()["csrf_token"]
+            session.post(f"{base}/login", data={"username": "nhap", "password": PASSWORD, "csrf_token": csrf})
+            csrf = session.get(f"{base}/api/session").json()["csrf_token"]
+            size = archive.stat().st_size
+            started = time.perf_counter()
+            with open(archive, "rb") as handle:
+                response = session.post(f"{base}/rounds/{round_id}/scans", data={"csrf_token": csrf, "profile": ""},
+                                        files={"files": ("phieu.zip", handle, "application/zip")},
+                                        allow_redirects=False, timeout=600)
+            uploaded = time.perf_counter()
+            upload_cpu = _group_cpu(int((instance / "run" / "web.pid").read_text()))
+            assert response.status_code == 302, response.status_code
+            database = instance / "kiemphieu.sqlite"
+            wait_for(lambda: not ({"pending", "processing"} & set(counts(database))), 1200)
+            done = time.perf_counter()
+            time.sleep(1.2)  # the heartbeat's next write carries the worker's totals
+            stats = json.loads((instance / "run" / "scan-worker.beat").read_text())
+            final = counts(database)
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+                ballots = connection.execute("SELECT count(*) FROM ballot WHERE entry_pass = 'scan'").fetchone()[0]
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+            log.close()
+
+    upload_s, work_s, total_s = uploaded - started, done - uploaded, done - started
+    print(f"scan benchmark: {args.scans} A4 scans at 200 dpi ({args.level}), {CANDIDATES} names / {SEATS} seats, "
+          f"one zip of {size / 1e6:.0f} MB over HTTP (gunicorn on loopback, {os.cpu_count()} cores)")
+    print(f"  upload (stored and queued, acknowledged)   {upload_s:6.1f} s")
+    print(f"  reading and storing (ack -> all stored)     {work_s:6.1f} s   "
+          f"worker busy: reading {stats.get('read_s', 0):.1f} s, storing {stats.get('store_s', 0):.1f} s, "
+          f"claiming {stats.get('claim_s', 0):.1f} s (overlapped)")
+    print(f"  worker CPU per ballot: reading {1000 * stats.get('read_cpu', 0) / args.scans:.1f} ms, "
+          f"storing {1000 * stats.get('store_cpu', 0) / args.scans:.1f} ms, "
+          f"claiming {1000 * stats.get('claim_cpu', 0) / args.scans:.1f} ms; "
+          f"web server CPU for the upload {upload_cpu:.1f} s")
+    print(f"  upload -> counted                           {total_s:6.1f} s")
+    print(f"  ballots per second: {args.scans / total_s:.1f} upload -> counted, "
+          f"{args.scans / work_s:.1f} reading and storing")
+    print(f"  outcome: {final} ; scan ballots counted: {ballots}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

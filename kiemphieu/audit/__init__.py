@@ -1,0 +1,90 @@
+"""The append-only audit log: every write operation records who did what, chained by SHA-256.
+
+One chain per congress and one "system" chain (``chain.py``): an entry's hash covers its
+content, its number and the previous entry's hash; a head record per chain holds the last
+number and hash. Entries that name a ballot carry the ballot's digest (``ballots.py``), and
+``round.finalise`` carries the result digest, so ``check.py`` compares every counted ballot
+and every stored digest with the chain. Services call ``record`` inside their own
+transaction, so the entry commits (or rolls back) together with the change it describes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import has_request_context
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import AuditEntry, Congress, User, utcnow
+from .ballots import attach_ballot_digest, ballot_digest
+from .chain import GENESIS, SYSTEM_CHAIN, ChainReport, all_chain_keys, chain_key, entry_hash, head_of, locked_head, \
+    verify_one_chain
+
+__all__ = ["GENESIS", "SYSTEM_CHAIN", "ChainReport", "ballot_digest", "chain_key", "entry_hash", "head_of", "record",
+           "verify_chain"]
+
+ALL = object()
+
+
+def _plain(detail: dict[str, Any]) -> dict[str, Any]:
+    """JSON-safe copy (dates, enums and Decimals become strings), as stored and hashed."""
+    return json.loads(json.dumps(detail, ensure_ascii=False, default=str))
+
+
+def _acting_user() -> User | None:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def record(
+    action: str,
+    *,
+    congress: Congress | int | None = None,
+    user: User | None = None,
+    **detail: Any,
+) -> AuditEntry:
+    """Append one entry to its congress's chain (not committed: the caller's transaction commits it).
+
+    ``user`` defaults to the logged-in user; command-line actions pass None ("system"). An
+    entry with ``ballot_id`` gets that ballot's digest (``ballot_digest``).
+    """
+    user = user or _acting_user()
+    congress_id = congress.id if isinstance(congress, Congress) else congress
+    attach_ballot_digest(detail)
+    head = locked_head(congress_id)
+    entry = AuditEntry(
+        chain=head.chain,
+        seq=head.seq + 1,
+        at=utcnow(),
+        user_id=user.id if user else None,
+        username=user.username if user else "",
+        congress_id=congress_id,
+        action=action,
+        detail=_plain(detail),
+        prev_hash=head.hash,
+    )
+    entry.hash = entry_hash(entry)
+    head.seq, head.hash, head.updated_at = entry.seq, entry.hash, entry.at
+    db.session.add(entry)
+    db.session.flush()  # the next record() in this transaction must see this one
+    return entry
+
+
+def verify_chain(congress: Congress | int | None | object = ALL) -> ChainReport:
+    """Verify one congress's chain (None: the system chain), or every chain (the default).
+
+    Every chain: the first broken one is reported; ``entries`` counts all entries checked.
+    """
+    if congress is not ALL:
+        congress_id = congress.id if isinstance(congress, Congress) else congress
+        return verify_one_chain(chain_key(congress_id))
+    total = 0
+    for key in all_chain_keys():
+        report = verify_one_chain(key)
+        total += report.entries
+        if not report.ok:
+            return report
+    return ChainReport(True, total)

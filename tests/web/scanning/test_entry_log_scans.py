@@ -1,0 +1,42 @@
+"""The entry log lists scanned ballots and the committee's rulings on them, with who ruled."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pypdfium2
+
+from kiemphieu.extensions import db
+from kiemphieu.minutes import verify_document
+from kiemphieu.scanning import services
+from kiemphieu.worker import run_once
+
+from .conftest import png_bytes, reading
+from .test_worker import store
+
+
+def text_of(pdf: bytes) -> str:
+    document = pypdfium2.PdfDocument(pdf)
+    text = " ".join(page.get_textpage().get_text_range() for page in document)
+    document.close()
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text))
+
+
+def test_scans_and_rulings_are_in_the_entry_log(client, scan_round, counter, fake_reader):
+    counter.full_name = "Phan Văn Tuấn"
+    db.session.commit()
+    clear, doubtful = png_bytes(31), png_bytes(32)
+    fake_reader.set(doubtful, reading("review", {"c01": "uncertain", "c02": "kept", "c03": "kept"}))
+    store(scan_round, clear, "0001.png")
+    [scan] = store(scan_round, doubtful, "0002.png")
+    assert run_once() == 2
+    services.adjudicate(scan, {"c01": "struck"}, None, counter)
+    pdf = client.get(f"/rounds/{scan_round.id}/entry-log.pdf").data
+    text = text_of(pdf)
+    assert "Phiếu quét (máy đọc và Ban kiểm phiếu phân xử) (2 lần lưu)" in text
+    assert "ảnh 1 (0001.png, trang 1)" in text and "máy đọc phiếu" in text
+    assert "Phân xử phiếu quét (1 quyết định)" in text
+    assert re.search(r"ảnh \d+ \(0002\.png, trang 1\) \S+ \S+ Phan Văn Tuấn 1\. \S.*?: gạch", text), text
+    report = verify_document(pdf)
+    assert report.ok, report.text()
