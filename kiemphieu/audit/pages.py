@@ -140,6 +140,9 @@ def audit_page(congress_id: int | None, chosen: AuditFilter, names: Names | None
     recorded = db.session.scalars(select(AuditEntry.action).where(AuditEntry.chain == chain).distinct()).all()
     actions = sorted(((code, action_label(code)) for code in recorded),
                      key=lambda item: (item[0] not in ACTION_LABELS, item[1]))
-    usernames = db.session.scalars(select(AuditEntry.username).where(AuditEntry.chain == chain).distinct()).all()
-    users = [(name or SYSTEM, name or SYSTEM_USER) for name in sorted(usernames)]
+    acting = db.session.execute(
+        select(AuditEntry.username, User.full_name).outerjoin(User, User.username == AuditEntry.username)
+        .where(AuditEntry.chain == chain).distinct()).all()
+    people = Names(users={name: full for name, full in acting if full})
+    users = [(name or SYSTEM, people.person(name)) for name, _ in sorted(acting, key=lambda row: row[0])]
     return AuditPage(lines, total, page, pages, chosen, list(names.rounds.items()), users, actions)

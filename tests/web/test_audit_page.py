@@ -124,6 +124,10 @@ def test_pages_of_a_hundred_newest_first_with_links(client, make_round, counter)
     assert 'href="?page=2"' in third.get_data(as_text=True)
     # A page past the end shows the last page rather than nothing.
     assert seqs(client.get(audit_url(round_, page=99))) == seqs(third)
+    # Page links keep the filter.
+    filtered = client.get(audit_url(round_, action="round.batches", page=2))
+    assert 'href="?action=round.batches&amp;page=3"' in filtered.get_data(as_text=True)
+    assert all("Chia tệp phiếu" in row for row in table_rows(filtered))
 
 
 # ------------------------------------------------------------------ filters
