@@ -125,10 +125,7 @@ def reading_words(marks: Mapping[str, Any] | None, names: Mapping[str, str]) -> 
     if marks.get("absent"):
         return "không có phiếu ở vị trí này"
     if "invalid" in marks:
-        try:
-            return "không hợp lệ: " + REASON_LABELS[InvalidReason(marks["invalid"])]
-        except ValueError:
-            return f"không hợp lệ: {marks['invalid']}"
+        return "không hợp lệ: " + invalid_reason_words(marks["invalid"])
     if "struck" in marks:
         struck = list(marks.get("struck") or [])
         return "gạch: " + ", ".join(_in_order(struck, names)) if struck else "không gạch tên nào"
@@ -142,10 +139,17 @@ def reading_words(marks: Mapping[str, Any] | None, names: Mapping[str, str]) -> 
     return "; ".join(groups) or "để trống"
 
 
+def invalid_reason_words(reason: object) -> str:
+    try:
+        return REASON_LABELS[InvalidReason(str(reason))]
+    except ValueError:
+        return str(reason)
+
+
 def ruling_words(ruling: str) -> str:
+    """A committee ruling on a row or on the whole ballot ("struck", "invalid:no_stamp")."""
     if ruling.startswith("invalid:"):
-        return "cả lá phiếu không hợp lệ: " + reading_words({"invalid": ruling.split(":", 1)[1]}, {})[len(
-            "không hợp lệ: "):]
+        return "cả lá phiếu không hợp lệ: " + invalid_reason_words(ruling.split(":", 1)[1])
     return RULING_WORDS.get(ruling, ruling)
 
 
@@ -247,7 +251,8 @@ def _settle(detail, names) -> list[str]:
 def _adjudicate(detail, names) -> list[str]:
     candidates = names.candidates_of_round(detail.get("round_id"))
     parts = [f"ảnh {detail.get('scan_id')}"]
-    parts += [f"{candidates.get(code, code)}: {ruling_words(ruling)}" for code, ruling in (detail.get("rows") or {}).items()]
+    rows = detail.get("rows") or {}
+    parts += [f"{candidates.get(code, code)}: {ruling_words(ruling)}" for code, ruling in rows.items()]
     if detail.get("ballot_ruling"):
         parts.append(ruling_words(detail["ballot_ruling"]))
     if detail.get("done"):
@@ -259,7 +264,8 @@ def _adjudicate(detail, names) -> list[str]:
 
 
 def _scan_read(detail, names) -> list[str]:
-    parts = [f"ảnh {detail.get('scan_id')}: " + SCAN_STATUS_WORDS.get(str(detail.get("status")), str(detail.get("status")))]
+    status = str(detail.get("status"))
+    parts = [f"ảnh {detail.get('scan_id')}: " + SCAN_STATUS_WORDS.get(status, status)]
     if detail.get("reason"):
         parts.append("lý do: " + reject_label(detail["reason"]))
     if detail.get("flags"):

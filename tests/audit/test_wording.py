@@ -1,6 +1,7 @@
 """The audit log in words (kiemphieu.audit.wording): pure formatting, no database."""
 
-from kiemphieu.audit.wording import ACTION_LABELS, LEVEL_WORDS, Names, action_label, describe_entry, reading_words, ruling_words
+from kiemphieu.audit.wording import (ACTION_LABELS, LEVEL_WORDS, Names, action_label, describe_entry, reading_words,
+                                     ruling_words)
 
 NAMES = {"c01": "Nguyễn Văn An", "c02": "Trần Thị Bình", "c03": "Lê Văn Cường"}
 ROUND = Names(rounds={7: "Bầu Ban Chấp hành — vòng 1"}, candidates={7: NAMES})
@@ -97,3 +98,14 @@ def test_a_settled_difference_shows_both_passes_and_the_result_as_names():
     assert described.label == "Thống nhất phiếu nhập lệch"
     assert described.words == ("phiếu số 4; thống nhất theo lượt B; kết quả: gạch: Trần Thị Bình; "
                                "lượt A đã nhập: gạch: Nguyễn Văn An; lượt B đã nhập: gạch: Trần Thị Bình")
+
+
+def test_a_machine_reading_names_its_status_reason_and_flags_in_vietnamese():
+    from kiemphieu.scanning.reasons import flag_label, reject_label
+
+    described = describe_entry("scan.read", {"round_id": 7, "scan_id": 3, "status": "rejected",
+                                             "reason": "qr_unreadable", "flags": ["no_stamp"]}, ROUND)
+    assert described.label == "Máy đọc phiếu"
+    assert described.words == (f"ảnh 3: bị từ chối; lý do: {reject_label('qr_unreadable')}; "
+                               f"dấu hiệu: {flag_label('no_stamp')}")
+    assert "qr_unreadable" not in described.words and "no_stamp" not in described.words
