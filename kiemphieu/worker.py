@@ -38,6 +38,7 @@ PREVIEW_QUALITY = 85
 PREVIEW_MAX_SIDE = 1600  # a page whose markers were not found is shown scaled down to this
 MAX_FILES_IN_FLIGHT = 16  # claimed files handed to the readers and not yet stored
 CLAIM_BELOW = 8  # claim again (up to MAX_FILES_IN_FLIGHT files at once) when fewer are in flight
+STUCK_AFTER = 90.0  # seconds on one page after which the heartbeat stops (a reader is stuck)
 BATCH_PAGES = 32  # pages stored in one transaction (at most; fewer when the reader is slower)
 
 
@@ -129,10 +130,11 @@ def preview_jpeg(warped, scanned) -> tuple[bytes | None, bool]:
     return (encoded.tobytes(), aligned) if ok else (None, False)
 
 
-def read_job(job: Job, stop: threading.Event) -> Job:
-    """Fill ``job.pages`` (or ``job.error``); never raises."""
+def read_job(job: Job, stop: threading.Event, progress: Callable[[], None] = lambda: None) -> Job:
+    """Fill ``job.pages`` (or ``job.error``); never raises. ``progress`` is called per page."""
     try:
         for result in read_pages(job.path, job.election, job.profile, job.file_name, set(job.scan_ids)):
+            progress()
             if result.preview:
                 result.preview_name = _write_preview(job, result)
             job.pages.append(result)
@@ -172,6 +174,7 @@ class Pipeline:
         self.beat = beat or (lambda state, pages=0: None)
         self.in_flight = 0
         self.lock = threading.Lock()
+        self.reading: dict[int, float] = {}  # reader thread -> when it last finished a page or began a file
         # Busy seconds, wall and CPU, per stage (the scan benchmark prints them).
         self.stats = {"read_s": 0.0, "store_s": 0.0, "claim_s": 0.0,
                       "read_cpu": 0.0, "store_cpu": 0.0, "claim_cpu": 0.0, "stored": 0}  # busy seconds (the scan benchmark)
@@ -192,7 +195,9 @@ class Pipeline:
                 job.interrupted = True
             else:
                 started, cpu = time.perf_counter(), time.thread_time()
-                read_job(job, self.stop)
+                self.reading[threading.get_ident()] = time.monotonic()
+                read_job(job, self.stop, lambda: self.reading.__setitem__(threading.get_ident(), time.monotonic()))
+                self.reading.pop(threading.get_ident(), None)
                 with self.lock:
                     self.stats["read_s"] += time.perf_counter() - started
                     self.stats["read_cpu"] += time.thread_time() - cpu
@@ -250,7 +255,9 @@ class Pipeline:
                 batch = [self.done.get(timeout=1.0)]
                 break
             except queue.Empty:
-                self.beat("reading")
+                # No beat while a reader is stuck on one page: the supervisor then restarts us.
+                if time.monotonic() - min(list(self.reading.values()), default=time.monotonic()) < STUCK_AFTER:
+                    self.beat("reading")
         pages = len(batch[0].scan_ids)
         while pages < BATCH_PAGES:
             try:
