@@ -8,8 +8,8 @@ Two loops overlap so that storing never waits for reading nor reading for storin
   transaction per batch, each file's readings and ballots committed before the file counts as
   done;
 - the **reader threads** (pure OpenCV, no database) decode each page once and read it; for a
-  page a person will look at (review, rejected) they encode the preview the reader made from the
-  page it had already decoded and mapped (``Reading.preview``). Pages are read one at a time
+  page a person will look at (review, rejected) they encode the preview from the page the
+  reader had already decoded and warped upright (``Reading.page_image``). Pages are read one at a time
   and dropped once read, so a 1,000-page TIFF costs one page of memory.
 
 An image that makes the reader raise is rejected with the reason and the loop goes on; one that
@@ -107,9 +107,9 @@ def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: 
 
 
 def _page_result(reading, page) -> PageResult:
-    """The reading's JSON and, for a page a person will look at, its preview: the reader's own
-    (``Reading.preview``: the scan warped upright in colour, or reduced when it has no page map),
-    else the warped grey page. Nothing keeps the images after this."""
+    """The reading's JSON and, for a page a person will look at, its preview: the page the
+    reader warped upright (``Reading.page_image``; a reader that also offers ``preview`` has it
+    used first), else the scan reduced. Nothing keeps the images after this."""
     shown, warped = getattr(reading, "preview", None), reading.page_image
     reading.page_image = reading.preview = None
     result = PageResult(page.index, reading.to_json())
