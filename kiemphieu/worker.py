@@ -7,10 +7,10 @@ Two loops overlap so that storing never waits for reading nor reading for storin
   per batch, hands the files to the reader and stores what comes back in batches: one
   transaction per batch, each file's readings and ballots committed before the file counts as
   done;
-- the **reader thread** (pure OpenCV, no database) decodes each page once, reads it, and for a
-  page a person will look at (review, rejected) encodes the preview from the reading's own
-  warped page (``Reading.page_image``). Pages are read one at a time and dropped once read, so
-  a 1,000-page TIFF costs one page of memory.
+- the **reader threads** (pure OpenCV, no database) decode each page once and read it; for a
+  page a person will look at (review, rejected) they encode the preview from the page the
+  reader had already decoded and warped upright (``Reading.page_image``). Pages are read one at a time
+  and dropped once read, so a 1,000-page TIFF costs one page of memory.
 
 An image that makes the reader raise is rejected with the reason and the loop goes on; one that
 kills the process is retried once, then rejected. SIGTERM / SIGINT stop after the current page:
@@ -107,12 +107,25 @@ def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: 
 
 
 def _page_result(reading, page) -> PageResult:
-    """The reading's JSON and, for a page a person will look at, its preview."""
-    warped, reading.page_image = reading.page_image, None  # nothing keeps the page after this
+    """The reading's JSON and, for a page a person will look at, its preview: the page the
+    reader warped upright (``Reading.page_image``; a reader that also offers ``preview`` has it
+    used first), else the scan reduced. Nothing keeps the images after this."""
+    shown, warped = getattr(reading, "preview", None), reading.page_image
+    reading.page_image = reading.preview = None
     result = PageResult(page.index, reading.to_json())
     if reading.status != "read":
-        result.preview, result.aligned = preview_jpeg(warped, page.image)
+        if shown is not None:
+            result.preview, result.aligned = encode_jpeg(shown), reading.homography is not None
+        else:
+            result.preview, result.aligned = preview_jpeg(warped, page.image)
     return result
+
+
+def encode_jpeg(image) -> bytes | None:
+    import cv2
+
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_QUALITY])
+    return encoded.tobytes() if ok else None
 
 
 def preview_jpeg(warped, scanned) -> tuple[bytes | None, bool]:
@@ -126,8 +139,8 @@ def preview_jpeg(warped, scanned) -> tuple[bytes | None, bool]:
     if not aligned:
         scale = min(1.0, PREVIEW_MAX_SIDE / max(image.shape[:2]))
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_QUALITY])
-    return (encoded.tobytes(), aligned) if ok else (None, False)
+    encoded = encode_jpeg(image)
+    return (encoded, aligned) if encoded else (None, False)
 
 
 def read_job(job: Job, stop: threading.Event, progress: Callable[[], None] = lambda: None) -> Job:

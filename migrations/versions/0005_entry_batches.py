@@ -30,8 +30,10 @@ CHECKS = [  # table, constraint, before, after
 def _replace_check(table: str, name: str, old: str, new: str) -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
-        op.drop_constraint(name, table, type_="check")
-        op.create_check_constraint(name, table, new)
+        # op.f: the name is final; without it the naming convention prefixes it again
+        # ("ck_round_ck_round_entry_mode") and PostgreSQL finds no such constraint.
+        op.drop_constraint(op.f(name), table, type_="check")
+        op.create_check_constraint(op.f(name), table, new)
         return
     sql = bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"),
                        {"t": table}).scalar()
