@@ -30,8 +30,9 @@ CHECKS = [  # table, constraint, before, after
 def _replace_check(table: str, name: str, old: str, new: str) -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
-        op.drop_constraint(name, table, type_="check")
-        op.create_check_constraint(name, table, new)
+        # op.f: the name is already the full one (the naming convention would prefix it again).
+        op.drop_constraint(op.f(name), table, type_="check")
+        op.create_check_constraint(op.f(name), table, new)
         return
     sql = bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :t"),
                        {"t": table}).scalar()
