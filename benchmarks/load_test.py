@@ -205,13 +205,16 @@ class Postgres:
     def run(self, *args: str) -> None:
         subprocess.run([*self.as_owner, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def start(self) -> str:
+    def start(self, durable: bool = True) -> str:
         data = self.folder / "data"
         self.run(str(self.bin / "initdb"), "-D", str(data), "-U", "kiemphieu", "--auth=trust", "-E", "UTF8",
                  "--locale=C.UTF-8")
-        # Durable commits as in production (fsync and synchronous_commit left on).
+        # Durable commits as in production unless --no-sync (to see what the disk's flushes cost).
+        options = f"-k {self.folder} -c listen_addresses='' -c max_connections=120 -c shared_buffers=128MB"
+        if not durable:
+            options += " -c synchronous_commit=off"
         self.run(str(self.bin / "pg_ctl"), "-D", str(data), "-w", "-l", str(self.folder / "server.log"), "-o",
-                 f"-k {self.folder} -c listen_addresses='' -c max_connections=120 -c shared_buffers=128MB", "start")
+                 options, "start")
         self.run(str(self.bin / "createdb"), "-h", str(self.folder), "-U", "kiemphieu", "kiemphieu")
         return f"postgresql+psycopg://kiemphieu@/kiemphieu?host={self.folder}"
 
@@ -396,7 +399,7 @@ def run_one(database: str, args: argparse.Namespace) -> int:
     env["SECRET_KEY"] = secrets.token_hex(32)
     try:
         if postgres:
-            env["DATABASE_URL"] = postgres.start()
+            env["DATABASE_URL"] = postgres.start(durable=not args.no_sync)
         os.environ.update(env)
         os.environ["KIEMPHIEU_INSTANCE"] = str(folder / "node1")
         print(f"== {database}: {args.congresses} congresses, {args.counters} counters, {args.seconds} s")
@@ -476,6 +479,7 @@ def main() -> int:
     parser.add_argument("--viewers", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--congresses", type=int, default=300)
+    parser.add_argument("--no-sync", action="store_true", help="PostgreSQL with synchronous_commit=off")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -485,7 +489,7 @@ def main() -> int:
         # One process per database: each gets a fresh app, engine and environment.
         status |= subprocess.call([sys.executable, __file__, "--one", database, "--counters", str(args.counters),
                                    "--viewers", str(args.viewers), "--seconds", str(args.seconds),
-                                   "--congresses", str(args.congresses)])
+                                   "--congresses", str(args.congresses), *(["--no-sync"] if args.no_sync else [])])
     return status
 
 
