@@ -235,18 +235,28 @@ class Tally:
     dashboard_times: list[float] = field(default_factory=list)
     acknowledged: dict[str, tuple[int, str, int]] = field(default_factory=dict)  # key -> (round, pass, sequence)
     server_errors: int = 0
+    server_error_codes: dict[int, int] = field(default_factory=dict)
+    login_server_errors: int = 0
     connection_errors: int = 0
     retried_saves: int = 0
     failures: list[str] = field(default_factory=list)
 
 
-def log_in(session: requests.Session, base: str, username: str) -> None:
-    page = session.get(f"{base}/login", timeout=30).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    reply = session.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                         allow_redirects=False, timeout=30)
-    if reply.status_code != 302:
-        raise RuntimeError(f"login of {username} failed: {reply.status_code}")
+def log_in(session: requests.Session, base: str, username: str, tally: Tally) -> None:
+    """The login form, sent again after a 503 (SQLite busy when 60 clerks log in at once)."""
+    for _ in range(20):
+        page = session.get(f"{base}/login", timeout=30).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        reply = session.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+                             allow_redirects=False, timeout=30)
+        if reply.status_code == 302:
+            return
+        if reply.status_code < 500:
+            break
+        with tally.lock:
+            tally.login_server_errors += 1
+        time.sleep(0.5)
+    raise RuntimeError(f"login of {username} failed: {reply.status_code}")
 
 
 class Counter(threading.Thread):
@@ -278,9 +288,13 @@ class Counter(threading.Thread):
 
     def work(self) -> None:
         round_id = self.info["round_id"]
-        log_in(self.session, self.node_base(), self.info["clerks"][self.entry_pass])
-        screen = self.session.get(f"{self.node_base()}/rounds/{round_id}/entry/{self.entry_pass}", timeout=30).text
-        self.session.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', screen).group(1)
+        log_in(self.session, self.node_base(), self.info["clerks"][self.entry_pass], self.tally)
+        for _ in range(20):
+            screen = self.session.get(f"{self.node_base()}/rounds/{round_id}/entry/{self.entry_pass}", timeout=30)
+            if screen.status_code < 500:
+                break
+            time.sleep(0.5)
+        self.session.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', screen.text).group(1)
         codes = self.info["codes"]
         self.gate.wait()
         sequence = 0
@@ -319,6 +333,8 @@ class Counter(threading.Thread):
             if reply is not None:
                 with self.tally.lock:
                     self.tally.server_errors += 1
+                    codes = self.tally.server_error_codes
+                    codes[reply.status_code] = codes.get(reply.status_code, 0) + 1
             if time.monotonic() > give_up:
                 raise RuntimeError("no node acknowledged the save")
             if len(self.nodes) > 1:
@@ -339,7 +355,7 @@ class Viewer(threading.Thread):
         index = 0
         base = lambda: self.nodes[index % len(self.nodes)].base  # noqa: E731
         try:
-            log_in(self.session, base(), "xem")
+            log_in(self.session, base(), "xem", self.tally)
         except Exception as exc:
             self.tally.failures.append(f"viewer: {exc!r}")
             return
@@ -454,7 +470,8 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             board = [t * 1000 for t in tally.dashboard_times]
             print(f"  dashboard ({args.congresses} congresses) under load: n={len(board)} median "
                   f"{statistics.median(board):.0f} ms  p95 {percentile(board, .95):.0f} ms")
-        print(f"  5xx answers: {tally.server_errors}; connection errors: {tally.connection_errors}; "
+        print(f"  5xx answers to saves: {tally.server_errors} {tally.server_error_codes or ''} (to log-ins, before the run: "
+              f"{tally.login_server_errors}); connection errors: {tally.connection_errors}; "
               f"saves acknowledged after a retry: {tally.retried_saves}")
         for failure in tally.failures[:5]:
             print(f"  counter failure: {failure}")
