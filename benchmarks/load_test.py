@@ -188,6 +188,20 @@ def gunicorn_workers(node: Node) -> list[int]:
     return [int(pid) for pid in out.split()]
 
 
+def cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and its children (from /proc; 0 for a process gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(root)], capture_output=True, text=True).stdout
+    total = 0.0
+    for pid in [root, *map(int, out.split())]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 class Postgres:
     """A throwaway cluster on a unix socket in a temporary folder (as scripts/test starts one)."""
 
@@ -217,6 +231,9 @@ class Postgres:
                  options, "start")
         self.run(str(self.bin / "createdb"), "-h", str(self.folder), "-U", "kiemphieu", "kiemphieu")
         return f"postgresql+psycopg://kiemphieu@/kiemphieu?host={self.folder}"
+
+    def postmaster(self) -> int:
+        return int((self.folder / "data" / "postmaster.pid").read_text().split()[0])
 
     def stop(self) -> None:
         try:
@@ -413,6 +430,7 @@ def run_one(database: str, args: argparse.Namespace) -> int:
     nodes: list[Node] = []
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
     env["SECRET_KEY"] = secrets.token_hex(32)
+    env["KIEMPHIEU_UPLOAD_FOLDER"] = str(folder / "shared-uploads")  # one folder every node mounts
     try:
         if postgres:
             env["DATABASE_URL"] = postgres.start(durable=not args.no_sync)
@@ -441,6 +459,8 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         except threading.BrokenBarrierError:
             raise SystemExit(f"counters could not log in: {tally.failures[:3]}")
         started = time.monotonic()
+        client_cpu = time.process_time()
+        database_cpu = cpu_seconds(postgres.postmaster()) if postgres else 0.0
         stop_at = started + args.seconds
         for counter in counters:
             counter.stop_at = stop_at
@@ -460,6 +480,9 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         for thread in counters + viewers:
             thread.join(timeout=args.seconds + RETRY_FOR_SECONDS + 60)
         elapsed = time.monotonic() - started
+        client_cpu = time.process_time() - client_cpu
+        node_cpu = sum(cpu_seconds(node.process.pid) for node in nodes if node.process.poll() is None)
+        database_cpu = cpu_seconds(postgres.postmaster()) - database_cpu if postgres else 0.0
 
         saves = [t * 1000 for t in tally.save_times]
         print(f"  acknowledged saves: {len(saves)} in {elapsed:.1f} s = {len(saves) / elapsed:.0f} saves/s")
@@ -473,6 +496,11 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         print(f"  5xx answers to saves: {tally.server_errors} {tally.server_error_codes or ''} (to log-ins, before the run: "
               f"{tally.login_server_errors}); connection errors: {tally.connection_errors}; "
               f"saves acknowledged after a retry: {tally.retried_saves}")
+        if saves:
+            # The surviving node's CPU over the whole run (its work since start-up included).
+            print(f"  CPU per acknowledged save: surviving node(s) {node_cpu * 1000 / len(saves):.1f} ms, "
+                  f"database {database_cpu * 1000 / len(saves):.1f} ms, this client {client_cpu * 1000 / len(saves):.1f} ms; "
+                  f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         for failure in tally.failures[:5]:
             print(f"  counter failure: {failure}")
         for node in nodes:
