@@ -83,9 +83,11 @@ def _one_scan(args) -> tuple[str, bytes]:
 
 def scan_zip(election, scans: int, level: str) -> Path:
     """The zip of N generated scans of this round (made once per election and level)."""
-    from kiemphieu.ocr.geometry import election_fingerprint
+    from kiemphieu.ocr.geometry import election_fingerprint, layout_for
+    from kiemphieu.ocr.synthetic import GENERATOR_VERSION
 
-    key = hashlib.sha256(f"{election_fingerprint(election)}:{scans}:{level}".encode()).hexdigest()[:12]
+    made_of = f"{election_fingerprint(election)}:{layout_for(election).digest}:{GENERATOR_VERSION}:{scans}:{level}"
+    key = hashlib.sha256(made_of.encode()).hexdigest()[:12]
     path = OUT / f"scan-benchmark-{scans}-{level}-{key}.zip"
     if path.exists():
         return path
@@ -205,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ballots per second: {args.scans / total_s:.1f} upload -> counted, "
           f"{args.scans / work_s:.1f} reading and storing")
     print(f"  outcome: {final} ; scan ballots counted: {ballots}")
+    if final.get("rejected", 0) > args.scans // 4:
+        print("  warning: most scans rejected (a stale cached zip? remove benchmarks/out/scan-benchmark-*)")
     return 0
 
 

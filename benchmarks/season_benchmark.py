@@ -150,7 +150,11 @@ def main() -> int:
     from kiemphieu.extensions import db
 
     if os.environ.get("DATABASE_URL"):
+        import secrets
+
         from kiemphieu.season.backup import drop_everything
+
+        os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))  # PostgreSQL nodes share one
 
         app = create_app()
         with app.app_context():

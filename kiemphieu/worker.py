@@ -7,10 +7,10 @@ Two loops overlap so that storing never waits for reading nor reading for storin
   per batch, hands the files to the reader and stores what comes back in batches: one
   transaction per batch, each file's readings and ballots committed before the file counts as
   done;
-- the **reader thread** (pure OpenCV, no database) decodes each page once, reads it, and for a
-  page a person will look at (review, rejected) encodes the preview from the reading's own
-  warped page (``Reading.page_image``). Pages are read one at a time and dropped once read, so
-  a 1,000-page TIFF costs one page of memory.
+- the **reader threads** (pure OpenCV, no database) decode each page once and read it; for a
+  page a person will look at (review, rejected) they encode the preview from the page the
+  reader had already decoded and warped upright (``Reading.page_image``). Pages are read one at a time
+  and dropped once read, so a 1,000-page TIFF costs one page of memory.
 
 An image that makes the reader raise is rejected with the reason and the loop goes on; one that
 kills the process is retried once, then rejected. SIGTERM / SIGINT stop after the current page:
@@ -38,6 +38,7 @@ PREVIEW_QUALITY = 85
 PREVIEW_MAX_SIDE = 1600  # a page whose markers were not found is shown scaled down to this
 MAX_FILES_IN_FLIGHT = 16  # claimed files handed to the readers and not yet stored
 CLAIM_BELOW = 8  # claim again (up to MAX_FILES_IN_FLIGHT files at once) when fewer are in flight
+STUCK_AFTER = 90.0  # seconds on one page after which the heartbeat stops (a reader is stuck)
 BATCH_PAGES = 32  # pages stored in one transaction (at most; fewer when the reader is slower)
 
 
@@ -106,12 +107,25 @@ def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: 
 
 
 def _page_result(reading, page) -> PageResult:
-    """The reading's JSON and, for a page a person will look at, its preview."""
-    warped, reading.page_image = reading.page_image, None  # nothing keeps the page after this
+    """The reading's JSON and, for a page a person will look at, its preview: the page the
+    reader warped upright (``Reading.page_image``; a reader that also offers ``preview`` has it
+    used first), else the scan reduced. Nothing keeps the images after this."""
+    shown, warped = getattr(reading, "preview", None), reading.page_image
+    reading.page_image = reading.preview = None
     result = PageResult(page.index, reading.to_json())
     if reading.status != "read":
-        result.preview, result.aligned = preview_jpeg(warped, page.image)
+        if shown is not None:
+            result.preview, result.aligned = encode_jpeg(shown), reading.homography is not None
+        else:
+            result.preview, result.aligned = preview_jpeg(warped, page.image)
     return result
+
+
+def encode_jpeg(image) -> bytes | None:
+    import cv2
+
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_QUALITY])
+    return encoded.tobytes() if ok else None
 
 
 def preview_jpeg(warped, scanned) -> tuple[bytes | None, bool]:
@@ -125,14 +139,15 @@ def preview_jpeg(warped, scanned) -> tuple[bytes | None, bool]:
     if not aligned:
         scale = min(1.0, PREVIEW_MAX_SIDE / max(image.shape[:2]))
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_QUALITY])
-    return (encoded.tobytes(), aligned) if ok else (None, False)
+    encoded = encode_jpeg(image)
+    return (encoded, aligned) if encoded else (None, False)
 
 
-def read_job(job: Job, stop: threading.Event) -> Job:
-    """Fill ``job.pages`` (or ``job.error``); never raises."""
+def read_job(job: Job, stop: threading.Event, progress: Callable[[], None] = lambda: None) -> Job:
+    """Fill ``job.pages`` (or ``job.error``); never raises. ``progress`` is called per page."""
     try:
         for result in read_pages(job.path, job.election, job.profile, job.file_name, set(job.scan_ids)):
+            progress()
             if result.preview:
                 result.preview_name = _write_preview(job, result)
             job.pages.append(result)
@@ -172,6 +187,7 @@ class Pipeline:
         self.beat = beat or (lambda state, pages=0: None)
         self.in_flight = 0
         self.lock = threading.Lock()
+        self.reading: dict[int, float] = {}  # reader thread -> when it last finished a page or began a file
         # Busy seconds, wall and CPU, per stage (the scan benchmark prints them).
         self.stats = {"read_s": 0.0, "store_s": 0.0, "claim_s": 0.0,
                       "read_cpu": 0.0, "store_cpu": 0.0, "claim_cpu": 0.0, "stored": 0}  # busy seconds (the scan benchmark)
@@ -192,7 +208,9 @@ class Pipeline:
                 job.interrupted = True
             else:
                 started, cpu = time.perf_counter(), time.thread_time()
-                read_job(job, self.stop)
+                self.reading[threading.get_ident()] = time.monotonic()
+                read_job(job, self.stop, lambda: self.reading.__setitem__(threading.get_ident(), time.monotonic()))
+                self.reading.pop(threading.get_ident(), None)
                 with self.lock:
                     self.stats["read_s"] += time.perf_counter() - started
                     self.stats["read_cpu"] += time.thread_time() - cpu
@@ -250,7 +268,9 @@ class Pipeline:
                 batch = [self.done.get(timeout=1.0)]
                 break
             except queue.Empty:
-                self.beat("reading")
+                # No beat while a reader is stuck on one page: the supervisor then restarts us.
+                if time.monotonic() - min(list(self.reading.values()), default=time.monotonic()) < STUCK_AFTER:
+                    self.beat("reading")
         pages = len(batch[0].scan_ids)
         while pages < BATCH_PAGES:
             try:

@@ -192,6 +192,17 @@ def may_edit_organisation(user: User, organisation: Organisation) -> bool:
                for c in organisation.congresses)
 
 
+def editable_organisations(user: User) -> set[int]:
+    """The ids ``may_edit_organisation`` allows, for a whole list (three queries)."""
+    by_organisation = organisation_roles(user)
+    roles = congress_roles(user)
+    blocked = {organisation_id for congress_id, organisation_id in
+               db.session.execute(select(Congress.id, Congress.organisation_id)).all()
+               if roles.get(congress_id) is None or roles[congress_id].rank < Role.ORGANISER.rank}
+    return {oid for oid, role in by_organisation.items()
+            if role is not None and role.rank >= Role.ORGANISER.rank and oid not in blocked}
+
+
 def manages_user(actor: User, user: User) -> bool:
     """Administrators manage every other user; an organiser manages a user whose every grant
     and assignment lies in the organiser's scope and who has no global role of their own."""

@@ -115,10 +115,6 @@ def organisations():
     from ..season.dashboard import organisation_paths
 
     user = current_user._get_current_object()
-    from sqlalchemy.orm import selectinload
-
-    # Loaded once here, so may_edit_organisation's look at each one's congresses costs no query.
-    db.session.scalars(select(Organisation).options(selectinload(Organisation.congresses))).all()
     visible = access.visible_organisations(user)
     # Paths from one read and counts grouped, whatever the number of organisations.
     paths = organisation_paths()

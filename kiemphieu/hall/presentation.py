@@ -177,7 +177,7 @@ def sans_font_faces() -> str:
 def render_slides_pdf(congress_name: str, slides: list[Slide]) -> bytes:
     from ..minutes.render import _RENDER_LOCK, _weasy, jinja_env
 
-    html = jinja_env().get_template("hall/slides_pdf.html").render(
+    html = jinja_env().get_template("minutes/hall_slides.html").render(
         congress_name=congress_name, pages=presentation_pages(slides), figure_lines=figure_lines,
         font_faces=markupsafe.Markup(sans_font_faces()),
     )

@@ -35,11 +35,14 @@ def streaks(ctx, homography, paper_level: float) -> None:
     if region.size == 0:
         return
     region = region[::2]  # every other row: a streak runs the page's length
-    # Only the page: a skewed page's bounding box also holds the feeder's (maybe dark) background.
-    outside = np.full(region.shape, 255, np.uint8)
-    inset = (quad - quad.mean(axis=0)) * 0.98 + quad.mean(axis=0) - (x0 + inset_x, y0 + inset_y)
-    cv2.fillConvexPoly(outside, np.round(inset * (1, 0.5)).astype(np.int32), 0)
-    region = cv2.max(region, outside)
+    # Only the page: a skewed page's bounding box also holds the feeder's background in its
+    # corners, dark on some scanners (looked at only when a corner is dark: it costs a page pass).
+    level = paper_level * ctx.profile.streak.level
+    if min(region[0, 0], region[0, -1], region[-1, 0], region[-1, -1]) < level:
+        outside = np.full(region.shape, 255, np.uint8)
+        inset = (quad - quad.mean(axis=0)) * 0.98 + quad.mean(axis=0) - (x0 + inset_x, y0 + inset_y)
+        cv2.fillConvexPoly(outside, np.round(inset * (1, 0.5)).astype(np.int32), 0)
+        region = cv2.max(region, outside)
     _, dark = cv2.threshold(region, paper_level * ctx.profile.streak.level, 1, cv2.THRESH_BINARY_INV,
                             dst=_scratch.get("streak", region.shape))
     columns = cv2.reduce(dark, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() / region.shape[0]

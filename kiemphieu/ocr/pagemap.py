@@ -39,7 +39,7 @@ def homography(ctx, paper, found) -> np.ndarray:
             homography, src, dst, error = best
             ctx.checks["markers"] = len(src) // 4
     if len(src) < 16:
-        homography = fit_to_print(ctx, homography)
+        homography = fit_to_print(ctx, homography, finest=0 if len(src) < 12 else 1)
         projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography).reshape(-1, 2)
         error = float(np.abs(projected - dst).max())
     inverse = np.linalg.inv(homography)
@@ -84,10 +84,11 @@ def geometry_problems(det: float, corner_error_mm: float, skew_deg: float, persp
     return problems
 
 
-def fit_to_print(ctx, homography: np.ndarray) -> np.ndarray:
+def fit_to_print(ctx, homography: np.ndarray, finest: int = 1) -> np.ndarray:
     """Refine a page map found from fewer than four markers by matching the whole printed
-    ballot to its template (ECC: at half the working resolution, then at the working
-    resolution): the print fixes what the markers cannot."""
+    ballot to its template (ECC at a quarter, then half the working resolution, then with
+    `finest` 0 at the full one: two markers leave more to the print than three): the print
+    fixes what the markers cannot."""
     template = template_for(ctx.layout, ctx.profile)
     k = template.k
     to_work = np.array([[k, 0, -0.5], [0, k, -0.5], [0, 0, 1.0]])  # mm -> template pixels
@@ -97,10 +98,14 @@ def fit_to_print(ctx, homography: np.ndarray) -> np.ndarray:
     motion = cv2.MOTION_HOMOGRAPHY if perspective else cv2.MOTION_AFFINE
     warp = np.eye(3, dtype=np.float32)
     # Halved by area, pixel q of the small image is centred on pixel 2q + 0.5 of the full one.
-    halve = np.array([[2, 0, 0.5], [0, 2, 0.5], [0, 0, 1.0]])
+    half_work, half_template = _halved(work), _halved(template.grey)
     score = 0.0
-    for level, image, reference in ((1, _halved(work), _halved(template.grey)), (0, work, template.grey)):
-        scale = halve if level else np.eye(3)
+    # Coarse to fine; the full resolution costs most, so only where the markers fix least.
+    levels = ((2, _halved(half_work), _halved(half_template)), (1, half_work, half_template), (0, work, template.grey))
+    for level, image, reference in levels[:3 - finest]:
+        # Pixel q at this level is centred on full-resolution pixel 2^level q + (2^level - 1) / 2.
+        f = 2.0 ** level
+        scale = np.array([[f, 0, (f - 1) / 2], [0, f, (f - 1) / 2], [0, 0, 1.0]])
         start = np.linalg.inv(scale) @ warp @ scale
         score, found = _ecc(reference, image, start.astype(np.float32), motion)
         if found is None:

@@ -51,11 +51,9 @@ class Reading:
     profile: str = ""
     profile_digest: str = ""
     layout_digest: str = ""
-    page_image: np.ndarray | None = field(default=None, repr=False)  # the warped grey page
-    # What a person looks at, for pages not read (review, rejected): the scan warped upright onto
-    # the layout at the working resolution, in colour when scanned in colour; a rejected page
-    # with no page map: the scan itself, reduced. None for `read` pages.
-    preview: np.ndarray | None = field(default=None, repr=False)
+    # The page warped upright onto the layout (grey, the profile's working resolution; a fresh
+    # array): what the worker shows a person as the preview, without decoding the scan again.
+    page_image: np.ndarray | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
         return {
@@ -137,28 +135,7 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
     except cv2.error as exc:
         reading.status, reading.reason = REJECTED, Reason.UNREADABLE_FILE
         reading.detail = f"image processing failed: {str(exc).splitlines()[-1][:200]}"
-    if reading.status != READ:
-        reading.preview = _preview(page.image, reading, layout, profile)
     return reading
-
-
-PREVIEW_MAX_SIDE = 1400  # a rejected page's scan is shown reduced to this
-
-
-def _preview(image: np.ndarray, reading: Reading, layout: Layout, profile: Profile) -> np.ndarray | None:
-    """The page as a person should see it: warped upright by the reading's page map when there is
-    one (colour kept), else the scan reduced. Fresh arrays: nothing points into work arrays."""
-    try:
-        if reading.homography is not None:
-            template = template_for(layout, profile)
-            scale = np.array([[template.k, 0, -0.5], [0, template.k, -0.5], [0, 0, 1.0]])
-            white = (255, 255, 255) if image.ndim == 3 else 255
-            return cv2.warpPerspective(image, scale @ np.asarray(reading.homography), (template.width, template.height),
-                                       flags=cv2.INTER_AREA, borderValue=white)
-        factor = min(1.0, PREVIEW_MAX_SIDE / max(image.shape[:2]))
-        return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else image.copy()
-    except cv2.error:
-        return None
 
 
 class _PageReader:

@@ -88,6 +88,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
     area_px = template.k * template.k
     marks, scores, details = {}, {}, {}
     confidence = math.inf
+    paper_level = None  # the page's white, measured once if a struck row needs it
     for m in strike_measures(ctx, warped, ink, template):
         row, new, shift, align = m["row"], m["new"], m["shift"], m["align"]
         runs, tint, faint = m["runs"], m["tint"], m["faint"]
@@ -128,7 +129,9 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                   "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None}
         if would_strike(values, st):
             # A fold crease along the letters is no strike: it runs on across the page.
-            values["crease"] = _crease_cover(warped, template, row, shift, new | runs, st)
+            if paper_level is None:
+                paper_level = _percentile(warped, 0.90)
+            values["crease"] = _crease_cover(warped, template, row, shift, new | runs, st, paper_level)
         mark = decide_strike(values, st)
         crease = values["crease"]
         marks[row.id] = mark
@@ -213,7 +216,7 @@ def strike_margin(mark: str, v, st) -> float:
 
 
 def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int, int], pen: np.ndarray,
-                  st) -> float | None:
+                  st, paper: float) -> float | None:
     """How far the row's line runs on across the page, away from the name: the least share, on
     either side (from `crease_gap_mm` past the name to the page's margin), of columns where the
     paper is darkened along the line's extension. None when no side is long enough to tell.
@@ -235,7 +238,6 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
     top = by0 + dy + y0 + intercept  # page row of the line at the name's first column
     left_x = bx0 + dx + n0
     gap, margin, shortest = template.px(st.crease_gap_mm), template.px(5.0), template.px(st.crease_min_mm)
-    paper = _percentile(warped, 0.90)
     sides = ((margin, left_x - gap), (left_x + (n1 - n0) + gap, template.width - margin))
     covers = []
     for a, b in sides:

@@ -30,7 +30,8 @@ CHECKS = [  # table, constraint, before, after
 def _replace_check(table: str, name: str, old: str, new: str) -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
-        # op.f: the name is already the full one (the naming convention would prefix it again).
+        # op.f: the name is final; without it the naming convention prefixes it again
+        # ("ck_round_ck_round_entry_mode") and PostgreSQL finds no such constraint.
         op.drop_constraint(op.f(name), table, type_="check")
         op.create_check_constraint(op.f(name), table, new)
         return

@@ -173,22 +173,14 @@ def test_generated_class_4_strikes_read(cls):
     assert sum(r["status"] == "read" for _, r in results) >= 11, [(r["status"], r["flags"]) for _, r in results]
 
 
-def test_pages_not_read_carry_a_preview_warped_upright_in_colour(strike_election, strike_blank):
-    """The worker shows this to a person without decoding the scan again or finding its markers:
-    review pages warped onto the layout (colour kept), rejected pages without a page map as the
-    scan reduced, read pages none."""
+def test_the_page_image_is_the_page_upright_whatever_the_scan(strike_election, strike_blank):
+    """The worker shows `page_image` to a person without decoding the scan again or finding its
+    markers: the page warped upright onto the layout, also from a page fed upside down."""
     import cv2
 
-    from kiemphieu.ocr.printing import render_ballot_image
-
-    rotated = cv2.rotate(render_ballot_image(strike_election, DPI), cv2.ROTATE_180)  # unsealed: review
-    (reading,) = read_images(m.jpeg(rotated), strike_election)
-    assert reading.status == "review" and reading.rotation == 180
-    assert reading.preview.ndim == 3 and reading.preview.shape[:2] == reading.page_image.shape
-    # Upright: the stamp area (top left of the page) holds the printed header, as on the blank.
-    grey = cv2.cvtColor(reading.preview, cv2.COLOR_BGR2GRAY)
-    assert abs(int(grey.mean()) - int(reading.page_image.mean())) < 8
-    (read,) = read_images(m.jpeg(strike_blank), strike_election)
-    assert read.status == "read" and read.preview is None
-    (rejected,) = read_images(m.jpeg(np.full((800, 600, 3), 255, np.uint8)), strike_election)
-    assert rejected.status == "rejected" and rejected.preview.shape == (800, 600, 3)
+    (upright,) = read_images(m.jpeg(strike_blank), strike_election)
+    (turned,) = read_images(m.jpeg(cv2.rotate(strike_blank, cv2.ROTATE_180)), strike_election)
+    assert turned.rotation == 180 and turned.page_image.shape == upright.page_image.shape
+    difference = cv2.absdiff(turned.page_image, upright.page_image)
+    assert float(difference.mean()) < 6, float(difference.mean())
+    turned.page_image[0, 0] = 0  # its own array, not a work array reused by the next page

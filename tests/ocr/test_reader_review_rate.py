@@ -188,9 +188,20 @@ def test_a_pale_thin_line_on_the_print_edge_is_not_kept():
     slivers along the letters survive (no free ink), but faint ink lies on the open paper along
     the line: never 'kept'."""
     reading, details = benchmark_row("L4", 426, "c07", "struck")
-    assert details["free_mm2"] < PROFILE.strike.kept_free_mm2, details  # the case the rule is for
-    assert details["faint_free_mm2"] >= PROFILE.strike.kept_faint_alone_mm2, details
+    assert details["faint_mm2"] >= PROFILE.strike.kept_pale_mm2, details  # a pale line fills the row
     assert reading.marks["c07"] == "uncertain", details
+
+
+def test_faint_ink_on_open_paper_alone_forbids_kept():
+    """The rule above as a decision: a row with no ink at the ink level off the print, but faint
+    ink on the open paper along a line, is never 'kept'."""
+    from kiemphieu.ocr.strikes import decide_strike
+
+    row = {"score": 0.0, "span": 0.5, "extra_mm2": 0.0, "multi": 0.0, "run_cover": 0.0, "tint_cover": 0.0,
+           "line_cover": None, "faint_extra_mm2": None, "ink_mm2": 0.9, "free_mm2": 0.13, "faint_free_mm2": 0.2,
+           "faint_cover": 0.37, "faint_mm2": 13.9, "tint_mm2": 0.0, "crease": None}
+    assert decide_strike(row, PROFILE.strike) == "kept"
+    assert decide_strike({**row, "faint_free_mm2": 7.35}, PROFILE.strike) == "uncertain"
 
 
 def benchmark_row(level: str, index: int, cid: str, expected: str):

@@ -19,6 +19,7 @@ def instance(tmp_path, monkeypatch):
     monkeypatch.setenv("KIEMPHIEU_INSTANCE", str(folder))
     if ON_POSTGRESQL:
         monkeypatch.setenv("DATABASE_URL", TEST_DATABASE_URL)
+        monkeypatch.setenv("SECRET_KEY", "season-tests-shared-key")  # required with PostgreSQL
         empty_database()
     else:
         monkeypatch.delenv("DATABASE_URL", raising=False)

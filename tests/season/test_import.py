@@ -135,7 +135,7 @@ def test_an_import_file_with_every_kind_of_error_lists_them_all_and_writes_nothi
     season.write_bytes(data)
     code, out, err = cli("import", season)
     assert code == 2 and out == ""
-    lines = [LINE.match(line) for line in err.splitlines()[:-1]]
+    lines = [LINE.match(line) for line in err.splitlines()]
     assert all(lines), err
     assert {m["file"] for m in lines} == {str(season)}
     found = [(int(m["row"]), m["column"]) for m in lines]
@@ -156,7 +156,6 @@ def test_an_import_file_with_every_kind_of_error_lists_them_all_and_writes_nothi
     assert "không có ngày sinh" in messages[(12, "Họ và tên")]
     assert "số dư" in messages[(13, "Số lượng")]
     assert "UTF-8" in messages[(15, "Họ và tên")]
-    assert "12 lỗi" in err.splitlines()[-1]
     # --dry-run reports the same lines
     assert cli("import", season, "--dry-run")[2] == err
     with app_context():

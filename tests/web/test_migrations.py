@@ -159,7 +159,7 @@ def test_batches_migration_keeps_every_ballot_and_allows_triple_entry(empty_app)
     db.session.execute(text("UPDATE round SET entry_mode = 'triple', batches = 2 WHERE id = 1"))
     db.session.execute(text(
         "INSERT INTO ballot (id, round_id, entry_pass, batch, sequence, marks, entered_at, idempotency_key, "
-        "superseded, round_version) VALUES (9, 1, 'C', 2, 1, '{}', '2025-06-20', 'k9', false, 0)"))
+        "superseded, round_version) VALUES (9, 1, 'C', 2, 1, '{}', '2025-06-20', 'k9', :no, 0)"), {"no": False})
     db.session.commit()
     assert count() == 4
     if db.engine.dialect.name == "sqlite":

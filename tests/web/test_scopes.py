@@ -185,3 +185,13 @@ def test_congress_roles_agree_with_the_rule_in_a_constant_number_of_queries(web,
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         assert len(statements) == 2
+
+
+def test_editable_organisations_agree_with_the_rule(web, tree):
+    with web.app_context():
+        tochuc = auth_services.create_user("tochuc", PASSWORD, Role.ORGANISER)
+        auth_services.assign(tochuc, db.session.get(Congress, tree["c1"]), Role.VIEWER)
+        organisations = db.session.scalars(select(Organisation)).all()
+        for user in db.session.scalars(select(User)).all():
+            expected = {o.id for o in organisations if access.may_edit_organisation(user, o)}
+            assert access.editable_organisations(user) == expected, user.username

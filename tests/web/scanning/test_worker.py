@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import select
 
 from kiemphieu import tally
@@ -246,3 +248,30 @@ def test_several_files_are_claimed_in_one_transaction_oldest_first(app, scan_rou
     assert [s.id for s in claimed] == [s.id for s in first + second]  # by file, then page
     assert [s.id for s in services.claim_next(files=5)] == [third[0].id]
     assert services.claim_next(files=5) == []
+
+
+@pytest.mark.parametrize("stuck_after, beats_while_reading", [(30.0, True), (0.5, False)])
+def test_the_heartbeat_stops_while_a_reader_is_stuck_on_a_page(app, scan_round, fake_reader, monkeypatch,
+                                                               stuck_after, beats_while_reading):
+    import time
+
+    import kiemphieu.worker as worker
+
+    store(scan_round, png_bytes(60))
+    original = worker.read_pages
+    finished = []
+
+    def slow(*args):
+        time.sleep(2.5)  # one page that takes far too long
+        finished.append(time.monotonic())
+        yield from original(*args)
+
+    monkeypatch.setattr(worker, "read_pages", slow)
+    monkeypatch.setattr(worker, "STUCK_AFTER", stuck_after)
+    beats = []
+    pipeline = worker.Pipeline(beat=lambda state, pages=0: beats.append(time.monotonic()))
+    try:
+        assert pipeline.run() == 1
+    finally:
+        pipeline.close()
+    assert any(at < finished[0] for at in beats) is beats_while_reading
