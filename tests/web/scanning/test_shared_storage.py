@@ -98,3 +98,31 @@ def test_a_signed_document_kept_by_one_node_is_found_by_the_other(two_nodes):
         round_ = db.session.get(Round, round_id)
         assert signing.signed_minutes(round_, ResultVersion(round_id=round_id, version=1)) == b"%PDF-1.7 signed by node A"
         db.session.remove()
+
+
+def test_a_season_file_previewed_on_one_node_is_confirmed_on_another(two_nodes):
+    import io
+    import re
+    import sys
+
+    from sqlalchemy import func, select
+
+    from kiemphieu.models import Congress
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "season"))
+    from season_support import csv_bytes, season_rows
+
+    node_a, node_b = two_nodes
+    with node_a.app_context():
+        users.create_user("tochuc", PASSWORD_FOR_TESTS, Role.ORGANISER)
+        db.session.remove()
+    client_a, client_b = node_a.test_client(), node_b.test_client()
+    for client in (client_a, client_b):
+        assert client.post("/login", data={"username": "tochuc", "password": PASSWORD_FOR_TESTS}).status_code == 302
+    page = client_a.post("/season/import", data={"file": (io.BytesIO(csv_bytes(season_rows())), "mua.csv")},
+                         content_type="multipart/form-data").get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    assert client_b.post("/season/import/confirm", data={"token": token, "name": "mua.csv"}).status_code == 302
+    with node_b.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Congress)) == 1
+        db.session.remove()
