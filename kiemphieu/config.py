@@ -59,7 +59,9 @@ def default_config(instance: Path) -> dict:
         "MAX_CONTENT_LENGTH": MAX_UPLOAD_BYTES,
         "SCAN_UPLOAD_MAX_BYTES": SCAN_UPLOAD_MAX_BYTES,
         "SCAN_ZIP_MAX_TOTAL": SCAN_UPLOAD_MAX_BYTES,  # uncompressed bytes of one zip
-        "UPLOAD_FOLDER": str(instance / "uploads"),
+        # Scan files, previews and signed documents. Several nodes on one PostgreSQL point it at
+        # one shared folder (KIEMPHIEU_UPLOAD_FOLDER, e.g. an NFS mount): see README, Deployment.
+        "UPLOAD_FOLDER": os.environ.get("KIEMPHIEU_UPLOAD_FOLDER", "").strip() or str(instance / "uploads"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -62,6 +62,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _init_templates(app)
     _init_errors(app)
+    _warn_if_storage_is_local(app, instance)
 
     from .auth.access import check_access_rules
 
@@ -84,6 +85,16 @@ def _local_secret_key(app: Flask, instance: Path) -> str:
             "không tự tạo khóa riêng. / With PostgreSQL every node needs the same configured SECRET_KEY."
         )
     return load_secret_key(instance)
+
+
+def _warn_if_storage_is_local(app: Flask, instance: Path) -> None:
+    """On PostgreSQL other nodes may serve this database: scans and documents kept in this
+    node's own instance folder would be missing on them (README: Deployment on PostgreSQL)."""
+    if not str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        return
+    if Path(app.config["UPLOAD_FOLDER"]).resolve().is_relative_to(instance.resolve()):
+        app.logger.warning("UPLOAD_FOLDER is inside this node's instance folder: with several nodes set "
+                           "KIEMPHIEU_UPLOAD_FOLDER to one folder they all share.")
 
 
 def _is_sqlite(dbapi_connection) -> bool:

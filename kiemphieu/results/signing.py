@@ -1,8 +1,10 @@
 """The office signs a finalised round's minutes or entry log with the deployment's key (optional).
 
-The signed PDF is kept as a file, ``instance/signed/<kind>-round<ID>-v<VERSION>.pdf`` (names
-made from a fixed word and integers only), because a signature cannot be made again
-identically: from then on the round's download of that document is that file. Signing is
+The signed PDF is kept as a file, ``<UPLOAD_FOLDER>/signed/<kind>-round<ID>-v<VERSION>.pdf``
+(names made from a fixed word and integers only), because a signature cannot be made again
+identically: from then on the round's download of that document is that file. It lives in the
+upload folder so that every node sharing that folder serves it and `kiemphieu backup` copies
+it; files signed before were kept in ``instance/signed/`` and are still read there. Signing is
 logged in the audit log.
 """
 
@@ -28,17 +30,30 @@ MINUTES, ENTRY_LOG = "minutes", "entry-log"
 KINDS = {MINUTES: "Biên bản kiểm phiếu", ENTRY_LOG: "Nhật ký nhập phiếu bầu"}
 
 
-def signed_path(round_: Round, version: ResultVersion, kind: str = MINUTES) -> Path:
+def _signed_name(round_: Round, version: ResultVersion, kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(kind)
-    return Path(current_app.instance_path) / "signed" / f"{kind}-round{int(round_.id)}-v{int(version.version)}.pdf"
+    return f"{kind}-round{int(round_.id)}-v{int(version.version)}.pdf"
+
+
+def signed_path(round_: Round, version: ResultVersion, kind: str = MINUTES) -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"]) / "signed" / _signed_name(round_, version, kind)
+
+
+def _existing_signed_path(round_: Round, version: ResultVersion, kind: str) -> Path | None:
+    """The signed file, in the shared upload folder or (signed by an older version) the instance's."""
+    for path in (signed_path(round_, version, kind),
+                 Path(current_app.instance_path) / "signed" / _signed_name(round_, version, kind)):
+        if path.is_file():
+            return path
+    return None
 
 
 def signed_document(round_: Round, version: ResultVersion | None, kind: str = MINUTES) -> bytes | None:
     if version is None:
         return None
-    path = signed_path(round_, version, kind)
-    return path.read_bytes() if path.is_file() else None
+    path = _existing_signed_path(round_, version, kind)
+    return path.read_bytes() if path else None
 
 
 def signed_minutes(round_: Round, version: ResultVersion | None) -> bytes | None:
@@ -64,7 +79,7 @@ def sign_document(round_: Round, version: ResultVersion, pdf: bytes, kind: str =
     if key is None:
         raise ResultsError("Máy chủ chưa được cấu hình khóa ký số (SIGNING_P12 hoặc SIGNING_PKCS11).")
     path = signed_path(round_, version, kind)
-    if path.exists():
+    if _existing_signed_path(round_, version, kind):
         raise ResultsError(f"{KINDS[kind]} của phiên bản này đã được ký số.")
     try:
         signed = sign_pdf(pdf, key, reason=f"Xác nhận {KINDS[kind].lower()}", location=current_app.config.get("SIGNING_LOCATION") or round_.congress.place or None)

@@ -29,7 +29,8 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _staging() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
+    # In the upload folder, which every node shares: the confirmation may reach another node.
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

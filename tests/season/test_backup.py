@@ -162,3 +162,35 @@ def test_a_backup_taken_while_counters_save_holds_every_ballot_acknowledged_befo
     assert not after & saved  # the copy is one moment: nothing saved after it ended is in it
     with app_context():
         assert db.session.scalar(select(func.count()).select_from(Ballot)) == len(acknowledged) + 2
+
+
+def test_backup_and_restore_cover_the_shared_folder_with_its_signed_documents(cli, tmp_path, instance, monkeypatch):
+    """Several nodes keep scans and signed documents in KIEMPHIEU_UPLOAD_FOLDER: the backup
+    copies that folder (signed minutes included) and a restore puts it back there."""
+    shared = tmp_path / "chung"
+    monkeypatch.setenv("KIEMPHIEU_UPLOAD_FOLDER", str(shared))
+    round_id = season_with_a_finalised_round(cli, tmp_path, instance)
+    from kiemphieu.results import signing
+
+    with app_context():
+        round_ = db.session.get(Round, round_id)
+        path = signing.signed_path(round_, round_.result_versions[-1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.7 signed")
+        name = path.name
+    assert path.parent == shared / "signed"
+    backup = tmp_path / "saoluu.zip"
+    assert cli("backup", backup)[0] == 0
+    with zipfile.ZipFile(backup) as archive:
+        assert f"files/signed/{name}" in archive.namelist()
+
+    restored = tmp_path / "chung-moi"
+    monkeypatch.setenv("KIEMPHIEU_UPLOAD_FOLDER", str(restored))
+    monkeypatch.setenv("KIEMPHIEU_INSTANCE", str(tmp_path / "may-moi"))
+    empty_database()
+    code, out, err = cli("restore", backup)
+    assert code == 0, err
+    assert (restored / "signed" / name).read_bytes() == b"%PDF-1.7 signed"
+    with app_context():
+        round_ = db.session.get(Round, round_id)
+        assert signing.signed_minutes(round_, round_.result_versions[-1]) == b"%PDF-1.7 signed"
