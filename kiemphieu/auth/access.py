@@ -170,18 +170,6 @@ def visible_organisations(user: User, minimum: Role = Role.VIEWER) -> list[Organ
     return [o for o in rows if scope is None or o.id in scope]
 
 
-def editable_organisations(user: User) -> set[int]:
-    """Ids of every organisation ``may_edit_organisation`` allows, in a constant number of
-    queries (for lists)."""
-    organiser = Role.ORGANISER.rank
-    in_congress = congress_roles(user)
-    blocked = {organisation_id for congress_id, organisation_id
-               in db.session.execute(select(Congress.id, Congress.organisation_id))
-               if (role := in_congress.get(congress_id)) is None or role.rank < organiser}
-    return {oid for oid, role in organisation_roles(user).items()
-            if role is not None and role.rank >= organiser and oid not in blocked}
-
-
 def may_edit_organisation(user: User, organisation: Organisation) -> bool:
     """Organiser of the organisation *and* of each of its congresses: its name is printed on
     their ballots and minutes, so a user made viewer of one of them may not rename it."""

@@ -14,6 +14,10 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+# The roles held within a congress or an organisation (no global-only role).
+SCOPED_ROLE_CHOICES = options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER))
+
+
 class LoginForm(FlaskForm):
     username = StringField("Tên đăng nhập", validators=[DataRequired("Nhập tên đăng nhập."), Length(max=64)])
     password = PasswordField("Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(max=200)])
@@ -38,27 +42,21 @@ class UserForm(FlaskForm):
     organisation_id = SelectField("Giao vai trò trên tổ chức đảng", coerce=int, default=0,
                                   description="Vai trò có hiệu lực với tổ chức này và mọi tổ chức, đại hội cấp dưới.")
     org_role = SelectField("Vai trò trên tổ chức", default=Role.COUNTER.value,
-                           choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)))
+                           choices=SCOPED_ROLE_CHOICES)
     submit = SubmitField("Tạo người dùng")
 
 
 class GrantForm(FlaskForm):
     user_id = SelectField("Người dùng", coerce=int)
     organisation_id = SelectField("Tổ chức đảng (và mọi cấp dưới)", coerce=int)
-    role = SelectField(
-        "Vai trò",
-        choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)),
-    )
+    role = SelectField("Vai trò", choices=SCOPED_ROLE_CHOICES)
     submit = SubmitField("Giao vai trò")
 
 
 class AssignmentForm(FlaskForm):
     user_id = SelectField("Người dùng", coerce=int)
     congress_id = SelectField("Đại hội", coerce=int)
-    role = SelectField(
-        "Vai trò trong đại hội",
-        choices=options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER)),
-    )
+    role = SelectField("Vai trò trong đại hội", choices=SCOPED_ROLE_CHOICES)
     submit = SubmitField("Phân công")
 
 

@@ -59,12 +59,6 @@ def flash_errors(form: FlaskForm) -> None:
             flash(error if error.startswith(field.label.text) else f"{field.label.text}: {error}", "error")
 
 
-def visible_congresses() -> list[Congress]:
-    query = select(Congress).order_by(Congress.start_date.desc(), Congress.id.desc())
-    visible = access.congress_roles(current_user._get_current_object())
-    return [c for c in db.session.scalars(query.where(Congress.id.in_(visible)))]
-
-
 def organisation_choices(exclude: int | None = None, *, root: bool = False) -> list:
     """The organisations the current user organises (a scoped organiser cannot add a root)."""
     scope = access.organiser_scope(current_user._get_current_object())

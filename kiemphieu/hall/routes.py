@@ -55,8 +55,6 @@ def slides_pdf(congress_id: int):
 
 def _presentation(congress_id: int, render, mimetype: str, disposition: str):
     """Slides gathered first (plain data), rendered with the transaction ended in a render slot."""
-    from ..documents.rendering import Busy, busy_response, render_outside_transaction
-
     slides = services.finalised_slides(g.congress)
     if not slides:
         return _no_results(congress_id)

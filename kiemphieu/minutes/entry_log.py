@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from kiemphieu.tally import Ballot, Election, canonical_record, round_digest, tally
+from kiemphieu.tally import Ballot, Election, canonical_record, record_digest, tally
 
 from .context import DRAFT_MARK, header_context, verify_url
 from .formatting import date_long
@@ -150,7 +150,7 @@ def render_entry_log(election: Election, ballots: Sequence[Ballot], log: EntryLo
     ballots = list(ballots)
     result = tally(election, ballots)
     record = canonical_record(election, ballots, result)
-    digest = round_digest(election, ballots, result)
+    digest = record_digest(record)
     when = timestamp_for(election.date, None)
     context = {
         **header_context(election.organization, election.congress, election.place, election.date),

@@ -27,8 +27,7 @@ from kiemphieu.tally import (
     Result,
     ballot_to_json,
     canonical_record,
-    election_to_json,
-    round_digest,
+    record_digest,
     tally,
 )
 
@@ -184,7 +183,7 @@ def render_minutes_full(
     ballots = list(ballots)
     result = tally(election, ballots)
     record = canonical_record(election, ballots, result)
-    digest = round_digest(election, ballots, result)
+    digest = record_digest(record)
     when = timestamp_for(election.date, ended_at)
     html = minutes_html(election, result, digest, verify_url_base=verify_url_base, ended_at=ended_at,
                         draft=draft, exclusions=exclusions, audit_head=audit_head, signers=signers)

@@ -16,6 +16,7 @@ import os
 import shutil
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -92,8 +93,10 @@ def disk_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
-def spool(stream: BinaryIO, folder: Path, *, limit: int | None = None, too_big: str = "") -> tuple[Path, str, int]:
-    """Copy a stream to a ``.part`` file in chunks: (path, SHA-256, size). Removed on failure."""
+def spool(stream: BinaryIO, folder: Path, *, limit: int | None = None, too_big: str = "",
+          check: Callable[[int], None] | None = None) -> tuple[Path, str, int]:
+    """Copy a stream to a ``.part`` file in chunks: (path, SHA-256, size). Removed on failure.
+    ``check(size so far)`` may stop the copy by raising IntakeError."""
     path = _part_path(folder)
     digest, size = hashlib.sha256(), 0
     try:
@@ -102,6 +105,8 @@ def spool(stream: BinaryIO, folder: Path, *, limit: int | None = None, too_big: 
                 size += len(chunk)
                 if limit is not None and size > limit:
                     raise IntakeError(too_big or "Tệp quá lớn.")
+                if check is not None:
+                    check(size)
                 digest.update(chunk)
                 out.write(chunk)
     except BaseException as exc:
@@ -243,26 +248,19 @@ def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Path, limi
              budget: int) -> tuple[Path, str, int]:
     """Copy one member out in chunks, stopping the moment it outgrows what its entry declared,
     the ratio or the zip's remaining budget."""
-    path = _part_path(folder)
-    digest, size = hashlib.sha256(), 0
+    def within_bounds(size: int) -> None:
+        if size > info.file_size or size > budget:
+            raise IntakeError(f"Tệp zip giải nén ra quá lớn (giới hạn {_mb(limits.zip_max_total)}).")
+        if _inflated(size, info.compress_size, limits):
+            raise IntakeError(f"Tệp zip có tỷ lệ nén bất thường (“{info.filename}”): bị từ chối.")
+
     try:
-        with archive.open(info) as member, open(path, "xb") as out:
-            while chunk := member.read(CHUNK):
-                size += len(chunk)
-                if size > info.file_size or size > budget:
-                    raise IntakeError(f"Tệp zip giải nén ra quá lớn (giới hạn {_mb(limits.zip_max_total)}).")
-                if _inflated(size, info.compress_size, limits):
-                    raise IntakeError(f"Tệp zip có tỷ lệ nén bất thường (“{info.filename}”): bị từ chối.")
-                digest.update(chunk)
-                out.write(chunk)
-    except BaseException as exc:
-        path.unlink(missing_ok=True)
+        with archive.open(info) as member:
+            return spool(member, folder, check=within_bounds)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
         if disk_full(exc):
             raise IntakeError(DISK_FULL) from None
-        if isinstance(exc, (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError)):
-            raise IntakeError(f"Tệp zip bị hỏng (“{info.filename}”).") from None
-        raise
-    return path, digest.hexdigest(), size
+        raise IntakeError(f"Tệp zip bị hỏng (“{info.filename}”).") from None
 
 
 def expand_zip(source: BinaryIO | bytes, limits: Limits, folder: Path) -> tuple[list[ScanFile], list[str]]:

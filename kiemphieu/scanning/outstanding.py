@@ -19,7 +19,7 @@ from sqlalchemy import select
 from .. import audit
 from ..extensions import db, write_operation
 from ..models import Adjudication, Round, ScanImage, ScanStatus, User
-from .services import NOT_A_BALLOT, RESET, ScanError, check_round_open, current_rulings
+from .services import NOT_A_BALLOT, ScanError, check_round_open, current_rulings
 
 RESCANNED = "rescanned"
 REJECTED_RULINGS = {

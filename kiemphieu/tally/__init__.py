@@ -3,7 +3,7 @@
 No Flask, no database: the web app, the CLI, the minutes and the scanner all call this.
 """
 
-from .digest import canonical_bytes, canonical_record, round_digest
+from .digest import canonical_bytes, canonical_record, record_digest, round_digest
 from .engine import CandidateResult, Check, NextRound, Outcome, Result, Status, decide, percent, tally
 from .io import (
     InputError,

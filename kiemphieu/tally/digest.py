@@ -29,5 +29,10 @@ def canonical_bytes(record: dict) -> bytes:
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
+def record_digest(record: dict) -> str:
+    """The digest of a record already made by :func:`canonical_record`."""
+    return hashlib.sha256(canonical_bytes(record)).hexdigest()
+
+
 def round_digest(election: Election, ballots: Sequence[Ballot], result: Result | None = None) -> str:
-    return hashlib.sha256(canonical_bytes(canonical_record(election, ballots, result))).hexdigest()
+    return record_digest(canonical_record(election, ballots, result))

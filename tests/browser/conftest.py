@@ -12,6 +12,7 @@ import random
 import shutil
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -102,30 +103,44 @@ def _seed(app) -> tuple[int, int]:
     return ids
 
 
-@pytest.fixture(scope="module")
-def counting_day(tmp_path_factory):
-    from werkzeug.serving import make_server
-
+def browser_app(folder: Path, secret: str):
+    """An app on a SQLite file in ``folder``, as the server runs it (not TESTING)."""
     from kiemphieu import create_app
-    from kiemphieu.extensions import db
 
-    folder = tmp_path_factory.mktemp("browser")
-    app = create_app({
+    return create_app({
         "TESTING": False,
-        "SECRET_KEY": "browser-test-secret",
+        "SECRET_KEY": secret,
         "INSTANCE_PATH": str(folder / "instance"),
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'kiemphieu.sqlite'}",
     })
-    strike_round, boxes_round = _seed(app)
+
+
+@contextmanager
+def served(app, folder: Path):
+    """Serve ``app`` on a free local port for the block (its base URL); afterwards stop the
+    server, close the database and remove ``folder``."""
+    from werkzeug.serving import make_server
+
+    from kiemphieu.extensions import db
+
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Day(f"http://127.0.0.1:{server.server_port}", app, strike_round, boxes_round)
+    yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=5)
     with app.app_context():
         db.engine.dispose()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def counting_day(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser")
+    app = browser_app(folder, "browser-test-secret")
+    strike_round, boxes_round = _seed(app)
+    with served(app, folder) as url:
+        yield Day(url, app, strike_round, boxes_round)
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ every answer 400 ms late, exactly as over a slow network.
 from __future__ import annotations
 
 import random
-import shutil
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,7 +21,7 @@ from sqlalchemy import select
 from kiemphieu.extensions import db
 from kiemphieu.models import Ballot, Round
 
-from .conftest import CANDIDATES, DELEGATES, PASSWORD
+from .conftest import CANDIDATES, DELEGATES, PASSWORD, browser_app, served
 
 pytestmark = pytest.mark.browser
 
@@ -99,29 +97,13 @@ def _seed(app) -> dict[str, Scenario]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from werkzeug.serving import make_server
-
-    from kiemphieu import create_app
-
     folder = tmp_path_factory.mktemp("stream")
-    app = create_app({
-        "TESTING": False,
-        "SECRET_KEY": "browser-stream-secret",
-        "INSTANCE_PATH": str(folder / "instance"),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'kiemphieu.sqlite'}",
-    })
+    app = browser_app(folder, "browser-stream-secret")
     scenarios = _seed(app)
     latency = Latency(app.wsgi_app)
     app.wsgi_app = latency
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield Server(f"http://127.0.0.1:{httpd.server_port}", app, latency, scenarios)
-    httpd.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
-    shutil.rmtree(folder, ignore_errors=True)
+    with served(app, folder) as url:
+        yield Server(url, app, latency, scenarios)
 
 
 # ------------------------------------------------------------------ the papers and the keys typed for them

@@ -288,3 +288,27 @@ def post(client):
 def codes():
     """codes(round_) -> the candidate codes in ballot order."""
     return lambda round_: [c.code for c in round_.candidates]
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    """An app on an empty file database (or the PostgreSQL one, dropped) for migration tests."""
+    url = TEST_DATABASE_URL if TEST_DATABASE_URL != "sqlite://" else f"sqlite:///{tmp_path / 'm.sqlite'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path / "instance"),
+                      "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        _drop_everything()
+        yield app
+        db.session.remove()
+        _drop_everything()
+        db.engine.dispose()
+
+
+def _drop_everything():
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        else:
+            db.metadata.drop_all(conn)
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")

@@ -4,24 +4,11 @@ signer from the congress's set-up."""
 
 from __future__ import annotations
 
-import re
-
-import pypdfium2
-
 from kiemphieu.congress import services
 from kiemphieu.extensions import db
 from kiemphieu.models import Role, Round
 
-COMMITTEE = ["Lê Thị Thu", "Hà Văn Tâm", "Đỗ Minh Châu"]
-
-
-def pdf_text(data: bytes) -> str:
-    document = pypdfium2.PdfDocument(data)
-    try:
-        text = " ".join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
-    return re.sub(r"\s+", " ", text)
+from .conftest import COMMITTEE, pdf_text
 
 
 def test_documents_name_the_locality_sign_only_those_present_and_the_presidium(

@@ -3,12 +3,8 @@ own figures (issue 9, item 1): set-up, round, results, minutes (verified) and ba
 
 from __future__ import annotations
 
-import io
-import re
 
-import pypdfium2
 import pytest
-
 from sqlalchemy import select
 
 from kiemphieu.congress import services
@@ -16,20 +12,7 @@ from kiemphieu.extensions import db
 from kiemphieu.models import Election, Role
 from kiemphieu.tally import Body, Kind
 
-COMMITTEE = ["Lê Thị Thu", "Hà Văn Tâm", "Đỗ Minh Châu"]
-
-
-def pdf_text(data: bytes) -> str:
-    document = pypdfium2.PdfDocument(data)
-    try:
-        text = " ".join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
-    return re.sub(r"\s+", " ", text)
-
-
-def html_text(reply) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", reply.get_data(as_text=True)))
+from .conftest import COMMITTEE, html_text, pdf_text
 
 
 @pytest.fixture

@@ -11,33 +11,7 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from kiemphieu import create_app
 from kiemphieu.extensions import db
-
-from ..conftest import TEST_DATABASE_URL
-
-
-@pytest.fixture
-def empty_app(tmp_path):
-    url = TEST_DATABASE_URL if TEST_DATABASE_URL != "sqlite://" else f"sqlite:///{tmp_path / 'm.sqlite'}"
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        _drop_everything()
-        yield app
-        db.session.remove()
-        _drop_everything()
-        db.engine.dispose()
-
-
-def _drop_everything():
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-        else:
-            db.metadata.drop_all(conn)
-            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
 def _migrate(app, revision, down=False):

@@ -4,31 +4,20 @@ apart everywhere a person reads a name (issue 9, item 2)."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
-
-import pypdfium2
 
 from kiemphieu.congress import services
 from kiemphieu.extensions import db
 from kiemphieu.models import Role, Round
 
-COMMITTEE = ["Lê Thị Thu", "Hà Văn Tâm", "Đỗ Minh Châu"]
+from .conftest import COMMITTEE, html_text, pdf_text
+
 D68, D72 = "Nguyễn Văn Dũng (sinh năm 1968)", "Nguyễn Văn Dũng (sinh năm 1972)"
-
-
-def pdf_text(data: bytes) -> str:
-    document = pypdfium2.PdfDocument(data)
-    try:
-        text = " ".join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
-    return re.sub(r"\s+", " ", text)
 
 
 def text_of(reply) -> str:
     assert reply.status_code == 200, reply.status_code
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", reply.get_data(as_text=True)))
+    return html_text(reply)
 
 
 def test_two_namesakes_print_enter_tally_and_certify_distinguishable(client, make_congress, make_election,

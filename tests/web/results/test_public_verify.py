@@ -13,7 +13,7 @@ import pytest
 from kiemphieu.extensions import db
 from kiemphieu.models import Role, Round
 
-from .test_results import counted_round, enter, login_as  # noqa: F401  (fixture and helpers)
+from .conftest import enter, login_as
 
 
 def finalised(client, round_) -> str:

@@ -13,7 +13,7 @@ from kiemphieu.minutes import verify_minutes
 from kiemphieu.minutes.signing import load_certificates
 from kiemphieu.models import AuditEntry, Role
 
-from .test_results import counted_round, login_as  # noqa: F401  (fixture and helper)
+from .conftest import login_as
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/throwaway_ca.py
 from throwaway_ca import P12_PASSWORD, make_ca  # noqa: E402

@@ -106,14 +106,23 @@ def fake_reader(monkeypatch):
 
 
 @pytest.fixture
-def scan_round(make_election):
-    """Round 1 of a strike-form election (3 candidates c01-c03, 2 seats), entry started."""
+def make_scan_round(make_election):
+    """make_scan_round() -> round 1 of a new strike-form election (3 candidates c01-c03,
+    2 seats), entry started."""
     from kiemphieu.congress import services
 
-    election = make_election(seats=2, present=140, issued=140, entry_mode="single")
-    round_ = election.rounds[0]
-    services.start_entry(round_)
-    return round_
+    def make():
+        election = make_election(seats=2, present=140, issued=140, entry_mode="single")
+        round_ = election.rounds[0]
+        services.start_entry(round_)
+        return round_
+    return make
+
+
+@pytest.fixture
+def scan_round(make_scan_round):
+    """Round 1 of a strike-form election (3 candidates c01-c03, 2 seats), entry started."""
+    return make_scan_round()
 
 
 @pytest.fixture

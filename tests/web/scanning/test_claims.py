@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, text
 
-from kiemphieu.congress import services as congress_services
 from kiemphieu.extensions import db
 from kiemphieu.scanning import services
 from kiemphieu.scanning.intake import Limits, check_scan
@@ -18,11 +17,8 @@ def store(round_, seed):
 
 
 @pytest.fixture
-def second_round(make_election):
-    election = make_election(seats=2, present=140, issued=140, entry_mode="single")
-    round_ = election.rounds[0]
-    congress_services.start_entry(round_)
-    return round_
+def second_round(make_scan_round):
+    return make_scan_round()
 
 
 def test_a_large_upload_does_not_hold_back_another_round(app, scan_round, second_round):
