@@ -17,7 +17,7 @@ from kiemphieu.cli import main
 from kiemphieu.extensions import db
 from kiemphieu.minutes import verify_document
 from kiemphieu.minutes.entry_log import EntryLog, counted_marks
-from kiemphieu.models import Ballot, Role, Round, User
+from kiemphieu.models import Ballot, Role, Round
 
 
 def enter(post, round_, entry_pass, stack):
