@@ -287,11 +287,17 @@ def post(client):
     return Poster(client)
 
 
+def enter(post, round_, entry_pass, stack):
+    """Save each marks dict of ``stack`` in the pass (invalid ones confirmed); each must be stored."""
+    for marks in stack:
+        reply = post.save(round_, entry_pass, marks, confirm=True)
+        assert reply.status_code == 201, reply.get_json()
+
+
 @pytest.fixture
 def codes():
     """codes(round_) -> the candidate codes in ballot order."""
     return lambda round_: [c.code for c in round_.candidates]
-
 
 
 def flat_pdf_text(pdf: bytes) -> str:

@@ -16,12 +16,7 @@ from kiemphieu.minutes import verify_document
 from kiemphieu.minutes.entry_log import EntryLog, counted_marks
 from kiemphieu.models import Ballot, Role, Round
 
-from ..conftest import flat_pdf_text
-
-
-def enter(post, round_, entry_pass, stack):
-    for marks in stack:
-        assert post.save(round_, entry_pass, marks, confirm=True).status_code == 201
+from ..conftest import enter, flat_pdf_text
 
 
 @pytest.fixture
