@@ -13,10 +13,13 @@ All factories go through the service functions, so the audit log is written as i
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from datetime import date
 from itertools import count
 import uuid
 
+import pypdfium2
 import pytest
 
 from kiemphieu import create_app
@@ -284,10 +287,25 @@ def post(client):
     return Poster(client)
 
 
+def enter(post, round_, entry_pass, stack):
+    """Save each marks dict of ``stack`` in the pass (invalid ones confirmed); each must be stored."""
+    for marks in stack:
+        reply = post.save(round_, entry_pass, marks, confirm=True)
+        assert reply.status_code == 201, reply.get_json()
+
+
 @pytest.fixture
 def codes():
     """codes(round_) -> the candidate codes in ballot order."""
     return lambda round_: [c.code for c in round_.candidates]
+
+
+def flat_pdf_text(pdf: bytes) -> str:
+    """Every page's text in NFC, whitespace runs collapsed to one space."""
+    document = pypdfium2.PdfDocument(pdf)
+    text = " ".join(page.get_textpage().get_text_range() for page in document)
+    document.close()
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text))
 
 
 @pytest.fixture

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-import re
-import unicodedata
 
 import pikepdf
-import pypdfium2
 import pytest
 from sqlalchemy import select
 
@@ -17,19 +14,9 @@ from kiemphieu.cli import main
 from kiemphieu.extensions import db
 from kiemphieu.minutes import verify_document
 from kiemphieu.minutes.entry_log import EntryLog, counted_marks
-from kiemphieu.models import Ballot, Role, Round, User
+from kiemphieu.models import Ballot, Role, Round
 
-
-def enter(post, round_, entry_pass, stack):
-    for marks in stack:
-        assert post.save(round_, entry_pass, marks, confirm=True).status_code == 201
-
-
-def flat_text(pdf: bytes) -> str:
-    document = pypdfium2.PdfDocument(pdf)
-    text = " ".join(page.get_textpage().get_text_range() for page in document)
-    document.close()
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text))
+from ..conftest import enter, flat_pdf_text
 
 
 @pytest.fixture
@@ -67,7 +54,7 @@ def logged_round(client, make_round, make_user, auth, post, codes):
 def test_the_entry_log_lists_every_saved_ballot(client, logged_round):
     reply = client.get(f"/rounds/{logged_round.id}/entry-log.pdf")
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
-    text = flat_text(reply.data)
+    text = flat_pdf_text(reply.data)
     assert "NHẬT KÝ NHẬP PHIẾU BẦU" in text and "BẢN NHÁP" not in text
     logged_round = db.session.get(Round, logged_round.id)  # the PDF was rendered with the session closed
     election = logged_round.to_election()
@@ -122,5 +109,5 @@ def test_a_round_in_entry_gives_a_draft(client, make_round, counter, post, codes
     counter(round_.congress)
     c = codes(round_)
     enter(post, round_, "A", [{"struck": [c[0], c[1]]}])
-    text = flat_text(client.get(f"/rounds/{round_.id}/entry-log.pdf").data)
+    text = flat_pdf_text(client.get(f"/rounds/{round_.id}/entry-log.pdf").data)
     assert "BẢN NHÁP" in text and "Lượt A (1 lần lưu)" in text

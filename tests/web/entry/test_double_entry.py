@@ -9,10 +9,7 @@ from kiemphieu.entry import comparison, services
 from kiemphieu.extensions import db
 from kiemphieu.models import AuditEntry, Ballot, Role
 
-
-def enter(post, round_, entry_pass, stack):
-    for marks in stack:
-        assert post.save(round_, entry_pass, marks, confirm=True).status_code == 201
+from ..conftest import enter
 
 
 def organiser_login(make_user, auth, congress, name="totruong"):

@@ -14,15 +14,12 @@ import pytest
 from kiemphieu.models import Role
 from kiemphieu.results import services as results_services
 
+from ..conftest import enter
+
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"]
 # 9 ballots, 2 seats, base 12 (majority 7): Bình 9 (75,00 %), An 7 (58,33 %), Cường 2, Dung 0.
 ELECTED = [("Trần Thị Bình", 9, "75,00"), ("Nguyễn Văn An", 7, "58,33")]
 CANDIDATE_FIGURES = ["75,00", "58,33", "16,67"]
-
-
-def enter(post, round_, entry_pass, stack):
-    for marks in stack:
-        assert post.save(round_, entry_pass, marks, confirm=True).status_code == 201
 
 
 @pytest.fixture

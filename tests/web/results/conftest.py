@@ -1,5 +1,4 @@
-"""Shared by the results tests: entering a stack of ballots, logging in with a role, and a
-counted round."""
+"""Shared by the results tests: logging in with a role, and a counted round."""
 
 from __future__ import annotations
 
@@ -7,11 +6,7 @@ import pytest
 
 from kiemphieu.models import Role
 
-
-def enter(post, round_, entry_pass, stack):
-    for marks in stack:
-        reply = post.save(round_, entry_pass, marks, confirm=True)
-        assert reply.status_code == 201, reply.get_json()
+from ..conftest import enter
 
 
 def login_as(make_user, auth, name, role, congress=None):

@@ -13,7 +13,8 @@ import pytest
 from kiemphieu.extensions import db
 from kiemphieu.models import Role, Round
 
-from .conftest import enter, login_as
+from ..conftest import enter
+from .conftest import login_as
 
 
 def finalised(client, round_) -> str:

@@ -11,7 +11,8 @@ from kiemphieu import tally
 from kiemphieu.extensions import db
 from kiemphieu.models import AuditEntry, Ballot, ResultVersion, Role, Round
 
-from .conftest import enter, login_as
+from ..conftest import enter
+from .conftest import login_as
 
 
 def test_results_show_the_engine_figures_with_decimal_commas(client, counted_round, codes):

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-
-import pypdfium2
 
 from kiemphieu.extensions import db
 from kiemphieu.minutes import verify_document
 from kiemphieu.scanning import services
 from kiemphieu.worker import run_once
 
+from ..conftest import flat_pdf_text
 from .conftest import png_bytes, reading
 from .test_worker import store
-
-
-def text_of(pdf: bytes) -> str:
-    document = pypdfium2.PdfDocument(pdf)
-    text = " ".join(page.get_textpage().get_text_range() for page in document)
-    document.close()
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text))
 
 
 def test_scans_and_rulings_are_in_the_entry_log(client, scan_round, counter, fake_reader):
@@ -33,7 +24,7 @@ def test_scans_and_rulings_are_in_the_entry_log(client, scan_round, counter, fak
     assert run_once() == 2
     services.adjudicate(scan, {"c01": "struck"}, None, counter)
     pdf = client.get(f"/rounds/{scan_round.id}/entry-log.pdf").data
-    text = text_of(pdf)
+    text = flat_pdf_text(pdf)
     assert "Phiếu quét (máy đọc và Ban kiểm phiếu phân xử) (2 lần lưu)" in text
     assert "ảnh 1 (0001.png, trang 1)" in text and "máy đọc phiếu" in text
     assert "Phân xử phiếu quét (1 quyết định)" in text
