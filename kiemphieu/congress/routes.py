@@ -15,11 +15,12 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from .. import audit, labels
+from ..audit import pages as audit_pages
 from ..auth import access
 from ..auth.access import require_role
 from ..auth.forms import options
 from ..extensions import db
-from ..models import AuditEntry, Congress, CountCommitteeMember, Exclusion, Organisation, Role, RoundStatus
+from ..models import Congress, CountCommitteeMember, Exclusion, Organisation, Role, RoundStatus
 from ..tally import Body
 from . import services
 from .forms import (
@@ -256,13 +257,20 @@ def remove_member(congress_id: int, member_id: int):
 @bp.route("/congresses/<int:congress_id>/audit")
 @require_role(Role.VIEWER)
 def audit_log(congress_id: int):
-    entries = db.session.scalars(
-        select(AuditEntry).where(AuditEntry.chain == audit.chain_key(congress_id)).order_by(AuditEntry.seq.desc())
-        .limit(500)
-    ).all()
+    chosen = audit_pages.AuditFilter.from_args(request.args)
+    shown = audit_pages.audit_page(congress_id, chosen, audit_pages.congress_names(congress_id))
     # Only this congress's chain: a province's other congresses are not re-verified per view.
-    return render_template("congress/audit.html", congress=g.congress, entries=entries,
+    return render_template("congress/audit.html", congress=g.congress, shown=shown,
                            chain=audit.verify_chain(congress_id))
+
+
+@bp.route("/audit")
+@require_role(Role.ADMIN)
+def system_audit_log():
+    """The system chain (users, organisations, logins, imports): administrators only."""
+    chosen = audit_pages.AuditFilter.from_args(request.args)
+    return render_template("congress/system_audit.html", shown=audit_pages.audit_page(None, chosen),
+                           chain=audit.verify_chain(None))
 
 
 # ------------------------------------------------------------------ elections and candidates

@@ -293,7 +293,7 @@ def test_congress_page_lists_elections_and_audit_page_verifies(client, organiser
     html = page(client.get(f"/congresses/{election.congress_id}"))
     assert election.title in html and "Vòng 1" in html and "Chuẩn bị" in html
     html = page(client.get(f"/congresses/{election.congress_id}/audit"))
-    assert "Chuỗi mã băm toàn vẹn" in html and "election.create" in html and "candidate.add" in html
+    assert "Chuỗi mã băm toàn vẹn" in html and "Tạo cuộc bầu cử" in html and "Thêm người ứng cử" in html
 
 
 def test_breadcrumb_goes_congress_election_round(client, organiser, make_election):
