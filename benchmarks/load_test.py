@@ -464,7 +464,7 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         stop_at = started + args.seconds
         for counter in counters:
             counter.stop_at = stop_at
-        viewers = [Viewer(nodes, rounds[i], stop_at, tally) for i in range(args.viewers)]
+        viewers = [Viewer(nodes, rounds[i % len(rounds)], stop_at, tally) for i in range(args.viewers)]
         for viewer in viewers:
             viewer.start()
 
