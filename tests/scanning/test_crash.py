@@ -242,7 +242,10 @@ def test_kill_9_of_worker_web_worker_and_master_loses_and_doubles_nothing(tmp_pa
         assert len(stored) - len(clerk.acknowledged) <= 1  # at most the one in flight at the end
         sequences = [s for (s,) in query(database, "SELECT sequence FROM ballot WHERE entry_pass = 'A' ORDER BY 1")]
         assert sequences == list(range(1, len(sequences) + 1))
-        assert clerk.failures > 0  # the kills were felt
+        # The clerk was typing through the kills: acknowledged saves before and after them. (Whether
+        # a request of theirs failed depends on timing: the supervisor keeps the listening socket,
+        # so a connection made while the master is down may simply wait for the new one.)
+        assert acknowledged_before > 0
 
         groups = (master, old_worker, pid_of(instance, "web"), pid_of(instance, "scan-worker"))
         started = time.monotonic()
