@@ -7,13 +7,18 @@ Two loops overlap so that storing never waits for reading nor reading for storin
   per batch, hands the files to the reader and stores what comes back in batches: one
   transaction per batch, each file's readings and ballots committed before the file counts as
   done;
-- the **reader threads** (pure OpenCV, no database) decode each page once and read it; for a
-  page a person will look at (review, rejected) they encode the preview from the page the
-  reader had already decoded and warped upright (``Reading.page_image``). Pages are read one at a time
-  and dropped once read, so a 1,000-page TIFF costs one page of memory.
+- the **readers** (pure OpenCV, no database) decode each page once and read it; for a page a
+  person will look at (review, rejected) they encode the preview from the page the reader had
+  already decoded and warped upright (``Reading.page_image``). Pages are read one at a time and
+  dropped once read, so a 1,000-page TIFF costs one page of memory. The long-running worker
+  (``run_forever``) reads in processes of its own, one per core: the reader's many small NumPy
+  steps hold the GIL, so reader threads beside the storing loop ran at half speed each (read
+  CPU per ballot 50 ms in the worker against 25 ms alone); ``run_once`` (``kiemphieu worker
+  --once``, the tests) reads in one thread.
 
 An image that makes the reader raise is rejected with the reason and the loop goes on; one that
-kills the process is retried once, then rejected. SIGTERM / SIGINT stop after the current page:
+kills the process (the worker, or one of its reader processes: the worker then exits and the
+supervisor restarts it) is retried once, then rejected. SIGTERM / SIGINT stop after the current page:
 what was read is stored, the rest of the claim goes back to the queue. A heartbeat file
 (``instance/run/scan-worker.beat``) tells the supervisor and the scans page the worker lives.
 """
@@ -21,6 +26,8 @@ what was read is stored, the rest of the claim goes back to the queue. A heartbe
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import queue
 import signal
 import threading
@@ -66,6 +73,14 @@ class Job:
     pages: list[PageResult] = field(default_factory=list)
     error: str | None = None  # the whole file failed to read (the reader raised)
     interrupted: bool = False  # stopped mid-file: pages without a result go back to the queue
+    read_s: float = 0.0  # wall and CPU seconds its reading took (the scan benchmark prints them)
+    read_cpu: float = 0.0
+
+
+class ReaderLost(RuntimeError):
+    """A reader process died (an image crashed it, or it was killed): the files it held are lost
+    with it, so the worker exits and the supervisor restarts it (their claims are taken back and
+    count as an attempt)."""
 
 
 # ------------------------------------------------------------------ reading (no database)
@@ -177,50 +192,156 @@ def _write_preview(job: Job, result: PageResult) -> str | None:
 # ------------------------------------------------------------------ the pipeline
 
 
-class Pipeline:
-    """The storing loop in the caller's thread (with an app context), the reader in its own."""
+def _read_one(job: Job, stop, progress: Callable[[], None]) -> Job:
+    """Read one claimed file (or mark it interrupted after a stop), timing it."""
+    if stop.is_set():
+        job.interrupted = True
+        return job
+    started, cpu = time.perf_counter(), time.thread_time()
+    progress()
+    read_job(job, stop, progress)
+    job.read_s, job.read_cpu = time.perf_counter() - started, time.thread_time() - cpu
+    return job
 
-    def __init__(self, beat: Callable[[str, int], None] | None = None, readers: int = 1):
-        self.stop = threading.Event()
-        self.jobs: queue.Queue[Job | None] = queue.Queue()
-        self.done: queue.Queue[Job] = queue.Queue()
+
+class _SharedFlag:
+    """A stop flag the reader processes see: a shared byte (setting it takes no lock, so a
+    signal handler may set it at any moment)."""
+
+    def __init__(self, context):
+        self.value = context.RawValue("b", 0)
+
+    def set(self) -> None:
+        self.value.value = 1
+
+    def is_set(self) -> bool:
+        return bool(self.value.value)
+
+
+class _Stop:
+    """The pipeline's stop: the storing loop's event and, with reader processes, their flag."""
+
+    def __init__(self, shared: _SharedFlag | None = None):
+        self.event, self.shared = threading.Event(), shared
+
+    def set(self) -> None:
+        if self.shared is not None:
+            self.shared.set()
+        self.event.set()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
+def _reader_process(slot: int, jobs, done, stop: _SharedFlag, busy_since, parent: int) -> None:
+    """One reader process: files in, read files out, until None. It ignores SIGTERM / SIGINT
+    (its whole process group gets them): the worker's stop flag ends the current file after the
+    current page, as with threads. It never touches the database, and leaves with os._exit so
+    that nothing inherited from the worker (its database connections) is finalised here."""
+    import cv2
+
+    _die_with_parent(parent)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cv2.setNumThreads(1)  # parallel by files, not inside one page
+    code = 0
+    try:
+        while (job := jobs.get()) is not None:
+            done.put(_read_one(job, stop, lambda: busy_since.__setitem__(slot, time.monotonic())))
+            busy_since[slot] = 0.0
+    except BaseException:  # noqa: BLE001 - whatever it is, the worker sees this process gone
+        log.exception("reader process %d failed", slot)
+        code = 1
+    finally:
+        done.close()
+        done.join_thread()  # what was put is in the pipe before the process goes
+        os._exit(code)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker killed outright (kill -9) takes its reader processes with it (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the worker died before the line above
+        os._exit(1)
+
+
+class Pipeline:
+    """The storing loop in the caller's thread (with an app context); the readers in threads of
+    their own (``processes=False``) or in processes (forked: they share the loaded reader)."""
+
+    def __init__(self, beat: Callable[[str, int], None] | None = None, readers: int = 1, processes: bool = False):
         self.beat = beat or (lambda state, pages=0: None)
         self.in_flight = 0
         self.lock = threading.Lock()
-        self.reading: dict[int, float] = {}  # reader thread -> when it last finished a page or began a file
         # Busy seconds, wall and CPU, per stage (the scan benchmark prints them).
         self.stats = {"read_s": 0.0, "store_s": 0.0, "claim_s": 0.0,
                       "read_cpu": 0.0, "store_cpu": 0.0, "claim_cpu": 0.0, "stored": 0}  # busy seconds (the scan benchmark)
         if isinstance(beat, heartbeat.Beater):
             beat.stats = self.stats
-        # OpenCV and NumPy release the GIL for the pixel work: readers overlap on several cores.
-        self.readers = [threading.Thread(target=self._read_loop, name=f"scan-reader-{i}", daemon=True)
-                        for i in range(max(1, readers))]
-        for reader in self.readers:
-            reader.start()
+        count = max(1, readers)
+        self.processes: list = []
+        self.readers: list[threading.Thread] = []
+        if processes:
+            context = multiprocessing.get_context("fork")
+            self.stop = _Stop(_SharedFlag(context))
+            self.jobs, self.done = context.Queue(), context.Queue()
+            # Per reader process: when it began its file or last finished a page (0: idle).
+            self.busy_since = context.RawArray("d", count)
+            self.processes = [context.Process(target=_reader_process, name=f"scan-reader-{i}", daemon=True,
+                                              args=(i, self.jobs, self.done, self.stop.shared, self.busy_since, os.getpid()))
+                              for i in range(count)]
+            for process in self.processes:
+                process.start()
+        else:
+            self.stop = _Stop()
+            self.jobs, self.done = queue.Queue(), queue.Queue()
+            self.reading: dict[int, float] = {}  # reader thread -> when it last finished a page or began a file
+            # OpenCV releases the GIL for the pixel work, not NumPy's many small steps: threads
+            # overlap only in part (the long-running worker uses processes).
+            self.readers = [threading.Thread(target=self._read_loop, name=f"scan-reader-{i}", daemon=True)
+                            for i in range(count)]
+            for reader in self.readers:
+                reader.start()
 
     def _read_loop(self) -> None:
         import cv2
 
         cv2.setNumThreads(1)  # parallel by files, not inside one page
+        me = threading.get_ident()
         while (job := self.jobs.get()) is not None:
-            if self.stop.is_set():
-                job.interrupted = True
-            else:
-                started, cpu = time.perf_counter(), time.thread_time()
-                self.reading[threading.get_ident()] = time.monotonic()
-                read_job(job, self.stop, lambda: self.reading.__setitem__(threading.get_ident(), time.monotonic()))
-                self.reading.pop(threading.get_ident(), None)
-                with self.lock:
-                    self.stats["read_s"] += time.perf_counter() - started
-                    self.stats["read_cpu"] += time.thread_time() - cpu
-            self.done.put(job)
+            self.done.put(_read_one(job, self.stop, lambda: self.reading.__setitem__(me, time.monotonic())))
+            self.reading.pop(me, None)
+
+    def _oldest_busy(self) -> float:
+        """When the reader busy longest on one page began it (now when none is busy)."""
+        if self.processes:
+            return min((at for at in self.busy_since if at > 0), default=time.monotonic())
+        return min(list(self.reading.values()), default=time.monotonic())
 
     def close(self) -> None:
-        for reader in self.readers:
+        for _ in self.readers or self.processes:
             self.jobs.put(None)
         for reader in self.readers:
             reader.join(timeout=30)
+        for process in self.processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+        if self.processes:
+            self.jobs.close()
+            self.jobs.join_thread()
+
+    def kill_readers(self) -> None:
+        """After a reader process died: the others are stopped at once (their files are lost)."""
+        for process in self.processes:
+            if process.is_alive():
+                process.kill()
+            process.join(timeout=5)
 
     def run(self, max_files: int | None = None) -> int:
         """Claim, read and store until the queue is empty (or max_files files, or a stop);
@@ -268,8 +389,11 @@ class Pipeline:
                 batch = [self.done.get(timeout=1.0)]
                 break
             except queue.Empty:
+                lost = [p for p in self.processes if not p.is_alive()]
+                if lost:
+                    raise ReaderLost(f"reader process {lost[0].name} exited ({lost[0].exitcode})") from None
                 # No beat while a reader is stuck on one page: the supervisor then restarts us.
-                if time.monotonic() - min(list(self.reading.values()), default=time.monotonic()) < STUCK_AFTER:
+                if time.monotonic() - self._oldest_busy() < STUCK_AFTER:
                     self.beat("reading")
         pages = len(batch[0].scan_ids)
         while pages < BATCH_PAGES:
@@ -280,6 +404,9 @@ class Pipeline:
             batch.append(job)
             pages += len(job.scan_ids)
         self.in_flight -= len(batch)
+        for job in batch:
+            self.stats["read_s"] += job.read_s
+            self.stats["read_cpu"] += job.read_cpu
         return batch
 
     def _store(self, batch: list[Job]) -> int:
@@ -346,9 +473,7 @@ def run_once(max_files: int | None = None) -> int:
 
 
 def reader_count() -> int:
-    """Reader threads: one per core, at most 4 (KIEMPHIEU_READERS to choose)."""
-    import os
-
+    """Reader processes: one per core, at most 4 (KIEMPHIEU_READERS to choose)."""
     chosen = os.environ.get("KIEMPHIEU_READERS", "")
     return int(chosen) if chosen.isdigit() and int(chosen) > 0 else max(1, min(4, os.cpu_count() or 1))
 
@@ -364,7 +489,10 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
     from kiemphieu.scanning import services
 
     beat = heartbeat.Beater(beat_folder) if beat_folder else (lambda state, pages=0: None)
-    pipeline = Pipeline(beat, readers=reader_count())
+    # Forked with no database connection open (the readers never use one).
+    db.session.remove()
+    db.engine.dispose()
+    pipeline = Pipeline(beat, readers=reader_count(), processes=True)
 
     def request_stop(signum, frame):
         pipeline.stop.set()
@@ -383,6 +511,12 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
                     log.warning("took back %d page(s) claimed by a worker that died", taken)
             count = pipeline.run()
             pause = interval
+        except ReaderLost:
+            # Its files are lost with it: exit, so the supervisor restarts the worker and their
+            # claims are taken back (each counts as an attempt: an image that crashes twice is rejected).
+            log.exception("a reader process died; the worker restarts")
+            pipeline.kill_readers()
+            raise SystemExit(3)
         except Exception:  # e.g. the database is being migrated: wait longer each time
             log.exception("worker loop (next try in %.0f s)", pause)
             db.session.rollback()

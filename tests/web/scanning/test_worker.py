@@ -275,3 +275,49 @@ def test_the_heartbeat_stops_while_a_reader_is_stuck_on_a_page(app, scan_round, 
     finally:
         pipeline.close()
     assert any(at < finished[0] for at in beats) is beats_while_reading
+
+
+def test_reader_processes_read_and_the_storing_loop_stores(app, scan_round, fake_reader):
+    """The long-running worker's readers are processes (forked: the stubbed reader too)."""
+    import kiemphieu.worker as worker
+
+    datas = [png_bytes(70 + i) for i in range(6)]
+    for i, data in enumerate(datas):
+        fake_reader.set(data, reading("read" if i % 2 else "review"))
+        store(scan_round, data, name=f"{i}.png")
+    pipeline = worker.Pipeline(readers=2, processes=True)
+    try:
+        assert pipeline.run() == 6
+        assert all(process.is_alive() for process in pipeline.processes)
+    finally:
+        pipeline.close()
+    assert not any(process.is_alive() for process in pipeline.processes)
+    statuses = sorted(db.session.scalars(select(ScanImage.status)).all())
+    assert statuses == ["read"] * 3 + ["review"] * 3
+    assert len(ballots(scan_round)) == 3
+    assert pipeline.stats["read_s"] > 0  # timed in the reader processes, added up by the storing loop
+
+
+def test_a_reader_process_that_dies_stops_the_worker_and_its_claim_is_retaken(app, scan_round, fake_reader,
+                                                                              monkeypatch):
+    import os
+
+    import kiemphieu.worker as worker
+
+    [scan] = store(scan_round, png_bytes(80))
+
+    def crash(*args):
+        os._exit(9)  # a segfault in the decoder, say
+        yield
+
+    monkeypatch.setattr(worker, "read_pages", crash)
+    pipeline = worker.Pipeline(readers=1, processes=True)
+    try:
+        with pytest.raises(worker.ReaderLost):
+            pipeline.run()
+    finally:
+        pipeline.kill_readers()
+        pipeline.close()
+    db.session.refresh(scan)
+    assert scan.status == "processing" and scan.attempts == 1  # still claimed: nothing was stored
+    assert services.take_over_claims() == 1  # the restarted worker takes it back (a second attempt)
