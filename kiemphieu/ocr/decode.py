@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -18,6 +18,7 @@ import numpy as np
 from .profiles import Profile
 
 A4_LONG_INCH = 297.0 / 25.4
+A5_LONG_INCH = 210.0 / 25.4
 
 
 class Unreadable(Exception):
@@ -31,6 +32,10 @@ class Page:
     colour: bool
     reduction: int = 1  # the decoder's downscale factor
     error: str | None = None  # set instead of image when this page alone is unreadable
+    # Set when the page was decoded reduced on the guess that it is A5: the same page decoded
+    # as finely as an A4 page needs (the reader calls it when the markers say A4, or say nothing).
+    finer: Callable[[], Page] | None = None
+    largest_mm: float = 297.0  # the longest paper side the decoded resolution suffices for
 
     @property
     def grey(self) -> np.ndarray:
@@ -51,12 +56,13 @@ def sniff(data: bytes) -> str:
     return "unknown"
 
 
-def reduction_for(width: int, height: int, profile: Profile, allowed=(8, 4, 2)) -> int:
+def reduction_for(width: int, height: int, profile: Profile, allowed=(8, 4, 2), long_inch: float = A4_LONG_INCH) -> int:
     """The largest decoder downscale keeping at least the working resolution.
 
-    Assumes conservatively that the image's long side is at most an A4 page long.
+    Assumes conservatively that the image's long side is at most an A4 page long (or
+    `long_inch`).
     """
-    estimated_dpi = max(width, height) / A4_LONG_INCH
+    estimated_dpi = max(width, height) / long_inch
     for factor in allowed:
         if estimated_dpi / factor >= 0.95 * profile.scan.work_dpi:
             return factor
@@ -86,10 +92,21 @@ def _check_pixels(size: tuple[int, int], profile: Profile) -> None:
         raise Unreadable(f"image too large ({width}x{height} pixels, limit {profile.scan.max_pixels})")
 
 
-def _decode_raster(data: bytes, profile: Profile) -> Page:
+def _decode_raster(data: bytes, profile: Profile, jpeg: bool = False) -> Page:
     header = _pillow_header(data, profile)
     colour = header.mode not in ("1", "L", "I;16", "I", "LA")
     factor = reduction_for(*header.size, profile)
+    if jpeg and factor == 1 and reduction_for(*header.size, profile, long_inch=A5_LONG_INCH) == 2:
+        # As large as an A5 page at 200 dpi (or an A4 at 134-190 dpi: the size cannot tell):
+        # decoded at half size by the JPEG decoder itself (about half the cost), enough for an
+        # A5 page; an A4 page is decoded again in full.
+        page = _imdecode(data, colour, 2)
+        page.finer, page.largest_mm = (lambda: _imdecode(data, colour, 1)), 210.0
+        return page
+    return _imdecode(data, colour, factor)
+
+
+def _imdecode(data: bytes, colour: bool, factor: int) -> Page:
     flags = {
         (True, 1): cv2.IMREAD_COLOR, (True, 2): cv2.IMREAD_REDUCED_COLOR_2,
         (True, 4): cv2.IMREAD_REDUCED_COLOR_4, (True, 8): cv2.IMREAD_REDUCED_COLOR_8,
@@ -169,6 +186,6 @@ def decode_pages(data: bytes, profile: Profile) -> Iterator[Page]:
     elif kind == "tiff":
         yield from _tiff_pages(data, profile)
     elif kind in ("jpeg", "png"):
-        yield _decode_raster(data, profile)
+        yield _decode_raster(data, profile, jpeg=kind == "jpeg")
     else:
         raise Unreadable("not a PNG, JPEG, TIFF or PDF file")

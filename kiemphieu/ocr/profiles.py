@@ -255,13 +255,24 @@ def load_profile(name_or_path: str | Path | None = None) -> Profile:
         if not path.is_file():
             raise ProfileError(f"{target}: no such profile file")
     try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key in _loaded:  # the worker loads a profile per file: parsing it costs ~3 ms
+            return _loaded[key]
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: bad TOML: {exc}") from None
     data.setdefault("name", path.stem)
-    return profile_from_dict(data, str(path))
+    profile = profile_from_dict(data, str(path))
+    if len(_loaded) > 32:
+        _loaded.clear()
+    _loaded[key] = profile  # immutable; a file edited on disk has another key
+    return profile
+
+
+_loaded: dict[tuple, Profile] = {}
 
 
 def profile_toml(profile: Profile) -> str:

@@ -145,12 +145,15 @@ class _PageReader:
     def __init__(self, page: Page, layout: Layout, profile: Profile, reading: Reading, seats: int):
         self.page, self.layout, self.profile, self.reading = page, layout, profile, reading
         self.seats = seats
-        image = page.image
-        self.grey = image if image.ndim == 2 else cv2.cvtColor(
-            image, cv2.COLOR_BGR2GRAY, dst=_scratch.get("grey", image.shape[:2]))
+        self.grey = self._grey(page.image)
         self.flags: list[str] = []
         self.checks: dict = {}
 
+
+    @staticmethod
+    def _grey(image: np.ndarray) -> np.ndarray:
+        return image if image.ndim == 2 else cv2.cvtColor(
+            image, cv2.COLOR_BGR2GRAY, dst=_scratch.get("grey", image.shape[:2]))
 
     def run(self) -> None:
         paper, markers = self.markers()
@@ -218,6 +221,12 @@ class _PageReader:
     def markers(self):
         found = find_markers(self.grey)
         chosen = choose_paper(found, self.profile.geometry.min_markers)
+        if self.page.finer is not None and (chosen is None or chosen[0].height > self.page.largest_mm):
+            # Decoded reduced as if A5: an A4 page (or a page whose markers were not found)
+            # is read from the full decode, exactly as if it had been decoded so at once.
+            self.page = self.page.finer()
+            self.grey = self._grey(self.page.image)
+            return self.markers()
         if chosen is not None:
             paper, seen = chosen
             self.checks["markers"] = len(seen)
