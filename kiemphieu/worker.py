@@ -97,7 +97,7 @@ def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: 
     import cv2
 
     from kiemphieu.ocr import read_page
-    from kiemphieu.ocr.decode import Unreadable, decode_pages
+    from kiemphieu.ocr.decode import Unreadable, decode_pages, half_if_a5
     from kiemphieu.ocr.geometry import layout_for
     from kiemphieu.ocr.reader import REJECTED, Reading
 
@@ -107,7 +107,7 @@ def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: 
     seen = 0
     try:
         last = max(wanted)
-        for page in decode_pages(data, profile):
+        for page in decode_pages(data, profile, half_if_a5(layout)):
             seen = page.index + 1
             if page.index in wanted:
                 yield _page_result(read_page(page, election, profile, file_name, layout), page)

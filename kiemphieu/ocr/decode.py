@@ -92,11 +92,11 @@ def _check_pixels(size: tuple[int, int], profile: Profile) -> None:
         raise Unreadable(f"image too large ({width}x{height} pixels, limit {profile.scan.max_pixels})")
 
 
-def _decode_raster(data: bytes, profile: Profile, jpeg: bool = False) -> Page:
+def _decode_raster(data: bytes, profile: Profile, half_if_a5: bool = False) -> Page:
     header = _pillow_header(data, profile)
     colour = header.mode not in ("1", "L", "I;16", "I", "LA")
     factor = reduction_for(*header.size, profile)
-    if jpeg and factor == 1 and reduction_for(*header.size, profile, long_inch=A5_LONG_INCH) == 2:
+    if half_if_a5 and factor == 1 and reduction_for(*header.size, profile, long_inch=A5_LONG_INCH) == 2:
         # As large as an A5 page at 200 dpi (or an A4 at 134-190 dpi: the size cannot tell):
         # decoded at half size by the JPEG decoder itself (about half the cost), enough for an
         # A5 page; an A4 page is decoded again in full.
@@ -104,6 +104,11 @@ def _decode_raster(data: bytes, profile: Profile, jpeg: bool = False) -> Page:
         page.finer, page.largest_mm = (lambda: _imdecode(data, colour, 1)), 210.0
         return page
     return _imdecode(data, colour, factor)
+
+
+def half_if_a5(layout) -> bool:
+    """Whether a ballot of this layout may be decoded at half size when A5-sized (see decode_pages)."""
+    return layout.paper.name == "A5" and str(layout.form) == "boxes"
 
 
 def _imdecode(data: bytes, colour: bool, factor: int) -> Page:
@@ -176,8 +181,13 @@ def _pdf_pages(data: bytes, profile: Profile) -> Iterator[Page]:
         document.close()
 
 
-def decode_pages(data: bytes, profile: Profile) -> Iterator[Page]:
-    """Every page of a scan file; raises Unreadable when the file as a whole cannot be read."""
+def decode_pages(data: bytes, profile: Profile, half_if_a5: bool = False) -> Iterator[Page]:
+    """Every page of a scan file; raises Unreadable when the file as a whole cannot be read.
+
+    ``half_if_a5``: the ballot expected is an A5 boxes ballot (its marks are bold crosses): a
+    JPEG of an A5 page at 200 dpi is decoded at half size, as an A4 page at 200 dpi always is
+    (a strike ballot's thin pen lines keep the full decode on A5).
+    """
     if len(data) > profile.scan.max_file_mb * 1_000_000:
         raise Unreadable(f"file too large ({len(data)} bytes)")
     kind = sniff(data)
@@ -186,6 +196,6 @@ def decode_pages(data: bytes, profile: Profile) -> Iterator[Page]:
     elif kind == "tiff":
         yield from _tiff_pages(data, profile)
     elif kind in ("jpeg", "png"):
-        yield _decode_raster(data, profile, jpeg=kind == "jpeg")
+        yield _decode_raster(data, profile, half_if_a5=half_if_a5 and kind == "jpeg")
     else:
         raise Unreadable("not a PNG, JPEG, TIFF or PDF file")

@@ -21,7 +21,7 @@ from kiemphieu.tally import Election, Form
 
 from . import boxes, checks, pagemap, strikes
 from .arrays import _at_least, _below, _flatten, _ink_fraction, _percentile, _scratch, _source_rect
-from .decode import Page, Unreadable, decode_pages
+from .decode import Page, Unreadable, decode_pages, half_if_a5
 from .geometry import PAPERS, Layout, layout_for
 from .markers import find_markers
 from .profiles import Profile, load_profile
@@ -102,7 +102,7 @@ def _read_bytes(data: bytes, name: str, election: Election, profile: Profile) ->
     layout = layout_for(election)
     readings: list[Reading] = []
     try:
-        for page in decode_pages(data, profile):
+        for page in decode_pages(data, profile, half_if_a5(layout)):
             readings.append(read_page(page, election, profile, name, layout))
     except Unreadable as exc:
         readings.append(_rejected(name, len(readings), Reason.UNREADABLE_FILE, str(exc), profile, layout))
