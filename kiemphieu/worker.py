@@ -12,9 +12,8 @@ Two loops overlap so that storing never waits for reading nor reading for storin
   already decoded and warped upright (``Reading.page_image``). Pages are read one at a time and
   dropped once read, so a 1,000-page TIFF costs one page of memory. The long-running worker
   (``run_forever``) reads in processes of its own, one per core: the reader's many small NumPy
-  steps hold the GIL, so reader threads beside the storing loop ran at half speed each (read
-  CPU per ballot 50 ms in the worker against 25 ms alone); ``run_once`` (``kiemphieu worker
-  --once``, the tests) reads in one thread.
+  steps hold the GIL, so reader threads beside the storing loop overlapped only in part;
+  ``run_once`` (``kiemphieu worker --once``, the tests) reads in one thread.
 
 An image that makes the reader raise is rejected with the reason and the loop goes on; one that
 kills the process (the worker, or one of its reader processes: the worker then exits and the
@@ -28,6 +27,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import threading
@@ -247,7 +247,12 @@ def _reader_process(slot: int, jobs, done, stop: _SharedFlag, busy_since, parent
     code = 0
     try:
         while (job := jobs.get()) is not None:
-            done.put(_read_one(job, stop, lambda: busy_since.__setitem__(slot, time.monotonic())))
+            job = _read_one(job, stop, lambda: busy_since.__setitem__(slot, time.monotonic()))
+            try:
+                pickle.dumps(job)  # the queue pickles in a thread of its own, where a failure is lost
+            except Exception as exc:  # noqa: BLE001 - a reading that cannot travel is that file's error
+                job.pages, job.error = [], f"{type(exc).__name__}: {exc}"[:300]
+            done.put(job)
             busy_since[slot] = 0.0
     except BaseException:  # noqa: BLE001 - whatever it is, the worker sees this process gone
         log.exception("reader process %d failed", slot)
