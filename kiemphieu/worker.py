@@ -292,6 +292,11 @@ class Pipeline:
         self.processes: list = []
         self.readers: list[threading.Thread] = []
         if processes:
+            import cv2
+
+            # OpenCV's thread pool must not be forked: its threads do not follow, and a child
+            # that then sets its thread count waits forever on their condition variables.
+            cv2.setNumThreads(1)
             context = multiprocessing.get_context("fork")
             self.stop = _Stop(_SharedFlag(context))
             self.jobs, self.done = context.Queue(), context.Queue()

@@ -321,3 +321,38 @@ def test_a_reader_process_that_dies_stops_the_worker_and_its_claim_is_retaken(ap
     db.session.refresh(scan)
     assert scan.status == "processing" and scan.attempts == 1  # still claimed: nothing was stored
     assert services.take_over_claims() == 1  # the restarted worker takes it back (a second attempt)
+
+
+def test_reader_processes_start_after_opencv_used_its_thread_pool_in_the_worker(app, scan_round, fake_reader):
+    """OpenCV's thread pool, once used in the worker, is not forked into the readers (a forked
+    pool hung a reader process setting its thread count, in one fork out of two)."""
+    import threading
+
+    import cv2
+    import numpy as np
+
+    import kiemphieu.worker as worker
+
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(4)
+    image = np.random.default_rng(1).integers(0, 255, (2000, 2000), dtype=np.uint8)
+    try:
+        for round_number in range(3):  # a race: several forks
+            for _ in range(3):
+                cv2.GaussianBlur(image, (0, 0), 3)
+                cv2.resize(image, None, fx=0.5, fy=0.5)
+            for i in range(2):
+                data = png_bytes(90 + 2 * round_number + i)
+                fake_reader.set(data, reading("read"))
+                store(scan_round, data, name=f"{round_number}-{i}.png")
+            pipeline = worker.Pipeline(readers=2, processes=True)
+            watchdog = threading.Timer(30.0, pipeline.kill_readers)  # a hang fails, it does not block
+            watchdog.start()
+            try:
+                assert pipeline.run() == 2
+            finally:
+                watchdog.cancel()
+                pipeline.close()
+            cv2.setNumThreads(4)
+    finally:
+        cv2.setNumThreads(before)
