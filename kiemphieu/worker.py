@@ -483,7 +483,8 @@ def run_once(max_files: int | None = None) -> int:
 
 
 def reader_count() -> int:
-    """Reader processes: one per core, at most 4 (KIEMPHIEU_READERS to choose)."""
+    """Reader processes: one per core, at most 4 (KIEMPHIEU_READERS to choose;
+    KIEMPHIEU_READER_THREADS=1 reads in threads instead, to compare or as a fallback)."""
     chosen = os.environ.get("KIEMPHIEU_READERS", "")
     return int(chosen) if chosen.isdigit() and int(chosen) > 0 else max(1, min(4, os.cpu_count() or 1))
 
@@ -502,7 +503,7 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
     # Forked with no database connection open (the readers never use one).
     db.session.remove()
     db.engine.dispose()
-    pipeline = Pipeline(beat, readers=reader_count(), processes=True)
+    pipeline = Pipeline(beat, readers=reader_count(), processes=os.environ.get("KIEMPHIEU_READER_THREADS") != "1")
 
     def request_stop(signum, frame):
         pipeline.stop.set()
