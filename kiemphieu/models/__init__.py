@@ -10,7 +10,7 @@ Counting is never done here: ``Round.to_election()`` and ``Round.engine_ballots(
 
 Modules: ``common`` (enums, helpers), ``organisations`` (organisations, users, roles),
 ``congress`` (congress, election, candidates, rounds, result versions), ``ballots``,
-``scanning``, ``audit``. Every name is re-exported here: ``from kiemphieu.models import X``.
+``scanning``, ``audit``, ``jobs`` (generated documents). Every name is re-exported here: ``from kiemphieu.models import X``.
 """
 
 from ..extensions import db
@@ -33,6 +33,7 @@ from .common import (
     new_session_token,
     utcnow,
 )
+from .jobs import Job, JobStatus
 from .congress import (
     Candidate,
     Congress,
@@ -59,7 +60,7 @@ __all__ = [
     "ORGANISATION_LEVEL_LABELS", "ROLE_LABELS", "Adjudication", "AppendOnlyError", "AuditEntry",
     "AuditHead", "Ballot", "Candidate", "Congress", "CongressAssignment", "CongressKind",
     "CountCommitteeMember", "Election", "EntryMode", "EntryPass", "Exclusion", "LoginThrottle",
-    "Organisation", "OrganisationGrant", "OrganisationLevel", "ResultVersion", "Role", "Round",
+    "Job", "JobStatus", "Organisation", "OrganisationGrant", "OrganisationLevel", "ResultVersion", "Role", "Round",
     "RoundCandidate", "RoundStatus", "ScanImage", "ScanStatus", "User", "count_rows", "db",
     "name_key", "new_session_token", "utcnow",
 ]

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from .. import labels, tally
 from ..audit import check as audit_check
 from ..auth.access import public, require_role
-from ..documents.rendering import Busy, busy_response, render_outside_transaction
+from ..documents.rendering import render_outside_transaction
 from ..entry.comparison import compare_passes
 from ..models import BODY_LABELS, EntryPass, ResultVersion, Role
 from ..scanning.outstanding import LISTED, outstanding_scans
@@ -178,13 +178,13 @@ def minutes(round_id: int):
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
     signed = signing.signed_minutes(round_, version)
-    name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
-    try:
-        pdf = signed or render_minutes_for(round_, version)
-    except Busy:
-        return busy_response()
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+    if signed:  # the office's signed file, kept as is: read, not rendered
+        return Response(signed, mimetype="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="bien-ban-kiem-phieu-vong-{round_.number}.pdf"'})
+    from ..jobs.routes import document_response
+
+    return document_response("minutes", {"round_id": round_id, "verify_url_base": verify_url_base()},
+                             url_for(".show", round_id=round_id))
 
 
 def render_minutes_for(round_, version) -> bytes:
