@@ -219,17 +219,18 @@ def test_job_claims_skip_rows_another_worker_holds_on_postgresql(app, make_round
     assert claims.claim_job("w:2").id == first
 
 
-def test_concurrent_workers_claim_each_job_once(tmp_path):
+def test_concurrent_workers_claim_each_job_once(app, tmp_path):
     """8 threads (workers on several nodes) claim 40 jobs of 4 congresses at once: every job is
     claimed exactly once (PostgreSQL: SKIP LOCKED; SQLite: the write lock)."""
     from kiemphieu import create_app
     from kiemphieu.congress import services as setup
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path / "instance"),
-                      "SQLALCHEMY_DATABASE_URI": shared_database_url(tmp_path)})
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    url = shared_database_url(tmp_path)  # PostgreSQL: the test database, its tables emptied by `app`
+    shared = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path / "shared"),
+                      "SQLALCHEMY_DATABASE_URI": url})
+    with shared.app_context():
+        if url.startswith("sqlite"):
+            db.create_all()
         organisation = setup.create_organisation("Đảng bộ xã Yên Lập")
         queued = []
         for n in range(4):
@@ -241,7 +242,7 @@ def test_concurrent_workers_claim_each_job_once(tmp_path):
     lock, errors = threading.Lock(), []
 
     def work(name: str) -> None:
-        with app.app_context():
+        with shared.app_context():
             try:
                 while (job := claims.claim_job(name)) is not None:
                     with lock:
@@ -258,8 +259,7 @@ def test_concurrent_workers_claim_each_job_once(tmp_path):
         thread.join(60)
     assert errors == []
     assert sorted(claimed) == sorted(queued)  # each once, none lost
-    with app.app_context():
+    with shared.app_context():
         assert {j.status for j in db.session.scalars(select(Job))} == {"running"}
-        db.drop_all()
         db.session.remove()
         db.engine.dispose()
