@@ -352,7 +352,7 @@ def run_document_job(beat: Callable[[str, int], None] | None = None) -> bool:
     if beat is not None:
         beat("document", 0)
     try:
-        return run_next_job() is not None
+        return run_next_job(pulse=(lambda: beat("document", 0)) if beat is not None else None) is not None
     except Exception:  # e.g. the database went away: the claim goes stale and is retaken
         log.exception("document job failed")
         db.session.rollback()

@@ -12,7 +12,9 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from .documents import KINDS, NotAvailable, Prepared
 log = logging.getLogger("kiemphieu.jobs")
 
 RESULT_NAME = "{hex}.{ext}"
+PULSE = 2.0  # seconds between two calls of run_next_job's pulse while a document renders
 RENDER_FAILED = ("Không tạo được tài liệu do lỗi của máy chủ. Vui lòng thử lại; nếu vẫn lỗi, "
                  "báo quản trị viên (chi tiết đã ghi vào nhật ký máy chủ).")
 RESULT_MISSING = "Tệp tài liệu đã tạo không còn trong thư mục lưu trữ; tài liệu sẽ được tạo lại."
@@ -121,15 +124,17 @@ class JobOutcome:
     status: str
 
 
-def run_next_job(worker: str | None = None) -> JobOutcome | None:
-    """Claim the next document job and make it: the worker's one step (None: nothing waits)."""
+def run_next_job(worker: str | None = None, pulse: Callable[[], None] | None = None) -> JobOutcome | None:
+    """Claim the next document job and make it: the worker's one step (None: nothing waits).
+    ``pulse`` is called every few seconds while it renders (the worker's heartbeat file, so the
+    supervisor does not take a long render for a hung worker)."""
     worker = worker or claims.worker_name()
     job = claims.claim_job(worker)
     if job is None:
         return None
     job_id, kind, params = job.id, job.kind, dict(job.params)
     stop = threading.Event()
-    beater = threading.Thread(target=_beat, args=(current_app._get_current_object(), job_id, worker, stop),
+    beater = threading.Thread(target=_beat, args=(current_app._get_current_object(), job_id, worker, stop, pulse),
                               name=f"job-{job_id}-heartbeat", daemon=True)
     beater.start()
     try:
@@ -186,13 +191,19 @@ def _fail(job_id: int, worker: str | None, message: str) -> None:
     db.session.commit()
 
 
-def _beat(app, job_id: int, worker: str, stop: threading.Event) -> None:
-    """Every JOB_HEARTBEAT seconds while the job is made, in its own session."""
+def _beat(app, job_id: int, worker: str, stop: threading.Event, pulse: Callable[[], None] | None) -> None:
+    """While the job is made: the row's heartbeat every JOB_HEARTBEAT seconds (in its own
+    session), ``pulse`` every PULSE seconds."""
+    last = time.monotonic()
     with app.app_context():
         try:
-            while not stop.wait(claims.JOB_HEARTBEAT):
-                if not claims.beat_job(job_id, worker):
-                    return
+            while not stop.wait(PULSE):
+                if pulse is not None:
+                    pulse()
+                if time.monotonic() - last >= claims.JOB_HEARTBEAT:
+                    last = time.monotonic()
+                    if not claims.beat_job(job_id, worker):
+                        return
         except Exception:
             log.warning("heartbeat of job %d failed", job_id, exc_info=True)
         finally:

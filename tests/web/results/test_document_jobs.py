@@ -263,3 +263,23 @@ def test_concurrent_workers_claim_each_job_once(app, tmp_path):
         assert {j.status for j in db.session.scalars(select(Job))} == {"running"}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_long_render_keeps_the_worker_heartbeat_alive(client, counted_round, monkeypatch):
+    """The supervisor restarts a worker silent for 120 s: a render longer than that must beat."""
+    import time
+
+    from kiemphieu import minutes
+
+    real = minutes.render_minutes
+
+    def slow(*args, **kwargs):
+        time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(minutes, "render_minutes", slow)
+    monkeypatch.setattr(jobs, "PULSE", 0.05)
+    _ask(client, f"/rounds/{counted_round.id}/minutes.pdf")
+    pulses = []
+    assert jobs.run_next_job("w:1", pulse=lambda: pulses.append(time.monotonic())).status == "done"
+    assert len(pulses) >= 3
