@@ -173,6 +173,14 @@ def job_claimable(now: datetime, stale_after: timedelta):
     )
 
 
+def jobs_waiting() -> bool:
+    """A cheap read (no write lock) before claiming: is any job queued or running at all?"""
+    found = db.session.scalar(select(Job.id).where(
+        Job.status.in_((JobStatus.QUEUED.value, JobStatus.RUNNING.value))).limit(1))
+    db.session.commit()
+    return found is not None
+
+
 @write_operation
 def claim_job(worker: str | None = None, max_attempts: int = MAX_ATTEMPTS,
               stale_after: timedelta = JOB_STALE_AFTER) -> Job | None:

@@ -129,6 +129,8 @@ def run_next_job(worker: str | None = None, pulse: Callable[[], None] | None = N
     ``pulse`` is called every few seconds while it renders (the worker's heartbeat file, so the
     supervisor does not take a long render for a hung worker)."""
     worker = worker or claims.worker_name()
+    if not claims.jobs_waiting():  # most of the time: no write lock taken on the worker's every turn
+        return None
     job = claims.claim_job(worker)
     if job is None:
         return None
