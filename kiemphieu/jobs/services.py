@@ -103,6 +103,18 @@ def _create(kind: str, params: dict[str, Any], prepared: Prepared, key: str, use
     return job
 
 
+def finished_document(kind: str, params: dict[str, Any]) -> bytes | None:
+    """The worker's document for the current inputs, when it is already made (else None)."""
+    prepared = KINDS[kind].prepare(params)
+    job = _live_job(job_key(kind, params, prepared.digest))
+    if job is None or job.status != JobStatus.DONE.value:
+        return None
+    try:
+        return read_result(job)
+    except NotAvailable:
+        return None
+
+
 def read_result(job: Job) -> bytes:
     """The finished document, checked against its SHA-256 (a changed file is refused)."""
     path = result_path(job)

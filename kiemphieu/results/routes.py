@@ -200,8 +200,13 @@ def render_minutes_for(round_, version) -> bytes:
 @bp.route("/rounds/<int:round_id>/minutes/sign", methods=["POST"])
 @require_role(Role.ORGANISER)
 def sign_minutes(round_id: int):
-    """The office signs the certified minutes with the deployment's key (PAdES)."""
-    return _sign(signing.MINUTES, lambda round_, version: render_minutes_for(round_, version))
+    """The office signs the certified minutes with the deployment's key (PAdES): the worker's
+    document when it is made (the same bytes), else rendered here in a render slot."""
+    from ..jobs.services import finished_document
+
+    params = {"round_id": round_id, "verify_url_base": verify_url_base()}
+    return _sign(signing.MINUTES, lambda round_, version: (
+        finished_document("minutes", params) or render_minutes_for(round_, version)))
 
 
 @bp.route("/rounds/<int:round_id>/entry-log/sign", methods=["POST"])
@@ -209,8 +214,11 @@ def sign_minutes(round_id: int):
 def sign_entry_log(round_id: int):
     """The office signs the round's entry log (Nhật ký nhập phiếu bầu) with the deployment's key."""
     from ..documents.entry_log import entry_log_pdf
+    from ..jobs.services import finished_document
 
-    return _sign(signing.ENTRY_LOG, lambda round_, version: entry_log_pdf(round_, verify_url_base()))
+    params = {"round_id": round_id, "verify_url_base": verify_url_base()}
+    return _sign(signing.ENTRY_LOG, lambda round_, version: (
+        finished_document("entry_log", params) or entry_log_pdf(round_, verify_url_base())))
 
 
 def _sign(kind: str, render):

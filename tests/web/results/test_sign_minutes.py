@@ -85,3 +85,20 @@ def test_the_office_signs_the_entry_log_too(app, client, counted_round, ca):
     assert report.ok, report.text()
     assert report.signatures[0].trusted and report.digest == counted_round.digest
     assert get_document(client, f"/rounds/{counted_round.id}/entry-log.pdf").data == pdf  # the signed file from now on
+
+
+def test_signing_uses_the_minutes_the_worker_made(app, client, counted_round, ca, monkeypatch):
+    from kiemphieu import minutes
+
+    app.config.update(SIGNING_P12=str(ca.signer_p12), SIGNING_P12_PASSWORD=P12_PASSWORD.decode())
+    finalise(client, counted_round)
+    made = get_document(client, f"/rounds/{counted_round.id}/minutes.pdf").data
+
+    def no_render(*args, **kwargs):
+        raise AssertionError("signing rendered the minutes again")
+
+    monkeypatch.setattr(minutes, "render_minutes", no_render)
+    assert client.post(f"/rounds/{counted_round.id}/minutes/sign").status_code == 302
+    signed = client.get(f"/rounds/{counted_round.id}/minutes.pdf").data
+    assert signed.startswith(made)  # the signature is an incremental update of those very bytes
+    assert verify_minutes(signed, load_certificates([ca.root_pem])).ok
