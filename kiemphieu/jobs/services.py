@@ -34,6 +34,7 @@ RESULT_NAME = "{hex}.{ext}"
 PULSE = 2.0  # seconds between two calls of run_next_job's pulse while a document renders
 RENDER_FAILED = ("Không tạo được tài liệu do lỗi của máy chủ. Vui lòng thử lại; nếu vẫn lỗi, "
                  "báo quản trị viên (chi tiết đã ghi vào nhật ký máy chủ).")
+SUPERSEDED = "Đã có bản mới hơn của tài liệu này (dữ liệu đã thay đổi). Hãy tải lại từ trang kết quả."
 RESULT_MISSING = "Tệp tài liệu đã tạo không còn trong thư mục lưu trữ; tài liệu sẽ được tạo lại."
 
 
@@ -181,7 +182,33 @@ def _make(job_id: int, kind: str, params: dict[str, Any], worker: str) -> JobOut
     if not _finish(job_id, worker, name, hashlib.sha256(data).hexdigest(), len(data)):
         path.unlink(missing_ok=True)  # another worker took the job over meanwhile
         return JobOutcome(job_id, JobStatus.RUNNING.value)
+    _prune_superseded(job_id)
     return JobOutcome(job_id, JobStatus.DONE.value)
+
+
+def _prune_superseded(job_id: int) -> None:
+    """Older finished copies of the same document (same kind and parameters, older inputs) are
+    never given again: their files are removed and the rows say so, so a season's drafts do not
+    fill the shared folder. The rows stay (who asked for what, when)."""
+    job = db.session.get(Job, job_id)
+    older = [other for other in db.session.scalars(select(Job).where(
+        Job.kind == job.kind, Job.congress_id == job.congress_id, Job.status == JobStatus.DONE.value,
+        Job.id < job.id)) if other.params == job.params]
+    db.session.rollback()
+    if older:
+        _supersede([other.id for other in older])
+        for other in older:
+            path = result_path(other)
+            if path is not None:
+                path.unlink(missing_ok=True)
+
+
+@write_operation
+def _supersede(job_ids: list[int]) -> None:
+    db.session.execute(update(Job).where(Job.id.in_(job_ids), Job.status == JobStatus.DONE.value)
+                       .values(status=JobStatus.FAILED.value, error=SUPERSEDED)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
 
 
 @write_operation

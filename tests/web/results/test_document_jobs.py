@@ -283,3 +283,21 @@ def test_a_long_render_keeps_the_worker_heartbeat_alive(client, counted_round, m
     pulses = []
     assert jobs.run_next_job("w:1", pulse=lambda: pulses.append(time.monotonic())).status == "done"
     assert len(pulses) >= 3
+
+
+def test_an_older_copy_of_the_same_document_is_pruned_when_a_new_one_is_made(client, counted_round):
+    from kiemphieu.congress import services as setup
+
+    url = f"/rounds/{counted_round.id}/minutes.pdf"
+    old, _ = _ask(client, url)
+    run_document_jobs()
+    old_file = jobs.result_path(db.session.get(Job, old))
+    setup.add_committee_member(counted_round.congress, "Phạm Văn Mới", "Ủy viên")
+    new, _ = _ask(client, url)
+    run_document_jobs()
+    assert not old_file.exists() and jobs.result_path(db.session.get(Job, new)).exists()
+    state = client.get(f"/documents/{old}/status.json").get_json()
+    assert state["failed"] and "bản mới hơn" in state["error"]
+    summary, _ = _ask(client, f"/congresses/{counted_round.congress.id}/summary.pdf")
+    run_document_jobs()
+    assert db.session.get(Job, new).status == "done"  # another document of the round: kept
