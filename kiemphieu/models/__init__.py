@@ -33,7 +33,6 @@ from .common import (
     new_session_token,
     utcnow,
 )
-from .jobs import Job, JobStatus
 from .congress import (
     Candidate,
     Congress,
@@ -44,6 +43,7 @@ from .congress import (
     Round,
     RoundCandidate,
 )
+from .jobs import Job, JobStatus
 from .organisations import (
     ORGANISATION_LEVEL_LABELS,
     CongressAssignment,
