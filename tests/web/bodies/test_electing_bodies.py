@@ -3,6 +3,7 @@ own figures (issue 9, item 1): set-up, round, results, minutes (verified) and ba
 
 from __future__ import annotations
 
+import re
 
 import pytest
 from sqlalchemy import select
@@ -69,7 +70,8 @@ def test_a_bi_thu_of_a_nine_member_committee_has_base_8_majority_5_in_results_an
     assert "Tổng số làm căn cứ tính kết quả bầu cử: 8 đồng chí" in text
     assert "(quá một nửa): 5 phiếu" in text
     assert "Số có mặt lúc bầu cử: 8 đồng chí; vắng mặt: 1 đồng chí" in text
-    assert "152" not in text and "150" not in text
+    figures = re.sub(r"[0-9a-f]{16,}", "", text)  # digests and hashes may hold "152" by chance
+    assert "152" not in figures and "150" not in figures
     report = verify_minutes(minutes)
     assert report.ok, report.text()
 
