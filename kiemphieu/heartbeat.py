@@ -17,7 +17,7 @@ ALIVE_WITHIN = 15.0  # seconds: a beat older than this means the worker is not a
 class Beat:
     pid: int
     at: float  # time.time() of the beat
-    state: str  # "idle" | "reading" | "stopping"
+    state: str  # "idle" | "reading" | "document" (making a generated document) | "stopping"
     pages: int  # pages read since the worker started
 
     def age(self, now: float | None = None) -> float:

@@ -15,6 +15,10 @@ Two loops overlap so that storing never waits for reading nor reading for storin
   steps hold the GIL, so reader threads beside the storing loop overlapped only in part;
   ``run_once`` (``kiemphieu worker --once``, the tests) reads in one thread.
 
+Generated documents (``kiemphieu.jobs``: minutes, ballots, entry logs, summaries, slides) are
+made by the same storing loop, one between two stored batches of scans and first when the loop
+wakes up, so neither queue starves the other (``run_document_job``).
+
 An image that makes the reader raise is rejected with the reason and the loop goes on; one that
 kills the process (the worker, or one of its reader processes: the worker then exits and the
 supervisor restarts it) is retried once, then rejected. SIGTERM / SIGINT stop after the current page:
@@ -279,7 +283,9 @@ class Pipeline:
     """The storing loop in the caller's thread (with an app context); the readers in threads of
     their own (``processes=False``) or in processes (forked: they share the loaded reader)."""
 
-    def __init__(self, beat: Callable[[str, int], None] | None = None, readers: int = 1, processes: bool = False):
+    def __init__(self, beat: Callable[[str, int], None] | None = None, readers: int = 1, processes: bool = False,
+                 documents: Callable[[], bool] | None = None):
+        self.documents = documents or (lambda: False)  # one document job between stored batches
         self.beat = beat or (lambda state, pages=0: None)
         self.in_flight = 0
         self.lock = threading.Lock()
@@ -373,6 +379,8 @@ class Pipeline:
             if not self.in_flight:
                 return stored
             stored += self._store(self._collect())
+            if not self.stop.is_set():
+                self.documents()
 
     def _claim(self, files: int) -> list[Job]:
         """Up to ``files`` files in one claim; each round's election built once per batch."""
@@ -473,11 +481,30 @@ def _unread(job: Job) -> list[int]:
 # ------------------------------------------------------------------ entry points
 
 
-def run_once(max_files: int | None = None) -> int:
-    """Process the queue until it is empty (or max_files files); returns the pages done."""
-    pipeline = Pipeline()
+def run_document_job(beat: Callable[[str, int], None] | None = None) -> bool:
+    """Make the next generated document, if one waits; never raises (the loop goes on)."""
+    from kiemphieu.extensions import db
+    from kiemphieu.jobs.services import run_next_job
+
+    if beat is not None:
+        beat("document", 0)
     try:
-        return pipeline.run(max_files)
+        return run_next_job(pulse=(lambda: beat("document", 0)) if beat is not None else None) is not None
+    except Exception:  # e.g. the database went away: the claim goes stale and is retaken
+        log.exception("document job failed")
+        db.session.rollback()
+        return False
+
+
+def run_once(max_files: int | None = None) -> int:
+    """Process both queues until they are empty (documents first, then scans with a document
+    between stored batches; max_files: scan files); returns the pages and documents done."""
+    documents = 0
+    while run_document_job():
+        documents += 1
+    pipeline = Pipeline(documents=run_document_job)
+    try:
+        return documents + pipeline.run(max_files)
     finally:
         pipeline.close()
 
@@ -503,7 +530,8 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
     # Forked with no database connection open (the readers never use one).
     db.session.remove()
     db.engine.dispose()
-    pipeline = Pipeline(beat, readers=reader_count(), processes=os.environ.get("KIEMPHIEU_READER_THREADS") != "1")
+    pipeline = Pipeline(beat, readers=reader_count(), processes=os.environ.get("KIEMPHIEU_READER_THREADS") != "1",
+                        documents=lambda: run_document_job(beat))
 
     def request_stop(signum, frame):
         pipeline.stop.set()
@@ -519,8 +547,9 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
                 taken = services.take_over_claims()
                 take_over_claims = False
                 if taken:
-                    log.warning("took back %d page(s) claimed by a worker that died", taken)
-            count = pipeline.run()
+                    log.warning("took back %d scan page(s) or document(s) claimed by a worker that died", taken)
+            count = int(run_document_job(beat))  # a document first, then the scans
+            count += pipeline.run()
             pause = interval
         except ReaderLost:
             # Its files are lost with it: exit, so the supervisor restarts the worker and their

@@ -97,7 +97,8 @@ def worker_health() -> dict:
     if beat is None:
         return {"ok": False, "text": "chưa chạy (khởi động máy chủ bằng scripts/start hoặc kiemphieu run)"}
     if beat.alive and beat.state != "stopping":
-        return {"ok": True, "text": "hoạt động" + (", đang đọc phiếu" if beat.state == "reading" else ", chờ ảnh mới")}
+        return {"ok": True, "text": "hoạt động" + {"reading": ", đang đọc phiếu", "document": ", đang tạo tài liệu"}.get(
+            beat.state, ", chờ ảnh mới")}
     since = to_local(datetime.fromtimestamp(beat.at, UTC)).strftime("%H:%M:%S %d/%m/%Y")
     return {"ok": False, "text": f"không phản hồi từ {since}"}
 
