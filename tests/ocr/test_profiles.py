@@ -54,3 +54,18 @@ def test_bad_profile_file_and_unknown_name(tmp_path):
         load_profile("nope")
     with pytest.raises(ProfileError):
         load_profile("../scanner_profiles/bw-300dpi")  # not a name, and no such file
+
+
+def test_a_profile_is_parsed_once_until_its_file_changes(tmp_path):
+    """The worker loads the profile for every file: parsed once, but an edit on disk is seen."""
+    import os
+
+    from kiemphieu.ocr.profiles import load_profile, profile_toml
+
+    path = tmp_path / "mine.toml"
+    path.write_text(profile_toml(load_profile(None)).replace("min_dpi = 90.0", "min_dpi = 91.0"), encoding="utf-8")
+    first = load_profile(str(path))
+    assert first.scan.min_dpi == 91.0 and load_profile(str(path)) is first
+    path.write_text(path.read_text(encoding="utf-8").replace("min_dpi = 91.0", "min_dpi = 95.0"), encoding="utf-8")
+    os.utime(path, ns=(first_ns := path.stat().st_mtime_ns + 10**9, first_ns))
+    assert load_profile(str(path)).scan.min_dpi == 95.0
