@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, tally
-from ..extensions import db, write_operation
+from ..extensions import commit_keeping_loaded, db, write_operation
 from ..models import Ballot, EntryPass, Round, RoundStatus, User, utcnow
 
 ENTRY_PASSES = (EntryPass.A, EntryPass.B, EntryPass.C)
@@ -67,6 +67,33 @@ class NeedsConfirmation(EntryError):
 
 
 # ------------------------------------------------------------------ reading marks
+
+_JUDGING_CACHE_SIZE = 512
+
+
+def judging_election(round_: Round) -> tally.Election:
+    """The engine's Election for judging and summarising this round's ballots, built once per
+    app and process while the round is in entry (``Round.to_election`` costs a dozen lazy
+    loads and a collation sort per call; a save needs only the list, the seats and the form).
+
+    Safe to keep: from the start of entry the list, the seats and the kind are frozen (the
+    set-up services refuse to change them), and the key holds every column of the round and
+    election that could change it, and the round's creation time (a database restored under
+    a running app reuses ids). Only for judging: the figures it carries (present, convened,
+    exclusions, committee) may be older than the database's; totals use ``to_election``.
+    """
+    if round_.status != RoundStatus.ENTRY.value or not has_app_context():
+        return round_.to_election()
+    cache = current_app.extensions.setdefault("kiemphieu.judging_elections", {})
+    election = round_.election
+    key = (round_.id, round_.created_at, round_.number, round_.seats, election.id, election.kind, election.title,
+           election.seats)
+    cached = cache.get(key)
+    if cached is None:
+        if len(cache) >= _JUDGING_CACHE_SIZE:
+            cache.clear()
+        cached = cache[key] = round_.to_election()
+    return cached
 
 
 def parse_marks(round_: Round, marks: Any, election: tally.Election | None = None) -> tally.Ballot:
@@ -221,12 +248,12 @@ def next_sequence(round_: Round, entry_pass: EntryPass | str, batch: int = 1) ->
 def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot, batch: int = 1) -> SaveOutcome:
     if existing.round_id != round_.id or existing.entry_pass != entry_pass.value or existing.batch != batch:
         raise EntryError("Mã phiếu này đã được dùng cho phiếu khác.")
-    election = round_.to_election()
+    election = judging_election(round_)
     verdict = tally.judge(election, existing.to_engine(election)) if not existing.is_absent else tally.Verdict(frozenset())
     return SaveOutcome(existing, True, verdict, election)
 
 
-@write_operation
+@write_operation(keep_loaded=True)
 def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
                 confirm_invalid: bool = False, user: User | None = None,
                 sequence: int | None = None, batch: int = 1) -> SaveOutcome:
@@ -239,6 +266,9 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
     """
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise BadBallot("Thiếu mã phiếu (idempotency key) hợp lệ.")
+    # The view's objects were kept (keep_loaded): what the checks below depend on is read
+    # again now, under the lock, in one query.
+    db.session.refresh(round_, ["status", "batches", "version"])
     existing = _ballot_with_key(key)
     if existing is not None:
         return _duplicate(round_, entry_pass, existing, batch)
@@ -246,7 +276,7 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
     check_batch(round_, batch)
     user = user or acting_user()
     refuse_same_clerk_for_both_passes(round_, entry_pass, user, batch)
-    election = round_.to_election()
+    election = judging_election(round_)
     ballot = parse_marks(round_, marks, election)
     verdict = tally.judge(election, ballot)
     if not verdict.valid and verdict.invalid in tally.ENGINE_REASONS and not confirm_invalid:
@@ -275,7 +305,7 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
         return _duplicate(round_, entry_pass, existing, batch)
     audit.record("ballot.save", congress=round_.election.congress_id, user=user, round_id=round_.id,
                  entry_pass=row.entry_pass, batch=row.batch, sequence=row.sequence, ballot_id=row.id, marks=row.marks, key=key)
-    db.session.commit()
+    commit_keeping_loaded()  # the answer is built from the row as written: no reload
     return SaveOutcome(row, False, verdict, election)
 
 

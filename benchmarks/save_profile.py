@@ -1,0 +1,188 @@
+"""Where the server's time goes in one acknowledged double-entry save (no network, no gunicorn).
+
+Seeds one congress with a 17-candidate / 15-seat round in entry (SQLite file in WAL, or the
+database of ``DATABASE_URL``), logs a counter in through the login form with Flask's test
+client, then posts N ballots as the entry screen does (JSON, CSRF header, idempotency key,
+stack position) and prints:
+- wall time per save (median, p95) and SQL statements and SQL time per save (SQLAlchemy
+  events: cursor execute, commit);
+- with ``--profile``, the cProfile of the loop grouped by stage (framework / session and
+  log-in / CSRF / access check / rules and tally / audit append / ORM inserts / commit).
+
+    .venv/bin/python benchmarks/save_profile.py [--ballots 500] [--profile] [--statements]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+PASSWORD = "mat-khau-profile"
+NAMES = [
+    "Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung", "Hoàng Văn Đức", "Vũ Thị Giang",
+    "Đặng Văn Hải", "Bùi Thị Hạnh", "Đỗ Văn Hùng", "Ngô Thị Lan", "Dương Văn Long", "Lý Thị Mai",
+    "Trịnh Văn Nam", "Đinh Thị Oanh", "Mai Văn Phúc", "Tạ Thị Quỳnh", "Cao Văn Sơn",
+]
+
+# cProfile functions grouped by the file they live in: the first pattern that matches wins.
+STAGES = [
+    ("CSRF", r"flask_wtf/csrf|itsdangerous"),
+    ("session + login", r"flask_login|flask/sessions|kiemphieu/factory.py.*load_user"),
+    ("access check", r"kiemphieu/auth/access"),
+    ("audit append", r"kiemphieu/audit/"),
+    ("rules / tally", r"kiemphieu/tally/"),
+    ("entry service", r"kiemphieu/entry/"),
+    ("commit (driver)", r"\{method 'commit'|COMMIT"),
+    ("SQL execute (driver)", r"\{method 'execute' of '(sqlite3|psycopg)|psycopg/"),
+    ("SQLAlchemy ORM + core", r"sqlalchemy/"),
+    ("JSON", r"json/"),
+    ("Flask / Werkzeug", r"flask/|werkzeug/|jinja2/"),
+]
+
+
+def seed(app) -> int:
+    from kiemphieu.auth import services as users
+    from kiemphieu.congress import services
+    from kiemphieu.extensions import db
+    from kiemphieu.models import Role
+    from kiemphieu.tally import Kind
+
+    with app.app_context():
+        db.create_all()
+        users.create_user("nhap", PASSWORD, Role.COUNTER)
+        org = services.create_organisation("Đảng bộ xã Yên Lập")
+        congress = services.create_congress(org, convened=30000, start_date=date(2025, 6, 20))
+        services.add_committee_member(congress, "Lê Thị Thu", "Trưởng ban")
+        users.assign(users.authenticate("nhap", PASSWORD), congress, Role.COUNTER)
+        election = services.create_election(congress, Kind.COMMITTEE, "Bầu Ban Chấp hành", 15)
+        services.add_candidates(election, [(n, None) for n in NAMES])
+        round_ = election.rounds[0]
+        services.set_round_numbers(round_, 30000, 30000)
+        services.start_entry(round_)
+        codes = [c.code for c in round_.candidates]
+        return round_.id, codes
+
+
+class StatementCounter:
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.count, self.seconds, self.texts = 0, 0.0, Counter()
+        self.started: dict[int, float] = {}
+        event.listen(engine, "before_cursor_execute", self.before)
+        event.listen(engine, "after_cursor_execute", self.after)
+        event.listen(engine, "commit", self.on_commit)
+
+    def before(self, conn, cursor, statement, parameters, context, executemany):
+        self.started[id(cursor)] = time.perf_counter()
+
+    def after(self, conn, cursor, statement, parameters, context, executemany):
+        self.count += 1
+        self.seconds += time.perf_counter() - self.started.pop(id(cursor), time.perf_counter())
+        self.texts[" ".join(statement.split())[:110]] += 1
+
+    def on_commit(self, conn):
+        self.texts["COMMIT"] += 1
+
+    def reset(self):
+        self.count, self.seconds, self.texts = 0, 0.0, Counter()
+
+
+def stage_of(key: tuple) -> str:
+    filename, _, name = key
+    where = f"{filename}:{name}"
+    for stage, pattern in STAGES:
+        if re.search(pattern, where):
+            return stage
+    return "other (app code, stdlib)"
+
+
+def print_stages(profile: cProfile.Profile, saves: int) -> None:
+    stats = pstats.Stats(profile)
+    by_stage: Counter = Counter()
+    for key, (_, _, own, _, _) in stats.stats.items():
+        by_stage[stage_of(key)] += own
+    total = sum(by_stage.values())
+    print(f"  own CPU time by stage (cProfile, inflated by profiling; {total * 1000 / saves:.2f} ms/save profiled):")
+    for stage, seconds in by_stage.most_common():
+        print(f"    {stage:28s} {seconds * 1000 / saves:6.2f} ms/save  {100 * seconds / total:4.1f} %")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ballots", type=int, default=500)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--statements", action="store_true", help="list the SQL statements of one save")
+    parser.add_argument("--top", type=int, default=0, help="also print cProfile's top N by cumulative time")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="kiemphieu-profile-"))
+    os.environ.setdefault("SECRET_KEY", "profile-" + uuid.uuid4().hex)
+    config = {"INSTANCE_PATH": str(folder)}
+    if not os.environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{folder / 'kiemphieu.db'}"
+    from kiemphieu import create_app
+    from kiemphieu.extensions import db
+
+    app = create_app(config)
+    round_id, codes = seed(app)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert client.post("/login", data={"username": "nhap", "password": PASSWORD, "csrf_token": token}).status_code == 302
+    screen = client.get(f"/rounds/{round_id}/entry/A").get_data(as_text=True)
+    header = {"X-CSRFToken": re.search(r'name="csrf-token" content="([^"]+)"', screen).group(1)}
+    url = f"/rounds/{round_id}/entry/A/ballots"
+    with app.app_context():
+        counter = StatementCounter(db.engine)
+        dialect = db.engine.dialect.name
+    bodies = [{"key": uuid.uuid4().hex, "marks": {"struck": [codes[i % 17], codes[(i + 5) % 17]]},
+               "sequence": i + 1} for i in range(args.ballots + 20)]
+    for body in bodies[:20]:  # warm-up: caches, first compilations
+        assert client.post(url, json=body, headers=header).status_code == 201
+    counter.reset()
+    profile = cProfile.Profile() if args.profile else None
+    times = []
+    cpu = time.process_time()
+    if profile:
+        profile.enable()
+    for body in bodies[20:]:
+        started = time.perf_counter()
+        reply = client.post(url, json=body, headers=header)
+        times.append(time.perf_counter() - started)
+        assert reply.status_code == 201, reply.get_data(as_text=True)
+    if profile:
+        profile.disable()
+    cpu = time.process_time() - cpu
+    n = args.ballots
+    ms = [t * 1000 for t in times]
+    print(f"== {dialect}: {n} saves through the test client" + (" (profiled)" if profile else ""))
+    print(f"  per save: median {statistics.median(ms):.2f} ms, p95 {sorted(ms)[int(.95 * n)]:.2f} ms, "
+          f"CPU {cpu * 1000 / n:.2f} ms (this process)")
+    print(f"  SQL: {counter.count / n:.1f} statements and {counter.texts['COMMIT'] / n:.1f} commits per save, "
+          f"{counter.seconds * 1000 / n:.2f} ms in cursor.execute")
+    if args.statements:
+        for text, count in counter.texts.most_common():
+            print(f"    {count / n:4.1f}x {text}")
+    if profile:
+        print_stages(profile, n)
+        if args.top:
+            pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
