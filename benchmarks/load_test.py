@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import http.client
+import json
 import os
 import random
 import re
@@ -89,9 +91,10 @@ def write_season(path: Path, congresses: int) -> int:
     return rows
 
 
-def seed(season: Path, counting_rounds: int) -> list[dict]:
+def seed(season: Path, counting_rounds: int) -> tuple[list[dict], dict]:
     """Import the season (the CLI, as an office would), then open entry in the first rounds.
-    Returns one dict per counting round: its id and its two counters' user names."""
+    Returns one dict per counting round (its id and its two counters' user names) and the
+    round whose scans are read meanwhile (the next congress's: its id and its Election)."""
     from sqlalchemy import select
 
     from kiemphieu import create_app
@@ -111,12 +114,15 @@ def seed(season: Path, counting_rounds: int) -> list[dict]:
     rounds = []
     with app.app_context():
         users.create_user("xem", PASSWORD, Role.ADMIN)
-        congresses = db.session.scalars(select(Congress).order_by(Congress.id).limit(counting_rounds)).all()
+        congresses = db.session.scalars(select(Congress).order_by(Congress.id).limit(counting_rounds + 1)).all()
         for index, congress in enumerate(congresses):
             setup.add_committee_member(congress, "Hà Văn Tâm", "Trưởng ban")
             round_ = congress.elections[0].rounds[0]
             setup.set_round_numbers(round_, ISSUED, ISSUED)
             setup.start_entry(round_)
+            if index == counting_rounds:  # the scanned round: no clerks, the worker reads it
+                scanned = {"round_id": round_.id, "election": round_.to_election()}
+                break
             clerks = {}
             for entry_pass in ("A", "B"):
                 name = f"nhap{index:03d}{entry_pass.lower()}"
@@ -126,7 +132,7 @@ def seed(season: Path, counting_rounds: int) -> list[dict]:
                            "codes": [c.code for c in round_.candidates]})
         db.session.remove()
         db.engine.dispose()
-    return rounds
+    return rounds, scanned
 
 
 # --- servers ----------------------------------------------------------------------------------
@@ -243,6 +249,77 @@ class Postgres:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def start_worker(instance: Path, env: dict) -> subprocess.Popen:
+    """The scan worker of a node (``kiemphieu worker``; one reader thread: it shares the cores)."""
+    return subprocess.Popen([str(REPO / ".venv/bin/kiemphieu"), "worker"], cwd=REPO,
+                            env={**env, "KIEMPHIEU_INSTANCE": str(instance), "KIEMPHIEU_READERS": "1"},
+                            stdout=subprocess.DEVNULL, stderr=open(instance / "worker.log", "wb"),
+                            start_new_session=True)
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def upload_scans(base: str, round_id: int, archive: Path, tally: "Tally") -> requests.Session:
+    """One zip of generated ballots uploaded through the scans page, as an office would."""
+    session = requests.Session()
+    log_in(session, base, "xem", tally)
+    page = session.get(f"{base}/rounds/{round_id}/scans", timeout=30).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    with archive.open("rb") as handle:
+        reply = session.post(f"{base}/rounds/{round_id}/scans", data={"csrf_token": token, "profile": ""},
+                             files={"files": ("phieu.zip", handle, "application/zip")}, allow_redirects=False,
+                             timeout=300)
+    if reply.status_code != 302:
+        raise SystemExit(f"the scan upload failed: {reply.status_code}")
+    return session
+
+
+def worker_health_text(base: str, round_id: int, tally: "Tally") -> str:
+    """What a node's scans page says about the scan worker."""
+    session = requests.Session()
+    log_in(session, base, "xem", tally)
+    page = session.get(f"{base}/rounds/{round_id}/scans", timeout=30).text
+    found = re.search(r'id="worker-health">(.*?)</p>', page, re.S)
+    return re.sub(r"<[^>]+>|\s+", " ", found.group(1)).strip() if found else "(not shown)"
+
+
+class ScanWatcher(threading.Thread):
+    """Reads the scanned round's progress (the scans page's poll) every 2 s; notes when the
+    queue is empty."""
+
+    def __init__(self, session: requests.Session, base: str, round_id: int, stop_at: float):
+        super().__init__(daemon=True)
+        self.session, self.url, self.stop_at = session, f"{base}/api/rounds/{round_id}/scans/progress", stop_at
+        self.started = time.monotonic()
+        self.finished_at: float | None = None
+        self.counts: dict[str, int] = {}
+
+    def run(self) -> None:
+        while time.monotonic() < self.stop_at and self.finished_at is None:
+            try:
+                reply = self.session.get(self.url, timeout=30)
+                if reply.status_code == 200:
+                    data = reply.json()
+                    self.counts = data["counts"]
+                    if data["total"] and not data["waiting"]:
+                        self.finished_at = time.monotonic()
+            except requests.RequestException:
+                pass
+            time.sleep(2)
+
+    @property
+    def read(self) -> int:
+        return sum(n for status, n in self.counts.items() if status not in ("pending", "processing"))
+
+
 # --- clients ----------------------------------------------------------------------------------
 
 @dataclass
@@ -277,7 +354,11 @@ def log_in(session: requests.Session, base: str, username: str, tally: Tally) ->
 
 
 class Counter(threading.Thread):
-    """One clerk at one entry screen: types ballot after ballot, each sent until acknowledged."""
+    """One clerk at one entry screen: types ballot after ballot, each sent until acknowledged.
+
+    The log-in goes through the form (requests); the saves go over one keep-alive
+    ``http.client`` connection with the session cookie and the CSRF header, so that the client,
+    which shares the machine's cores with the servers, costs little per save."""
 
     def __init__(self, nodes: list[Node], home: int, round_info: dict, entry_pass: str, stop_at: float,
                  tally: Tally, start_gate: threading.Barrier):
@@ -285,6 +366,8 @@ class Counter(threading.Thread):
         self.nodes, self.home, self.info, self.entry_pass = nodes, home, round_info, entry_pass
         self.stop_at, self.tally, self.gate = stop_at, tally, start_gate
         self.session = requests.Session()
+        self.connection: http.client.HTTPConnection | None = None
+        self.headers: dict[str, str] = {}
         # Both clerks of a round type the same stack (a seeded generator per round).
         self.rng = random.Random(round_info["round_id"])
 
@@ -293,6 +376,12 @@ class Counter(threading.Thread):
 
     def fail_over(self) -> None:
         self.home = (self.home + 1) % len(self.nodes)
+        self.disconnect()
+
+    def disconnect(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
     def run(self) -> None:
         try:
@@ -302,6 +391,7 @@ class Counter(threading.Thread):
                 self.tally.failures.append(f"{self.info['clerks'][self.entry_pass]}: {exc!r}")
         finally:
             self.session.close()
+            self.disconnect()
 
     def work(self) -> None:
         round_id = self.info["round_id"]
@@ -311,7 +401,12 @@ class Counter(threading.Thread):
             if screen.status_code < 500:
                 break
             time.sleep(0.5)
-        self.session.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', screen.text).group(1)
+        self.headers = {
+            "Content-Type": "application/json",
+            "X-CSRFToken": re.search(r'name="csrf-token" content="([^"]+)"', screen.text).group(1),
+            "Cookie": "; ".join(f"{c.name}={c.value}" for c in self.session.cookies),
+        }
+        self.path = f"/rounds/{round_id}/entry/{self.entry_pass}/ballots"
         codes = self.info["codes"]
         self.gate.wait()
         sequence = 0
@@ -320,38 +415,52 @@ class Counter(threading.Thread):
             marks = {"struck": sorted(self.rng.sample(codes, 2))}
             key = uuid.uuid4().hex
             started = time.perf_counter()
-            self.send_until_acknowledged(round_id, {"key": key, "marks": marks, "sequence": sequence})
+            self.send_until_acknowledged({"key": key, "marks": marks, "sequence": sequence})
             elapsed = time.perf_counter() - started
             with self.tally.lock:
                 self.tally.save_times.append(elapsed)
                 self.tally.acknowledged[key] = (round_id, self.entry_pass, sequence)
 
-    def send_until_acknowledged(self, round_id: int, body: dict) -> None:
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        """One POST on the keep-alive connection (opened again after a failure)."""
+        if self.connection is None:
+            node = self.nodes[self.home]
+            self.connection = http.client.HTTPConnection("127.0.0.1", node.port, timeout=30)
+        try:
+            self.connection.request("POST", self.path, body=body, headers=self.headers)
+            reply = self.connection.getresponse()
+            return reply.status, reply.read()
+        except (OSError, http.client.HTTPException):
+            self.disconnect()
+            raise
+
+    def send_until_acknowledged(self, body: dict) -> None:
         give_up = time.monotonic() + RETRY_FOR_SECONDS
+        payload = json.dumps(body).encode()
         attempts = 0
         while True:
             attempts += 1
             try:
-                reply = self.session.post(f"{self.node_base()}/rounds/{round_id}/entry/{self.entry_pass}/ballots",
-                                          json=body, timeout=30)
-            except requests.ConnectionError:
+                status, answer = self.post(payload)
+            except (OSError, http.client.HTTPException):
                 with self.tally.lock:
                     self.tally.connection_errors += 1
-                reply = None
-            if reply is not None and reply.status_code in (200, 201):
-                if reply.json()["sequence"] != body["sequence"]:
-                    raise RuntimeError(f"acknowledged at {reply.json()['sequence']}, typed at {body['sequence']}")
+                status, answer = None, b""
+            if status in (200, 201):
+                stored_at = json.loads(answer)["sequence"]
+                if stored_at != body["sequence"]:
+                    raise RuntimeError(f"acknowledged at {stored_at}, typed at {body['sequence']}")
                 if attempts > 1:
                     with self.tally.lock:
                         self.tally.retried_saves += 1
                 return
-            if reply is not None and reply.status_code < 500:
-                raise RuntimeError(f"save refused: {reply.status_code} {reply.text[:200]}")
-            if reply is not None:
+            if status is not None and status < 500:
+                raise RuntimeError(f"save refused: {status} {answer[:200]!r}")
+            if status is not None:
                 with self.tally.lock:
                     self.tally.server_errors += 1
                     codes = self.tally.server_error_codes
-                    codes[reply.status_code] = codes.get(reply.status_code, 0) + 1
+                    codes[status] = codes.get(status, 0) + 1
             if time.monotonic() > give_up:
                 raise RuntimeError("no node acknowledged the save")
             if len(self.nodes) > 1:
@@ -428,6 +537,7 @@ def run_one(database: str, args: argparse.Namespace) -> int:
     folder = Path(tempfile.mkdtemp(prefix=f"kiemphieu-load-{database}-"))
     postgres = Postgres() if database == "postgresql" else None
     nodes: list[Node] = []
+    scan_worker = None
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
     env["SECRET_KEY"] = secrets.token_hex(32)
     env["KIEMPHIEU_UPLOAD_FOLDER"] = str(folder / "shared-uploads")  # one folder every node mounts
@@ -440,12 +550,29 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         season = folder / "mua-dai-hoi.csv"
         rows = write_season(season, args.congresses)
         print(f"  season file: {rows} rows")
-        rounds = seed(season, args.counters // 2)
+        rounds, scanned = seed(season, args.counters // 2)
+        archive = None
+        if args.scans:
+            sys.path.insert(0, str(REPO / "benchmarks"))
+            from scan_benchmark import scan_zip
+
+            archive = scan_zip(scanned["election"], args.scans, "L1")
         node_count = 2 if postgres else 1
         nodes = [start_node(f"node{i + 1}", folder / f"node{i + 1}", env) for i in range(node_count)]
-        print(f"  nodes: {', '.join(f'{n.name} :{n.port}' for n in nodes)} (gunicorn.conf.py: gthread)")
+        print(f"  nodes: {', '.join(f'{n.name} :{n.port}' for n in nodes)} (gunicorn.conf.py: "
+              f"{os.environ.get('WEB_CONCURRENCY', '2')} gthread workers each)")
 
         tally = Tally()
+        watcher = None
+        if archive:
+            scan_worker = start_worker(folder / "node1", env)
+            time.sleep(3)  # its first heartbeat
+            scan_session = upload_scans(nodes[0].base, scanned["round_id"], archive, tally)
+            uploaded_at = time.monotonic()
+            print(f"  {args.scans} scans uploaded to node1 (one zip); node1 runs the scan worker (1 reader)")
+            for node in nodes:
+                print(f"  {node.name}'s scans page: "
+                      f"{worker_health_text(node.base, scanned['round_id'], tally)}")
         stop_at = time.monotonic() + 3600  # replaced once everyone is logged in
         counters = []
         gate = threading.Barrier(args.counters + 1)
@@ -467,6 +594,10 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         viewers = [Viewer(nodes, rounds[i % len(rounds)], stop_at, tally) for i in range(args.viewers)]
         for viewer in viewers:
             viewer.start()
+        if archive:
+            watcher = ScanWatcher(scan_session, nodes[0].base, scanned["round_id"], stop_at)
+            watcher.started = uploaded_at
+            watcher.start()
 
         time.sleep(args.seconds / 2)
         if postgres:
@@ -477,7 +608,7 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             worker = gunicorn_workers(nodes[0])[0]
             os.kill(worker, signal.SIGKILL)
             print(f"  {time.monotonic() - started:.0f} s: kill -9 of gunicorn worker {worker} of {nodes[0].name}")
-        for thread in counters + viewers:
+        for thread in counters + viewers + ([watcher] if watcher else []):
             thread.join(timeout=args.seconds + RETRY_FOR_SECONDS + 60)
         elapsed = time.monotonic() - started
         client_cpu = time.process_time() - client_cpu
@@ -501,6 +632,10 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             print(f"  CPU per acknowledged save: surviving node(s) {node_cpu * 1000 / len(saves):.1f} ms, "
                   f"database {database_cpu * 1000 / len(saves):.1f} ms, this client {client_cpu * 1000 / len(saves):.1f} ms; "
                   f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        if watcher:
+            took = (watcher.finished_at or time.monotonic()) - watcher.started
+            print(f"  scans read meanwhile by node1's worker: {watcher.read} of {args.scans} in {took:.0f} s after the upload "
+                  f"= {watcher.read / took:.1f} scans/s ({watcher.counts})")
         for failure in tally.failures[:5]:
             print(f"  counter failure: {failure}")
         for node in nodes:
@@ -510,6 +645,7 @@ def run_one(database: str, args: argparse.Namespace) -> int:
               f"stored but never acknowledged {extra}, at another position {misplaced}")
         return 1 if lost or doubled or misplaced or tally.failures else 0
     finally:
+        stop_process(scan_worker)
         for node in nodes:
             stop_node(node)
         if postgres:
@@ -524,6 +660,7 @@ def main() -> int:
     parser.add_argument("--viewers", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--congresses", type=int, default=300)
+    parser.add_argument("--scans", type=int, default=100, help="scans uploaded at the start and read meanwhile (0: none)")
     parser.add_argument("--no-sync", action="store_true", help="PostgreSQL with synchronous_commit=off")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -534,7 +671,7 @@ def main() -> int:
         # One process per database: each gets a fresh app, engine and environment.
         status |= subprocess.call([sys.executable, __file__, "--one", database, "--counters", str(args.counters),
                                    "--viewers", str(args.viewers), "--seconds", str(args.seconds),
-                                   "--congresses", str(args.congresses), *(["--no-sync"] if args.no_sync else [])])
+                                   "--congresses", str(args.congresses), "--scans", str(args.scans), *(["--no-sync"] if args.no_sync else [])])
     return status
 
 
