@@ -124,6 +124,8 @@ def _sqlite_begin(connection) -> None:
 
 
 def _init_login(app: Flask) -> None:
+    from sqlalchemy.orm import joinedload
+
     from .models import User
 
     login_manager.init_app(app)
@@ -137,7 +139,8 @@ def _init_login(app: Flask) -> None:
         user_id, _, token = (session_id or "").partition(".")
         if not user_id.isdigit() or not token:
             return None
-        user = db.session.get(User, int(user_id))
+        # The user and their scopes (assignments, grants) in one query: every page checks a role.
+        user = db.session.get(User, int(user_id), options=[joinedload(User.assignments), joinedload(User.grants)])
         if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
             return None
         return user

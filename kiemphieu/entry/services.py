@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app, has_app_context, has_request_context
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, tally
@@ -200,10 +200,8 @@ def refuse_same_clerk_for_both_passes(round_: Round, entry_pass: EntryPass, user
     if has_app_context() and not current_app.config.get("DOUBLE_ENTRY_SEPARATE_CLERKS", True):
         return
     others = [p.value for p in round_.mode.passes if p is not entry_pass]
-    typed_other = db.session.scalar(
-        select(Ballot.entry_pass).where(Ballot.round_id == round_.id, Ballot.entry_pass.in_(others),
-                                        Ballot.batch == batch, Ballot.entered_by_id == user.id).limit(1)
-    )
+    typed_other = db.session.scalar(_OTHER_PASS_BY, {"round_id": round_.id, "others": others, "batch": batch,
+                                                     "user_id": user.id})
     if typed_other is not None:
         where = f"tệp phiếu số {batch} của vòng bầu này" if round_.batches > 1 else "vòng bầu này"
         raise EntryError(f"Đồng chí đã nhập lượt {typed_other} của {where}. Lượt {entry_pass.value} "
@@ -221,8 +219,19 @@ class SaveOutcome:
     election: tally.Election  # the engine's view of the round, as judged
 
 
+# The save path's statements, built once (building a select costs more than running it).
+_WITH_KEY = select(Ballot).where(Ballot.idempotency_key == bindparam("key"))
+_LAST_POSITION = select(func.max(Ballot.sequence)).where(
+    Ballot.round_id == bindparam("round_id"), Ballot.entry_pass == bindparam("entry_pass"),
+    Ballot.batch == bindparam("batch"), Ballot.is_live)
+_OTHER_PASS_BY = select(Ballot.entry_pass).where(
+    Ballot.round_id == bindparam("round_id"), Ballot.entry_pass.in_(bindparam("others", expanding=True)),
+    Ballot.batch == bindparam("batch"), Ballot.entered_by_id == bindparam("user_id")).limit(1)
+_INSERT_BALLOT = insert(Ballot.__table__).returning(Ballot.__table__.c.id)
+
+
 def _ballot_with_key(key: str) -> Ballot | None:
-    return db.session.scalar(select(Ballot).where(Ballot.idempotency_key == key))
+    return db.session.scalar(_WITH_KEY, {"key": key})
 
 
 def _last_live(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> Ballot | None:
@@ -236,12 +245,7 @@ def _last_live(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> Ba
 
 
 def next_sequence(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> int:
-    last = db.session.scalar(
-        select(func.max(Ballot.sequence)).where(
-            Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.batch == batch,
-            Ballot.is_live
-        )
-    )
+    last = db.session.scalar(_LAST_POSITION, {"round_id": round_.id, "entry_pass": str(entry_pass), "batch": batch})
     return (last or 0) + 1
 
 
@@ -251,6 +255,13 @@ def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot, batch: in
     election = judging_election(round_)
     verdict = tally.judge(election, existing.to_engine(election)) if not existing.is_absent else tally.Verdict(frozenset())
     return SaveOutcome(existing, True, verdict, election)
+
+
+def _insert_ballot(row: Ballot) -> int:
+    """One INSERT ... RETURNING id (the row object stays outside the session: no unit-of-work
+    flush, no reload; the answer and the audit entry are built from it)."""
+    values = {column.key: getattr(row, column.key) for column in Ballot.__table__.columns if column.key != "id"}
+    return db.session.execute(_INSERT_BALLOT, values).scalar_one()
 
 
 @write_operation(keep_loaded=True)
@@ -291,12 +302,14 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
         sequence=position,
         marks=canonical_marks(ballot, election),
         entered_by_id=user.id if user else None,
+        entered_at=utcnow(),
         idempotency_key=key,
+        superseded=False,
         round_version=round_.version,
+        scan_id=None,
     )
-    db.session.add(row)
     try:
-        db.session.flush()
+        row.id = _insert_ballot(row)
     except IntegrityError:  # a concurrent request with the same key won (PostgreSQL)
         db.session.rollback()
         existing = _ballot_with_key(key)
@@ -304,7 +317,8 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
             raise
         return _duplicate(round_, entry_pass, existing, batch)
     audit.record("ballot.save", congress=round_.election.congress_id, user=user, round_id=round_.id,
-                 entry_pass=row.entry_pass, batch=row.batch, sequence=row.sequence, ballot_id=row.id, marks=row.marks, key=key)
+                 entry_pass=row.entry_pass, batch=row.batch, sequence=row.sequence, ballot_id=row.id, marks=row.marks,
+                 key=key, ballot_digest=audit.ballot_digest(row))
     commit_keeping_loaded()  # the answer is built from the row as written: no reload
     return SaveOutcome(row, False, verdict, election)
 
