@@ -194,18 +194,57 @@ def gunicorn_workers(node: Node) -> list[int]:
     return [int(pid) for pid in out.split()]
 
 
-def cpu_seconds(root: int) -> float:
-    """User + system CPU of a process and its children (from /proc; 0 for a process gone)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(root)], capture_output=True, text=True).stdout
-    total = 0.0
-    for pid in [root, *map(int, out.split())]:
+class CpuSampler(threading.Thread):
+    """CPU used during the run by each group of processes (the nodes' gunicorn masters and
+    workers, PostgreSQL, the scan worker), sampled from /proc every half second: a process
+    killed mid-run keeps what it used until its last sample, one started mid-run counts from
+    zero, and nothing used before the run (log-ins, start-up) counts."""
+
+    def __init__(self, roots: dict[str, list[int]]):
+        super().__init__(daemon=True)
+        self.roots = roots
+        self.first: dict[int, float] = {}
+        self.last: dict[tuple[str, int], float] = {}
+        self.stopping = threading.Event()
+        self.sample(baseline=True)
+
+    @staticmethod
+    def family(root: int) -> list[int]:
+        """The process and its children (from /proc: no ps process every half second)."""
+        children = []
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            for task in Path(f"/proc/{root}/task").iterdir():
+                children += map(int, (task / "children").read_text().split())
         except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+            pass
+        return [root, *children]
+
+    def sample(self, baseline: bool = False) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        for group, roots in self.roots.items():
+            for root in roots:
+                for pid in self.family(root):
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    except OSError:
+                        continue
+                    used = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+                    if baseline:
+                        self.first[pid] = used
+                    self.last[(group, pid)] = used
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.5):
+            self.sample()
+
+    def stop(self) -> dict[str, float]:
+        self.stopping.set()
+        self.join()
+        self.sample()
+        used: dict[str, float] = {group: 0.0 for group in self.roots}
+        for (group, pid), value in self.last.items():
+            used[group] += value - self.first.get(pid, 0.0)
+        return used
 
 
 class Postgres:
@@ -587,7 +626,10 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             raise SystemExit(f"counters could not log in: {tally.failures[:3]}")
         started = time.monotonic()
         client_cpu = time.process_time()
-        database_cpu = cpu_seconds(postgres.postmaster()) if postgres else 0.0
+        sampler = CpuSampler({"nodes": [n.process.pid for n in nodes],
+                              "database": [postgres.postmaster()] if postgres else [],
+                              "scan worker": [scan_worker.pid] if scan_worker else []})
+        sampler.start()
         stop_at = started + args.seconds
         for counter in counters:
             counter.stop_at = stop_at
@@ -612,8 +654,8 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             thread.join(timeout=args.seconds + RETRY_FOR_SECONDS + 60)
         elapsed = time.monotonic() - started
         client_cpu = time.process_time() - client_cpu
-        node_cpu = sum(cpu_seconds(node.process.pid) for node in nodes if node.process.poll() is None)
-        database_cpu = cpu_seconds(postgres.postmaster()) - database_cpu if postgres else 0.0
+        used = sampler.stop()
+        node_cpu, database_cpu, worker_cpu = used["nodes"], used["database"], used["scan worker"]
 
         saves = [t * 1000 for t in tally.save_times]
         print(f"  acknowledged saves: {len(saves)} in {elapsed:.1f} s = {len(saves) / elapsed:.0f} saves/s")
@@ -629,9 +671,15 @@ def run_one(database: str, args: argparse.Namespace) -> int:
               f"saves acknowledged after a retry: {tally.retried_saves}")
         if saves:
             # The surviving node's CPU over the whole run (its work since start-up included).
-            print(f"  CPU per acknowledged save: surviving node(s) {node_cpu * 1000 / len(saves):.1f} ms, "
-                  f"database {database_cpu * 1000 / len(saves):.1f} ms, this client {client_cpu * 1000 / len(saves):.1f} ms; "
-                  f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+            # Every node process's CPU during the run (dashboards, the scan upload's tail and
+            # progress polls included), divided by the saves.
+            total = node_cpu + database_cpu + worker_cpu + client_cpu
+            print(f"  CPU during the run: nodes {node_cpu:.1f} s ({node_cpu * 1000 / len(saves):.1f} ms per save), "
+                  f"database {database_cpu:.1f} s ({database_cpu * 1000 / len(saves):.1f} ms per save), "
+                  f"scan worker {worker_cpu:.1f} s, this client {client_cpu:.1f} s "
+                  f"({client_cpu * 1000 / len(saves):.1f} ms per save); {total:.0f} s of the "
+                  f"{elapsed * (os.cpu_count() or 1):.0f} core-seconds; load average now {os.getloadavg()[0]:.1f} "
+                  f"on {os.cpu_count()} cores")
         if watcher:
             took = (watcher.finished_at or time.monotonic()) - watcher.started
             print(f"  scans read meanwhile by node1's worker: {watcher.read} of {args.scans} in {took:.0f} s after the upload "

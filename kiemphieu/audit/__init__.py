@@ -21,8 +21,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..extensions import db
 from ..models import AuditEntry, AuditHead, Congress, User, utcnow
 from .ballots import attach_ballot_digest, ballot_digest
-from .chain import GENESIS, SYSTEM_CHAIN, ChainReport, all_chain_keys, chain_key, entry_hash, head_of, locked_head, \
-    verify_one_chain
+from .chain import GENESIS, SYSTEM_CHAIN, ChainReport, LockedHead, all_chain_keys, chain_key, entry_hash, head_of, \
+    locked_head, verify_one_chain
 
 __all__ = ["GENESIS", "SYSTEM_CHAIN", "ChainReport", "ballot_digest", "chain_key", "entry_hash", "head_of", "record",
            "verify_chain"]
@@ -76,7 +76,7 @@ def record(
     return entry
 
 
-def append_entry(entry: AuditEntry, head) -> None:
+def append_entry(entry: AuditEntry, head: LockedHead) -> None:
     """Insert the entry and move the head, as two plain statements (no unit-of-work flush per
     entry: the ballot save, the hot path, writes one per ballot). What the caller added to the
     session is flushed first, so the entry never precedes the rows it names."""
@@ -85,8 +85,11 @@ def append_entry(entry: AuditEntry, head) -> None:
     entry.id = db.session.execute(_INSERT_ENTRY, values).scalar_one()
     db.session.execute(_MOVE_HEAD, {"head_chain": head.chain, "seq": entry.seq, "hash": entry.hash,
                                     "updated_at": entry.at})
-    for name in ("seq", "hash", "updated_at"):  # the loaded head says what the table now says
-        set_committed_value(head, name, getattr(entry, name if name != "updated_at" else "at"))
+    # An AuditHead object loaded in this session (a page's check) would still say the old head.
+    loaded = db.session.identity_map.get(db.session.identity_key(AuditHead, (head.chain,)))
+    if loaded is not None:
+        for name, value in (("seq", entry.seq), ("hash", entry.hash), ("updated_at", entry.at)):
+            set_committed_value(loaded, name, value)
 
 
 def verify_chain(congress: Congress | int | None | object = ALL) -> ChainReport:
