@@ -9,7 +9,7 @@ stack position) and prints:
 - with ``--profile``, the cProfile of the loop grouped by stage (framework / session and
   log-in / CSRF / access check / rules and tally / audit append / ORM inserts / commit).
 
-    .venv/bin/python benchmarks/save_profile.py [--ballots 500] [--profile] [--statements]
+    .venv/bin/python benchmarks/save_profile.py [--ballots 500] [--profile] [--statements] [--postgres]
 """
 
 from __future__ import annotations
@@ -127,7 +127,22 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--statements", action="store_true", help="list the SQL statements of one save")
     parser.add_argument("--top", type=int, default=0, help="also print cProfile's top N by cumulative time")
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster (as load_test.py)")
     args = parser.parse_args()
+    if args.postgres:
+        sys.path.insert(0, str(REPO / "benchmarks"))
+        from load_test import Postgres
+
+        postgres = Postgres()
+        try:
+            os.environ["DATABASE_URL"] = postgres.start()
+            return measure(args)
+        finally:
+            postgres.stop()
+    return measure(args)
+
+
+def measure(args: argparse.Namespace) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="kiemphieu-profile-"))
     os.environ.setdefault("SECRET_KEY", "profile-" + uuid.uuid4().hex)
