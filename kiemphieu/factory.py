@@ -101,6 +101,19 @@ def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.split(".")[0] in ("sqlite3", "pysqlite2")
 
 
+SQLITE_SYNCHRONOUS_LEVELS = ("NORMAL", "FULL")
+
+
+def sqlite_synchronous() -> str:
+    """WAL's ``synchronous`` level (README: Load test, durability): NORMAL (the default) keeps
+    every acknowledged commit through a crash or kill of the server process, and syncs the WAL
+    to disk at checkpoints; FULL also syncs it at every commit, so a power cut or an OS crash
+    loses nothing acknowledged either, for one disk flush per save
+    (``KIEMPHIEU_SQLITE_SYNCHRONOUS=FULL``)."""
+    chosen = os.environ.get("KIEMPHIEU_SQLITE_SYNCHRONOUS", "NORMAL").strip().upper()
+    return chosen if chosen in SQLITE_SYNCHRONOUS_LEVELS else "NORMAL"
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """WAL (readers never block the writer), wait instead of 'database is locked', FKs on."""
@@ -110,7 +123,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     # so that write operations can ask for BEGIN IMMEDIATE (extensions.begin_write).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL"):
+    for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", f"synchronous={sqlite_synchronous()}"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
