@@ -48,9 +48,7 @@ STAGES = [
     ("    write lock (BEGIN IMMEDIATE / advisory)", "kiemphieu/extensions.py", "begin_write"),
     ("    save_ballot", "kiemphieu/entry/services.py", "save_ballot"),
     ("      rules: parse + judge", "kiemphieu/entry/services.py", "parse_marks"),
-    ("      idempotency key lookup", "kiemphieu/entry/services.py", "_ballot_with_key"),
-    ("      separate-clerks check", "kiemphieu/entry/services.py", "refuse_same_clerk_for_both_passes"),
-    ("      next position", "kiemphieu/entry/services.py", "next_sequence"),
+    ("      round state, key, other pass, last position", "kiemphieu/entry/services.py", "_read_save_facts"),
     ("      ballot INSERT", "kiemphieu/entry/services.py", "_insert_ballot"),
     ("      audit append (lock head, hash, insert)", "kiemphieu/audit/__init__.py", "record"),
     ("      commit", "kiemphieu/extensions.py", "commit_keeping_loaded"),
@@ -118,7 +116,7 @@ def print_stages(profile: cProfile.Profile, saves: int, cpu_ms: float) -> None:
     print(f"  stages (cumulative, cProfile; scaled to the unprofiled {cpu_ms:.2f} ms CPU per save):")
     for label, _, _ in STAGES:
         share = cumulative[label] / whole
-        print(f"    {label:46s} {share * cpu_ms:6.2f} ms  {100 * share:5.1f} %")
+        print(f"    {label:52s} {share * cpu_ms:6.2f} ms  {100 * share:5.1f} %")
 
 
 def main() -> int:

@@ -279,6 +279,18 @@ def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot, batch: in
     return SaveOutcome(existing, True, verdict, election)
 
 
+def _read_save_facts(round_: Round, entry_pass: EntryPass, key: str, batch: int, others: list[str],
+                     user: User | None):
+    """``_SAVE_FACTS`` for this save; the round object takes the state just read."""
+    facts = db.session.execute(_SAVE_FACTS, {
+        "round_id": round_.id, "key": key, "entry_pass": entry_pass.value, "batch": batch,
+        "others": others or ["-"], "user_id": user.id if user else None,
+    }).one()
+    for name in ("status", "batches", "version"):
+        set_committed_value(round_, name, getattr(facts, name))
+    return facts
+
+
 def _insert_ballot(row: Ballot) -> int:
     """One INSERT ... RETURNING id (the row object stays outside the session: no unit-of-work
     flush, no reload; the answer and the audit entry are built from it)."""
@@ -303,12 +315,7 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
     others = _passes_to_check(round_, entry_pass, user)
     # The view's objects were kept (keep_loaded): everything the checks below depend on is
     # read now, under the lock, in one statement.
-    facts = db.session.execute(_SAVE_FACTS, {
-        "round_id": round_.id, "key": key, "entry_pass": entry_pass.value, "batch": batch,
-        "others": others or ["-"], "user_id": user.id if user else None,
-    }).one()
-    for name in ("status", "batches", "version"):
-        set_committed_value(round_, name, getattr(facts, name))
+    facts = _read_save_facts(round_, entry_pass, key, batch, others, user)
     if facts.existing_id is not None:
         return _duplicate(round_, entry_pass, db.session.get(Ballot, facts.existing_id), batch)
     refuse_unless_entry(round_)
