@@ -414,6 +414,7 @@ class Counter(threading.Thread):
         self.stop_at, self.tally, self.gate = stop_at, tally, start_gate
         self.session = requests.Session()
         self.connection: http.client.HTTPConnection | None = None
+        self.interval = 0.0  # seconds between this clerk's saves (--rate); 0: one after another
         self.headers: dict[str, str] = {}
         # Both clerks of a round type the same stack (a seeded generator per round).
         self.rng = random.Random(round_info["round_id"])
@@ -457,11 +458,21 @@ class Counter(threading.Thread):
         codes = self.info["codes"]
         self.gate.wait()
         sequence = 0
+        # --rate: this clerk's ballots are due every `interval` seconds (phases spread); a save
+        # that falls behind is sent at once and timed from when it was due, so queueing shows.
+        due = time.perf_counter() + (self.interval * self.rng.random() if self.interval else 0.0)
         while time.monotonic() < self.stop_at:
             sequence += 1
             marks = {"struck": sorted(self.rng.sample(codes, 2))}
             key = uuid.uuid4().hex
-            started = time.perf_counter()
+            if self.interval:
+                pause = due - time.perf_counter()
+                if pause > 0:
+                    time.sleep(pause)
+                started = due
+                due += self.interval
+            else:
+                started = time.perf_counter()
             self.send_until_acknowledged({"key": key, "marks": marks, "sequence": sequence})
             elapsed = time.perf_counter() - started
             with self.tally.lock:
@@ -593,7 +604,8 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             env["DATABASE_URL"] = postgres.start(durable=not args.no_sync)
         os.environ.update(env)
         os.environ["KIEMPHIEU_INSTANCE"] = str(folder / "node1")
-        print(f"== {database}: {args.congresses} congresses, {args.counters} counters, {args.seconds} s")
+        print(f"== {database}: {args.congresses} congresses, {args.counters} counters, {args.seconds} s, "
+              + (f"{args.rate:g} saves/s offered" if args.rate else "each counter saves again once acknowledged"))
         season = folder / "mua-dai-hoi.csv"
         rows = write_season(season, args.congresses)
         print(f"  season file: {rows} rows")
@@ -624,6 +636,7 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             for offset, entry_pass in enumerate("AB"):
                 counters.append(Counter(nodes, (index + offset) % node_count, info, entry_pass, stop_at, tally, gate))
         for counter in counters:
+            counter.interval = len(counters) / args.rate if args.rate else 0.0
             counter.start()
         try:
             gate.wait(timeout=120)
@@ -714,6 +727,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--congresses", type=int, default=300)
     parser.add_argument("--scans", type=int, default=100, help="scans uploaded at the start and read meanwhile (0: none)")
+    parser.add_argument("--rate", type=float, default=0,
+                        help="saves per second offered by all counters together (0: each saves again as soon as "
+                             "acknowledged, the machine's saturation)")
     parser.add_argument("--no-sync", action="store_true", help="PostgreSQL with synchronous_commit=off")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -724,7 +740,7 @@ def main() -> int:
         # One process per database: each gets a fresh app, engine and environment.
         status |= subprocess.call([sys.executable, __file__, "--one", database, "--counters", str(args.counters),
                                    "--viewers", str(args.viewers), "--seconds", str(args.seconds),
-                                   "--congresses", str(args.congresses), "--scans", str(args.scans), *(["--no-sync"] if args.no_sync else [])])
+                                   "--congresses", str(args.congresses), "--scans", str(args.scans), "--rate", str(args.rate), *(["--no-sync"] if args.no_sync else [])])
     return status
 
 
