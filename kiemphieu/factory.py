@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = [
     "kiemphieu.documents.routes",
     "kiemphieu.season.routes",
     "kiemphieu.hall.routes",
+    "kiemphieu.jobs.routes",
 ]
 
 

@@ -25,7 +25,7 @@ FORGET_AFTER = 24 * 3600.0  # a shared beat this old is from a worker long gone:
 class Beat:
     pid: int
     at: float  # time.time() of the beat
-    state: str  # "idle" | "reading" | "stopping"
+    state: str  # "idle" | "reading" | "document" (making a generated document) | "stopping"
     pages: int  # pages read since the worker started
     host: str = ""  # the node's host name (beats in the shared folder)
 

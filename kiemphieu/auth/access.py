@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Ballot, Candidate, Congress, Election, Organisation, Role, Round, ScanImage, User
+from ..models import Ballot, Candidate, Congress, Election, Job, Organisation, Role, Round, ScanImage, User
 
 ACCESS_ATTR = "_kiemphieu_access"
 # Flask's own static route cannot be decorated; it is public by name.
@@ -55,6 +55,7 @@ _LOADERS: list[tuple[str, type, str]] = [
     ("candidate_id", Candidate, "candidate"),
     ("ballot_id", Ballot, "ballot"),
     ("scan_id", ScanImage, "scan"),
+    ("job_id", Job, "job"),  # a generated document: its congress's role, then the one it needs
 ]
 
 
@@ -71,6 +72,8 @@ def _parents(obj: Any) -> dict[str, Any]:
         return {"round": obj.round, **_parents(obj.round)}
     if isinstance(obj, Round):
         return {"election": obj.election, "congress": obj.election.congress}
+    if isinstance(obj, Job):
+        return {"congress": obj.congress}
     if isinstance(obj, Candidate | Election):
         election = obj if isinstance(obj, Election) else obj.election
         return {"election": election, "congress": election.congress}

@@ -98,17 +98,20 @@ def worker_health() -> dict:
     def since(beat) -> str:
         return to_local(datetime.fromtimestamp(beat.at, UTC)).strftime("%H:%M:%S %d/%m/%Y")
 
+    def doing(state: str) -> str:
+        return {"reading": ", đang đọc phiếu", "document": ", đang tạo tài liệu"}.get(state, ", chờ ảnh mới")
+
     beat = heartbeat.read(Path(current_app.instance_path) / "run")
     if beat is not None and beat.alive and beat.state != "stopping":
-        return {"ok": True, "text": "hoạt động" + (", đang đọc phiếu" if beat.state == "reading" else ", chờ ảnh mới")}
+        return {"ok": True, "text": "hoạt động" + doing(beat.state)}
     here = ("chưa chạy trên máy chủ này" if beat is None else f"trên máy chủ này không phản hồi từ {since(beat)}")
-    elsewhere = [b for b in heartbeat.others(heartbeat.shared_folder(current_app.config["UPLOAD_FOLDER"]), beat.pid if beat else None)
-                 if b.alive and b.state != "stopping"]
+    shared = heartbeat.shared_folder(current_app.config["UPLOAD_FOLDER"])
+    elsewhere = [b for b in heartbeat.others(shared, beat.pid if beat else None) if b.alive and b.state != "stopping"]
     if elsewhere:
         hosts = ", ".join(sorted({b.host or "?" for b in elsewhere}))
-        reading = any(b.state == "reading" for b in elsewhere)
+        busiest = next((b.state for b in elsewhere if b.state in ("reading", "document")), "idle")
         return {"ok": True, "text": f"{here}; {len(elsewhere)} máy đọc phiếu trên máy chủ khác ({hosts}) đang hoạt động"
-                                    + (", đang đọc phiếu" if reading else ", chờ ảnh mới")}
+                                    + doing(busiest)}
     if beat is None:
         return {"ok": False, "text": "chưa chạy (khởi động máy chủ bằng scripts/start hoặc kiemphieu run)"}
     return {"ok": False, "text": f"không phản hồi từ {since(beat)}"}
