@@ -141,8 +141,17 @@ def main() -> int:
 
 
 def measure(args: argparse.Namespace) -> int:
+    import shutil
 
     folder = Path(tempfile.mkdtemp(prefix="kiemphieu-profile-"))
+    try:
+        return measure_in(folder, args)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure_in(folder: Path, args: argparse.Namespace) -> int:
+
     os.environ.setdefault("SECRET_KEY", "profile-" + uuid.uuid4().hex)
     config = {"INSTANCE_PATH": str(folder)}
     if not os.environ.get("DATABASE_URL"):
