@@ -516,7 +516,8 @@ def reader_count() -> int:
     return int(chosen) if chosen.isdigit() and int(chosen) > 0 else max(1, min(4, os.cpu_count() or 1))
 
 
-def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_folder: Path | None = None) -> None:
+def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_folder: Path | None = None,
+                shared_beat_folder: Path | None = None) -> None:
     """Poll the queue; stop cleanly (after the current page) on SIGTERM or SIGINT.
 
     ``take_over_claims``: this is the only worker of the database (the supervisor's, on SQLite),
@@ -526,7 +527,7 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
     from kiemphieu.extensions import db
     from kiemphieu.scanning import services
 
-    beat = heartbeat.Beater(beat_folder) if beat_folder else (lambda state, pages=0: None)
+    beat = heartbeat.Beater(beat_folder, shared=shared_beat_folder) if beat_folder else (lambda state, pages=0: None)
     # Forked with no database connection open (the readers never use one).
     db.session.remove()
     db.engine.dispose()
@@ -570,4 +571,6 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
                 time.sleep(0.1)
     beat("stopping")
     pipeline.close()
+    if isinstance(beat, heartbeat.Beater):
+        beat.close()
 

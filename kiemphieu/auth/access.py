@@ -29,6 +29,7 @@ from typing import Any
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Ballot, Candidate, Congress, Election, Job, Organisation, Role, Round, ScanImage, User
@@ -56,6 +57,13 @@ _LOADERS: list[tuple[str, type, str]] = [
     ("scan_id", ScanImage, "scan"),
     ("job_id", Job, "job"),  # a generated document: its congress's role, then the one it needs
 ]
+
+
+# A round is loaded with its election and congress in one query (the role check needs them).
+_LOAD_OPTIONS: dict[type, list] = {
+    Round: [joinedload(Round.election).joinedload(Election.congress)],
+    Election: [joinedload(Election.congress)],
+}
 
 
 def _parents(obj: Any) -> dict[str, Any]:
@@ -219,7 +227,7 @@ def _congress_from_view_args(view_args: dict[str, Any]) -> Congress | None:
     for arg, model, name in _LOADERS:
         if arg not in view_args:
             continue
-        obj = db.session.get(model, view_args[arg])
+        obj = db.session.get(model, view_args[arg], options=_LOAD_OPTIONS.get(model))
         if obj is None:
             abort(404)
         for parent_name, parent in _parents(obj).items():
