@@ -91,6 +91,7 @@ class StrikeSettings:
     crease_min_mm: float = setting(15.0, 2.0, 200.0, "a side of the page shorter than this (open paper) tells nothing")
     crease_level: float = setting(0.93, 0.5, 1.0, "darker than this fraction of the paper's white along the line counts as the line going on")
     crease_cover: float = setting(0.5, 0.0, 1.0, "a line going on over this share of both sides is a fold crease, not a strike: uncertain")
+    split_line: float = setting(0.26, 0.0, 1.0, "a row under definite whose pen ink spans the name is measured stroke by stroke: a stroke starting in the zone and crossing this height (font sizes above the baseline) counts, however far a second line below moves the column's centre")
 
 
 @dataclass(frozen=True)
