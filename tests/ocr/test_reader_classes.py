@@ -129,8 +129,7 @@ def test_generated_cut_corner_ballots_read():
 @pytest.mark.parametrize("offset", [-0.1, 0.0, 0.1])
 def test_a_double_strike_with_its_second_line_along_the_baseline_is_struck(offset):
     """Class 4: one line through the letters, the other along the baseline (a tenth of the font
-    size above or below it): the name is plainly struck. (Further below the baseline the two
-    lines' centre leaves the strike zone and the row goes to review: not done.)"""
+    size above or below it): the name is plainly struck. (Further below: the next test.)"""
     from dataclasses import replace
 
     from kiemphieu.ocr.synthetic import demo_elections
@@ -149,6 +148,59 @@ def test_a_double_strike_with_its_second_line_along_the_baseline_is_struck(offse
                      pen, DPI, rng)
     (reading,) = read_images(m.jpeg(img), election)
     assert all(reading.marks[row["id"]] == "struck" for row in rows), {r["id"]: reading.rows[r["id"]] for r in rows}
+
+
+def _double_strikes(election_name: str, split: str, offset: float, pens, count: int = 6):
+    """A ballot of `election_name` with its first `count` names struck by two lines, the second
+    `offset` font sizes under the baseline; its reading and the struck rows."""
+    from dataclasses import replace
+
+    from kiemphieu.ocr.synthetic.ballots import blank_ballot, text_lines_px
+    from kiemphieu.ocr.synthetic.classes import double_on_baseline
+
+    election = split_elections(split)[election_name]
+    blank, layout = blank_ballot(election)
+    variety = replace(VARIETY["tune"], baseline_offset=(offset, offset))
+    img = np.array(blank, copy=True)
+    rng = np.random.default_rng(11)
+    mk.stamp_seal(img, box_to_px(layout["stamp_mm"], DPI), DPI, rng)
+    rows = layout["candidates"][:count]
+    for pen, row in zip(pens * count, rows):
+        draw_strokes(img, double_on_baseline(box_to_px(row["name_mm"], DPI), DPI, rng, *text_lines_px(row, DPI), variety),
+                     pen, DPI, rng)
+    (reading,) = read_images(m.jpeg(img), election)
+    return reading, rows
+
+
+@pytest.mark.parametrize("offset", [0.15, 0.2])
+@pytest.mark.parametrize("election_name", ["strike45", "strike64"])
+def test_a_double_strike_whose_second_line_runs_under_the_baseline_is_struck(election_name, offset):
+    """Class 4, the held-back split's variant: the second line well under the baseline, on
+    normal and small (64 names, A4) print. The column's ink centre falls under the strike zone;
+    the row is measured stroke by stroke (`strike.split_line`) and reads struck."""
+    reading, rows = _double_strikes(election_name, "tune", offset, (BLUE, FELT, THIN))
+    assert all(reading.marks[row["id"]] == "struck" for row in rows), {r["id"]: reading.rows[r["id"]] for r in rows}
+    assert any(reading.rows[row["id"]]["split_score"] for row in rows)  # the measure that found them
+
+
+def test_a_single_line_along_the_baseline_is_never_struck(strike_election, strike_blank):
+    """The stroke-by-stroke measure needs a stroke through the letters: one line along (or just
+    under) the baseline, an underline touching the letters, is not a strike."""
+    from kiemphieu.ocr.synthetic.ballots import text_lines_px
+
+    layout = layout_for(strike_election)
+    img = strike_blank.copy()
+    rng = np.random.default_rng(3)
+    ids = strike_election.candidate_ids[:3]
+    for cid, offset in zip(ids, (0.0, 0.08, 0.15)):
+        row = layout.row(cid)
+        x0, _, x1, _ = box_to_px(row.name_mm, DPI)
+        baseline, font = text_lines_px({"baseline_mm": row.name.baseline, "font_mm": row.name.size}, DPI)
+        y = baseline + offset * font
+        draw_strokes(img, [mk._hand(mk._line((x0 - 4, y), (x1 + 4, y), 40), rng, 0.3)], FELT, DPI, rng)
+    (reading,) = read_images(m.jpeg(img), strike_election)
+    for cid in ids:
+        assert reading.marks[cid] != "struck", reading.rows[cid]
 
 
 def test_an_underline_is_still_not_a_strike(strike_election, strike_blank):
