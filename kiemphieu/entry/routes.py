@@ -98,6 +98,7 @@ def screen(round_id: int, entry_pass: str, batch: int):
     urls = dict(round_id=round_id, entry_pass=chosen.value, batch=batch)
     config = {
         "pass": chosen.value,
+        "clerk": services.acting_user().id,
         "batch": {"number": batch, "of": round_.batches} if round_.batches > 1 else None,
         "form": election.form.value,
         "seats": round_.seats,

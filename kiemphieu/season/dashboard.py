@@ -37,7 +37,6 @@ from ..models import (
     Election,
     EntryMode,
     EntryPass,
-    Organisation,
     ResultVersion,
     Role,
     Round,
@@ -47,6 +46,7 @@ from ..models import (
     User,
 )
 from ..tally import Kind
+from .tree import organisation_tree
 
 PAGE_SIZE = 25
 STATES = {
@@ -252,18 +252,7 @@ class Dashboard:
 
 def organisation_paths() -> dict[int, tuple[int | None, str]]:
     """Every organisation's (parent id, 'Top / ... / Itself'), from one query."""
-    rows = db.session.execute(select(Organisation.id, Organisation.parent_id, Organisation.name)).all()
-    by_id = {r.id: r for r in rows}
-    paths: dict[int, str] = {}
-
-    def path(org_id: int, depth: int = 0) -> str:
-        if org_id not in paths:
-            row = by_id[org_id]
-            parent = row.parent_id if row.parent_id in by_id and depth < 50 else None
-            paths[org_id] = (path(parent, depth + 1) + " / " if parent else "") + row.name
-        return paths[org_id]
-
-    return {r.id: (r.parent_id, path(r.id)) for r in rows}
+    return {org_id: (parent, " / ".join(names)) for org_id, (parent, names) in organisation_tree().items()}
 
 
 def _subtree(organisations: dict[int, tuple[int | None, str]], top: int) -> set[int]:

@@ -18,8 +18,9 @@ from sqlalchemy.orm import selectinload
 
 from .. import labels, tally
 from ..extensions import db
-from ..models import Congress, Election, Organisation, Round, RoundStatus, name_key
+from ..models import Congress, Election, Round, RoundStatus, name_key
 from .columns import path_text
+from .tree import organisation_tree
 
 STATE_LABELS = {
     RoundStatus.SETUP.value: "chuẩn bị",
@@ -77,19 +78,7 @@ def export_round(round_: Round, path: tuple[str, ...]) -> RoundExport:
 
 def organisation_paths() -> dict[int, tuple[str, ...]]:
     """Every organisation's path from the top (one query)."""
-    organisations = {o.id: o for o in db.session.scalars(select(Organisation))}
-    paths: dict[int, tuple[str, ...]] = {}
-
-    def path_of(org_id: int, seen: frozenset = frozenset()) -> tuple[str, ...]:
-        if org_id not in paths:
-            org = organisations[org_id]
-            parent = org.parent_id if org.parent_id in organisations and org.parent_id not in seen else None
-            paths[org_id] = (path_of(parent, seen | {org_id}) if parent else ()) + (org.name,)
-        return paths[org_id]
-
-    for org_id in organisations:
-        path_of(org_id)
-    return paths
+    return {org_id: names for org_id, (_, names) in organisation_tree().items()}
 
 
 def find_organisation(path_text_value: str, paths: dict[int, tuple[str, ...]]) -> int:

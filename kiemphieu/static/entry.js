@@ -8,7 +8,9 @@
 // while it is open is held, shown, and applied in order once the question is answered (then
 // only Ctrl+Enter / Ctrl+Backspace answer it, since an Enter typed blind belongs to a later
 // paper). Saves go out through one ordered outbox: one request at a time, each ballot with its
-// stack position and its idempotency key, acknowledged in order.
+// stack position and its idempotency key, acknowledged in order. The outbox is also kept in the
+// browser's storage until acknowledged: a reload, a crashed tab or a restarted machine sends the
+// typed ballots again when the screen opens (the server recognises each by its key).
 (function () {
   "use strict";
 
@@ -35,6 +37,8 @@
   var dialog = null;            // the open question: {kind, held: [], yes, no, ...}
   var ahead = [];               // keys typed past a question answered "back to the ballot"
   var outbox = [], inFlight = 0, stalled = null, retryTimer = null;
+  // One store per clerk and screen (round, pass, batch): another clerk's ballots are never sent.
+  var STORE = "kiemphieu-outbox:" + cfg.clerk + ":" + cfg.urls.save;
 
   // ---------------------------------------------------------------- helpers
 
@@ -287,6 +291,7 @@
     stack.unshift(entry);
     stackChanged();
     outbox.push({ kind: "save", entry: entry });
+    persist();
     ballot = freshBallot();
     buffer = "";
     pump();
@@ -309,10 +314,54 @@
       inFlight = 0;
       if (r.status !== 200 || !r.body.saved) { return refused(r); }
       r.body.saved.forEach(function (body) { outbox.shift(); acknowledgeSave(body); });
+      persist();
       if (r.body.error) { return stall(r.body.error); }
       render();
       pump();
     }, function () { inFlight = 0; retryLater(); });
+  }
+
+  // ---------------------------------------------------------------- the outbox kept across reloads
+
+  function persist() {
+    try {
+      if (!outbox.length) { window.localStorage.removeItem(STORE); return; }
+      window.localStorage.setItem(STORE, JSON.stringify(outbox.map(function (op) {
+        if (op.kind === "undo") { return op; }
+        var e = op.entry;
+        return { kind: "save", entry: { sequence: e.sequence, key: e.key, marks: e.marks,
+                                         confirm: e.confirm, summary: e.summary } };
+      })));
+    } catch (err) { /* storage off or full: the beforeunload warning still guards the page */ }
+  }
+
+  // Replays what an earlier page of this screen typed but never saw acknowledged, in order.
+  // A ballot the server already stored comes back "duplicate" and is not stored twice; one whose
+  // position was taken meanwhile is refused and the screen stalls on it, saying so.
+  function restore() {
+    var ops;
+    try { ops = JSON.parse(window.localStorage.getItem(STORE) || "[]"); } catch (err) { ops = []; }
+    var resent = 0;
+    ops.forEach(function (op) {
+      if (op.kind === "undo") {
+        if (stack[0] && stack[0].sequence === op.sequence) { stack.shift(); }
+        last = Math.min(last, op.sequence - 1);
+        outbox.push(op);
+        return;
+      }
+      var entry = op.entry;
+      var known = stack.filter(function (e) { return e.key === entry.key; })[0];
+      if (known) { return; } // acknowledged after the old page went away
+      entry.state = "pending";
+      if (entry.sequence > last) { stack.unshift(entry); last = entry.sequence; }
+      outbox.push({ kind: "save", entry: entry });
+      resent += 1;
+    });
+    persist();
+    if (resent) {
+      stackChanged();
+      say("Đang gửi lại " + resent + " phiếu đã nhập trước khi trang được tải lại.", "");
+    }
   }
 
   function refused(r) {
@@ -384,9 +433,11 @@
     if (waiting && outbox.indexOf(waiting) >= inFlight) {
       // Never sent: take it out of the outbox, the server never hears of it.
       outbox.splice(outbox.indexOf(waiting), 1);
+      persist();
       say("Đã hủy phiếu số " + sequence + ": nhập lại phiếu đó.", "ok");
     } else {
       outbox.push({ kind: "undo", sequence: sequence, key: top ? top.key : null });
+      persist();
       say("Đang hủy phiếu số " + sequence + "…", "");
       pump();
     }
@@ -398,6 +449,7 @@
       inFlight = 0;
       if (r.status !== 200) { return refused(r); }
       outbox.shift();
+      persist();
       totals = r.body.totals;
       say("Đã hủy phiếu số " + r.body.undone + ": nhập lại phiếu đó.", "ok");
       render();
@@ -594,6 +646,8 @@
     if (outbox.length) { e.preventDefault(); e.returnValue = "Còn phiếu chưa lưu."; }
   });
 
+  restore();
   draw();
+  pump();
   $("ballot").focus({ preventScroll: true });
 }());

@@ -71,7 +71,7 @@ def _seed(app) -> dict[str, Scenario]:
     with app.app_context():
         db.create_all()
         clerks = [users.create_user(name, PASSWORD, Role.COUNTER) for name in ("nhapA", "nhapB")]
-        for label in [*SCENARIOS, "single-held", "double-batches"]:
+        for label in [*SCENARIOS, "single-held", "double-batches", "single-reload"]:
             mode = label.split("-")[0]
             org = services.create_organisation(f"Đảng bộ xã {label}")
             congress = services.create_congress(org, convened=400, number="lần thứ XXI", term="2025 - 2030",
@@ -398,4 +398,55 @@ def test_a_batch_is_typed_from_its_own_screen_and_stored_in_its_own_stack(server
         db.session.remove()
     assert stored == [("B", 2, 1, {"struck": sorted([c[1], c[3]])}), ("B", 2, 2, {"struck": sorted([c[0], c[2]])}),
                       ("B", 2, 3, {"invalid": "no_stamp"})]
+    context.close()
+
+
+def test_ballots_typed_before_a_reload_are_sent_again_when_the_screen_opens(server, browser):
+    """The network drops mid-stack: one save reaches the server but its answer is lost, the next
+    never leave the browser. The clerk reloads the page: every typed ballot is stored exactly once,
+    at its own position."""
+    scenario = server.scenarios["single-reload"]
+    c = scenario.strike_codes
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # "Còn phiếu chưa lưu" on reload
+    login(page, server.base_url, "nhapA")
+    screen = f"{server.base_url}/rounds/{scenario.strike_round}/entry/A"
+    page.goto(screen)
+    expect(page.locator("#seq")).to_have_text("Phiếu số 1")
+    for key in ["1", "Space", "2", "Enter", "3", "4", "Enter"]:
+        page.keyboard.press(key)
+    expect(page.locator("#message")).to_have_text("Đã lưu phiếu số 2.")
+
+    lost = {"answers": 0}
+
+    def network_down(route):
+        if not lost["answers"]:
+            lost["answers"] += 1
+            route.fetch()  # the server stores it; its answer never comes back
+        route.abort()
+
+    page.route("**/entry/A/ballots", network_down)
+    for key in ["5", "6", "Enter", "7", "8", "Enter", "9", "1", "0", "Enter"]:
+        page.keyboard.press(key)
+    expect(page.locator("#seq")).to_have_text("Phiếu số 6")
+    expect(page.locator("#message")).to_contain_text("Mất kết nối", timeout=10_000)
+    assert lost["answers"] == 1
+    stored_before = stack_of(server, scenario.strike_round, "A")
+    assert 3 <= len(stored_before) < 5  # the leaked save is in, the rest are not
+
+    page.unroute("**/entry/A/ballots")
+    page.reload()
+    expect(page.locator("#pending")).to_have_text("", timeout=20_000)
+    expect(page.locator("#seq")).to_have_text("Phiếu số 6")
+    expect(page.locator("#stall")).to_be_hidden()
+    assert stack_of(server, scenario.strike_round, "A") == [
+        (1, {"struck": sorted([c[0], c[1]])}),
+        (2, {"struck": sorted([c[2], c[3]])}),
+        (3, {"struck": sorted([c[4], c[5]])}),
+        (4, {"struck": sorted([c[6], c[7]])}),
+        (5, {"struck": sorted([c[8], c[9]])}),
+    ]
+    # Acknowledged: nothing is left to send the next time the screen opens.
+    assert page.evaluate("Object.keys(window.localStorage).filter(k => k.startsWith('kiemphieu-outbox')).length") == 0
     context.close()

@@ -157,7 +157,7 @@ class AuthActions:
         return self.client.post("/logout")
 
     def as_role(self, role: Role | str, **kwargs) -> User:
-        user = self.make_user(f"{Role(role).value}-{id(kwargs)}", role, **kwargs)
+        user = self.make_user(f"{Role(role).value}-{uuid.uuid4().hex[:12]}", role, **kwargs)  # id() repeats once freed
         response = self.login(user.username)
         assert response.status_code == 302, response.get_data(as_text=True)
         return user
