@@ -236,3 +236,32 @@ def test_the_page_image_is_the_page_upright_whatever_the_scan(strike_election, s
     difference = cv2.absdiff(turned.page_image, upright.page_image)
     assert float(difference.mean()) < 6, float(difference.mean())
     turned.page_image[0, 0] = 0  # its own array, not a work array reused by the next page
+
+
+# Small print (64 and 66 names on A4, 3.5-3.6 mm names) that read at 100 dpi left rows uncertain:
+# the print's own horizontal runs swallowed a strike through the letters, print halos looked
+# like faint ink beside clean kept names.
+SMALL_PRINT_BALLOTS = [
+    ("tune", "overshoot_number", "L1", 1, "strike64"),
+    ("tune", "double_baseline", "L0", 18, "strike64"),
+    ("tune", "grey_seal", "L0", 30, "strike64"),
+    ("tune", "cut_corner", "L0", 24, "strike66"),
+]
+
+
+@pytest.mark.parametrize("item", SMALL_PRINT_BALLOTS, ids=lambda item: f"{item[1]}-{item[2]}-{item[3]}-{item[4]}")
+def test_small_print_ballots_are_read_at_the_finer_resolution(item):
+    """Strikes and clean kept names on small print read exactly, measured at the profile's
+    small_print_dpi (these ballots go to review at 100 dpi)."""
+    from kiemphieu.ocr.template import profile_for
+
+    data, _, truth = make_class_ballot_file(*item)
+    truth["status_class"] = "must_read_exactly"
+    election = split_elections("tune")[item[4]]
+    profile = load_profile()
+    assert profile_for(layout_for(election), profile).scan.work_dpi == profile.scan.small_print_dpi
+    (reading,) = read_images(data, election, profile)
+    kinds = {row["expected"] for row in truth["marks"].values()}
+    assert {"struck", "kept"} <= kinds  # strikes and kept names on the ballot
+    assert reading.status == "read", {cid: reading.rows[cid] for cid, v in reading.marks.items() if v == "uncertain"}
+    assert not judge_reading(truth, reading.to_json()).errors
