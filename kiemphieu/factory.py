@@ -27,6 +27,7 @@ BLUEPRINT_MODULES = [
     "kiemphieu.documents.routes",
     "kiemphieu.season.routes",
     "kiemphieu.hall.routes",
+    "kiemphieu.jobs.routes",
 ]
 
 
@@ -101,6 +102,19 @@ def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.split(".")[0] in ("sqlite3", "pysqlite2")
 
 
+SQLITE_SYNCHRONOUS_LEVELS = ("NORMAL", "FULL")
+
+
+def sqlite_synchronous() -> str:
+    """WAL's ``synchronous`` level (README: Load test, durability). FULL (the default) syncs the
+    WAL at every commit, so an acknowledged ballot survives a power cut or an OS crash too: a
+    congress hall's laptop rarely has a UPS. NORMAL (``KIEMPHIEU_SQLITE_SYNCHRONOUS=NORMAL``)
+    keeps every acknowledged commit through a kill of the server process and syncs at
+    checkpoints only, for one disk flush less per save."""
+    chosen = os.environ.get("KIEMPHIEU_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
+    return chosen if chosen in SQLITE_SYNCHRONOUS_LEVELS else "FULL"
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """WAL (readers never block the writer), wait instead of 'database is locked', FKs on."""
@@ -110,7 +124,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     # so that write operations can ask for BEGIN IMMEDIATE (extensions.begin_write).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", "synchronous=NORMAL"):
+    for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", f"synchronous={sqlite_synchronous()}"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -124,6 +138,8 @@ def _sqlite_begin(connection) -> None:
 
 
 def _init_login(app: Flask) -> None:
+    from sqlalchemy.orm import joinedload
+
     from .models import User
 
     login_manager.init_app(app)
@@ -137,7 +153,8 @@ def _init_login(app: Flask) -> None:
         user_id, _, token = (session_id or "").partition(".")
         if not user_id.isdigit() or not token:
             return None
-        user = db.session.get(User, int(user_id))
+        # The user and their scopes (assignments, grants) in one query: every page checks a role.
+        user = db.session.get(User, int(user_id), options=[joinedload(User.assignments), joinedload(User.grants)])
         if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
             return None
         return user

@@ -12,6 +12,10 @@ Two loops overlap so that storing never waits for reading nor reading for storin
   reader had already decoded and warped upright (``Reading.page_image``). Pages are read one at a time
   and dropped once read, so a 1,000-page TIFF costs one page of memory.
 
+Generated documents (``kiemphieu.jobs``: minutes, ballots, entry logs, summaries, slides) are
+made by the same storing loop, one between two stored batches of scans and first when the loop
+wakes up, so neither queue starves the other (``run_document_job``).
+
 An image that makes the reader raise is rejected with the reason and the loop goes on; one that
 kills the process is retried once, then rejected. SIGTERM / SIGINT stop after the current page:
 what was read is stored, the rest of the claim goes back to the queue. A heartbeat file
@@ -181,8 +185,10 @@ def _write_preview(job: Job, result: PageResult) -> str | None:
 class Pipeline:
     """The storing loop in the caller's thread (with an app context), the reader in its own."""
 
-    def __init__(self, beat: Callable[[str, int], None] | None = None, readers: int = 1):
+    def __init__(self, beat: Callable[[str, int], None] | None = None, readers: int = 1,
+                 documents: Callable[[], bool] | None = None):
         self.stop = threading.Event()
+        self.documents = documents or (lambda: False)  # one document job between stored batches
         self.jobs: queue.Queue[Job | None] = queue.Queue()
         self.done: queue.Queue[Job] = queue.Queue()
         self.beat = beat or (lambda state, pages=0: None)
@@ -243,6 +249,8 @@ class Pipeline:
             if not self.in_flight:
                 return stored
             stored += self._store(self._collect())
+            if not self.stop.is_set():
+                self.documents()
 
     def _claim(self, files: int) -> list[Job]:
         """Up to ``files`` files in one claim; each round's election built once per batch."""
@@ -337,11 +345,30 @@ def _unread(job: Job) -> list[int]:
 # ------------------------------------------------------------------ entry points
 
 
-def run_once(max_files: int | None = None) -> int:
-    """Process the queue until it is empty (or max_files files); returns the pages done."""
-    pipeline = Pipeline()
+def run_document_job(beat: Callable[[str, int], None] | None = None) -> bool:
+    """Make the next generated document, if one waits; never raises (the loop goes on)."""
+    from kiemphieu.extensions import db
+    from kiemphieu.jobs.services import run_next_job
+
+    if beat is not None:
+        beat("document", 0)
     try:
-        return pipeline.run(max_files)
+        return run_next_job(pulse=(lambda: beat("document", 0)) if beat is not None else None) is not None
+    except Exception:  # e.g. the database went away: the claim goes stale and is retaken
+        log.exception("document job failed")
+        db.session.rollback()
+        return False
+
+
+def run_once(max_files: int | None = None) -> int:
+    """Process both queues until they are empty (documents first, then scans with a document
+    between stored batches; max_files: scan files); returns the pages and documents done."""
+    documents = 0
+    while run_document_job():
+        documents += 1
+    pipeline = Pipeline(documents=run_document_job)
+    try:
+        return documents + pipeline.run(max_files)
     finally:
         pipeline.close()
 
@@ -354,7 +381,8 @@ def reader_count() -> int:
     return int(chosen) if chosen.isdigit() and int(chosen) > 0 else max(1, min(4, os.cpu_count() or 1))
 
 
-def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_folder: Path | None = None) -> None:
+def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_folder: Path | None = None,
+                shared_beat_folder: Path | None = None) -> None:
     """Poll the queue; stop cleanly (after the current page) on SIGTERM or SIGINT.
 
     ``take_over_claims``: this is the only worker of the database (the supervisor's, on SQLite),
@@ -364,8 +392,8 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
     from kiemphieu.extensions import db
     from kiemphieu.scanning import services
 
-    beat = heartbeat.Beater(beat_folder) if beat_folder else (lambda state, pages=0: None)
-    pipeline = Pipeline(beat, readers=reader_count())
+    beat = heartbeat.Beater(beat_folder, shared=shared_beat_folder) if beat_folder else (lambda state, pages=0: None)
+    pipeline = Pipeline(beat, readers=reader_count(), documents=lambda: run_document_job(beat))
 
     def request_stop(signum, frame):
         pipeline.stop.set()
@@ -381,8 +409,9 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
                 taken = services.take_over_claims()
                 take_over_claims = False
                 if taken:
-                    log.warning("took back %d page(s) claimed by a worker that died", taken)
-            count = pipeline.run()
+                    log.warning("took back %d scan page(s) or document(s) claimed by a worker that died", taken)
+            count = int(run_document_job(beat))  # a document first, then the scans
+            count += pipeline.run()
             pause = interval
         except Exception:  # e.g. the database is being migrated: wait longer each time
             log.exception("worker loop (next try in %.0f s)", pause)
@@ -397,4 +426,6 @@ def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_fold
                 time.sleep(0.1)
     beat("stopping")
     pipeline.close()
+    if isinstance(beat, heartbeat.Beater):
+        beat.close()
 

@@ -15,17 +15,22 @@ from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
-from ..models import AuditEntry, Congress, User, utcnow
+from ..models import AuditEntry, AuditHead, Congress, User, utcnow
 from .ballots import attach_ballot_digest, ballot_digest
-from .chain import GENESIS, SYSTEM_CHAIN, ChainReport, all_chain_keys, chain_key, entry_hash, head_of, locked_head, \
-    verify_one_chain
+from .chain import GENESIS, SYSTEM_CHAIN, ChainReport, LockedHead, all_chain_keys, chain_key, entry_hash, head_of, \
+    locked_head, verify_one_chain
 
 __all__ = ["GENESIS", "SYSTEM_CHAIN", "ChainReport", "ballot_digest", "chain_key", "entry_hash", "head_of", "record",
            "verify_chain"]
 
 ALL = object()
+_ENTRIES, _HEADS = AuditEntry.__table__, AuditHead.__table__
+_INSERT_ENTRY = insert(_ENTRIES).returning(_ENTRIES.c.id)
+_MOVE_HEAD = update(_HEADS).where(_HEADS.c.chain == bindparam("head_chain"))
 
 
 def _plain(detail: dict[str, Any]) -> dict[str, Any]:
@@ -67,10 +72,24 @@ def record(
         prev_hash=head.hash,
     )
     entry.hash = entry_hash(entry)
-    head.seq, head.hash, head.updated_at = entry.seq, entry.hash, entry.at
-    db.session.add(entry)
-    db.session.flush()  # the next record() in this transaction must see this one
+    append_entry(entry, head)
     return entry
+
+
+def append_entry(entry: AuditEntry, head: LockedHead) -> None:
+    """Insert the entry and move the head, as two plain statements (no unit-of-work flush per
+    entry: the ballot save, the hot path, writes one per ballot). What the caller added to the
+    session is flushed first, so the entry never precedes the rows it names."""
+    db.session.flush()
+    values = {column.key: getattr(entry, column.key) for column in _ENTRIES.columns if column.key != "id"}
+    entry.id = db.session.execute(_INSERT_ENTRY, values).scalar_one()
+    db.session.execute(_MOVE_HEAD, {"head_chain": head.chain, "seq": entry.seq, "hash": entry.hash,
+                                    "updated_at": entry.at})
+    # An AuditHead object loaded in this session (a page's check) would still say the old head.
+    loaded = db.session.identity_map.get(db.session.identity_key(AuditHead, (head.chain,)))
+    if loaded is not None:
+        for name, value in (("seq", entry.seq), ("hash", entry.hash), ("updated_at", entry.at)):
+            set_committed_value(loaded, name, value)
 
 
 def verify_chain(congress: Congress | int | None | object = ALL) -> ChainReport:

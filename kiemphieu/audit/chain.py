@@ -14,7 +14,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..extensions import db
 from ..models import AuditEntry, AuditHead
@@ -54,17 +54,27 @@ def _insert_ignoring_duplicate(values: dict):
     return insert(AuditHead).values(**values).on_conflict_do_nothing(index_elements=["chain"])
 
 
-def locked_head(congress_id: int | None) -> AuditHead:
+@dataclass(frozen=True)
+class LockedHead:
+    """A chain's head as read under its row lock: the next entry's number and previous hash."""
+
+    chain: str
+    seq: int
+    hash: str
+
+
+_LOCK_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain == bindparam("chain")).with_for_update()
+
+
+def locked_head(congress_id: int | None) -> LockedHead:
     """The chain's head row, locked until the transaction ends (created on first use)."""
     key = chain_key(congress_id)
-    query = select(AuditHead).where(AuditHead.chain == key).with_for_update().execution_options(
-        populate_existing=True)
-    head = db.session.scalar(query)
-    if head is None:
+    row = db.session.execute(_LOCK_HEAD, {"chain": key}).one_or_none()
+    if row is None:
         db.session.execute(_insert_ignoring_duplicate(
             {"chain": key, "congress_id": congress_id, "seq": 0, "hash": GENESIS}))
-        head = db.session.scalar(query)
-    return head
+        row = db.session.execute(_LOCK_HEAD, {"chain": key}).one()
+    return LockedHead(key, row.seq, row.hash)
 
 
 def head_of(congress_id: int | None) -> AuditHead | None:

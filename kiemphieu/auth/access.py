@@ -29,9 +29,10 @@ from typing import Any
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Ballot, Candidate, Congress, Election, Organisation, Role, Round, ScanImage, User
+from ..models import Ballot, Candidate, Congress, Election, Job, Organisation, Role, Round, ScanImage, User
 
 ACCESS_ATTR = "_kiemphieu_access"
 # Flask's own static route cannot be decorated; it is public by name.
@@ -54,7 +55,15 @@ _LOADERS: list[tuple[str, type, str]] = [
     ("candidate_id", Candidate, "candidate"),
     ("ballot_id", Ballot, "ballot"),
     ("scan_id", ScanImage, "scan"),
+    ("job_id", Job, "job"),  # a generated document: its congress's role, then the one it needs
 ]
+
+
+# A round is loaded with its election and congress in one query (the role check needs them).
+_LOAD_OPTIONS: dict[type, list] = {
+    Round: [joinedload(Round.election).joinedload(Election.congress)],
+    Election: [joinedload(Election.congress)],
+}
 
 
 def _parents(obj: Any) -> dict[str, Any]:
@@ -63,6 +72,8 @@ def _parents(obj: Any) -> dict[str, Any]:
         return {"round": obj.round, **_parents(obj.round)}
     if isinstance(obj, Round):
         return {"election": obj.election, "congress": obj.election.congress}
+    if isinstance(obj, Job):
+        return {"congress": obj.congress}
     if isinstance(obj, Candidate | Election):
         election = obj if isinstance(obj, Election) else obj.election
         return {"election": election, "congress": election.congress}
@@ -216,7 +227,7 @@ def _congress_from_view_args(view_args: dict[str, Any]) -> Congress | None:
     for arg, model, name in _LOADERS:
         if arg not in view_args:
             continue
-        obj = db.session.get(model, view_args[arg])
+        obj = db.session.get(model, view_args[arg], options=_LOAD_OPTIONS.get(model))
         if obj is None:
             abort(404)
         for parent_name, parent in _parents(obj).items():

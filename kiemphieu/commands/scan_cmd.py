@@ -89,7 +89,7 @@ def run_watch(args) -> int:
 
 
 def run_worker(args) -> int:
-    from kiemphieu import create_app
+    from kiemphieu import create_app, heartbeat
     from kiemphieu.worker import run_forever, run_once
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(levelname)s %(message)s")
@@ -103,7 +103,8 @@ def run_worker(args) -> int:
             from kiemphieu.supervisor import run_folder
 
             take_over = args.take_over_claims and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
-            run_forever(args.interval, take_over_claims=take_over, beat_folder=run_folder(Path(app.instance_path)))
+            run_forever(args.interval, take_over_claims=take_over, beat_folder=run_folder(Path(app.instance_path)),
+                        shared_beat_folder=heartbeat.shared_folder(app.config["UPLOAD_FOLDER"]))
     return 0
 
 

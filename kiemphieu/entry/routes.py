@@ -198,7 +198,7 @@ def judge(round_id: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return jsonify(error="Dữ liệu gửi lên không phải JSON."), 400
-    election = g.round.to_election()
+    election = services.judging_election(g.round)
     try:
         ballot = services.parse_marks(g.round, data.get("marks"), election)
     except EntryError as exc:

@@ -13,11 +13,12 @@ from typing import Any
 
 from flask import current_app, has_app_context, has_request_context
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, tally
-from ..extensions import db, write_operation
+from ..extensions import commit_keeping_loaded, db, write_operation
 from ..models import Ballot, EntryPass, Round, RoundStatus, User, utcnow
 
 ENTRY_PASSES = (EntryPass.A, EntryPass.B, EntryPass.C)
@@ -67,6 +68,33 @@ class NeedsConfirmation(EntryError):
 
 
 # ------------------------------------------------------------------ reading marks
+
+_JUDGING_CACHE_SIZE = 512
+
+
+def judging_election(round_: Round) -> tally.Election:
+    """The engine's Election for judging and summarising this round's ballots, built once per
+    app and process while the round is in entry (``Round.to_election`` costs a dozen lazy
+    loads and a collation sort per call; a save needs only the list, the seats and the form).
+
+    Safe to keep: from the start of entry the list, the seats and the kind are frozen (the
+    set-up services refuse to change them), and the key holds every column of the round and
+    election that could change it, and the round's creation time (a database restored under
+    a running app reuses ids). Only for judging: the figures it carries (present, convened,
+    exclusions, committee) may be older than the database's; totals use ``to_election``.
+    """
+    if round_.status != RoundStatus.ENTRY.value or not has_app_context():
+        return round_.to_election()
+    cache = current_app.extensions.setdefault("kiemphieu.judging_elections", {})
+    election = round_.election
+    key = (round_.id, round_.created_at, round_.number, round_.seats, election.id, election.kind, election.title,
+           election.seats)
+    cached = cache.get(key)
+    if cached is None:
+        if len(cache) >= _JUDGING_CACHE_SIZE:
+            cache.clear()
+        cached = cache[key] = round_.to_election()
+    return cached
 
 
 def parse_marks(round_: Round, marks: Any, election: tally.Election | None = None) -> tally.Ballot:
@@ -168,15 +196,24 @@ def refuse_same_clerk_for_both_passes(round_: Round, entry_pass: EntryPass, user
 
     A setting (``DOUBLE_ENTRY_SEPARATE_CLERKS``, on by default) for offices with one clerk.
     """
+    others = _passes_to_check(round_, entry_pass, user)
+    if not others:
+        return
+    typed_other = db.session.scalar(_OTHER_PASS_BY, {"round_id": round_.id, "others": others, "batch": batch,
+                                                     "user_id": user.id})
+    _refuse_if_typed_other(round_, entry_pass, typed_other, batch)
+
+
+def _passes_to_check(round_: Round, entry_pass: EntryPass, user: User | None) -> list[str]:
+    """The other passes this user must not have typed (none when the rule does not apply)."""
     if user is None or not round_.mode.compared or entry_pass not in round_.mode.passes:
-        return
+        return []
     if has_app_context() and not current_app.config.get("DOUBLE_ENTRY_SEPARATE_CLERKS", True):
-        return
-    others = [p.value for p in round_.mode.passes if p is not entry_pass]
-    typed_other = db.session.scalar(
-        select(Ballot.entry_pass).where(Ballot.round_id == round_.id, Ballot.entry_pass.in_(others),
-                                        Ballot.batch == batch, Ballot.entered_by_id == user.id).limit(1)
-    )
+        return []
+    return [p.value for p in round_.mode.passes if p is not entry_pass]
+
+
+def _refuse_if_typed_other(round_: Round, entry_pass: EntryPass, typed_other: str | None, batch: int) -> None:
     if typed_other is not None:
         where = f"tệp phiếu số {batch} của vòng bầu này" if round_.batches > 1 else "vòng bầu này"
         raise EntryError(f"Đồng chí đã nhập lượt {typed_other} của {where}. Lượt {entry_pass.value} "
@@ -194,8 +231,29 @@ class SaveOutcome:
     election: tally.Election  # the engine's view of the round, as judged
 
 
+# The save path's statements, built once (building a select costs more than running it).
+_WITH_KEY = select(Ballot).where(Ballot.idempotency_key == bindparam("key"))
+_LAST_POSITION = select(func.max(Ballot.sequence)).where(
+    Ballot.round_id == bindparam("round_id"), Ballot.entry_pass == bindparam("entry_pass"),
+    Ballot.batch == bindparam("batch"), Ballot.is_live)
+_OTHER_PASS_BY = select(Ballot.entry_pass).where(
+    Ballot.round_id == bindparam("round_id"), Ballot.entry_pass.in_(bindparam("others", expanding=True)),
+    Ballot.batch == bindparam("batch"), Ballot.entered_by_id == bindparam("user_id")).limit(1)
+_INSERT_BALLOT = insert(Ballot.__table__).returning(Ballot.__table__.c.id)
+# What a save checks, read under the write lock in one statement (one round trip on
+# PostgreSQL instead of five): the round's state, the key, the other passes, the last position.
+_SAVE_FACTS = select(
+    select(Round.status).where(Round.id == bindparam("round_id")).scalar_subquery().label("status"),
+    select(Round.batches).where(Round.id == bindparam("round_id")).scalar_subquery().label("batches"),
+    select(Round.version).where(Round.id == bindparam("round_id")).scalar_subquery().label("version"),
+    select(Ballot.id).where(Ballot.idempotency_key == bindparam("key")).scalar_subquery().label("existing_id"),
+    _OTHER_PASS_BY.scalar_subquery().label("typed_other"),
+    _LAST_POSITION.scalar_subquery().label("last_position"),
+)
+
+
 def _ballot_with_key(key: str) -> Ballot | None:
-    return db.session.scalar(select(Ballot).where(Ballot.idempotency_key == key))
+    return db.session.scalar(_WITH_KEY, {"key": key})
 
 
 def _last_live(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> Ballot | None:
@@ -209,24 +267,38 @@ def _last_live(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> Ba
 
 
 def next_sequence(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> int:
-    last = db.session.scalar(
-        select(func.max(Ballot.sequence)).where(
-            Ballot.round_id == round_.id, Ballot.entry_pass == str(entry_pass), Ballot.batch == batch,
-            Ballot.is_live
-        )
-    )
+    last = db.session.scalar(_LAST_POSITION, {"round_id": round_.id, "entry_pass": str(entry_pass), "batch": batch})
     return (last or 0) + 1
 
 
 def _duplicate(round_: Round, entry_pass: EntryPass, existing: Ballot, batch: int = 1) -> SaveOutcome:
     if existing.round_id != round_.id or existing.entry_pass != entry_pass.value or existing.batch != batch:
         raise EntryError("Mã phiếu này đã được dùng cho phiếu khác.")
-    election = round_.to_election()
+    election = judging_election(round_)
     verdict = tally.judge(election, existing.to_engine(election)) if not existing.is_absent else tally.Verdict(frozenset())
     return SaveOutcome(existing, True, verdict, election)
 
 
-@write_operation
+def _read_save_facts(round_: Round, entry_pass: EntryPass, key: str, batch: int, others: list[str],
+                     user: User | None):
+    """``_SAVE_FACTS`` for this save; the round object takes the state just read."""
+    facts = db.session.execute(_SAVE_FACTS, {
+        "round_id": round_.id, "key": key, "entry_pass": entry_pass.value, "batch": batch,
+        "others": others or ["-"], "user_id": user.id if user else None,
+    }).one()
+    for name in ("status", "batches", "version"):
+        set_committed_value(round_, name, getattr(facts, name))
+    return facts
+
+
+def _insert_ballot(row: Ballot) -> int:
+    """One INSERT ... RETURNING id (the row object stays outside the session: no unit-of-work
+    flush, no reload; the answer and the audit entry are built from it)."""
+    values = {column.key: getattr(row, column.key) for column in Ballot.__table__.columns if column.key != "id"}
+    return db.session.execute(_INSERT_BALLOT, values).scalar_one()
+
+
+@write_operation(keep_loaded=True)
 def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
                 confirm_invalid: bool = False, user: User | None = None,
                 sequence: int | None = None, batch: int = 1) -> SaveOutcome:
@@ -239,19 +311,23 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
     """
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise BadBallot("Thiếu mã phiếu (idempotency key) hợp lệ.")
-    existing = _ballot_with_key(key)
-    if existing is not None:
-        return _duplicate(round_, entry_pass, existing, batch)
+    user = user or acting_user()
+    others = _passes_to_check(round_, entry_pass, user)
+    # The view's objects were kept (keep_loaded): everything the checks below depend on is
+    # read now, under the lock, in one statement.
+    facts = _read_save_facts(round_, entry_pass, key, batch, others, user)
+    if facts.existing_id is not None:
+        return _duplicate(round_, entry_pass, db.session.get(Ballot, facts.existing_id), batch)
     refuse_unless_entry(round_)
     check_batch(round_, batch)
-    user = user or acting_user()
-    refuse_same_clerk_for_both_passes(round_, entry_pass, user, batch)
-    election = round_.to_election()
+    if others:
+        _refuse_if_typed_other(round_, entry_pass, facts.typed_other, batch)
+    election = judging_election(round_)
     ballot = parse_marks(round_, marks, election)
     verdict = tally.judge(election, ballot)
     if not verdict.valid and verdict.invalid in tally.ENGINE_REASONS and not confirm_invalid:
         raise NeedsConfirmation(verdict)
-    position = next_sequence(round_, entry_pass, batch)
+    position = (facts.last_position or 0) + 1
     if sequence is not None and sequence != position:
         raise PositionMismatch(sequence, position)
     row = Ballot(
@@ -261,12 +337,14 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
         sequence=position,
         marks=canonical_marks(ballot, election),
         entered_by_id=user.id if user else None,
+        entered_at=utcnow(),
         idempotency_key=key,
+        superseded=False,
         round_version=round_.version,
+        scan_id=None,
     )
-    db.session.add(row)
     try:
-        db.session.flush()
+        row.id = _insert_ballot(row)
     except IntegrityError:  # a concurrent request with the same key won (PostgreSQL)
         db.session.rollback()
         existing = _ballot_with_key(key)
@@ -274,8 +352,9 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
             raise
         return _duplicate(round_, entry_pass, existing, batch)
     audit.record("ballot.save", congress=round_.election.congress_id, user=user, round_id=round_.id,
-                 entry_pass=row.entry_pass, batch=row.batch, sequence=row.sequence, ballot_id=row.id, marks=row.marks, key=key)
-    db.session.commit()
+                 entry_pass=row.entry_pass, batch=row.batch, sequence=row.sequence, ballot_id=row.id, marks=row.marks,
+                 key=key, ballot_digest=audit.ballot_digest(row))
+    commit_keeping_loaded()  # the answer is built from the row as written: no reload
     return SaveOutcome(row, False, verdict, election)
 
 

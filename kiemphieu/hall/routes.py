@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, url_for
+from flask import Blueprint, g, jsonify, render_template, url_for
 
 from ..auth.access import require_role
-from ..documents.rendering import Busy, busy_response, render_outside_transaction
+from ..jobs.routes import document_response
 from ..models import Role
 from . import services
 
@@ -30,37 +30,16 @@ def state(congress_id: int):
     return response
 
 
-def _no_results(congress_id: int):
-    flash("Chưa có vòng bầu nào được chốt kết quả.", "warning")
-    return redirect(url_for("congress.show", congress_id=congress_id))
-
-
 @bp.route("/congresses/<int:congress_id>/results.pptx")
 @require_role(Role.VIEWER)
 def pptx(congress_id: int):
-    """The finalised results as slides the hall computer opens without the app."""
-    from .presentation import render_pptx
-
-    return _presentation(congress_id, render_pptx, PPTX_TYPE, 'attachment; filename="ket-qua-bau-cu.pptx"')
+    """The finalised results as slides the hall computer opens without the app (made by the worker)."""
+    return document_response("slides_pptx", {"congress_id": congress_id},
+                             url_for("congress.show", congress_id=congress_id))
 
 
 @bp.route("/congresses/<int:congress_id>/results-slides.pdf")
 @require_role(Role.VIEWER)
 def slides_pdf(congress_id: int):
-    from .presentation import render_slides_pdf
-
-    return _presentation(congress_id, render_slides_pdf, "application/pdf",
-                         'inline; filename="ket-qua-bau-cu-trinh-chieu.pdf"')
-
-
-def _presentation(congress_id: int, render, mimetype: str, disposition: str):
-    """Slides gathered first (plain data), rendered with the transaction ended in a render slot."""
-    slides = services.finalised_slides(g.congress)
-    if not slides:
-        return _no_results(congress_id)
-    name = g.congress.full_name
-    try:
-        data = render_outside_transaction(lambda: render(name, slides))
-    except Busy:
-        return busy_response()
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": disposition})
+    return document_response("slides_pdf", {"congress_id": congress_id},
+                             url_for("congress.show", congress_id=congress_id))

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from .. import labels, tally
 from ..audit import check as audit_check
 from ..auth.access import public, require_role
-from ..documents.rendering import Busy, busy_response, render_outside_transaction
+from ..documents.rendering import render_outside_transaction
 from ..entry.comparison import compare_passes
 from ..models import BODY_LABELS, EntryPass, ResultVersion, Role
 from ..scanning.outstanding import LISTED, outstanding_scans
@@ -178,13 +178,13 @@ def minutes(round_id: int):
     round_ = g.round
     version = services.latest_version(round_) if round_.is_finalised else None
     signed = signing.signed_minutes(round_, version)
-    name = f"bien-ban-kiem-phieu-vong-{round_.number}" + ("" if version else "-ban-nhap") + ".pdf"
-    try:
-        pdf = signed or render_minutes_for(round_, version)
-    except Busy:
-        return busy_response()
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"'})
+    if signed:  # the office's signed file, kept as is: read, not rendered
+        return Response(signed, mimetype="application/pdf", headers={
+            "Content-Disposition": f'inline; filename="bien-ban-kiem-phieu-vong-{round_.number}.pdf"'})
+    from ..jobs.routes import document_response
+
+    return document_response("minutes", {"round_id": round_id, "verify_url_base": verify_url_base()},
+                             url_for(".show", round_id=round_id))
 
 
 def render_minutes_for(round_, version) -> bytes:
@@ -200,8 +200,13 @@ def render_minutes_for(round_, version) -> bytes:
 @bp.route("/rounds/<int:round_id>/minutes/sign", methods=["POST"])
 @require_role(Role.ORGANISER)
 def sign_minutes(round_id: int):
-    """The office signs the certified minutes with the deployment's key (PAdES)."""
-    return _sign(signing.MINUTES, lambda round_, version: render_minutes_for(round_, version))
+    """The office signs the certified minutes with the deployment's key (PAdES): the worker's
+    document when it is made (the same bytes), else rendered here in a render slot."""
+    from ..jobs.services import finished_document
+
+    params = {"round_id": round_id, "verify_url_base": verify_url_base()}
+    return _sign(signing.MINUTES, lambda round_, version: (
+        finished_document("minutes", params) or render_minutes_for(round_, version)))
 
 
 @bp.route("/rounds/<int:round_id>/entry-log/sign", methods=["POST"])
@@ -209,8 +214,11 @@ def sign_minutes(round_id: int):
 def sign_entry_log(round_id: int):
     """The office signs the round's entry log (Nhật ký nhập phiếu bầu) with the deployment's key."""
     from ..documents.entry_log import entry_log_pdf
+    from ..jobs.services import finished_document
 
-    return _sign(signing.ENTRY_LOG, lambda round_, version: entry_log_pdf(round_, verify_url_base()))
+    params = {"round_id": round_id, "verify_url_base": verify_url_base()}
+    return _sign(signing.ENTRY_LOG, lambda round_, version: (
+        finished_document("entry_log", params) or entry_log_pdf(round_, verify_url_base())))
 
 
 def _sign(kind: str, render):

@@ -86,20 +86,35 @@ def _upload_limits() -> dict:
 
 
 def worker_health() -> dict:
-    """The scan worker's state from its heartbeat (instance/run/scan-worker.beat)."""
+    """The scan worker's state from its heartbeat (instance/run/scan-worker.beat); when this
+    node has no live worker, the beats other nodes' workers leave in the shared upload folder
+    (several nodes on one database: any worker reads every node's uploads)."""
     from datetime import UTC, datetime
     from pathlib import Path
 
     from .. import heartbeat
     from ..localtime import to_local
 
+    def since(beat) -> str:
+        return to_local(datetime.fromtimestamp(beat.at, UTC)).strftime("%H:%M:%S %d/%m/%Y")
+
+    def doing(state: str) -> str:
+        return {"reading": ", đang đọc phiếu", "document": ", đang tạo tài liệu"}.get(state, ", chờ ảnh mới")
+
     beat = heartbeat.read(Path(current_app.instance_path) / "run")
+    if beat is not None and beat.alive and beat.state != "stopping":
+        return {"ok": True, "text": "hoạt động" + doing(beat.state)}
+    here = ("chưa chạy trên máy chủ này" if beat is None else f"trên máy chủ này không phản hồi từ {since(beat)}")
+    shared = heartbeat.shared_folder(current_app.config["UPLOAD_FOLDER"])
+    elsewhere = [b for b in heartbeat.others(shared, beat.pid if beat else None) if b.alive and b.state != "stopping"]
+    if elsewhere:
+        hosts = ", ".join(sorted({b.host or "?" for b in elsewhere}))
+        busiest = next((b.state for b in elsewhere if b.state in ("reading", "document")), "idle")
+        return {"ok": True, "text": f"{here}; {len(elsewhere)} máy đọc phiếu trên máy chủ khác ({hosts}) đang hoạt động"
+                                    + doing(busiest)}
     if beat is None:
         return {"ok": False, "text": "chưa chạy (khởi động máy chủ bằng scripts/start hoặc kiemphieu run)"}
-    if beat.alive and beat.state != "stopping":
-        return {"ok": True, "text": "hoạt động" + (", đang đọc phiếu" if beat.state == "reading" else ", chờ ảnh mới")}
-    since = to_local(datetime.fromtimestamp(beat.at, UTC)).strftime("%H:%M:%S %d/%m/%Y")
-    return {"ok": False, "text": f"không phản hồi từ {since}"}
+    return {"ok": False, "text": f"không phản hồi từ {since(beat)}"}
 
 
 @bp.route("/api/rounds/<int:round_id>/scans/progress")

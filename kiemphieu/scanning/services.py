@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from .. import audit, tally
-from ..extensions import begin_write, db, write_operation
+from ..extensions import db, write_operation
 from ..models import Adjudication, Ballot, EntryPass, Round, ScanImage, ScanStatus, User, utcnow
+# The worker's claims: one module for scans and documents (kiemphieu.jobs.claims).
+from ..jobs.claims import claim_next, release_claims, take_over_claims  # noqa: F401
 # Refusals and flags in Vietnamese: one table, shared with the scanner station.
 from .reasons import FLAG_LABELS, REJECT_LABELS  # noqa: F401
 from .storage import (  # noqa: F401  (re-exported: the storing stage lives in storage.py)
@@ -45,89 +45,9 @@ COMMITTEE_REASONS = (
 )
 
 
-
 # ------------------------------------------------------------------ the worker's side
-
-
-def _claimable(now, stale_after: timedelta, table=ScanImage):
-    return or_(
-        table.status == ScanStatus.PENDING.value,
-        and_(table.status == ScanStatus.PROCESSING.value, table.claimed_at < now - stale_after),
-    )
-
-
-def _fairest_round(claimable) -> int | None:
-    """The round with waiting work whose last claim is the oldest (never claimed: first), so one
-    large upload does not hold back every other round; ties go to the oldest waiting scan."""
-    waiting = (select(ScanImage.round_id, func.min(ScanImage.id).label("first_id"))
-               .where(claimable).group_by(ScanImage.round_id).subquery())
-    others = aliased(ScanImage)
-    last_claim = (select(func.max(others.claimed_at)).where(others.round_id == waiting.c.round_id)
-                  .correlate(waiting).scalar_subquery())
-    return db.session.scalar(
-        select(waiting.c.round_id).order_by(last_claim.asc().nulls_first(), waiting.c.first_id).limit(1))
-
-
-def _lock_first_waiting(claimable, round_id: int | None) -> ScanImage | None:
-    """The round's oldest waiting scan, row-locked; rows another worker holds are skipped
-    (PostgreSQL FOR UPDATE SKIP LOCKED; SQLite's write transaction already serialises claims)."""
-    query = select(ScanImage).where(claimable).order_by(ScanImage.id).limit(1)
-    locked = query.with_for_update(skip_locked=True)
-    first = db.session.scalar(locked.where(ScanImage.round_id == round_id)) if round_id is not None else None
-    return first or db.session.scalar(locked)
-
-
-@write_operation
-def claim_next(max_attempts: int = 2, stale_after: timedelta = timedelta(minutes=10), files: int = 1) -> list[ScanImage]:
-    """Atomically take one waiting file (all its waiting pages) for one worker, fairly across
-    rounds; with ``files`` > 1, up to that many files in the same transaction (ordered by file,
-    then page).
-
-    A row left 'processing' longer than ``stale_after`` belongs to a worker that died: it is
-    taken again, unless it has already been tried ``max_attempts`` times (then it crashed the
-    worker each time and is rejected, so the queue moves on). Several workers (on several
-    nodes) claim at once on PostgreSQL: each locks its rows and skips the others' locked rows.
-    """
-    now = utcnow()
-    claimable = _claimable(now, stale_after)
-    round_id = _fairest_round(claimable)
-    names: list[str] = []
-    for _ in range(max(1, files)):
-        waiting = and_(claimable, ScanImage.stored_name.not_in(names)) if names else claimable
-        first = _lock_first_waiting(waiting, round_id)
-        if first is None:
-            break
-        names.append(first.stored_name)
-    if not names:
-        db.session.commit()
-        return []
-    order = {stored_name: position for position, stored_name in enumerate(names)}
-    pages = aliased(ScanImage)
-    free_pages = (select(pages.id).where(pages.stored_name.in_(names), _claimable(now, stale_after, pages))
-                  .with_for_update(skip_locked=True))
-    db.session.execute(
-        update(ScanImage)
-        .where(ScanImage.id.in_(free_pages))
-        .values(status=ScanStatus.PROCESSING.value, claimed_at=now, attempts=ScanImage.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire_all()
-    claimed = sorted(
-        db.session.scalars(
-            select(ScanImage)
-            .where(ScanImage.stored_name.in_(order), ScanImage.status == ScanStatus.PROCESSING.value,
-                   ScanImage.claimed_at == now)
-        ),
-        key=lambda scan: (order[scan.stored_name], scan.page),
-    )
-    runnable = []
-    for scan in claimed:
-        if scan.attempts > max_attempts:
-            _set_reading(scan, rejected_reading(scan, "worker_crashed", "the image stopped the worker twice"))
-        else:
-            runnable.append(scan)
-    db.session.commit()
-    return runnable
+# Claims (claim_next, release_claims, take_over_claims) live in kiemphieu.jobs.claims, with the
+# document jobs' (one set of rules for the worker's two queues); re-exported here.
 
 
 def rejected_json(file_name: str, page: int, reason: str, detail: str = "") -> dict[str, Any]:
@@ -141,36 +61,8 @@ def rejected_reading(scan: ScanImage, reason: str, detail: str = "") -> dict[str
     return rejected_json(scan.original_name, scan.page, reason, detail)
 
 
-def take_over_claims() -> int:
-    """Make every file left 'processing' claimable now (its worker died). Only for the one
-    worker of a database (the supervisor's on SQLite): another live worker's claim would be
-    read twice. Each retaken claim still counts as an attempt (claim_next's crash rule)."""
-    from datetime import datetime
-
-    begin_write()
-    taken = db.session.execute(
-        update(ScanImage)
-        .where(ScanImage.status == ScanStatus.PROCESSING.value)
-        .values(claimed_at=datetime(2000, 1, 1))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return taken
 
 
-@write_operation
-def release_claims(scan_ids: list[int]) -> None:
-    """Put pages claimed but not read (the worker was asked to stop) back in the queue."""
-    if not scan_ids:
-        db.session.commit()
-        return
-    db.session.execute(
-        update(ScanImage)
-        .where(ScanImage.id.in_(scan_ids), ScanImage.status == ScanStatus.PROCESSING.value)
-        .values(status=ScanStatus.PENDING.value, claimed_at=None, attempts=ScanImage.attempts - 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
 
 
 @write_operation

@@ -38,14 +38,19 @@ def test_database_url_selects_postgresql(tmp_path, monkeypatch):
     assert database_url(tmp_path) == "postgresql+psycopg://kp:secret@db.lan/kiemphieu"
 
 
-def test_sqlite_file_uses_wal_and_waits_for_locks(tmp_path):
+@pytest.mark.parametrize("setting, level", [(None, 2), ("FULL", 2), ("normal", 1), ("bogus", 2)])
+def test_sqlite_file_uses_wal_syncs_every_commit_and_waits_for_locks(tmp_path, monkeypatch, setting, level):
+    if setting is None:
+        monkeypatch.delenv("KIEMPHIEU_SQLITE_SYNCHRONOUS", raising=False)
+    else:
+        monkeypatch.setenv("KIEMPHIEU_SQLITE_SYNCHRONOUS", setting)
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
     with app.app_context():
         conn = db.session.connection()
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == level  # 2 FULL, 1 NORMAL
         db.session.remove()
 
 

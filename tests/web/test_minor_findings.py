@@ -15,6 +15,7 @@ from kiemphieu.extensions import db
 from kiemphieu.models import Ballot, Role, Round
 from kiemphieu.ocr.geometry import election_fingerprint
 
+from .conftest import run_document_jobs
 from .scanning.conftest import png_bytes
 
 
@@ -124,9 +125,10 @@ def test_the_instance_folder_and_database_are_private(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ PDFs and ballot saves
 
 
-def test_pdfs_render_outside_any_transaction_and_one_at_a_time(tmp_path, monkeypatch):
-    """16 concurrent minutes downloads stalled a save: renders now hold no transaction, and
-    beyond the render slots a download is asked to retry instead of holding a thread."""
+def test_pdfs_are_never_rendered_by_a_request_and_render_outside_any_transaction(tmp_path, monkeypatch):
+    """16 concurrent minutes downloads stalled a save: a request now only asks the worker for
+    the document (concurrent asks share one job), and the worker renders it holding no
+    transaction."""
     from kiemphieu import minutes
     from kiemphieu.auth import services as auth_services
 
@@ -144,32 +146,34 @@ def test_pdfs_render_outside_any_transaction_and_one_at_a_time(tmp_path, monkeyp
         auth_services.create_user("xem", PASSWORD, Role.VIEWER)
         db.session.remove()
 
-    started, finish = threading.Event(), threading.Event()
-    in_transaction = []
+    renders, in_transaction = [], []
 
-    def slow_render(*args, **kwargs):
+    def counting_render(*args, **kwargs):
+        renders.append(threading.current_thread().name)
         in_transaction.append(db.session().in_transaction())
-        started.set()
-        finish.wait(10)
         return b"%PDF-1.7 fake"
 
-    monkeypatch.setattr(minutes, "render_minutes", slow_render)
+    monkeypatch.setattr(minutes, "render_minutes", counting_render)
 
     def viewer():
         client = app.test_client()
         client.post("/login", data={"username": "xem", "password": PASSWORD})
         return client
 
-    first = viewer()
-    results = {}
-    thread = threading.Thread(target=lambda: results.update(first=first.get(f"/rounds/{round_id}/minutes.pdf")))
-    thread.start()
-    assert started.wait(10)
-    second = viewer().get(f"/rounds/{round_id}/minutes.pdf")
-    assert second.status_code == 503 and second.headers["Retry-After"] == "5"
-    finish.set()
-    thread.join(10)
-    assert results["first"].status_code == 200
+    answers, viewers = [], [viewer() for _ in range(4)]  # logged in one by one
+    threads = [threading.Thread(target=lambda c=c: answers.append(c.get(f"/rounds/{round_id}/minutes.pdf")))
+               for c in viewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert renders == []  # no request rendered anything
+    assert {answer.status_code for answer in answers} == {302}
+    assert len({answer.headers["Location"] for answer in answers}) == 1  # one job for all four
+    with app.app_context():
+        assert run_document_jobs() == 1
     assert in_transaction == [False]
+    download = viewers[0].get(answers[0].headers["Location"] + "/download")
+    assert download.status_code == 200 and download.data == b"%PDF-1.7 fake"
     with app.app_context():
         db.engine.dispose()

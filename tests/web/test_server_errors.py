@@ -50,3 +50,14 @@ def test_a_crashing_json_save_answers_json(live_client, monkeypatch, make_round)
     monkeypatch.setattr(entry_services, "save_ballot", _failing(RuntimeError("boom")))
     reply = live_client.post(f"/rounds/{round_.id}/entry/A/ballots", json={"key": "k" * 32, "marks": {}})
     assert reply.status_code == 500 and "CHƯA được lưu" in reply.get_json()["error"]
+
+
+def test_a_crash_while_asking_for_a_document_gives_the_vietnamese_500_page(live_client, monkeypatch, make_round):
+    from kiemphieu.jobs import services as jobs
+
+    round_ = make_round()
+    monkeypatch.setattr(jobs, "_create", _failing(RuntimeError("job insert failed at /srv/x")))
+    reply = live_client.get(f"/rounds/{round_.id}/minutes.pdf")
+    html = reply.get_data(as_text=True)
+    assert reply.status_code == 500 and "Máy chủ gặp lỗi ngoài dự kiến" in html
+    assert "/srv/x" not in html and "Traceback" not in html

@@ -27,6 +27,7 @@ from kiemphieu.models import AuditEntry, Ballot, ResultVersion, Role
 from kiemphieu.results import services as results_services
 
 from .results.test_results import enter, login_as
+from .conftest import get_document
 
 
 def _unguarded(sql: str, **params) -> None:
@@ -139,7 +140,7 @@ def _rewrite_from(congress_id: int, seq: int, detail: dict) -> None:
 
 
 def _printed_anchor(client, round_) -> tuple[int, str]:
-    pdf = pypdfium2.PdfDocument(io.BytesIO(client.get(f"/rounds/{round_.id}/minutes.pdf").data))
+    pdf = pypdfium2.PdfDocument(io.BytesIO(get_document(client, f"/rounds/{round_.id}/minutes.pdf").data))
     footer = " ".join(page.get_textpage().get_text_range() for page in pdf)
     match = re.search(r"Nhật ký thao tác, đại hội (\d+), mục (\d+): ([0-9a-f]{64})", footer.replace("\r\n", " "))
     assert match, footer[-400:]

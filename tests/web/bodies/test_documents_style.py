@@ -9,6 +9,7 @@ from kiemphieu.extensions import db
 from kiemphieu.models import Role, Round
 
 from .conftest import COMMITTEE, pdf_text
+from ..conftest import get_document
 
 
 def test_documents_name_the_locality_sign_only_those_present_and_the_presidium(
@@ -21,7 +22,7 @@ def test_documents_name_the_locality_sign_only_those_present_and_the_presidium(
     make_user("totruong", Role.ORGANISER, congresses={congress: Role.ORGANISER})
     auth.login("totruong")
 
-    ballot = pdf_text(client.get(f"/rounds/{round_.id}/ballots.pdf?copies=1").data)
+    ballot = pdf_text(get_document(client, f"/rounds/{round_.id}/ballots.pdf?copies=1").data)
     assert "Yên Lập, ngày 20 tháng 6 năm 2025" in ballot and "Hội trường" not in ballot
 
     # A PDF renders after the request's transaction (kiemphieu.documents.rendering): read again.
@@ -35,13 +36,13 @@ def test_documents_name_the_locality_sign_only_those_present_and_the_presidium(
     # Đỗ Minh Châu is not there when the committee finalises.
     reply = client.post(f"/rounds/{round_.id}/finalise", data={"confirmed": ["Lê Thị Thu", "Hà Văn Tâm"]})
     assert reply.status_code == 302
-    minutes = pdf_text(client.get(f"/rounds/{round_.id}/minutes.pdf").data)
+    minutes = pdf_text(get_document(client, f"/rounds/{round_.id}/minutes.pdf").data)
     assert "Yên Lập, ngày 20 tháng 6 năm 2025" in minutes and "Hội trường" not in minutes
     assert "Đ/c Đỗ Minh Châu, Ủy viên;" in minutes  # a member of the committee...
     signed = minutes.split("TM. BAN KIỂM PHIẾU", 1)[1]
     assert "Hà Văn Tâm" in signed and "Đỗ Minh Châu" not in signed  # ...who did not sign
 
-    summary = pdf_text(client.get(f"/congresses/{congress.id}/summary.pdf").data)
+    summary = pdf_text(get_document(client, f"/congresses/{congress.id}/summary.pdf").data)
     assert "Yên Lập, ngày 20 tháng 6 năm 2025" in summary
     assert "TM. ĐOÀN CHỦ TỊCH Nguyễn Văn Hùng" in summary
 

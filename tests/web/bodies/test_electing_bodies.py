@@ -3,6 +3,7 @@ own figures (issue 9, item 1): set-up, round, results, minutes (verified) and ba
 
 from __future__ import annotations
 
+import re
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from kiemphieu.models import Election, Role
 from kiemphieu.tally import Body, Kind
 
 from .conftest import COMMITTEE, html_text, pdf_text
+from ..conftest import get_document
 
 
 @pytest.fixture
@@ -60,7 +62,7 @@ def test_a_bi_thu_of_a_nine_member_committee_has_base_8_majority_5_in_results_an
 
     reply = client.post(f"/rounds/{round_.id}/finalise", data={"confirmed": ["Lê Thị Thu"]})
     assert reply.status_code == 302
-    minutes = client.get(f"/rounds/{round_.id}/minutes.pdf").data
+    minutes = get_document(client, f"/rounds/{round_.id}/minutes.pdf").data
     text = pdf_text(minutes)
     assert "Hội nghị lần thứ nhất Ban Chấp hành Đảng bộ xã Yên Lập khóa mới tiến hành bầu cử" in text
     assert "Tổng số ủy viên Ban Chấp hành được triệu tập: 9 đồng chí" in text
@@ -68,7 +70,8 @@ def test_a_bi_thu_of_a_nine_member_committee_has_base_8_majority_5_in_results_an
     assert "Tổng số làm căn cứ tính kết quả bầu cử: 8 đồng chí" in text
     assert "(quá một nửa): 5 phiếu" in text
     assert "Số có mặt lúc bầu cử: 8 đồng chí; vắng mặt: 1 đồng chí" in text
-    assert "152" not in text and "150" not in text
+    figures = re.sub(r"[0-9a-f]{16,}", "", text)  # digests and hashes may hold "152" by chance
+    assert "152" not in figures and "150" not in figures
     report = verify_minutes(minutes)
     assert report.ok, report.text()
 
@@ -132,6 +135,6 @@ def test_the_congress_page_sets_the_committee_figures(client, auth, plenum):
 
 def test_the_ballot_pdf_of_a_plenum_election_prints(client, auth, plenum):
     auth.as_role(Role.ORGANISER)
-    reply = client.get(f"/rounds/{plenum.rounds[0].id}/ballots.pdf?copies=2")
+    reply = get_document(client, f"/rounds/{plenum.rounds[0].id}/ballots.pdf?copies=2")
     assert reply.status_code == 200
     assert "Nguyễn Văn An" in pdf_text(reply.data)

@@ -11,6 +11,7 @@ from kiemphieu.extensions import db
 from kiemphieu.models import Role, Round
 
 from .conftest import COMMITTEE, html_text, pdf_text
+from ..conftest import get_document
 
 D68, D72 = "Nguyễn Văn Dũng (sinh năm 1968)", "Nguyễn Văn Dũng (sinh năm 1972)"
 
@@ -35,7 +36,7 @@ def test_two_namesakes_print_enter_tally_and_certify_distinguishable(client, mak
     # Set-up pages and the printed ballot.
     assert D68 in text_of(client.get(f"/elections/{election.id}")) and D72 in text_of(client.get(f"/elections/{election.id}"))
     assert D68 in text_of(client.get(f"/rounds/{round_.id}/ballot"))
-    ballot = pdf_text(client.get(f"/rounds/{round_.id}/ballots.pdf?copies=1").data)
+    ballot = pdf_text(get_document(client, f"/rounds/{round_.id}/ballots.pdf?copies=1").data)
     assert D68 in ballot and D72 in ballot
     assert "Nguyễn Văn An (sinh" not in ballot
 
@@ -64,7 +65,7 @@ def test_two_namesakes_print_enter_tally_and_certify_distinguishable(client, mak
     assert f"Các đồng chí {D68} và {D72} có số phiếu bằng nhau" in results
 
     assert client.post(f"/rounds/{round_.id}/finalise", data={"confirmed": ["Lê Thị Thu"]}).status_code == 302
-    minutes = client.get(f"/rounds/{round_.id}/minutes.pdf").data
+    minutes = get_document(client, f"/rounds/{round_.id}/minutes.pdf").data
     text = pdf_text(minutes)
     assert f"3 {D68} 6 60,00 4 {D72} 6 60,00" in text
     assert f"Các đồng chí {D68} và {D72} có số phiếu bằng nhau" in text
@@ -73,7 +74,7 @@ def test_two_namesakes_print_enter_tally_and_certify_distinguishable(client, mak
 
     choice = text_of(client.get(f"/rounds/{round_.id}/next-round"))
     assert D68 in choice and D72 in choice
-    summary = pdf_text(client.get(f"/congresses/{congress.id}/summary.pdf").data)
+    summary = pdf_text(get_document(client, f"/congresses/{congress.id}/summary.pdf").data)
     assert D68 in summary and D72 in summary
     hall = json.dumps(client.get(f"/congresses/{congress.id}/hall.json").get_json(), ensure_ascii=False)
     assert D68 in hall and D72 in hall  # the projector's announcement: the tie sentence

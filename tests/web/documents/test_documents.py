@@ -5,6 +5,7 @@ import io
 import pypdfium2 as pdfium
 
 from kiemphieu.models import Role
+from ..conftest import get_document
 
 
 def pdf_text(data: bytes) -> tuple[int, str]:
@@ -16,7 +17,7 @@ def pdf_text(data: bytes) -> tuple[int, str]:
 def test_organiser_prints_the_ballots_of_a_round_in_ballot_order(client, auth, make_election):
     election = make_election(seats=2, candidates=["Trần Thị Bình", "Nguyễn Văn An", "Lê Văn Cường"])
     auth.as_role(Role.ORGANISER)
-    response = client.get(f"/rounds/{election.rounds[0].id}/ballots.pdf?copies=3")
+    response = get_document(client, f"/rounds/{election.rounds[0].id}/ballots.pdf?copies=3")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pages, text = pdf_text(response.data)
     assert pages == 3
@@ -27,16 +28,16 @@ def test_organiser_prints_the_ballots_of_a_round_in_ballot_order(client, auth, m
 def test_copies_out_of_range_are_refused(client, auth, make_election):
     election = make_election()
     auth.as_role(Role.ORGANISER)
-    response = client.get(f"/rounds/{election.rounds[0].id}/ballots.pdf?copies=0", follow_redirects=True)
+    response = get_document(client, f"/rounds/{election.rounds[0].id}/ballots.pdf?copies=0", follow_redirects=True)
     assert "Số bản in phải từ 1 đến" in response.get_data(as_text=True)
-    response = client.get(f"/rounds/{election.rounds[0].id}/ballots.pdf?copies=99999")
+    response = get_document(client, f"/rounds/{election.rounds[0].id}/ballots.pdf?copies=99999")
     assert response.status_code == 302
 
 
 def test_counter_may_not_print_ballots(client, auth, make_election):
     election = make_election()
     auth.as_role(Role.COUNTER, congresses={election.congress: Role.COUNTER})
-    assert client.get(f"/rounds/{election.rounds[0].id}/ballots.pdf").status_code == 403
+    assert get_document(client, f"/rounds/{election.rounds[0].id}/ballots.pdf").status_code == 403
 
 
 def test_layout_json_follows_the_contract(client, auth, make_election):
@@ -51,7 +52,7 @@ def test_layout_json_follows_the_contract(client, auth, make_election):
 def test_congress_summary_lists_every_counted_election(client, auth, demo):
     auth.as_role(Role.VIEWER)
     congress = demo.congress
-    response = client.get(f"/congresses/{congress.id}/summary.pdf")
+    response = get_document(client, f"/congresses/{congress.id}/summary.pdf")
     assert response.status_code == 200
     _, text = pdf_text(response.data)
     for election in congress.elections:
@@ -63,7 +64,7 @@ def test_congress_summary_lists_every_counted_election(client, auth, demo):
 def test_summary_without_any_counting_redirects_with_a_message(client, auth, make_election):
     election = make_election()
     auth.as_role(Role.VIEWER)
-    response = client.get(f"/congresses/{election.congress.id}/summary.pdf", follow_redirects=True)
+    response = get_document(client, f"/congresses/{election.congress.id}/summary.pdf", follow_redirects=True)
     assert "Chưa có vòng bầu nào bắt đầu kiểm phiếu." in response.get_data(as_text=True)
 
 

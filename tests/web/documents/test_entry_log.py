@@ -16,7 +16,7 @@ from kiemphieu.minutes import verify_document
 from kiemphieu.minutes.entry_log import EntryLog, counted_marks
 from kiemphieu.models import Ballot, Role, Round
 
-from ..conftest import enter, flat_pdf_text
+from ..conftest import enter, flat_pdf_text, get_document
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def logged_round(client, make_round, make_user, auth, post, codes):
 
 
 def test_the_entry_log_lists_every_saved_ballot(client, logged_round):
-    reply = client.get(f"/rounds/{logged_round.id}/entry-log.pdf")
+    reply = get_document(client, f"/rounds/{logged_round.id}/entry-log.pdf")
     assert reply.status_code == 200 and reply.mimetype == "application/pdf"
     text = flat_pdf_text(reply.data)
     assert "NHẬT KÝ NHẬP PHIẾU BẦU" in text and "BẢN NHÁP" not in text
@@ -77,7 +77,7 @@ def test_the_entry_log_lists_every_saved_ballot(client, logged_round):
 
 
 def test_verify_accepts_the_entry_log_and_it_matches_the_round(client, logged_round, tmp_path, capsys):
-    pdf = client.get(f"/rounds/{logged_round.id}/entry-log.pdf").data
+    pdf = get_document(client, f"/rounds/{logged_round.id}/entry-log.pdf").data
     report = verify_document(pdf)
     assert report.ok, report.text()
     logged_round = db.session.get(Round, logged_round.id)
@@ -91,7 +91,7 @@ def test_verify_accepts_the_entry_log_and_it_matches_the_round(client, logged_ro
 
 
 def test_a_log_that_tells_another_story_fails_verify(client, logged_round, tmp_path, capsys):
-    pdf = client.get(f"/rounds/{logged_round.id}/entry-log.pdf").data
+    pdf = get_document(client, f"/rounds/{logged_round.id}/entry-log.pdf").data
     with pikepdf.open(io.BytesIO(pdf)) as document:
         data = json.loads(document.attachments["entry-log.json"].get_file().read_bytes())
         settled = next(e for e in data["entries"] if e["entry_pass"] == "settled")
@@ -109,5 +109,5 @@ def test_a_round_in_entry_gives_a_draft(client, make_round, counter, post, codes
     counter(round_.congress)
     c = codes(round_)
     enter(post, round_, "A", [{"struck": [c[0], c[1]]}])
-    text = flat_pdf_text(client.get(f"/rounds/{round_.id}/entry-log.pdf").data)
+    text = flat_pdf_text(get_document(client, f"/rounds/{round_.id}/entry-log.pdf").data)
     assert "BẢN NHÁP" in text and "Lượt A (1 lần lưu)" in text

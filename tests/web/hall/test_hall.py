@@ -14,7 +14,7 @@ import pytest
 from kiemphieu.models import Role
 from kiemphieu.results import services as results_services
 
-from ..conftest import enter
+from ..conftest import enter, get_document
 
 NAMES = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung"]
 # 9 ballots, 2 seats, base 12 (majority 7): Bình 9 (75,00 %), An 7 (58,33 %), Cường 2, Dung 0.
@@ -107,7 +107,7 @@ def test_the_hall_needs_a_login_and_a_role_in_the_congress(client, hall, auth, m
 
 
 def test_presentation_files_wait_for_a_finalised_round(client, hall):
-    reply = client.get(f"/congresses/{hall.congress.id}/results.pptx")
+    reply = get_document(client, f"/congresses/{hall.congress.id}/results.pptx")
     assert reply.status_code == 302
 
 
@@ -136,9 +136,9 @@ def pdf_texts(data: bytes) -> list[str]:
 
 def test_pptx_and_pdf_carry_every_elected_name_and_figure(client, hall, post, codes):
     finalise(hall, post, codes)
-    pptx = client.get(f"/congresses/{hall.congress.id}/results.pptx")
+    pptx = get_document(client, f"/congresses/{hall.congress.id}/results.pptx")
     assert pptx.status_code == 200 and pptx.mimetype.endswith("presentationml.presentation")
-    pdf = client.get(f"/congresses/{hall.congress.id}/results-slides.pdf")
+    pdf = get_document(client, f"/congresses/{hall.congress.id}/results-slides.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     from pptx import Presentation
 

@@ -13,7 +13,7 @@ import pytest
 from kiemphieu.extensions import db
 from kiemphieu.models import Role, Round
 
-from ..conftest import enter
+from ..conftest import enter, get_document
 from .conftest import login_as
 
 
@@ -55,7 +55,7 @@ def pdf_text_without_footers(pdf: bytes) -> str:
 
 def test_anyone_on_the_lan_sees_exactly_what_the_minutes_print(client, counted_round, auth):
     digest = finalised(client, counted_round)
-    pdf = client.get(f"/rounds/{counted_round.id}/minutes.pdf").data
+    pdf = get_document(client, f"/rounds/{counted_round.id}/minutes.pdf").data
     auth.logout()
     page = client.get(f"/verify/{digest}")
     assert page.status_code == 200
@@ -112,7 +112,7 @@ def test_minutes_print_the_configured_base_address(app, client, counted_round):
     digest = finalised(client, counted_round)
     html = client.get(f"/verify/{digest}").get_data(as_text=True)
     assert f"Kiểm tra tại: http://kiemphieu.lan:8000/verify/{digest}" in html
-    pdf = client.get(f"/rounds/{counted_round.id}/minutes.pdf").data
+    pdf = get_document(client, f"/rounds/{counted_round.id}/minutes.pdf").data
     document = pypdfium2.PdfDocument(pdf)
     printed = re.sub(r"\s+", "", "".join(p.get_textpage().get_text_range() for p in document))
     document.close()

@@ -11,7 +11,7 @@ from kiemphieu import tally
 from kiemphieu.extensions import db
 from kiemphieu.models import AuditEntry, Ballot, ResultVersion, Role, Round
 
-from ..conftest import enter
+from ..conftest import enter, get_document
 from .conftest import login_as
 
 
@@ -204,14 +204,14 @@ def test_next_round_from_the_engine_proposal(client, make_round, make_user, auth
 
 def test_minutes_pdf_draft_and_final(client, counted_round):
     round_ = counted_round
-    draft = client.get(f"/rounds/{round_.id}/minutes.pdf")
+    draft = get_document(client, f"/rounds/{round_.id}/minutes.pdf")
     assert draft.status_code == 200 and draft.mimetype == "application/pdf"
     text = _pdf_text(draft.data)
     assert "BẢN NHÁP" in text
     client.post(f"/rounds/{round_.id}/finalise", data={"confirmed": ["Lê Thị Thu"]})
     db.session.expire_all()
     digest = db.session.get(Round, round_.id).digest
-    final = client.get(f"/rounds/{round_.id}/minutes.pdf")
+    final = get_document(client, f"/rounds/{round_.id}/minutes.pdf")
     text = _pdf_text(final.data)
     assert "BẢN NHÁP" not in text
     assert digest[:16] in text.replace("\n", "").replace(" ", "")

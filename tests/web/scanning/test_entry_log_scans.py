@@ -9,7 +9,7 @@ from kiemphieu.minutes import verify_document
 from kiemphieu.scanning import services
 from kiemphieu.worker import run_once
 
-from ..conftest import flat_pdf_text
+from ..conftest import flat_pdf_text, get_document
 from .conftest import png_bytes, reading
 from .test_worker import store
 
@@ -23,7 +23,7 @@ def test_scans_and_rulings_are_in_the_entry_log(client, scan_round, counter, fak
     [scan] = store(scan_round, doubtful, "0002.png")
     assert run_once() == 2
     services.adjudicate(scan, {"c01": "struck"}, None, counter)
-    pdf = client.get(f"/rounds/{scan_round.id}/entry-log.pdf").data
+    pdf = get_document(client, f"/rounds/{scan_round.id}/entry-log.pdf").data
     text = flat_pdf_text(pdf)
     assert "Phiếu quét (máy đọc và Ban kiểm phiếu phân xử) (2 lần lưu)" in text
     assert "ảnh 1 (0001.png, trang 1)" in text and "máy đọc phiếu" in text

@@ -120,6 +120,37 @@ def test_the_scans_page_shows_the_workers_health(app, client, scan_round, counte
     assert "Máy đọc phiếu: <strong>không phản hồi từ" in page and "05:13:20 15/11/2023" in page  # local time (UTC+7)
 
 
+def test_a_node_without_a_worker_shows_the_worker_of_another_node(app, client, scan_round, counter):
+    """Several nodes on one database: each worker also beats in the shared upload folder, so
+    the scans page of a node without a worker says whether another node's worker reads."""
+    from pathlib import Path
+
+    heartbeat.clear(Path(app.instance_path) / "run")
+    shared = heartbeat.shared_folder(app.config["UPLOAD_FOLDER"])
+    other = shared / "nut-2-4242.beat"
+    shared.mkdir(parents=True, exist_ok=True)
+    other.write_text(json.dumps({"pid": 4242, "at": time.time(), "state": "reading", "pages": 9, "host": "nut-2"}))
+    page = client.get(f"/rounds/{scan_round.id}/scans").get_data(as_text=True)
+    assert ("Máy đọc phiếu: <strong>chưa chạy trên máy chủ này; 1 máy đọc phiếu trên máy chủ khác (nut-2) "
+            "đang hoạt động, đang đọc phiếu") in page
+    assert "flash-success" in page.split('id="worker-health"')[0].rsplit("<p", 1)[1]
+    # A beat that stopped long ago is no worker: the page says none runs.
+    other.write_text(json.dumps({"pid": 4242, "at": time.time() - heartbeat.ALIVE_WITHIN - 5, "state": "idle",
+                                 "host": "nut-2"}))
+    page = client.get(f"/rounds/{scan_round.id}/scans").get_data(as_text=True)
+    assert "Máy đọc phiếu: <strong>chưa chạy (khởi động" in page
+
+
+def test_a_worker_beats_in_the_shared_folder_and_leaves_it_when_it_stops(tmp_path):
+    beat = heartbeat.Beater(tmp_path / "run", shared=tmp_path / "shared")
+    beat("idle")
+    (mine,) = heartbeat.others(tmp_path / "shared")
+    assert mine.pid == os.getpid() and mine.host and mine.alive
+    assert heartbeat.others(tmp_path / "shared", own_pid=os.getpid()) == []  # this node's own worker
+    beat.close()
+    assert heartbeat.others(tmp_path / "shared") == []
+
+
 def test_each_instance_gets_its_own_gunicorn_control_socket_and_a_short_graceful_stop(tmp_path, monkeypatch):
     from kiemphieu.config import REPO_ROOT
 

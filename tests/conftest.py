@@ -1,0 +1,6 @@
+"""Settings shared by every test."""
+import os
+
+# The tests' databases are throwaway: no disk flush per commit (the default is FULL, see
+# kiemphieu.factory.sqlite_synchronous). Servers the tests start inherit it.
+os.environ.setdefault("KIEMPHIEU_SQLITE_SYNCHRONOUS", "NORMAL")
