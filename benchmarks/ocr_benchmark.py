@@ -302,10 +302,12 @@ def class_tables(results: list[dict]) -> dict:
         t = r["truth"]
         groups[("class", t["class"])][t["split"]].append(r)
         groups[("level", f"{t['form']} {t['level']}")][t["split"]].append(r)
+        groups[("election", t["election_name"])][t["split"]].append(r)
+        groups[("election, level", f"{t['election_name']} {t['level']}")][t["split"]].append(r)
         groups[("all", "all")][t["split"]].append(r)
     half = f"{'silent':>3} {'read':>5} {'review':>5} {'rej':>4} {'plain not read':>13}"
     out = {}
-    for what in ("class", "level", "all"):
+    for what in ("class", "level", "election", "election, level", "all"):
         print(f"\n{'by ' + what:<22}| {'TUNING: ' + half:<47}| HELD-BACK: {half}")
         keys = [k for k in groups if k[0] == what]
         if what == "class":

@@ -104,9 +104,10 @@ def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: 
     from kiemphieu.ocr.decode import Unreadable, decode_pages, half_if_a5
     from kiemphieu.ocr.geometry import layout_for
     from kiemphieu.ocr.reader import REJECTED, Reading
+    from kiemphieu.ocr.template import profile_for
 
-    profile = load_profile(profile_name)
     layout = layout_for(election)
+    profile = profile_for(layout, load_profile(profile_name))  # small print: decoded finer
     data = path.read_bytes()
     seen = 0
     try:

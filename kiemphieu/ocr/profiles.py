@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 PROFILE_DIR = Path(__file__).resolve().parents[2] / "scanner_profiles"
@@ -33,6 +33,8 @@ class ScanSettings:
     colour: bool = setting(True, doc="scans are in colour (needed for the seal check)")
     bitonal: bool = setting(False, doc="scans are black and white only")
     work_dpi: float = setting(100.0, 60.0, 300.0, "resolution the page is measured at")
+    small_print_mm: float = setting(4.0, 0.0, 20.0, "a layout whose names are printed smaller than this (font size, mm) is measured at small_print_dpi (0: never)")
+    small_print_dpi: float = setting(150.0, 60.0, 300.0, "resolution small print is measured at (a strike through small letters leaves little paper between them at work_dpi)")
     min_dpi: float = setting(90.0, 40.0, 600.0, "below this resolution a ballot is flagged low_quality")
     max_pixels: int = setting(80_000_000, 1_000_000, 400_000_000, "larger images are rejected")
     max_file_mb: float = setting(200.0, 1.0, 2000.0, "larger files are rejected")
@@ -91,6 +93,7 @@ class StrikeSettings:
     crease_min_mm: float = setting(15.0, 2.0, 200.0, "a side of the page shorter than this (open paper) tells nothing")
     crease_level: float = setting(0.93, 0.5, 1.0, "darker than this fraction of the paper's white along the line counts as the line going on")
     crease_cover: float = setting(0.5, 0.0, 1.0, "a line going on over this share of both sides is a fold crease, not a strike: uncertain")
+    split_line: float = setting(0.26, 0.0, 1.0, "a row under definite whose pen ink spans the name is measured stroke by stroke: a stroke starting in the zone and crossing this height (font sizes above the baseline) counts, however far a second line below moves the column's centre")
 
 
 @dataclass(frozen=True)
@@ -175,11 +178,32 @@ class Profile:
     def to_json(self) -> dict:
         return asdict(self)
 
+    def for_print(self, name_size_mm: float) -> Profile:
+        """This profile measuring at the resolution a layout's smallest printed name needs
+        (scan.work_dpi set to `working_dpi`; the same profile when that changes nothing).
+        Applying it twice changes nothing more."""
+        dpi = working_dpi(self.scan, name_size_mm)
+        if dpi == self.scan.work_dpi:
+            return self
+        return replace(self, scan=replace(self.scan, work_dpi=dpi))
+
     @functools.cached_property
     def digest(self) -> str:
         """Stored with every reading: which thresholds produced it."""
         raw = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def working_dpi(scan: ScanSettings, name_size_mm: float) -> float:
+    """The resolution a page is measured at, from its smallest printed name's font size (mm).
+
+    Every strike and kept measure is in font sizes or millimetres, but a pixel is a fixed share
+    of a letter only at one resolution: small print at work_dpi leaves almost no paper between
+    the letters for a strike to cross. A profile whose work_dpi is already finer keeps it.
+    """
+    if name_size_mm < scan.small_print_mm:
+        return max(scan.work_dpi, scan.small_print_dpi)
+    return scan.work_dpi
 
 
 def _check_value(section: str, key: str, value, spec) -> object:
@@ -235,6 +259,8 @@ def _profile_from_dict(data: dict) -> Profile:
         raise ProfileError(f"strike.line_score ({profile.strike.line_score}) is above strike.definite ({profile.strike.definite})")
     if profile.strike.zone_bottom >= profile.strike.zone_top:
         raise ProfileError("strike.zone_bottom must be below strike.zone_top")
+    if profile.scan.small_print_dpi < profile.scan.work_dpi:
+        raise ProfileError(f"scan.small_print_dpi ({profile.scan.small_print_dpi}) is below scan.work_dpi ({profile.scan.work_dpi})")
     if profile.seal.min_radius_mm >= profile.seal.max_radius_mm:
         raise ProfileError("seal.min_radius_mm must be below seal.max_radius_mm")
     return profile

@@ -26,7 +26,7 @@ from .geometry import PAPERS, Layout, layout_for
 from .markers import find_markers
 from .profiles import Profile, load_profile
 from .reasons import Flag, Reason, Rejection
-from .template import template_for
+from .template import profile_for, template_for
 
 READ, REVIEW, REJECTED = "read", "review", "rejected"
 
@@ -100,6 +100,7 @@ def read_bytes(data: bytes, election: Election, profile: Profile | str | None = 
 
 def _read_bytes(data: bytes, name: str, election: Election, profile: Profile) -> list[Reading]:
     layout = layout_for(election)
+    profile = profile_for(layout, profile)  # small print: decoded and measured finer
     readings: list[Reading] = []
     try:
         for page in decode_pages(data, profile, half_if_a5(layout)):
@@ -122,6 +123,7 @@ def _rejected(name, index, reason, detail, profile, layout) -> Reading:
 def read_page(page: Page, election: Election, profile: Profile, name: str = "<image>",
               layout: Layout | None = None) -> Reading:
     layout = layout or layout_for(election)
+    profile = profile_for(layout, profile)
     if page.image is None:
         return _rejected(name, page.index, Reason.UNREADABLE_FILE, page.error or "unreadable page", profile, layout)
     reading = Reading(name, page.index, REJECTED, profile=profile.name, profile_digest=profile.digest,

@@ -20,7 +20,7 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     # Once for the page (where the rows are), sliced per row.
     y0, y1, x0, x1 = box = template.rows_box
     shape = (y1 - y0, x1 - x0)
-    runs = horizontal_runs(np.ascontiguousarray(ink[y0:y1, x0:x1]), template.run_px,
+    runs = horizontal_runs(np.ascontiguousarray(ink[y0:y1, x0:x1]), template.run_px, template.run_tolerance,
                            work=_scratch.get("thick", shape), out=_scratch.get("runs_box", shape))
     ctx.runs = _scratch.page_from_box("runs", ink.shape, box, runs)
     area_px = template.k * template.k
@@ -80,7 +80,36 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
                 faint_cover=in_name(hit_sums["faint"]) / width if width else float("nan"),
                 faint_mm2=totals["faint"][i] / area_px,
                 tint_mm2=totals["tint"][i] / area_px if "tint" in totals else 0.0)
+    for m in rows:
+        if wants_split_lines(m["score"], m["span"], ctx.profile.strike):
+            _measure_split_lines(m, template, ctx.profile.strike)
     return rows
+
+
+def _measure_split_lines(m: dict, template: Template, st) -> None:
+    """The covers again, a column hit when one of its separate strokes is centred in the zone.
+
+    Two lines, one through the letters and one along (or under) the baseline, put a column's
+    ink centre between them, under the zone; each line on its own is where it is. Only for rows
+    whose pen ink spans the name and scores under `definite` (a few per page): it costs more.
+    """
+    n0, n1 = m["row"].name
+    z0, z1 = m["row"].zone
+    width = n1 - n0
+    if not width:
+        return
+    masks = [m["new"], m["runs"]] + ([] if m["tint"] is None else [m["tint"]])
+    line = z1 - template.px((st.split_line - st.zone_bottom) * m["row"].size_mm)
+    hits = _stroke_in_zone(np.stack([mask[:, n0:n1] for mask in masks]), z0, z1, max(z0, line))
+    visible_share, visible_count = template.visible[m["row"].id]
+    gap = int(np.count_nonzero(hits[0])) / max(1, visible_count) if visible_share >= st.min_visible else 0.0
+    run = int(np.count_nonzero(hits[1])) / width
+    tint = int(np.count_nonzero(hits[2])) / width if len(masks) > 2 else 0.0
+    split_score = max(gap, run, tint)
+    m["split_score"] = split_score
+    if split_score > m["score"]:
+        m.update(gap_cover=max(gap, m["gap_cover"]), run_cover=max(run, m["run_cover"]),
+                 tint_cover=max(tint, m["tint_cover"]), score=split_score)
 
 
 def read_strikes(ctx, warped, ink, template: Template) -> None:
@@ -147,7 +176,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "faint_extra_mm2": None if faint_extra is None else round(faint_extra, 2),
                            "free_mm2": None if free_mm2 is None else round(free_mm2, 2),
                            "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2),
-                           "crease": None if crease is None else round(crease, 3)}
+                           "crease": None if crease is None else round(crease, 3),
+                           "split_score": None if "split_score" not in m else round(m["split_score"], 3)}
         confidence = min(confidence, strike_margin(mark, values, st))
     ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details
     ctx.reading.confidence = round(confidence, 3)
@@ -161,6 +191,12 @@ def is_clean(span: float, extra_mm2: float, multi: float, st) -> bool:
     three times (loops, a circle, a tick)."""
     return (span >= st.min_span and extra_mm2 < st.extra_mm2
             and not (multi >= st.max_multi and extra_mm2 >= 0.4 * st.extra_mm2))
+
+
+def wants_split_lines(score: float, span: float, st) -> bool:
+    """Whether a row is measured again stroke by stroke (`_stroke_in_zone`): pen ink
+    spread over the name that the column centres did not find struck."""
+    return span >= st.min_span and score < st.definite
 
 
 def wants_line_check(clean: bool, align: float | None, pen_score: float, score: float, st) -> bool:
@@ -240,20 +276,27 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
     gap, margin, shortest = template.px(st.crease_gap_mm), template.px(5.0), template.px(st.crease_min_mm)
     sides = ((margin, left_x - gap), (left_x + (n1 - n0) + gap, template.width - margin))
     covers = []
+    middle = top + slope * (n1 - n0) / 2  # the line's height at the name's middle
     for a, b in sides:
         if b - a < shortest:
             continue
         columns = np.arange(a, b)
-        lines = np.round(top + slope * (columns - left_x)).astype(int)
-        ok = (lines >= 2) & (lines < template.height - 2)
-        columns, lines = columns[ok], lines[ok]
-        window = np.stack([warped[lines + k, columns] for k in range(-2, 3)])
-        printed = np.stack([template.glyph[lines + k, columns] for k in range(-2, 3)]).any(axis=0)
-        open_paper = ~printed
-        if np.count_nonzero(open_paper) < shortest:
-            continue
-        dark = window.min(axis=0) < paper * st.crease_level
-        covers.append(float(np.count_nonzero(dark & open_paper)) / np.count_nonzero(open_paper))
+        # The fitted line, and level through the name's middle: fitted on a few centimetres of
+        # letters, a slope carried across the page drifts off a crease, which runs level.
+        side = []
+        for lines in (top + slope * (columns - left_x), np.full(columns.shape, middle)):
+            lines = np.round(lines).astype(int)
+            ok = (lines >= 2) & (lines < template.height - 2)
+            cols, lines = columns[ok], lines[ok]
+            window = np.stack([warped[lines + k, cols] for k in range(-2, 3)])
+            printed = np.stack([template.glyph[lines + k, cols] for k in range(-2, 3)]).any(axis=0)
+            open_paper = ~printed
+            if np.count_nonzero(open_paper) < shortest:
+                continue
+            dark = window.min(axis=0) < paper * st.crease_level
+            side.append(float(np.count_nonzero(dark & open_paper)) / np.count_nonzero(open_paper))
+        if side:
+            covers.append(max(side))
     return min(covers) if covers else None
 
 
@@ -320,6 +363,30 @@ def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]
     extra = int(np.count_nonzero(mask.astype(bool) & off))
     multi = float((starts[n0:n1] >= 3).mean()) if n1 > n0 else 0.0
     return extra, multi
+
+
+def _stroke_in_zone(stack: np.ndarray, z0: int, z1: int, line: int) -> np.ndarray:
+    """Per mask of a stack (masks, height, width), the columns where one vertical run of ink
+    (one stroke crossing the column) is centred in the zone [z0, z1), or starts in the zone
+    and crosses row `line` (where a hand strikes, the middle of the lowercase letters).
+
+    Unlike the column's ink centre, a second stroke elsewhere in the column (a second line
+    along or under the baseline, apart or merged with the first) does not move it; an underline
+    alone or a circle's arcs, whose strokes lie outside the zone, still do not hit.
+    """
+    ink = stack.astype(bool)
+    above = np.zeros_like(ink)
+    above[:, 1:] = ink[:, :-1]
+    below = np.zeros_like(ink)
+    below[:, :-1] = ink[:, 1:]
+    ys = np.arange(ink.shape[1], dtype=np.int32)[None, :, None]
+    # At every pixel the row where its run began (runs scanned downwards).
+    began = np.maximum.accumulate(np.where(ink & ~above, ys, -1), axis=1)
+    last = ink & ~below  # a run's last pixel: the run is [began, ys]
+    twice_centre = began + ys
+    centred = (twice_centre >= 2 * z0) & (twice_centre < 2 * z1)
+    crossing = (began >= z0) & (began <= line) & (ys >= line)
+    return (last & (centred | crossing)).any(axis=1)
 
 
 def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:

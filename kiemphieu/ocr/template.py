@@ -8,6 +8,7 @@ row's pixel boxes.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from .geometry import Box, Layout
 from .printing import render_layout_image
 from .profiles import Profile
 
+RUN_TOLERANCE_MM = 0.254  # one pixel at 100 dpi
 PRINTED_INK = 160  # grey level below which the rasterised template counts as printed ink
 TINTED = 235  # grey level below which a template pixel carries any printed ink (antialiasing)
 SEAL_SPILL_MM = 8.0  # a round seal may overflow its area
@@ -54,8 +56,13 @@ class Template:
         self.glyph = cv2.dilate(printed, disc)  # 1 where printed ink may be
         self.not_glyph = (1 - self.glyph).astype(np.uint8)
         self.run_px = max(3, int(round(profile.strike.run_mm * k)))
+        # A stroke's runs are joined across this many pixels up and down: one pixel at 100 dpi,
+        # as many millimetres (rounded up) at a finer working resolution.
+        self.run_tolerance = max(1, math.ceil(RUN_TOLERANCE_MM * k - 1e-6))
         # Printed runs from every tinted pixel of the template, so blurred letters that merge in a
-        # scan (at the reader's generous ink level) still count as print, not as a stroke.
+        # scan (at the reader's generous ink level) still count as print, not as a stroke. The
+        # template is rendered sharp: its runs keep one pixel's tolerance at every resolution
+        # (more would take a small letter's curves for bars and hide a pen's line beside them).
         tinted = (grey < TINTED).astype(np.uint8)
         self.printed_runs = cv2.dilate(horizontal_runs(tinted, self.run_px), np.ones((3, 5), np.uint8))
         self.not_printed_runs = (1 - self.printed_runs).astype(np.uint8)
@@ -195,6 +202,12 @@ def _fit(image: np.ndarray, height: int, width: int) -> np.ndarray:
 
 _lock = threading.Lock()
 _cache: OrderedDict[tuple[str, str], Template] = OrderedDict()
+
+
+def profile_for(layout: Layout, profile: Profile) -> Profile:
+    """The profile a page of this layout is decoded and measured with: its working resolution
+    chosen from the smallest printed name (scan.small_print_mm, scan.small_print_dpi)."""
+    return profile.for_print(min(row.name.size for row in layout.rows))
 
 
 def template_for(layout: Layout, profile: Profile) -> Template:

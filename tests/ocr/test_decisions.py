@@ -107,3 +107,39 @@ def test_reasons_and_flags_are_the_contract_strings():
     assert json.loads(json.dumps(reading.to_json()))["flags"] == ["no_stamp"]
     assert {r.value for r in Reason} >= {"unreadable_file", "blank_page", "no_markers", "bad_geometry",
                                          "qr_unreadable", "wrong_election", "wrong_layout"}
+
+
+def _column_masks(*strokes, height=24, width=10):
+    """One mask per call of a name's columns: each stroke is (first row, last row), inked
+    in every column."""
+    import numpy as np
+
+    mask = np.zeros((1, height, width), np.uint8)
+    for top, bottom in strokes:
+        mask[0, top:bottom + 1] = 1
+    return mask
+
+
+@pytest.mark.parametrize("strokes, hit", [
+    (((10, 11),), True),  # one line through the letters
+    (((10, 11), (18, 19)), True),  # and a second under the baseline (the centre, 14.5, is under the zone)
+    (((10, 19),), True),  # both merged by a thick pen: one stroke from the zone through line 12
+    (((18, 19),), False),  # an underline alone
+    (((15, 19),), False),  # a thick underline touching the zone's bottom
+    (((1, 2), (20, 21)), False),  # a circle's arcs above and below the name
+    (((0, 9),), False),  # a stroke from above the zone, centred above it
+])
+def test_a_stroke_counts_when_centred_in_the_zone_or_starting_in_it_and_crossing_the_strike_line(strokes, hit):
+    """Rows measured stroke by stroke (`_stroke_in_zone`, zone rows 5-15, strike line 12)."""
+    from kiemphieu.ocr.strikes import _stroke_in_zone
+
+    got = _stroke_in_zone(_column_masks(*strokes), 5, 15, 12)
+    assert bool(got.all()) is hit and bool(got.any()) is hit
+
+
+def test_only_rows_with_pen_ink_spanning_the_name_under_definite_are_measured_stroke_by_stroke():
+    from kiemphieu.ocr.strikes import wants_split_lines
+
+    assert wants_split_lines(0.3, ST.min_span, ST)
+    assert not wants_split_lines(ST.definite, 0.9, ST)  # already struck
+    assert not wants_split_lines(0.3, ST.min_span - 0.01, ST)  # partial: never struck anyway

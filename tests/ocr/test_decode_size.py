@@ -1,5 +1,7 @@
-"""The decoder's reduction: an A5 boxes ballot's JPEG decodes at half size, as an A4 page at
-200 dpi always does; a page that turns out larger is read from the full decode."""
+"""The decoder's reduction: an A4 page at 200 dpi decodes at half size; an A5 ballot keeps the
+full decode (halved, a cancelled box mark loses its strike-through: see decode.half_if_a5), and
+the reduction asked for an A5 page still reads it; a page that turns out larger is read from
+the full decode."""
 
 import cv2
 import numpy as np
@@ -25,8 +27,8 @@ def marked_boxes(election, blank):
     return img, first, second
 
 
-def test_an_a5_boxes_ballot_is_decoded_at_half_size_and_read(boxes_election, boxes_blank):
-    assert half_if_a5(layout_for(boxes_election))
+def test_an_a5_boxes_ballot_keeps_the_full_decode_and_a_halved_one_still_reads(boxes_election, boxes_blank):
+    assert not half_if_a5(layout_for(boxes_election))
     img, first, second = marked_boxes(boxes_election, boxes_blank)
     data = m.jpeg(m.scanner_blur(img))
     [page] = decode_pages(data, PROFILE, half_if_a5=True)

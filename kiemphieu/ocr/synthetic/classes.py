@@ -57,6 +57,9 @@ class Variety:
     baseline_offset: tuple[float, float]  # second line of a double strike, font sizes off the baseline
     number_overshoot_mm: tuple[float, float]  # a strike's run to the left, through the row number
     seal_strength: tuple[float, float]  # seal ink opacity (a light or a heavy impression)
+    # A pen's width scaled by this (a thinner or thicker pen than the models); None: the model's
+    # own (no extra draw, so a split without it keeps its ballots).
+    pen_width_scale: tuple[float, float] | None = None
 
 
 VARIETY = {
@@ -64,7 +67,10 @@ VARIETY = {
         cancel_lines=(2, 3), cancel_overshoot=(0.0, 0.35), cancel_slant_deg=(-4, 4),
         crease_darkness=(0.25, 0.45), crease_height=(0.45, 0.75), crease_width_px=(0.7, 1.4),
         crease_slope_deg=0.3, cut_depth=(0.15, 0.55), cut_rotation_deg=(0.8, 2.5), cut_fill=0.3,
-        baseline_offset=(-0.06, 0.06), number_overshoot_mm=(8.0, 12.0), seal_strength=(0.7, 0.95)),
+        # Wider than the held-back split's on the strike classes (second lines well under the
+        # baseline, long overshoots, thin and thick pens): the faults must show here first.
+        baseline_offset=(-0.15, 0.22), number_overshoot_mm=(5.0, 18.0), seal_strength=(0.7, 0.95),
+        pen_width_scale=(0.6, 1.7)),
     "held": Variety(
         cancel_lines=(2, 4), cancel_overshoot=(0.1, 0.6), cancel_slant_deg=(-8, 8),
         crease_darkness=(0.2, 0.55), crease_height=(0.35, 0.85), crease_width_px=(0.5, 2.0),
@@ -95,7 +101,10 @@ def split_elections(split: str) -> dict[str, object]:
         base = demo_elections()
         return {**base,
                 "strike58": demo_election(58, 45, seed=21, title="Bầu đại biểu đi dự Đại hội cấp trên"),
-                "boxes6": demo_election(6, 6, seed=23, title="Bầu Ban Thường vụ", kind=Kind.STANDING_COMMITTEE)}
+                "boxes6": demo_election(6, 6, seed=23, title="Bầu Ban Thường vụ", kind=Kind.STANDING_COMMITTEE),
+                # Small print (A4, two columns, 3.5-3.6 mm names): clean kept names must read kept.
+                "strike64": demo_election(64, 50, seed=24, title="Bầu đại biểu đi dự Đại hội cấp trên"),
+                "strike66": demo_election(66, 52, seed=25, title="Bầu đại biểu đi dự Đại hội cấp trên")}
     if split == "held":
         return {"strike17": demo_election(17, 13, seed=101),
                 "strike33": demo_election(33, 25, seed=102, title="Bầu đại biểu đi dự Đại hội cấp trên"),
@@ -179,7 +188,7 @@ def make_class_ballot_file(split: str, cls: str, level: str, index: int, electio
 def _mark_strikes(image, layout, dpi, rng, cls: str, variety: Variety, truth: dict) -> dict:
     cands = layout["candidates"]
     n = len(cands)
-    pen = random_pen(rng)
+    pen = _pen(rng, variety)
     surplus = n - layout["seats"]
     k = int(np.clip(surplus + rng.integers(-1, 2), 1, n))
     struck = set(rng.choice(n, size=k, replace=False).tolist())
@@ -205,6 +214,14 @@ def _mark_strikes(image, layout, dpi, rng, cls: str, variety: Variety, truth: di
         truth["fold"] = crease_along_name(image, target, dpi, rng, variety)
         marks[target["id"]]["kind"] = "creased"
     return marks
+
+
+def _pen(rng, variety: Variety):
+    pen = random_pen(rng)
+    if variety.pen_width_scale is not None:
+        # No ballpoint draws under 0.18 mm (a 0.28 mm needle-tip gel pen).
+        pen = replace(pen, width_mm=max(0.18, pen.width_mm * float(rng.uniform(*variety.pen_width_scale))))
+    return pen
 
 
 def double_on_baseline(box, dpi, rng, baseline, font, variety: Variety) -> list[np.ndarray]:
@@ -270,7 +287,7 @@ def crease_along_name(image: np.ndarray, row: dict, dpi, rng, variety: Variety) 
 
 def _mark_boxes(image, layout, dpi, rng, cls: str, variety: Variety) -> dict:
     cands = layout["candidates"]
-    pen = random_pen(rng)
+    pen = _pen(rng, variety)
     cancelled = set()
     if cls == "box_cancel":
         cancelled = set(rng.choice(len(cands), size=min(len(cands), 1 + int(rng.random() < 0.3)), replace=False).tolist())
