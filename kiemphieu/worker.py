@@ -487,10 +487,12 @@ def run_document_job(beat: Callable[[str, int], None] | None = None) -> bool:
     from kiemphieu.extensions import db
     from kiemphieu.jobs.services import run_next_job
 
-    if beat is not None:
-        beat("document", 0)
     try:
-        return run_next_job(pulse=(lambda: beat("document", 0)) if beat is not None else None) is not None
+        # The heartbeat says "document" only once a job is claimed: looking for one is idle.
+        made = run_next_job(pulse=(lambda: beat("document", 0)) if beat is not None else None) is not None
+        if made and beat is not None:
+            beat("idle", 0)
+        return made
     except Exception:  # e.g. the database went away: the claim goes stale and is retaken
         log.exception("document job failed")
         db.session.rollback()

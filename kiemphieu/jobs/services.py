@@ -148,6 +148,8 @@ def run_next_job(worker: str | None = None, pulse: Callable[[], None] | None = N
     if job is None:
         return None
     job_id, kind, params = job.id, job.kind, dict(job.params)
+    if pulse is not None:
+        pulse()  # from now on the worker is making a document
     stop = threading.Event()
     beater = threading.Thread(target=_beat, args=(current_app._get_current_object(), job_id, worker, stop, pulse),
                               name=f"job-{job_id}-heartbeat", daemon=True)

@@ -181,6 +181,18 @@ def test_the_scan_worker_loop_makes_documents_too(client, counted_round):
     assert db.session.get(Job, job_id).status == "done"
 
 
+def test_the_worker_says_it_makes_a_document_only_while_it_makes_one(client, counted_round):
+    """Looking for a job is idle (the scans page said "đang tạo tài liệu" of an idle worker)."""
+    from kiemphieu import worker
+
+    states: list[str] = []
+    assert worker.run_document_job(lambda state, pages=0: states.append(state)) is False
+    assert states == []
+    _ask(client, f"/congresses/{counted_round.congress.id}/summary.pdf")
+    assert worker.run_document_job(lambda state, pages=0: states.append(state)) is True
+    assert states[0] == "document" and states[-1] == "idle"
+
+
 def _queue(congress_id: int, round_id: int, n: int) -> list[int]:
     ids = []
     for i in range(n):
