@@ -8,7 +8,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from .. import audit
 from ..extensions import db
 from ..models import Congress, CongressAssignment, Organisation, OrganisationGrant, Role, User
 from . import access, services, throttle
@@ -63,8 +62,7 @@ def login():
         else:
             throttle.succeeded(reservation)
             login_user(user, remember=form.remember.data)
-            audit.record("auth.login", user=user)
-            db.session.commit()
+            services.record_login(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 

@@ -22,7 +22,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from .. import audit, tally
+from .. import tally
 from ..auth.access import public, require_role
 from ..extensions import csrf, db, login_manager
 from ..models import Role, ScanImage, ScanStatus
@@ -405,8 +405,7 @@ def station(round_id: int):
     token = None
     if form.validate_on_submit():
         token = tokens.make_token(current_user)
-        audit.record("scan.station_token", congress=g.congress, round_id=round_id)
-        db.session.commit()
+        services.record_station_token(g.round)
     return render_template("scanning/station.html", round=g.round, form=form, token=token,
                            server=request.host_url.rstrip("/"))
 

@@ -66,6 +66,13 @@ def rejected_reading(scan: ScanImage, reason: str, detail: str = "") -> dict[str
 
 
 @write_operation
+def record_station_token(round_: Round) -> None:
+    """The audit entry of a station token made for this round (under the write lock)."""
+    audit.record("scan.station_token", congress=round_.election.congress, round_id=round_.id)
+    db.session.commit()
+
+
+@write_operation
 def record_readings(results: list[tuple[ScanImage, dict[str, Any], str | None]]) -> list[ScanImage]:
     """Store the worker's readings (scan, reading JSON, preview name) and count what is read."""
     batch = _Batch({})

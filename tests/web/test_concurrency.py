@@ -112,3 +112,41 @@ def test_processes_saving_into_one_pass_store_every_ballot_once(shared_app, tmp_
         result = check_congress(congress_id)
         assert result.ok, result.problems()
         db.session.remove()
+
+
+LOGIN_THREADS = 12
+LOGINS_PER_THREAD = 3
+
+
+def test_clerks_logging_in_together_are_all_let_in(shared_app):
+    """A morning's clerks log in at once: every login succeeds (no "database is locked" 503 from
+    a login's audit entry written in a transaction that began as a read)."""
+    from kiemphieu.auth import services as users
+    from kiemphieu.models import Role
+
+    shared_app.config["WTF_CSRF_ENABLED"] = False
+    with shared_app.app_context():
+        names = [users.create_user(f"nhap{n}", "mat-khau-dai-1", Role.COUNTER).username for n in range(LOGIN_THREADS)]
+        db.session.remove()
+    answers: list[int] = []
+    errors: list[BaseException] = []
+
+    def clerk(username: str) -> None:
+        client = shared_app.test_client()
+        try:
+            for _ in range(LOGINS_PER_THREAD):
+                answers.append(client.post("/login", data={"username": username, "password": "mat-khau-dai-1"}).status_code)
+                client.post("/logout")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=clerk, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert answers == [302] * (LOGIN_THREADS * LOGINS_PER_THREAD)
+    with shared_app.app_context():
+        assert audit.verify_chain().ok
+        db.session.remove()
