@@ -67,6 +67,17 @@ def test_box_states():
     assert box_state(box(pale_score=BX.marginal), BX) == "unsure"  # a trace of a pen in an empty box
 
 
+def test_a_box_blacked_out_by_a_thick_x_stays_unsure_like_a_struck_through_x():
+    # Measures of two tuning-split boxes (issue 11): a thick marker's X (plain L0:36, boxes1) and
+    # an X struck through by lines (box_cancel L2:41, boxes6). At the working resolution they
+    # have the same fill, sides, long lines and crossings: reading the first `marked` would read
+    # the second too, a vote the voter took back. Both stay unsure (a person looks).
+    thick_x = box(score=1.0, fill=0.865, crossings=1.0, sides=3, pale_sides=3, long_rows=0.824, long_cols=0.706)
+    struck_x = box(score=1.0, fill=0.82, crossings=1.0, sides=2, pale_sides=3, long_rows=0.706, long_cols=0.706)
+    assert box_state(thick_x, BX) == "unsure"
+    assert box_state(struck_x, BX) == "unsure"
+
+
 def values(agree_fill=0.45, disagree_fill=0.45, agree_groups=0, one_way=0.0):
     return {"agree_fill": agree_fill, "disagree_fill": disagree_fill, "agree_line_groups": agree_groups,
             "disagree_line_groups": 0, "agree_one_way": one_way, "disagree_one_way": 0.0}
