@@ -150,6 +150,7 @@ class _PageReader:
         self.grey = self._grey(page.image)
         self.flags: list[str] = []
         self.checks: dict = {}
+        self.paper_level: float | None = None  # the warped page's white, once it is measured
 
 
     @staticmethod
@@ -189,7 +190,7 @@ class _PageReader:
             tint = _at_least(tint, paper_tint + self.profile.ink.tint_level, dst=tint)
             self.tint = _scratch.page_from_box("tint", size, box, tint)
         self.reading.page_image = warped
-        paper_level = _percentile(warped, 0.90)
+        paper_level = self.paper_level = _percentile(warped, 0.90)  # the page's white (stages reuse it)
         ink = _below(warped, paper_level * self.profile.ink.ink_level, dst=_scratch.get("ink", size))
         new_ink = cv2.bitwise_and(ink, template.not_glyph, dst=_scratch.get("new_ink", size))
         # Faint ink (a light pen, a faded scan) never decides a mark; it only forbids "kept"/"none".

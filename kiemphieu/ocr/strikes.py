@@ -117,7 +117,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
     area_px = template.k * template.k
     marks, scores, details = {}, {}, {}
     confidence = math.inf
-    paper_level = None  # the page's white, measured once if a struck row needs it
+    paper_level = ctx.paper_level  # the page's white (measured by the reader)
     for m in strike_measures(ctx, warped, ink, template):
         row, new, shift, align = m["row"], m["new"], m["shift"], m["align"]
         runs, tint, faint = m["runs"], m["tint"], m["faint"]
@@ -288,16 +288,19 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
             lines = np.round(lines).astype(int)
             ok = (lines >= 2) & (lines < template.height - 2)
             cols, lines = columns[ok], lines[ok]
-            window = np.stack([warped[lines + k, cols] for k in range(-2, 3)])
-            printed = np.stack([template.glyph[lines + k, cols] for k in range(-2, 3)]).any(axis=0)
-            open_paper = ~printed
+            # Five page rows around the line, in one gather: (5, columns).
+            near, cols = lines[None, :] + _AROUND_LINE, cols[None, :]
+            open_paper = ~template.glyph[near, cols].any(axis=0)
             if np.count_nonzero(open_paper) < shortest:
                 continue
-            dark = window.min(axis=0) < paper * st.crease_level
+            dark = warped[near, cols].min(axis=0) < paper * st.crease_level
             side.append(float(np.count_nonzero(dark & open_paper)) / np.count_nonzero(open_paper))
         if side:
             covers.append(max(side))
     return min(covers) if covers else None
+
+
+_AROUND_LINE = np.arange(-2, 3)[:, None]  # the rows a crease's line is looked for in
 
 
 def _segment_cover(hits: np.ndarray, segments: int) -> float:
