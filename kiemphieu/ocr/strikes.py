@@ -275,29 +275,42 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
     left_x = bx0 + dx + n0
     gap, margin, shortest = template.px(st.crease_gap_mm), template.px(5.0), template.px(st.crease_min_mm)
     sides = ((margin, left_x - gap), (left_x + (n1 - n0) + gap, template.width - margin))
-    covers = []
     middle = top + slope * (n1 - n0) / 2  # the line's height at the name's middle
-    for a, b in sides:
+    pieces = []  # (side, length) of each stretch of line looked along, in gathering order
+    all_cols, all_lines = [], []
+    for side, (a, b) in enumerate(sides):
         if b - a < shortest:
             continue
         columns = np.arange(a, b)
         # The fitted line, and level through the name's middle: fitted on a few centimetres of
         # letters, a slope carried across the page drifts off a crease, which runs level.
-        side = []
         for lines in (top + slope * (columns - left_x), np.full(columns.shape, middle)):
             lines = np.round(lines).astype(int)
             ok = (lines >= 2) & (lines < template.height - 2)
-            cols, lines = columns[ok], lines[ok]
-            # Five page rows around the line, in one gather: (5, columns).
-            near, cols = lines[None, :] + _AROUND_LINE, cols[None, :]
-            open_paper = ~template.glyph[near, cols].any(axis=0)
-            if np.count_nonzero(open_paper) < shortest:
-                continue
-            dark = warped[near, cols].min(axis=0) < paper * st.crease_level
-            side.append(float(np.count_nonzero(dark & open_paper)) / np.count_nonzero(open_paper))
-        if side:
-            covers.append(max(side))
-    return min(covers) if covers else None
+            all_cols.append(columns[ok])
+            all_lines.append(lines[ok])
+            pieces.append((side, all_cols[-1].size))
+    if not pieces:
+        return None
+    # Every stretch at once: the five page rows around the line, (5, columns), in one gather.
+    cols = np.concatenate(all_cols)[None, :]
+    near = np.concatenate(all_lines)[None, :] + _AROUND_LINE
+    open_paper = ~template.glyph[near, cols].any(axis=0)
+    dark = warped[near, cols].min(axis=0) < paper * st.crease_level
+    open_sums = np.concatenate(([0], np.cumsum(open_paper))).tolist()
+    dark_sums = np.concatenate(([0], np.cumsum(dark & open_paper))).tolist()
+    best: dict[int, float] = {}
+    start = 0
+    for side, length in pieces:
+        end = start + length
+        open_count = open_sums[end] - open_sums[start]
+        if open_count >= shortest:
+            # A NumPy float, as always returned: round() (the reading's details) rounds it by
+            # NumPy's rule (half to even after scaling), which a Python float would not.
+            cover = np.float64(dark_sums[end] - dark_sums[start]) / open_count
+            best[side] = max(best.get(side, cover), cover)
+        start = end
+    return min(best.values()) if best else None
 
 
 _AROUND_LINE = np.arange(-2, 3)[:, None]  # the rows a crease's line is looked for in
