@@ -367,16 +367,19 @@ def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]
     `half` pixels, plus the pen's width, of the column's ink centre; a circle round the name,
     loops or a tick across it do not.
     """
-    h, w = new.shape
-    mask = new.astype(np.int8)
-    counts = mask.sum(axis=0, dtype=np.int32)
-    starts = np.count_nonzero(np.diff(mask, axis=0) == 1, axis=0) + mask[0]
-    ys = np.arange(h, dtype=np.float32)[:, None]
-    centre = (mask * ys).sum(axis=0) / np.maximum(counts, 1)
+    h = new.shape[0]
+    ink = new.view(bool) if new.dtype == np.uint8 else new.astype(bool)  # 0/1 masks
+    ys, xs = np.nonzero(ink)  # the inked pixels (a few per cent of the band)
+    counts = np.bincount(xs, minlength=new.shape[1]).astype(np.int32)
+    # A run starts where a column's ink begins: in the top row, or below a paper pixel.
+    starts = np.count_nonzero(ink[1:] > ink[:-1], axis=0) + ink[0]
+    rows = np.arange(h, dtype=np.float32)
+    weighted = rows @ ink.astype(np.float32)  # small integer sums: exact in float32
+    centre = weighted / np.maximum(counts, 1)
     inked = starts > 0
     pen = _median(counts[inked] / starts[inked]) if inked.any() else 0.0
-    off = np.abs(ys - centre[None, :]) > half + pen
-    extra = int(np.count_nonzero(mask.astype(bool) & off))
+    # Only the inked pixels can be off the line: measured there, not over the whole band.
+    extra = int(np.count_nonzero(np.abs(rows[ys] - centre[xs]) > half + pen))
     multi = float((starts[n0:n1] >= 3).mean()) if n1 > n0 else 0.0
     return extra, multi
 
