@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -423,6 +424,14 @@ def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
     return inside & (weighted >= z0 * counts) & (weighted < z1 * counts)
 
 
+@functools.lru_cache(maxsize=64)
+def _count_and_rows(height: int) -> np.ndarray:
+    """(2, height) float32: ones (a column's ink count) and the row indices (their sum)."""
+    weights = np.stack([np.ones(height, np.float32), np.arange(height, dtype=np.float32)])
+    weights.flags.writeable = False
+    return weights
+
+
 def _centred_in_zone_rows(stack: np.ndarray, z0: int, z1: int) -> tuple[np.ndarray, np.ndarray]:
     """_centred_in_zone for a stack of 0/1 row masks (rows, height, width) at once.
 
@@ -430,7 +439,8 @@ def _centred_in_zone_rows(stack: np.ndarray, z0: int, z1: int) -> tuple[np.ndarr
     """
     values = _scratch.view("centred", stack.shape)
     np.copyto(values, stack)  # small integer sums: exact in float32
-    counts = values.sum(axis=1)
-    weighted = np.arange(stack.shape[1], dtype=np.float32) @ values
+    # One product gives both: the ink per column and the sum of its inked rows' indices.
+    product = _count_and_rows(stack.shape[1]) @ values  # (rows, 2, width)
+    counts, weighted = product[:, 0], product[:, 1]
     inside = stack[:, z0:z1].any(axis=1)
     return inside & (weighted >= z0 * counts) & (weighted < z1 * counts), counts
