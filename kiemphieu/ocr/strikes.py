@@ -298,19 +298,17 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
     near = np.concatenate(all_lines)[None, :] + _AROUND_LINE
     open_paper = ~template.glyph[near, cols].any(axis=0)
     dark = warped[near, cols].min(axis=0) < paper * st.crease_level
-    open_sums = np.concatenate(([0], np.cumsum(open_paper))).tolist()
-    dark_sums = np.concatenate(([0], np.cumsum(dark & open_paper))).tolist()
+    # Each stretch's counts from running sums read at the stretches' ends only.
+    ends = np.cumsum([0] + [length for _, length in pieces])
+    open_counts = np.diff(np.concatenate(([0], np.cumsum(open_paper)))[ends]).tolist()
+    dark_counts = np.diff(np.concatenate(([0], np.cumsum(dark & open_paper)))[ends]).tolist()
     best: dict[int, float] = {}
-    start = 0
-    for side, length in pieces:
-        end = start + length
-        open_count = open_sums[end] - open_sums[start]
+    for (side, _), open_count, dark_count in zip(pieces, open_counts, dark_counts):
         if open_count >= shortest:
             # A NumPy float, as always returned: round() (the reading's details) rounds it by
             # NumPy's rule (half to even after scaling), which a Python float would not.
-            cover = np.float64(dark_sums[end] - dark_sums[start]) / open_count
+            cover = np.float64(dark_count) / open_count
             best[side] = max(best.get(side, cover), cover)
-        start = end
     return min(best.values()) if best else None
 
 
