@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", choices=(*SPLITS, "both"), default="both", help="with --classes: which split")
     ap.add_argument("--class", dest="only_classes", help="with --classes: a comma-separated subset of: " + ",".join(CLASSES))
     ap.add_argument("--json", metavar="FILE", help="also write the per-level figures as JSON")
-    ap.add_argument("--dump", metavar="FILE", help="write every ballot's truth, reading and timings as JSON Lines")
+    ap.add_argument("--dump", metavar="FILE", help="write every ballot's truth, reading and timings as JSON Lines (with --classes: the tuning split's only)")
     args = ap.parse_args(argv)
 
     shares = None
@@ -500,6 +500,12 @@ def main_classes(args) -> int:
         tune = [r for r in results if r["truth"]["split"] == "tune"]
         print(f"\nsaved {save_failures(tune, Path(args.save_failures), args.max_save)} tuning-split failures "
               f"to {args.save_failures}")
+    if args.dump:  # the tuning split's only: the held-back split's readings are never written
+        with open(args.dump, "w", encoding="utf-8") as out:
+            for r, j in judged:
+                if r["truth"]["split"] == "tune":
+                    row = {**r, "silent_error": j.silent_error, "errors": j.errors}
+                    out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
     if args.json:
         Path(args.json).write_text(json.dumps({"classes": tables, "per_s": len(results) / wall}, indent=1, default=str))
     return 0

@@ -19,7 +19,7 @@ import numpy as np
 
 from kiemphieu.tally import Election, Form
 
-from . import boxes, checks, pagemap, strikes
+from . import boxes, checks, halo, pagemap, strikes
 from .arrays import _at_least, _below, _flatten, _ink_fraction, _percentile, _scratch, _source_rect
 from .decode import Page, Unreadable, decode_pages, half_if_a5
 from .geometry import PAPERS, Layout, layout_for
@@ -192,7 +192,6 @@ class _PageReader:
         self.reading.page_image = warped
         paper_level = self.paper_level = _percentile(warped, 0.90)  # the page's white (stages reuse it)
         ink = _below(warped, paper_level * self.profile.ink.ink_level, dst=_scratch.get("ink", size))
-        new_ink = cv2.bitwise_and(ink, template.not_glyph, dst=_scratch.get("new_ink", size))
         # Faint ink (a light pen, a faded scan) never decides a mark; it only forbids "kept"/"none".
         # Only where the rows are: faint ink is looked at nowhere else.
         y0, y1, x0, x1 = box = template.rows_box
@@ -200,6 +199,14 @@ class _PageReader:
                        dst=_scratch.get("faint_box", (y1 - y0, x1 - x0)))
         cv2.bitwise_and(faint, template.not_glyph[y0:y1, x0:x1], dst=faint)
         self.faint = _scratch.page_from_box("faint", size, box, faint)
+        if self.layout.form == Form.STRIKE:
+            # Grey beside the print (blur, bleed, a tone curve, a page not lying flat) is judged
+            # against the page's own halo, not taken for a pen.
+            ink_settings = self.profile.ink
+            levels = halo.lift(warped, [(ink, ink_settings.ink_level), (self.faint, ink_settings.faint_level)],
+                               template, paper_level, ink_settings)
+            self.checks["halo"] = [round(v, 3) for v in levels]
+        new_ink = cv2.bitwise_and(ink, template.not_glyph, dst=_scratch.get("new_ink", size))
         checks.quality(self, warped, template, paper_level)
         checks.streaks(self, homography, paper_level)
         checks.writing(self, new_ink, template)

@@ -33,7 +33,7 @@ from .ballots import (
     mark_lost_in_capture,
     text_lines_px,
 )
-from .degrade import LEVEL_NUMBER, Degradation, degrade, encode, level_params
+from .degrade import LEVEL_NUMBER, Degradation, degrade, draw_scanner, encode, level_params
 from .ink import box_to_px, draw_strokes, mm_to_px, random_pen
 
 SPLITS = ("tune", "held")
@@ -60,6 +60,9 @@ class Variety:
     # A pen's width scaled by this (a thinner or thicker pen than the models); None: the model's
     # own (no extra draw, so a split without it keeps its ballots).
     pen_width_scale: tuple[float, float] | None = None
+    # Levels whose ballots pass through another scanner model (`degrade.draw_scanner`, drawn from
+    # its own seed so the ballot's other draws are unchanged); empty: ours only.
+    scanner_levels: tuple[str, ...] = ()
 
 
 VARIETY = {
@@ -70,7 +73,10 @@ VARIETY = {
         # Wider than the held-back split's on the strike classes (second lines well under the
         # baseline, long overshoots, thin and thick pens): the faults must show here first.
         baseline_offset=(-0.15, 0.22), number_overshoot_mm=(5.0, 18.0), seal_strength=(0.7, 0.95),
-        pen_width_scale=(0.6, 1.7)),
+        pen_width_scale=(0.6, 1.7),
+        # Other scanner models (blur kernels, tone curves, lamps, sensors, resampling, JPEG
+        # subsampling, curled and tinted paper): variety the reader was not tuned to.
+        scanner_levels=("L1", "L2")),
     "held": Variety(
         cancel_lines=(2, 4), cancel_overshoot=(0.1, 0.6), cancel_slant_deg=(-8, 8),
         crease_darkness=(0.2, 0.55), crease_height=(0.35, 0.85), crease_width_px=(0.5, 2.0),
@@ -167,6 +173,9 @@ def make_class_ballot_file(split: str, cls: str, level: str, index: int, electio
     else:
         truth["marks"] = _mark_boxes(image, layout, dpi, rng, cls, variety)
     params = replace(level_params(level), color=colour)
+    if level in variety.scanner_levels and colour != "bitonal":
+        # (Not bitonal: which faint marks its threshold erases is estimated on our tone curve.)
+        params = replace(params, scanner=draw_scanner(np.random.default_rng(seed ^ 0x5CA77E), level))
     if colour == "bitonal":
         params = replace(params, jpeg_quality=0)
         mark_lost_in_capture(image, election, truth, params, dpi)
