@@ -16,12 +16,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .template import Template
+from .template import TINTED, Template, horizontal_runs
 
 
-def rings(template: Template, reach_mm: float) -> list[np.ndarray]:
+def rings(template: Template, reach_mm: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per ring (1, 2, ... pixels out from the glyph mask, up to `reach_mm`), the flat page indices
-    of its pixels inside the rows' box. Computed once per template."""
+    of its pixels: inside the rows' box, and on the rest of the page (the headings, where the
+    writing check looks; their larger print has its own halo). Computed once per template."""
     key = round(reach_mm, 3)
     cache = template.__dict__.setdefault("_halo_rings", {})
     if key not in cache:
@@ -31,7 +32,9 @@ def rings(template: Template, reach_mm: float) -> list[np.ndarray]:
         inside = np.zeros(distance.shape, bool)
         inside[y0:y1, x0:x1] = True
         ring = np.ceil(distance).astype(np.int32)
-        cache[key] = [np.flatnonzero(inside & (ring == r)) for r in range(1, reach + 1)]
+        rows = [np.flatnonzero(inside & (ring == r)) for r in range(1, reach + 1)]
+        rest = [np.flatnonzero(~inside & (ring == r)) for r in range(1, reach + 1)]
+        cache[key] = (rows, rest)
     return cache[key]
 
 
@@ -59,15 +62,45 @@ def ring_thresholds(levels: list[float], paper: float, level: float, margin: flo
 def lift(warped: np.ndarray, masks: list[tuple[np.ndarray, float]], template: Template, paper: float,
          settings) -> list[float]:
     """Clear, in each page-sized 0/1 mask given with its level, the ring pixels that are no
-    darker than the page's halo allows. Returns the halo per ring (for the reading's checks)."""
+    darker than the page's halo allows (the rows' halo in the rows' box, the headings' on the
+    rest of the page). Returns the rows' halo per ring (for the reading's checks)."""
     if settings.halo_reach_mm <= 0:
         return []
-    ring_indices = rings(template, settings.halo_reach_mm)
-    levels = halo_levels(warped, ring_indices, paper, settings.halo_share)
     flat = warped.ravel()
-    for mask, level in masks:
-        out = mask.ravel()
-        for idx, threshold in zip(ring_indices, ring_thresholds(levels, paper, level, settings.halo_margin)):
-            if threshold < paper * level:
-                out[idx[flat[idx] >= threshold]] = 0
-    return levels
+    reported: list[float] = []
+    for region in rings(template, settings.halo_reach_mm):
+        levels = halo_levels(warped, region, paper, settings.halo_share)
+        reported = reported or levels
+        for mask, level in masks:
+            out = mask.ravel()
+            for idx, threshold in zip(region, ring_thresholds(levels, paper, level, settings.halo_margin)):
+                if threshold < paper * level:
+                    out[idx[flat[idx] >= threshold]] = 0
+    return reported
+
+
+def print_reach(levels: list[float], ink_level: float) -> int:
+    """How many rings out the print itself is ink on this page: the leading rings whose halo is
+    past the ink threshold (0 on a sharp scan)."""
+    reach = 0
+    for halo in levels:
+        if halo < 1.0 - ink_level:
+            break
+        reach += 1
+    return reach
+
+
+def not_printed_runs(template: Template, reach: int) -> np.ndarray:
+    """0 where the print's own horizontal runs lie when the print reaches `reach` pixels past
+    the glyph mask (bold, bled or blurred print merging letters at the x-height), 1 elsewhere.
+    Computed once per template and reach; reach 0 is the template's own mask."""
+    if reach <= 0:
+        return template.not_printed_runs
+    cache = template.__dict__.setdefault("_halo_runs", {})
+    if reach not in cache:
+        printed = (template.grey < TINTED).astype(np.uint8)
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+        grown = cv2.dilate(printed, disc)
+        runs = cv2.dilate(horizontal_runs(grown, template.run_px), np.ones((3, 5), np.uint8))
+        cache[reach] = (1 - runs).astype(np.uint8)
+    return cache[reach]

@@ -96,8 +96,6 @@ class StrikeSettings:
     crease_min_mm: float = setting(15.0, 2.0, 200.0, "a side of the page shorter than this (open paper) tells nothing")
     crease_level: float = setting(0.93, 0.5, 1.0, "darker than this fraction of the paper's white along the line counts as the line going on")
     crease_cover: float = setting(0.5, 0.0, 1.0, "a line going on over this share of both sides is a fold crease, not a strike: uncertain")
-    run_min_paper: float = setting(0.12, 0.0, 1.0, "a horizontal run is a pen's stroke only when this share of it lies on new ink (open paper between letters); bold or bled print merged into a run lies on the print")
-    gap_max_run: float = setting(0.4, 0.0, 2.0, "new ink in a column run this tall (font sizes) or taller is print bled or blurred into a gap, not a pen's line: no evidence for 'struck' (0: off)")
     split_line: float = setting(0.26, 0.0, 1.0, "a row under definite whose pen ink spans the name is measured stroke by stroke: a stroke starting in the zone and crossing this height (font sizes above the baseline) counts, however far a second line below moves the column's centre")
 
 

@@ -25,24 +25,24 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
                            work=_scratch.get("thick", shape), out=_scratch.get("runs_box", shape))
     ctx.runs = _scratch.page_from_box("runs", ink.shape, box, runs)
     area_px = template.k * template.k
+    # The print's own runs as far as the print reaches on this page (bold or bled print merges
+    # letters into runs the sharp template does not have: `halo.not_printed_runs`).
+    not_printed_runs = getattr(ctx, "not_printed_runs", None)
+    if not_printed_runs is None:
+        not_printed_runs = template.not_printed_runs
     rows = []
     for row in template.rows:
         new, shift, align = aligned(ctx, warped, ink, template, row)
         by0, by1, bx0, bx1 = row.band
         dx, dy = shift
-        # Evidence of a stroke: new ink crossing the paper as a pen's line, not print bled or
-        # blurred into the gaps between letters (see `stroke_ink`).
-        thin = stroke_ink(new, template.px(ctx.profile.strike.gap_max_run * row.size_mm))
-        runs = _pen_runs(_shifted_band(ctx.runs, row, shift) & template.not_printed_runs[by0:by1, bx0:bx1], thin,
-                         ctx.profile.strike.run_min_paper)
-        rows.append({"row": row, "new": new, "thin": thin, "runs": runs,
-                     "faint": _shifted_band(ctx.faint, row, shift),
+        runs = _pen_runs(_shifted_band(ctx.runs, row, shift) & not_printed_runs[by0:by1, bx0:bx1], new)
+        rows.append({"row": row, "new": new, "runs": runs, "faint": _shifted_band(ctx.faint, row, shift),
                      "tint": tint_band(ctx, row, shift), "shift": shift, "align": align})
     groups: dict[tuple, list[dict]] = {}
     for m in rows:
         groups.setdefault((m["new"].shape, m["row"].zone), []).append(m)
     for (_, (z0, z1)), members in groups.items():
-        kinds = ["new", "runs", "faint", "thin"] + ([] if members[0]["tint"] is None else ["tint"])
+        kinds = ["new", "runs", "faint"] + ([] if members[0]["tint"] is None else ["tint"])
         count = len(members)
         stacked = np.stack([m[kind] for kind in kinds for m in members])  # every kind of every row
         stacks = {kind: stacked[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
@@ -72,7 +72,7 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
                 return int(sums[i, n1] - sums[i, n0])
 
             visible_share, visible_count = template.visible[m["row"].id]
-            gap_cover = in_name(hit_sums["thin"]) / max(1, visible_count)
+            gap_cover = in_name(hit_sums["new"]) / max(1, visible_count)
             if visible_share < ctx.profile.strike.min_visible:
                 gap_cover = 0.0  # too little paper between glyphs to judge by the gaps
             run_cover = in_name(hit_sums["runs"]) / width if width else float("nan")
@@ -104,7 +104,7 @@ def _measure_split_lines(m: dict, template: Template, st) -> None:
     width = n1 - n0
     if not width:
         return
-    masks = [m["thin"], m["runs"]] + ([] if m["tint"] is None else [m["tint"]])
+    masks = [m["new"], m["runs"]] + ([] if m["tint"] is None else [m["tint"]])
     line = z1 - template.px((st.split_line - st.zone_bottom) * m["row"].size_mm)
     hits = _stroke_in_zone(np.stack([mask[:, n0:n1] for mask in masks]), z0, z1, max(z0, line))
     visible_share, visible_count = template.visible[m["row"].id]
@@ -344,39 +344,18 @@ def _span(hits: np.ndarray) -> float:
     return float(high - low) / max(1, hits.size)
 
 
-def stroke_ink(new: np.ndarray, max_run: int) -> np.ndarray:
-    """New ink without the pixels of vertical runs `max_run` pixels or longer.
+def _pen_runs(runs: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """The horizontal runs that show pen ink somewhere off the print.
 
-    A pen's line crosses a gap between letters as a short vertical run (its width); print that
-    bled, blurred or sits a fraction of a millimetre off the template fills the gap over the
-    letters' height. Only the evidence *for* a strike is taken from this mask: every measure that
-    forbids "kept" still counts all the new ink.
-    """
-    if max_run < 2 or not new.any():
-        return new
-    tall = cv2.morphologyEx(new, cv2.MORPH_OPEN, np.ones((max_run, 1), np.uint8))
-    return cv2.subtract(new, tall)
-
-
-def _pen_runs(runs: np.ndarray, new: np.ndarray, min_paper: float = 0.0) -> np.ndarray:
-    """The horizontal runs that show pen ink off the print: at least two pixels, and at least
-    `min_paper` of the run's pixels.
-
-    Blurred letters can merge into a run (a crossbar with its stems), and bold, bled or blurred
-    print merges whole words at the x-height; such a run lies on printed text but for a few
-    slivers of misregistered edge (under 10 % of it), while a pen's stroke crosses the paper
-    between letters (about a fifth of its length or more).
+    Blurred letters can merge into a run (a crossbar with its stems); such a run lies wholly on
+    printed text, while a pen's stroke crosses the paper between letters.
     """
     if not runs.any():
         return runs
     if not new.any():
         return np.zeros_like(runs)  # no ink off the print at all: no run can touch paper
     count, labels = cv2.connectedComponents(runs, connectivity=8)
-    on_new = np.bincount(labels[new > 0], minlength=count)
-    if min_paper > 0:
-        on_paper = on_new >= np.maximum(2, min_paper * np.bincount(labels.ravel(), minlength=count))
-    else:
-        on_paper = on_new >= 2
+    on_paper = np.bincount(labels[new > 0], minlength=count) >= 2
     on_paper[0] = False
     if on_paper[1:].all():
         return runs  # every run touches paper: the mask is the runs themselves (labels > 0)

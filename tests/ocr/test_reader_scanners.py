@@ -1,6 +1,7 @@
 """Scans from other scanner models (issue 11, strike L2): bold, bled, blurred or curled print is
 print, not a pen. Generated with `degrade.Scanner`; each test fails on the reader before the fix
-it names (`halo.lift`, `strikes.stroke_ink`, `_pen_runs`'s `run_min_paper`)."""
+it names (`halo.lift`: ink judged against the page's print halo; `halo.not_printed_runs`: the
+print's own runs as far as the print reaches on the page)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from kiemphieu.ocr import halo, strikes
+from kiemphieu.ocr import halo
 from kiemphieu.ocr.geometry import layout_for
 from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.reader import read_bytes
@@ -55,8 +56,8 @@ BOLD_SCANS = {
 
 @pytest.mark.parametrize("name", BOLD_SCANS)
 def test_bold_bled_print_is_never_read_struck(fifteen, name):
-    """Before `run_min_paper`, every kept name of these scans read `struck` (merged print made
-    horizontal runs in the strike zone that touched a few slivers of misregistered edge)."""
+    """Before the fix every kept name of these scans read `struck`: bold print merged its letters
+    into horizontal runs in the strike zone that the sharp template's runs did not mask."""
     election, img = fifteen
     struck, kept = marks(election, scan(img, BOLD_SCANS[name]))
     assert struck == ["struck"] * STRUCK
@@ -99,21 +100,21 @@ def test_ring_thresholds_are_the_usual_one_without_a_halo_and_darker_beside_a_ha
     assert dark[0] == pytest.approx(240 * 0.55) and dark[1] == pytest.approx(240 * 0.85) and dark[2] == 216.0
 
 
-def test_stroke_ink_keeps_a_line_across_a_gap_and_drops_print_filling_it():
-    new = np.zeros((30, 40), np.uint8)
-    new[14:16, :20] = 1  # a pen's line: 2 px tall
-    new[5:25, 30:33] = 1  # a gap filled over the letters' height
-    thin = strikes.stroke_ink(new, 7)
-    assert thin[14:16, :20].all() and not thin[:, 30:33].any()
+def test_print_reach_counts_the_rings_where_the_print_itself_is_ink():
+    assert halo.print_reach([0.05, 0.01], 0.78) == 0
+    assert halo.print_reach([0.37, 0.1, 0.01], 0.78) == 1
+    assert halo.print_reach([0.6, 0.3, 0.05], 0.78) == 2
 
 
-def test_a_run_on_the_print_with_a_few_slivers_off_it_is_no_pen_stroke():
-    runs = np.zeros((20, 100), np.uint8)
-    runs[5, 0:60] = 1  # merged print: 60 px, 3 of them off the print
-    runs[12, 0:60] = 1  # a pen: a fifth of it on paper between letters
-    new = np.zeros_like(runs)
-    new[5, [10, 30, 50]] = 1
-    new[12, 0:60:5] = 1
-    kept = strikes._pen_runs(runs, new, 0.12)
-    assert not kept[5].any() and kept[12, :60].all()
-    assert strikes._pen_runs(runs, new)[5, :60].all()  # without the share: two slivers were enough
+def test_bold_print_merged_into_runs_is_masked_as_print_and_a_sharp_page_keeps_the_template_mask():
+    election = make_election(15, 10)
+    profile = load_profile()
+    from kiemphieu.ocr.template import profile_for, template_for
+
+    layout = layout_for(election)
+    template = template_for(layout, profile_for(layout, profile))
+    assert halo.not_printed_runs(template, 0) is template.not_printed_runs
+    grown = halo.not_printed_runs(template, 1)
+    assert grown is halo.not_printed_runs(template, 1)  # once per template and reach
+    # Wider print merges more letters into runs: the mask of print runs only grows.
+    assert (grown <= template.not_printed_runs).all() and (grown < template.not_printed_runs).any()
