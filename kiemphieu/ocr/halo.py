@@ -19,37 +19,60 @@ import numpy as np
 from .template import TINTED, Template, horizontal_runs
 
 
-def rings(template: Template, reach_mm: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def rings(template: Template, reach_mm: float) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
     """Per ring (1, 2, ... pixels out from the glyph mask, up to `reach_mm`), the flat page indices
-    of its pixels: inside the rows' box, and on the rest of the page (the headings, where the
-    writing check looks; their larger print has its own halo). Computed once per template."""
+    of its pixels: per row band (a list per ring), and on the rest of the page outside the rows'
+    box (the headings, where the writing check looks; their larger print has its own halo).
+    Computed once per template."""
     key = round(reach_mm, 3)
     cache = template.__dict__.setdefault("_halo_rings", {})
     if key not in cache:
         y0, y1, x0, x1 = template.rows_box
         distance = cv2.distanceTransform(template.not_glyph, cv2.DIST_L2, 3)
         reach = max(0, template.px(reach_mm))
-        inside = np.zeros(distance.shape, bool)
-        inside[y0:y1, x0:x1] = True
         ring = np.ceil(distance).astype(np.int32)
-        rows = [np.flatnonzero(inside & (ring == r)) for r in range(1, reach + 1)]
-        rest = [np.flatnonzero(~inside & (ring == r)) for r in range(1, reach + 1)]
-        cache[key] = (rows, rest)
+        ring[distance == 0] = 0
+        index = np.arange(ring.size, dtype=np.int64).reshape(ring.shape)
+        per_row = []
+        for r in range(1, reach + 1):
+            bands = []
+            for row in template.rows:
+                by0, by1, bx0, bx1 = row.band
+                bands.append(index[by0:by1, bx0:bx1][ring[by0:by1, bx0:bx1] == r])
+            per_row.append(bands)
+        outside = np.ones(ring.shape, bool)
+        outside[y0:y1, x0:x1] = False
+        rest = [np.flatnonzero(outside & (ring == r)) for r in range(1, reach + 1)]
+        rows_box = [np.flatnonzero(~outside & (ring == r)) for r in range(1, reach + 1)]
+        cache[key] = (per_row, rest, rows_box)
     return cache[key]
 
 
+def _darkening(values: np.ndarray, paper: float, share: float) -> float:
+    """The darkening (1 - grey / paper) that `share` of the values stay under."""
+    if values.size == 0:
+        return 0.0
+    k = min(values.size - 1, int(round((1 - share) * (values.size - 1))))
+    grey = float(np.partition(values, k)[k])  # `share` of the pixels are this light or lighter
+    return max(0.0, 1.0 - grey / max(paper, 1.0))
+
+
 def halo_levels(warped: np.ndarray, ring_indices: list[np.ndarray], paper: float, share: float) -> list[float]:
-    """Per ring, the darkening (1 - grey / paper) that `share` of its pixels stay under."""
+    """Per ring, the darkening that `share` of its pixels stay under."""
+    flat = warped.ravel()
+    return [_darkening(flat[idx[::2]], paper, share) for idx in ring_indices]  # every other pixel: enough
+
+
+def row_halo_levels(warped: np.ndarray, per_row: list[list[np.ndarray]], paper: float, share: float,
+                    clean: float) -> list[float]:
+    """Per ring, the rows' halo: each row's (as `halo_levels`), then the `clean` quantile over the
+    rows. A struck row's pen darkens its own ring pixels; the cleanest rows show the print alone
+    (with `clean` 0.25, as long as a quarter of the names are not struck)."""
     flat = warped.ravel()
     levels = []
-    for idx in ring_indices:
-        sample = flat[idx[::2]]  # every other pixel: the same percentile, half the work
-        if sample.size == 0:
-            levels.append(0.0)
-            continue
-        k = min(sample.size - 1, int(round((1 - share) * (sample.size - 1))))
-        grey = float(np.partition(sample, k)[k])  # `share` of the ring's pixels are this light or lighter
-        levels.append(max(0.0, 1.0 - grey / max(paper, 1.0)))
+    for bands in per_row:
+        per = np.array([_darkening(flat[idx], paper, share) for idx in bands if idx.size])
+        levels.append(float(np.quantile(per, clean)) if per.size else 0.0)
     return levels
 
 
@@ -62,21 +85,23 @@ def ring_thresholds(levels: list[float], paper: float, level: float, margin: flo
 def lift(warped: np.ndarray, masks: list[tuple[np.ndarray, float]], template: Template, paper: float,
          settings) -> list[float]:
     """Clear, in each page-sized 0/1 mask given with its level, the ring pixels that are no
-    darker than the page's halo allows (the rows' halo in the rows' box, the headings' on the
-    rest of the page). Returns the rows' halo per ring (for the reading's checks)."""
+    darker than the page's halo allows: the rows' halo in the rows' box, the headings' on the
+    rest of the page. Returns the rows' halo per ring (for the reading's checks)."""
     if settings.halo_reach_mm <= 0:
         return []
+    per_row, rest, rows_box = rings(template, settings.halo_reach_mm)
     flat = warped.ravel()
-    reported: list[float] = []
-    for region in rings(template, settings.halo_reach_mm):
-        levels = halo_levels(warped, region, paper, settings.halo_share)
-        reported = reported or levels
+    rows_levels = row_halo_levels(warped, per_row, paper, settings.halo_share, HALO_CLEAN_ROWS)
+    for region, levels in ((rows_box, rows_levels), (rest, halo_levels(warped, rest, paper, settings.halo_share))):
         for mask, level in masks:
             out = mask.ravel()
             for idx, threshold in zip(region, ring_thresholds(levels, paper, level, settings.halo_margin)):
                 if threshold < paper * level:
                     out[idx[flat[idx] >= threshold]] = 0
-    return reported
+    return rows_levels
+
+
+HALO_CLEAN_ROWS = 0.25  # the rows' halo is read off the cleanest quarter of the rows (see row_halo_levels)
 
 
 def print_reach(levels: list[float], ink_level: float) -> int:

@@ -62,7 +62,7 @@ def test_bold_bled_print_is_never_read_struck(fifteen, name):
     struck, kept = marks(election, scan(img, BOLD_SCANS[name]))
     assert struck == ["struck"] * STRUCK
     assert "struck" not in kept
-    assert kept.count("kept") >= len(kept) - 2  # with the halo: read, not a queue of uncertain rows
+    assert kept.count("kept") >= len(kept) - 4  # with the halo: most read, not a queue of uncertain rows
 
 
 def test_a_curled_page_reads_its_kept_names_kept(fifteen):
