@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Congress, CongressAssignment, Organisation, OrganisationGrant, Role, User
+from ..season.tree import natural_key, tree_options
 from . import access, services, throttle
 from .access import public, require_role
 from .forms import AssignmentForm, GrantForm, LoginForm, PasswordChangeForm, PasswordResetForm, UserForm, options
@@ -127,8 +128,8 @@ def _managed(user_id: int) -> User:
 
 
 def _organisation_options(blank: bool) -> list:
-    organisations = access.visible_organisations(_me(), Role.ORGANISER)
-    return options(([(0, "— Không giao —")] if blank else []) + [(o.id, o.name) for o in organisations])
+    scope = access.organisation_scope(_me(), Role.ORGANISER)
+    return options(([(0, "— Không giao —")] if blank else []) + tree_options(scope))
 
 
 def _user_form() -> UserForm:
@@ -171,8 +172,11 @@ def users():
 def _assignment_form() -> AssignmentForm:
     form = AssignmentForm(prefix="assign")
     form.user_id.choices = options((u.id, u.username) for u in _managed_users() if not u.is_admin and u.id != _me().id)
-    congresses = db.session.scalars(select(Congress).order_by(Congress.id))
-    form.congress_id.choices = options((c.id, c.full_name) for c in congresses if _in_scope(c.organisation_id))
+    scope = _scope()
+    congresses = [c for c in db.session.scalars(select(Congress))
+                  if scope is None or c.organisation_id in scope]
+    congresses.sort(key=lambda c: (natural_key(c.name), c.id))
+    form.congress_id.choices = options((c.id, c.full_name) for c in congresses)
     return form
 
 

@@ -46,7 +46,7 @@ from ..models import (
     User,
 )
 from ..tally import Kind
-from .tree import organisation_tree
+from .tree import organisation_tree, tree_options
 
 PAGE_SIZE = 25
 STATES = {
@@ -250,9 +250,10 @@ class Dashboard:
         return max(1, math.ceil(self.total / PAGE_SIZE))
 
 
-def organisation_paths() -> dict[int, tuple[int | None, str]]:
+def organisation_paths(tree: dict | None = None) -> dict[int, tuple[int | None, str]]:
     """Every organisation's (parent id, 'Top / ... / Itself'), from one query."""
-    return {org_id: (parent, " / ".join(names)) for org_id, (parent, names) in organisation_tree().items()}
+    tree = organisation_tree() if tree is None else tree
+    return {org_id: (parent, " / ".join(names)) for org_id, (parent, names) in tree.items()}
 
 
 def _subtree(organisations: dict[int, tuple[int | None, str]], top: int) -> set[int]:
@@ -269,7 +270,8 @@ def _subtree(organisations: dict[int, tuple[int | None, str]], top: int) -> set[
 
 
 def build_dashboard(user: User, filters: Filters) -> Dashboard:
-    organisations = organisation_paths()
+    tree = organisation_tree()
+    organisations = organisation_paths(tree)
     in_scope = access.organisation_scope(user, Role.VIEWER)
     progress, state = _congress_states()
     conditions = [scope_condition(user, in_scope)]
@@ -307,7 +309,7 @@ def build_dashboard(user: User, filters: Filters) -> Dashboard:
         organisation_id for organisation_id, in db.session.execute(
             select(Congress.organisation_id).where(scope_condition(user, in_scope)).distinct())}
     return Dashboard(filters, rows, total, per_state, _elected_per_kind(scoped, where_state),
-                     sorted(((i, p) for i, (_, p) in organisations.items() if i in offered), key=lambda x: x[1]))
+                     [(i, organisations[i][1]) for i, _ in tree_options(offered, tree)])
 
 
 def _add_rounds(rows: list[CongressRow]) -> None:
