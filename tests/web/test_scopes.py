@@ -195,3 +195,21 @@ def test_editable_organisations_agree_with_the_rule(web, tree):
         for user in db.session.scalars(select(User)).all():
             expected = {o.id for o in organisations if access.may_edit_organisation(user, o)}
             assert access.editable_organisations(user) == expected, user.username
+
+
+def test_an_administrator_creating_a_district_organiser_grants_no_province_wide_role_by_default(web, tree):
+    """The user form's server-wide role defaults to none: an administrator who fills in only the
+    name, the password and the district's organiser role makes a district organiser who sees
+    nothing outside the district (a default "viewer" opened every congress of the server)."""
+    admin = login(web, "quantri")
+    form = admin.get("/users").get_data(as_text=True)
+    role_select = form.split('id="user-role"')[1].split("</select>")[0]
+    assert 'selected value="counter"' in role_select or 'value="counter" selected' in role_select
+    response = admin.post("/users", data={
+        "user-username": "huyen-moi", "user-password": PASSWORD, "user-role": "counter",
+        "user-organisation_id": tree["d1"], "user-org_role": "organiser", "user-submit": "y"})
+    assert response.status_code == 302
+    district = login(web, "huyen-moi")
+    assert district.get(f"/congresses/{tree['c1']}/edit").status_code == 200
+    assert district.get(f"/congresses/{tree['c2']}").status_code == 403
+    assert "Tân Minh" not in district.get("/").get_data(as_text=True)
