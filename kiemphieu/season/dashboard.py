@@ -17,7 +17,6 @@ is computed in SQL from its elections' latest rounds:
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -46,6 +45,7 @@ from ..models import (
     User,
 )
 from ..tally import Kind
+from ..tally.names import search_fold as fold
 from .tree import organisation_tree, tree_options
 
 PAGE_SIZE = 25
@@ -116,12 +116,6 @@ def scope_condition(user: User, organisations: set[int] | None = None) -> Column
         return true()
     assigned = select(CongressAssignment.congress_id).where(CongressAssignment.user_id == user.id)
     return or_(Congress.organisation_id.in_(organisations), Congress.id.in_(assigned))
-
-
-def fold(text: str) -> str:
-    """For search: no case, no tone marks or letter marks ('Đảng' -> 'dang')."""
-    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).casefold().split())
 
 
 @dataclass

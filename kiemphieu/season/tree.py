@@ -6,6 +6,7 @@ list of organisations to choose from (in tree order, natural numbers).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from sqlalchemy import select
 
@@ -35,6 +36,7 @@ def organisation_tree() -> dict[int, tuple[int | None, tuple[str, ...]]]:
     return {r.id: (r.parent_id, path(r.id, frozenset())) for r in rows}
 
 
+@lru_cache(maxsize=8192)  # names repeat across requests; a list of 600 sorts in milliseconds
 def natural_key(text: str) -> tuple:
     """Vietnamese letter order, numbers by value: "xã số 2" before "xã số 10"."""
     key = []
