@@ -23,6 +23,7 @@ GLOBAL_ROLE_CHOICES = options([
     (Role.ORGANISER.value, "Người tổ chức mọi đại hội"),
     (Role.ADMIN.value, ROLE_LABELS[Role.ADMIN]),
 ])
+ROLE_CHOICE_LABELS = {choice.value: choice.label for choice in GLOBAL_ROLE_CHOICES}
 
 
 class LoginForm(FlaskForm):

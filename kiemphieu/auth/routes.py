@@ -15,7 +15,17 @@ from ..season.tree import natural_key, tree_options
 from ..tally.names import search_fold as fold
 from . import access, services, throttle
 from .access import public, require_role
-from .forms import AssignmentForm, GrantForm, LoginForm, PasswordChangeForm, PasswordResetForm, UserForm, options
+from .forms import (
+    GLOBAL_ROLE_CHOICES,
+    ROLE_CHOICE_LABELS,
+    AssignmentForm,
+    GrantForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserForm,
+    options,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -195,7 +205,7 @@ def users():
     scope = _scope()
     shown, paging = _users_page(_managed_users())
     return render_template("auth/users.html", form=form, assign_form=_assignment_form(), grant_form=_grant_form(),
-                           users=shown, paging=paging, manages=lambda u: access.manages_user(_me(), u, scope),
+                           users=shown, paging=paging, global_roles=GLOBAL_ROLE_CHOICES, manages=lambda u: access.manages_user(_me(), u, scope),
                            in_scope=lambda organisation_id: scope is None or organisation_id in scope)
 
 
@@ -278,6 +288,22 @@ def unassign(assignment_id: int):
         abort(403)
     services.unassign(assignment, by=_me())
     flash("Đã bỏ phân công.", "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@require_role(Role.ADMIN)
+def change_role(user_id: int):
+    user = _managed(user_id)
+    role = request.form.get("role", "")
+    if role not in {choice.value for choice in GLOBAL_ROLE_CHOICES}:
+        abort(400)
+    try:
+        services.set_global_role(user, role, by=_me())
+    except services.UserError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã đổi vai trò chung của “{user.username}”: {ROLE_CHOICE_LABELS[role]}.", "success")
     return redirect(url_for("auth.users"))
 
 

@@ -213,3 +213,24 @@ def test_an_administrator_creating_a_district_organiser_grants_no_province_wide_
     assert district.get(f"/congresses/{tree['c1']}/edit").status_code == 200
     assert district.get(f"/congresses/{tree['c2']}").status_code == 403
     assert "Tân Minh" not in district.get("/").get_data(as_text=True)
+
+
+def test_an_administrator_changes_a_users_server_wide_role(web, tree):
+    """A district organiser made a global viewer by mistake is put back to the district only;
+    the change applies at once, is logged, and only an administrator may make it."""
+    with web.app_context():
+        auth_services.create_user("nham", PASSWORD, Role.VIEWER, grant_on=db.session.get(Organisation, tree["d1"]),
+                                  grant_role=Role.ORGANISER)
+        nham_id = db.session.scalar(select(User.id).where(User.username == "nham"))
+    mistaken = login(web, "nham")
+    assert mistaken.get(f"/congresses/{tree['c2']}").status_code == 200  # the whole province, read-only
+    district = login(web, "huyen1")
+    assert district.post(f"/users/{nham_id}/role", data={"role": "counter"}).status_code == 403
+    admin = login(web, "quantri")
+    assert f'action="/users/{nham_id}/role"' in admin.get("/users").get_data(as_text=True)
+    assert admin.post(f"/users/{nham_id}/role", data={"role": "counter"}).status_code == 302
+    assert mistaken.get(f"/congresses/{tree['c2']}").status_code == 403
+    assert mistaken.get(f"/congresses/{tree['c1']}/edit").status_code == 200
+    assert admin.post(f"/users/{nham_id}/role", data={"role": "superuser"}).status_code == 400
+    log = admin.get("/audit").get_data(as_text=True)
+    assert "Đổi vai trò chung" in log
