@@ -234,3 +234,10 @@ def test_an_administrator_changes_a_users_server_wide_role(web, tree):
     assert admin.post(f"/users/{nham_id}/role", data={"role": "superuser"}).status_code == 400
     log = admin.get("/audit").get_data(as_text=True)
     assert "Đổi vai trò chung" in log
+
+
+def test_the_header_names_a_district_organisers_role_and_district(web, tree):
+    page = login(web, "huyen1").get("/").get_data(as_text=True)
+    assert "Người tổ chức · Đảng bộ huyện Yên Lập" in page
+    counter = login(web, "nhap-ts").get("/").get_data(as_text=True)
+    assert "Người nhập phiếu · Đảng bộ xã Tân Minh" in counter
