@@ -250,7 +250,11 @@ def _rule(scan, round_):
         return redirect(url_for("scanning.scan_page", scan_id=scan.id))
     if not outcome.done:
         left = outcome.outstanding
-        missing = ", ".join(left.rows)
+        # As the ballot shows them: "dòng 10 (Hồ Xuân Tâm)", never the internal code.
+        election = round_.to_election()
+        order = {candidate.id: n for n, candidate in enumerate(election.candidates, 1)}
+        missing = ", ".join(f"{order[c]} ({election.display_name(c)})" if c in order else c
+                            for c in sorted(left.rows, key=lambda c: order.get(c, 0)))
         flash("Đã lưu. Còn phải phân xử: " + "; ".join(
             ([f"dòng {missing}"] if left.rows else []) + (["kết luận cả lá phiếu"] if left.ballot else [])
         ), "warning")
