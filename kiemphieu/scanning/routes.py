@@ -122,7 +122,9 @@ def worker_health() -> dict:
 def api_progress(round_id: int):
     """What the scans page and the scanner station poll: counts by status, each upload's
     progress, the latest scans (statuses and refusals in Vietnamese)."""
-    response = jsonify(progress.round_progress(g.round, services.status_counts(g.round)))
+    state = progress.round_progress(g.round, services.status_counts(g.round))
+    state["worker"] = worker_health()  # the page's "Máy đọc phiếu" line follows the worker too
+    response = jsonify(state)
     response.headers["Cache-Control"] = "no-store"
     return response
 
