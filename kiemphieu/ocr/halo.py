@@ -5,10 +5,12 @@ A scanner's blur (Gaussian, motion, defocus), ink bleeding into the paper, a ton
 darkens the mid-greys, and a page that does not lie flat (the print a fraction of a millimetre
 off the page map) all leave grey beside every letter, past the glyph margin the template
 subtracts. Under a fixed threshold that grey is "faint ink" next to every letter of every kept
-name. The halo is measured on the page itself, ring by ring out from the print (all the rows:
-pens cover a small share of those pixels), and a pixel in a ring counts as ink or faint ink only
-when it is darker than the ring's halo by a margin. A pen's line adds its own darkness to the
-halo's, so it still shows; pixels farther out are judged as before.
+name. The halo is measured on the page itself, ring by ring out from the print, row by row, and
+read off the cleanest quarter of the rows (a struck row's pen darkens its own rings); a pixel in
+a ring counts as ink or faint ink only when it is darker than the ring's halo by a margin. A
+pen's line adds its own darkness to the halo's, so it still shows; pixels farther out are judged
+as before. Where the print itself is ink past the glyph mask (`print_reach`), letters merge into
+horizontal runs at the x-height: those runs are the print's (`not_printed_runs`), not a pen's.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import numpy as np
 from .template import TINTED, Template, horizontal_runs
 
 
-def rings(template: Template, reach_mm: float) -> tuple[list[list[np.ndarray]], list[np.ndarray]]:
+def rings(template: Template, reach_mm: float) -> tuple[list[list[np.ndarray]], list[np.ndarray], list[np.ndarray]]:
     """Per ring (1, 2, ... pixels out from the glyph mask, up to `reach_mm`), the flat page indices
-    of its pixels: per row band (a list per ring), and on the rest of the page outside the rows'
-    box (the headings, where the writing check looks; their larger print has its own halo).
-    Computed once per template."""
+    of its pixels: per row band (a list per ring), on the rest of the page outside the rows' box
+    (the headings, where the writing check looks; their larger print has its own halo), and
+    inside the rows' box. Computed once per template."""
     key = round(reach_mm, 3)
     cache = template.__dict__.setdefault("_halo_rings", {})
     if key not in cache:
