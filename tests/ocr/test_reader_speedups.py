@@ -110,3 +110,50 @@ def test_source_rect_covers_what_the_warp_samples_and_is_never_empty():
         assert np.abs(whole.astype(int) - part.astype(int)).max() <= 1
     x0, y0, x1, y1 = _source_rect(np.array([[1, 0, -1000], [0, 1, 0], [0, 0, 1.0]]), (50, 50), image.shape)
     assert x1 > x0 and y1 > y0
+
+
+def test_line_fit_matches_polyfit():
+    from kiemphieu.ocr.strikes import _line_fit
+
+    rng = np.random.default_rng(21)
+    for _ in range(200):
+        xs = rng.integers(0, 400, rng.integers(8, 500))
+        if np.ptp(xs) < 4:
+            continue
+        ys = (rng.uniform(-0.2, 0.2) * xs + rng.normal(0, 2, xs.size) + 20).astype(int)
+        slope, intercept = np.polyfit(xs.astype(np.float64), ys.astype(np.float64), 1)
+        got = _line_fit(xs, ys)
+        assert abs(got[0] - slope) < 1e-12 and abs(got[1] - intercept) < 1e-9
+
+
+def test_centred_rows_skipping_empty_masks_gives_the_same_as_measuring_all():
+    rng = np.random.default_rng(22)
+    for _ in range(40):
+        stack = np.zeros((12, 20, 70), np.uint8)
+        for i in rng.choice(12, int(rng.integers(0, 13)), replace=False):
+            stack[i] = rng.random((20, 70)) < rng.random() * 0.3
+        z0, z1 = sorted(rng.choice(21, 2, replace=False))
+        inked = stack.reshape(12, -1).max(axis=1).astype(bool)
+        full = _centred_in_zone_rows(stack, z0, z1)
+        skipped = _centred_in_zone_rows(stack, z0, z1, inked)
+        assert np.array_equal(full[0], skipped[0]) and np.array_equal(full[1], skipped[1])
+
+
+def test_ink_on_edges_counts_like_the_stacked_count():
+    from kiemphieu.ocr.strikes import _ink_on_edges
+
+    rng = np.random.default_rng(23)
+    stack = (rng.random((9, 15, 40)) < 0.1).astype(np.uint8)
+    stack[[2, 5]] = 0
+    edges = (rng.random((9, 15, 40)) < 0.3).astype(np.uint8)
+    inked = stack.reshape(9, -1).max(axis=1).astype(bool)
+    assert _ink_on_edges(stack, edges, inked) == np.count_nonzero(stack & edges, axis=(1, 2)).tolist()
+
+
+def test_pen_runs_without_new_ink_are_empty():
+    from kiemphieu.ocr.strikes import _no_ink, _pen_runs
+
+    runs = np.zeros((10, 30), np.uint8)
+    runs[4, 3:20] = 1
+    new = np.zeros_like(runs)
+    assert not _pen_runs(runs, new).any() and not _no_ink(new.shape).any()
