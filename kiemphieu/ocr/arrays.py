@@ -29,17 +29,16 @@ class _Scratch(threading.local):
             array = self.arrays[name] = np.empty(shape, dtype)
         return array
 
-    def page_from_box(self, name: str, shape: tuple[int, int], box: tuple[int, int, int, int],
-                      values: np.ndarray) -> np.ndarray:
-        """A page-sized uint8 array holding `values` inside box (y0, y1, x0, x1) and 0 elsewhere."""
+    def page_box(self, name: str, shape: tuple[int, int], box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        """A page-sized uint8 array that is 0 outside box (y0, y1, x0, x1), and its box (a view to
+        compute in: OpenCV writes into it, so the box's values need no copy into the page)."""
         key = (shape, box)
         if self.boxes.get(name) != key:
             self.arrays[name] = np.zeros(shape, np.uint8)  # zeroed once per page size and box
             self.boxes[name] = key
         page = self.arrays[name]
         y0, y1, x0, x1 = box
-        page[y0:y1, x0:x1] = values
-        return page
+        return page, page[y0:y1, x0:x1]
 
     def view(self, name: str, shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
         """An array of any shape, cut from one buffer that only ever grows."""

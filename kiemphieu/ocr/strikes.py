@@ -22,9 +22,9 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     # Once for the page (where the rows are), sliced per row.
     y0, y1, x0, x1 = box = template.rows_box
     shape = (y1 - y0, x1 - x0)
-    runs = horizontal_runs(np.ascontiguousarray(ink[y0:y1, x0:x1]), template.run_px, template.run_tolerance,
-                           work=_scratch.get("thick", shape), out=_scratch.get("runs_box", shape))
-    ctx.runs = _scratch.page_from_box("runs", ink.shape, box, runs)
+    ctx.runs, runs = _scratch.page_box("runs", ink.shape, box)
+    horizontal_runs(ink[y0:y1, x0:x1], template.run_px, template.run_tolerance,
+                    work=_scratch.get("thick", shape), out=runs)
     area_px = template.k * template.k
     rows = []
     for row in template.rows:

@@ -157,3 +157,15 @@ def test_pen_runs_without_new_ink_are_empty():
     runs[4, 3:20] = 1
     new = np.zeros_like(runs)
     assert not _pen_runs(runs, new).any() and not _no_ink(new.shape).any()
+
+
+def test_page_box_is_written_in_place_and_zero_outside():
+    import cv2
+
+    from kiemphieu.ocr.arrays import _scratch
+
+    page, box = _scratch.page_box("test-box", (50, 60), (10, 30, 5, 45))
+    cv2.threshold(np.full((20, 40), 200, np.uint8), 100, 1, cv2.THRESH_BINARY, dst=box)
+    assert page[10:30, 5:45].all() and page.sum() == 20 * 40
+    again, _ = _scratch.page_box("test-box", (50, 60), (10, 30, 5, 45))
+    assert again is page  # reused from page to page: only the box is rewritten
