@@ -169,3 +169,38 @@ def test_page_box_is_written_in_place_and_zero_outside():
     assert page[10:30, 5:45].all() and page.sum() == 20 * 40
     again, _ = _scratch.page_box("test-box", (50, 60), (10, 30, 5, 45))
     assert again is page  # reused from page to page: only the box is rewritten
+
+
+def test_small_print_is_fitted_to_its_print_at_100_dpi_and_lands_where_the_150_dpi_fit_did(monkeypatch):
+    """A small-print page with two corner markers cut off: the print fit's finest level runs at
+    100 dpi (a tenth of the 150 dpi cost), and the page map it gives is within half a working
+    pixel of the 150 dpi fit everywhere on the page (the rows are re-aligned by whole pixels anyway)."""
+    import cv2
+
+    from kiemphieu.ocr import pagemap
+    from kiemphieu.ocr.profiles import load_profile
+    from kiemphieu.ocr.reader import read_images
+    from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.template import profile_for
+
+    item = ("tune", "cut_corner", "L0", 15, "strike66")
+    data, _, _ = make_class_ballot_file(*item)
+    election = split_elections("tune")[item[4]]
+    sizes = []
+    ecc = pagemap._ecc
+    monkeypatch.setattr(pagemap, "_ecc", lambda ref, image, *a: sizes.append(image.shape) or ecc(ref, image, *a))
+    (fast,) = read_images(data, election, load_profile())
+    assert fast.checks["fit"] == "print" and fast.checks["markers"] == 2 and fast.status == "read"
+    layout = layout_for(election)
+    assert max(sizes)[0] == round(layout.paper.height / 25.4 * 100)  # finest level: 100 dpi
+    monkeypatch.setattr(pagemap, "PRINT_FIT_MAX_DPI", 1000.0)  # the fit at the working 150 dpi
+    (fine,) = read_images(data, election, load_profile())
+    assert fine.marks == fast.marks and fine.status == fast.status
+    k = profile_for(layout, load_profile()).scan.work_dpi / 25.4
+    w, h = layout.paper.width, layout.paper.height
+    points = np.float32([[[x, y]] for x in np.linspace(0, w, 5) for y in np.linspace(0, h, 5)])
+    to_image = np.linalg.inv(np.array(fine.homography))
+    moved = cv2.perspectiveTransform(cv2.perspectiveTransform(points, to_image), np.array(fast.homography)) - points
+    assert np.abs(moved).max() * k < 0.5, np.abs(moved).max() * k  # 0.2 px here
+
