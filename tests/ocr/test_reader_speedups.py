@@ -204,3 +204,31 @@ def test_small_print_is_fitted_to_its_print_at_100_dpi_and_lands_where_the_150_d
     moved = cv2.perspectiveTransform(cv2.perspectiveTransform(points, to_image), np.array(fast.homography)) - points
     assert np.abs(moved).max() * k < 0.5, np.abs(moved).max() * k  # 0.2 px here
 
+
+
+def test_print_fit_with_few_iterations_at_its_fine_levels_lands_where_fifty_did(monkeypatch):
+    """The print fit's finer levels start from the coarser one's result: capped at 10 and 3 ECC
+    iterations, the page map is within a tenth of a working pixel of 50 iterations at every level."""
+    import cv2
+
+    from kiemphieu.ocr import pagemap
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.profiles import load_profile
+    from kiemphieu.ocr.reader import read_images
+    from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
+
+    item = ("tune", "cut_corner", "L1", 13, "strike15")
+    data, _, _ = make_class_ballot_file(*item)
+    election = split_elections("tune")[item[4]]
+    (capped,) = read_images(data, election, load_profile())
+    assert capped.checks["fit"] == "print" and capped.checks["markers"] == 2
+    monkeypatch.setattr(pagemap, "ECC_ITERATIONS", (50, 50, 50))
+    (full,) = read_images(data, election, load_profile())
+    assert full.marks == capped.marks and full.status == capped.status
+    layout = layout_for(election)
+    k = load_profile().scan.work_dpi / 25.4
+    w, h = layout.paper.width, layout.paper.height
+    points = np.float32([[[x, y]] for x in np.linspace(0, w, 5) for y in np.linspace(0, h, 5)])
+    to_image = np.linalg.inv(np.array(full.homography))
+    moved = cv2.perspectiveTransform(cv2.perspectiveTransform(points, to_image), np.array(capped.homography)) - points
+    assert np.abs(moved).max() * k < 0.1, np.abs(moved).max() * k
