@@ -105,11 +105,13 @@ def _column_cumsum(per_column: np.ndarray) -> np.ndarray:
 
 def _longest_runs(mask: np.ndarray) -> np.ndarray:
     """The longest run of ink in each row of a mask."""
-    padded = np.pad(mask.astype(np.int8), ((0, 0), (1, 1)))
-    steps = np.diff(padded, axis=1)
-    starts, ends = np.nonzero(steps == 1), np.nonzero(steps == -1)
-    longest = np.zeros(mask.shape[0], np.int32)
-    np.maximum.at(longest, starts[0], ends[1] - starts[1])
+    h, w = mask.shape
+    padded = np.zeros((h, w + 2), np.int8)  # (np.pad and np.diff cost more than the arithmetic)
+    padded[:, 1:-1] = mask
+    steps = padded[:, 1:] - padded[:, :-1]
+    starts, ends = np.nonzero(steps == 1), np.nonzero(steps == -1)[1]
+    longest = np.zeros(h, np.int32)
+    np.maximum.at(longest, starts[0], ends - starts[1])
     return longest
 
 

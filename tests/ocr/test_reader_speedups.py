@@ -232,3 +232,19 @@ def test_print_fit_with_few_iterations_at_its_fine_levels_lands_where_fifty_did(
     to_image = np.linalg.inv(np.array(full.homography))
     moved = cv2.perspectiveTransform(cv2.perspectiveTransform(points, to_image), np.array(capped.homography)) - points
     assert np.abs(moved).max() * k < 0.1, np.abs(moved).max() * k
+
+
+def test_longest_runs_match_the_padded_diff():
+    from kiemphieu.ocr.arrays import _longest_runs
+
+    rng = np.random.default_rng(24)
+    for _ in range(300):
+        h, w = rng.integers(1, 50, 2)
+        mask = (rng.random((h, w)) < rng.random()).astype(rng.choice([np.uint8, bool]))
+        steps = np.diff(np.pad(mask.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+        expected = np.zeros(h, np.int32)
+        for row in range(h):
+            starts, ends = np.flatnonzero(steps[row] == 1), np.flatnonzero(steps[row] == -1)
+            expected[row] = (ends - starts).max() if starts.size else 0
+        assert np.array_equal(_longest_runs(mask), expected)
+        assert np.array_equal(_longest_runs(mask.T), _longest_runs(np.ascontiguousarray(mask.T)))
