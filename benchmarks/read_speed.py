@@ -11,8 +11,10 @@ the table prints per layout the median over files of read, decode and their rati
 
     .venv/bin/python benchmarks/read_speed.py [--n 20] [--repeat 3] [--stages]
 
-Targets (issue 11): read <= 1.5x decode on A4, <= 2x on A5. `--stages` adds a cProfile of the
-reader over every file (top functions by own time).
+Targets (issue 11): read <= 1.5x decode on A4, <= 2x on A5. `--stages` adds, per layout, the
+time of each reader stage (decode, markers, page map, print fit, QR, checks, strike or box rows,
+row alignment, the rest: warps and masks; the stage functions wrapped, same clock) and at the end
+a cProfile of the reader over every file (top functions by own time).
 """
 
 from __future__ import annotations
