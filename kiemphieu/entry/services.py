@@ -441,9 +441,12 @@ class PassTotals:
                 "last_sequence": self.last_sequence}
 
 
-def pass_totals(round_: Round, entry_pass: EntryPass | str, batch: int = 1) -> PassTotals:
-    """The engine's tally over one pass's live ballots of one batch (what the entry screen shows)."""
-    election = round_.to_election()
+def pass_totals(round_: Round, entry_pass: EntryPass | str, batch: int = 1,
+                election: tally.Election | None = None) -> PassTotals:
+    """The engine's tally over one pass's live ballots of one batch (what the entry screen shows).
+    ``election`` may be ``judging_election``'s: counts and votes need only the list, the seats
+    and the form, not the round's figures."""
+    election = election or round_.to_election()
     rows = round_.active_ballots(entry_pass, batch)
     result = tally.tally(election, [b.to_engine(election) for b in rows])
     return PassTotals(result.counted, result.valid, result.invalid, {c.id: c.votes for c in result.candidates},
