@@ -16,6 +16,7 @@ is computed in SQL from its elections' latest rounds:
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import unicodedata
@@ -170,8 +171,10 @@ class Filters:
 # ------------------------------------------------------------------ state in SQL
 
 
+@functools.cache
 def _latest_rounds():
-    """Each election's latest round (subquery of round ids)."""
+    """Each election's latest round (subquery of round ids; built once: statements are
+    immutable, and building these cost more than running them)."""
     latest = (select(Round.election_id, func.max(Round.number).label("number"))
               .group_by(Round.election_id).subquery("latest"))
     return (select(Round.id.label("round_id"), Round.election_id)
@@ -179,6 +182,7 @@ def _latest_rounds():
             .subquery("latest_round"))
 
 
+@functools.cache
 def _congress_states():
     latest = _latest_rounds()
     outcome = json_text(ResultVersion.result, literal("outcome"))
