@@ -179,6 +179,18 @@ def start_worker(instance: Path, env: dict) -> subprocess.Popen:
                             start_new_session=True)
 
 
+def start_profiler(node: Node, output: Path, seconds: int) -> subprocess.Popen:
+    """py-spy (the test extras) sampling a node's master and workers for the run: where a live
+    node's CPU goes, gunicorn's HTTP handling and thread hand-offs included. Raw collapsed
+    stacks (one line per stack and its sample count); --gil: only threads running Python (CPU,
+    not lock waits); --nonblocking: the node is not paused."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([str(REPO / ".venv/bin/py-spy"), "record", "--pid", str(node.process.pid), "--subprocesses", "--gil",
+                            
+                             "--nonblocking", "--format", "raw", "--rate", "200", "--duration", str(seconds),
+                             "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def stop_process(process: subprocess.Popen | None) -> None:
     if process is not None and process.poll() is None:
         process.send_signal(signal.SIGTERM)

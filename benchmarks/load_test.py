@@ -49,8 +49,8 @@ import time
 from pathlib import Path
 
 from load_clients import PASSWORD, RETRY_FOR_SECONDS, Counter, ScanWatcher, Tally, Viewer, worker_health_text
-from load_servers import REPO, CpuSampler, Node, Postgres, gunicorn_workers, start_node, start_worker, stop_node, \
-    stop_process
+from load_servers import REPO, CpuSampler, Node, Postgres, gunicorn_workers, start_node, start_profiler, start_worker, \
+    stop_node, stop_process
 
 CANDIDATES = 17  # a 15-seat committee with two spare names
 SEATS = 15
@@ -223,6 +223,8 @@ def run_one(database: str, args: argparse.Namespace) -> int:
                               "database": [postgres.postmaster()] if postgres else [],
                               "scan worker": [scan_worker.pid] if scan_worker else []})
         sampler.start()
+        profilers = [start_profiler(n, Path(args.py_spy) / f"{database}-{n.name}.txt", args.seconds)
+                     for n in nodes] if args.py_spy else []
         stop_at = started + args.seconds
         for counter in counters:
             counter.stop_at = stop_at
@@ -277,6 +279,10 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             print(f"  scans read meanwhile: {args.scans} uploaded to node1 (one zip, {watcher.uploaded_in:.0f} s) when "
                   f"the run started; node1's worker (1 reader) read {watcher.read} in {took:.0f} s = "
                   f"{watcher.read / took:.1f} scans/s ({watcher.counts})")
+        for profiler in profilers:
+            profiler.wait(timeout=30)
+        if profilers:
+            print(f"  py-spy stacks of each node: {args.py_spy}/{database}-node*.txt")
         for failure in tally.failures[:5]:
             print(f"  counter failure: {failure}")
         for node in nodes:
@@ -306,6 +312,8 @@ def main() -> int:
                         help="saves per second offered by all counters together (0: each saves again as soon as "
                              "acknowledged, the machine's saturation)")
     parser.add_argument("--no-sync", action="store_true", help="PostgreSQL with synchronous_commit=off")
+    parser.add_argument("--py-spy", metavar="FOLDER",
+                        help="sample each node with py-spy during the run (raw stacks in FOLDER; test extras)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -315,7 +323,8 @@ def main() -> int:
         # One process per database: each gets a fresh app, engine and environment.
         status |= subprocess.call([sys.executable, __file__, "--one", database, "--counters", str(args.counters),
                                    "--viewers", str(args.viewers), "--seconds", str(args.seconds),
-                                   "--congresses", str(args.congresses), "--scans", str(args.scans), "--rate", str(args.rate), *(["--no-sync"] if args.no_sync else [])])
+                                   "--congresses", str(args.congresses), "--scans", str(args.scans), "--rate", str(args.rate), *(["--no-sync"] if args.no_sync else []),
+                                   *(["--py-spy", str(Path(args.py_spy).resolve())] if args.py_spy else [])])
     return status
 
 

@@ -11,8 +11,10 @@ the table prints per layout the median over files of read, decode and their rati
 
     .venv/bin/python benchmarks/read_speed.py [--n 20] [--repeat 3] [--stages]
 
-Targets (issue 11): read <= 1.5x decode on A4, <= 2x on A5. `--stages` adds a cProfile of the
-reader over every file (top functions by own time).
+Targets (issue 11): read <= 1.5x decode on A4, <= 2x on A5. `--stages` adds, per layout, the
+time of each reader stage (decode, markers, page map, print fit, QR, checks, strike or box rows,
+row alignment, the rest: warps and masks; the stage functions wrapped, same clock) and at the end
+a cProfile of the reader over every file (top functions by own time).
 """
 
 from __future__ import annotations
@@ -68,6 +70,59 @@ def fastest(action, repeat: int, clock) -> float:
     return best
 
 
+# (label, module, attribute, where it is looked up): each reader stage, timed by a wrapper at the
+# name its caller uses (cheap: a few calls per page, rows.aligned once per row).
+STAGES = (
+    ("decode", "decode", "_imdecode", ("decode",)),
+    ("markers", "markers", "find_markers", ("reader",)),
+    ("page map", "pagemap", "homography", ("pagemap",)),
+    ("print fit", "pagemap", "fit_to_print", ("pagemap",)),
+    ("QR", "pagemap", "identify", ("pagemap",)),
+    ("checks", "checks", ("quality", "streaks", "writing", "seal"), ("checks",)),
+    ("strike rows", "strikes", "read_strikes", ("strikes",)),
+    ("box rows", "boxes", "read_boxes", ("boxes",)),
+    ("row alignment", "rows", "aligned", ("strikes", "boxes")),
+    ("whole read", "reader", "_read_bytes", ("reader",)),
+)
+
+
+class StageClock:
+    """Per stage, the time spent in it (the clock given), by wrapping the stage functions."""
+
+    def __init__(self, clock):
+        import importlib
+
+        self.clock, self.spent, self.undo = clock, {}, []
+        for label, module, names, holders in STAGES:
+            for name in (names,) if isinstance(names, str) else names:
+                original = getattr(importlib.import_module(f"kiemphieu.ocr.{module}"), name)
+                wrapped = self._wrap(label, original)
+                for holder in holders:
+                    target = importlib.import_module(f"kiemphieu.ocr.{holder}")
+                    self.undo.append((target, name, getattr(target, name)))
+                    setattr(target, name, wrapped)
+
+    def _wrap(self, label, function):
+        def timed(*args, **kwargs):
+            started = self.clock()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.spent[label] = self.spent.get(label, 0.0) + self.clock() - started
+        return timed
+
+    def close(self) -> None:
+        for target, name, original in reversed(self.undo):
+            setattr(target, name, original)
+
+    def table(self, reads: int) -> str:
+        whole = self.spent.get("whole read", 0.0)
+        parts = [f"{label} {1000 * self.spent[label] / reads:.1f}" for label, *_ in STAGES if label in self.spent]
+        inner = sum(v for k, v in self.spent.items() if k not in ("whole read", "print fit", "row alignment"))
+        parts.append(f"rest (warps, masks) {1000 * (whole - inner) / reads:.1f}")
+        return "    ms per read: " + ", ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=20, help="scans per layout")
@@ -80,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chosen = [x.strip() for x in args.layouts.split(",")] if args.layouts else list(LAYOUTS)
     profile = load_profile("feeder-200dpi-colour")
-    profiler = cProfile.Profile() if args.stages else None
+    profilers = []
     clock = CLOCKS[args.clock]
     print(f"read / decode of the same 200 dpi JPEG, one core, {args.n} scans per layout (L0-L2), "
           f"fastest of {args.repeat} ({args.clock} time)")
@@ -88,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     for seed, name in enumerate(chosen, start=300):
         election, files = scans(args.n, *LAYOUTS[name], seed=seed)
         reads, decodes, ratios, statuses = [], [], [], {}
+        profiler = cProfile.Profile(clock) if args.stages else None
+        stage_spent: dict[str, float] = {}
         for data in files:
             buffer = np.frombuffer(data, np.uint8)
             cv2.imdecode(buffer, cv2.IMREAD_COLOR)  # warm
@@ -97,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
             statuses[status] = statuses.get(status, 0) + 1
             if profiler:
                 profiler.runcall(read_images, data, election, profile)
+                stages = StageClock(clock)
+                for _ in range(args.repeat):
+                    read_images(data, election, profile)
+                stages.close()
+                for label, spent in stages.spent.items():
+                    stage_spent[label] = stage_spent.get(label, 0.0) + spent
             reads.append(read)
             decodes.append(decode)
             ratios.append(read / decode)
@@ -105,9 +168,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<14}{1000 * statistics.median(reads):>9.1f}{1000 * statistics.median(decodes):>11.1f}"
               f"{statistics.median(ratios):>7.2f}{p90:>11.2f}  "
               + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())), flush=True)
-    if profiler:
+        if profiler:
+            profilers.append(profiler)
+            table = StageClock.__new__(StageClock)
+            table.spent = stage_spent
+            print(table.table(len(files) * args.repeat), flush=True)
+    if profilers:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+        pstats.Stats(*profilers, stream=out).sort_stats("tottime").print_stats(30)
         print(out.getvalue())
     return 0
 

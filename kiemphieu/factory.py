@@ -52,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _local_secret_key(app, instance)
 
+    _sqlite_engine_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
@@ -129,6 +130,14 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+def _sqlite_engine_options(app: Flask) -> None:
+    """SQLite: no ping when a connection is taken from the pool (a file does not drop
+    connections; the ping was one more statement per request)."""
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
+                                                   "pool_pre_ping": False}
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
     if connection.dialect.name != "sqlite":
@@ -138,9 +147,15 @@ def _sqlite_begin(connection) -> None:
 
 
 def _init_login(app: Flask) -> None:
+    from sqlalchemy import bindparam, select
     from sqlalchemy.orm import joinedload
 
     from .models import User
+
+    # The user and their scopes (assignments, grants) in one query: every page checks a role.
+    # Built once: building the statement and its loader options cost as much as running it.
+    user_with_scopes = (select(User).options(joinedload(User.assignments), joinedload(User.grants))
+                        .where(User.id == bindparam("user_id")))
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -153,8 +168,7 @@ def _init_login(app: Flask) -> None:
         user_id, _, token = (session_id or "").partition(".")
         if not user_id.isdigit() or not token:
             return None
-        # The user and their scopes (assignments, grants) in one query: every page checks a role.
-        user = db.session.get(User, int(user_id), options=[joinedload(User.assignments), joinedload(User.grants)])
+        user = db.session.execute(user_with_scopes, {"user_id": int(user_id)}).unique().scalar_one_or_none()
         if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
             return None
         return user

@@ -82,8 +82,9 @@ def append_entry(entry: AuditEntry, head: LockedHead) -> None:
     session is flushed first, so the entry never precedes the rows it names."""
     db.session.flush()
     values = {column.key: getattr(entry, column.key) for column in _ENTRIES.columns if column.key != "id"}
-    entry.id = db.session.execute(_INSERT_ENTRY, values).scalar_one()
-    db.session.execute(_MOVE_HEAD, {"head_chain": head.chain, "seq": entry.seq, "hash": entry.hash,
+    connection = db.session.connection()  # Core statements: no ORM execute layer
+    entry.id = connection.execute(_INSERT_ENTRY, values).scalar_one()
+    connection.execute(_MOVE_HEAD, {"head_chain": head.chain, "seq": entry.seq, "hash": entry.hash,
                                     "updated_at": entry.at})
     # An AuditHead object loaded in this session (a page's check) would still say the old head.
     loaded = db.session.identity_map.get(db.session.identity_key(AuditHead, (head.chain,)))

@@ -69,11 +69,12 @@ _LOCK_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.chain == bind
 def locked_head(congress_id: int | None) -> LockedHead:
     """The chain's head row, locked until the transaction ends (created on first use)."""
     key = chain_key(congress_id)
-    row = db.session.execute(_LOCK_HEAD, {"chain": key}).one_or_none()
+    connection = db.session.connection()  # Core statements: no ORM execute layer
+    row = connection.execute(_LOCK_HEAD, {"chain": key}).one_or_none()
     if row is None:
-        db.session.execute(_insert_ignoring_duplicate(
+        connection.execute(_insert_ignoring_duplicate(
             {"chain": key, "congress_id": congress_id, "seq": 0, "hash": GENESIS}))
-        row = db.session.execute(_LOCK_HEAD, {"chain": key}).one()
+        row = connection.execute(_LOCK_HEAD, {"chain": key}).one()
     return LockedHead(key, row.seq, row.hash)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -64,6 +64,22 @@ _LOAD_OPTIONS: dict[type, list] = {
     Round: [joinedload(Round.election).joinedload(Election.congress)],
     Election: [joinedload(Election.congress)],
 }
+_LOAD_STATEMENTS: dict[type, Any] = {}
+
+
+def _load_by_id(model: type, value: Any) -> Any:
+    """``session.get`` with the model's load options, as a statement built once per model
+    (building the options costs as much as the query; every request under a URL with an id
+    runs one)."""
+    found = db.session.identity_map.get(db.session.identity_key(model, (value,)))
+    if found is not None:
+        return found
+    statement = _LOAD_STATEMENTS.get(model)
+    if statement is None:
+        primary_key = model.__mapper__.primary_key[0]
+        statement = _LOAD_STATEMENTS[model] = (select(model).options(*_LOAD_OPTIONS.get(model, ()))
+                                               .where(primary_key == bindparam("id")))
+    return db.session.execute(statement, {"id": value}).unique().scalar_one_or_none()
 
 
 def _parents(obj: Any) -> dict[str, Any]:
@@ -231,7 +247,7 @@ def _congress_from_view_args(view_args: dict[str, Any]) -> Congress | None:
     for arg, model, name in _LOADERS:
         if arg not in view_args:
             continue
-        obj = db.session.get(model, view_args[arg], options=_LOAD_OPTIONS.get(model))
+        obj = _load_by_id(model, view_args[arg])
         if obj is None:
             abort(404)
         for parent_name, parent in _parents(obj).items():

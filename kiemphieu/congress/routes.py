@@ -88,9 +88,9 @@ def index():
     """The season dashboard (kiemphieu.season.dashboard): every congress in scope, filtered."""
     from flask import request
 
-    from ..season.dashboard import STATES, Filters, build_dashboard
+    from ..season.dashboard import STATES, Filters, current_dashboard
 
-    board = build_dashboard(current_user, Filters.from_args(request.args))
+    board = current_dashboard(current_user._get_current_object(), Filters.from_args(request.args))
     return render_template("congress/index.html", board=board, states=STATES)
 
 

@@ -66,8 +66,10 @@ def _batch_or_404(round_: Round, batch: int) -> int:
 
 
 def _state(round_: Round, entry_pass: EntryPass, batch: int) -> dict:
-    totals = services.pass_totals(round_, entry_pass, batch)
-    election = round_.to_election()
+    # The screen's refresh: the judging election (built once while the round is in entry), not
+    # to_election's dozen queries per refresh; the totals need only its list, seats and form.
+    election = services.judging_election(round_)
+    totals = services.pass_totals(round_, entry_pass, batch, election)
     return {
         "status": round_.status,
         "totals": totals.to_json(),

@@ -188,22 +188,21 @@ class _PageReader:
             red = cv2.extractChannel(image, 2, dst=_scratch.get("red", image.shape[:2]))
             blue_minus_red = cv2.subtract(blue, red, dst=blue)  # saturates at 0
             from_crop = to_box @ np.array([[1, 0, cx0], [0, 1, cy0], [0, 0, 1.0]])
-            tint = cv2.warpPerspective(blue_minus_red, from_crop, (x1 - x0, y1 - y0),
-                                       dst=_scratch.get("tint_box", (y1 - y0, x1 - x0)),
-                                       flags=cv2.INTER_LINEAR, borderValue=0)
+            # Computed in the page-sized mask's own box (0 outside it): no copy into the page.
+            self.tint, tint = _scratch.page_box("tint", size, box)
+            cv2.warpPerspective(blue_minus_red, from_crop, (x1 - x0, y1 - y0), dst=tint,
+                                flags=cv2.INTER_LINEAR, borderValue=0)
             paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
-            tint = _at_least(tint, paper_tint + self.profile.ink.tint_level, dst=tint)
-            self.tint = _scratch.page_from_box("tint", size, box, tint)
+            _at_least(tint, paper_tint + self.profile.ink.tint_level, dst=tint)
         self.reading.page_image = warped
         paper_level = self.paper_level = _percentile(warped, 0.90)  # the page's white (stages reuse it)
         ink = _below(warped, paper_level * self.profile.ink.ink_level, dst=_scratch.get("ink", size))
         # Faint ink (a light pen, a faded scan) never decides a mark; it only forbids "kept"/"none".
         # Only where the rows are: faint ink is looked at nowhere else.
         y0, y1, x0, x1 = box = template.rows_box
-        faint = _below(warped[y0:y1, x0:x1], paper_level * self.profile.ink.faint_level,
-                       dst=_scratch.get("faint_box", (y1 - y0, x1 - x0)))
+        self.faint, faint = _scratch.page_box("faint", size, box)
+        _below(warped[y0:y1, x0:x1], paper_level * self.profile.ink.faint_level, dst=faint)
         cv2.bitwise_and(faint, template.not_glyph[y0:y1, x0:x1], dst=faint)
-        self.faint = _scratch.page_from_box("faint", size, box, faint)
         if self.layout.form == Form.STRIKE:
             # Grey beside the print (blur, bleed, a tone curve, a page not lying flat) is judged
             # against the page's own halo, not taken for a pen.

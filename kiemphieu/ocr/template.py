@@ -71,6 +71,7 @@ class Template:
         self.visible = {row.id: self._visible(row) for row in self.rows}
         self.rows_box = self._rows_box(profile)
         self._glyph_edges: dict = {}
+        self.reduced: dict = {}  # the grey template reduced to other sizes (the print fit's levels)
         self.core_index = np.flatnonzero(self.core)  # for the print's mean grey level, per page
         self.stamp = self.box_px(layout.stamp_mm)
         self.qr_expected, self.qr_data = _qr_reference(layout.qr_payload)

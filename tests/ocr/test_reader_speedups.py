@@ -110,3 +110,141 @@ def test_source_rect_covers_what_the_warp_samples_and_is_never_empty():
         assert np.abs(whole.astype(int) - part.astype(int)).max() <= 1
     x0, y0, x1, y1 = _source_rect(np.array([[1, 0, -1000], [0, 1, 0], [0, 0, 1.0]]), (50, 50), image.shape)
     assert x1 > x0 and y1 > y0
+
+
+def test_line_fit_matches_polyfit():
+    from kiemphieu.ocr.strikes import _line_fit
+
+    rng = np.random.default_rng(21)
+    for _ in range(200):
+        xs = rng.integers(0, 400, rng.integers(8, 500))
+        if np.ptp(xs) < 4:
+            continue
+        ys = (rng.uniform(-0.2, 0.2) * xs + rng.normal(0, 2, xs.size) + 20).astype(int)
+        slope, intercept = np.polyfit(xs.astype(np.float64), ys.astype(np.float64), 1)
+        got = _line_fit(xs, ys)
+        assert abs(got[0] - slope) < 1e-12 and abs(got[1] - intercept) < 1e-9
+
+
+def test_centred_rows_skipping_empty_masks_gives_the_same_as_measuring_all():
+    rng = np.random.default_rng(22)
+    for _ in range(40):
+        stack = np.zeros((12, 20, 70), np.uint8)
+        for i in rng.choice(12, int(rng.integers(0, 13)), replace=False):
+            stack[i] = rng.random((20, 70)) < rng.random() * 0.3
+        z0, z1 = sorted(rng.choice(21, 2, replace=False))
+        inked = stack.reshape(12, -1).max(axis=1).astype(bool)
+        full = _centred_in_zone_rows(stack, z0, z1)
+        skipped = _centred_in_zone_rows(stack, z0, z1, inked)
+        assert np.array_equal(full[0], skipped[0]) and np.array_equal(full[1], skipped[1])
+
+
+def test_ink_on_edges_counts_like_the_stacked_count():
+    from kiemphieu.ocr.strikes import _ink_on_edges
+
+    rng = np.random.default_rng(23)
+    stack = (rng.random((9, 15, 40)) < 0.1).astype(np.uint8)
+    stack[[2, 5]] = 0
+    edges = (rng.random((9, 15, 40)) < 0.3).astype(np.uint8)
+    inked = stack.reshape(9, -1).max(axis=1).astype(bool)
+    assert _ink_on_edges(stack, edges, inked) == np.count_nonzero(stack & edges, axis=(1, 2)).tolist()
+
+
+def test_pen_runs_without_new_ink_are_empty():
+    from kiemphieu.ocr.strikes import _no_ink, _pen_runs
+
+    runs = np.zeros((10, 30), np.uint8)
+    runs[4, 3:20] = 1
+    new = np.zeros_like(runs)
+    assert not _pen_runs(runs, new).any() and not _no_ink(new.shape).any()
+
+
+def test_page_box_is_written_in_place_and_zero_outside():
+    import cv2
+
+    from kiemphieu.ocr.arrays import _scratch
+
+    page, box = _scratch.page_box("test-box", (50, 60), (10, 30, 5, 45))
+    cv2.threshold(np.full((20, 40), 200, np.uint8), 100, 1, cv2.THRESH_BINARY, dst=box)
+    assert page[10:30, 5:45].all() and page.sum() == 20 * 40
+    again, _ = _scratch.page_box("test-box", (50, 60), (10, 30, 5, 45))
+    assert again is page  # reused from page to page: only the box is rewritten
+
+
+def test_small_print_is_fitted_to_its_print_at_100_dpi_and_lands_where_the_150_dpi_fit_did(monkeypatch):
+    """A small-print page with two corner markers cut off: the print fit's finest level runs at
+    100 dpi (a tenth of the 150 dpi cost), and the page map it gives is within half a working
+    pixel of the 150 dpi fit everywhere on the page (the rows are re-aligned by whole pixels anyway)."""
+    import cv2
+
+    from kiemphieu.ocr import pagemap
+    from kiemphieu.ocr.profiles import load_profile
+    from kiemphieu.ocr.reader import read_images
+    from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.template import profile_for
+
+    item = ("tune", "cut_corner", "L0", 15, "strike66")
+    data, _, _ = make_class_ballot_file(*item)
+    election = split_elections("tune")[item[4]]
+    sizes = []
+    ecc = pagemap._ecc
+    monkeypatch.setattr(pagemap, "_ecc", lambda ref, image, *a: sizes.append(image.shape) or ecc(ref, image, *a))
+    (fast,) = read_images(data, election, load_profile())
+    assert fast.checks["fit"] == "print" and fast.checks["markers"] == 2 and fast.status == "read"
+    layout = layout_for(election)
+    assert max(sizes)[0] == round(layout.paper.height / 25.4 * 100)  # finest level: 100 dpi
+    monkeypatch.setattr(pagemap, "PRINT_FIT_MAX_DPI", 1000.0)  # the fit at the working 150 dpi
+    (fine,) = read_images(data, election, load_profile())
+    assert fine.marks == fast.marks and fine.status == fast.status
+    k = profile_for(layout, load_profile()).scan.work_dpi / 25.4
+    w, h = layout.paper.width, layout.paper.height
+    points = np.float32([[[x, y]] for x in np.linspace(0, w, 5) for y in np.linspace(0, h, 5)])
+    to_image = np.linalg.inv(np.array(fine.homography))
+    moved = cv2.perspectiveTransform(cv2.perspectiveTransform(points, to_image), np.array(fast.homography)) - points
+    assert np.abs(moved).max() * k < 0.5, np.abs(moved).max() * k  # 0.2 px here
+
+
+
+def test_print_fit_with_few_iterations_at_its_fine_levels_lands_where_fifty_did(monkeypatch):
+    """The print fit's finer levels start from the coarser one's result: capped at 10 and 3 ECC
+    iterations, the page map is within a tenth of a working pixel of 50 iterations at every level."""
+    import cv2
+
+    from kiemphieu.ocr import pagemap
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.profiles import load_profile
+    from kiemphieu.ocr.reader import read_images
+    from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
+
+    item = ("tune", "cut_corner", "L1", 13, "strike15")
+    data, _, _ = make_class_ballot_file(*item)
+    election = split_elections("tune")[item[4]]
+    (capped,) = read_images(data, election, load_profile())
+    assert capped.checks["fit"] == "print" and capped.checks["markers"] == 2
+    monkeypatch.setattr(pagemap, "ECC_ITERATIONS", (50, 50, 50))
+    (full,) = read_images(data, election, load_profile())
+    assert full.marks == capped.marks and full.status == capped.status
+    layout = layout_for(election)
+    k = load_profile().scan.work_dpi / 25.4
+    w, h = layout.paper.width, layout.paper.height
+    points = np.float32([[[x, y]] for x in np.linspace(0, w, 5) for y in np.linspace(0, h, 5)])
+    to_image = np.linalg.inv(np.array(full.homography))
+    moved = cv2.perspectiveTransform(cv2.perspectiveTransform(points, to_image), np.array(capped.homography)) - points
+    assert np.abs(moved).max() * k < 0.1, np.abs(moved).max() * k
+
+
+def test_longest_runs_match_the_padded_diff():
+    from kiemphieu.ocr.arrays import _longest_runs
+
+    rng = np.random.default_rng(24)
+    for _ in range(300):
+        h, w = rng.integers(1, 50, 2)
+        mask = (rng.random((h, w)) < rng.random()).astype(rng.choice([np.uint8, bool]))
+        steps = np.diff(np.pad(mask.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+        expected = np.zeros(h, np.int32)
+        for row in range(h):
+            starts, ends = np.flatnonzero(steps[row] == 1), np.flatnonzero(steps[row] == -1)
+            expected[row] = (ends - starts).max() if starts.size else 0
+        assert np.array_equal(_longest_runs(mask), expected)
+        assert np.array_equal(_longest_runs(mask.T), _longest_runs(np.ascontiguousarray(mask.T)))

@@ -237,3 +237,39 @@ def test_next_keeps_a_path_on_this_site(client, make_user):
     response = client.post("/login", query_string={"next": "/rounds/3/results?x=1"},
                            data={"username": "an", "password": PASSWORD})
     assert response.headers["Location"] == "/rounds/3/results?x=1"
+
+
+def test_logout_ends_a_clerks_saves_on_every_machine(web):
+    """The save path loads the user from a statement built once: the session token is still
+    checked on every save, so a logout elsewhere refuses the next one and stores nothing."""
+    import uuid
+    from datetime import date
+
+    from kiemphieu.congress import services as setup
+    from kiemphieu.models import Ballot
+    from kiemphieu.tally import Kind
+
+    with web.app_context():
+        clerk = services.create_user("nhap", PASSWORD, Role.COUNTER)
+        congress = setup.create_congress(setup.create_organisation("Đảng bộ xã Yên Lập"), convened=100,
+                                         start_date=date(2025, 6, 20))
+        setup.add_committee_member(congress, "Lê Thị Thu", "Trưởng ban")
+        services.assign(clerk, congress, Role.COUNTER)
+        election = setup.create_election(congress, Kind.COMMITTEE, "Bầu Ban Chấp hành", 2)
+        setup.add_candidates(election, [("Nguyễn Văn An", None), ("Trần Thị Bình", None), ("Lê Văn Cường", None)])
+        round_ = election.rounds[0]
+        setup.set_round_numbers(round_, 100, 100)
+        setup.start_entry(round_)
+        round_id, code = round_.id, round_.candidates[0].code
+        db.session.remove()
+    client = web.test_client()
+    log_in(client, "nhap")
+    other_machine = stolen(web, client, "session")
+    url = f"/rounds/{round_id}/entry/A/ballots"
+    save = lambda who: who.post(url, json={"key": uuid.uuid4().hex, "marks": {"struck": [code]}})  # noqa: E731
+    assert save(other_machine).status_code == 201
+    assert save(other_machine).status_code == 201
+    client.post("/logout")
+    assert save(other_machine).status_code == 401
+    with web.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Ballot)) == 2

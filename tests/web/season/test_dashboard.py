@@ -207,3 +207,31 @@ def test_results_export_from_the_dashboard_follows_the_organisation_filter(clien
     auth.logout()
     auth.as_role(Role.COUNTER)
     assert client.get("/season/export/results.csv").status_code == 403
+
+
+def test_a_refresh_without_a_change_is_answered_without_rebuilding_and_a_save_shows_at_once(client, auth,
+                                                                                             four_states):
+    auth.as_role(Role.VIEWER)
+    cold = count_queries(client, "/")
+    assert "lượt A 3, lượt B 2" in rows_of(client.get("/").get_data(as_text=True))["Đại hội 003"]
+    warm = count_queries(client, "/")
+    assert warm <= cold - 6, (cold, warm)  # the change stamp instead of the board's eight queries
+
+    counting = congress_named("Đại hội 003").elections[0].rounds[0]
+    c = [x.code for x in counting.candidates]
+    save(counting, EntryPass.B, {"struck": [c[1], c[2]]})
+    row = rows_of(client.get("/").get_data(as_text=True))["Đại hội 003"]
+    # The next refresh shows the save: position 3 now agrees, position 2 still differs.
+    assert "lượt A 3, lượt B 3" in row and "1 phiếu A/B khác nhau chưa xử lý" in row
+    comparison.settle(counting, 2, "A")
+    assert "khác nhau chưa xử lý" not in rows_of(client.get("/").get_data(as_text=True))["Đại hội 003"]
+
+
+def test_a_board_built_for_one_user_is_never_shown_to_another(client, auth, app):
+    season(3)
+    auth.as_role(Role.VIEWER)
+    assert len(rows_of(client.get("/").get_data(as_text=True))) == 3
+    auth.logout()
+    mine = congress_named("Đại hội 002")
+    auth.as_role(Role.COUNTER, congresses={mine: Role.COUNTER})
+    assert set(rows_of(client.get("/").get_data(as_text=True))) == {"Đại hội 002"}
