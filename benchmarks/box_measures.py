@@ -30,8 +30,13 @@ def main(argv=None) -> int:
     ap.add_argument("--classes", default=",".join(BOX_CLASSES))
     ap.add_argument("--mix", type=int, default=0, help="instead: N boxes ballots of the benchmark's mix "
                     "(ticks, scribbles, corrections, both), levels L0-L2 and the capture variants")
+    ap.add_argument("--half", action="store_true", help="decode A5 boxes ballots at half size (decode.half_if_a5 forced on)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args(argv)
+    if args.half:
+        from kiemphieu.ocr import reader
+
+        reader.half_if_a5 = lambda layout: str(layout.form) == "boxes"
     if args.mix:
         return dump_mix(args.mix, args.out)
     drawn: dict = {}
