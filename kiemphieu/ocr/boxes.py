@@ -246,11 +246,21 @@ def _stroke_directions(fine: np.ndarray, ink_level: float) -> dict[str, float]:
     # X's edges run along its arms, and only short bits (wobbles, the pen's ends) lie level.
     level = (ax < _DIAGONAL_SPLIT * ay) & (mag >= 0.3 * float(mag.max()))
     level = cv2.dilate(level.view(np.uint8), _VERTICAL_3)
-    run = float(_longest_runs(level).max()) / level.shape[1] if level.size else 0.0
+    run = _longest_run(level) / level.shape[1] if level.size else 0.0
     return {"edge_excess": horizontal - vertical, "edge_diagonal": 1.0 - horizontal - vertical,
             "edge_run": run,
             "edge_balance": min(falling, rising) / max(falling + rising, 1e-6),
             "fine_fill": float((fine < ink_level).mean())}
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """The longest run of ink in any row of a small mask (rows kept apart by a zero column)."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = mask
+    flat = padded.ravel()
+    steps = flat[1:] - flat[:-1]
+    starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
+    return int((ends - starts).max()) if starts.size else 0
 
 
 def _crossings(inner: np.ndarray) -> float:
