@@ -84,16 +84,19 @@ def main(argv=None) -> int:
 
 
 def dump_mix(n: int, path: str) -> int:
-    from kiemphieu.ocr.synthetic import ballot_plan, demo_elections, make_ballot_file
+    from kiemphieu.ocr.synthetic import ballot_plan, demo_elections, judge_reading, make_ballot_file
 
     elections = demo_elections()
     levels = {"L0": 1, "L1": 1, "L2": 1, "grey": 0.5, "bitonal": 0.5, "phone": 0.3, "rot90": 0.2}
     plan = ballot_plan(n, levels, {"boxes3": 0.6, "boxes1": 0.4})
+    silent = []
     with open(path, "w") as out:
         for k, (level, index, name) in enumerate(plan):
             data, ext, truth = make_ballot_file(elections[name], index, level)
             profile = {"bitonal": "bw-300dpi", "phone": "phone-photo"}.get(level, "feeder-200dpi-colour")
             reading = read_bytes(data, elections[name], profile).to_json()
+            if judge_reading(truth, reading).silent_error:
+                silent.append((level, index, name))
             for cid, row in truth["marks"].items():
                 values = (reading.get("box_scores") or {}).get(cid, {})
                 for side in ("agree", "disagree"):
@@ -108,6 +111,7 @@ def dump_mix(n: int, path: str) -> int:
                     out.write(json.dumps(record) + "\n")
             if k % 100 == 0:
                 print(k, len(plan), file=sys.stderr, flush=True)
+    print(f"{len(plan)} ballots, silent errors: {len(silent)} {silent}")
     return 0
 
 

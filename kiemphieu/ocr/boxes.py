@@ -45,7 +45,7 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             tint = tint_mm2(ctx, row, shift, template, (y0, y1, x0, x1))
             values[f"{side}_tint_mm2"] = round(tint, 2)
             shape = {"edge_excess": None, "edge_diagonal": None, "edge_run": None, "edge_balance": None, "fine_fill": None}
-            if score >= bx.marginal:  # only a mark's shape matters
+            if score >= bx.marginal or pale_score >= bx.definite:  # only a mark's shape matters
                 shape = _stroke_directions(_fine_box(ctx, template, row, shift, (y0, y1, x0, x1)),
                                            ctx.paper_level * ctx.profile.ink.ink_level)
                 values.update({f"{side}_{key}": round(value, 3) for key, value in shape.items()})
@@ -97,9 +97,11 @@ def box_state(m, bx) -> str:
     # struck through the mark.
     struck_through = m.get("edge_excess") is not None and (
         m["edge_excess"] >= bx.cancel_edge_excess or m["edge_run"] >= bx.cancel_edge_run)
-    if (heavy and not x_shape) or one_way or struck_through or m["crossings"] > bx.max_crossings or pale_scribble:
+    # An X drawn without lifting the pen, or one arm gone over again, is crossed a third time.
+    scribbled = m["crossings"] > (bx.x_max_crossings if x_shape else bx.max_crossings)
+    if (heavy and not x_shape) or one_way or struck_through or scribbled or pale_scribble:
         return "unsure"  # blacked out, scribbled or struck through: a correction as likely as a mark
-    if state == "unsure" and x_shape and m["pale_score"] >= bx.definite:
+    if state != "marked" and x_shape and m["pale_score"] >= bx.definite:
         return "marked"  # a faint pen's X: under the ink level in places, whole in the faint ink
     if state == "empty" and (m["pale_score"] >= bx.marginal or fill > 0 or m["tint_mm2"] >= bx.empty_tint_mm2):
         return "unsure"  # a trace of a pen: a person must look

@@ -108,6 +108,25 @@ def test_a_faint_x_is_marked_by_its_faint_ink_and_its_edges():
     assert box_state({**faint_x, "edge_run": BX.cancel_edge_run}, BX) == "unsure"  # struck through
 
 
+def test_an_x_drawn_without_lifting_the_pen_may_be_crossed_three_times():
+    # Tuning split, cut_corner L0:81 (boxes1): one stroke down a diagonal, up the side and down
+    # the other: a line across meets it three times, as it meets a scribble.
+    x = box(score=1.0, fill=0.36, crossings=3.0, long_rows=0.06, long_cols=0.0, pale_score=1.0, edge_excess=-0.173,
+            edge_diagonal=0.76, edge_run=0.061, edge_balance=0.479, fine_fill=0.376)
+    assert box_state(x, BX) == "marked"
+    assert box_state({**x, "edge_diagonal": 0.5}, BX) == "unsure"  # crossed three times, not an X's edges
+    assert box_state({**x, "crossings": BX.x_max_crossings + 0.5}, BX) == "unsure"
+
+
+def test_a_faint_x_under_the_marginal_score_is_marked_when_whole_in_faint_ink():
+    # Tuning split, cut_corner L1:40 (boxes1): a pale pen's X all but lost under the ink level.
+    x = box(score=0.118, fill=0.01, crossings=1.0, pale_score=0.941, edge_excess=0.0, edge_diagonal=0.85,
+            edge_run=0.1, edge_balance=0.45, fine_fill=0.01)
+    assert box_state(x, BX) == "marked"
+    assert box_state({**x, "edge_excess": None, "edge_diagonal": None, "edge_run": None, "edge_balance": None,
+                      "fine_fill": None}, BX) == "unsure"  # not measured: a trace of a pen
+
+
 def test_a_mark_struck_through_alone_in_its_row_is_unsure():
     x = box(score=1.0, fill=0.45, crossings=2.0, long_rows=0.1, long_cols=0.1, edge_excess=0.0,
             edge_diagonal=0.9, edge_run=0.06, edge_balance=0.45, fine_fill=0.45)

@@ -104,6 +104,15 @@ def test_a_faint_pens_x_broken_under_the_ink_level_is_read():
     assert reading["box_scores"]["c01"]["agree"] < BX.definite  # broken under the ink level
 
 
+@pytest.mark.parametrize("item", [("tune", "cut_corner", "L1", 40, "boxes1"),  # a pale X under the marginal score
+                                  ("tune", "cut_corner", "L0", 81, "boxes1")],  # an X crossed three times
+                         ids=lambda item: f"{item[1]}-{item[2]}-{item[3]}")
+def test_an_x_told_by_its_edges_at_8_px_per_mm_is_read(item):
+    ((truth, reading),) = read_class_items([item])
+    assert not judge_reading(truth, reading).silent_error
+    assert reading["status"] == "read", reading["box_scores"]
+
+
 def read_class_items(items):
     from kiemphieu.ocr.synthetic.classes import CLASSES
 
