@@ -115,7 +115,7 @@ class BoxSettings:
     both_max_one_way: float = setting(0.15, 0.0, 1.0, "both boxes marked, one with long lines one way over this share (see max_one_way): a mark struck through, uncertain")
     x_max_edge_excess: float = setting(0.1, -1.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when its ink's edges (measured at 8 px/mm) run along horizontals at most this share of their strength more than along verticals")
     x_max_edge_run: float = setting(0.35, 0.0, 1.0, "and when its longest level edge spans at most this share of the box (a line struck across has one as long as itself)")
-    x_min_diagonal: float = setting(0.65, 0.0, 1.0, "and when at least this share of the edges runs along the diagonals (an X's arms; a blacked-out box's or a scribble's run every way)")
+    x_min_diagonal: float = setting(0.6, 0.0, 1.0, "and when at least this share of the edges runs along the diagonals (an X's arms; a blacked-out box's or a scribble's run every way)")
     x_min_balance: float = setting(0.3, 0.0, 0.5, "and when the weaker of its two diagonals holds at least this share of their edges (an X has both arms; strokes one way are a scribble)")
     x_max_fine_fill: float = setting(0.95, 0.0, 1.0, "and when it is inked over at most this share at 8 px/mm (white left between the arms)")
     x_max_crossings: float = setting(3.5, 1.0, 20.0, "a box whose edges are an X's (x_*) may be crossed this many times along a line through it (an X drawn without lifting the pen, or an arm gone over again)")
