@@ -72,12 +72,16 @@ def progress_rounds(rng: random.Random) -> None:
     from sqlalchemy import select
 
     from kiemphieu.congress import services as setup
+    from kiemphieu.auth.services import create_user
     from kiemphieu.entry import comparison
+    from kiemphieu.entry import services as entry
     from kiemphieu.extensions import db
     from kiemphieu.models import Ballot, Congress, EntryPass
     from kiemphieu.results import services as results
 
     congresses = db.session.scalars(select(Congress).order_by(Congress.id)).all()
+    clerks = {entry_pass: create_user(f"bench-clerk-{entry_pass.value}", "bench-password-123", "counter")
+              for entry_pass in (EntryPass.A, EntryPass.B)}  # each pass typed by its own clerk
     for index, congress in enumerate(congresses):
         if index % 4 and index % 10:
             continue
@@ -86,17 +90,20 @@ def progress_rounds(rng: random.Random) -> None:
         setup.set_round_numbers(round_, 140, 140)
         setup.start_entry(round_)
         codes = [c.code for c in round_.candidates]
+        finalising = index % 10 == 0
         rows = []
         for sequence in range(1, 101):
             marks = {"struck": sorted(rng.sample(codes, 3))}
             for entry_pass in (EntryPass.A, EntryPass.B):
                 changed = {"struck": sorted(rng.sample(codes, 3))} if entry_pass is EntryPass.B and rng.random() < .02 else marks
-                # Written in bulk (no audit entry per ballot): this benchmark times reading.
-                rows.append(Ballot(round_id=round_.id, entry_pass=entry_pass.value, sequence=sequence,
-                                   marks=changed, idempotency_key=uuid.uuid4().hex))
+                if finalising:  # finalising checks every ballot against its audit entry
+                    entry.save_ballot(round_, entry_pass, changed, uuid.uuid4().hex, user=clerks[entry_pass])
+                else:  # written in bulk (no audit entry per ballot): this benchmark times reading
+                    rows.append(Ballot(round_id=round_.id, entry_pass=entry_pass.value, sequence=sequence,
+                                       marks=changed, idempotency_key=uuid.uuid4().hex))
         db.session.add_all(rows)
         db.session.commit()
-        if index % 10 == 0:
+        if finalising:
             for difference in comparison.compare_passes(round_).unsettled:
                 comparison.settle(round_, difference.sequence, "A")
             results.finalise(round_, ["Hà Văn Tâm"], acknowledge_checks=True)

@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     "user.password": "Đổi mật khẩu",
     "user.activate": "Mở khóa tài khoản",
     "user.deactivate": "Khóa tài khoản",
+    "user.role": "Đổi vai trò chung",
     "user.assign": "Giao quyền trong đại hội",
     "user.unassign": "Thu hồi quyền trong đại hội",
     "organisation.create": "Tạo tổ chức đảng",

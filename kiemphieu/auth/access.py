@@ -202,14 +202,18 @@ def editable_organisations(user: User) -> set[int]:
             if role is not None and role.rank >= Role.ORGANISER.rank and oid not in blocked}
 
 
-def manages_user(actor: User, user: User) -> bool:
+_UNREAD = object()
+
+
+def manages_user(actor: User, user: User, scope: set[int] | None | object = _UNREAD) -> bool:
     """Administrators manage every other user; an organiser manages a user whose every grant
-    and assignment lies in the organiser's scope and who has no global role of their own."""
+    and assignment lies in the organiser's scope and who has no global role of their own.
+    ``scope``: the actor's ``organiser_scope``, when a list asks for many users."""
     if actor.id == user.id:
         return False
     if actor.is_admin:
         return True
-    scope = organiser_scope(actor)
+    scope = organiser_scope(actor) if scope is _UNREAD else scope
     if scope is None:
         return not user.is_admin
     if user.global_role is not Role.COUNTER:

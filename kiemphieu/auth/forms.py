@@ -16,6 +16,14 @@ def options(pairs) -> list[SelectChoice]:
 
 # The roles held within a congress or an organisation (no global-only role).
 SCOPED_ROLE_CHOICES = options((r.value, ROLE_LABELS[r]) for r in (Role.COUNTER, Role.VIEWER, Role.ORGANISER))
+# The server-wide role; "counter" grants nothing beyond the user's grants and assignments.
+GLOBAL_ROLE_CHOICES = options([
+    (Role.COUNTER.value, "Không có (chỉ theo tổ chức và phân công)"),
+    (Role.VIEWER.value, "Người xem mọi đại hội"),
+    (Role.ORGANISER.value, "Người tổ chức mọi đại hội"),
+    (Role.ADMIN.value, ROLE_LABELS[Role.ADMIN]),
+])
+ROLE_CHOICE_LABELS = {choice.value: choice.label for choice in GLOBAL_ROLE_CHOICES}
 
 
 class LoginForm(FlaskForm):
@@ -35,7 +43,9 @@ class UserForm(FlaskForm):
         ],
     )
     full_name = StringField("Họ và tên", validators=[Optional(), Length(max=200)])
-    role = SelectField("Vai trò", choices=options((r.value, ROLE_LABELS[r]) for r in Role))
+    # A global viewer or organiser sees every congress of the server: never the default, so an
+    # administrator creating a district organiser does not open the whole province by mistake.
+    role = SelectField("Vai trò chung (mọi đại hội)", default=Role.COUNTER.value, choices=GLOBAL_ROLE_CHOICES)
     password = PasswordField(
         "Mật khẩu", validators=[DataRequired("Nhập mật khẩu."), Length(min=8, message="Mật khẩu ít nhất 8 ký tự.")]
     )

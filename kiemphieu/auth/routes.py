@@ -4,15 +4,28 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Congress, CongressAssignment, Organisation, OrganisationGrant, Role, User
+from ..season.tree import natural_key, tree_options
+from ..tally.names import search_fold as fold
 from . import access, services, throttle
 from .access import public, require_role
-from .forms import AssignmentForm, GrantForm, LoginForm, PasswordChangeForm, PasswordResetForm, UserForm, options
+from .forms import (
+    GLOBAL_ROLE_CHOICES,
+    ROLE_CHOICE_LABELS,
+    AssignmentForm,
+    GrantForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserForm,
+    options,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -105,7 +118,10 @@ def _me() -> User:
 
 
 def _scope() -> set[int] | None:
-    return access.organiser_scope(_me())
+    """The current user's organiser scope, read once per request (lists ask it per row)."""
+    if "organiser_scope" not in g:
+        g.organiser_scope = access.organiser_scope(_me())
+    return g.organiser_scope
 
 
 def _in_scope(organisation_id: int | None) -> bool:
@@ -114,9 +130,33 @@ def _in_scope(organisation_id: int | None) -> bool:
 
 
 def _managed_users() -> list[User]:
-    me = _me()
-    users = db.session.scalars(select(User).order_by(User.username)).all()
-    return [u for u in users if u.id == me.id or access.manages_user(me, u)]
+    """Every user the current user manages (and themselves), with their grants and assignments
+    loaded in three queries whatever their number."""
+    if "managed_users" not in g:
+        me, scope = _me(), _scope()
+        users = db.session.scalars(
+            select(User).order_by(User.username).options(
+                selectinload(User.grants).joinedload(OrganisationGrant.organisation),
+                selectinload(User.assignments).joinedload(CongressAssignment.congress),
+            )).all()
+        g.managed_users = [u for u in users if u.id == me.id or access.manages_user(me, u, scope)]
+    return g.managed_users
+
+
+USERS_PER_PAGE = 50
+
+
+def _users_page(users: list[User]) -> tuple[list[User], dict]:
+    """The users the search (``q``: username or full name, tone marks and case ignored) and the
+    page ask for, and what the template needs to page through them."""
+    query = request.args.get("q", "").strip()[:100]
+    if query:
+        needle = fold(query)
+        users = [u for u in users if needle in fold(u.username) or needle in fold(u.full_name or "")]
+    pages = max(1, -(-len(users) // USERS_PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    shown = users[(page - 1) * USERS_PER_PAGE:page * USERS_PER_PAGE]
+    return shown, {"query": query, "page": page, "pages": pages, "total": len(users)}
 
 
 def _managed(user_id: int) -> User:
@@ -127,8 +167,8 @@ def _managed(user_id: int) -> User:
 
 
 def _organisation_options(blank: bool) -> list:
-    organisations = access.visible_organisations(_me(), Role.ORGANISER)
-    return options(([(0, "— Không giao —")] if blank else []) + [(o.id, o.name) for o in organisations])
+    scope = access.organisation_scope(_me(), Role.ORGANISER)
+    return options(([(0, "— Không giao —")] if blank else []) + tree_options(scope))
 
 
 def _user_form() -> UserForm:
@@ -163,16 +203,20 @@ def users():
                 flash(f"Đã tạo người dùng “{user.username}”.", "success")
                 return redirect(url_for("auth.users"))
     scope = _scope()
+    shown, paging = _users_page(_managed_users())
     return render_template("auth/users.html", form=form, assign_form=_assignment_form(), grant_form=_grant_form(),
-                           users=_managed_users(), manages=lambda u: access.manages_user(_me(), u),
+                           users=shown, paging=paging, global_roles=GLOBAL_ROLE_CHOICES, manages=lambda u: access.manages_user(_me(), u, scope),
                            in_scope=lambda organisation_id: scope is None or organisation_id in scope)
 
 
 def _assignment_form() -> AssignmentForm:
     form = AssignmentForm(prefix="assign")
     form.user_id.choices = options((u.id, u.username) for u in _managed_users() if not u.is_admin and u.id != _me().id)
-    congresses = db.session.scalars(select(Congress).order_by(Congress.id))
-    form.congress_id.choices = options((c.id, c.full_name) for c in congresses if _in_scope(c.organisation_id))
+    scope = _scope()
+    congresses = [c for c in db.session.scalars(select(Congress))
+                  if scope is None or c.organisation_id in scope]
+    congresses.sort(key=lambda c: (natural_key(c.name), c.id))
+    form.congress_id.choices = options((c.id, c.full_name) for c in congresses)
     return form
 
 
@@ -244,6 +288,22 @@ def unassign(assignment_id: int):
         abort(403)
     services.unassign(assignment, by=_me())
     flash("Đã bỏ phân công.", "success")
+    return redirect(url_for("auth.users"))
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@require_role(Role.ADMIN)
+def change_role(user_id: int):
+    user = _managed(user_id)
+    role = request.form.get("role", "")
+    if role not in {choice.value for choice in GLOBAL_ROLE_CHOICES}:
+        abort(400)
+    try:
+        services.set_global_role(user, role, by=_me())
+    except services.UserError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã đổi vai trò chung của “{user.username}”: {ROLE_CHOICE_LABELS[role]}.", "success")
     return redirect(url_for("auth.users"))
 
 

@@ -128,6 +128,20 @@ def end_sessions(user: User) -> None:
 
 
 @write_operation
+def set_global_role(user: User, role: Role | str, *, by: User | None = None) -> None:
+    """An administrator changes another user's server-wide role (e.g. a district organiser
+    created as a global viewer by mistake). It applies from the user's next request."""
+    role = Role(role)
+    if by is not None and by.id == user.id:
+        raise UserError("Không thể đổi vai trò chung của chính mình.")
+    if user.global_role is role:
+        return
+    user.role = role.value
+    audit.record("user.role", user=by, username=user.username, role=role.value)
+    db.session.commit()
+
+
+@write_operation
 def set_active(user: User, active: bool, *, by: User | None = None) -> None:
     user.active = active
     if not active:

@@ -21,6 +21,7 @@ from ..auth.access import require_role
 from ..auth.forms import options
 from ..extensions import db
 from ..models import Congress, CountCommitteeMember, Exclusion, Organisation, Role, RoundStatus
+from ..season.tree import organisation_tree, path_key, tree_options
 from ..tally import Body
 from . import services
 from .forms import (
@@ -62,8 +63,7 @@ def flash_errors(form: FlaskForm) -> None:
 def organisation_choices(exclude: int | None = None, *, root: bool = False) -> list:
     """The organisations the current user organises (a scoped organiser cannot add a root)."""
     scope = access.organiser_scope(current_user._get_current_object())
-    rows = db.session.scalars(select(Organisation).order_by(Organisation.name))
-    choices = [(o.id, o.name) for o in rows if o.id != exclude and (scope is None or o.id in scope)]
+    choices = [(org_id, label) for org_id, label in tree_options(scope) if org_id != exclude]
     if root and scope is None:
         choices.insert(0, (0, "— Không có —"))
     return options(choices)
@@ -107,14 +107,14 @@ def organisations():
             return redirect(url_for(".organisations"))
     from sqlalchemy import func
 
-    from ..season.dashboard import organisation_paths
-
     user = current_user._get_current_object()
     visible = access.visible_organisations(user)
-    # Paths from one read and counts grouped, whatever the number of organisations.
-    paths = organisation_paths()
+    # Paths from one read and counts grouped, whatever the number of organisations; in tree
+    # order with numbers by value ("xã số 2" before "xã số 10").
+    tree = organisation_tree()
     counts = dict(db.session.execute(select(Congress.organisation_id, func.count()).group_by(Congress.organisation_id)).all())
-    rows = sorted(((o, paths[o.id][1], counts.get(o.id, 0)) for o in visible), key=lambda r: r[1])
+    visible.sort(key=lambda o: path_key(tree[o.id][1]))
+    rows = [(o, " / ".join(tree[o.id][1]), counts.get(o.id, 0)) for o in visible]
     return render_template("congress/organisations.html", form=form, organisations=rows,
                            editable=access.editable_organisations(user))
 

@@ -6,32 +6,22 @@ should see but may accept (a surplus over 30%) are *warnings*, returned by ``*_w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
-
-from sqlalchemy import func, select
 
 from .. import audit
 from ..extensions import db, write_operation
 from ..models import (
     COMMITTEE_ROLES,
-    KINDS_NEEDING_SURPLUS,
-    Ballot,
     Candidate,
     Congress,
     CongressKind,
     CountCommitteeMember,
-    Election,
-    EntryMode,
     Exclusion,
     Organisation,
     OrganisationLevel,
-    Round,
-    RoundCandidate,
-    RoundStatus,
     name_key,
 )
-from ..tally import Body, Kind, default_body, normalize_name
+from ..tally import Body, normalize_name
 
 # Candidates live in their own module; re-exported so callers keep `services.add_candidates`.
 from .candidates import (  # noqa: F401
@@ -46,6 +36,22 @@ from .candidates import (  # noqa: F401
 )
 from .common import SetupError, clean as _clean
 from .common import required_name as _required_name
+
+# Elections and rounds live in their own module; re-exported so callers keep `services.open_round`.
+from .elections import (  # noqa: F401
+    MAX_BATCHES,
+    body_or_default,
+    check_seats,
+    create_election,
+    election_warnings,
+    open_round,
+    set_batches,
+    set_entry_mode,
+    set_round_numbers,
+    start_entry,
+    update_election,
+)
+from .guards import FROZEN, has_finalised_round, refuse_if_body_finalised, refuse_rename_during_entry
 
 
 # ------------------------------------------------------------------ organisations
@@ -98,27 +104,13 @@ def update_organisation(organisation: Organisation, name: str, parent: Organisat
     for child in organisation.children:
         _check_level_below(child.level, level)
     if name != organisation.name:
-        if any(_has_finalised_round(c) for c in organisation.congresses):
+        if any(has_finalised_round(c) for c in organisation.congresses):
             raise SetupError(FROZEN + " Tên tổ chức đảng in trên biên bản đã chốt.")
-        _refuse_rename_during_entry(organisation.congresses)
+        refuse_rename_during_entry(organisation.congresses)
     organisation.name, organisation.parent, organisation.level = name, parent, level
     audit.record("organisation.update", organisation_id=organisation.id, name=name, level=level,
                  parent_id=parent.id if parent else None)
     db.session.commit()
-
-
-def _refuse_rename_during_entry(congresses: Iterable[Congress]) -> None:
-    """The ballots' fingerprint covers the names printed on them (organisation, congress,
-    election title): renaming while a round is in entry would make every later scan of that
-    round "another election". Finalised rounds keep their own record, so they do not block."""
-    for congress in congresses:
-        for election in congress.elections:
-            for round_ in election.rounds:
-                if round_.status == RoundStatus.ENTRY.value:
-                    raise SetupError(
-                        f"“{election.title}” vòng {round_.number} đang nhập phiếu: tên in trên phiếu bầu "
-                        "(tổ chức, đại hội, cuộc bầu) không thể đổi cho đến khi chốt kết quả vòng đó."
-                    )
 
 
 # ------------------------------------------------------------------ congresses
@@ -167,14 +159,14 @@ def create_congress(
 @write_operation
 def update_congress(congress: Congress, **fields) -> None:
     if fields.get("convened", congress.convened) != congress.convened:
-        _refuse_if_any_round_finalised(congress)
+        refuse_if_body_finalised(congress)
     before = _printed_congress_facts(congress)
     printed = congress.full_name
     _apply_congress_fields(congress, fields)
-    if _has_finalised_round(congress) and _printed_congress_facts(congress) != before:
+    if has_finalised_round(congress) and _printed_congress_facts(congress) != before:
         raise SetupError(FROZEN + " Thông tin đại hội (tên, lần thứ, nhiệm kỳ, địa điểm, ngày) in trên biên bản đã chốt.")
     if congress.full_name != printed:
-        _refuse_rename_during_entry([congress])
+        refuse_rename_during_entry([congress])
     if congress.excluded >= congress.convened:
         raise SetupError("Tổng số loại trừ phải nhỏ hơn số được triệu tập.")
     audit.record("congress.update", congress=congress, **_congress_snapshot(congress))
@@ -220,7 +212,7 @@ def add_exclusion(congress: Congress, count: int, reason: str, body: Body | str 
     """One itemised exclusion off the base of the congress or of the new committee's meeting."""
     body = Body(body or Body.CONGRESS)
     reason = _required_name(reason, "Lý do loại trừ", "text")
-    _refuse_if_any_round_finalised(congress, body)
+    refuse_if_body_finalised(congress, body)
     if count is None or count < 1:
         raise SetupError("Số loại trừ phải ít nhất là 1.")
     convened = congress.convened_for(body)
@@ -241,7 +233,7 @@ def add_exclusion(congress: Congress, count: int, reason: str, body: Body | str 
 @write_operation
 def remove_exclusion(exclusion: Exclusion) -> None:
     congress = exclusion.congress
-    _refuse_if_any_round_finalised(congress, exclusion.body)
+    refuse_if_body_finalised(congress, exclusion.body)
     audit.record("exclusion.remove", congress=congress, exclusion_id=exclusion.id, count=exclusion.count,
                  reason=exclusion.reason, body=exclusion.body)
     congress.exclusions.remove(exclusion)
@@ -252,7 +244,7 @@ def remove_exclusion(exclusion: Exclusion) -> None:
 def set_committee_convened(congress: Congress, convened: int | None) -> None:
     """Members of the new committee convened to its first meeting; None: as many as the
     congress elected (``Congress.elected_committee_size``)."""
-    _refuse_if_any_round_finalised(congress, Body.COMMITTEE)
+    refuse_if_body_finalised(congress, Body.COMMITTEE)
     if convened is not None and convened < 1:
         raise SetupError("Số ủy viên Ban Chấp hành được triệu tập phải ít nhất là 1.")
     effective = convened or congress.elected_committee_size
@@ -271,7 +263,7 @@ def set_committee_convened(congress: Congress, convened: int | None) -> None:
 def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên") -> CountCommitteeMember:
     name = _required_name(name, "Họ và tên thành viên Ban kiểm phiếu", "person")
     role = normalize_name(role or "Ủy viên")
-    if _has_finalised_round(congress):
+    if has_finalised_round(congress):
         raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     if role not in COMMITTEE_ROLES:
         raise SetupError(f"Chức danh không hợp lệ: {role}.")
@@ -297,7 +289,7 @@ def add_committee_member(congress: Congress, name: str, role: str = "Ủy viên"
 @write_operation
 def remove_committee_member(member: CountCommitteeMember) -> None:
     congress = member.congress
-    if _has_finalised_round(congress):
+    if has_finalised_round(congress):
         raise SetupError(FROZEN + " Ban kiểm phiếu in trên biên bản đã chốt.")
     audit.record("committee.remove", congress=congress, member_id=member.id, name=member.name)
     congress.committee.remove(member)
@@ -311,201 +303,3 @@ def _candidate_named(congress: Congress, name: str) -> Candidate | None:
             if name_key(candidate.name) == key:
                 return candidate
     return None
-
-
-# ------------------------------------------------------------------ elections and rounds
-
-
-def body_or_default(congress: Congress, kind: Kind | str, body: Body | str | None) -> Body:
-    """The body chosen, or the usual one for the kind (the new committee's meeting elects its
-    standing committee, secretary...; a branch congress elects its secretary itself)."""
-    return Body(body) if body else default_body(kind, congress.organisation.name)
-
-
-@write_operation
-def create_election(congress: Congress, kind: Kind | str, title: str, seats: int,
-                    entry_mode: EntryMode | str = EntryMode.DOUBLE, body: Body | str | None = None) -> Election:
-    """The election and its first round (status set-up, all its candidates on the list)."""
-    title = _required_name(title, "Tên cuộc bầu")
-    _check_seats(seats)
-    body = body_or_default(congress, kind, body)
-    position = max((e.position for e in congress.elections), default=0) + 1
-    election = Election(congress=congress, kind=Kind(kind).value, title=title, seats=seats, position=position,
-                        body=body.value)
-    first = Round(election=election, number=1, seats=seats, entry_mode=EntryMode(entry_mode).value,
-                  status=RoundStatus.SETUP.value)
-    db.session.add_all([election, first])
-    db.session.flush()
-    audit.record("election.create", congress=congress, election_id=election.id, kind=election.kind,
-                 title=title, seats=seats, body=election.body)
-    db.session.commit()
-    return election
-
-
-@write_operation
-def update_election(election: Election, kind: Kind | str, title: str, seats: int,
-                    body: Body | str | None = None) -> None:
-    title = _required_name(title, "Tên cuộc bầu")
-    _check_seats(seats)
-    body = body_or_default(election.congress, kind, body)
-    first = election.rounds[0]
-    if seats != election.seats and first.status != RoundStatus.SETUP.value:
-        raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi số lượng cần bầu.")
-    if body.value != election.body and first.status != RoundStatus.SETUP.value:
-        raise SetupError("Vòng 1 đã bắt đầu nhập phiếu: không thể đổi cơ quan bầu (cơ sở tính quá bán).")
-    if (Kind(kind).value, title) != (election.kind, election.title):
-        if any(r.is_finalised for r in election.rounds):
-            raise SetupError(FROZEN + " Tên và loại cuộc bầu in trên biên bản đã chốt.")
-        _refuse_rename_during_entry([election.congress])
-    election.kind, election.title, election.seats, election.body = Kind(kind).value, title, seats, body.value
-    first.seats = seats
-    audit.record("election.update", congress=election.congress, election_id=election.id, kind=election.kind,
-                 title=title, seats=seats, body=election.body)
-    db.session.commit()
-
-
-def _check_seats(seats: int | None) -> None:
-    if seats is None or seats < 1:
-        raise SetupError("Số lượng cần bầu phải ít nhất là 1.")
-
-
-@write_operation
-def set_round_numbers(round_: Round, present: int | None, issued: int | None,
-                      voted_on: date | None = None) -> None:
-    """The numbers present and ballots issued (reported by the committee before counting)."""
-    _refuse_if_finalised(round_)
-    if round_.status != RoundStatus.SETUP.value and (present is None or issued is None):
-        raise SetupError("Vòng bầu đang nhập phiếu: số có mặt và số phiếu phát ra không được để trống "
-                         "(kết quả đối chiếu với hai số này).")
-    convened = round_.body_convened
-    for value, label in ((present, "Số có mặt"), (issued, "Số phiếu phát ra")):
-        if value is not None and value < 0:
-            raise SetupError(f"{label} không thể âm.")
-    if present is not None and convened is not None and present > convened:
-        raise SetupError(f"Số có mặt ({present}) không thể lớn hơn số được triệu tập ({convened}).")
-    if present is not None and issued is not None and issued > present:
-        raise SetupError(f"Số phiếu phát ra ({issued}) không thể lớn hơn số có mặt ({present}).")
-    round_.present, round_.issued = present, issued
-    if voted_on is not None:
-        round_.voted_on = voted_on
-    audit.record("round.numbers", congress=round_.congress, round_id=round_.id, present=present, issued=issued,
-                 voted_on=voted_on)
-    db.session.commit()
-
-
-@write_operation
-def set_entry_mode(round_: Round, mode: EntryMode | str) -> None:
-    mode = EntryMode(mode)
-    if round_.status != RoundStatus.SETUP.value:
-        raise SetupError("Chỉ đổi cách nhập phiếu khi vòng bầu chưa bắt đầu nhập.")
-    round_.entry_mode = mode.value
-    audit.record("round.entry_mode", congress=round_.congress, round_id=round_.id, entry_mode=mode.value)
-    db.session.commit()
-
-
-MAX_BATCHES = 50
-
-
-@write_operation
-def set_batches(round_: Round, batches: int) -> None:
-    """Split the round's stack into numbered batches (tệp phiếu), each typed and compared on its
-    own. Possible until finalisation; never fewer batches than those already holding ballots."""
-    _refuse_if_finalised(round_)
-    if batches is None or not 1 <= batches <= MAX_BATCHES:
-        raise SetupError(f"Số tệp phiếu phải từ 1 đến {MAX_BATCHES}.")
-    used = db.session.scalar(select(func.max(Ballot.batch)).where(Ballot.round_id == round_.id)) or 0
-    if batches < used:
-        raise SetupError(f"Tệp phiếu số {used} đã có phiếu được nhập: không thể giảm xuống {batches} tệp.")
-    round_.batches = batches
-    audit.record("round.batches", congress=round_.congress, round_id=round_.id, batches=batches)
-    db.session.commit()
-
-
-@write_operation
-def start_entry(round_: Round) -> None:
-    """Set-up -> entry: the list is frozen from here on."""
-    if round_.status != RoundStatus.SETUP.value:
-        raise SetupError("Vòng bầu này đã bắt đầu nhập phiếu.")
-    if not round_.round_candidates:
-        raise SetupError("Danh sách bầu cử đang trống.")
-    if round_.present is None or round_.issued is None:
-        raise SetupError("Nhập số có mặt và số phiếu phát ra trước khi nhập phiếu.")
-    if round_.body_convened is None:
-        raise SetupError("Cuộc bầu do Hội nghị lần thứ nhất Ban Chấp hành khóa mới tiến hành: nhập số ủy viên "
-                         "Ban Chấp hành được triệu tập (trang đại hội) trước khi nhập phiếu.")
-    round_.status = RoundStatus.ENTRY.value
-    audit.record("round.start_entry", congress=round_.congress, round_id=round_.id, entry_mode=round_.entry_mode,
-                 candidates=[c.code for c in round_.candidates], seats=round_.seats)
-    db.session.commit()
-
-
-@write_operation
-def open_round(election: Election, seats: int, candidates: Iterable[Candidate],
-               entry_mode: EntryMode | str | None = None) -> Round:
-    """The next round (e.g. from the engine's ``next_round`` proposal, edited by the organiser).
-
-    The previous round must be finalised; the list may not be empty; seats >= 1.
-    """
-    _check_seats(seats)
-    previous = election.current_round
-    if previous is not None and not previous.is_finalised:
-        raise SetupError(f"Vòng {previous.number} chưa được chốt kết quả.")
-    chosen = list(dict.fromkeys(candidates))
-    if not chosen:
-        raise SetupError("Danh sách bầu cử của vòng mới đang trống.")
-    if any(c.election_id != election.id for c in chosen):
-        raise SetupError("Người ứng cử không thuộc cuộc bầu này.")
-    round_ = Round(
-        election=election,
-        number=(previous.number + 1) if previous else 1,
-        seats=seats,
-        entry_mode=EntryMode(entry_mode or (previous.entry_mode if previous else EntryMode.DOUBLE)).value,
-        status=RoundStatus.SETUP.value,
-    )
-    round_.round_candidates = [RoundCandidate(candidate=c) for c in chosen]
-    db.session.add(round_)
-    db.session.flush()
-    audit.record("round.open", congress=election.congress, election_id=election.id, round_id=round_.id,
-                 number=round_.number, seats=seats, candidates=[c.code for c in chosen])
-    db.session.commit()
-    return round_
-
-
-FROZEN = "Đã có vòng bầu chốt kết quả: không thể sửa."
-
-
-def _has_finalised_round(congress: Congress) -> bool:
-    return any(r.is_finalised for e in congress.elections for r in e.rounds)
-
-
-def _refuse_if_finalised(round_: Round) -> None:
-    if round_.is_finalised:
-        raise SetupError("Vòng bầu đã chốt kết quả: không thể thay đổi.")
-
-
-def _refuse_if_any_round_finalised(congress: Congress, body: Body | str = Body.CONGRESS) -> None:
-    """The figures of one body are frozen once a round that body held is finalised."""
-    if any(r.is_finalised for e in congress.elections if e.body == Body(body).value for r in e.rounds):
-        raise SetupError(
-            "Đã có vòng bầu chốt kết quả: không thể thay đổi số được triệu tập hay số loại trừ "
-            "(cơ sở tính quá bán của kết quả đã chốt)."
-        )
-
-
-# ------------------------------------------------------------------ warnings (not errors)
-
-
-def election_warnings(election: Election, ratio: float = 0.30) -> list[str]:
-    """What the organiser should see but may accept."""
-    warnings = []
-    count, seats = len(election.candidates), election.seats
-    if count > seats and (count - seats) > ratio * seats:
-        surplus = (count - seats) / seats * 100
-        warnings.append(
-            f"Số dư {count - seats} người ({surplus:.0f}% so với {seats} cần bầu) vượt quá {ratio:.0%}: "
-            "Quy chế bầu cử quy định số dư không quá 30%."
-        )
-    if election.tally_kind in KINDS_NEEDING_SURPLUS and 0 < count <= seats:
-        warnings.append("Bầu cấp ủy, ban thường vụ, ủy ban kiểm tra phải có số dư (nhiều người hơn số cần bầu).")
-    return warnings
-

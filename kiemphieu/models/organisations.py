@@ -68,6 +68,16 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.global_role is Role.ADMIN
 
+    @property
+    def role_summary(self) -> str:
+        """What the header says the user is: the server-wide role, or, for a user whose rights
+        come from grants (a district organiser), the strongest grant and where it holds."""
+        if self.global_role is not Role.COUNTER or not self.grants:
+            return self.global_role.label
+        strongest = max(self.grants, key=lambda grant: Role(grant.role).rank)
+        others = len(self.grants) - 1
+        return f"{Role(strongest.role).label} · {strongest.organisation.name}" + (f" (+{others})" if others else "")
+
     def role_in(self, congress_id: int | None) -> Role | None:
         """The user's role for one congress (None: they may not see it); with None, the
         highest role they hold anywhere. The rules live in ``kiemphieu.auth.access``."""

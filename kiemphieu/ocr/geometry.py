@@ -7,6 +7,10 @@ a scan onto exactly this. `Layout.to_json()` is the contract's `kiemphieu/layout
 
 The QR code carries the election's fingerprint, the round and a digest of the layout, and is the
 same on every ballot of a round: a ballot never carries a serial number (the vote is secret).
+A second QR code with the same payload sits in the opposite corner (top-right, under the marker):
+a feeder that cuts the bottom-left corner (or the bottom edge) off a scan leaves it whole, so the
+page is still identified. `legacy_layout_for` is the layout as printed before the second code
+(same rows, same digest as then), so ballots printed with it still read.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ QR_VERSION = 2  # 25 x 25 modules
 QR_MODULE = 0.8  # mm: about 3 pixels at 100 dpi
 QR_SIZE = 25 * QR_MODULE
 ROWS_BOTTOM_CLEARANCE = MARKER_MARGIN + QR_SIZE + 4.0  # keep the QR's quiet zone free
+QR_QUIET = 4 * QR_MODULE  # the white margin a QR decoder needs around the code
+MARKER_TO_QR = 4.0  # gap between a corner marker and the QR code beside it
 
 LINE_SPACING = 1.25
 MAX_PITCH = 10.0
@@ -151,6 +157,13 @@ class Layout:
     digest: str = ""
     qr_payload: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # The second QR code (same payload) in the opposite corner; None on layouts printed before it.
+    qr2_mm: Box | None = None
+
+    @property
+    def code_boxes(self) -> tuple[Box, ...]:
+        """Where the ballot's identifying QR codes are printed: the first, then the second."""
+        return (self.qr_mm,) if self.qr2_mm is None else (self.qr_mm, self.qr2_mm)
 
     @property
     def page_size(self) -> tuple[float, float]:
@@ -179,12 +192,17 @@ class Layout:
             "texts": [t.to_json() for t in self.texts],
             "rules_mm": [list(b) for b in self.rules],
             "qr_box_mm": list(self.qr_mm),
+            # Only when printed, so a layout without it (and its digest) is exactly as before.
+            **({"qr2_box_mm": list(self.qr2_mm)} if self.qr2_mm is not None else {}),
         }
 
     def to_json(self) -> dict:
         data = self.body_json()
         data["digest"] = self.digest
         data["qr"] = {"payload": self.qr_payload, "box_mm": list(self.qr_mm), "version": QR_VERSION}
+        if self.qr2_mm is not None:
+            # The same payload again, in the opposite corner (read when the first is cut off).
+            data["qr2"] = {"payload": self.qr_payload, "box_mm": list(self.qr2_mm), "version": QR_VERSION}
         return data
 
 
@@ -218,7 +236,13 @@ def marker_boxes(paper: Paper) -> tuple[tuple[int, Box], ...]:
 
 def qr_box(paper: Paper) -> Box:
     """Fixed per paper size (bottom-left, beside the marker), so any of our ballots can be identified."""
-    return rbox(MARKER_MARGIN + MARKER_SIZE + 4.0, paper.height - MARKER_MARGIN - QR_SIZE, QR_SIZE, QR_SIZE)
+    return rbox(MARKER_MARGIN + MARKER_SIZE + MARKER_TO_QR, paper.height - MARKER_MARGIN - QR_SIZE, QR_SIZE, QR_SIZE)
+
+
+def second_qr_box(paper: Paper) -> Box:
+    """The second QR code, fixed per paper size: top-right, under the corner marker (diagonally
+    opposite the first, so a cut corner or a cut edge never takes both), right-aligned with it."""
+    return rbox(paper.width - MARKER_MARGIN - QR_SIZE, MARKER_MARGIN + MARKER_SIZE + MARKER_TO_QR, QR_SIZE, QR_SIZE)
 
 
 # ------------------------------------------------------------------------------------ header
@@ -231,12 +255,21 @@ def _date_line(election: Election) -> str:
     return place_date(election.place, election.date)
 
 
-def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box], Box, float]:
-    """The header's text, rules, the stamp area and the y where the candidate list may start."""
+def _header(election: Election, paper: Paper, second_code: Box | None = None
+            ) -> tuple[list[TextItem], list[Box], Box, float]:
+    """The header's text, rules, the stamp area and the y where the candidate list may start.
+
+    With a second QR code (top-right), the right block (party name, date) sits between the
+    stamp area and the code's quiet zone, and the full-width lines start below the code."""
     w = paper.width
     side = MARKER_MARGIN + MARKER_SIZE + 1.0
     block_w = (w - 2 * side) / 2
     left_c, right_c = side + block_w / 2, w - side - block_w / 2
+    right_w = block_w
+    if second_code is not None:
+        right_end = min(w - side, second_code[0] - QR_QUIET)
+        right_w = right_end - (side + block_w)
+        right_c = right_end - right_w / 2
     texts: list[TextItem] = []
     rules: list[Box] = []
 
@@ -251,13 +284,13 @@ def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box]
     left_bottom = y
 
     party = placed("ĐẢNG CỘNG SẢN VIỆT NAM", right_c, 12.0, 3.4, "bold", "center")
-    if party.width > block_w:  # narrow pages: shrink rather than overlap the stamp area
-        party = placed(party.text, right_c, 12.0, 3.4 * block_w / party.width, "bold", "center")
+    if party.width > right_w:  # narrow pages: shrink rather than overlap the stamp area
+        party = placed(party.text, right_c, 12.0, 3.4 * right_w / party.width, "bold", "center")
     texts.append(party)
     rule_w = party.width * 0.6
     rules.append(rbox(right_c - rule_w / 2, 13.9, rule_w, 0.25))
     y = 19.0
-    for line in wrap(_date_line(election), 3.0, block_w, "italic"):
+    for line in wrap(_date_line(election), 3.0, right_w, "italic"):
         texts.append(placed(line, right_c, y, 3.0, "italic", "center"))
         y += 3.0 * LINE_SPACING
     stamp = rbox(side, MARKER_MARGIN, block_w, 30.0)
@@ -266,6 +299,8 @@ def _header(election: Election, paper: Paper) -> tuple[list[TextItem], list[Box]
     centre, width = w / 2, w - 2 * side
     texts.append(placed("PHIẾU BẦU CỬ", centre, y, 5.6, "bold", "center"))
     y += 5.6 * 1.4
+    if second_code is not None:  # full-width lines below the second code's quiet zone
+        y = max(y, second_code[1] + second_code[3] + QR_QUIET + 4.0 * metrics("bold").ascent)
     for text, size, style in (
         (election.title, 4.0, "bold"),
         # Who votes: the congress, or the new committee's first meeting (its own ballots).
@@ -368,12 +403,25 @@ class LayoutError(ValueError):
 @lru_cache(maxsize=64)
 def layout_for(election: Election) -> Layout:
     """The ballot of one round. Deterministic: the same election gives the same layout."""
+    return _layout(election, second_code=True)
+
+
+@lru_cache(maxsize=64)
+def legacy_layout_for(election: Election) -> Layout:
+    """The ballot as printed before the second QR code (one QR, bottom-left): same geometry and
+    digest as then, so a ballot printed with it is still read (the reader picks it by the
+    digest in the QR code)."""
+    return _layout(election, second_code=False)
+
+
+def _layout(election: Election, second_code: bool) -> Layout:
     if not election.candidates:
         raise LayoutError("an election without candidates has no ballot")
     boxes = election.form == Form.BOXES
     for paper_name, columns, min_pitch in PAGE_CHOICES:
         paper = PAPERS[paper_name]
-        texts, rules, stamp, top = _header(election, paper)
+        qr2 = second_qr_box(paper) if second_code else None
+        texts, rules, stamp, top = _header(election, paper, qr2)
         if boxes:
             top += 6.0  # the column labels "Đồng ý / Không đồng ý"
         per_col = math.ceil(len(election.candidates) / columns)
@@ -388,7 +436,7 @@ def layout_for(election: Election) -> Layout:
         form=election.form, paper=paper, columns=columns, pitch=pitch, stamp_mm=stamp,
         rows=tuple(rows), texts=tuple(texts + labels), rules=tuple(rules),
         markers=marker_boxes(paper), qr_mm=qr_box(paper),
-        fingerprint=election_fingerprint(election), round=election.round,
+        fingerprint=election_fingerprint(election), round=election.round, qr2_mm=qr2,
     )
     raw = json.dumps(layout.body_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()

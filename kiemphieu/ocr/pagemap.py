@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from .arrays import _halved
-from .geometry import parse_qr_payload, qr_box
+from .geometry import parse_qr_payload, qr_box, second_qr_box
 from .markers import _fit_markers, _touches_edge
 from .reasons import Flag, Reason, Rejection
 from .template import template_for
@@ -120,36 +120,80 @@ def fit_to_print(ctx, homography: np.ndarray, finest: int = 1) -> np.ndarray:
 
 
 def identify(ctx, paper, homography) -> None:
-    """The QR code: this election, this round, this layout."""
-    if paper is ctx.layout.paper and _qr_matches(ctx, homography):
-        return
-    x, y, size, _ = qr_box(paper)
-    margin = 3.0
-    f = QR_PX_PER_MM
-    to_crop = np.array([[f, 0, -(x - margin) * f], [0, f, -(y - margin) * f], [0, 0, 1]]) @ homography
-    side = int(round((size + 2 * margin) * f))
-    crop = cv2.warpPerspective(ctx.grey, to_crop, (side, side), flags=cv2.INTER_LINEAR, borderValue=255)
-    text = _decode_qr(crop)
-    if not text:
+    """The QR codes: this election, this round, this layout.
+
+    A ballot carries the same QR code twice, in opposite corners (a layout printed before the
+    second code carries one): the page is identified by whichever is readable, and two readable
+    codes that say different things reject it. A page whose QR says the layout printed before
+    the second code is read with that layout (`ctx.legacy_layout`)."""
+    payloads = _read_codes(ctx, paper, homography)
+    if not payloads:
         raise Rejection(Reason.QR_UNREADABLE, "the ballot's QR code cannot be read")
+    if len(set(payloads.values())) > 1:
+        raise Rejection(Reason.CODES_DISAGREE, "the ballot's two QR codes say different things")
+    text = next(iter(payloads.values()))
+    if paper is ctx.layout.paper and text == ctx.layout.qr_payload:
+        return
     parsed = parse_qr_payload(text)
     if parsed is None:
         raise Rejection(Reason.WRONG_ELECTION, "not a kiemphieu ballot")
     fingerprint, round_, digest = parsed
     if fingerprint != ctx.layout.fingerprint:
         raise Rejection(Reason.WRONG_ELECTION, f"ballot of another election or round (its round: {round_})")
+    legacy = getattr(ctx, "legacy_layout", None)
+    if (legacy is not None and paper is legacy.paper and legacy.digest.upper().startswith(digest)
+            and set(payloads) == {"qr"}):
+        ctx.layout = legacy  # printed before the second QR code: read with that layout
+        ctx.reading.layout_digest = legacy.digest
+        return
     if paper is not ctx.layout.paper or not ctx.layout.digest.upper().startswith(digest):
         raise Rejection(Reason.WRONG_LAYOUT, "printed from a different layout of this election")
 
 
-def _qr_matches(ctx, homography) -> bool:
-    """Fast path: the modules where our QR code is printed are those of this round's payload.
+def _read_codes(ctx, paper, homography) -> dict[str, str]:
+    """What each readable QR code of the page says ("qr", "qr2" -> payload text).
+
+    A code whose printed modules match this round's payload (`_qr_matches`) needs no decoder;
+    the decoder reads a code only when no code matched, or to check that a code which does
+    not match does not say something else (two codes must agree)."""
+    ours = paper is ctx.layout.paper
+    boxes = ctx.layout.code_boxes if ours else (qr_box(paper), second_qr_box(paper))
+    names = ("qr", "qr2")[:len(boxes)]
+    payloads: dict[str, str] = {}
+    undecided = []
+    for name, box in zip(names, boxes):
+        if ours and _qr_matches(ctx, homography, box, f"{name}_agreement"):
+            payloads[name] = ctx.layout.qr_payload
+        else:
+            undecided.append((name, box))
+    for name, box in undecided:
+        text = _decode_code(ctx, homography, box)
+        if text:
+            payloads[name] = text.strip()
+    ctx.checks["qr_codes"] = sorted(payloads)
+    return payloads
+
+
+def _decode_code(ctx, homography, box) -> str:
+    """The text of the QR code printed at `box` (mm), by the decoder; "" when unreadable."""
+    x, y, size, _ = box
+    margin = 3.0
+    f = QR_PX_PER_MM
+    to_crop = np.array([[f, 0, -(x - margin) * f], [0, f, -(y - margin) * f], [0, 0, 1]]) @ homography
+    side = int(round((size + 2 * margin) * f))
+    crop = cv2.warpPerspective(ctx.grey, to_crop, (side, side), flags=cv2.INTER_LINEAR, borderValue=255)
+    return _decode_qr(crop)
+
+
+def _qr_matches(ctx, homography, box=None, key: str = "qr_agreement") -> bool:
+    """Fast path: the modules where our QR code is printed (`box`, the first code by default)
+    are those of this round's payload (the agreement is kept in `checks[key]`).
 
     Data modules of two different payloads differ in about half the places, so a high
     agreement on them is as strong as decoding; anything else goes to the full decoder.
     """
     template = template_for(ctx.layout, ctx.profile)
-    x, y, size, _ = ctx.layout.qr_mm
+    x, y, size, _ = box or ctx.layout.qr_mm
     modules = template.qr_expected.shape[0]
     per_module = 4
     f = per_module * modules / size
@@ -171,7 +215,7 @@ def _qr_matches(ctx, homography) -> bool:
     if np.count_nonzero(used) < 0.5 * np.count_nonzero(template.qr_data):
         return False
     agreement = float((dark == template.qr_expected)[used].mean())
-    ctx.checks["qr_agreement"] = round(agreement, 3)
+    ctx.checks[key] = round(agreement, 3)
     return agreement >= QR_MIN_AGREEMENT
 
 

@@ -101,7 +101,8 @@ def ballot_html(layout: Layout) -> str:
                 parts.append(_rect_html(box, "b"))
     parts += [_rect_html(rule, "r") for rule in layout.rules]
     parts += [_cells_svg(marker_cells(mid), box) for mid, box in layout.markers]
-    parts.append(_cells_svg(qr_cells(layout.qr_payload), layout.qr_mm))
+    # The QR code, and on current layouts its second copy in the opposite corner.
+    parts += [_cells_svg(qr_cells(layout.qr_payload), box) for box in layout.code_boxes]
     body = "\n".join(parts)
     return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>Phiếu bầu cử</title>'
             f"<style>{css}</style></head><body>\n{body}\n</body></html>")

@@ -22,7 +22,7 @@ from kiemphieu.tally import Election, Form
 from . import boxes, checks, pagemap, strikes
 from .arrays import _at_least, _below, _flatten, _ink_fraction, _percentile, _scratch, _source_rect
 from .decode import Page, Unreadable, decode_pages, half_if_a5
-from .geometry import PAPERS, Layout, layout_for
+from .geometry import PAPERS, Layout, layout_for, legacy_layout_for
 from .markers import find_markers
 from .profiles import Profile, load_profile
 from .reasons import Flag, Reason, Rejection
@@ -129,7 +129,10 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
     reading = Reading(name, page.index, REJECTED, profile=profile.name, profile_digest=profile.digest,
                       layout_digest=layout.digest)
     try:
-        _PageReader(page, layout, profile, reading, election.seats).run()
+        reader = _PageReader(page, layout, profile, reading, election.seats)
+        # A ballot printed before the second QR code is read with the layout it was printed from.
+        reader.legacy_layout = legacy_layout_for(election) if layout.qr2_mm is not None else None
+        reader.run()
     except Rejection as exc:
         reading.status, reading.reason, reading.detail = REJECTED, exc.reason, exc.detail
         reading.marks = reading.boxes = None
@@ -143,6 +146,8 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
 class _PageReader:
     """One page through the stages; holds what they share (the page, its grey image, the pen
     colour and faint-ink masks, the flags and checks so far). Stage functions take it as `ctx`."""
+
+    legacy_layout: Layout | None = None  # the layout printed before the second QR code
 
     def __init__(self, page: Page, layout: Layout, profile: Profile, reading: Reading, seats: int):
         self.page, self.layout, self.profile, self.reading = page, layout, profile, reading

@@ -17,6 +17,7 @@ class Reason(StrEnum):
     NO_MARKERS = "no_markers"  # fewer corner markers than the profile needs
     BAD_GEOMETRY = "bad_geometry"  # markers (or print) do not form an undistorted page
     QR_UNREADABLE = "qr_unreadable"  # the ballot's QR code cannot be read
+    CODES_DISAGREE = "codes_disagree"  # the ballot's two QR codes say different things
     WRONG_ELECTION = "wrong_election"  # another election, another round, or not our ballot
     WRONG_LAYOUT = "wrong_layout"  # this election, printed from a different layout
 

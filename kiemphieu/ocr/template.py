@@ -103,13 +103,13 @@ class Template:
         return y0, y1, x0, x1
 
     def _free_zone(self, profile: Profile) -> np.ndarray:
-        """1 where nothing but print should be: outside rows, stamp, markers, QR and the page edge."""
+        """1 where nothing but print should be: outside rows, stamp, markers, QR codes and the page edge."""
         free = np.ones((self.height, self.width), np.uint8)
         edge = self.px(profile.writing.edge_mm)
         if edge:
             free[:edge, :] = free[-edge:, :] = 0
             free[:, :edge] = free[:, -edge:] = 0
-        zones = [(self.layout.stamp_mm, SEAL_SPILL_MM), (self.layout.qr_mm, 2.0)]
+        zones = [(self.layout.stamp_mm, SEAL_SPILL_MM)] + [(box, 2.0) for box in self.layout.code_boxes]
         zones += [(box, 2.0) for _, box in self.layout.markers]
         zones += [(row.row_mm, 3.0) for row in self.layout.rows]
         # A strike overshooting through the row number runs on to the left of the row.

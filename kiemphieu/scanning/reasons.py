@@ -14,6 +14,7 @@ REJECT_LABELS = {
     "no_markers": "Không tìm thấy dấu định vị ở bốn góc",
     "bad_geometry": "Các dấu định vị không tạo thành một trang phiếu (ảnh bị cắt, gập hoặc méo)",
     "qr_unreadable": "Không đọc được mã QR của phiếu",
+    "codes_disagree": "Hai mã QR trên phiếu không khớp nhau",
     "wrong_election": "Phiếu của cuộc bầu hoặc vòng bầu khác",
     "wrong_layout": "Phiếu in theo mẫu khác của cuộc bầu này",
     "upside_down": "Ảnh lộn ngược không xoay được",

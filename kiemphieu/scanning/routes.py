@@ -122,7 +122,9 @@ def worker_health() -> dict:
 def api_progress(round_id: int):
     """What the scans page and the scanner station poll: counts by status, each upload's
     progress, the latest scans (statuses and refusals in Vietnamese)."""
-    response = jsonify(progress.round_progress(g.round, services.status_counts(g.round)))
+    state = progress.round_progress(g.round, services.status_counts(g.round))
+    state["worker"] = worker_health()  # the page's "Máy đọc phiếu" line follows the worker too
+    response = jsonify(state)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -250,7 +252,11 @@ def _rule(scan, round_):
         return redirect(url_for("scanning.scan_page", scan_id=scan.id))
     if not outcome.done:
         left = outcome.outstanding
-        missing = ", ".join(left.rows)
+        # As the ballot shows them: "dòng 10 (Hồ Xuân Tâm)", never the internal code.
+        election = round_.to_election()
+        order = {candidate.id: n for n, candidate in enumerate(election.candidates, 1)}
+        missing = ", ".join(f"{order[c]} ({election.display_name(c)})" if c in order else c
+                            for c in sorted(left.rows, key=lambda c: order.get(c, 0)))
         flash("Đã lưu. Còn phải phân xử: " + "; ".join(
             ([f"dòng {missing}"] if left.rows else []) + (["kết luận cả lá phiếu"] if left.ballot else [])
         ), "warning")

@@ -17,7 +17,6 @@ is computed in SQL from its elections' latest rounds:
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -46,7 +45,8 @@ from ..models import (
     User,
 )
 from ..tally import Kind
-from .tree import organisation_tree
+from ..tally.names import search_fold as fold
+from .tree import organisation_tree, tree_options
 
 PAGE_SIZE = 25
 STATES = {
@@ -116,12 +116,6 @@ def scope_condition(user: User, organisations: set[int] | None = None) -> Column
         return true()
     assigned = select(CongressAssignment.congress_id).where(CongressAssignment.user_id == user.id)
     return or_(Congress.organisation_id.in_(organisations), Congress.id.in_(assigned))
-
-
-def fold(text: str) -> str:
-    """For search: no case, no tone marks or letter marks ('Đảng' -> 'dang')."""
-    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).casefold().split())
 
 
 @dataclass
@@ -250,9 +244,10 @@ class Dashboard:
         return max(1, math.ceil(self.total / PAGE_SIZE))
 
 
-def organisation_paths() -> dict[int, tuple[int | None, str]]:
+def organisation_paths(tree: dict | None = None) -> dict[int, tuple[int | None, str]]:
     """Every organisation's (parent id, 'Top / ... / Itself'), from one query."""
-    return {org_id: (parent, " / ".join(names)) for org_id, (parent, names) in organisation_tree().items()}
+    tree = organisation_tree() if tree is None else tree
+    return {org_id: (parent, " / ".join(names)) for org_id, (parent, names) in tree.items()}
 
 
 def _subtree(organisations: dict[int, tuple[int | None, str]], top: int) -> set[int]:
@@ -269,7 +264,8 @@ def _subtree(organisations: dict[int, tuple[int | None, str]], top: int) -> set[
 
 
 def build_dashboard(user: User, filters: Filters) -> Dashboard:
-    organisations = organisation_paths()
+    tree = organisation_tree()
+    organisations = organisation_paths(tree)
     in_scope = access.organisation_scope(user, Role.VIEWER)
     progress, state = _congress_states()
     conditions = [scope_condition(user, in_scope)]
@@ -307,7 +303,7 @@ def build_dashboard(user: User, filters: Filters) -> Dashboard:
         organisation_id for organisation_id, in db.session.execute(
             select(Congress.organisation_id).where(scope_condition(user, in_scope)).distinct())}
     return Dashboard(filters, rows, total, per_state, _elected_per_kind(scoped, where_state),
-                     sorted(((i, p) for i, (_, p) in organisations.items() if i in offered), key=lambda x: x[1]))
+                     [(i, organisations[i][1]) for i, _ in tree_options(offered, tree)])
 
 
 def _add_rounds(rows: list[CongressRow]) -> None:

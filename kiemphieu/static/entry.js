@@ -126,6 +126,9 @@
   // State changes at once, key by key; the screen is drawn at most once a frame, so a burst
   // of typed-ahead keys costs one drawing, not one per key.
   var drawPending = false;
+  // The row last struck (strike form) is scrolled into view when drawn: on a long list the
+  // clerk sees the name they just typed struck, not a row below the fold.
+  var showRow = null;
 
   function render() {
     if (drawPending) { return; }
@@ -152,6 +155,9 @@
       }
       tr.querySelector(".votes").textContent = totals.votes[id] || 0;
     });
+    var shown = strike ? showRow : (ballot.history.length || ballot.cursor ? ids[ballot.cursor] : null);
+    showRow = null;
+    if (shown && rows[shown] && rows[shown].scrollIntoView) { rows[shown].scrollIntoView({ block: "nearest" }); }
     var untouched = !ballot.history.length && !buffer;
     var keptBox = $("kept");
     keptBox.textContent = (strike ? "Giữ lại " : "Đồng ý ") + kept + "/" + cfg.seats;
@@ -215,6 +221,7 @@
 
   function toggle(order) {
     var id = ids[order - 1];
+    showRow = id;
     ballot.struck[id] = !ballot.struck[id];
     ballot.history.push({ id: id, before: !ballot.struck[id], kind: "strike" });
   }

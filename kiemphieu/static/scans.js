@@ -66,6 +66,11 @@
     var rows = document.createDocumentFragment();
     state.recent.forEach(function (scan) { rows.appendChild(row(scan)); });
     body.replaceChildren(rows);
+    var health = document.getElementById("worker-health");
+    if (health && state.worker) {
+      health.className = "worker-health flash " + (state.worker.ok ? "flash-success" : "flash-error");
+      health.replaceChildren(document.createTextNode("Máy đọc phiếu: "), el("strong", null, state.worker.text));
+    }
     live.textContent = state.waiting ? "Đang đọc: còn " + state.waiting + " ảnh chờ. Trang tự cập nhật."
                                      : "Đã đọc hết các ảnh đã nhận. Trang tự cập nhật.";
   }

@@ -197,3 +197,9 @@ def indistinguishable_namesakes(candidates) -> list[str]:
         if len(group) > 1 and (None in borns or len(set(borns)) < len(borns)):
             bad.append(group[0][0])
     return bad
+
+
+def search_fold(text: str) -> str:
+    """For search boxes: no case, no tone marks or letter marks ('Đảng' -> 'dang')."""
+    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
+    return " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).casefold().split())

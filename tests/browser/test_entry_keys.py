@@ -50,6 +50,38 @@ def save_and_wait(page, sequence: int, note: str = "") -> None:
     expect(page.locator("#message")).to_have_text(f"Đã lưu phiếu số {sequence}{note}.")
 
 
+def test_a_struck_row_below_the_fold_is_scrolled_into_view(counting_day, browser, login):
+    """(Runs before the test that finalises the round.) On a list longer than the screen, the row just typed is brought into view above the
+    sticky buttons, so the clerk sees the name struck; nothing is saved (Escape clears)."""
+    day = counting_day
+    context = browser.new_context(viewport={"width": 1200, "height": 560}, locale="vi-VN")
+    page = context.new_page()
+    try:
+        login(page, "nhapA")
+        page.goto(f"{day.base_url}/rounds/{day.strike_round}/entry/A")
+        expect(page.locator("#seq")).to_be_visible()
+        last = page.locator('tr[data-order="17"]')
+
+        def visible_above_buttons() -> bool:
+            row, buttons = last.bounding_box(), page.locator(".entry-buttons").bounding_box()
+            return row is not None and 0 <= row["y"] and row["y"] + row["height"] <= buttons["y"]
+
+        assert not visible_above_buttons()  # the fold is above row 17 at this height
+        keys(page, "1", "7")
+        expect(last).to_have_class("cand struck")
+        page.wait_for_function("() => true")  # one frame: drawing happens on the next animation frame
+        assert visible_above_buttons()
+        keys(page, "2")
+        second = page.locator('tr[data-order="2"]')
+        expect(second).to_have_class("cand struck")
+        box = second.bounding_box()
+        assert box is not None and box["y"] >= 0
+        keys(page, "Escape")
+        expect(page.locator("#kept")).to_have_text("Giữ lại 17/15")
+    finally:
+        context.close()
+
+
 def test_strike_entry_double_entry_settle_and_finalise(counting_day, page, browser, login, screenshots):
     day = counting_day
     first = day.seeded + 1
@@ -216,3 +248,4 @@ def test_boxes_form_keys(counting_day, page, login):
     expect(page.locator("#t-counted")).to_have_text("4")
     expect(page.locator("#t-invalid")).to_have_text("1")
     expect(page.locator(f'tr[data-id="{c[1]}"] td.votes')).to_have_text("3")
+

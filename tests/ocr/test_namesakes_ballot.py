@@ -8,7 +8,7 @@ import json
 import pypdfium2
 import pytest
 
-from kiemphieu.ocr.geometry import layout_for
+from kiemphieu.ocr.geometry import QR_QUIET, layout_for
 from kiemphieu.ocr.printing import render_ballot_image, render_ballot_pdf
 from kiemphieu.ocr.reader import read_images
 from kiemphieu.tally import parse_election
@@ -102,7 +102,12 @@ def test_the_widest_namesake_lists_still_fit(count, seats, paper, columns):
     notes = notes_of(layout)
     assert len(notes) == count
     page = (0, 0, layout.paper.width, layout.paper.height)
+    codes = [(x - QR_QUIET, y - QR_QUIET, w + 2 * QR_QUIET, h + 2 * QR_QUIET) for x, y, w, h in layout.code_boxes]
+    assert len(codes) == 2 and all(inside(code, page) for code in codes)
+    for item in layout.texts:  # the header beside the second code keeps clear of its quiet zone
+        assert not any(overlaps(item.box, code) for code in codes), item
     for row in layout.rows:
+        assert not any(overlaps(row.row_mm, code) for code in codes)
         note = row.note
         assert layout.to_json()["candidates"][row.order - 1]["note"]["text"] == note.text
         assert inside(note.box, row.row_mm) and inside(note.box, page)

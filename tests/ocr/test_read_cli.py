@@ -50,3 +50,30 @@ def test_read_with_bad_election_exits_2(tmp_path, capsys):
     bad.write_text("{", encoding="utf-8")
     assert main(["ballots", "read", str(bad), str(tmp_path / "x.png")]) == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_read_takes_ballots_printed_with_one_qr_code_and_with_two(tmp_path, strike_election, write_election, capsys):
+    """Ballots printed before the second QR code (their layout JSON has no `qr2`) and ballots
+    printed now, one command, one election file: both read."""
+    import numpy as np
+
+    from kiemphieu.ocr.geometry import legacy_layout_for
+    from kiemphieu.ocr.printing import render_layout_image
+
+    election = write_election(strike_election)
+    ids = strike_election.candidate_ids
+    files = []
+    for name, layout in (("old.jpg", legacy_layout_for(strike_election)), ("new.jpg", layout_for(strike_election))):
+        img = np.array(render_layout_image(layout, 150), copy=True)
+        m.seal(img, layout, 150)
+        m.strike(img, layout, 150, ids[1])
+        files.append(tmp_path / name)
+        files[-1].write_bytes(m.jpeg(img))
+    assert "qr2" not in legacy_layout_for(strike_election).to_json()
+    assert main(["ballots", "read", election, *map(str, files)]) == 0
+    old, new = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    for reading in (old, new):
+        assert reading["status"] == "read", reading
+        assert reading["marks"] == {cid: "struck" if cid == ids[1] else "kept" for cid in ids}
+    assert old["layout_digest"] == legacy_layout_for(strike_election).digest
+    assert new["layout_digest"] == layout_for(strike_election).digest

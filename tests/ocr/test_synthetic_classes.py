@@ -95,6 +95,17 @@ def test_cut_corners_leave_one_or_two_markers_partly_outside_the_image():
         assert truth["status_class"] == "must_read_exactly"
 
 
+def test_tuning_cut_corners_reach_every_corner_the_qr_codes_included_at_varied_depths():
+    cuts = [make("tune", "cut_corner", index=i, level=("L0", "L1", "L2")[i % 3])[2]["cut"] for i in range(0, 36, 2)]
+    assert {c["corner"] for c in cuts} == {"top-left", "top-right", "bottom-right", "bottom-left"}
+    assert {c["two"] for c in cuts} == {True, False}
+    depths = [max(c["lost_share"]) for c in cuts]
+    assert min(depths) < 0.6 and max(depths) >= 1.0  # markers partly cut, and cut away
+    lost = [c["code_lost_share"] for c in cuts]
+    assert any(first > 0.3 for first, _ in lost) and any(second > 0.2 for _, second in lost)
+    assert all(min(pair) == 0 for pair in lost)  # one corner or one side: never both codes
+
+
 @pytest.mark.parametrize("cls", ["double_baseline", "overshoot_number"])
 def test_class_4_strikes_are_plain_struck_rows(cls):
     _, _, truth, _ = make("tune", cls, form="strike")

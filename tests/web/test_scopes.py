@@ -195,3 +195,49 @@ def test_editable_organisations_agree_with_the_rule(web, tree):
         for user in db.session.scalars(select(User)).all():
             expected = {o.id for o in organisations if access.may_edit_organisation(user, o)}
             assert access.editable_organisations(user) == expected, user.username
+
+
+def test_an_administrator_creating_a_district_organiser_grants_no_province_wide_role_by_default(web, tree):
+    """The user form's server-wide role defaults to none: an administrator who fills in only the
+    name, the password and the district's organiser role makes a district organiser who sees
+    nothing outside the district (a default "viewer" opened every congress of the server)."""
+    admin = login(web, "quantri")
+    form = admin.get("/users").get_data(as_text=True)
+    role_select = form.split('id="user-role"')[1].split("</select>")[0]
+    assert 'selected value="counter"' in role_select or 'value="counter" selected' in role_select
+    response = admin.post("/users", data={
+        "user-username": "huyen-moi", "user-password": PASSWORD, "user-role": "counter",
+        "user-organisation_id": tree["d1"], "user-org_role": "organiser", "user-submit": "y"})
+    assert response.status_code == 302
+    district = login(web, "huyen-moi")
+    assert district.get(f"/congresses/{tree['c1']}/edit").status_code == 200
+    assert district.get(f"/congresses/{tree['c2']}").status_code == 403
+    assert "Tân Minh" not in district.get("/").get_data(as_text=True)
+
+
+def test_an_administrator_changes_a_users_server_wide_role(web, tree):
+    """A district organiser made a global viewer by mistake is put back to the district only;
+    the change applies at once, is logged, and only an administrator may make it."""
+    with web.app_context():
+        auth_services.create_user("nham", PASSWORD, Role.VIEWER, grant_on=db.session.get(Organisation, tree["d1"]),
+                                  grant_role=Role.ORGANISER)
+        nham_id = db.session.scalar(select(User.id).where(User.username == "nham"))
+    mistaken = login(web, "nham")
+    assert mistaken.get(f"/congresses/{tree['c2']}").status_code == 200  # the whole province, read-only
+    district = login(web, "huyen1")
+    assert district.post(f"/users/{nham_id}/role", data={"role": "counter"}).status_code == 403
+    admin = login(web, "quantri")
+    assert f'action="/users/{nham_id}/role"' in admin.get("/users").get_data(as_text=True)
+    assert admin.post(f"/users/{nham_id}/role", data={"role": "counter"}).status_code == 302
+    assert mistaken.get(f"/congresses/{tree['c2']}").status_code == 403
+    assert mistaken.get(f"/congresses/{tree['c1']}/edit").status_code == 200
+    assert admin.post(f"/users/{nham_id}/role", data={"role": "superuser"}).status_code == 400
+    log = admin.get("/audit").get_data(as_text=True)
+    assert "Đổi vai trò chung" in log
+
+
+def test_the_header_names_a_district_organisers_role_and_district(web, tree):
+    page = login(web, "huyen1").get("/").get_data(as_text=True)
+    assert "Người tổ chức · Đảng bộ huyện Yên Lập" in page
+    counter = login(web, "nhap-ts").get("/").get_data(as_text=True)
+    assert "Người nhập phiếu · Đảng bộ xã Tân Minh" in counter

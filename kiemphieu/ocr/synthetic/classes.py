@@ -69,6 +69,11 @@ class Variety:
     x_strokes: tuple[int, int] | None = None
     cancelled_marks: dict[str, float] | None = None
     other_marks: dict[str, float] | None = None
+    # Cut corners by corner: any of the four (the QR codes' included) is picked, then one of its
+    # two sides is moved in by this share of its marker's width (past 1: the marker is gone and
+    # the code beside it cut). None: a side is picked as before (a split without it keeps its
+    # ballots).
+    cut_corner_depth: tuple[float, float] | None = None
 
 
 VARIETY = {
@@ -80,7 +85,7 @@ VARIETY = {
         # Wider than the held-back split's on the strike classes (second lines well under the
         # baseline, long overshoots, thin and thick pens): the faults must show here first.
         baseline_offset=(-0.15, 0.22), number_overshoot_mm=(5.0, 18.0), seal_strength=(0.7, 0.95),
-        pen_width_scale=(0.6, 1.7), x_size=(0.45, 1.2), x_strokes=(1, 3),
+        pen_width_scale=(0.6, 1.7), cut_corner_depth=(0.15, 1.1), x_size=(0.45, 1.2), x_strokes=(1, 3),
         cancelled_marks={"x": 0.7, "tick": 0.15, "circle": 0.15},
         other_marks={"x": 0.6, "tick": 0.2, "circle": 0.1, "filled": 0.1}),
     "held": Variety(
@@ -385,26 +390,52 @@ def page_quad_px(layout: dict, applied: dict, shape: tuple[int, int], dpi: float
     return pts @ m[:, :2].T + m[:, 2]
 
 
+def _marked_extent_px(layout: dict, applied: dict, shape: tuple[int, int], dpi: float, axis: int) -> tuple[float, float]:
+    """The smallest and largest image coordinate (x: axis 0, y: 1) of any name or box."""
+    h, w = shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), applied.get("rotation_deg", 0.0), 1.0)
+    m[:, 2] += applied.get("shift_px", (0.0, 0.0))
+    boxes = [c[key] for c in layout["candidates"] for key in ("name_mm", "agree_mm", "disagree_mm") if c.get(key)]
+    pts = np.float32([[x + dx * bw, y + dy * bh] for x, y, bw, bh in boxes for dx in (0, 1) for dy in (0, 1)])
+    at = (pts * (dpi / 25.4)) @ m[:, :2].T + m[:, 2]
+    return float(at[:, axis].min()), float(at[:, axis].max())
+
+
 def cut_corners(image: np.ndarray, layout: dict, applied: dict, dpi: float, rng, variety: Variety) -> tuple[np.ndarray, dict]:
     """Cut the image so one or two corner markers lie partly outside it (a feeder's skew and shift).
 
     One side of the image is moved in until the outermost marker on that side loses ``cut_depth``
     of its width; with ``two`` the cut goes on until the other marker of that side loses as much.
+    With ``cut_corner_depth`` (tuning split) a corner is picked first, any of the four, the QR
+    codes' included, and one of its sides is moved in until that corner's marker loses that
+    share (past 1: the marker is gone and the code beside it cut); the skew may cut the side's
+    other marker as well.
     The lost part is cropped away; on some scanners the image keeps its size and the feeder's
     dark background shows on the opposite side.
     """
     quads = marker_quads_px(layout, applied, image.shape[:2], dpi)
-    side = ("left", "right", "top", "bottom")[int(rng.integers(4))]
+    corner = None
+    if variety.cut_corner_depth is None:
+        side = ("left", "right", "top", "bottom")[int(rng.integers(4))]
+    else:  # a corner first (top-left, top-right, bottom-right, bottom-left), then one of its sides
+        corner = int(rng.integers(4))
+        side = (("left", "top"), ("top", "right"), ("right", "bottom"), ("bottom", "left"))[corner][int(rng.integers(2))]
     axis = 0 if side in ("left", "right") else 1
     outward = 1 if side in ("right", "bottom") else -1
     on_side = {"left": (0, 3), "right": (1, 2), "top": (0, 1), "bottom": (3, 2)}[side]
     outer = [float(outward * (quads[i][:, axis] * outward).max()) for i in on_side]
     width = float(np.ptp(quads[on_side[0]][:, axis]))
     two = rng.random() < 0.5
-    depth = rng.uniform(*variety.cut_depth) * width
+    depth = rng.uniform(*(variety.cut_depth if corner is None else variety.cut_corner_depth)) * width
     # The edge: past the chosen marker(s) by `depth`, inward.
     reference = (min if outward > 0 else max)(outer) if two else (max if outward > 0 else min)(outer)
+    if corner is not None and not two:
+        reference = outer[on_side.index(corner)]  # that corner's marker (the other may lose more)
     edge = int(round(reference - outward * depth))
+    if corner is not None:  # never into a name or a box: the marks must stay whole on the scan
+        marked = _marked_extent_px(layout, applied, image.shape[:2], dpi, axis)
+        margin = mm_to_px(1.0, dpi)
+        edge = int(max(edge, marked[1] + margin)) if outward > 0 else int(min(edge, marked[0] - margin))
     size = image.shape[1 - axis]
     edge = int(np.clip(edge, 1, size - 1))
     fill = rng.random() < variety.cut_fill
@@ -425,4 +456,27 @@ def cut_corners(image: np.ndarray, layout: dict, applied: dict, dpi: float, rng,
         out = {"right": lambda: image[:, :edge], "left": lambda: image[:, edge:],
                "bottom": lambda: image[:edge], "top": lambda: image[edge:]}[side]()
     lost = [round(float(max(0.0, outward * (o - edge)) / width), 2) for o in outer]
-    return np.ascontiguousarray(out), {"side": side, "two": bool(two), "fill": bool(fill), "lost_share": lost}
+    cut = {"side": side, "two": bool(two), "fill": bool(fill), "lost_share": lost}
+    if corner is not None:
+        cut["corner"] = ("top-left", "top-right", "bottom-right", "bottom-left")[corner]
+        # Share of each QR code (first bottom-left, second top-right) across the cut edge.
+        cut["code_lost_share"] = [
+            _lost_share(_box_px(layout[key], applied, image.shape[:2], dpi)[:, axis], edge, outward)
+            for key in ("qr_box_mm", "qr2_box_mm") if layout.get(key)]
+    return np.ascontiguousarray(out), cut
+
+
+def _box_px(box, applied: dict, shape: tuple[int, int], dpi: float) -> np.ndarray:
+    """A box's four corners (mm on the page) in the degraded image."""
+    h, w = shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), applied.get("rotation_deg", 0.0), 1.0)
+    m[:, 2] += applied.get("shift_px", (0.0, 0.0))
+    x, y, bw, bh = box
+    pts = np.float32([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]]) * (dpi / 25.4)
+    return pts @ m[:, :2].T + m[:, 2]
+
+
+def _lost_share(coords: np.ndarray, edge: float, outward: int) -> float:
+    """The share of a box's extent (its corners' coordinates across the edge) beyond the edge."""
+    outer = float((coords * outward).max() * outward)
+    return round(float(np.clip(outward * (outer - edge) / max(np.ptp(coords), 1e-6), 0.0, 1.0)), 2)

@@ -78,7 +78,10 @@ def test_a_partial_ruling_is_stored_and_the_ballot_waits(app, client, scan_round
     scan = review_scan(scan_round, fake_reader, 5, marks={"c01": "uncertain", "c02": "uncertain", "c03": "kept"})
     response = client.post(f"/scans/{scan.id}", data={"row-c01": "kept"})
     assert response.headers["Location"].endswith(f"/scans/{scan.id}")
-    assert "Còn phải phân xử" in client.get(response.headers["Location"]).get_data(as_text=True)
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # The row as the ballot shows it (its number and name), not the internal code.
+    name = scan_round.to_election().display_name("c02")
+    assert f"Còn phải phân xử: dòng 2 ({name})" in page and "dòng c02" not in page
     db.session.refresh(scan)
     assert scan.status == "review" and scan_ballots(scan_round) == []
     client.post(f"/scans/{scan.id}", data={"row-c02": "struck"})

@@ -89,3 +89,23 @@ def test_the_station_prints_the_pages_figures():
                                     "đã phân xử 0 · bị từ chối 0 | lượt tải mới nhất: đã đọc 4/5")
     refused = {**reading("rejected", reason="no_markers"), "detail": "corner markers found: none"}
     assert summary(refused) == "từ chối (Không tìm thấy dấu định vị ở bốn góc (không thấy dấu góc nào))"
+
+
+def test_progress_carries_the_workers_state_so_the_page_line_follows_it(app, client, scan_round, counter):
+    """The scans page's "Máy đọc phiếu" line was drawn once, with the page: right after an
+    upload it went on saying "chờ ảnh mới" while the worker read. The polled JSON now says
+    what the worker does, and scans.js redraws the line from it."""
+    from pathlib import Path
+
+    from kiemphieu import heartbeat
+
+    folder = Path(app.instance_path) / "run"
+    assert progress(client, scan_round)["worker"]["ok"] is False  # no worker has beaten here
+    folder.mkdir(parents=True, exist_ok=True)
+    heartbeat.write(folder, "reading", 3)
+    worker = progress(client, scan_round)["worker"]
+    assert worker == {"ok": True, "text": "hoạt động, đang đọc phiếu"}
+    heartbeat.write(folder, "idle", 3)
+    assert progress(client, scan_round)["worker"]["text"] == "hoạt động, chờ ảnh mới"
+    script = (Path(__file__).resolve().parents[3] / "kiemphieu" / "static" / "scans.js").read_text()
+    assert 'getElementById("worker-health")' in script and "state.worker.text" in script
