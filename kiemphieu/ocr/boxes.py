@@ -37,15 +37,21 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             values[f"{side}_long"] = round(long_lines, 3)
             values[f"{side}_one_way"] = round(abs(long_rows - long_cols), 3)
             values[side] = round(score, 3)
+            values[f"{side}_pale"] = round(pale_score, 3)
             values[f"{side}_fill"] = round(fill, 3)
             values[f"{side}_crossings"] = round(crossings, 2)
             values[f"{side}_sides"] = sides
             values[f"{side}_pale_sides"] = pale_sides
             tint = tint_mm2(ctx, row, shift, template, (y0, y1, x0, x1))
             values[f"{side}_tint_mm2"] = round(tint, 2)
+            shape = {"edge_excess": None, "edge_diagonal": None, "edge_run": None, "edge_balance": None, "fine_fill": None}
+            if score >= bx.marginal or pale_score >= bx.definite:  # only a mark's shape matters
+                shape = _stroke_directions(_fine_box(ctx, template, row, shift, (y0, y1, x0, x1)),
+                                           ctx.paper_level * ctx.profile.ink.ink_level)
+                values.update({f"{side}_{key}": round(value, 3) for key, value in shape.items()})
             state = box_state({"score": score, "fill": fill, "crossings": crossings, "sides": sides,
                                "pale_sides": pale_sides, "long_rows": long_rows, "long_cols": long_cols,
-                               "pale_score": pale_score, "tint_mm2": tint}, bx)
+                               "pale_score": pale_score, "tint_mm2": tint, **shape}, bx)
             states.append(state)
             confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
         _, _, a0, a1 = row.boxes_area
@@ -69,7 +75,9 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
 
 def box_state(m, bx) -> str:
     """marked | empty | unsure for one box from its measures `m` (unrounded): score, fill,
-    crossings, sides, pale_sides, long_rows, long_cols, pale_score, tint_mm2."""
+    crossings, sides, pale_sides, long_rows, long_cols, pale_score, tint_mm2, and the shape of
+    its ink's edges at fine resolution (edge_excess, edge_diagonal, edge_run, edge_balance,
+    fine_fill: None when the box scored under marginal)."""
     score, fill = m["score"], m["fill"]
     state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
     # A thick pen's X reaches the sides' middles and fills much of a small box, but its arms
@@ -78,11 +86,23 @@ def box_state(m, bx) -> str:
     heavy = fill > bx.max_fill or m["sides"] >= 3
     if heavy and long_lines <= bx.x_max_long and fill <= bx.x_max_fill:
         heavy = False
+    # At 8 px/mm a thick pen's X shows its two arms (the working resolution merges them into
+    # rows of ink that look one way, and its halo reaches every side): however much it covers.
+    x_shape = _x_edges(m, bx)
     # Long lines across the rows but not the columns (or the reverse): strokes drawn back and
     # forth one way, a scribble, however few sides it reaches.
-    one_way = abs(m["long_rows"] - m["long_cols"]) >= bx.max_one_way
-    if heavy or one_way or m["crossings"] > bx.max_crossings or m["pale_sides"] >= 4:
-        return "unsure"  # blacked out or scribbled: a correction as likely as a mark
+    one_way = abs(m["long_rows"] - m["long_cols"]) >= bx.max_one_way and not x_shape
+    pale_scribble = m["pale_sides"] >= 4 and not x_shape
+    # Edges along horizontals far more than along verticals, or one long level edge: a line
+    # struck through the mark.
+    struck_through = m.get("edge_excess") is not None and (
+        m["edge_excess"] >= bx.cancel_edge_excess or m["edge_run"] >= bx.cancel_edge_run)
+    # An X drawn without lifting the pen, or one arm gone over again, is crossed a third time.
+    scribbled = m["crossings"] > (bx.x_max_crossings if x_shape else bx.max_crossings)
+    if (heavy and not x_shape) or one_way or struck_through or scribbled or pale_scribble:
+        return "unsure"  # blacked out, scribbled or struck through: a correction as likely as a mark
+    if state != "marked" and x_shape and m["pale_score"] >= bx.definite:
+        return "marked"  # a faint pen's X: under the ink level in places, whole in the faint ink
     if state == "empty" and (m["pale_score"] >= bx.marginal or fill > 0 or m["tint_mm2"] >= bx.empty_tint_mm2):
         return "unsure"  # a trace of a pen: a person must look
     return state
@@ -102,6 +122,18 @@ def box_mark(states: list[str], values: dict, stray_mm2: float, bx) -> str:
     if mark == "both" and (fills[1] >= bx.both_fill_ratio * max(fills[0], 1e-3) or _cancelled(values, bx)):
         return "uncertain"
     return mark
+
+
+def _x_edges(m, bx) -> bool:
+    """An X's edges at fine resolution: along its two diagonals, both ways (a blacked-out
+    box's or a scribble's run every way, or one way), no more along horizontals than along
+    verticals and none level for long (a line struck through adds a long level edge), with
+    white left between its arms."""
+    if m.get("edge_excess") is None:
+        return False
+    return (m["edge_excess"] <= bx.x_max_edge_excess and m["edge_run"] <= bx.x_max_edge_run
+            and m["edge_diagonal"] >= bx.x_min_diagonal and m["edge_balance"] >= bx.x_min_balance
+            and m["fine_fill"] <= bx.x_max_fine_fill)
 
 
 def _margin(score: float, marginal: float, definite: float) -> float:
@@ -142,10 +174,13 @@ def _long_lines(inner: np.ndarray, share: float) -> tuple[float, float]:
 
 def _cancelled(values: dict, bx) -> bool:
     """Both boxes marked, one of them struck through: lines right across it (two or more
-    separate ones), or long lines one way more than an X has (lines drawn close together merge
-    into one band). The voter took one mark back: a person reads which."""
+    separate ones), long lines one way more than an X has (lines drawn close together merge
+    into one band), or edges along horizontals, or a level edge, more than an X has (at fine
+    resolution). The voter took one mark back: a person reads which."""
     return any(values[f"{side}_line_groups"] > bx.max_line_groups
-               or values[f"{side}_one_way"] >= bx.both_max_one_way for side in ("agree", "disagree"))
+               or values[f"{side}_one_way"] >= bx.both_max_one_way
+               or values.get(f"{side}_edge_excess", 0.0) > bx.both_max_edge_excess
+               or values.get(f"{side}_edge_run", 0.0) > bx.both_max_edge_run for side in ("agree", "disagree"))
 
 
 def _through_lines(inner: np.ndarray) -> tuple[int, int]:
@@ -167,6 +202,67 @@ _VERTICAL_3 = np.ones((3, 1), np.uint8)
 
 
 _HORIZONTAL_3 = np.ones((1, 3), np.uint8)
+
+
+FINE_PX_PER_MM = 8.0  # about 200 dpi: a pen's strokes in a 6 mm box resolved whatever work_dpi is
+
+
+def _fine_box(ctx, template: Template, row, shift, box) -> np.ndarray:
+    """The inside of a box warped from the decoded scan itself at FINE_PX_PER_MM (grey).
+
+    At the working resolution a 6 mm box is some 17 pixels inside its border: a thick pen's
+    strokes merge. The scan usually holds twice as many; only the box's own pixels are warped."""
+    y0, y1, x0, x1 = box
+    by0, _, bx0, _ = row.band
+    dx, dy = shift
+    k, r = template.k, FINE_PX_PER_MM
+    left, top = (bx0 + dx + x0) / k, (by0 + dy + y0) / k  # mm: working pixel j spans [j/k, (j+1)/k)
+    size = (max(1, int(round((x1 - x0) / k * r))), max(1, int(round((y1 - y0) / k * r))))
+    to_fine = np.array([[r, 0, -r * left - 0.5], [0, r, -r * top - 0.5], [0, 0, 1.0]]) @ ctx.page_to_mm
+    return cv2.warpPerspective(ctx.grey, to_fine, size, flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+_DIAGONAL_SPLIT = math.tan(math.radians(22.5))
+
+
+def _stroke_directions(fine: np.ndarray, ink_level: float) -> dict[str, float]:
+    """How the ink's edges run in a box (fine grey crop): shares of the edge strength along
+    horizontal edges (a line struck across), vertical edges, and the two diagonals (an X), and
+    how evenly the diagonal edges go both ways (an X's two arms; strokes one way: a scribble).
+
+    An X's outline runs along its two diagonals whatever the pen's width; lines struck through
+    it to cancel it add long horizontal edges (their top and bottom), which nothing in an X has
+    more of than vertical ones."""
+    g = cv2.GaussianBlur(fine, (3, 3), 0).astype(np.float32)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)[1:-1, 1:-1]
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)[1:-1, 1:-1]
+    mag = np.hypot(gx, gy)
+    total = float(mag.sum()) or 1.0
+    ax, ay = np.abs(gx), np.abs(gy)
+    horizontal = float(mag[ax < _DIAGONAL_SPLIT * ay].sum()) / total  # gradient up or down
+    vertical = float(mag[ay < _DIAGONAL_SPLIT * ax].sum()) / total
+    diagonal = (ax >= _DIAGONAL_SPLIT * ay) & (ay >= _DIAGONAL_SPLIT * ax)
+    falling = float(mag[diagonal & (gx * gy < 0)].sum())  # edges along "\\" (y grows downwards)
+    rising = float(mag[diagonal].sum()) - falling
+    # The longest horizontal edge: a line struck across the box has one as long as itself, an
+    # X's edges run along its arms, and only short bits (wobbles, the pen's ends) lie level.
+    level = (ax < _DIAGONAL_SPLIT * ay) & (mag >= 0.3 * float(mag.max()))
+    level = cv2.dilate(level.view(np.uint8), _VERTICAL_3)
+    run = _longest_run(level) / level.shape[1] if level.size else 0.0
+    return {"edge_excess": horizontal - vertical, "edge_diagonal": 1.0 - horizontal - vertical,
+            "edge_run": run,
+            "edge_balance": min(falling, rising) / max(falling + rising, 1e-6),
+            "fine_fill": float((fine < ink_level).mean())}
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """The longest run of ink in any row of a small mask (rows kept apart by a zero column)."""
+    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = mask
+    flat = padded.ravel()
+    steps = flat[1:] - flat[:-1]
+    starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
+    return int((ends - starts).max()) if starts.size else 0
 
 
 def _crossings(inner: np.ndarray) -> float:

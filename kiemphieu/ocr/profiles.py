@@ -116,6 +116,16 @@ class BoxSettings:
     max_one_way: float = setting(0.25, 0.0, 1.0, "long lines across this much more of the rows than of the columns (or the reverse): a scribble")
     max_line_groups: int = setting(1, 0, 10, "both boxes marked, one with more separate lines right across it (edge to edge) than this: a mark struck through, uncertain")
     both_max_one_way: float = setting(0.15, 0.0, 1.0, "both boxes marked, one with long lines one way over this share (see max_one_way): a mark struck through, uncertain")
+    x_max_edge_excess: float = setting(0.1, -1.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when its ink's edges (measured at 8 px/mm) run along horizontals at most this share of their strength more than along verticals")
+    x_max_edge_run: float = setting(0.35, 0.0, 1.0, "and when its longest level edge spans at most this share of the box (a line struck across has one as long as itself)")
+    x_min_diagonal: float = setting(0.6, 0.0, 1.0, "and when at least this share of the edges runs along the diagonals (an X's arms; a blacked-out box's or a scribble's run every way)")
+    x_min_balance: float = setting(0.3, 0.0, 0.5, "and when the weaker of its two diagonals holds at least this share of their edges (an X has both arms; strokes one way are a scribble)")
+    x_max_fine_fill: float = setting(0.95, 0.0, 1.0, "and when it is inked over at most this share at 8 px/mm (white left between the arms)")
+    x_max_crossings: float = setting(3.5, 1.0, 20.0, "a box whose edges are an X's (x_*) may be crossed this many times along a line through it (an X drawn without lifting the pen, or an arm gone over again)")
+    both_max_edge_excess: float = setting(0.05, -1.0, 1.0, "both boxes marked, one whose edges run along horizontals more than along verticals by over this share: uncertain (a mark struck through; an X has about as many of both)")
+    both_max_edge_run: float = setting(0.25, 0.0, 1.0, "both boxes marked, one with a level edge over this share of the box: uncertain (a mark struck through)")
+    cancel_edge_excess: float = setting(0.2, -1.0, 1.0, "a marked box whose edges run along horizontals this share more than along verticals is struck through: uncertain, alone or beside another mark")
+    cancel_edge_run: float = setting(0.45, 0.0, 1.0, "so is a marked box with a level edge over this share of the box")
 
 
 @dataclass(frozen=True)
@@ -260,6 +270,13 @@ def _profile_from_dict(data: dict) -> Profile:
         raise ProfileError(f"ink.faint_level ({profile.ink.faint_level}) is below ink.ink_level")
     if profile.strike.line_score > profile.strike.definite:
         raise ProfileError(f"strike.line_score ({profile.strike.line_score}) is above strike.definite ({profile.strike.definite})")
+    bx = profile.boxes
+    if bx.x_max_crossings < bx.max_crossings:
+        raise ProfileError(f"boxes.x_max_crossings ({bx.x_max_crossings}) is below boxes.max_crossings ({bx.max_crossings})")
+    for measure in ("edge_excess", "edge_run"):  # an uncertain band between an X and a struck-through mark
+        both, x, cancel = (getattr(bx, f"{kind}_{measure}") for kind in ("both_max", "x_max", "cancel"))
+        if not both <= x <= cancel:
+            raise ProfileError(f"boxes.both_max_{measure} ({both}) <= boxes.x_max_{measure} ({x}) <= boxes.cancel_{measure} ({cancel}) does not hold")
     if profile.strike.zone_bottom >= profile.strike.zone_top:
         raise ProfileError("strike.zone_bottom must be below strike.zone_top")
     if profile.scan.small_print_dpi < profile.scan.work_dpi:

@@ -165,7 +165,7 @@ class _PageReader:
 
     def run(self) -> None:
         paper, markers = self.markers()
-        homography = pagemap.homography(self, paper, markers)
+        homography = self.page_to_mm = pagemap.homography(self, paper, markers)
         pagemap.identify(self, paper, homography)
         template = template_for(self.layout, self.profile)
         # Pixel j of the template is centred at (j + 0.5) / k mm.

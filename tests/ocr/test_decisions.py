@@ -67,15 +67,72 @@ def test_box_states():
     assert box_state(box(pale_score=BX.marginal), BX) == "unsure"  # a trace of a pen in an empty box
 
 
-def test_a_box_blacked_out_by_a_thick_x_stays_unsure_like_a_struck_through_x():
+def test_a_thick_pens_x_is_marked_and_an_x_struck_through_stays_unsure_by_their_edges():
     # Measures of two tuning-split boxes (issue 11): a thick marker's X (plain L0:36, boxes1) and
     # an X struck through by lines (box_cancel L2:41, boxes6). At the working resolution they
-    # have the same fill, sides, long lines and crossings: reading the first `marked` would read
-    # the second too, a vote the voter took back. Both stay unsure (a person looks).
-    thick_x = box(score=1.0, fill=0.865, crossings=1.0, sides=3, pale_sides=3, long_rows=0.824, long_cols=0.706)
-    struck_x = box(score=1.0, fill=0.82, crossings=1.0, sides=2, pale_sides=3, long_rows=0.706, long_cols=0.706)
-    assert box_state(thick_x, BX) == "unsure"
+    # have the same fill, sides, long lines and crossings; at 8 px/mm the X's edges run along
+    # its diagonals, the struck-through X's along the lines struck across it.
+    thick_x = box(score=1.0, fill=0.865, crossings=1.0, sides=3, pale_sides=3, long_rows=0.824, long_cols=0.706,
+                  edge_excess=0.043, edge_diagonal=0.796, edge_run=0.06, edge_balance=0.45, fine_fill=0.861)
+    struck_x = box(score=1.0, fill=0.82, crossings=1.0, sides=2, pale_sides=3, long_rows=0.706, long_cols=0.706,
+                   edge_excess=0.354, edge_diagonal=0.51, edge_run=0.8, edge_balance=0.45, fine_fill=0.804)
+    assert box_state(thick_x, BX) == "marked"
     assert box_state(struck_x, BX) == "unsure"
+    # Without the fine measures (as before them) both stay unsure: a person looks.
+    no_shape = {"edge_excess": None, "edge_diagonal": None, "edge_run": None, "edge_balance": None, "fine_fill": None}
+    assert box_state({**thick_x, **no_shape}, BX) == "unsure"
+    # Rows of ink one way and a halo at every side (the working resolution's scribble signs):
+    # its arms at 8 px/mm say X.
+    assert box_state({**thick_x, "long_rows": 1.0, "long_cols": 0.647, "pale_sides": 4}, BX) == "marked"
+    # In the band between an X's edges and a struck-through mark's: still unsure.
+    assert box_state({**thick_x, "edge_excess": BX.x_max_edge_excess + 0.01}, BX) == "unsure"
+    assert box_state({**thick_x, "edge_run": BX.x_max_edge_run + 0.01}, BX) == "unsure"  # a level edge
+
+
+@pytest.mark.parametrize("change", [{"edge_diagonal": 0.5},  # edges every way: blacked out, scribbled
+                                    {"edge_balance": 0.1},  # strokes along one diagonal only: a scribble
+                                    {"fine_fill": 0.97}])  # no white left between the arms
+def test_a_heavy_box_whose_edges_are_not_an_xs_stays_unsure(change):
+    thick_x = box(score=1.0, fill=0.865, crossings=1.0, sides=3, pale_sides=3, long_rows=0.824, long_cols=0.706,
+                  edge_excess=0.043, edge_diagonal=0.796, edge_run=0.06, edge_balance=0.45, fine_fill=0.861)
+    assert box_state({**thick_x, **change}, BX) == "unsure"
+
+
+def test_a_faint_x_is_marked_by_its_faint_ink_and_its_edges():
+    # Tuning split, plain L2:17 (boxes1): a thin pale pen's X, broken under the ink level.
+    faint_x = box(score=0.353, fill=0.059, crossings=1.0, pale_sides=0, pale_score=1.0, edge_excess=-0.006,
+                  edge_diagonal=0.833, edge_run=0.121, edge_balance=0.378, fine_fill=0.053)
+    assert box_state(faint_x, BX) == "marked"
+    assert box_state({**faint_x, "pale_score": BX.definite - 0.01}, BX) == "unsure"  # not whole in faint ink either
+    assert box_state({**faint_x, "edge_balance": 0.1}, BX) == "unsure"  # one stroke, not an X
+    assert box_state({**faint_x, "edge_run": BX.cancel_edge_run}, BX) == "unsure"  # struck through
+
+
+def test_an_x_drawn_without_lifting_the_pen_may_be_crossed_three_times():
+    # Tuning split, cut_corner L0:81 (boxes1): one stroke down a diagonal, up the side and down
+    # the other: a line across meets it three times, as it meets a scribble.
+    x = box(score=1.0, fill=0.36, crossings=3.0, long_rows=0.06, long_cols=0.0, pale_score=1.0, edge_excess=-0.173,
+            edge_diagonal=0.76, edge_run=0.061, edge_balance=0.479, fine_fill=0.376)
+    assert box_state(x, BX) == "marked"
+    assert box_state({**x, "edge_diagonal": 0.5}, BX) == "unsure"  # crossed three times, not an X's edges
+    assert box_state({**x, "crossings": BX.x_max_crossings + 0.5}, BX) == "unsure"
+
+
+def test_a_faint_x_under_the_marginal_score_is_marked_when_whole_in_faint_ink():
+    # Tuning split, cut_corner L1:40 (boxes1): a pale pen's X all but lost under the ink level.
+    x = box(score=0.118, fill=0.01, crossings=1.0, pale_score=0.941, edge_excess=0.0, edge_diagonal=0.85,
+            edge_run=0.1, edge_balance=0.45, fine_fill=0.01)
+    assert box_state(x, BX) == "marked"
+    assert box_state({**x, "edge_excess": None, "edge_diagonal": None, "edge_run": None, "edge_balance": None,
+                      "fine_fill": None}, BX) == "unsure"  # not measured: a trace of a pen
+
+
+def test_a_mark_struck_through_alone_in_its_row_is_unsure():
+    x = box(score=1.0, fill=0.45, crossings=2.0, long_rows=0.1, long_cols=0.1, edge_excess=0.0,
+            edge_diagonal=0.9, edge_run=0.06, edge_balance=0.45, fine_fill=0.45)
+    assert box_state(x, BX) == "marked"
+    assert box_state({**x, "edge_excess": BX.cancel_edge_excess}, BX) == "unsure"
+    assert box_state({**x, "edge_run": BX.cancel_edge_run}, BX) == "unsure"  # one line across it
 
 
 def values(agree_fill=0.45, disagree_fill=0.45, agree_groups=0, one_way=0.0):
@@ -87,6 +144,11 @@ def test_a_mark_struck_through_beside_a_mark_in_the_other_box_is_uncertain_not_b
     assert box_mark(["marked", "marked"], values(), 0.0, BX) == "both"
     assert box_mark(["marked", "marked"], values(agree_groups=BX.max_line_groups + 1), 0.0, BX) == "uncertain"
     assert box_mark(["marked", "marked"], values(one_way=BX.both_max_one_way), 0.0, BX) == "uncertain"
+    # Edges along horizontals more than an X's, under the struck-through limit: not `both` either.
+    assert box_mark(["marked", "marked"], {**values(), "agree_edge_excess": BX.both_max_edge_excess + 0.01}, 0.0, BX) == "uncertain"
+    assert box_mark(["marked", "marked"], {**values(), "disagree_edge_run": BX.both_max_edge_run + 0.01}, 0.0, BX) == "uncertain"
+    assert box_mark(["marked", "marked"], {**values(), "agree_edge_excess": BX.both_max_edge_excess,
+                                           "agree_edge_run": BX.both_max_edge_run}, 0.0, BX) == "both"
     assert box_mark(["marked", "empty"], values(), 0.0, BX) == "agree"
     assert box_mark(["empty", "empty"], values(), BX.stray_mm2, BX) == "uncertain"
 

@@ -1,10 +1,10 @@
-"""The decoder's reduction: an A4 page at 200 dpi decodes at half size; an A5 ballot keeps the
-full decode (halved, a cancelled box mark loses its strike-through: see decode.half_if_a5), and
-the reduction asked for an A5 page still reads it; a page that turns out larger is read from
-the full decode."""
+"""The decoder's reduction: an A4 page at 200 dpi decodes at half size, and so does an A5 boxes
+ballot (its marks' shapes still hold at half size: see decode.half_if_a5); an A5 strike ballot
+keeps the full decode; a page that turns out larger is read from the full decode."""
 
 import cv2
 import numpy as np
+import pytest
 
 from kiemphieu.ocr.decode import decode_pages, half_if_a5
 from kiemphieu.ocr.geometry import layout_for
@@ -27,11 +27,11 @@ def marked_boxes(election, blank):
     return img, first, second
 
 
-def test_an_a5_boxes_ballot_keeps_the_full_decode_and_a_halved_one_still_reads(boxes_election, boxes_blank):
-    assert not half_if_a5(layout_for(boxes_election))
+def test_an_a5_boxes_ballot_is_decoded_at_half_size_and_reads(boxes_election, boxes_blank):
+    assert half_if_a5(layout_for(boxes_election))
     img, first, second = marked_boxes(boxes_election, boxes_blank)
     data = m.jpeg(m.scanner_blur(img))
-    [page] = decode_pages(data, PROFILE, half_if_a5=True)
+    [page] = decode_pages(data, PROFILE, half_if_a5=half_if_a5(layout_for(boxes_election)))
     assert page.reduction == 2 and page.image.shape[0] == (img.shape[0] + 1) // 2 and page.finer is not None
     [reading] = read_images(data, boxes_election)
     assert reading.status == "read", reading.to_json()
@@ -65,3 +65,33 @@ def test_an_a4_page_of_a5_size_is_read_from_the_full_decode(boxes_election):
     assert np.array_equal(from_halved.page_image, from_full.page_image)
     [other] = read_images(data, boxes_election)
     assert other.status == "rejected" and other.reason in ("wrong_layout", "wrong_election"), other.to_json()
+
+
+@pytest.mark.parametrize("lines", [1, 2, 3])
+@pytest.mark.parametrize("pen_mm", [0.4, 0.8, 1.9])
+def test_a_cancelled_box_mark_decoded_at_half_size_is_never_read_both(boxes_election, boxes_blank, pen_mm, lines):
+    """What kept A5 at the full decode: a mark struck through by lines beside a mark in the other
+    box read `both` once when halved. Its edges at 8 px/mm (from the halved decode) still say
+    struck through."""
+    from dataclasses import replace
+
+    from kiemphieu.ocr.synthetic import marks as mk
+    from kiemphieu.ocr.synthetic.classes import VARIETY, cancel_lines
+    from kiemphieu.ocr.synthetic.ink import Pen, box_to_px, draw_strokes
+
+    pen = Pen("pen", (150, 60, 25), pen_mm, 0.9, 0.0)
+    variety = replace(VARIETY["tune"], cancel_lines=(lines, lines))
+    layout = layout_for(boxes_election)
+    img = boxes_blank.copy()
+    rng = np.random.default_rng(lines)
+    rows = [layout.row(cid) for cid in boxes_election.candidate_ids]
+    for row in rows:
+        first = box_to_px(row.agree_mm, 200)
+        draw_strokes(img, mk.x_mark(first, 200, rng), pen, 200, rng)
+        draw_strokes(img, cancel_lines(first, 200, rng, variety), pen, 200, rng)
+        draw_strokes(img, mk.x_mark(box_to_px(row.disagree_mm, 200), 200, rng), pen, 200, rng)
+    data = m.jpeg(m.scanner_blur(img))
+    [page] = decode_pages(data, PROFILE, half_if_a5=True)
+    assert page.reduction == 2
+    [reading] = read_images(data, boxes_election)
+    assert all(reading.boxes[row.id] == "uncertain" for row in rows), reading.box_scores

@@ -37,6 +37,10 @@ def test_bw_profile_checks_the_seal_by_its_shape():
     ({"seal": {"min_radius_mm": 30.0, "max_radius_mm": 20.0}}, "seal.min_radius_mm"),
     ({"scan": {"work_dpi": 120.0, "small_print_dpi": 110.0}}, "scan.small_print_dpi"),
     ({"scan": {"small_print_dpi": 400.0}}, "scan.small_print_dpi"),
+    ({"boxes": {"x_max_edge_excess": 0.3, "cancel_edge_excess": 0.2}}, "boxes.x_max_edge_excess"),
+    ({"boxes": {"both_max_edge_run": 0.4}}, "boxes.both_max_edge_run"),
+    ({"boxes": {"x_min_balance": 0.6}}, "boxes.x_min_balance"),
+    ({"boxes": {"x_max_crossings": 2.0}}, "boxes.x_max_crossings"),
 ])
 def test_bad_profile_names_the_bad_key(data, named):
     with pytest.raises(ProfileError) as info:

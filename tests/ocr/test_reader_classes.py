@@ -19,9 +19,11 @@ from . import marks as m
 
 DPI = 200
 PROFILES = {"bitonal": load_profile("bw-300dpi")}
+BX = load_profile().boxes
 BLUE = Pen("blue_ballpoint", (150, 60, 25), 0.4, 0.85, 0.0)
 FELT = Pen("black_felt", (30, 30, 30), 0.8, 0.95, 0.0)
 THIN = Pen("thin_black", (50, 45, 45), 0.25, 0.75, 0.0)
+MARKER = Pen("thick_blue_marker", (160, 70, 20), 1.9, 0.9, 0.0)  # a marker pen, x1.6 the model's 1.2 mm
 
 
 def read_class(cls: str, count: int, split: str = "tune", our_scanner: bool = False):
@@ -59,6 +61,74 @@ def test_an_x_struck_through_then_the_other_box_marked_is_uncertain_not_both(box
     (reading,) = read_images(m.jpeg(img), boxes_election)
     assert reading.boxes[row.id] == "uncertain", reading.box_scores[row.id]
     assert reading.status == "review"
+
+
+def _cancel(count: int):
+    from dataclasses import replace
+
+    return replace(VARIETY["tune"], cancel_lines=(count, count))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_thick_markers_x_over_most_of_its_box_is_read(boxes_election, boxes_blank, seed):
+    """A marker pen's X inks 0.6-0.95 of the box and reaches its sides' middles, as an X struck
+    through by lines does at the working resolution; at 8 px/mm its edges run along its two
+    diagonals (no lines across): read, not sent to review."""
+    layout = layout_for(boxes_election)
+    row = layout.row(boxes_election.candidate_ids[0])
+    img = boxes_blank.copy()
+    rng = np.random.default_rng(seed)
+    draw_strokes(img, mk.x_mark(box_to_px(row.agree_mm, DPI), DPI, rng, size=(0.9, 1.0)), MARKER, DPI, rng)
+    (reading,) = read_images(m.jpeg(img), boxes_election)
+    scores = reading.box_scores[row.id]
+    assert scores["agree_fill"] > BX.max_fill or scores["agree_sides"] >= 3, scores  # a heavy box
+    assert reading.boxes[row.id] == "agree", scores
+    assert reading.status == "read"
+
+
+@pytest.mark.parametrize("lines", [1, 2, 3])
+@pytest.mark.parametrize("pen", [BLUE, MARKER], ids=lambda p: p.name)
+def test_a_mark_struck_through_by_one_to_three_lines_is_never_read(boxes_election, boxes_blank, pen, lines):
+    """Beside a mark in the other box (not `both`) or alone in its row (not that box)."""
+    layout = layout_for(boxes_election)
+    beside, alone = (layout.row(cid) for cid in boxes_election.candidate_ids[:2])
+    img = boxes_blank.copy()
+    rng = np.random.default_rng(lines)
+    for row in (beside, alone):
+        first = box_to_px(row.agree_mm, DPI)
+        draw_strokes(img, mk.x_mark(first, DPI, rng), pen, DPI, rng)
+        draw_strokes(img, cancel_lines(first, DPI, rng, _cancel(lines)), pen, DPI, rng)
+    draw_strokes(img, mk.x_mark(box_to_px(beside.disagree_mm, DPI), DPI, rng), pen, DPI, rng)
+    (reading,) = read_images(m.jpeg(img), boxes_election)
+    assert reading.boxes[beside.id] == "uncertain", reading.box_scores[beside.id]
+    assert reading.boxes[alone.id] == "uncertain", reading.box_scores[alone.id]
+
+
+def test_a_faint_pens_x_broken_under_the_ink_level_is_read():
+    """Tuning split, plain L2:17: a thin pale X whose ink falls under the ink level in places
+    (score in the uncertain band) is whole in the faint ink and an X by its edges: read."""
+    ((truth, reading),) = [(t, r) for t, r in read_class_items([("tune", "plain", "L2", 17, "boxes1")])]
+    assert not judge_reading(truth, reading).silent_error
+    assert reading["status"] == "read", reading["box_scores"]
+    assert reading["box_scores"]["c01"]["agree"] < BX.definite  # broken under the ink level
+
+
+@pytest.mark.parametrize("item", [("tune", "cut_corner", "L1", 40, "boxes1"),  # a pale X under the marginal score
+                                  ("tune", "cut_corner", "L0", 81, "boxes1")],  # an X crossed three times
+                         ids=lambda item: f"{item[1]}-{item[2]}-{item[3]}")
+def test_an_x_told_by_its_edges_at_8_px_per_mm_is_read(item):
+    ((truth, reading),) = read_class_items([item])
+    assert not judge_reading(truth, reading).silent_error
+    assert reading["status"] == "read", reading["box_scores"]
+
+
+def read_class_items(items):
+    from kiemphieu.ocr.synthetic.classes import CLASSES
+
+    for item in items:
+        data, _, truth = make_class_ballot_file(*item)
+        profile = PROFILES.get(CLASSES[item[1]][1], load_profile())
+        yield truth, read_bytes(data, split_elections(item[0])[item[4]], profile).to_json()
 
 
 def test_x_in_both_boxes_is_still_both(boxes_election, boxes_blank):

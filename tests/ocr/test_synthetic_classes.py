@@ -51,6 +51,30 @@ def test_a_cancelled_box_mark_is_uncertain_in_the_truth_and_both_boxes_are_inked
     assert truth["status_class"] == "may_review"
 
 
+def test_the_tuning_split_draws_box_marks_every_way(monkeypatch):
+    """Box marks on the tuning split: X of one to three strokes and 45-120 % of the box, marks
+    taken back by one to three lines (short of the sides to well past them, slanted), ticks,
+    circles and filled boxes; the held-back split keeps its own draws (none of these)."""
+    from kiemphieu.ocr.synthetic import classes, marks
+
+    tune, held = VARIETY["tune"], VARIETY["held"]
+    assert tune.x_strokes == (1, 3) and tune.x_size[0] < 0.6 and tune.x_size[1] > 1.1
+    assert tune.cancel_lines[0] == 1 and tune.cancel_overshoot[0] < 0 and tune.cancel_slant_deg[1] >= 10
+    assert {"tick", "circle"} <= set(tune.cancelled_marks) and {"tick", "circle", "filled"} <= set(tune.other_marks)
+    assert held.x_strokes is held.cancelled_marks is held.other_marks is None
+    drawn = []
+    for name in ("x_mark", "tick", "box_circle", "filled_box"):
+        original = getattr(marks, name)
+        monkeypatch.setattr(marks, name, lambda *a, _f=original, _n=name, **k: drawn.append((_n, k.get("strokes"))) or _f(*a, **k))
+    for item in class_plan(30, "tune", ("box_cancel",)):
+        make_class_ballot_file(*item)
+    kinds = {kind for kind, _ in drawn}
+    assert kinds == {"x_mark", "tick", "box_circle", "filled_box"}
+    assert {strokes for kind, strokes in drawn if kind == "x_mark"} == {1, 2, 3}
+    rng = np.random.default_rng(0)
+    assert [len(marks.x_mark((0, 0, 40, 40), 200, rng, strokes=n)) for n in (1, 2, 3)] == [1, 2, 3]
+
+
 def test_a_crease_crosses_the_whole_page_in_a_neutral_shade():
     image, _, truth, _ = make("tune", "crease")
     y = int(round(truth["fold"]["position_px"]))

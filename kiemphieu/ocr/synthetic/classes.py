@@ -63,6 +63,15 @@ class Variety:
     # Levels whose ballots pass through another scanner model (`degrade.draw_scanner`, drawn from
     # its own seed so the ballot's other draws are unchanged); empty: ours only.
     scanner_levels: tuple[str, ...] = ()
+    # Box marks drawn more ways (None: the plain two-stroke X of 60-110% of the box, and an X
+    # struck through beside an X or a tick; a split without them keeps its ballots): the X's
+    # size (box widths) and strokes (1: without lifting the pen, 3: a diagonal gone over again),
+    # and on box_cancel the mark taken back and the mark made instead drawn from
+    # `cancelled_marks` and `other_marks` (x, tick, circle, filled) with their weights.
+    x_size: tuple[float, float] | None = None
+    x_strokes: tuple[int, int] | None = None
+    cancelled_marks: dict[str, float] | None = None
+    other_marks: dict[str, float] | None = None
     # Cut corners by corner: any of the four (the QR codes' included) is picked, then one of its
     # two sides is moved in by this share of its marker's width (past 1: the marker is gone and
     # the code beside it cut). None: a side is picked as before (a split without it keeps its
@@ -72,13 +81,16 @@ class Variety:
 
 VARIETY = {
     "tune": Variety(
-        cancel_lines=(2, 3), cancel_overshoot=(0.0, 0.35), cancel_slant_deg=(-4, 4),
+        # A mark taken back by one to three lines, short of the box's sides or well past them.
+        cancel_lines=(1, 3), cancel_overshoot=(-0.15, 0.6), cancel_slant_deg=(-10, 10),
         crease_darkness=(0.25, 0.45), crease_height=(0.45, 0.75), crease_width_px=(0.7, 1.4),
         crease_slope_deg=0.3, cut_depth=(0.15, 0.55), cut_rotation_deg=(0.8, 2.5), cut_fill=0.3,
         # Wider than the held-back split's on the strike classes (second lines well under the
         # baseline, long overshoots, thin and thick pens): the faults must show here first.
         baseline_offset=(-0.15, 0.22), number_overshoot_mm=(5.0, 18.0), seal_strength=(0.7, 0.95),
-        pen_width_scale=(0.6, 1.7), cut_corner_depth=(0.15, 1.1),
+        pen_width_scale=(0.6, 1.7), cut_corner_depth=(0.15, 1.1), x_size=(0.45, 1.2), x_strokes=(1, 3),
+        cancelled_marks={"x": 0.7, "tick": 0.15, "circle": 0.15},
+        other_marks={"x": 0.6, "tick": 0.2, "circle": 0.1, "filled": 0.1},
         # Other scanner models (blur kernels, tone curves, lamps, sensors, resampling, JPEG
         # subsampling, curled and tinted paper): variety the reader was not tuned to.
         scanner_levels=("L1", "L2")),
@@ -310,17 +322,38 @@ def _mark_boxes(image, layout, dpi, rng, cls: str, variety: Variety) -> dict:
         agree, disagree = box_to_px(c["agree_mm"], dpi), box_to_px(c["disagree_mm"], dpi)
         if i in cancelled:
             first, second = (agree, disagree) if rng.random() < 0.5 else (disagree, agree)
-            draw_strokes(image, mk.x_mark(first, dpi, rng), pen, dpi, rng)
-            draw_strokes(image, cancel_lines(first, dpi, rng, variety), pen, dpi, rng)
-            again = mk.x_mark(second, dpi, rng) if rng.random() < 0.8 else mk.tick(second, dpi, rng, size_mm=rng.uniform(5, 7))
+            if variety.cancelled_marks is None:
+                draw_strokes(image, mk.x_mark(first, dpi, rng), pen, dpi, rng)
+                draw_strokes(image, cancel_lines(first, dpi, rng, variety), pen, dpi, rng)
+                again = mk.x_mark(second, dpi, rng) if rng.random() < 0.8 else mk.tick(second, dpi, rng, size_mm=rng.uniform(5, 7))
+            else:
+                draw_strokes(image, _box_mark(first, dpi, rng, variety, variety.cancelled_marks), pen, dpi, rng)
+                draw_strokes(image, cancel_lines(first, dpi, rng, variety), pen, dpi, rng)
+                again = _box_mark(second, dpi, rng, variety, variety.other_marks)
             draw_strokes(image, again, pen, dpi, rng)
             marks[c["id"]] = _row("uncertain", [], "cancelled_x", pen.name)
             continue
         choice = ("agree", "disagree", "none")[int(rng.choice(3, p=[0.75, 0.2, 0.05]))]
         if choice != "none":
-            draw_strokes(image, mk.x_mark(agree if choice == "agree" else disagree, dpi, rng), pen, dpi, rng)
+            target = agree if choice == "agree" else disagree
+            x = mk.x_mark(target, dpi, rng) if variety.x_strokes is None else _box_mark(target, dpi, rng, variety, {"x": 1.0})
+            draw_strokes(image, x, pen, dpi, rng)
         marks[c["id"]] = _row(choice, [choice], "x" if choice != "none" else "none", pen.name if choice != "none" else None)
     return marks
+
+
+def _box_mark(box, dpi, rng, variety: Variety, weights: dict[str, float]) -> list[np.ndarray]:
+    """One mark in a box, its kind drawn from `weights` (x, tick, circle, filled)."""
+    kinds = list(weights)
+    kind = kinds[int(rng.choice(len(kinds), p=np.asarray([weights[k] for k in kinds]) / sum(weights.values())))]
+    if kind == "x":
+        low, high = variety.x_strokes or (2, 2)
+        return mk.x_mark(box, dpi, rng, size=variety.x_size or (0.6, 1.1), strokes=int(rng.integers(low, high + 1)))
+    if kind == "tick":
+        return mk.tick(box, dpi, rng, size_mm=rng.uniform(4, 7))
+    if kind == "circle":
+        return mk.box_circle(box, dpi, rng)
+    return mk.filled_box(box, dpi, rng)
 
 
 def cancel_lines(box, dpi, rng, variety: Variety) -> list[np.ndarray]:

@@ -207,18 +207,54 @@ def correction(box: Box, dpi: float, rng: np.random.Generator, baseline: float |
     return strokes + [np.column_stack([xs, ys])]
 
 
-def x_mark(box: Box, dpi: float, rng: np.random.Generator) -> list[np.ndarray]:
-    """An X in a tick box: two diagonals, 60-110% of the box, a little off centre."""
+def x_mark(box: Box, dpi: float, rng: np.random.Generator, size: tuple[float, float] = (0.6, 1.1),
+           strokes: int = 2) -> list[np.ndarray]:
+    """An X in a tick box: two diagonals, ``size`` (60-110%) of the box, a little off centre.
+    ``strokes``: 2 (one per diagonal), 1 (drawn without lifting the pen: down one diagonal, up
+    the side, down the other) or 3 (one diagonal gone over again)."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
-    s = rng.uniform(0.6, 1.1)
+    s = rng.uniform(*size)
     cx = (x0 + x1) / 2 + rng.normal(0, 0.07) * w
     cy = (y0 + y1) / 2 + rng.normal(0, 0.07) * h
     hw, hh = s * w / 2, s * h / 2
     a = _line((cx - hw, cy - hh + rng.normal(0, 0.05) * h), (cx + hw, cy + hh), 16)
     b = _line((cx + hw + rng.normal(0, 0.05) * w, cy - hh), (cx - hw, cy + hh), 16)
     mm = mm_to_px(1, dpi)
-    return [_hand(a, rng, 0.2 * mm), _hand(b, rng, 0.2 * mm)]
+    if strokes == 1:
+        side = _line(a[-1], b[0], 10)
+        return [_hand(np.vstack([a, side[1:], b[1:]]), rng, 0.2 * mm)]
+    marks = [_hand(a, rng, 0.2 * mm), _hand(b, rng, 0.2 * mm)]
+    if strokes >= 3:
+        again = a + rng.normal(0, 0.04, 2) * (w, h)
+        marks.append(_hand(again, rng, 0.2 * mm))
+    return marks
+
+
+def box_circle(box: Box, dpi: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """A ring drawn inside (or around) a tick box, often not quite closed."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2 + rng.normal(0, 0.05) * w, (y0 + y1) / 2 + rng.normal(0, 0.05) * h
+    r = rng.uniform(0.3, 0.6)
+    start = rng.uniform(0, 2 * math.pi)
+    t = np.linspace(start, start + 2 * math.pi * rng.uniform(0.85, 1.1), 60)
+    pts = np.column_stack([cx + r * w * np.cos(t), cy + r * h * rng.uniform(0.85, 1.15) * np.sin(t)])
+    return [pts + smooth_noise(len(pts), rng, 6)[:, None] * 0.2 * mm_to_px(1, dpi)]
+
+
+def filled_box(box: Box, dpi: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """A box blacked out: strokes back and forth close together, one way or the other."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    n = 12 + int(rng.integers(0, 8))
+    across = np.linspace(0.08, 0.92, n)
+    ends = np.where(np.arange(n) % 2 == 0, 0.05, 0.95)
+    if rng.random() < 0.5:
+        pts = np.column_stack([x0 + ends * w, y0 + across * h])
+    else:
+        pts = np.column_stack([x0 + across * w, y0 + ends * h])
+    return [pts + rng.normal(0, 0.03 * min(w, h), pts.shape)]
 
 
 def scribble(box: Box, dpi: float, rng: np.random.Generator) -> list[np.ndarray]:
