@@ -92,6 +92,26 @@ def shared_database_url(tmp_path) -> str:
 
 
 @pytest.fixture
+def web(tmp_path):
+    """An app whose requests each get their own app context, as on a server (the ``app``
+    fixture keeps one context: one ``g``, one cached current user and one session, whose
+    identity map hides the queries a real request runs)."""
+    app = _make_app(tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def login_client(web, username: str, password: str = PASSWORD):
+    """A test client of ``web`` logged in through the login form."""
+    client = web.test_client()
+    response = client.post("/login", data={"username": username, "password": password})
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
 def shared_app(tmp_path):
     """An app on ``shared_database_url`` with fresh tables, for the concurrency tests."""
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path / "instance"),

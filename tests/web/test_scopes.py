@@ -14,17 +14,7 @@ from kiemphieu.congress import services
 from kiemphieu.extensions import db
 from kiemphieu.models import Congress, Organisation, Role, User
 
-from .conftest import PASSWORD, _make_app
-
-
-@pytest.fixture
-def web(tmp_path):
-    """Each request in its own app context (the shared ``app`` fixture keeps one ``g``)."""
-    app = _make_app(tmp_path)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+from .conftest import PASSWORD, login_client
 
 
 @pytest.fixture
@@ -50,10 +40,7 @@ def tree(web):
 
 
 def login(web, username):
-    client = web.test_client()
-    response = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
+    return login_client(web, username)
 
 
 def test_levels_are_stored_and_a_child_sits_below_its_parent(web, tree):

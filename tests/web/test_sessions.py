@@ -16,20 +16,9 @@ from kiemphieu.cli import main
 from kiemphieu.extensions import db
 from kiemphieu.models import AuditEntry, Role, User
 
-from .conftest import PASSWORD, _make_app
+from .conftest import PASSWORD
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-@pytest.fixture
-def web(tmp_path):
-    """An app whose requests each get their own app context (the shared ``app`` fixture keeps
-    one context, and so one ``g`` and one cached current user, across every request)."""
-    app = _make_app(tmp_path)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def new_user(app, username, role=Role.VIEWER):

@@ -14,24 +14,7 @@ from kiemphieu.congress import services
 from kiemphieu.extensions import db
 from kiemphieu.models import Organisation, Role
 
-from .conftest import PASSWORD, _make_app
-
-
-@pytest.fixture
-def web(tmp_path):
-    """Each request in its own app context (the shared ``app`` fixture keeps one session, whose
-    identity map hides the queries a real request runs)."""
-    app = _make_app(tmp_path)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def _login(web, username: str):
-    client = web.test_client()
-    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
-    return client
+from .conftest import PASSWORD, login_client
 
 
 def _province(clerks_per_congress: int, congresses: int):
@@ -69,7 +52,7 @@ def test_the_users_page_runs_the_same_queries_for_10_or_60_clerks(web, who):
         _province(clerks_per_congress=2, congresses=5)
         users.create_user("quantri", PASSWORD, Role.ADMIN)
         db.session.remove()
-    client = _login(web, "quantri" if who == "admin" else "huyen1")
+    client = login_client(web, "quantri" if who == "admin" else "huyen1")
     client.get("/users")  # warm caches that are not per request
     small, _ = _queries(web, client, "/users")
     with web.app_context():
@@ -91,7 +74,7 @@ def test_the_users_page_searches_and_pages(web):
         _province(clerks_per_congress=2, congresses=40)  # 80 clerks
         users.create_user("quantri", PASSWORD, Role.ADMIN)
         db.session.remove()
-    client = _login(web, "quantri")
+    client = login_client(web, "quantri")
     _, first = _queries(web, client, "/users")
     rows = re.findall(r'<tr data-user="([^"]+)"', first)
     assert len(rows) == 50 and "Trang 1 / 2" in first
