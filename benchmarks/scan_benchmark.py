@@ -126,21 +126,89 @@ def serving(base: str) -> bool:
         return False
 
 
-def _group_cpu(pgid: int) -> float:
-    """CPU seconds (user + system) used so far by the web server's processes."""
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a live process used so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+GROUPS = ("web server (gunicorn)", "worker: storing loop", "worker: reader processes", "supervisor")
+
+
+def cpu_by_group(instance: Path, supervisor: int) -> dict[str, float]:
+    """CPU seconds so far per process group of `kiemphieu run`: gunicorn (master and web
+    workers), the scan worker's main process (the storing loop, SQLite in process), its reader
+    processes (forked children) and the supervisor. Processes are still alive when sampled."""
     from kiemphieu.supervisor import group_members
 
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in group_members(pgid):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    run = instance / "run"
+    web, worker = (int((run / f"{name}.pid").read_text()) for name in ("web", "scan-worker"))
+    readers = [pid for pid in group_members(worker) if pid != worker]
+    return {GROUPS[0]: sum(_cpu_of(pid) for pid in group_members(web)), GROUPS[1]: _cpu_of(worker),
+            GROUPS[2]: sum(_cpu_of(pid) for pid in readers), GROUPS[3]: _cpu_of(supervisor)}
+
+
+class Timeline:
+    """Polls the scan table while the upload runs: when the first file was queued and the first
+    read, so the overlap of intake and reading shows."""
+
+    def __init__(self, database: Path, started: float):
+        import threading
+
+        self.database, self.started = database, started
+        self.first_queued = self.first_read = None
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+
+    def _poll(self) -> None:
+        while not self.stopping.is_set() and self.first_read is None:
+            try:
+                seen = counts(self.database)
+            except sqlite3.Error:
+                seen = {}
+            now = time.perf_counter() - self.started
+            if seen and self.first_queued is None:
+                self.first_queued = now
+            if set(seen) - {"pending", "processing"}:
+                self.first_read = now
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
 
 
 def counts(database: Path) -> dict[str, int]:
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as connection:
         return dict(connection.execute("SELECT status, count(*) FROM scan_image GROUP BY status").fetchall())
+
+
+def print_cpu(before, at_ack, at_done, stats, scans: int, work_s: float) -> None:
+    """CPU ms per ballot per process group, during the upload and after it, and the worker's
+    own split of its time by stage (from its heartbeat)."""
+    per = 1000 / scans
+    print(f"  CPU per ballot (ms), by process group:       upload   after    total")
+    for group in GROUPS:
+        up, after = at_ack[group] - before[group], at_done[group] - at_ack[group]
+        print(f"    {group:<40} {up * per:7.1f} {after * per:7.1f} {(up + after) * per:7.1f}")
+    total = sum(at_done[g] - before[g] for g in GROUPS)
+    print(f"    {'all':<40} {'':7} {'':7} {total * per:7.1f}")
+    readers = at_done[GROUPS[2]] - before[GROUPS[2]]
+    print(f"  reader processes busy {readers / work_s:.2f} cores over reading and storing "
+          f"(everything else: {(total - readers) * per:.1f} ms per ballot)")
+    stages = [(name, stats.get(key, 0.0)) for name, key in (
+        ("decode", "decode_cpu"), ("read_page", "page_cpu"), ("preview encode", "preview_cpu"), ("preview write", "write_cpu"),
+        ("reading in all (read_job)", "read_cpu"))]
+    print("  worker stages, CPU per ballot (ms): " + ", ".join(f"{name} {t * per:.1f}" for name, t in stages))
+    loop = at_done[GROUPS[1]] - before[GROUPS[1]]
+    claim, store = stats.get("claim_cpu", 0.0), stats.get("store_cpu", 0.0)
+    print(f"    storing loop: claiming {claim * per:.1f}, storing {store * per:.1f}, "
+          f"the rest (queues, heartbeat, polls) {(loop - claim - store) * per:.1f}; "
+          f"reader processes outside read_job {(readers - stats.get('read_cpu', 0.0)) * per:.1f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,17 +239,21 @@ def main(argv: list[str] | None = None) -> int:
             session.post(f"{base}/login", data={"username": "nhap", "password": PASSWORD, "csrf_token": csrf})
             csrf = session.get(f"{base}/api/session").json()["csrf_token"]
             size = archive.stat().st_size
+            database = instance / "kiemphieu.sqlite"
+            before = cpu_by_group(instance, server.pid)
             started = time.perf_counter()
+            timeline = Timeline(database, started)
             with open(archive, "rb") as handle:
                 response = session.post(f"{base}/rounds/{round_id}/scans", data={"csrf_token": csrf, "profile": ""},
                                         files={"files": ("phieu.zip", handle, "application/zip")},
                                         allow_redirects=False, timeout=600)
             uploaded = time.perf_counter()
-            upload_cpu = _group_cpu(int((instance / "run" / "web.pid").read_text()))
+            at_ack = cpu_by_group(instance, server.pid)
             assert response.status_code == 302, response.status_code
-            database = instance / "kiemphieu.sqlite"
             wait_for(lambda: not ({"pending", "processing"} & set(counts(database))), 1200)
             done = time.perf_counter()
+            at_done = cpu_by_group(instance, server.pid)
+            timeline.stop()
             time.sleep(1.2)  # the heartbeat's next write carries the worker's totals
             stats = json.loads((instance / "run" / "scan-worker.beat").read_text())
             final = counts(database)
@@ -199,10 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  reading and storing (ack -> all stored)     {work_s:6.1f} s   "
           f"worker busy: reading {stats.get('read_s', 0):.1f} s, storing {stats.get('store_s', 0):.1f} s, "
           f"claiming {stats.get('claim_s', 0):.1f} s (overlapped)")
-    print(f"  worker CPU per ballot: reading {1000 * stats.get('read_cpu', 0) / args.scans:.1f} ms, "
-          f"storing {1000 * stats.get('store_cpu', 0) / args.scans:.1f} ms, "
-          f"claiming {1000 * stats.get('claim_cpu', 0) / args.scans:.1f} ms; "
-          f"web server CPU for the upload {upload_cpu:.1f} s")
+    if timeline.first_queued is not None:
+        print(f"  first file queued {timeline.first_queued:.1f} s, first read {timeline.first_read or 0:.1f} s "
+              f"after the upload began")
+    print_cpu(before, at_ack, at_done, stats, args.scans, work_s)
     print(f"  upload -> counted                           {total_s:6.1f} s")
     print(f"  ballots per second: {args.scans / total_s:.1f} upload -> counted, "
           f"{args.scans / work_s:.1f} reading and storing")

@@ -51,6 +51,7 @@ MAX_FILES_IN_FLIGHT = 16  # claimed files handed to the readers and not yet stor
 CLAIM_BELOW = 8  # claim again (up to MAX_FILES_IN_FLIGHT files at once) when fewer are in flight
 STUCK_AFTER = 90.0  # seconds on one page after which the heartbeat stops (a reader is stuck)
 BATCH_PAGES = 32  # pages stored in one transaction (at most; fewer when the reader is slower)
+POLL_INTERVAL = 0.25  # seconds between two looks at the queues while idle (each one cheap read)
 
 
 @dataclass
@@ -60,6 +61,7 @@ class PageResult:
     preview: bytes | None = None  # JPEG
     aligned: bool = False  # the preview is the page warped onto the layout
     preview_name: str | None = None  # once written to the previews folder
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by stage (the scan benchmark)
 
 
 @dataclass
@@ -79,6 +81,12 @@ class Job:
     interrupted: bool = False  # stopped mid-file: pages without a result go back to the queue
     read_s: float = 0.0  # wall and CPU seconds its reading took (the scan benchmark prints them)
     read_cpu: float = 0.0
+    stage_cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by stage of its pages
+
+
+    @property
+    def warm_key(self) -> tuple:
+        return self.round_id, self.profile
 
 
 class ReaderLost(RuntimeError):
@@ -94,6 +102,16 @@ def load_profile(name: str):
     from kiemphieu.ocr.profiles import load_profile as load
 
     return load(name or None)
+
+
+def warm_reader(election, profile_name: str) -> None:
+    """Load the reader and build what it builds once per round and profile (layout, template),
+    as ``read_pages`` would on its first page."""
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.template import profile_for, template_for
+
+    layout = layout_for(election)
+    template_for(layout, profile_for(layout, load_profile(profile_name)))
 
 
 def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: set[int]) -> Iterator[PageResult]:
@@ -112,10 +130,18 @@ def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: 
     seen = 0
     try:
         last = max(wanted)
+        began = time.thread_time()
         for page in decode_pages(data, profile, half_if_a5(layout)):
+            decoded = time.thread_time()
             seen = page.index + 1
             if page.index in wanted:
-                yield _page_result(read_page(page, election, profile, file_name, layout), page)
+                reading = read_page(page, election, profile, file_name, layout)
+                read = time.thread_time()
+                result = _page_result(reading, page)
+                encoded = time.thread_time()
+                result.cpu = {"decode_cpu": decoded - began, "page_cpu": read - decoded, "preview_cpu": encoded - read}
+                yield result
+            began = time.thread_time()
             if page.index >= last:
                 return
     except Unreadable as exc:
@@ -169,7 +195,12 @@ def read_job(job: Job, stop: threading.Event, progress: Callable[[], None] = lam
         for result in read_pages(job.path, job.election, job.profile, job.file_name, set(job.scan_ids)):
             progress()
             if result.preview:
+                began = time.thread_time()
                 result.preview_name = _write_preview(job, result)
+                result.cpu["write_cpu"] = time.thread_time() - began
+            for stage, spent in result.cpu.items():
+                job.stage_cpu[stage] = job.stage_cpu.get(stage, 0.0) + spent
+            result.cpu = {}
             job.pages.append(result)
             if stop.is_set() and len(job.pages) < len(job.scan_ids):
                 job.interrupted = True
@@ -295,35 +326,63 @@ class Pipeline:
                       "read_cpu": 0.0, "store_cpu": 0.0, "claim_cpu": 0.0, "stored": 0}  # busy seconds (the scan benchmark)
         if isinstance(beat, heartbeat.Beater):
             beat.stats = self.stats
-        count = max(1, readers)
+        self.count = max(1, readers)
         self.processes: list = []
         self.readers: list[threading.Thread] = []
+        self.warm: set[tuple] = set()  # (round, profile) whose reader template the storing loop built
+        self.warm_in_readers: set[tuple] = set()  # ... that the running reader processes inherited
         if processes:
             import cv2
 
             # OpenCV's thread pool must not be forked: its threads do not follow, and a child
             # that then sets its thread count waits forever on their condition variables.
             cv2.setNumThreads(1)
-            context = multiprocessing.get_context("fork")
-            self.stop = _Stop(_SharedFlag(context))
-            self.jobs, self.done = context.Queue(), context.Queue()
+            self.context = multiprocessing.get_context("fork")
+            self.stop = _Stop(_SharedFlag(self.context))
+            self.jobs, self.done = self.context.Queue(), self.context.Queue()
             # Per reader process: when it began its file or last finished a page (0: idle).
-            self.busy_since = context.RawArray("d", count)
-            self.processes = [context.Process(target=_reader_process, name=f"scan-reader-{i}", daemon=True,
-                                              args=(i, self.jobs, self.done, self.stop.shared, self.busy_since, os.getpid()))
-                              for i in range(count)]
-            for process in self.processes:
-                process.start()
+            self.busy_since = self.context.RawArray("d", self.count)
+            self.use_processes = True  # forked at the first claim (``_fork_readers``)
         else:
+            self.use_processes = False
             self.stop = _Stop()
             self.jobs, self.done = queue.Queue(), queue.Queue()
             self.reading: dict[int, float] = {}  # reader thread -> when it last finished a page or began a file
             # OpenCV releases the GIL for the pixel work, not NumPy's many small steps: threads
             # overlap only in part (the long-running worker uses processes).
             self.readers = [threading.Thread(target=self._read_loop, name=f"scan-reader-{i}", daemon=True)
-                            for i in range(count)]
+                            for i in range(self.count)]
             for reader in self.readers:
                 reader.start()
+
+    def _fork_readers(self) -> None:
+        """Start the reader processes (again, when idle, for a round they have not seen): forked
+        from the storing loop once it has loaded the reader and built the claimed rounds'
+        templates, so every reader starts warm instead of each loading and rendering them (a
+        62-name ballot's template: ~2 s of CPU per process, before its first page)."""
+        import cv2
+
+        self._stop_readers()
+        cv2.setNumThreads(1)  # see __init__: the storing loop may have used OpenCV meanwhile
+        # Called between transactions (the claim committed). The readers never use the
+        # database connections they inherit and leave with os._exit: nothing of them is
+        # closed or finalised there.
+        self.busy_since[:] = [0.0] * self.count
+        self.processes = [self.context.Process(target=_reader_process, name=f"scan-reader-{i}", daemon=True,
+                                               args=(i, self.jobs, self.done, self.stop.shared, self.busy_since,
+                                                     os.getpid()))
+                          for i in range(self.count)]
+        for process in self.processes:
+            process.start()
+        self.warm_in_readers = set(self.warm)
+
+    def _stop_readers(self) -> None:
+        for _ in self.processes:
+            self.jobs.put(None)
+        for process in self.processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
 
     def _read_loop(self) -> None:
         import cv2
@@ -341,15 +400,12 @@ class Pipeline:
         return min(list(self.reading.values()), default=time.monotonic())
 
     def close(self) -> None:
-        for _ in self.readers or self.processes:
+        for _ in self.readers:
             self.jobs.put(None)
         for reader in self.readers:
             reader.join(timeout=30)
-        for process in self.processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
-        if self.processes:
+        self._stop_readers()
+        if self.use_processes:
             self.jobs.close()
             self.jobs.join_thread()
 
@@ -370,9 +426,11 @@ class Pipeline:
                 room = min(room, max_files - claimed)
             if room > 0 and not self.stop.is_set():
                 started, cpu = time.perf_counter(), time.thread_time()
-                jobs = self._claim(room)
+                jobs = self._claim(room) if self._scans_waiting() else []
                 self.stats["claim_s"] += time.perf_counter() - started
                 self.stats["claim_cpu"] += time.thread_time() - cpu
+                if jobs and self.use_processes and self._readers_should_fork(jobs):
+                    self._fork_readers()
                 for job in jobs:
                     self.jobs.put(job)
                 self.in_flight += len(jobs)
@@ -382,6 +440,30 @@ class Pipeline:
             stored += self._store(self._collect())
             if not self.stop.is_set():
                 self.documents()
+
+    def _scans_waiting(self) -> bool:
+        from kiemphieu.scanning import services
+
+        return services.scans_waiting()
+
+    def _readers_should_fork(self, jobs: list[Job]) -> bool:
+        """No reader yet, or idle readers that lack a template the storing loop has built."""
+        if not self.processes:
+            return True
+        cold = {job.warm_key for job in jobs} & self.warm - self.warm_in_readers
+        return bool(cold) and self.in_flight == 0
+
+    def _warm(self, key: tuple, election, profile_name: str) -> None:
+        """Build the reader's template of a round once, here (see ``_fork_readers``); threads
+        share it at once. A failure only costs the head start: the reader meets it itself."""
+        if key in self.warm:
+            return
+        try:
+            warm_reader(election, profile_name)
+        except Exception:  # noqa: BLE001 - the reader reports what is wrong, file by file
+            log.warning("could not prepare the reader for round %s", key[0], exc_info=True)
+            return
+        self.warm.add(key)
 
     def _claim(self, files: int) -> list[Job]:
         """Up to ``files`` files in one claim; each round's election built once per batch."""
@@ -396,9 +478,11 @@ class Pipeline:
             first = scans[0]
             if first.round_id not in elections:
                 elections[first.round_id] = first.round.to_election()
-            jobs.append(Job(stored_name, services.stored_path(stored_name), first.original_name, first.profile,
-                            elections[first.round_id], first.round_id, {scan.page: scan.id for scan in scans},
-                            services.preview_folder()))
+            job = Job(stored_name, services.stored_path(stored_name), first.original_name, first.profile,
+                      elections[first.round_id], first.round_id, {scan.page: scan.id for scan in scans},
+                      services.preview_folder())
+            self._warm(job.warm_key, job.election, job.profile)
+            jobs.append(job)
         return jobs
 
     def _collect(self) -> list[Job]:
@@ -426,6 +510,8 @@ class Pipeline:
         for job in batch:
             self.stats["read_s"] += job.read_s
             self.stats["read_cpu"] += job.read_cpu
+            for stage, spent in job.stage_cpu.items():
+                self.stats[stage] = self.stats.get(stage, 0.0) + spent
         return batch
 
     def _store(self, batch: list[Job]) -> int:
@@ -519,7 +605,7 @@ def reader_count() -> int:
     return int(chosen) if chosen.isdigit() and int(chosen) > 0 else max(1, min(4, os.cpu_count() or 1))
 
 
-def run_forever(interval: float = 1.0, take_over_claims: bool = False, beat_folder: Path | None = None,
+def run_forever(interval: float = POLL_INTERVAL, take_over_claims: bool = False, beat_folder: Path | None = None,
                 shared_beat_folder: Path | None = None) -> None:
     """Poll the queue; stop cleanly (after the current page) on SIGTERM or SIGINT.
 

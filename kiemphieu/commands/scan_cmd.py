@@ -32,7 +32,7 @@ def register(subparsers) -> None:
 
     worker = subparsers.add_parser("worker", help="read queued scans (run beside the web server)")
     worker.add_argument("--once", action="store_true", help="process the queue, then exit")
-    worker.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="queue poll interval")
+    worker.add_argument("--interval", type=float, default=0.25, metavar="SECONDS", help="queue poll interval")
     worker.add_argument("--take-over-claims", action="store_true",
                         help="the only worker of this database: retake files a dead worker left half-read "
                              "at once (`kiemphieu run` passes it on SQLite)")

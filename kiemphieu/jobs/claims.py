@@ -76,6 +76,14 @@ def scan_claimable(now: datetime, stale_after: timedelta, table=ScanImage):
     )
 
 
+def scans_waiting(stale_after: timedelta = SCAN_STALE_AFTER) -> bool:
+    """A cheap read (no write lock) before claiming: is any page waiting, or claimed so long ago
+    that it is to be taken again? The worker polls this often while idle."""
+    found = db.session.scalar(select(ScanImage.id).where(scan_claimable(utcnow(), stale_after)).limit(1))
+    db.session.commit()
+    return found is not None
+
+
 @write_operation
 def claim_next(max_attempts: int = MAX_ATTEMPTS, stale_after: timedelta = SCAN_STALE_AFTER,
                files: int = 1) -> list[ScanImage]:

@@ -21,7 +21,7 @@ from .. import audit, tally
 from ..extensions import db, write_operation
 from ..models import Adjudication, Ballot, EntryPass, Round, ScanImage, ScanStatus, User, utcnow
 # The worker's claims: one module for scans and documents (kiemphieu.jobs.claims).
-from ..jobs.claims import claim_next, release_claims, take_over_claims  # noqa: F401
+from ..jobs.claims import claim_next, release_claims, scans_waiting, take_over_claims  # noqa: F401
 # Refusals and flags in Vietnamese: one table, shared with the scanner station.
 from .reasons import FLAG_LABELS, REJECT_LABELS  # noqa: F401
 from .storage import (  # noqa: F401  (re-exported: the storing stage lives in storage.py)
