@@ -151,6 +151,19 @@ def cpu_by_group(instance: Path, supervisor: int) -> dict[str, float]:
             GROUPS[2]: sum(_cpu_of(pid) for pid in readers), GROUPS[3]: _cpu_of(supervisor)}
 
 
+def settle(instance: Path, supervisor: int, timeout: float = 60.0) -> None:
+    """Wait until the worker is idle (it prepares the reader for the rounds in entry when it
+    starts, as it would long before a real upload): under 20 ms of its CPU in half a second."""
+    deadline = time.monotonic() + timeout
+    last = cpu_by_group(instance, supervisor)[GROUPS[1]]
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_by_group(instance, supervisor)[GROUPS[1]]
+        if now - last < 0.02:
+            return
+        last = now
+
+
 class Timeline:
     """Polls the scan table while the upload runs: when the first file was queued and the first
     read, so the overlap of intake and reading shows."""
@@ -208,7 +221,8 @@ def print_cpu(before, at_ack, at_done, stats, scans: int, work_s: float) -> None
     claim, store = stats.get("claim_cpu", 0.0), stats.get("store_cpu", 0.0)
     print(f"    storing loop: claiming {claim * per:.1f}, storing {store * per:.1f}, "
           f"the rest (queues, heartbeat, polls) {(loop - claim - store) * per:.1f}; "
-          f"reader processes outside read_job {(readers - stats.get('read_cpu', 0.0)) * per:.1f}")
+          f"reader processes outside read_job {(readers - stats.get('read_cpu', 0.0)) * per:.1f}; "
+          f"{stats.get('batches', 0)} storing transactions")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             wait_for(lambda: serving(base), 60)
             wait_for(lambda: (instance / "run" / "scan-worker.beat").exists(), 60)
+            settle(instance, server.pid)
             session = requests.Session()
             csrf = session.get(f"{base}/api/session").json()["csrf_token"]
             session.post(f"{base}/login", data={"username": "nhap", "password": PASSWORD, "csrf_token": csrf})

@@ -47,11 +47,14 @@ log = logging.getLogger("kiemphieu.worker")
 
 PREVIEW_QUALITY = 85
 PREVIEW_MAX_SIDE = 1600  # a page whose markers were not found is shown scaled down to this
-MAX_FILES_IN_FLIGHT = 16  # claimed files handed to the readers and not yet stored
-CLAIM_BELOW = 8  # claim again (up to MAX_FILES_IN_FLIGHT files at once) when fewer are in flight
+MAX_FILES_IN_FLIGHT = 32  # claimed files handed to the readers and not yet stored
+CLAIM_BELOW = 16  # claim again (up to MAX_FILES_IN_FLIGHT files at once) when fewer are in flight
 STUCK_AFTER = 90.0  # seconds on one page after which the heartbeat stops (a reader is stuck)
 BATCH_PAGES = 32  # pages stored in one transaction (at most; fewer when the reader is slower)
+BATCH_WAIT = 0.25  # seconds the storing loop waits for more read files to store in one transaction
 POLL_INTERVAL = 0.25  # seconds between two looks at the queues while idle (each one cheap read)
+PREPARE_EVERY = 10.0  # seconds between two looks, while idle, for rounds whose reader to prepare
+PREPARE_ROUNDS = 4  # the latest rounds in entry prepared for reading
 
 
 @dataclass
@@ -331,6 +334,7 @@ class Pipeline:
         self.readers: list[threading.Thread] = []
         self.warm: set[tuple] = set()  # (round, profile) whose reader template the storing loop built
         self.warm_in_readers: set[tuple] = set()  # ... that the running reader processes inherited
+        self.unwarmable: set[tuple] = set()  # ... whose template could not be built (not tried again)
         if processes:
             import cv2
 
@@ -441,6 +445,25 @@ class Pipeline:
             if not self.stop.is_set():
                 self.documents()
 
+    def prepare(self, rounds: int = PREPARE_ROUNDS) -> None:
+        """While idle: build the reader's template of the latest rounds in entry, so that the
+        first scan of an upload is read at once (a 62-name ballot's template takes ~1 s; the
+        readers are forked again, warm, at the next claim). Never raises."""
+        from sqlalchemy import select
+
+        from kiemphieu.extensions import db
+        from kiemphieu.models import Round, RoundStatus
+
+        try:
+            for round_ in db.session.scalars(select(Round).where(Round.status == RoundStatus.ENTRY.value)
+                                             .order_by(Round.id.desc()).limit(rounds)):
+                if (round_.id, "") not in self.warm and round_.candidates:
+                    self._warm((round_.id, ""), round_.to_election(), "")
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - a head start only
+            log.warning("could not prepare the reader for the rounds in entry", exc_info=True)
+            db.session.rollback()
+
     def _scans_waiting(self) -> bool:
         from kiemphieu.scanning import services
 
@@ -456,12 +479,13 @@ class Pipeline:
     def _warm(self, key: tuple, election, profile_name: str) -> None:
         """Build the reader's template of a round once, here (see ``_fork_readers``); threads
         share it at once. A failure only costs the head start: the reader meets it itself."""
-        if key in self.warm:
+        if key in self.warm or key in self.unwarmable:
             return
         try:
             warm_reader(election, profile_name)
         except Exception:  # noqa: BLE001 - the reader reports what is wrong, file by file
             log.warning("could not prepare the reader for round %s", key[0], exc_info=True)
+            self.unwarmable.add(key)
             return
         self.warm.add(key)
 
@@ -486,7 +510,10 @@ class Pipeline:
         return jobs
 
     def _collect(self) -> list[Job]:
-        """Wait for one read file, then take every other one ready, up to BATCH_PAGES pages."""
+        """Wait for one read file, then for more (up to BATCH_PAGES pages, for at most
+        BATCH_WAIT seconds while others are being read): one transaction stores them all. The
+        storing loop is quicker than the readers; storing each file as it comes cost one
+        commit and the round's rows loaded again per file."""
         while True:
             try:
                 batch = [self.done.get(timeout=1.0)]
@@ -499,9 +526,14 @@ class Pipeline:
                 if time.monotonic() - self._oldest_busy() < STUCK_AFTER:
                     self.beat("reading")
         pages = len(batch[0].scan_ids)
+        until = time.monotonic() + BATCH_WAIT
         while pages < BATCH_PAGES:
+            wait = until - time.monotonic()
             try:
-                job = self.done.get_nowait()
+                if wait > 0 and len(batch) < self.in_flight and not self.stop.is_set():
+                    job = self.done.get(timeout=wait)
+                else:
+                    job = self.done.get_nowait()
             except queue.Empty:
                 break
             batch.append(job)
@@ -532,6 +564,7 @@ class Pipeline:
         self.stats["store_s"] += time.perf_counter() - started
         self.stats["store_cpu"] += time.thread_time() - cpu
         self.stats["stored"] += len(stored)
+        self.stats["batches"] = self.stats.get("batches", 0) + 1
         self.beat("reading", len(stored))
         return len(stored)
 
@@ -630,6 +663,7 @@ def run_forever(interval: float = POLL_INTERVAL, take_over_claims: bool = False,
     signal.signal(signal.SIGINT, request_stop)
     log.info("kiemphieu worker: waiting for scans")
     pause = interval
+    prepared = -PREPARE_EVERY
     while not pipeline.stop.is_set():
         beat("idle")
         try:
@@ -654,6 +688,10 @@ def run_forever(interval: float = POLL_INTERVAL, take_over_claims: bool = False,
             pause = min(max(pause, interval) * 2, 60.0)
         finally:
             db.session.remove()
+        if count == 0 and time.monotonic() >= prepared + PREPARE_EVERY:
+            pipeline.prepare()
+            db.session.remove()
+            prepared = time.monotonic()
         if count == 0:
             deadline = time.monotonic() + pause
             while time.monotonic() < deadline and not pipeline.stop.is_set():

@@ -95,13 +95,7 @@ def claim_next(max_attempts: int = MAX_ATTEMPTS, stale_after: timedelta = SCAN_S
     now = utcnow()
     claimable = scan_claimable(now, stale_after)
     round_id = fairest_group(ScanImage, ScanImage.round_id, ScanImage.claimed_at, claimable)
-    names: list[str] = []
-    for _ in range(max(1, files)):
-        waiting = and_(claimable, ScanImage.stored_name.not_in(names)) if names else claimable
-        first = lock_first(ScanImage, ScanImage.round_id, waiting, round_id)
-        if first is None:
-            break
-        names.append(first.stored_name)
+    names = _first_files(claimable, round_id, max(1, files))
     if not names:
         db.session.commit()
         return []
@@ -132,6 +126,24 @@ def claim_next(max_attempts: int = MAX_ATTEMPTS, stale_after: timedelta = SCAN_S
             runnable.append(scan)
     db.session.commit()
     return runnable
+
+
+def _first_files(claimable, round_id: int | None, files: int) -> list[str]:
+    """The stored names of up to ``files`` waiting files, oldest first: the fairest round's,
+    then any round's; one row-locking statement each (rows another worker holds skipped)."""
+    names: list[str] = []
+    for group in (round_id, None) if round_id is not None else (None,):
+        query = select(ScanImage.stored_name).where(claimable)
+        if group is not None:
+            query = query.where(ScanImage.round_id == group)
+        if names:
+            query = query.where(ScanImage.stored_name.not_in(names))
+        rows = db.session.scalars(query.order_by(ScanImage.id).limit(files - len(names))
+                                  .with_for_update(skip_locked=True))
+        names += [name for name in dict.fromkeys(rows) if name not in names]
+        if len(names) >= files:
+            break
+    return names
 
 
 @write_operation
