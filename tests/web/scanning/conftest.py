@@ -102,6 +102,7 @@ def fake_reader(monkeypatch):
                 yield worker.PageResult(page, found, preview, aligned=preview is not None)
 
     monkeypatch.setattr(worker, "read_pages", read_pages)
+    monkeypatch.setattr(worker, "warm_reader", lambda election, profile_name: None)  # no real reader to prepare
     return reader
 
 

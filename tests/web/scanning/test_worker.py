@@ -356,3 +356,83 @@ def test_reader_processes_start_after_opencv_used_its_thread_pool_in_the_worker(
             cv2.setNumThreads(4)
     finally:
         cv2.setNumThreads(before)
+
+
+def test_reader_processes_are_forked_once_the_claimed_round_is_prepared(app, scan_round, make_scan_round,
+                                                                       fake_reader, monkeypatch):
+    """The storing loop prepares the reader for a claimed round (its template) and only then
+    forks the reader processes, so they start warm; idle readers are forked again, warm, for a
+    round they have not seen."""
+    import os
+
+    import kiemphieu.worker as worker
+
+    prepared: list[int] = []  # a reader process sees what was prepared before it was forked
+    monkeypatch.setattr(worker, "warm_reader", lambda election, profile_name: prepared.append(os.getpid()))
+    original = worker.read_pages
+
+    def read_pages(path, election, profile_name, file_name, wanted):
+        for result in original(path, election, profile_name, file_name, wanted):
+            result.reading = {**result.reading, "prepared_before_fork": len(prepared)}
+            yield result
+
+    monkeypatch.setattr(worker, "read_pages", read_pages)
+    [first] = store(scan_round, png_bytes(120))
+    pipeline = worker.Pipeline(readers=2, processes=True)
+    try:
+        assert pipeline.processes == []  # nothing forked before there is work
+        assert pipeline.run() == 1
+        readers = list(pipeline.processes)
+        other = make_scan_round()
+        [second] = store(other, png_bytes(121))
+        assert pipeline.run() == 1
+        assert pipeline.processes != readers and not any(p.is_alive() for p in readers)
+    finally:
+        pipeline.close()
+    db.session.refresh(first), db.session.refresh(second)
+    assert prepared == [os.getpid(), os.getpid()]  # in the storing loop, once per round
+    assert first.reading["prepared_before_fork"] == 1 and second.reading["prepared_before_fork"] == 2
+
+
+def test_the_idle_worker_prepares_the_reader_for_rounds_in_entry(app, scan_round, make_election, monkeypatch):
+    import kiemphieu.worker as worker
+
+    prepared = []
+    monkeypatch.setattr(worker, "warm_reader", lambda election, profile_name: prepared.append(election.title))
+    make_election(seats=2)  # still in set-up: not prepared
+    pipeline = worker.Pipeline()
+    try:
+        pipeline.prepare()
+        pipeline.prepare()  # once per round
+    finally:
+        pipeline.close()
+    assert prepared == [scan_round.election.title]
+    assert pipeline.warm == {(scan_round.id, "")}
+
+
+def test_scans_waiting_is_a_read_that_sees_pending_and_stale_claims(app, scan_round):
+    assert not services.scans_waiting()
+    [scan] = store(scan_round, png_bytes(122))
+    assert services.scans_waiting()
+    assert services.claim_next()
+    assert not services.scans_waiting()  # claimed by a live worker
+    scan = db.session.get(ScanImage, scan.id)
+    scan.claimed_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    assert services.scans_waiting()  # its worker died: to be taken again
+
+
+def test_files_read_together_are_stored_in_one_transaction(app, scan_round, fake_reader):
+    import kiemphieu.worker as worker
+
+    for i in range(6):
+        data = png_bytes(130 + i)
+        fake_reader.set(data, reading("read"))
+        store(scan_round, data, name=f"{i}.png")
+    pipeline = worker.Pipeline(readers=2)
+    try:
+        assert pipeline.run() == 6
+    finally:
+        pipeline.close()
+    assert pipeline.stats["batches"] <= 2  # not one commit per file
+    assert len(ballots(scan_round)) == 6
