@@ -25,7 +25,7 @@ from .chain import GENESIS, SYSTEM_CHAIN, ChainReport, LockedHead, all_chain_key
     locked_head, verify_one_chain
 
 __all__ = ["GENESIS", "SYSTEM_CHAIN", "ChainReport", "ballot_digest", "chain_key", "entry_hash", "head_of", "record",
-           "verify_chain"]
+           "record_many", "verify_chain"]
 
 ALL = object()
 _ENTRIES, _HEADS = AuditEntry.__table__, AuditHead.__table__
@@ -76,6 +76,42 @@ def record(
     return entry
 
 
+def record_many(entries: list[tuple[str, int | None, dict[str, Any]]], user: User | None = None) -> None:
+    """Append several entries (action, congress id, detail) as ``record`` would one after the
+    other, with one head lock per chain, one insert of them all and one head move per chain
+    (the scan worker stores a batch of readings with an entry each)."""
+    if not entries:
+        return
+    user = user or _acting_user()
+    db.session.flush()  # the rows they name come first (and their ballots' digests are readable)
+    heads: dict[int | None, LockedHead] = {}
+    last_at: dict[int | None, Any] = {}
+    rows = []
+    for action, congress_id, detail in entries:
+        attach_ballot_digest(detail)
+        head = heads.get(congress_id) or locked_head(congress_id)
+        entry = AuditEntry(chain=head.chain, seq=head.seq + 1, at=utcnow(), user_id=user.id if user else None,
+                           username=user.username if user else "", congress_id=congress_id, action=action,
+                           detail=_plain(detail), prev_hash=head.hash)
+        entry.hash = entry_hash(entry)
+        heads[congress_id], last_at[congress_id] = LockedHead(head.chain, entry.seq, entry.hash), entry.at
+        rows.append({column.key: getattr(entry, column.key) for column in _ENTRIES.columns if column.key != "id"})
+    connection = db.session.connection()
+    connection.execute(insert(_ENTRIES), rows)
+    for congress_id, head in heads.items():
+        at = last_at[congress_id]
+        connection.execute(_MOVE_HEAD, {"head_chain": head.chain, "seq": head.seq, "hash": head.hash, "updated_at": at})
+        _refresh_loaded_head(head.chain, head.seq, head.hash, at)
+
+
+def _refresh_loaded_head(chain: str, seq: int, hash_: str, at) -> None:
+    """An AuditHead object loaded in this session (a page's check) would still say the old head."""
+    loaded = db.session.identity_map.get(db.session.identity_key(AuditHead, (chain,)))
+    if loaded is not None:
+        for name, value in (("seq", seq), ("hash", hash_), ("updated_at", at)):
+            set_committed_value(loaded, name, value)
+
+
 def append_entry(entry: AuditEntry, head: LockedHead) -> None:
     """Insert the entry and move the head, as two plain statements (no unit-of-work flush per
     entry: the ballot save, the hot path, writes one per ballot). What the caller added to the
@@ -86,11 +122,7 @@ def append_entry(entry: AuditEntry, head: LockedHead) -> None:
     entry.id = connection.execute(_INSERT_ENTRY, values).scalar_one()
     connection.execute(_MOVE_HEAD, {"head_chain": head.chain, "seq": entry.seq, "hash": entry.hash,
                                     "updated_at": entry.at})
-    # An AuditHead object loaded in this session (a page's check) would still say the old head.
-    loaded = db.session.identity_map.get(db.session.identity_key(AuditHead, (head.chain,)))
-    if loaded is not None:
-        for name, value in (("seq", entry.seq), ("hash", entry.hash), ("updated_at", entry.at)):
-            set_committed_value(loaded, name, value)
+    _refresh_loaded_head(head.chain, entry.seq, entry.hash, entry.at)
 
 
 def verify_chain(congress: Congress | int | None | object = ALL) -> ChainReport:

@@ -82,29 +82,49 @@ def record_readings(results: list[tuple[ScanImage, dict[str, Any], str | None]])
     return stored
 
 
+STORE_ERRORS = (ScanError, tally.InputError, ValueError, KeyError, TypeError, IntegrityError)
+
+
 @write_operation
 def record_file_readings(files: list[list[tuple[int, dict[str, Any], str | None]]],
                          elections: dict[int, tally.Election] | None = None) -> list[int]:
     """Store a batch of read files in one transaction: per file, (scan id, reading, preview
-    name) of each page. ``elections`` (round id -> Election) spares rebuilding them; a file whose
-    storing fails is stored as rejected (``worker_error``) without undoing the others."""
+    name) of each page. ``elections`` (round id -> Election) spares rebuilding them. The batch
+    is written at once (one flush of its ballots, its audit entries in one statement); should
+    that fail, file by file, and a file whose storing fails is stored as rejected
+    (``worker_error``) without undoing the others."""
     batch = _Batch(elections if elections is not None else {})
     ids = [sid for pages in files for sid, _, _ in pages]
     scans = {scan.id: scan for scan in db.session.scalars(select(ScanImage).where(ScanImage.id.in_(ids)))}
-    stored: list[int] = []
-    for pages in files:
-        try:
-            with db.session.begin_nested():
-                stored += [sid for sid, reading, preview in pages
-                           if _store_reading(scans.get(sid), reading, preview, batch)]
-        except (ScanError, tally.InputError, ValueError, KeyError, TypeError, IntegrityError) as exc:
-            batch.sequences.clear()  # the savepoint took back the numbers it had used
-            detail = f"{type(exc).__name__}: {exc}"[:300]
-            stored += [sid for sid, _, _ in pages
-                       if _store_reading(db.session.get(ScanImage, sid),
-                                         rejected_json("", 0, "worker_error", detail), None, batch)]
+    try:
+        with db.session.begin_nested():
+            stored = _store_pages([page for pages in files for page in pages], scans, batch)
+    except STORE_ERRORS:
+        batch.sequences.clear()  # the savepoint took back the numbers it had used
+        stored = []
+        for pages in files:
+            try:
+                with db.session.begin_nested():
+                    stored += _store_pages(pages, scans, batch)
+            except STORE_ERRORS as exc:
+                batch.sequences.clear()
+                detail = f"{type(exc).__name__}: {exc}"[:300]
+                stored += _store_pages([(sid, rejected_json("", 0, "worker_error", detail), None)
+                                        for sid, _, _ in pages], scans, batch)
     db.session.commit()
     return stored
+
+
+def _store_pages(pages: list[tuple[int, dict[str, Any], str | None]], scans: dict[int, ScanImage],
+                 batch: _Batch) -> list[int]:
+    """Readings and ballots of these pages, then their audit entries (one statement); the ids
+    of the pages stored (a page no longer ours is left alone)."""
+    done = [found for sid, reading, preview in pages
+            if (found := _apply_reading(scans.get(sid), reading, preview, batch)) is not None]
+    db.session.flush()  # the ballots get their ids, named by the entries
+    audit.record_many([("scan.read", scan.round.election.congress_id, _read_detail(scan, ballot))
+                       for scan, ballot in done], user=None)
+    return [scan.id for scan, _ in done]
 
 
 @dataclass
@@ -129,9 +149,23 @@ class _Batch:
 def _store_reading(scan: ScanImage | None, reading: dict[str, Any], preview_name: str | None,
                    batch: _Batch | dict) -> bool:
     """One page's reading (and its ballot when read); False when it is no longer ours."""
-    if scan is None or scan.status != ScanStatus.PROCESSING.value:
-        return False  # someone else finished it meanwhile (a stale claim retaken)
     batch = batch if isinstance(batch, _Batch) else _Batch(batch)
+    found = _apply_reading(scan, reading, preview_name, batch)
+    if found is None:
+        return False
+    scan, ballot = found
+    if ballot is not None:
+        db.session.flush()
+    audit.record("scan.read", congress=scan.round.election.congress_id, user=None, **_read_detail(scan, ballot))
+    return True
+
+
+def _apply_reading(scan: ScanImage | None, reading: dict[str, Any], preview_name: str | None,
+                   batch: _Batch) -> tuple[ScanImage, Ballot | None] | None:
+    """Set one page's reading and add its ballot when read (not flushed); None when the page
+    is no longer ours."""
+    if scan is None or scan.status != ScanStatus.PROCESSING.value:
+        return None  # someone else finished it meanwhile (a stale claim retaken)
     election = batch.election(scan.round)
     reading = checked_reading(scan, {**reading, "file": scan.original_name, "page": scan.page}, election)
     scan.preview_name = preview_name
@@ -142,13 +176,15 @@ def _store_reading(scan: ScanImage | None, reading: dict[str, Any], preview_name
         # A scan being read has never had a ballot (only review and adjudicated ones do): its
         # first key; a clash would be refused by the unique key, never stored twice.
         ballot = create_scan_ballot(scan, marks, scan.uploaded_by_id, election,
-                                    sequence=batch.next_sequence(scan.round_id), earlier=0)
-    audit.record(
-        "scan.read", congress=scan.round.election.congress_id, user=None, round_id=scan.round_id,
-        scan_id=scan.id, status=scan.status, reason=reading.get("reason"), flags=reading.get("flags") or [],
-        ballot_id=ballot.id if ballot else None,
-    )
-    return True
+                                    sequence=batch.next_sequence(scan.round_id), earlier=0, flush=False)
+    return scan, ballot
+
+
+def _read_detail(scan: ScanImage, ballot: Ballot | None) -> dict[str, Any]:
+    """The ``scan.read`` audit entry's detail (the ballot flushed: it has its id)."""
+    reading = scan.reading or {}
+    return dict(round_id=scan.round_id, scan_id=scan.id, status=scan.status, reason=reading.get("reason"),
+                flags=reading.get("flags") or [], ballot_id=ballot.id if ballot else None)
 
 
 def _set_reading(scan: ScanImage, reading: dict[str, Any]) -> None:
@@ -209,9 +245,10 @@ def marks_from_reading(reading: dict[str, Any], form: str, rulings: dict[str, st
 
 
 def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None, election: tally.Election | None = None,
-                       *, sequence: int | None = None, earlier: int | None = None) -> Ballot | None:
+                       *, sequence: int | None = None, earlier: int | None = None, flush: bool = True) -> Ballot | None:
     """A Ballot of pass 'scan' (its own stack: it counts beside pass A in either entry mode).
-    ``sequence`` and ``earlier`` (ballots this scan had before) when the caller knows them."""
+    ``sequence`` and ``earlier`` (ballots this scan had before) when the caller knows them;
+    ``flush=False``: the caller flushes a batch of them at once."""
     round_ = scan.round
     if round_.is_finalised:
         return None  # never change a certified result; the scan list shows it uncounted
@@ -231,7 +268,8 @@ def create_scan_ballot(scan: ScanImage, marks: dict, user_id: int | None, electi
         scan_id=scan.id,
     )
     db.session.add(ballot)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return ballot
 
 

@@ -436,3 +436,28 @@ def test_files_read_together_are_stored_in_one_transaction(app, scan_round, fake
         pipeline.close()
     assert pipeline.stats["batches"] <= 2  # not one commit per file
     assert len(ballots(scan_round)) == 6
+
+
+def test_a_batch_with_a_file_that_cannot_be_stored_keeps_the_others_and_the_chain_holds(app, scan_round):
+    """A batch is written at once; when one file cannot be stored (here its ballot's key is
+    already taken) it is rejected worker_error and the others are stored, each with its
+    scan.read entry (a read one with its ballot's digest), the chain intact."""
+    from kiemphieu import audit
+
+    scans = [store(scan_round, png_bytes(140 + i), name=f"{i}.png")[0] for i in range(4)]
+    services.create_scan_ballot(scans[1], {"struck": []}, None, sequence=999, earlier=0)  # takes its key
+    db.session.commit()
+    assert len(services.claim_next(files=4)) == 4
+    batch = [[(scans[0].id, reading("read"), None)], [(scans[1].id, reading("read"), None)],
+             [(scans[2].id, reading("read"), None)],
+             [(scans[3].id, reading("review", {"c01": "uncertain", "c02": "kept", "c03": "kept"}), "p.jpg")]]
+    assert sorted(services.record_file_readings(batch)) == sorted(scan.id for scan in scans)
+    found = [db.session.get(ScanImage, scan.id) for scan in scans]
+    assert [scan.status for scan in found] == ["read", "rejected", "read", "review"]
+    assert found[1].reading["reason"] == "worker_error" and "IntegrityError" in found[1].reading["detail"]
+    assert [b.sequence for b in ballots(scan_round)] == [999, 1000, 1001]  # numbered after the last
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "scan.read")
+                                 .order_by(AuditEntry.seq)).all()
+    assert [e.detail["scan_id"] for e in entries] == [scan.id for scan in scans]
+    assert ["ballot_digest" in e.detail for e in entries] == [True, False, True, False]
+    assert audit.verify_chain().ok
