@@ -334,6 +334,7 @@ class Pipeline:
         self.readers: list[threading.Thread] = []
         self.warm: set[tuple] = set()  # (round, profile) whose reader template the storing loop built
         self.warm_in_readers: set[tuple] = set()  # ... that the running reader processes inherited
+        self.elections: dict[int, Any] = {}  # round id -> its Election, while the queue keeps us busy
         self.unwarmable: set[tuple] = set()  # ... whose template could not be built (not tried again)
         if processes:
             import cv2
@@ -440,6 +441,7 @@ class Pipeline:
                 self.in_flight += len(jobs)
                 claimed += len(jobs)
             if not self.in_flight:
+                self.elections.clear()
                 return stored
             stored += self._store(self._collect())
             if not self.stop.is_set():
@@ -490,21 +492,23 @@ class Pipeline:
         self.warm.add(key)
 
     def _claim(self, files: int) -> list[Job]:
-        """Up to ``files`` files in one claim; each round's election built once per batch."""
+        """Up to ``files`` files in one claim; each round's election built once while the queue
+        keeps the worker busy (``run`` forgets them when the queue is empty: a round in entry
+        keeps its candidates and seats, and the next upload is read with what it is then)."""
         from kiemphieu.scanning import services
 
         by_file: dict[str, list] = {}
         for scan in services.claim_next(files=files):
             by_file.setdefault(scan.stored_name, []).append(scan)
-        elections: dict[int, Any] = {}  # once per round per claimed batch of files
+        previews = services.preview_folder()
         jobs = []
         for stored_name, scans in by_file.items():
             first = scans[0]
-            if first.round_id not in elections:
-                elections[first.round_id] = first.round.to_election()
+            if first.round_id not in self.elections:
+                self.elections[first.round_id] = first.round.to_election()
             job = Job(stored_name, services.stored_path(stored_name), first.original_name, first.profile,
-                      elections[first.round_id], first.round_id, {scan.page: scan.id for scan in scans},
-                      services.preview_folder())
+                      self.elections[first.round_id], first.round_id, {scan.page: scan.id for scan in scans},
+                      previews)
             self._warm(job.warm_key, job.election, job.profile)
             jobs.append(job)
         return jobs

@@ -461,3 +461,26 @@ def test_a_batch_with_a_file_that_cannot_be_stored_keeps_the_others_and_the_chai
     assert [e.detail["scan_id"] for e in entries] == [scan.id for scan in scans]
     assert ["ballot_digest" in e.detail for e in entries] == [True, False, True, False]
     assert audit.verify_chain().ok
+
+
+def test_a_round_election_is_built_once_while_the_queue_keeps_the_worker_busy(app, scan_round, fake_reader,
+                                                                             monkeypatch):
+    import kiemphieu.worker as worker
+    from kiemphieu.models import Round
+
+    built = []
+    original = Round.to_election
+    monkeypatch.setattr(Round, "to_election", lambda self: built.append(self.id) or original(self))
+    monkeypatch.setattr(worker, "MAX_FILES_IN_FLIGHT", 2)  # several claims
+    monkeypatch.setattr(worker, "CLAIM_BELOW", 1)
+    for i in range(5):
+        store(scan_round, png_bytes(150 + i), name=f"{i}.png")
+    pipeline = worker.Pipeline()
+    try:
+        assert pipeline.run() == 5
+        assert built == [scan_round.id] and pipeline.elections == {}  # forgotten once the queue is empty
+        store(scan_round, png_bytes(160))
+        assert pipeline.run() == 1
+    finally:
+        pipeline.close()
+    assert built == [scan_round.id, scan_round.id]  # the next upload: built again
