@@ -96,15 +96,17 @@ def new_preview_name(scan: ScanImage) -> str:
     return preview_name_for(scan.stored_name, scan.page)
 
 
-def write_file_atomically(path: Path, data: bytes) -> None:
+def write_file_atomically(path: Path, data: bytes, sync: bool = True) -> None:
     """Write, fsync, then rename: a crash never leaves half a file under the final name, and a
-    failure (a full disk) leaves no ``.part`` behind."""
+    failure (a full disk) leaves no ``.part`` behind. ``sync=False``: the caller makes a batch
+    durable at once (``sync_folder``) before it commits what names them."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         with open(temporary, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

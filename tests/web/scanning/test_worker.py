@@ -484,3 +484,36 @@ def test_a_round_election_is_built_once_while_the_queue_keeps_the_worker_busy(ap
     finally:
         pipeline.close()
     assert built == [scan_round.id, scan_round.id]  # the next upload: built again
+
+
+def test_previews_are_made_durable_together_before_their_readings_commit(app, scan_round, fake_reader, monkeypatch):
+    """Readers write previews without a sync each; the storing loop syncs the batch's previews
+    once, before the transaction that names them commits."""
+    import os
+
+    import kiemphieu.worker as worker
+    from kiemphieu.scanning import storage
+
+    synced = []
+
+    def sync_folder(folder, paths):
+        statuses = set(db.session.scalars(select(ScanImage.status)).all())  # not committed yet
+        synced.append((sorted(p.name for p in paths), statuses))
+
+    monkeypatch.setattr(storage, "sync_folder", sync_folder)
+    fsyncs = []
+    monkeypatch.setattr(os, "fsync", lambda fd: fsyncs.append(fd))
+    for i in range(3):
+        data = png_bytes(170 + i)
+        fake_reader.set(data, reading("review", {"c01": "uncertain", "c02": "kept", "c03": "kept"}))
+        store(scan_round, data, name=f"{i}.png")
+    fsyncs.clear()
+    pipeline = worker.Pipeline()
+    try:
+        assert pipeline.run() == 3
+    finally:
+        pipeline.close()
+    names = sorted(scan.preview_name for scan in db.session.scalars(select(ScanImage)))
+    assert sorted(name for paths, _ in synced for name in paths) == names
+    assert all("processing" in statuses for _, statuses in synced)  # synced before the commit
+    assert fsyncs == []  # no sync per preview
