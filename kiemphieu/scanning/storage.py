@@ -148,6 +148,19 @@ def scans_of_file(file_sha: str) -> list[ScanImage]:
     )
 
 
+def scans_of_files(file_shas: list[str]) -> dict[str, list[ScanImage]]:
+    """``scans_of_file`` of many files at once (two statements): file SHA-256 -> its scans."""
+    names = dict(db.session.execute(select(ScanImage.stored_name, ScanImage.sha256)
+                                    .where(ScanImage.sha256.in_(file_shas))).all())
+    if not names:
+        return {}
+    found: dict[str, list[ScanImage]] = {}
+    for scan in db.session.scalars(select(ScanImage).where(ScanImage.stored_name.in_(names))
+                                   .order_by(ScanImage.page)):
+        found.setdefault(scan.stored_name, []).append(scan)
+    return {sha: found[name] for name, sha in names.items() if name in found}
+
+
 def check_round_open(round_: Round) -> None:
     if round_.status == RoundStatus.SETUP.value:
         raise RoundClosed("Vòng bầu chưa bắt đầu nhập phiếu: chưa nhận ảnh phiếu quét.")
@@ -224,8 +237,9 @@ def store_scans(round_: Round, scan_files: list[ScanFile], *, user: User | None,
 def _store_chunk(round_, part, user, profile, results) -> None:
     profile = check_profile_name(profile)
     fresh, later, seen = [], [], set()
+    known = scans_of_files([scan_file.sha256 for _, scan_file in part])
     for index, scan_file in part:
-        existing = scans_of_file(scan_file.sha256)
+        existing = known.get(scan_file.sha256)
         if existing:
             try:
                 results[index] = _existing(existing, round_)
@@ -331,9 +345,12 @@ def _existing(scans: list[ScanImage], round_: Round) -> StoreResult:
 def _insert_many(round_, files: list[tuple[ScanFile, str]], user, profile) -> list[StoreResult]:
     """Rows of many stored files in one transaction (an audit entry for each file)."""
     check_round_open(db.session.get(Round, round_.id))
-    stored = [StoreResult(_add_scans(round_, f, f.sha256, name, user, profile, None), True) for f, name in files]
+    added = [(f, _new_scans(round_, f, f.sha256, name, user, profile, None)) for f, name in files]
+    db.session.flush()  # every file's rows in one go, then their audit entries in one statement
+    audit.record_many([("scan.upload", round_.election.congress_id, _upload_detail(round_, f, f.sha256, scans, profile, None))
+                       for f, scans in added])
     db.session.commit()
-    return stored
+    return [StoreResult(scans, True) for _, scans in added]
 
 
 @write_operation
@@ -345,6 +362,15 @@ def _insert_scans(round_, scan_file, file_sha, stored_name, user, profile, stati
 
 
 def _add_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings) -> list[ScanImage]:
+    scans = _new_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings)
+    db.session.flush()
+    audit.record("scan.upload", congress=round_.election.congress_id,
+                 **_upload_detail(round_, scan_file, file_sha, scans, profile, station_readings))
+    return scans
+
+
+def _new_scans(round_, scan_file, file_sha, stored_name, user, profile, station_readings) -> list[ScanImage]:
+    """One file's ScanImage rows, one per page, added to the session (not flushed)."""
     scans = []
     for page in range(scan_file.pages):
         station = None
@@ -363,10 +389,10 @@ def _add_scans(round_, scan_file, file_sha, stored_name, user, profile, station_
         )
         db.session.add(scan)
         scans.append(scan)
-    db.session.flush()
-    audit.record(
-        "scan.upload", congress=round_.election.congress_id, round_id=round_.id, sha256=file_sha,
-        scan_ids=[s.id for s in scans], pages=scan_file.pages, kind=scan_file.kind,
-        file=scan_file.name, profile=profile, from_station=bool(station_readings),
-    )
     return scans
+
+
+def _upload_detail(round_, scan_file, file_sha, scans, profile, station_readings) -> dict:
+    """The ``scan.upload`` audit entry's detail (the scans flushed: they have their ids)."""
+    return dict(round_id=round_.id, sha256=file_sha, scan_ids=[s.id for s in scans], pages=scan_file.pages,
+                kind=scan_file.kind, file=scan_file.name, profile=profile, from_station=bool(station_readings))

@@ -336,3 +336,7 @@ def test_a_big_zip_is_stored_in_chunks_each_file_once(app, client, scan_round, c
     assert syncs == [1, 31, 8]  # the single upload, then chunks of 32 members (one a repeat)
     uploads = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "scan.upload")).all()
     assert len(uploads) == 40  # one audit entry per stored file
+    assert sorted(i for entry in uploads for i in entry.detail["scan_ids"]) == sorted(s.id for s in scans())
+    from kiemphieu import audit
+
+    assert audit.verify_chain().ok  # a chunk's entries written in one statement, chained in order
