@@ -52,6 +52,7 @@ CLAIM_BELOW = 16  # claim again (up to MAX_FILES_IN_FLIGHT files at once) when f
 STUCK_AFTER = 90.0  # seconds on one page after which the heartbeat stops (a reader is stuck)
 BATCH_PAGES = 32  # pages stored in one transaction (at most; fewer when the reader is slower)
 BATCH_WAIT = 0.25  # seconds the storing loop waits for more read files to store in one transaction
+WARM_DPI = 200  # the blank ballot read to prepare the reader: as the scanners' default profile scans
 POLL_INTERVAL = 0.25  # seconds between two looks at the queues while idle (each one cheap read)
 PREPARE_EVERY = 10.0  # seconds between two looks, while idle, for rounds whose reader to prepare
 PREPARE_ROUNDS = 4  # the latest rounds in entry prepared for reading
@@ -108,13 +109,25 @@ def load_profile(name: str):
 
 
 def warm_reader(election, profile_name: str) -> None:
-    """Load the reader and build what it builds once per round and profile (layout, template),
-    as ``read_pages`` would on its first page."""
+    """Load the reader and build what it builds once per round and profile (layout, template,
+    the caches its stages keep on the template) by reading the round's blank ballot, printed
+    and scanned in memory, as ``read_pages`` reads a file: the first real page is then read as
+    quickly as the next."""
+    import cv2
+
+    from kiemphieu.ocr import read_page
+    from kiemphieu.ocr.decode import decode_pages, half_if_a5
     from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.printing import render_layout_image
     from kiemphieu.ocr.template import profile_for, template_for
 
     layout = layout_for(election)
-    template_for(layout, profile_for(layout, load_profile(profile_name)))
+    profile = profile_for(layout, load_profile(profile_name))
+    template_for(layout, profile)
+    ok, blank = cv2.imencode(".jpg", render_layout_image(layout, WARM_DPI), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if ok:
+        for page in decode_pages(blank.tobytes(), profile, half_if_a5(layout)):
+            _page_result(read_page(page, election, profile, "warm-up", layout), page)
 
 
 def read_pages(path: Path, election, profile_name: str, file_name: str, wanted: set[int]) -> Iterator[PageResult]:
