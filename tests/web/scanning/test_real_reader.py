@@ -97,3 +97,20 @@ def test_a_page_that_is_not_a_ballot_is_rejected_with_a_reason(app, client, scan
     assert scan.status == "rejected" and scan.reading["reason"] == "blank_page"
     page = client.get(f"/rounds/{scan_round.id}/scans/rejected").get_data(as_text=True)
     assert "Trang trắng" in page
+
+
+def test_the_reader_is_prepared_by_reading_the_round_blank_ballot_through(app, scan_round, monkeypatch):
+    """warm_reader reads the round's blank ballot as a scanned file is read, to the end (the
+    markers, the QR codes and the rows are found: not refused on the way), so every stage has
+    built what it keeps before the reader processes are forked."""
+    import kiemphieu.ocr
+    import kiemphieu.worker as worker
+
+    read = []
+    original = kiemphieu.ocr.read_page
+    monkeypatch.setattr(kiemphieu.ocr, "read_page", lambda *args, **kwargs: read.append(original(*args, **kwargs))
+                        or read[-1])
+    worker.warm_reader(scan_round.to_election(), "")
+    [reading] = read
+    assert reading.status != "rejected", reading.reason
+    assert set(reading.marks) == {"c01", "c02", "c03"}
