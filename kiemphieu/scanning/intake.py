@@ -288,11 +288,12 @@ def expand_zip(source: BinaryIO | bytes, limits: Limits, folder: Path) -> tuple[
             path, digest, size = _extract(archive, info, folder, limits, budget)
             budget -= size
             display = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
-            if _head(path).startswith(ARCHIVE_MAGIC):
+            head = _head(path)
+            if head.startswith(ARCHIVE_MAGIC):
                 path.unlink(missing_ok=True)
                 raise IntakeError(f"Tệp zip chứa một tệp nén khác (“{info.filename}”): không chấp nhận.")
             try:
-                found.append(_checked_member(path, display, digest, size, limits))
+                found.append(_checked_member(path, display, digest, size, limits, head))
             except IntakeError as exc:
                 path.unlink(missing_ok=True)
                 skipped.append(f"{display}: {exc}")
@@ -303,8 +304,9 @@ def expand_zip(source: BinaryIO | bytes, limits: Limits, folder: Path) -> tuple[
     return found, skipped
 
 
-def _checked_member(path: Path, name: str, digest: str, size: int, limits: Limits) -> ScanFile:
-    kind = sniff(_head(path))
+def _checked_member(path: Path, name: str, digest: str, size: int, limits: Limits,
+                    head: bytes | None = None) -> ScanFile:
+    kind = sniff(head if head is not None else _head(path))
     if not size:
         raise IntakeError("Tệp rỗng.")
     if kind is None:
