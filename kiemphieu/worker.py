@@ -3,17 +3,22 @@
 Two loops overlap so that storing never waits for reading nor reading for storing:
 
 - the **storing loop** (the main thread, the only one touching the database) claims files
-  (``services.claim_next``: one file, all its waiting pages), builds each round's election once
-  per batch, hands the files to the reader and stores what comes back in batches: one
-  transaction per batch, each file's readings and ballots committed before the file counts as
-  done;
+  (``services.claim_next``: up to 32 in flight, all their waiting pages), builds each round's
+  election once while the queue keeps it busy, hands the files to the readers and stores what
+  comes back in batches: one transaction per batch, each file's readings and ballots committed
+  before the file counts as done;
 - the **readers** (pure OpenCV, no database) decode each page once and read it; for a page a
   person will look at (review, rejected) they encode the preview from the page the reader had
   already decoded and warped upright (``Reading.page_image``). Pages are read one at a time and
   dropped once read, so a 1,000-page TIFF costs one page of memory. The long-running worker
   (``run_forever``) reads in processes of its own, one per core: the reader's many small NumPy
   steps hold the GIL, so reader threads beside the storing loop overlapped only in part;
-  ``run_once`` (``kiemphieu worker --once``, the tests) reads in one thread.
+  ``run_once`` (``kiemphieu worker --once``, the tests) reads in one thread. The storing loop
+  prepares the reader for a round (``warm_reader``) before it forks the reader processes, so
+  they start warm (``worker_processes``).
+
+Beside this module: ``worker_processes`` (the reader processes), ``worker_previews`` (the
+previews' JPEGs, written and synced), ``worker_loop`` (the entry points, re-exported here).
 
 Generated documents (``kiemphieu.jobs``: minutes, ballots, entry logs, summaries, slides) are
 made by the same storing loop, one between two stored batches of scans and first when the loop
@@ -33,7 +38,6 @@ import multiprocessing
 import os
 import pickle
 import queue
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,19 +46,17 @@ from pathlib import Path
 from typing import Any
 
 from . import heartbeat
+from .worker_previews import encode_jpeg, preview_jpeg, sync_previews, write_preview  # noqa: F401 (re-exported)
+from .worker_processes import SharedFlag, Stop, reader_process
 
 log = logging.getLogger("kiemphieu.worker")
 
-PREVIEW_QUALITY = 85
-PREVIEW_MAX_SIDE = 1600  # a page whose markers were not found is shown scaled down to this
 MAX_FILES_IN_FLIGHT = 32  # claimed files handed to the readers and not yet stored
 CLAIM_BELOW = 16  # claim again (up to MAX_FILES_IN_FLIGHT files at once) when fewer are in flight
 STUCK_AFTER = 90.0  # seconds on one page after which the heartbeat stops (a reader is stuck)
 BATCH_PAGES = 32  # pages stored in one transaction (at most; fewer when the reader is slower)
 BATCH_WAIT = 0.25  # seconds the storing loop waits for more read files to store in one transaction
 WARM_DPI = 200  # the blank ballot read to prepare the reader: as the scanners' default profile scans
-POLL_INTERVAL = 0.25  # seconds between two looks at the queues while idle (each one cheap read)
-PREPARE_EVERY = 10.0  # seconds between two looks, while idle, for rounds whose reader to prepare
 PREPARE_ROUNDS = 4  # the latest rounds in entry prepared for reading
 
 
@@ -183,28 +185,6 @@ def _page_result(reading, page) -> PageResult:
     return result
 
 
-def encode_jpeg(image) -> bytes | None:
-    import cv2
-
-    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, PREVIEW_QUALITY])
-    return encoded.tobytes() if ok else None
-
-
-def preview_jpeg(warped, scanned) -> tuple[bytes | None, bool]:
-    """The page warped onto the layout when the reader got that far, else the scan scaled down."""
-    import cv2
-
-    aligned = warped is not None
-    image = warped if aligned else scanned
-    if image is None:
-        return None, False
-    if not aligned:
-        scale = min(1.0, PREVIEW_MAX_SIDE / max(image.shape[:2]))
-        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    encoded = encode_jpeg(image)
-    return (encoded, aligned) if encoded else (None, False)
-
-
 def read_job(job: Job, stop: threading.Event, progress: Callable[[], None] = lambda: None) -> Job:
     """Fill ``job.pages`` (or ``job.error``); never raises. ``progress`` is called per page."""
     try:
@@ -212,7 +192,8 @@ def read_job(job: Job, stop: threading.Event, progress: Callable[[], None] = lam
             progress()
             if result.preview:
                 began = time.thread_time()
-                result.preview_name = _write_preview(job, result)
+                result.preview_name = write_preview(job.preview_folder, job.stored_name, result.page, result.preview)
+                result.preview = None
                 result.cpu["write_cpu"] = time.thread_time() - began
             for stage, spent in result.cpu.items():
                 job.stage_cpu[stage] = job.stage_cpu.get(stage, 0.0) + spent
@@ -225,21 +206,6 @@ def read_job(job: Job, stop: threading.Event, progress: Callable[[], None] = lam
         log.exception("reading %s failed", job.stored_name)
         job.error = f"{type(exc).__name__}: {exc}"[:300]
     return job
-
-
-def _write_preview(job: Job, result: PageResult) -> str | None:
-    """Write a preview beside the others; a failure only costs the picture."""
-    from kiemphieu.scanning.services import preview_name_for, write_file_atomically
-
-    name = preview_name_for(job.stored_name, result.page)
-    try:
-        # Made durable by the storing loop, a batch at once, before it commits the readings.
-        write_file_atomically(job.preview_folder / name, result.preview, sync=False)
-    except OSError:
-        log.warning("no preview for %s page %d", job.stored_name, result.page, exc_info=True)
-        return None
-    result.preview = None
-    return name
 
 
 # ------------------------------------------------------------------ the pipeline
@@ -255,80 +221,6 @@ def _read_one(job: Job, stop, progress: Callable[[], None]) -> Job:
     read_job(job, stop, progress)
     job.read_s, job.read_cpu = time.perf_counter() - started, time.thread_time() - cpu
     return job
-
-
-class _SharedFlag:
-    """A stop flag the reader processes see: a shared byte (setting it takes no lock, so a
-    signal handler may set it at any moment)."""
-
-    def __init__(self, context):
-        self.value = context.RawValue("b", 0)
-
-    def set(self) -> None:
-        self.value.value = 1
-
-    def is_set(self) -> bool:
-        return bool(self.value.value)
-
-
-class _Stop:
-    """The pipeline's stop: the storing loop's event and, with reader processes, their flag."""
-
-    def __init__(self, shared: _SharedFlag | None = None):
-        self.event, self.shared = threading.Event(), shared
-
-    def set(self) -> None:
-        if self.shared is not None:
-            self.shared.set()
-        self.event.set()
-
-    def is_set(self) -> bool:
-        return self.event.is_set()
-
-
-def _reader_process(slot: int, jobs, done, stop: _SharedFlag, busy_since, parent: int) -> None:
-    """One reader process: files in, read files out, until None. It ignores SIGTERM / SIGINT
-    (its whole process group gets them): the worker's stop flag ends the current file after the
-    current page, as with threads. It never touches the database, and leaves with os._exit so
-    that nothing inherited from the worker (its database connections) is finalised here."""
-    import cv2
-
-    _die_with_parent(parent)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    cv2.setNumThreads(1)  # parallel by files, not inside one page
-    code = 0
-    try:
-        while (job := jobs.get()) is not None:
-            job = _read_one(job, stop, lambda: busy_since.__setitem__(slot, time.monotonic()))
-            try:
-                # Pickled here, once: the queue pickles in a thread of its own, where a failure is
-                # lost (bytes cost it a copy).
-                payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:  # noqa: BLE001 - a reading that cannot travel is that file's error
-                job.pages, job.error = [], f"{type(exc).__name__}: {exc}"[:300]
-                payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-            done.put(payload)
-            busy_since[slot] = 0.0
-    except BaseException:  # noqa: BLE001 - whatever it is, the worker sees this process gone
-        log.exception("reader process %d failed", slot)
-        code = 1
-    finally:
-        done.close()
-        done.join_thread()  # what was put is in the pipe before the process goes
-        os._exit(code)
-
-
-def _die_with_parent(parent: int) -> None:
-    """A worker killed outright (kill -9) takes its reader processes with it (Linux)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:  # the worker died before the line above
-        os._exit(1)
 
 
 class Pipeline:
@@ -360,14 +252,14 @@ class Pipeline:
             # that then sets its thread count waits forever on their condition variables.
             cv2.setNumThreads(1)
             self.context = multiprocessing.get_context("fork")
-            self.stop = _Stop(_SharedFlag(self.context))
+            self.stop = Stop(SharedFlag(self.context))
             self.jobs, self.done = self.context.Queue(), self.context.Queue()
             # Per reader process: when it began its file or last finished a page (0: idle).
             self.busy_since = self.context.RawArray("d", self.count)
             self.use_processes = True  # forked at the first claim (``_fork_readers``)
         else:
             self.use_processes = False
-            self.stop = _Stop()
+            self.stop = Stop()
             self.jobs, self.done = queue.Queue(), queue.Queue()
             self.reading: dict[int, float] = {}  # reader thread -> when it last finished a page or began a file
             # OpenCV releases the GIL for the pixel work, not NumPy's many small steps: threads
@@ -390,7 +282,7 @@ class Pipeline:
         # database connections they inherit and leave with os._exit: nothing of them is
         # closed or finalised there.
         self.busy_since[:] = [0.0] * self.count
-        self.processes = [self.context.Process(target=_reader_process, name=f"scan-reader-{i}", daemon=True,
+        self.processes = [self.context.Process(target=reader_process, name=f"scan-reader-{i}", daemon=True,
                                                args=(i, self.jobs, self.done, self.stop.shared, self.busy_since,
                                                      os.getpid()))
                           for i in range(self.count)]
@@ -573,7 +465,8 @@ class Pipeline:
 
         started, cpu = time.perf_counter(), time.thread_time()
         try:
-            _sync_previews(batch)
+            sync_previews(batch[0].preview_folder,
+                          [result.preview_name for job in batch for result in job.pages if result.preview_name])
             elections = {job.round_id: job.election for job in batch}
             stored = services.record_file_readings([_results(job) for job in batch], elections)
             unread = [sid for job in batch for sid in _unread(job)]
@@ -592,21 +485,8 @@ class Pipeline:
 
 
 def _unpickled(item: Job | bytes) -> Job:
-    """A read file from a reader process comes pickled (see ``_reader_process``)."""
+    """A read file from a reader process comes pickled (see ``worker_processes.reader_process``)."""
     return pickle.loads(item) if isinstance(item, bytes) else item
-
-
-def _sync_previews(batch: list[Job]) -> None:
-    """The batch's previews (written by the readers without a sync each: one a page, ~5 ms of a
-    reader's time on a disk) made durable at once before the readings that name them commit."""
-    from kiemphieu.scanning.storage import sync_folder
-
-    written = [job.preview_folder / result.preview_name for job in batch for result in job.pages if result.preview_name]
-    if written:
-        try:
-            sync_folder(batch[0].preview_folder, written)
-        except OSError:  # a preview is only a picture: the readings are stored all the same
-            log.warning("could not sync %d preview(s)", len(written), exc_info=True)
 
 
 def _results(job: Job) -> list[tuple[int, dict[str, Any], str | None]]:
@@ -638,106 +518,5 @@ def _unread(job: Job) -> list[int]:
     return [sid for page, sid in job.scan_ids.items() if page not in read]
 
 
-# ------------------------------------------------------------------ entry points
-
-
-def run_document_job(beat: Callable[[str, int], None] | None = None) -> bool:
-    """Make the next generated document, if one waits; never raises (the loop goes on)."""
-    from kiemphieu.extensions import db
-    from kiemphieu.jobs.services import run_next_job
-
-    try:
-        # The heartbeat says "document" only once a job is claimed: looking for one is idle.
-        made = run_next_job(pulse=(lambda: beat("document", 0)) if beat is not None else None) is not None
-        if made and beat is not None:
-            beat("idle", 0)
-        return made
-    except Exception:  # e.g. the database went away: the claim goes stale and is retaken
-        log.exception("document job failed")
-        db.session.rollback()
-        return False
-
-
-def run_once(max_files: int | None = None) -> int:
-    """Process both queues until they are empty (documents first, then scans with a document
-    between stored batches; max_files: scan files); returns the pages and documents done."""
-    documents = 0
-    while run_document_job():
-        documents += 1
-    pipeline = Pipeline(documents=run_document_job)
-    try:
-        return documents + pipeline.run(max_files)
-    finally:
-        pipeline.close()
-
-
-def reader_count() -> int:
-    """Reader processes: one per core, at most 4 (KIEMPHIEU_READERS to choose;
-    KIEMPHIEU_READER_THREADS=1 reads in threads instead, to compare or as a fallback)."""
-    chosen = os.environ.get("KIEMPHIEU_READERS", "")
-    return int(chosen) if chosen.isdigit() and int(chosen) > 0 else max(1, min(4, os.cpu_count() or 1))
-
-
-def run_forever(interval: float = POLL_INTERVAL, take_over_claims: bool = False, beat_folder: Path | None = None,
-                shared_beat_folder: Path | None = None) -> None:
-    """Poll the queue; stop cleanly (after the current page) on SIGTERM or SIGINT.
-
-    ``take_over_claims``: this is the only worker of the database (the supervisor's, on SQLite),
-    so files left 'processing' were claimed by a predecessor that died: take them back at once
-    rather than after the stale delay.
-    """
-    from kiemphieu.extensions import db
-    from kiemphieu.scanning import services
-
-    beat = heartbeat.Beater(beat_folder, shared=shared_beat_folder) if beat_folder else (lambda state, pages=0: None)
-    # Forked with no database connection open (the readers never use one).
-    db.session.remove()
-    db.engine.dispose()
-    pipeline = Pipeline(beat, readers=reader_count(), processes=os.environ.get("KIEMPHIEU_READER_THREADS") != "1",
-                        documents=lambda: run_document_job(beat))
-
-    def request_stop(signum, frame):
-        pipeline.stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    log.info("kiemphieu worker: waiting for scans")
-    pause = interval
-    prepared = -PREPARE_EVERY
-    while not pipeline.stop.is_set():
-        beat("idle")
-        try:
-            if take_over_claims:
-                taken = services.take_over_claims()
-                take_over_claims = False
-                if taken:
-                    log.warning("took back %d scan page(s) or document(s) claimed by a worker that died", taken)
-            count = int(run_document_job(beat))  # a document first, then the scans
-            count += pipeline.run()
-            pause = interval
-        except ReaderLost:
-            # Its files are lost with it: exit, so the supervisor restarts the worker and their
-            # claims are taken back (each counts as an attempt: an image that crashes twice is rejected).
-            log.exception("a reader process died; the worker restarts")
-            pipeline.kill_readers()
-            raise SystemExit(3)
-        except Exception:  # e.g. the database is being migrated: wait longer each time
-            log.exception("worker loop (next try in %.0f s)", pause)
-            db.session.rollback()
-            count = 0
-            pause = min(max(pause, interval) * 2, 60.0)
-        finally:
-            db.session.remove()
-        if count == 0 and time.monotonic() >= prepared + PREPARE_EVERY:
-            pipeline.prepare()
-            db.session.remove()
-            prepared = time.monotonic()
-        if count == 0:
-            deadline = time.monotonic() + pause
-            while time.monotonic() < deadline and not pipeline.stop.is_set():
-                time.sleep(0.1)
-    beat("stopping")
-    pipeline.close()
-    if isinstance(beat, heartbeat.Beater):
-        beat.close()
-
+# The entry points (``kiemphieu worker``), re-exported: ``from kiemphieu.worker import run_once``.
+from .worker_loop import POLL_INTERVAL, reader_count, run_document_job, run_forever, run_once  # noqa: E402,F401
