@@ -366,12 +366,21 @@ class Pipeline:
         from kiemphieu.models import Round, RoundStatus
 
         try:
-            for round_ in db.session.scalars(select(Round).where(Round.status == RoundStatus.ENTRY.value)
-                                             .order_by(Round.id.desc()).limit(rounds)):
-                if (round_.id, "") not in self.warm and round_.candidates:
-                    self._warm((round_.id, ""), round_.to_election(), "")
+            found = db.session.scalars(select(Round).where(Round.status == RoundStatus.ENTRY.value)
+                                       .order_by(Round.id.desc()).limit(rounds)).all()
+            for round_ in found:
+                key = (round_.id, "")
+                if key in self.warm or key in self.unwarmable or not round_.candidates:
+                    continue
+                try:
+                    election = round_.to_election()
+                except Exception:  # noqa: BLE001 - not tried again; its scans will say what is wrong
+                    log.warning("could not prepare the reader for round %s", round_.id, exc_info=True)
+                    self.unwarmable.add(key)
+                    continue
+                self._warm(key, election, "")
             db.session.commit()
-        except Exception:  # noqa: BLE001 - a head start only
+        except Exception:  # noqa: BLE001 - a head start only (e.g. the database is away)
             log.warning("could not prepare the reader for the rounds in entry", exc_info=True)
             db.session.rollback()
 
