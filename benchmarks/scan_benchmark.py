@@ -5,9 +5,13 @@ Seeds a temporary instance (SQLite, WAL) with a strike-form round of 62 candidat
 seats, generates N marked A4 scans of that round at 200 dpi (kiemphieu.ocr.synthetic, level L1:
 JPEG, mostly plain ballots with the usual share of doubtful ones; cached in benchmarks/out/),
 starts the real stack (`kiemphieu run`: gunicorn + the supervised scan worker) on loopback,
-logs in through the login form and uploads ONE zip of all the scans. Prints the wall time of
-the upload, of reading and storing (upload acknowledged -> every scan read and stored), the
-worker's busy time per stage (from its heartbeat), and ballots per second.
+logs in through the login form and uploads ONE zip of all the scans (once the worker is idle,
+as it is long before a real upload). Prints the wall time of the upload, of reading and storing
+(upload acknowledged -> every scan read and stored), when the first file was queued and read,
+the CPU per ballot of each process group (gunicorn, the worker's storing loop, its reader
+processes, the supervisor; from /proc, during the upload and after it), the worker's own split
+by stage (decode, read_page, preview; claiming, storing: from its heartbeat), the storing
+transactions, and ballots per second, with the machine's load average.
 
     .venv/bin/python benchmarks/scan_benchmark.py [--scans 350] [--level L1]
 
@@ -237,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "KIEMPHIEU_INSTANCE": str(instance)}
         env.pop("DATABASE_URL", None)
         subprocess.run([sys.executable, "-m", "kiemphieu.cli", "db-upgrade"], env=env, check=True, capture_output=True)
+        load_before = os.getloadavg()[0]
         round_id, election = seed(instance, args.scans)
         archive = scan_zip(election, args.scans, args.level)
         port = free_port()
@@ -281,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
 
     upload_s, work_s, total_s = uploaded - started, done - uploaded, done - started
     print(f"scan benchmark: {args.scans} A4 scans at 200 dpi ({args.level}), {CANDIDATES} names / {SEATS} seats, "
-          f"one zip of {size / 1e6:.0f} MB over HTTP (gunicorn on loopback, {os.cpu_count()} cores)")
+          f"one zip of {size / 1e6:.0f} MB over HTTP (gunicorn on loopback, {os.cpu_count()} cores; "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: other work on the machine "
+          f"stretches the wall times, far less the CPU figures)")
     print(f"  upload (stored and queued, acknowledged)   {upload_s:6.1f} s")
     print(f"  reading and storing (ack -> all stored)     {work_s:6.1f} s   "
           f"worker busy: reading {stats.get('read_s', 0):.1f} s, storing {stats.get('store_s', 0):.1f} s, "
