@@ -294,7 +294,10 @@ def _read_save_facts(round_: Round, entry_pass: EntryPass, key: str, batch: int,
         "others": others or ["-"], "user_id": user.id if user else None,
     }).one()
     for name in ("status", "batches", "version"):
-        set_committed_value(round_, name, getattr(facts, name))
+        if isinstance(round_, Round):
+            set_committed_value(round_, name, getattr(facts, name))
+        else:  # the save view's EntryRound (auth.lean): plain attributes
+            setattr(round_, name, getattr(facts, name))
     return facts
 
 
