@@ -199,9 +199,15 @@ def refuse_same_clerk_for_both_passes(round_: Round, entry_pass: EntryPass, user
     others = _passes_to_check(round_, entry_pass, user)
     if not others:
         return
-    typed_other = db.session.scalar(_OTHER_PASS_BY, {"round_id": round_.id, "others": others, "batch": batch,
+    typed_other = db.session.scalar(_OTHER_PASS_BY, {"round_id": round_.id, **_other_passes(others), "batch": batch,
                                                      "user_id": user.id})
     _refuse_if_typed_other(round_, entry_pass, typed_other, batch)
+
+
+def _other_passes(others: list[str]) -> dict[str, str]:
+    """``_OTHER_PASS_BY``'s two parameters ("-" matches no pass)."""
+    padded = [*others, "-", "-"]
+    return {"other_1": padded[0], "other_2": padded[1]}
 
 
 def _passes_to_check(round_: Round, entry_pass: EntryPass, user: User | None) -> list[str]:
@@ -236,8 +242,10 @@ _WITH_KEY = select(Ballot).where(Ballot.idempotency_key == bindparam("key"))
 _LAST_POSITION = select(func.max(Ballot.sequence)).where(
     Ballot.round_id == bindparam("round_id"), Ballot.entry_pass == bindparam("entry_pass"),
     Ballot.batch == bindparam("batch"), Ballot.is_live)
+# The other passes as two fixed parameters (there are at most two), not an expanding IN list,
+# whose SQL is rendered again at every execution.
 _OTHER_PASS_BY = select(Ballot.entry_pass).where(
-    Ballot.round_id == bindparam("round_id"), Ballot.entry_pass.in_(bindparam("others", expanding=True)),
+    Ballot.round_id == bindparam("round_id"), Ballot.entry_pass.in_([bindparam("other_1"), bindparam("other_2")]),
     Ballot.batch == bindparam("batch"), Ballot.entered_by_id == bindparam("user_id")).limit(1)
 _INSERT_BALLOT = insert(Ballot.__table__).returning(Ballot.__table__.c.id)
 # What a save checks, read under the write lock in one statement (one round trip on
@@ -291,7 +299,7 @@ def _read_save_facts(round_: Round, entry_pass: EntryPass, key: str, batch: int,
     """``_SAVE_FACTS`` for this save; the round object takes the state just read."""
     facts = _core(_SAVE_FACTS, {
         "round_id": round_.id, "key": key, "entry_pass": entry_pass.value, "batch": batch,
-        "others": others or ["-"], "user_id": user.id if user else None,
+        **_other_passes(others), "user_id": user.id if user else None,
     }).one()
     for name in ("status", "batches", "version"):
         if isinstance(round_, Round):
