@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, tally
 from ..extensions import commit_keeping_loaded, db, write_operation
-from ..models import Ballot, EntryPass, Round, RoundStatus, User, utcnow
+from ..models import AuditHead, Ballot, EntryPass, Round, RoundStatus, User, utcnow
 
 ENTRY_PASSES = (EntryPass.A, EntryPass.B, EntryPass.C)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -257,6 +257,10 @@ _SAVE_FACTS = select(
     select(Ballot.id).where(Ballot.idempotency_key == bindparam("key")).scalar_subquery().label("existing_id"),
     _OTHER_PASS_BY.scalar_subquery().label("typed_other"),
     _LAST_POSITION.scalar_subquery().label("last_position"),
+    # The congress's audit chain head, locked as ``audit.locked_head`` locks it (one statement
+    # less per save; NULL for a chain without entries yet: ``record`` then creates it).
+    *(select(column).where(AuditHead.chain == bindparam("chain")).with_for_update().scalar_subquery()
+      .label(f"head_{column.key}") for column in (AuditHead.seq, AuditHead.hash)),
 )
 
 
@@ -299,6 +303,7 @@ def _read_save_facts(round_: Round, entry_pass: EntryPass, key: str, batch: int,
     """``_SAVE_FACTS`` for this save; the round object takes the state just read."""
     facts = _core(_SAVE_FACTS, {
         "round_id": round_.id, "key": key, "entry_pass": entry_pass.value, "batch": batch,
+        "chain": audit.chain_key(round_.election.congress_id),
         **_other_passes(others), "user_id": user.id if user else None,
     }).one()
     for name in ("status", "batches", "version"):
@@ -369,7 +374,9 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
         if existing is None:
             raise
         return _duplicate(round_, entry_pass, existing, batch)
-    audit.record("ballot.save", congress=round_.election.congress_id, user=user, round_id=round_.id,
+    head = (audit.LockedHead(audit.chain_key(round_.election.congress_id), facts.head_seq, facts.head_hash)
+            if facts.head_seq is not None else None)
+    audit.record("ballot.save", congress=round_.election.congress_id, user=user, locked=head, round_id=round_.id,
                  entry_pass=row.entry_pass, batch=row.batch, sequence=row.sequence, ballot_id=row.id, marks=row.marks,
                  key=key, ballot_digest=audit.ballot_digest(row))
     commit_keeping_loaded()  # the answer is built from the row as written: no reload
