@@ -45,12 +45,13 @@ STAGES = [
     ("  view with access check", "kiemphieu/auth/access.py", "guarded"),
     ("    log-in: user + scopes (1 query)", "kiemphieu/factory.py", "load_user"),
     ("    round, election, congress (1 query)", "kiemphieu/auth/access.py", "_congress_from_view_args"),
+    ("    round, election, congress (1 query)", "kiemphieu/auth/lean.py", "load_entry_round"),  # the save's (lean)
     ("    write lock (BEGIN IMMEDIATE / advisory)", "kiemphieu/extensions.py", "begin_write"),
     ("    save_ballot", "kiemphieu/entry/services.py", "save_ballot"),
     ("      rules: parse + judge", "kiemphieu/entry/services.py", "parse_marks"),
-    ("      round state, key, other pass, last position", "kiemphieu/entry/services.py", "_read_save_facts"),
+    ("      round state, key, other pass, last position, chain head", "kiemphieu/entry/services.py", "_read_save_facts"),
     ("      ballot INSERT", "kiemphieu/entry/services.py", "_insert_ballot"),
-    ("      audit append (lock head, hash, insert)", "kiemphieu/audit/__init__.py", "record"),
+    ("      audit append (hash, insert, move the head)", "kiemphieu/audit/__init__.py", "record"),
     ("      commit", "kiemphieu/extensions.py", "commit_keeping_loaded"),
     ("    answer JSON", "kiemphieu/entry/routes.py", "_ballot_json"),
     ("  session cookie save", "flask/sessions.py", "save_session"),
@@ -131,9 +132,9 @@ def print_stages(profile: cProfile.Profile, saves: int, cpu_ms: float) -> None:
                 cumulative[label] += cum
     whole = cumulative[STAGES[0][0]] or 1.0
     print(f"  stages (cumulative, cProfile; scaled to the unprofiled {cpu_ms:.2f} ms CPU per save):")
-    for label, _, _ in STAGES:
+    for label in dict.fromkeys(label for label, _, _ in STAGES):
         share = cumulative[label] / whole
-        print(f"    {label:52s} {share * cpu_ms:6.2f} ms  {100 * share:5.1f} %")
+        print(f"    {label:62s} {share * cpu_ms:6.2f} ms  {100 * share:5.1f} %")
 
 
 def main() -> int:
