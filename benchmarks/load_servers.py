@@ -41,7 +41,7 @@ def start_node(name: str, instance: Path, env: dict) -> Node:
     port = free_port()
     instance.mkdir(parents=True, exist_ok=True)
     command = [str(REPO / ".venv/bin/gunicorn"), "-c", str(REPO / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-               "--access-logfile", "/dev/null", "kiemphieu:create_app()"]
+               "kiemphieu:create_app()"]  # gunicorn.conf.py as deployed (no access log unless asked)
     process = subprocess.Popen(command, cwd=REPO, env={**env, "KIEMPHIEU_INSTANCE": str(instance)},
                                stdout=subprocess.DEVNULL, stderr=open(instance / "gunicorn.log", "wb"),
                                start_new_session=True)  # its own process group: kill -9 takes the node

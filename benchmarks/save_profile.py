@@ -45,12 +45,13 @@ STAGES = [
     ("  view with access check", "kiemphieu/auth/access.py", "guarded"),
     ("    log-in: user + scopes (1 query)", "kiemphieu/factory.py", "load_user"),
     ("    round, election, congress (1 query)", "kiemphieu/auth/access.py", "_congress_from_view_args"),
+    ("    round, election, congress (1 query)", "kiemphieu/auth/lean.py", "load_entry_round"),  # the save's (lean)
     ("    write lock (BEGIN IMMEDIATE / advisory)", "kiemphieu/extensions.py", "begin_write"),
     ("    save_ballot", "kiemphieu/entry/services.py", "save_ballot"),
     ("      rules: parse + judge", "kiemphieu/entry/services.py", "parse_marks"),
-    ("      round state, key, other pass, last position", "kiemphieu/entry/services.py", "_read_save_facts"),
+    ("      round state, key, other pass, last position, chain head", "kiemphieu/entry/services.py", "_read_save_facts"),
     ("      ballot INSERT", "kiemphieu/entry/services.py", "_insert_ballot"),
-    ("      audit append (lock head, hash, insert)", "kiemphieu/audit/__init__.py", "record"),
+    ("      audit append (hash, insert, move the head)", "kiemphieu/audit/__init__.py", "record"),
     ("      commit", "kiemphieu/extensions.py", "commit_keeping_loaded"),
     ("    answer JSON", "kiemphieu/entry/routes.py", "_ballot_json"),
     ("  session cookie save", "flask/sessions.py", "save_session"),
@@ -78,6 +79,23 @@ def seed(app) -> int:
         services.start_entry(round_)
         codes = [c.code for c in round_.candidates]
         return round_.id, codes
+
+
+def database_seconds(postmaster: int | None) -> float:
+    """CPU used so far by the PostgreSQL server's processes (the postmaster and its children:
+    the backend serving this process, the WAL writer...), from /proc."""
+    if not postmaster:
+        return 0.0
+    from load_servers import CpuSampler
+
+    ticks, used = os.sysconf("SC_CLK_TCK"), 0
+    for pid in CpuSampler.family(postmaster):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used += int(fields[11]) + int(fields[12])
+    return used / ticks
 
 
 class StatementCounter:
@@ -114,9 +132,9 @@ def print_stages(profile: cProfile.Profile, saves: int, cpu_ms: float) -> None:
                 cumulative[label] += cum
     whole = cumulative[STAGES[0][0]] or 1.0
     print(f"  stages (cumulative, cProfile; scaled to the unprofiled {cpu_ms:.2f} ms CPU per save):")
-    for label, _, _ in STAGES:
+    for label in dict.fromkeys(label for label, _, _ in STAGES):
         share = cumulative[label] / whole
-        print(f"    {label:52s} {share * cpu_ms:6.2f} ms  {100 * share:5.1f} %")
+        print(f"    {label:62s} {share * cpu_ms:6.2f} ms  {100 * share:5.1f} %")
 
 
 def main() -> int:
@@ -134,6 +152,7 @@ def main() -> int:
         postgres = Postgres()
         try:
             os.environ["DATABASE_URL"] = postgres.start()
+            args.database_pid = postgres.postmaster()
             return measure(args)
         finally:
             postgres.stop()
@@ -180,6 +199,7 @@ def measure_in(folder: Path, args: argparse.Namespace) -> int:
     half = n // 2 if args.profile else n  # with --profile: half measured plain, half profiled
     times = []
     chunk_cpu = []  # CPU per save of each run of 50: the least is the figure least disturbed by a shared machine
+    database_cpu = database_seconds(getattr(args, "database_pid", None))
     cpu = time.process_time()
     for index, body in enumerate(bodies[20:20 + half]):
         if index % 50 == 0:
@@ -191,6 +211,7 @@ def measure_in(folder: Path, args: argparse.Namespace) -> int:
         if index % 50 == 49:
             chunk_cpu.append((time.process_time() - chunk_started) / 50)
     cpu = time.process_time() - cpu
+    database_cpu = database_seconds(getattr(args, "database_pid", None)) - database_cpu
     profile = None
     if args.profile:
         profile = cProfile.Profile()
@@ -205,6 +226,8 @@ def measure_in(folder: Path, args: argparse.Namespace) -> int:
     print(f"  per save: median {statistics.median(ms):.2f} ms, p95 {sorted(ms)[int(.95 * n)]:.2f} ms, "
           f"CPU {cpu * 1000 / n:.2f} ms (this process; least of runs of 50: "
           f"{min(chunk_cpu, default=cpu / n) * 1000:.2f} ms)")
+    if getattr(args, "database_pid", None):
+        print(f"  PostgreSQL's CPU (its server processes): {database_cpu * 1000 / n:.2f} ms per save")
     total = args.ballots
     print(f"  SQL: {statements:.1f} statements and {counter.texts['COMMIT'] / total:.1f} commits per save, "
           f"{counter.seconds * 1000 / total:.2f} ms in cursor.execute")

@@ -83,9 +83,12 @@ def commit_keeping_loaded() -> None:
 
 def congress_scope(values) -> int | None | object:
     """The congress a write operation's arguments belong to (UNKNOWN when none says)."""
+    from .auth.lean import EntryRound
     from .models import Ballot, Congress, Election, Organisation, Round, ScanImage, User
 
     for value in values:
+        if isinstance(value, EntryRound):  # the ballot save's round, read as a row
+            return value.election.congress_id
         if isinstance(value, Congress):
             return value.id
         if isinstance(value, Election):

@@ -147,9 +147,12 @@ def _sqlite_begin(connection) -> None:
 
 
 def _init_login(app: Flask) -> None:
+    from flask import current_app, has_request_context, request
     from sqlalchemy import bindparam, select
     from sqlalchemy.orm import joinedload
 
+    from .auth.access import is_lean_view
+    from .auth.lean import load_lean_user
     from .models import User
 
     # The user and their scopes (assignments, grants) in one query: every page checks a role.
@@ -168,6 +171,8 @@ def _init_login(app: Flask) -> None:
         user_id, _, token = (session_id or "").partition(".")
         if not user_id.isdigit() or not token:
             return None
+        if has_request_context() and is_lean_view(current_app.view_functions.get(request.endpoint)):
+            return load_lean_user(int(user_id), token)  # the ballot save: plain rows (auth.lean)
         user = db.session.execute(user_with_scopes, {"user_id": int(user_id)}).unique().scalar_one_or_none()
         if user is None or not hmac.compare_digest(user.session_token.encode(), token.encode()):
             return None

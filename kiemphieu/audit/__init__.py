@@ -24,8 +24,8 @@ from .ballots import attach_ballot_digest, ballot_digest
 from .chain import GENESIS, SYSTEM_CHAIN, ChainReport, LockedHead, all_chain_keys, chain_key, entry_hash, head_of, \
     locked_head, verify_one_chain
 
-__all__ = ["GENESIS", "SYSTEM_CHAIN", "ChainReport", "ballot_digest", "chain_key", "entry_hash", "head_of", "record",
-           "record_many", "verify_chain"]
+__all__ = ["GENESIS", "SYSTEM_CHAIN", "ChainReport", "LockedHead", "ballot_digest", "chain_key", "entry_hash", "head_of",
+           "record", "record_many", "verify_chain"]
 
 ALL = object()
 _ENTRIES, _HEADS = AuditEntry.__table__, AuditHead.__table__
@@ -49,17 +49,20 @@ def record(
     *,
     congress: Congress | int | None = None,
     user: User | None = None,
+    locked: LockedHead | None = None,
     **detail: Any,
 ) -> AuditEntry:
     """Append one entry to its congress's chain (not committed: the caller's transaction commits it).
 
     ``user`` defaults to the logged-in user; command-line actions pass None ("system"). An
-    entry with ``ballot_id`` gets that ballot's digest (``ballot_digest``).
+    entry with ``ballot_id`` gets that ballot's digest (``ballot_digest``). ``locked``: the
+    chain's head as the caller already read it under its row lock in this transaction (the
+    ballot save reads it with its other facts), else it is read and locked here.
     """
     user = user or _acting_user()
     congress_id = congress.id if isinstance(congress, Congress) else congress
     attach_ballot_digest(detail)
-    head = locked_head(congress_id)
+    head = locked if locked is not None and locked.chain == chain_key(congress_id) else locked_head(congress_id)
     entry = AuditEntry(
         chain=head.chain,
         seq=head.seq + 1,

@@ -32,6 +32,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
+from .lean import load_entry_round
 from ..models import Ballot, Candidate, Congress, Election, Job, Organisation, Role, Round, ScanImage, User
 
 ACCESS_ATTR = "_kiemphieu_access"
@@ -118,12 +119,20 @@ def role_on_organisation(user: User, organisation: Organisation) -> Role | None:
 
 
 def role_in_congress(user: User, congress: Congress) -> Role | None:
+    return role_in_congress_id(user, congress.id, congress)
+
+
+def role_in_congress_id(user: User, congress_id: int, congress: Congress | None = None) -> Role | None:
+    """``role_in_congress`` from the congress's id: the congress is loaded only when the role
+    comes from a grant up its organisation tree (an administrator and an assigned clerk, the
+    ballot save's users, need no more than the user row and its assignments)."""
     if user.is_admin:
         return Role.ADMIN
     for assignment in user.assignments:
-        if assignment.congress_id == congress.id:
+        if assignment.congress_id == congress_id:
             return Role(assignment.role)
-    return role_on_organisation(user, congress.organisation)
+    congress = congress or db.session.get(Congress, congress_id)
+    return role_on_organisation(user, congress.organisation) if congress is not None else None
 
 
 def highest_role(user: User) -> Role | None:
@@ -260,7 +269,17 @@ def _congress_from_view_args(view_args: dict[str, Any]) -> Congress | None:
     return congresses.pop() if congresses else None
 
 
-def require_role(minimum: Role | str) -> Callable[[Callable], Callable]:
+LEAN_ATTR = "_kiemphieu_lean"
+
+
+def is_lean_view(view: Callable | None) -> bool:
+    return bool(getattr(view, LEAN_ATTR, False))
+
+
+def require_role(minimum: Role | str, *, lean: bool = False) -> Callable[[Callable], Callable]:
+    """``lean``: the view (the ballot save) gets the user and the URL's round as plain rows
+    (``auth.lean``: ``LeanUser``, ``g.round`` an ``EntryRound``; its URL names a round and
+    nothing else) instead of ORM objects; the same rules decide the role."""
     minimum = Role(minimum)
 
     def decorate(view: Callable) -> Callable:
@@ -271,8 +290,10 @@ def require_role(minimum: Role | str) -> Callable[[Callable], Callable]:
                     abort(401)  # a script (e.g. the entry screen's fetch) cannot follow a login page
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             user = current_user._get_current_object()
-            congress = _congress_from_view_args(kwargs)
-            if congress is not None:
+            if lean:
+                g.round = load_entry_round(kwargs["round_id"]) or abort(404)
+                role = role_in_congress_id(user, g.round.election.congress_id)
+            elif (congress := _congress_from_view_args(kwargs)) is not None:
                 role = role_in_congress(user, congress)
             elif "organisation_id" in kwargs:
                 g.organisation = db.session.get(Organisation, kwargs["organisation_id"]) or abort(404)
@@ -285,6 +306,7 @@ def require_role(minimum: Role | str) -> Callable[[Callable], Callable]:
             return view(*args, **kwargs)
 
         setattr(guarded, ACCESS_ATTR, f"role:{minimum.value}")
+        setattr(guarded, LEAN_ATTR, lean)
         return guarded
 
     return decorate

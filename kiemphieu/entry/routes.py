@@ -147,7 +147,7 @@ MAX_BALLOTS_PER_REQUEST = 200
 
 @bp.route("/rounds/<int:round_id>/entry/<entry_pass>/ballots", methods=["POST"], defaults={"batch": 1})
 @bp.route("/rounds/<int:round_id>/batches/<int:batch>/entry/<entry_pass>/ballots", methods=["POST"])
-@require_role(Role.COUNTER)
+@require_role(Role.COUNTER, lean=True)  # the hot path: user and round as plain rows (auth.lean)
 def save(round_id: int, entry_pass: str, batch: int):
     """One ballot ({key, marks, sequence?, confirm_invalid?}) or, from the entry screen, the
     ballots waiting in its outbox ({"ballots": [...]}), stored in order, each committed before

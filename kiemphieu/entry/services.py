@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, tally
 from ..extensions import commit_keeping_loaded, db, write_operation
-from ..models import Ballot, EntryPass, Round, RoundStatus, User, utcnow
+from ..models import AuditHead, Ballot, EntryPass, Round, RoundStatus, User, utcnow
 
 ENTRY_PASSES = (EntryPass.A, EntryPass.B, EntryPass.C)
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -199,9 +199,15 @@ def refuse_same_clerk_for_both_passes(round_: Round, entry_pass: EntryPass, user
     others = _passes_to_check(round_, entry_pass, user)
     if not others:
         return
-    typed_other = db.session.scalar(_OTHER_PASS_BY, {"round_id": round_.id, "others": others, "batch": batch,
+    typed_other = db.session.scalar(_OTHER_PASS_BY, {"round_id": round_.id, **_other_passes(others), "batch": batch,
                                                      "user_id": user.id})
     _refuse_if_typed_other(round_, entry_pass, typed_other, batch)
+
+
+def _other_passes(others: list[str]) -> dict[str, str]:
+    """``_OTHER_PASS_BY``'s two parameters ("-" matches no pass)."""
+    padded = [*others, "-", "-"]
+    return {"other_1": padded[0], "other_2": padded[1]}
 
 
 def _passes_to_check(round_: Round, entry_pass: EntryPass, user: User | None) -> list[str]:
@@ -236,8 +242,10 @@ _WITH_KEY = select(Ballot).where(Ballot.idempotency_key == bindparam("key"))
 _LAST_POSITION = select(func.max(Ballot.sequence)).where(
     Ballot.round_id == bindparam("round_id"), Ballot.entry_pass == bindparam("entry_pass"),
     Ballot.batch == bindparam("batch"), Ballot.is_live)
+# The other passes as two fixed parameters (there are at most two), not an expanding IN list,
+# whose SQL is rendered again at every execution.
 _OTHER_PASS_BY = select(Ballot.entry_pass).where(
-    Ballot.round_id == bindparam("round_id"), Ballot.entry_pass.in_(bindparam("others", expanding=True)),
+    Ballot.round_id == bindparam("round_id"), Ballot.entry_pass.in_([bindparam("other_1"), bindparam("other_2")]),
     Ballot.batch == bindparam("batch"), Ballot.entered_by_id == bindparam("user_id")).limit(1)
 _INSERT_BALLOT = insert(Ballot.__table__).returning(Ballot.__table__.c.id)
 # What a save checks, read under the write lock in one statement (one round trip on
@@ -249,6 +257,10 @@ _SAVE_FACTS = select(
     select(Ballot.id).where(Ballot.idempotency_key == bindparam("key")).scalar_subquery().label("existing_id"),
     _OTHER_PASS_BY.scalar_subquery().label("typed_other"),
     _LAST_POSITION.scalar_subquery().label("last_position"),
+    # The congress's audit chain head, locked as ``audit.locked_head`` locks it (one statement
+    # less per save; NULL for a chain without entries yet: ``record`` then creates it).
+    *(select(column).where(AuditHead.chain == bindparam("chain")).with_for_update().scalar_subquery()
+      .label(f"head_{column.key}") for column in (AuditHead.seq, AuditHead.hash)),
 )
 
 
@@ -291,10 +303,14 @@ def _read_save_facts(round_: Round, entry_pass: EntryPass, key: str, batch: int,
     """``_SAVE_FACTS`` for this save; the round object takes the state just read."""
     facts = _core(_SAVE_FACTS, {
         "round_id": round_.id, "key": key, "entry_pass": entry_pass.value, "batch": batch,
-        "others": others or ["-"], "user_id": user.id if user else None,
+        "chain": audit.chain_key(round_.election.congress_id),
+        **_other_passes(others), "user_id": user.id if user else None,
     }).one()
     for name in ("status", "batches", "version"):
-        set_committed_value(round_, name, getattr(facts, name))
+        if isinstance(round_, Round):
+            set_committed_value(round_, name, getattr(facts, name))
+        else:  # the save view's EntryRound (auth.lean): plain attributes
+            setattr(round_, name, getattr(facts, name))
     return facts
 
 
@@ -358,7 +374,9 @@ def save_ballot(round_: Round, entry_pass: EntryPass, marks: Any, key: str, *,
         if existing is None:
             raise
         return _duplicate(round_, entry_pass, existing, batch)
-    audit.record("ballot.save", congress=round_.election.congress_id, user=user, round_id=round_.id,
+    head = (audit.LockedHead(audit.chain_key(round_.election.congress_id), facts.head_seq, facts.head_hash)
+            if facts.head_seq is not None else None)
+    audit.record("ballot.save", congress=round_.election.congress_id, user=user, locked=head, round_id=round_.id,
                  entry_pass=row.entry_pass, batch=row.batch, sequence=row.sequence, ballot_id=row.id, marks=row.marks,
                  key=key, ballot_digest=audit.ballot_digest(row))
     commit_keeping_loaded()  # the answer is built from the row as written: no reload
