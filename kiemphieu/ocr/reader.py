@@ -51,8 +51,10 @@ class Reading:
     profile: str = ""
     profile_digest: str = ""
     layout_digest: str = ""
-    # The page warped upright onto the layout (grey, the profile's working resolution; a fresh
-    # array): what the worker shows a person as the preview, without decoding the scan again.
+    # The page warped upright onto the layout (grey, the profile's working resolution; its own
+    # array), kept for a page a person will look at (review): what the worker shows as the
+    # preview without decoding the scan again. None on a page read (nobody looks at it) and on a
+    # page rejected before it was warped.
     page_image: np.ndarray | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
@@ -170,7 +172,10 @@ class _PageReader:
         template = template_for(self.layout, self.profile)
         # Pixel j of the template is centred at (j + 0.5) / k mm.
         scale = np.array([[template.k, 0, -0.5], [0, template.k, -0.5], [0, 0, 1.0]])
+        # Into a work array reused from page to page (a fresh page-sized array costs its page
+        # faults); the reading gets its own copy only when a person will look at the page.
         warped = cv2.warpPerspective(self.grey, scale @ homography, (template.width, template.height),
+                                     dst=_scratch.get("warped", (template.height, template.width)),
                                      flags=cv2.INTER_LINEAR, borderValue=255)
         if self.profile.scan.flatten_illumination:
             warped = _flatten(warped)
@@ -194,7 +199,6 @@ class _PageReader:
                                 flags=cv2.INTER_LINEAR, borderValue=0)
             paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
             _at_least(tint, paper_tint + self.profile.ink.tint_level, dst=tint)
-        self.reading.page_image = warped
         paper_level = self.paper_level = _percentile(warped, 0.90)  # the page's white (stages reuse it)
         ink = _below(warped, paper_level * self.profile.ink.ink_level, dst=_scratch.get("ink", size))
         # Faint ink (a light pen, a faded scan) never decides a mark; it only forbids "kept"/"none".
@@ -231,6 +235,8 @@ class _PageReader:
         uncertain = any(v == "uncertain" for v in (r.marks or r.boxes).values())
         r.status = REVIEW if uncertain or self.flags else READ
         r.reason = None
+        if r.status != READ:
+            r.page_image = warped.copy()  # the preview (its own array: `warped` is reused)
 
 
     def markers(self):
