@@ -84,3 +84,46 @@ def test_pen_colour_on_bluish_paper_warps_the_whole_box():
     expected, paper_tint = _full_warp(scan, scale, homography, box, size, 20)
     assert paper_tint > 0
     assert np.array_equal(pencolour.pen_colour(scan, scale, homography, box, size, 20), expected)
+
+
+def _inked_sides_as_before(inner, level):
+    h, w = inner.shape
+    if h < 5 or w < 5:
+        return 0
+    r0, r1, c0, c1 = int(h * 0.35), max(int(h * 0.65), int(h * 0.35) + 1), int(w * 0.35), max(int(w * 0.65), int(w * 0.35) + 1)
+    band_h, band_w = max(1, int(round(h * 0.2))), max(1, int(round(w * 0.2)))
+    wedges = (inner[r0:r1, :band_w], inner[r0:r1, w - band_w:], inner[:band_h, c0:c1], inner[h - band_h:, c0:c1])
+    return sum(float(part.mean()) > level for part in wedges)
+
+
+def test_box_shape_measures_are_unchanged_and_empty_boxes_short_cut():
+    """The box helpers skip an empty box (most boxes of a page) and count ink without .mean():
+    the same values as before on every shape of mask, empty, sparse, dense, tiny."""
+    from kiemphieu.ocr import boxes
+    from kiemphieu.ocr.arrays import _groups, _longest_runs
+
+    def long_lines_before(inner, share):
+        h, w = inner.shape
+        if h < 5 or w < 5:
+            return 1.0, 1.0
+        return float((_longest_runs(inner) >= share * w).mean()), float((_longest_runs(inner.T) >= share * h).mean())
+
+    def through_lines_before(inner):
+        h, w = inner.shape
+        if h < 5 or w < 5:
+            return 0, 0
+        rows = _longest_runs(cv2.dilate(inner, np.ones((3, 1), np.uint8))) >= w - 1
+        cols = _longest_runs(cv2.dilate(inner, np.ones((1, 3), np.uint8)).T) >= h - 1
+        return _groups(rows), _groups(cols)
+
+    rng = np.random.default_rng(17)
+    for trial in range(600):
+        shape = (int(rng.integers(1, 30)), int(rng.integers(1, 30)))
+        density = (0.0, 0.02, 0.2, 0.5, 0.9, 1.0)[trial % 6]
+        inner = (rng.random(shape) < density).astype(np.uint8)
+        for level in (0.0, 0.4, 0.5):
+            sides = boxes._inked_sides(inner, level)
+            assert sides == _inked_sides_as_before(inner, level) and type(sides) is int  # (JSON as before)
+        for share in (0.0, 0.6):
+            assert boxes._long_lines(inner, share) == long_lines_before(inner, share)
+        assert boxes._through_lines(inner) == through_lines_before(inner)
