@@ -21,6 +21,7 @@ import numpy as np
 from .arrays import _at_least, _percentile, _scratch, _source_rect
 
 BAND_PX = 32  # height of the bands of the rows' box warped separately
+GAP_ROWS = 16  # scan rows with pen colour this close together are one stretch
 SAMPLE_STEP = 4  # the paper's tint is read off every 4th pixel of every 4th row (arrays._percentile)
 
 
@@ -78,17 +79,28 @@ def _bands_to_warp(blue_minus_red: np.ndarray, from_crop: np.ndarray, shape: tup
     if cv2.countNonZero(blue_minus_red) * spoil * 2 > samples:
         return None
     level = math.ceil(tint_level)  # with the paper's tint 0: at least this is pen colour
-    coloured = cv2.findNonZero(cv2.threshold(blue_minus_red, level - 1, 255, cv2.THRESH_BINARY)[1])
-    if coloured is None:
-        return []
-    # Where those scan pixels land on the page (their 2 x 2 interpolation footprint, grown).
-    points = coloured.reshape(-1, 2).astype(np.float32)
-    landed = cv2.perspectiveTransform(points.reshape(-1, 1, 2), from_crop).reshape(-1, 2)[:, 1]
-    reach = 2 + math.ceil(SAMPLE_STEP / max(spacing, 1e-6))  # a scan pixel's reach on the page, in page pixels
-    landed = landed[(landed >= -reach) & (landed < h + reach)]
+    if cv2.minMaxLoc(blue_minus_red)[1] < level:
+        return []  # no pen colour anywhere: the mask is empty
+    coloured = cv2.threshold(blue_minus_red, level - 1, 1, cv2.THRESH_BINARY,
+                             dst=_scratch.get("coloured", blue_minus_red.shape))[1]
+    # The scan's pen-coloured pixels by stretches of rows (gaps under GAP_ROWS joined), each
+    # stretch with the columns it holds them in: a rectangle of the scan, and where its corners
+    # land on the page spans where it lands.
+    rows = np.flatnonzero(coloured.any(axis=1))  # (NumPy: cv2.reduce of uint8 is far slower)
+    breaks = np.flatnonzero(np.diff(rows) > GAP_ROWS)
+    corners = []
+    for r0, r1 in zip(rows[np.r_[0, breaks + 1]].tolist(), rows[np.r_[breaks, rows.size - 1]].tolist()):
+        columns = np.flatnonzero(coloured[r0:r1 + 1].any(axis=0))
+        c0, c1 = int(columns[0]), int(columns[-1])
+        corners += [(c0, r0), (c1, r0), (c0, r1), (c1, r1)]
+    landed = cv2.perspectiveTransform(np.float32(corners).reshape(-1, 1, 2), from_crop).reshape(-1, 4, 2)[..., 1]
+    reach = 3 + math.ceil(SAMPLE_STEP / max(spacing, 1e-6))  # a scan pixel's interpolation reach, page pixels
+    low, high = landed.min(axis=1), landed.max(axis=1)
+    keep = (high >= -reach) & (low < h + reach)
+    low, high = low[keep], high[keep]
     # Each band from the lowest to the highest a pixel may reach, counted with a running sum.
-    starts = np.clip(np.floor(landed).astype(np.int64) - reach, 0, h - 1) // BAND_PX
-    ends = np.clip(np.ceil(landed).astype(np.int64) + reach, 0, h - 1) // BAND_PX + 1
+    starts = np.clip(np.floor(low).astype(np.int64) - reach, 0, h - 1) // BAND_PX
+    ends = np.clip(np.ceil(high).astype(np.int64) + reach, 0, h - 1) // BAND_PX + 1
     count = -(-h // BAND_PX)
     steps = np.bincount(starts, minlength=count + 1)[:count + 1] - np.bincount(ends, minlength=count + 1)[:count + 1]
     used = np.cumsum(steps)[:count] > 0
