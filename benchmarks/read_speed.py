@@ -12,8 +12,8 @@ the table prints per layout the median over files of read, decode and their rati
     .venv/bin/python benchmarks/read_speed.py [--n 20] [--repeat 3] [--stages]
 
 Targets (issue 11): read <= 1.5x decode on A4, <= 2x on A5. `--stages` adds, per layout, the
-time of each reader stage (decode, markers, page map, print fit, QR, checks, strike or box rows,
-row alignment, the rest: warps and masks; the stage functions wrapped, same clock) and at the end
+time of each reader stage (decode, markers, page map, print fit, QR, pen colour, checks, strike or
+box rows, row alignment, the rest: the page warp and masks; the stage functions wrapped, same clock) and at the end
 a cProfile of the reader over every file (top functions by own time).
 """
 
@@ -78,6 +78,7 @@ STAGES = (
     ("page map", "pagemap", "homography", ("pagemap",)),
     ("print fit", "pagemap", "fit_to_print", ("pagemap",)),
     ("QR", "pagemap", "identify", ("pagemap",)),
+    ("pen colour", "pencolour", "pen_colour", ("reader",)),
     ("checks", "checks", ("quality", "streaks", "writing", "seal"), ("checks",)),
     ("strike rows", "strikes", "read_strikes", ("strikes",)),
     ("box rows", "boxes", "read_boxes", ("boxes",)),
@@ -119,7 +120,7 @@ class StageClock:
         whole = self.spent.get("whole read", 0.0)
         parts = [f"{label} {1000 * self.spent[label] / reads:.1f}" for label, *_ in STAGES if label in self.spent]
         inner = sum(v for k, v in self.spent.items() if k not in ("whole read", "print fit", "row alignment"))
-        parts.append(f"rest (warps, masks) {1000 * (whole - inner) / reads:.1f}")
+        parts.append(f"rest (page warp, masks) {1000 * (whole - inner) / reads:.1f}")
         return "    ms per read: " + ", ".join(parts)
 
 

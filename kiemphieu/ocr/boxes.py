@@ -152,12 +152,13 @@ def _inked_sides(inner: np.ndarray, level: float) -> int:
     scribble or a box filled in back and forth reaches two opposite sides at least.
     """
     h, w = inner.shape
-    if h < 5 or w < 5:
-        return 0
+    if h < 5 or w < 5 or not inner.any():
+        return 0  # (an empty box, most of a page's: no side inked)
     r0, r1, c0, c1 = int(h * 0.35), max(int(h * 0.65), int(h * 0.35) + 1), int(w * 0.35), max(int(w * 0.65), int(w * 0.35) + 1)
     band_h, band_w = max(1, int(round(h * 0.2))), max(1, int(round(w * 0.2)))
     wedges = (inner[r0:r1, :band_w], inner[r0:r1, w - band_w:], inner[:band_h, c0:c1], inner[h - band_h:, c0:c1])
-    return sum(float(part.mean()) > level for part in wedges)
+    # 0/1 masks: a wedge's mean is its ink count over its size (the same division as .mean()).
+    return sum(int(np.count_nonzero(part)) / part.size > level for part in wedges if part.size)
 
 
 def _long_lines(inner: np.ndarray, share: float) -> tuple[float, float]:
@@ -167,6 +168,8 @@ def _long_lines(inner: np.ndarray, share: float) -> tuple[float, float]:
     h, w = inner.shape
     if h < 5 or w < 5:
         return 1.0, 1.0
+    if share > 0 and not inner.any():
+        return 0.0, 0.0  # an empty box: no run at all
     rows = float((_longest_runs(inner) >= share * w).mean())
     cols = float((_longest_runs(inner.T) >= share * h).mean())
     return rows, cols
@@ -191,8 +194,8 @@ def _through_lines(inner: np.ndarray) -> tuple[int, int]:
     of both sides); lines struck through a mark to cancel it cross the whole box, a band each.
     Grown by a pixel up and down first, so a thin line a little slanted stays one run."""
     h, w = inner.shape
-    if h < 5 or w < 5:
-        return 0, 0
+    if h < 5 or w < 5 or not inner.any():
+        return 0, 0  # (an empty box: no line)
     rows = _longest_runs(cv2.dilate(inner, _VERTICAL_3)) >= w - 1
     cols = _longest_runs(cv2.dilate(inner, _HORIZONTAL_3).T) >= h - 1
     return _groups(rows), _groups(cols)

@@ -3,12 +3,13 @@ corner is cut off, and the QR code that says which election, round and layout th
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
 import numpy as np
 
-from .arrays import _halved
+from .arrays import _halved, _sorted_percentile
 from .geometry import parse_qr_payload, qr_box, second_qr_box
 from .markers import _fit_markers, _touches_edge
 from .reasons import Flag, Reason, Rejection
@@ -225,15 +226,18 @@ def _qr_matches(ctx, homography, box=None, key: str = "qr_agreement") -> bool:
     to_crop = np.array([[f, 0, -x * f], [0, f, -y * f], [0, 0, 1]]) @ homography
     side = modules * per_module
     crop = cv2.warpPerspective(ctx.grey, to_crop, (side, side), flags=cv2.INTER_LINEAR, borderValue=255)
-    cells = crop.reshape(modules, per_module, modules, per_module)[:, 1:3, :, 1:3].mean(axis=(1, 3))
-    low, high = np.percentile(cells, (10, 90))
+    # Each module's middle 2 x 2 pixels, averaged (the sum of four is exact: the same as .mean()).
+    middle = (crop[1::per_module, 1::per_module].astype(np.uint16) + crop[1::per_module, 2::per_module]
+              + crop[2::per_module, 1::per_module] + crop[2::per_module, 2::per_module])
+    cells = middle / 4.0
+    ordered = np.sort(cells, axis=None)
+    low, high = _sorted_percentile(ordered, 0.10), _sorted_percentile(ordered, 0.90)  # np.percentile's
     if high - low < 40:
         return False
     dark = cells < (low + high) / 2
     # Only modules inside the image (a cut corner may take part of the code away).
-    centres = (np.arange(modules) + 0.5) * size / modules
-    grid = np.stack(np.meshgrid(x + centres, y + centres), axis=-1).reshape(-1, 1, 2).astype(np.float32)
-    at = cv2.perspectiveTransform(grid, np.linalg.inv(homography)).reshape(modules, modules, 2)
+    at = cv2.perspectiveTransform(_module_centres(x, y, size, modules), np.linalg.inv(homography))
+    at = at.reshape(modules, modules, 2)
     ih, iw = ctx.grey.shape
     inside = (at[..., 0] >= 1) & (at[..., 0] < iw - 1) & (at[..., 1] >= 1) & (at[..., 1] < ih - 1)
     used = template.qr_data & inside
@@ -242,6 +246,15 @@ def _qr_matches(ctx, homography, box=None, key: str = "qr_agreement") -> bool:
     agreement = float((dark == template.qr_expected)[used].mean())
     ctx.checks[key] = round(agreement, 3)
     return agreement >= QR_MIN_AGREEMENT
+
+
+@functools.lru_cache(maxsize=32)
+def _module_centres(x: float, y: float, size: float, modules: int) -> np.ndarray:
+    """The page millimetres of a QR code's module centres, (modules**2, 1, 2) float32 (read-only)."""
+    centres = (np.arange(modules) + 0.5) * size / modules
+    grid = np.stack(np.meshgrid(x + centres, y + centres), axis=-1).reshape(-1, 1, 2).astype(np.float32)
+    grid.flags.writeable = False
+    return grid
 
 
 def _ecc(reference: np.ndarray, image: np.ndarray, start: np.ndarray, motion: int,

@@ -20,10 +20,11 @@ import numpy as np
 from kiemphieu.tally import Election, Form
 
 from . import boxes, checks, halo, pagemap, strikes
-from .arrays import _at_least, _below, _flatten, _ink_fraction, _percentile, _scratch, _source_rect
+from .arrays import _below, _flatten, _ink_fraction, _percentile, _scratch
 from .decode import Page, Unreadable, decode_pages, half_if_a5
 from .geometry import PAPERS, Layout, layout_for, legacy_layout_for
 from .markers import find_markers
+from .pencolour import pen_colour
 from .profiles import Profile, load_profile
 from .reasons import Flag, Reason, Rejection
 from .template import profile_for, template_for
@@ -51,8 +52,10 @@ class Reading:
     profile: str = ""
     profile_digest: str = ""
     layout_digest: str = ""
-    # The page warped upright onto the layout (grey, the profile's working resolution; a fresh
-    # array): what the worker shows a person as the preview, without decoding the scan again.
+    # The page warped upright onto the layout (grey, the profile's working resolution; its own
+    # array), kept for a page a person will look at (review): what the worker shows as the
+    # preview without decoding the scan again. None on a page read (nobody looks at it) and on a
+    # page rejected before it was warped.
     page_image: np.ndarray | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
@@ -170,7 +173,10 @@ class _PageReader:
         template = template_for(self.layout, self.profile)
         # Pixel j of the template is centred at (j + 0.5) / k mm.
         scale = np.array([[template.k, 0, -0.5], [0, template.k, -0.5], [0, 0, 1.0]])
+        # Into a work array reused from page to page (a fresh page-sized array costs its page
+        # faults); the reading gets its own copy only when a person will look at the page.
         warped = cv2.warpPerspective(self.grey, scale @ homography, (template.width, template.height),
+                                     dst=_scratch.get("warped", (template.height, template.width)),
                                      flags=cv2.INTER_LINEAR, borderValue=255)
         if self.profile.scan.flatten_illumination:
             warped = _flatten(warped)
@@ -178,23 +184,8 @@ class _PageReader:
         # Blue and purple pens show in colour even where they cross the printed (black) text.
         self.tint = None
         if self.page.colour and self.page.image.ndim == 3:
-            # Only where the rows are (the pen colour is looked at nowhere else), and only from
-            # the part of the scan that maps there.
-            y0, y1, x0, x1 = box = template.rows_box
-            to_box = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]]) @ scale @ homography
-            cx0, cy0, cx1, cy1 = _source_rect(to_box, (x1 - x0, y1 - y0), self.page.image.shape)
-            image = self.page.image[cy0:cy1, cx0:cx1]
-            blue = cv2.extractChannel(image, 0, dst=_scratch.get("blue", image.shape[:2]))
-            red = cv2.extractChannel(image, 2, dst=_scratch.get("red", image.shape[:2]))
-            blue_minus_red = cv2.subtract(blue, red, dst=blue)  # saturates at 0
-            from_crop = to_box @ np.array([[1, 0, cx0], [0, 1, cy0], [0, 0, 1.0]])
-            # Computed in the page-sized mask's own box (0 outside it): no copy into the page.
-            self.tint, tint = _scratch.page_box("tint", size, box)
-            cv2.warpPerspective(blue_minus_red, from_crop, (x1 - x0, y1 - y0), dst=tint,
-                                flags=cv2.INTER_LINEAR, borderValue=0)
-            paper_tint = _percentile(tint, 0.5)  # a cool light or paper tint shifts every pixel
-            _at_least(tint, paper_tint + self.profile.ink.tint_level, dst=tint)
-        self.reading.page_image = warped
+            self.tint = pen_colour(self.page.image, scale, homography, template.rows_box, size,
+                                   self.profile.ink.tint_level)
         paper_level = self.paper_level = _percentile(warped, 0.90)  # the page's white (stages reuse it)
         ink = _below(warped, paper_level * self.profile.ink.ink_level, dst=_scratch.get("ink", size))
         # Faint ink (a light pen, a faded scan) never decides a mark; it only forbids "kept"/"none".
@@ -211,10 +202,11 @@ class _PageReader:
                                template, paper_level, ink_settings)
             self.checks["halo"] = [round(v, 3) for v in levels]
             self.not_printed_runs = halo.not_printed_runs(template, halo.print_reach(levels, ink_settings.ink_level))
-        new_ink = cv2.bitwise_and(ink, template.not_glyph, dst=_scratch.get("new_ink", size))
         checks.quality(self, warped, template, paper_level)
         checks.streaks(self, homography, paper_level)
-        checks.writing(self, new_ink, template)
+        # The free zone lies off the print (template.free is within not_glyph): the ink there is
+        # the new ink there, without a page-sized `ink & not_glyph` first.
+        checks.writing(self, ink, template)
         checks.seal(self, homography, template, warped, paper_level)
         if self.layout.form == Form.STRIKE:
             strikes.read_strikes(self, warped, ink, template)
@@ -231,6 +223,8 @@ class _PageReader:
         uncertain = any(v == "uncertain" for v in (r.marks or r.boxes).values())
         r.status = REVIEW if uncertain or self.flags else READ
         r.reason = None
+        if r.status != READ:
+            r.page_image = warped.copy()  # the preview (its own array: `warped` is reused)
 
 
     def markers(self):

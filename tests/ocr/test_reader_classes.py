@@ -319,15 +319,23 @@ def test_generated_class_4_strikes_read(cls):
 
 def test_the_page_image_is_the_page_upright_whatever_the_scan(strike_election, strike_blank):
     """The worker shows `page_image` to a person without decoding the scan again or finding its
-    markers: the page warped upright onto the layout, also from a page fed upside down."""
+    markers: the page warped upright onto the layout, also from a page fed upside down. Only a
+    page a person looks at keeps it (a page read has none: the reader warps into a work array)."""
     import cv2
 
-    (upright,) = read_images(m.jpeg(strike_blank), strike_election)
-    (turned,) = read_images(m.jpeg(cv2.rotate(strike_blank, cv2.ROTATE_180)), strike_election)
+    from kiemphieu.ocr import render_ballot_image
+
+    unsealed = render_ballot_image(strike_election, 200)  # no seal: review, a person looks
+    (upright,) = read_images(m.jpeg(unsealed), strike_election)
+    (turned,) = read_images(m.jpeg(cv2.rotate(unsealed, cv2.ROTATE_180)), strike_election)
+    assert upright.status == turned.status == "review"
     assert turned.rotation == 180 and turned.page_image.shape == upright.page_image.shape
     difference = cv2.absdiff(turned.page_image, upright.page_image)
     assert float(difference.mean()) < 6, float(difference.mean())
-    turned.page_image[0, 0] = 0  # its own array, not a work array reused by the next page
+    (read,) = read_images(m.jpeg(strike_blank), strike_election)  # the next page: work arrays reused
+    assert read.status == "read" and read.page_image is None
+    assert float(cv2.absdiff(turned.page_image, upright.page_image).mean()) == float(difference.mean())
+    turned.page_image[0, 0] = 0  # its own array, writable
 
 
 # Small print (64 and 66 names on A4, 3.5-3.6 mm names) that read at 100 dpi left rows uncertain:
