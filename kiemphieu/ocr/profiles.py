@@ -151,6 +151,7 @@ class WritingSettings:
     min_fraction: float = setting(0.06, 0.0, 1.0, "ink share of one window that is writing")
     row_overshoot_mm: float = setting(10.0, 0.0, 50.0, "ink this far left of a row (a strike overshooting through the row number) is that row's, not writing")
     edge_mm: float = setting(3.0, 0.0, 20.0, "page border ignored (scanner edge shadows)")
+    print_clearance_mm: float = setting(1.0, 0.0, 10.0, "on a page over min_fraction, only strokes reaching this far past the print's glyph margin count (a curled page or bled print leaves slivers beside the letters; 0: every stroke counts)")
 
 
 @dataclass(frozen=True)
