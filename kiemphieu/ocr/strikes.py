@@ -40,7 +40,10 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
             runs = _pen_runs(_shifted_band(ctx.runs, row, shift) & not_printed_runs[by0:by1, bx0:bx1], new)
         else:  # no ink off the print: no pen run (what _pen_runs gives, without the runs' band)
             runs = _no_ink(new.shape)
-        rows.append({"row": row, "new": new, "runs": runs, "faint": _shifted_band(ctx.faint, row, shift),
+        # Faint ink off the print where the row's print really is (as `new`): on a page that does
+        # not lie flat a row is a millimetre off the page map, and its letters' own grey is no pen.
+        faint = _shifted_band(ctx.faint, row, shift) & template.not_glyph[by0:by1, bx0:bx1]
+        rows.append({"row": row, "new": new, "runs": runs, "faint": faint,
                      "tint": tint_band(ctx, row, shift), "shift": shift, "align": align})
     groups: dict[tuple, list[dict]] = {}
     for m in rows:

@@ -67,57 +67,33 @@ def test_bold_bled_print_is_never_read_struck(fifteen, name):
 
 def test_a_curled_page_reads_its_kept_names_kept(fifteen):
     """Paper that does not lie flat puts the print a fraction of a millimetre off the template:
-    grey beside every letter. Judged against the page's halo the names are kept; with the halo
-    off (the reader before) nearly every kept name was uncertain."""
+    grey beside every letter. Each row's faint ink is taken off the print where the row really
+    is (after its re-alignment, as its new ink is): every kept name is kept. Before, the faint
+    ink was taken off the print where the page map put it, and the letters' own grey, a row
+    off by 0.5 mm, was a faint line across two of the names (uncertain)."""
     election, img = fifteen
     data = scan(img, Scanner(seed=3, curl_mm=0.6))
     struck, kept = marks(election, data)
+    assert struck == ["struck"] * STRUCK and kept == ["kept"] * len(kept)
+
+
+@pytest.mark.parametrize("seed", range(1, 13))
+def test_a_page_curled_a_millimetre_off_never_reads_a_kept_name_struck(fifteen, seed):
+    """Curl of 0.8 mm on top of the page map's error puts rows up to a millimetre off: searched
+    only 0.5 mm (`geometry.align_search_mm`, the profile before), a row stopped at the search's
+    edge and its letters' displaced edges filled the gaps in the strike zone: on seed 3 a kept
+    name read `struck` (gap cover 0.53) and three more were uncertain. Searched 1 mm, the rows
+    find their print."""
+    election, img = fifteen
+    data = scan(img, Scanner(seed=seed, curl_mm=0.8))
+    struck, kept = marks(election, data)
     assert struck == ["struck"] * STRUCK and "struck" not in kept
     assert kept.count("kept") >= len(kept) - 2
-    profile = load_profile()
-    without = replace(profile, ink=replace(profile.ink, halo_reach_mm=0.0))
-    assert marks(election, data, without)[1].count("kept") < len(kept) // 2
-
-
-def test_a_thin_faint_strike_still_reads_struck_on_a_blurred_bled_scan(fifteen):
-    """The halo only lifts the threshold beside the print by the page's own halo: a pen's line
-    adds its darkness to it and stays ink."""
-    election = make_election(15, 10)
-    img = np.array(_sealed_blank(election), copy=True)
-    for c in election.candidates[:STRUCK]:
-        m.strike(img, layout_for(election), 200, c.id, thick_mm=0.3)
-    struck, kept = marks(election, scan(img, BOLD_SCANS["gaussian"]))
-    assert "kept" not in struck and "struck" not in kept
-    assert struck.count("struck") >= STRUCK - 1
-
-
-# -- the measures, without an image
-
-
-def test_ring_thresholds_are_the_usual_one_without_a_halo_and_darker_beside_a_halo():
-    assert halo.ring_thresholds([0.0, 0.01], 240.0, 0.9, 0.05) == [216.0, 216.0]
-    dark = halo.ring_thresholds([0.4, 0.1, 0.0], 240.0, 0.9, 0.05)
-    assert dark[0] == pytest.approx(240 * 0.55) and dark[1] == pytest.approx(240 * 0.85) and dark[2] == 216.0
-
-
-def test_print_reach_counts_the_rings_where_the_print_itself_is_ink():
-    assert halo.print_reach([0.05, 0.01], 0.78) == 0
-    assert halo.print_reach([0.37, 0.1, 0.01], 0.78) == 1
-    assert halo.print_reach([0.6, 0.3, 0.05], 0.78) == 2
-
-
-def test_bold_print_merged_into_runs_is_masked_as_print_and_a_sharp_page_keeps_the_template_mask():
-    election = make_election(15, 10)
-    profile = load_profile()
-    from kiemphieu.ocr.template import profile_for, template_for
-
-    layout = layout_for(election)
-    template = template_for(layout, profile_for(layout, profile))
-    assert halo.not_printed_runs(template, 0) is template.not_printed_runs
-    grown = halo.not_printed_runs(template, 1)
-    assert grown is halo.not_printed_runs(template, 1)  # once per template and reach
-    # Wider print merges more letters into runs: the mask of print runs only grows.
-    assert (grown <= template.not_printed_runs).all() and (grown < template.not_printed_runs).any()
+    if seed == 3:
+        assert kept == ["kept"] * len(kept)
+        profile = load_profile()
+        narrow = replace(profile, geometry=replace(profile.geometry, align_search_mm=0.5))
+        assert "struck" in marks(election, data, narrow)[1]
 
 
 CURLED_SCANS = {  # paper not lying flat (0.7-0.8 mm), print bled and blurred: slivers beside the headings
