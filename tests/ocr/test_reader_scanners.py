@@ -137,3 +137,43 @@ def test_strokes_reaching_out_from_the_print_are_kept_slivers_hugging_it_dropped
     far[:, 20:] = 1
     kept = checks.strokes_reaching(mask, far)
     assert kept[15, 5:35].all() and not kept[2:12, 3].any()
+
+
+BOLD_RUN_BALLOTS = [  # tuning-split ballots (other scanner models, L2) where a kept name read `struck`
+    ("cut_corner", "L2", 26, "strike58", "c46"),  # ink bled 0.94 px, defocus: run cover 0.56
+    ("overshoot_number", "L2", 17, "strike15", "c04"),  # ink bled 0.78 px, defocus, sharpened: 0.45
+]
+
+
+@pytest.mark.parametrize("item", BOLD_RUN_BALLOTS, ids=lambda item: f"{item[0]}-{item[2]}")
+def test_merged_bold_letters_touched_by_a_sliver_of_their_edge_are_no_pens_run(item):
+    """Bold or bled print merges letters into horizontal runs at the x-height; a pixel or two of
+    the print's own edge past the glyph mask touched them, and `_pen_runs` took the whole run for
+    a pen's: a kept name read `struck` (its ballot in review only for other rows). A run is a
+    pen's only with `strike.pen_run_mm2` of new ink in it."""
+    from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
+
+    cls, level, index, name, cid = item
+    data, _, truth = make_class_ballot_file("tune", cls, level, index, name)
+    assert truth["marks"][cid]["expected"] == "kept"
+    election = split_elections("tune")[name]
+    profile = load_profile()
+    reading = read_bytes(data, election, profile)
+    wrong = [c for c, row in truth["marks"].items() if reading.marks[c] not in (*row["accept"], "uncertain")]
+    assert wrong == [] and reading.marks[cid] != "struck"
+    before = replace(profile, strike=replace(profile.strike, pen_run_mm2=0.0))
+    assert read_bytes(data, election, before).marks[cid] == "struck"
+
+
+def test_a_run_needs_pen_run_mm2_of_new_ink():
+    from kiemphieu.ocr.strikes import _pen_runs
+
+    runs = np.zeros((12, 60), np.uint8)
+    runs[3, 5:40] = 1  # merged letters, one sliver pixel pair touching it
+    runs[8, 5:55] = 1  # a pen's line, crossing the gaps
+    new = np.zeros_like(runs)
+    new[3, 20:22] = 1
+    new[8, 10:14] = new[8, 30:34] = 1
+    pen = _pen_runs(runs, new, min_px=4)
+    assert pen[8, 5:55].all() and not pen[3].any()
+    assert _pen_runs(runs, new)[3, 5:40].all()  # at the old two pixels: a pen's
