@@ -202,8 +202,7 @@ class _PageReader:
         y0, y1, x0, x1 = box = template.rows_box
         self.faint, faint = _scratch.page_box("faint", size, box)
         _below(warped[y0:y1, x0:x1], paper_level * self.profile.ink.faint_level, dst=faint)
-        if self.layout.form != Form.STRIKE:  # strike rows take the print out where each row really is
-            cv2.bitwise_and(faint, template.not_glyph[y0:y1, x0:x1], dst=faint)
+        # (Not taken off the print here: each row, or box, takes it off where its print really is.)
         if self.layout.form == Form.STRIKE:
             # Grey beside the print (blur, bleed, a tone curve, a page not lying flat) is judged
             # against the page's own halo, not taken for a pen.
