@@ -210,7 +210,8 @@ class _PageReader:
             levels = halo.lift(warped, [(ink, ink_settings.ink_level), (self.faint, ink_settings.faint_level)],
                                template, paper_level, ink_settings)
             self.checks["halo"] = [round(v, 3) for v in levels]
-            self.not_printed_runs = halo.not_printed_runs(template, halo.print_reach(levels, ink_settings.ink_level))
+            self.print_reach = halo.print_reach(levels, ink_settings.ink_level)
+            self.not_printed_runs = halo.not_printed_runs(template, self.print_reach)
         new_ink = cv2.bitwise_and(ink, template.not_glyph, dst=_scratch.get("new_ink", size))
         checks.quality(self, warped, template, paper_level)
         checks.streaks(self, homography, paper_level)

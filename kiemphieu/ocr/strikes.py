@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from .arrays import _column_cumsum, _median, _percentile, _scratch, _shifted_band, _sorted_percentile
+from .halo import not_printed_runs as halo_not_printed_runs
 from .rows import aligned, tint_band
 from .template import Template, horizontal_runs
 
@@ -32,6 +33,11 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     if not_printed_runs is None:
         not_printed_runs = template.not_printed_runs
     pen_run_px = pen_run_min_px(ctx.checks.get("halo"), ctx.profile.strike, area_px)
+    # Where the print bleeds, a run that new ink barely touches and that lies wholly where the
+    # print's own runs would be one pixel bolder still is the print's (not a trace of a pen).
+    bolder_not_printed = None
+    if pen_run_px > 2:
+        bolder_not_printed = halo_not_printed_runs(template, getattr(ctx, "print_reach", 0) + 1)
     rows = []
     for row in template.rows:
         new, shift, align = aligned(ctx, warped, ink, template, row)
@@ -40,6 +46,8 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
         if new.any():
             runs, touched = _pen_and_touched_runs(
                 _shifted_band(ctx.runs, row, shift) & not_printed_runs[by0:by1, bx0:bx1], new, pen_run_px)
+            if touched is not runs and bolder_not_printed is not None:
+                touched = _runs_leaving(touched, bolder_not_printed[by0:by1, bx0:bx1])
         else:  # no ink off the print: no pen run (what _pen_runs gives, without the runs' band)
             runs = touched = _no_ink(new.shape)
         # Faint ink off the print where the row's print really is (as `new`): on a page that does
@@ -420,6 +428,15 @@ def _pen_and_touched_runs(runs: np.ndarray, new: np.ndarray, min_px: int) -> tup
     if not (touching >= 2).any():
         return touched, touched
     return (touching >= min_px)[labels].astype(np.uint8), touched
+
+
+def _runs_leaving(runs: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """The runs (8-connected parts of a 0/1 mask) with a pixel where `outside` is 1."""
+    count, labels = cv2.connectedComponents(runs, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[labels[(runs > 0) & (outside > 0)]] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
 
 
 def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]:

@@ -206,3 +206,35 @@ def test_each_box_is_measured_where_its_border_really_is(monkeypatch):
         assert all(reading.boxes[c] == row["expected"] for c, row in truth["marks"].items()), item
     monkeypatch.setattr(boxes, "_box_shift", lambda ctx, warped, template, row, shift, box: shift)
     assert all(read(item)[0].status == "review" for item in CURLED_BOXES_BALLOTS)
+
+
+@pytest.mark.parametrize("item", [("cut_corner", "L1", 34, "strike58"), ("double_baseline", "L2", 2, "strike45"),
+                                  ("grey_seal", "L1", 10, "strike58")], ids=lambda item: f"{item[0]}-{item[2]}")
+def test_a_run_of_bled_print_barely_touched_lets_its_name_be_kept(item, monkeypatch):
+    """Where the print bleeds, a run that a sliver of the print's edge touches is no pen's, but
+    it forbade 'kept' (a thin pen's line hidden on the print touches its runs as little): unless
+    it lies wholly where the print's own runs would be one pixel bolder (`_runs_leaving`), a
+    pen's line leaving it at the gaps between words. These plain ballots read; with every
+    touched run forbidding 'kept' they went to review."""
+    from kiemphieu.ocr import strikes
+    from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
+
+    data, _, truth = make_class_ballot_file("tune", *item)
+    election = split_elections("tune")[item[3]]
+    reading = read_bytes(data, election, load_profile())
+    assert reading.status == "read"
+    assert all(reading.marks[c] == row["expected"] for c, row in truth["marks"].items())
+    monkeypatch.setattr(strikes, "_runs_leaving", lambda runs, outside: runs)
+    assert read_bytes(data, election, load_profile()).status == "review"
+
+
+def test_runs_leaving_keeps_a_run_that_leaves_the_mask():
+    from kiemphieu.ocr.strikes import _runs_leaving
+
+    runs = np.zeros((10, 40), np.uint8)
+    runs[2, 3:15] = 1  # wholly inside the bolder print's runs
+    runs[7, 3:35] = 1  # leaves them past column 20
+    outside = np.zeros_like(runs)
+    outside[:, 20:] = 1
+    kept = _runs_leaving(runs, outside)
+    assert kept[7, 3:35].all() and not kept[2].any()
