@@ -23,6 +23,15 @@ class Difference:
     settled: Ballot | None = None
     batch: int = 1
     c: Ballot | None = None
+    # Triple entry: the two passes that read this ballot alike while the third differs (a hint
+    # for the committee, which still rules from the paper; nothing is settled by majority).
+    agreeing: tuple[EntryPass, EntryPass] | None = None
+
+    @property
+    def dissenting(self) -> EntryPass | None:
+        if self.agreeing is None:
+            return None
+        return next(p for p in (EntryPass.A, EntryPass.B, EntryPass.C) if p not in self.agreeing)
 
     @property
     def is_settled(self) -> bool:
@@ -70,8 +79,20 @@ def _compare_batch(round_: Round, batch: int, election: tally.Election) -> Compa
             continue
         report.differences.append(Difference(sequence, typed[EntryPass.A].get(sequence),
                                              typed[EntryPass.B].get(sequence), settled.get(sequence), batch,
-                                             typed.get(EntryPass.C, {}).get(sequence)))
+                                             typed.get(EntryPass.C, {}).get(sequence),
+                                             agreeing=_two_alike(dict(zip(passes, found)), election)))
     return report
+
+
+def _two_alike(found: dict[EntryPass, Ballot | None], election: tally.Election) -> tuple[EntryPass, EntryPass] | None:
+    """Of three passes that differ, the two that read the ballot alike (both entered), if any."""
+    if len(found) != 3:
+        return None
+    for first, second in ((EntryPass.A, EntryPass.B), (EntryPass.A, EntryPass.C), (EntryPass.B, EntryPass.C)):
+        one, other = found[first], found[second]
+        if one is not None and other is not None and all_same([one.marks, other.marks], election):
+            return first, second
+    return None
 
 
 def compare_passes(round_: Round, batch: int | None = None) -> Comparison:

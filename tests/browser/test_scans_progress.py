@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from kiemphieu import heartbeat
 from kiemphieu.extensions import db
 from kiemphieu.models import Round
 
@@ -51,7 +54,16 @@ def test_the_scans_page_moves_from_queued_to_read_without_reload(counting_day, p
     page.goto(f"{day.base_url}/rounds/{day.boxes_round}/scans")
     expect(page.locator("#count-pending")).to_have_text("4")
     expect(page.locator("#uploads progress").first).to_have_attribute("value", "0")
+    health = page.locator("#worker-health")
+    expect(health).to_contain_text("chưa chạy")
+    expect(health).to_have_class(re.compile(r"\bflash-error\b"))
     page.evaluate("window.notReloaded = true")
+
+    # The worker starts: its heartbeat appears and the page's worker line follows the next poll.
+    run_folder = Path(day.app.instance_path) / "run"
+    heartbeat.write(run_folder, "reading", 0)
+    expect(health).to_contain_text("hoạt động, đang đọc phiếu", timeout=10_000)
+    expect(health).to_have_class(re.compile(r"\bflash-success\b"))
     page.screenshot(path=str(screenshots / "scans-queued.png"), full_page=True)
 
     with day.app.app_context():
@@ -65,3 +77,4 @@ def test_the_scans_page_moves_from_queued_to_read_without_reload(counting_day, p
     expect(page.locator("#scan-live")).to_contain_text("Đã đọc hết")
     assert page.evaluate("window.notReloaded") is True
     page.screenshot(path=str(screenshots / "scans-read.png"), full_page=True)
+    heartbeat.clear(run_folder)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kiemphieu.auth import access, services as auth_services
 from kiemphieu.congress import services
 from kiemphieu.extensions import db
-from kiemphieu.models import Congress, Organisation, Role, User
+from kiemphieu.models import AuditEntry, Congress, Organisation, Role, User
 
 from .conftest import PASSWORD, login_client
 
@@ -228,3 +228,40 @@ def test_the_header_names_a_district_organisers_role_and_district(web, tree):
     assert "Người tổ chức · Đảng bộ huyện Yên Lập" in page
     counter = login(web, "nhap-ts").get("/").get_data(as_text=True)
     assert "Người nhập phiếu · Đảng bộ xã Tân Minh" in counter
+
+
+def _grant_ids(web, user_id: int) -> list[int]:
+    with web.app_context():
+        ids = [g.id for g in db.session.get(User, user_id).grants]
+        db.session.remove()
+    return ids
+
+
+def test_an_administrator_revokes_a_grant_and_its_subtree_is_gone(web, tree):
+    (grant_id,) = _grant_ids(web, tree["other"])
+    admin = login(web, "quantri")
+    assert f"/users/grants/{grant_id}/delete" in admin.get("/users").get_data(as_text=True)
+    assert admin.post(f"/users/grants/{grant_id}/delete").status_code == 302
+    assert _grant_ids(web, tree["other"]) == []
+    with web.app_context():
+        assert db.session.get(User, tree["other"]).role_in(tree["c2"]) is None
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.revoke")).one()
+        assert entry.detail["username"] == "nhap-ts" and entry.detail["organisation_id"] == tree["x2"]
+    assert login(web, "nhap-ts").get(f"/congresses/{tree['c2']}").status_code == 403
+
+
+def test_a_district_organiser_revokes_grants_in_the_district_only(web, tree):
+    client = login(web, "huyen1")
+    (elsewhere,) = _grant_ids(web, tree["other"])  # a counter of another district's commune
+    assert f"/users/grants/{elsewhere}/delete" not in client.get("/users").get_data(as_text=True)
+    assert client.post(f"/users/grants/{elsewhere}/delete").status_code == 403
+    assert _grant_ids(web, tree["other"]) == [elsewhere]
+    with web.app_context():
+        mine = auth_services.create_user("nhap-yl", PASSWORD, Role.COUNTER, grant_on=db.session.get(
+            Organisation, tree["x1"]), grant_role=Role.COUNTER)
+        mine_id = mine.id
+        db.session.remove()
+    (own_grant,) = _grant_ids(web, mine_id)
+    assert client.post(f"/users/grants/{own_grant}/delete").status_code == 302
+    assert _grant_ids(web, mine_id) == []
+    assert client.post("/users/grants/999999/delete").status_code == 404

@@ -11,7 +11,7 @@ from kiemphieu import tally
 from kiemphieu.congress import services as setup
 from kiemphieu.entry import comparison
 from kiemphieu.extensions import db
-from kiemphieu.models import Role
+from kiemphieu.models import EntryPass, Role
 from kiemphieu.results import services as results
 
 
@@ -131,6 +131,29 @@ def test_triple_entry_compares_three_passes(client, make_round, counter, codes):
     assert (report.a_count, report.b_count, report.c_count, report.agreed) == (2, 2, 2, 1)
     (difference,) = report.unsettled
     assert difference.sequence == 1 and difference.c.marks == slip
+    assert difference.agreeing == (EntryPass.A, EntryPass.B) and difference.dissenting == EntryPass.C
+    html = client.get(f"/rounds/{round_.id}/compare").get_data(as_text=True)
+    assert "Lượt A và lượt B đọc giống nhau; lượt C khác." in html
     comparison.settle(round_, 1, "A")
     assert comparison.compare_passes(round_).complete
     assert results.current_result(round_).result.counted == 2
+
+
+def test_triple_entry_names_no_pair_when_all_three_differ(client, make_round, counter, codes):
+    round_ = make_round(seats=2, entry_mode="triple")
+    counter(round_.congress)
+    c = codes(round_)
+    for entry_pass, marks in (("A", {"struck": [c[0], c[1]]}), ("B", {"struck": [c[0], c[2]]}),
+                              ("C", {"struck": [c[1], c[2]]})):
+        assert save(client, round_, entry_pass, 1, marks).status_code == 201
+    (difference,) = comparison.compare_passes(round_).unsettled
+    assert difference.agreeing is None and difference.dissenting is None
+    assert "đọc giống nhau" not in client.get(f"/rounds/{round_.id}/compare").get_data(as_text=True)
+
+
+def test_double_entry_differences_name_no_pair(client, auth, two_batches):
+    round_, c = two_batches
+    type_as(client, auth, "an", round_, "A", 1, [{"struck": [c[0], c[1]]}])
+    type_as(client, auth, "binh", round_, "B", 1, [{"struck": [c[2], c[3]]}])
+    (difference,) = comparison.compare_passes(round_).unsettled
+    assert difference.agreeing is None
