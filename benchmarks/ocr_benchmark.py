@@ -327,6 +327,76 @@ def class_tables(results: list[dict]) -> dict:
     return out
 
 
+def _not_read_reasons(truth: dict, reading: dict) -> list[str]:
+    """Why a plain ballot was not read: its reading's flags, its rejection reason, and each
+    uncertain mark by what it truly was ("uncertain struck", "uncertain kept", "uncertain agree")."""
+    if reading.get("status") == "rejected":
+        return [f"rejected {reading.get('reason')}"]
+    reasons = [f"flag {flag}" for flag in reading.get("flags") or ()]
+    got = (reading.get("marks") if truth["form"] == "strike" else reading.get("boxes")) or {}
+    for cid, row in truth["marks"].items():
+        if got.get(cid) == "uncertain":
+            reasons.append(f"uncertain {row['expected']}")
+    return reasons or ["(none)"]
+
+
+def _scanner_traits(truth: dict) -> list[str]:
+    """The other scanner model's traits a ballot was captured with (coarse bins), or "ours"."""
+    sc = (truth.get("degradation") or {}).get("scanner")
+    if not sc:
+        return ["ours"]
+    traits = [f"blur {sc['blur']}", f"sampling {sc['warp_interp']}/{sc['upsample']}", f"jpeg {sc['jpeg_sampling']}"]
+    if sc["ink_spread_px"] >= 0.5:
+        traits.append("ink bleed >= 0.5 px")
+    if sc["sharpen"] > 0:
+        traits.append("sharpened")
+    if sc["curl_mm"] >= 0.4:
+        traits.append("curl >= 0.4 mm")
+    if sc["gamma"] >= 1.15 or sc["gamma"] <= 0.87:
+        traits.append("gamma darker" if sc["gamma"] >= 1.15 else "gamma lighter")
+    if sc["black_point"] >= 15 or sc["white_point"] <= 240:
+        traits.append("levels stretched")
+    if min(sc["paper_tint"]) <= 0.93:
+        traits.append("tinted paper")
+    if sc["light_falloff"] >= 0.03:
+        traits.append("lamp fall-off >= 3 %")
+    if sc["banding"] >= 3:
+        traits.append("sensor bands")
+    return traits
+
+
+def reason_tables(results: list[dict], split: str = "tune") -> None:
+    """Plain ballots not read, per form and level: how many carry each reason (flag, rejection,
+    uncertain mark by its truth); then, over the plain L1-L2 ballots, the share not read per
+    scanner-model trait. Only the tuning split's: the held-back split is looked at as figures."""
+    plain = [r for r in results if r["truth"].get("split", split) == split and not r["crash"]
+             and r["truth"]["status_class"] == "must_read_exactly"]
+    if not plain:
+        return
+    print(f"\nplain ballots not read, by reason ({split} split; a ballot may have several):")
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in plain:
+        groups[f"{r['truth']['form']} {r['truth']['level']}"].append(r)
+    for key in sorted(groups):
+        rs = groups[key]
+        missed = [r for r in rs if r["reading"].get("status") != "read"]
+        reasons = Counter(reason for r in missed for reason in set(_not_read_reasons(r["truth"], r["reading"])))
+        rows = Counter(reason for r in missed for reason in _not_read_reasons(r["truth"], r["reading"]))
+        text = ", ".join(f"{reason} {n} ({rows[reason]} marks)" if reason.startswith("uncertain") else f"{reason} {n}"
+                         for reason, n in reasons.most_common())
+        print(f"  {key:<10} {len(missed):>3} of {len(rs):>3}: {text}")
+    scanned = [r for r in plain if r["truth"]["level"] in ("L1", "L2")]
+    traits: dict[str, list[bool]] = defaultdict(list)
+    for r in scanned:
+        for trait in _scanner_traits(r["truth"]):
+            traits[trait].append(r["reading"].get("status") != "read")
+    if traits:
+        print(f"plain L1-L2 ballots not read, by scanner-model trait ({split} split):")
+        for trait in sorted(traits, key=lambda t: -sum(traits[t]) / len(traits[t])):
+            flags = traits[trait]
+            print(f"  {trait:<28} {_pct(sum(flags), len(flags)):>7} ({sum(flags)} of {len(flags)})")
+
+
 def save_failures(results: list[dict], folder: Path, limit: int) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     saved = Counter()
@@ -488,6 +558,7 @@ def main_classes(args) -> int:
           f"{args.workers} workers, {os.cpu_count()} cores (shared: timings are indicative)", flush=True)
     results, wall = run(plan, args.workers, args.reader, None, args.chunk)
     tables = class_tables(results)
+    reason_tables(results)
     print(f"\nthroughput with {args.workers} workers: {len(results) / wall:.1f} ballots/s")
     judged = [(r, judge_reading(r["truth"], r["reading"])) for r in results if not r["crash"]]
     silent = [(r, j) for r, j in judged if j.silent_error and r["truth"]["split"] == "tune"]

@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from .arrays import _groups, _longest_runs, _median, _shifted_band
+from .arrays import _groups, _longest_runs, _median
 from .rows import aligned, tint_mm2
 from .template import Template
 
@@ -18,11 +18,13 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
     confidence = math.inf
     for row in template.rows:
         new, shift, align = aligned(ctx, warped, ink, template, row)
-        faint = _shifted_band(ctx.faint, row, shift)
-        states, values = [], {}
+        states, values, box_shifts = [], {}, {}
         for side, (y0, y1, x0, x1) in (("agree", row.agree), ("disagree", row.disagree)):
-            inner = new[y0:y1, x0:x1]
-            pale = faint[y0:y1, x0:x1]
+            # Each box where its printed border really is: the row was aligned on its name, and a
+            # page that does not lie flat puts a box some centimetres away a fraction of a
+            # millimetre elsewhere (its border's edge then runs inside the measured square).
+            box_shift = box_shifts[side] = _box_shift(ctx, warped, template, row, shift, (y0, y1, x0, x1))
+            inner, pale = _box_masks(ctx, ink, template, row, box_shift, (y0, y1, x0, x1))
             pale_score = min(float(pale.any(axis=0).mean()), float(pale.any(axis=1).mean())) if pale.size else 0.0
             score = min(float(inner.any(axis=0).mean()), float(inner.any(axis=1).mean())) if inner.size else 0.0
             fill = float(inner.mean()) if inner.size else 0.0
@@ -42,11 +44,11 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             values[f"{side}_crossings"] = round(crossings, 2)
             values[f"{side}_sides"] = sides
             values[f"{side}_pale_sides"] = pale_sides
-            tint = tint_mm2(ctx, row, shift, template, (y0, y1, x0, x1))
+            tint = tint_mm2(ctx, row, box_shift, template, (y0, y1, x0, x1))
             values[f"{side}_tint_mm2"] = round(tint, 2)
             shape = {"edge_excess": None, "edge_diagonal": None, "edge_run": None, "edge_balance": None, "fine_fill": None}
             if score >= bx.marginal or pale_score >= bx.definite:  # only a mark's shape matters
-                shape = _stroke_directions(_fine_box(ctx, template, row, shift, (y0, y1, x0, x1)),
+                shape = _stroke_directions(_fine_box(ctx, template, row, box_shift, (y0, y1, x0, x1)),
                                            ctx.paper_level * ctx.profile.ink.ink_level)
                 values.update({f"{side}_{key}": round(value, 3) for key, value in shape.items()})
             state = box_state({"score": score, "fill": fill, "crossings": crossings, "sides": sides,
@@ -64,6 +66,7 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
         box_scores[row.id] = values
         scores[row.id] = max(values["agree"], values["disagree"])
         details[row.id] = {"stray_mm2": round(stray, 2), "shift_px": list(shift),
+                           "box_shift_px": {side: list(v) for side, v in box_shifts.items()},
                            "align": None if align is None else round(align, 3)}
     ctx.reading.boxes, ctx.reading.scores = boxes, scores
     ctx.reading.box_scores, ctx.reading.rows = box_scores, details
@@ -208,6 +211,45 @@ _HORIZONTAL_3 = np.ones((1, 3), np.uint8)
 
 
 FINE_PX_PER_MM = 8.0  # about 200 dpi: a pen's strokes in a 6 mm box resolved whatever work_dpi is
+
+
+def _box_shift(ctx, warped, template: Template, row, shift, box) -> tuple[int, int]:
+    """The shift (dx, dy) that puts a box's printed border (the box grown past its border) where
+    it is on the page, searched `align_search_mm` around the row's own shift; the row's shift
+    unless the border matches clearly better elsewhere (a mark inside does not move it: the
+    border is most of what is matched)."""
+    search = template.px(ctx.profile.geometry.align_search_mm)
+    if search <= 0:
+        return shift
+    y0, y1, x0, x1 = box
+    by0, _, bx0, _ = row.band
+    grow = template.px(ctx.profile.boxes.inset_mm + ctx.profile.ink.glyph_margin_mm + 1.0)
+    py0, py1 = max(0, by0 + y0 - grow), min(template.height, by0 + y1 + grow)
+    px0, px1 = max(0, bx0 + x0 - grow), min(template.width, bx0 + x1 + grow)
+    dx, dy = shift
+    sy0, sx0 = py0 + dy - search, px0 + dx - search
+    sy1, sx1 = py1 + dy + search, px1 + dx + search
+    if sy0 < 0 or sx0 < 0 or sy1 > template.height or sx1 > template.width:
+        return shift
+    result = cv2.matchTemplate(warped[sy0:sy1, sx0:sx1].astype(np.float32),
+                               template.grey_float[py0:py1, px0:px1], cv2.TM_CCOEFF_NORMED)
+    _, best, _, (mx, my) = cv2.minMaxLoc(result)
+    if best >= ctx.profile.geometry.min_align_score and best - float(result[search, search]) > 0.03:
+        return dx + mx - search, dy + my - search
+    return shift
+
+
+def _box_masks(ctx, ink, template: Template, row, shift, box) -> tuple[np.ndarray, np.ndarray]:
+    """A box's new ink and faint ink (off the print where the box really is)."""
+    y0, y1, x0, x1 = box
+    by0, _, bx0, _ = row.band
+    dx, dy = shift
+    ty0, tx0 = by0 + y0, bx0 + x0
+    not_glyph = template.not_glyph[ty0:ty0 + (y1 - y0), tx0:tx0 + (x1 - x0)]
+    if ty0 + dy < 0 or tx0 + dx < 0 or ty0 + dy + (y1 - y0) > ink.shape[0] or tx0 + dx + (x1 - x0) > ink.shape[1]:
+        dx = dy = 0
+    window = (slice(ty0 + dy, ty0 + dy + (y1 - y0)), slice(tx0 + dx, tx0 + dx + (x1 - x0)))
+    return ink[window] & not_glyph, ctx.faint[window] & not_glyph
 
 
 def _fine_box(ctx, template: Template, row, shift, box) -> np.ndarray:

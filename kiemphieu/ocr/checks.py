@@ -55,12 +55,44 @@ def streaks(ctx, homography, paper_level: float) -> None:
 def writing(ctx, new_ink, template: Template) -> None:
     if not ctx.profile.writing.check:
         return
-    cell = max(2, template.px(ctx.profile.writing.cell_mm))
+    settings = ctx.profile.writing
+    cell = max(2, template.px(settings.cell_mm))
     free = cv2.bitwise_and(new_ink, template.free, dst=_scratch.get("free", new_ink.shape))
     worst = _densest_cell(free, cell) / (cell * cell)
+    if is_writing(worst, settings) and settings.print_clearance_mm > 0:
+        # A second look (pages over the threshold only): a curled page or bled print leaves
+        # slivers beside the letters, past the glyph margin; writing reaches out onto the paper.
+        ctx.checks["writing_all"] = round(worst, 4)
+        reaching = strokes_reaching(free, far_from_print(template, settings.print_clearance_mm))
+        worst = _densest_cell(reaching, cell) / (cell * cell)
     ctx.checks["writing"] = round(worst, 4)
-    if worst >= ctx.profile.writing.min_fraction:
+    if is_writing(worst, settings):
         ctx.flag(Flag.EXTRA_WRITING)
+
+
+def is_writing(densest: float, settings) -> bool:
+    """Writing where none belongs: one window of the page this densely inked."""
+    return densest >= settings.min_fraction
+
+
+def far_from_print(template: Template, clearance_mm: float) -> np.ndarray:
+    """1 where the page is farther than `clearance_mm` from the print's glyph mask (per template)."""
+    cache = template.__dict__.setdefault("_far_from_print", {})
+    key = round(clearance_mm, 3)
+    if key not in cache:
+        distance = cv2.distanceTransform(template.not_glyph, cv2.DIST_L2, 3)
+        cache[key] = (distance > clearance_mm * template.k).astype(np.uint8)
+    return cache[key]
+
+
+def strokes_reaching(mask: np.ndarray, far: np.ndarray) -> np.ndarray:
+    """The strokes (8-connected parts) of a 0/1 mask that have a pixel where `far` is 1: a
+    displaced or bled print's slivers hug the letters; a pen's writing reaches out onto the paper."""
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[labels[(mask > 0) & (far > 0)]] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
 
 
 def seal(ctx, homography, template: Template, warped, paper_level: float) -> None:

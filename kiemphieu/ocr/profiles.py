@@ -96,6 +96,8 @@ class StrikeSettings:
     crease_min_mm: float = setting(15.0, 2.0, 200.0, "a side of the page shorter than this (open paper) tells nothing")
     crease_level: float = setting(0.93, 0.5, 1.0, "darker than this fraction of the paper's white along the line counts as the line going on")
     crease_cover: float = setting(0.5, 0.0, 1.0, "a line going on over this share of both sides is a fold crease, not a strike: uncertain")
+    pen_run_mm2: float = setting(0.25, 0.0, 10.0, "on a page whose print bleeds (pen_run_halo), a horizontal run is a pen's only with this much new ink (off the print) in it: bold or bled print merges letters into runs that a sliver of the print's own edge touches (a run any new ink touches still forbids 'kept')")
+    pen_run_halo: float = setting(0.12, 0.0, 1.0, "a page whose print halo (its first ring's darkening, ink.halo_*) reaches this bleeds: pen_run_mm2 applies there (a sharp page has no slivers, and a thin pen's line hidden on the print touches its runs only a little)")
     split_line: float = setting(0.26, 0.0, 1.0, "a row under definite whose pen ink spans the name is measured stroke by stroke: a stroke starting in the zone and crossing this height (font sizes above the baseline) counts, however far a second line below moves the column's centre")
 
 
@@ -151,6 +153,7 @@ class WritingSettings:
     min_fraction: float = setting(0.06, 0.0, 1.0, "ink share of one window that is writing")
     row_overshoot_mm: float = setting(10.0, 0.0, 50.0, "ink this far left of a row (a strike overshooting through the row number) is that row's, not writing")
     edge_mm: float = setting(3.0, 0.0, 20.0, "page border ignored (scanner edge shadows)")
+    print_clearance_mm: float = setting(1.0, 0.0, 10.0, "on a page over min_fraction, only strokes reaching this far past the print's glyph margin count (a curled page or bled print leaves slivers beside the letters; 0: every stroke counts)")
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ class _PageReader:
         y0, y1, x0, x1 = box = template.rows_box
         self.faint, faint = _scratch.page_box("faint", size, box)
         _below(warped[y0:y1, x0:x1], paper_level * self.profile.ink.faint_level, dst=faint)
-        cv2.bitwise_and(faint, template.not_glyph[y0:y1, x0:x1], dst=faint)
+        # (Not taken off the print here: each row, or box, takes it off where its print really is.)
         if self.layout.form == Form.STRIKE:
             # Grey beside the print (blur, bleed, a tone curve, a page not lying flat) is judged
             # against the page's own halo, not taken for a pen.
@@ -201,7 +201,8 @@ class _PageReader:
             levels = halo.lift(warped, [(ink, ink_settings.ink_level), (self.faint, ink_settings.faint_level)],
                                template, paper_level, ink_settings)
             self.checks["halo"] = [round(v, 3) for v in levels]
-            self.not_printed_runs = halo.not_printed_runs(template, halo.print_reach(levels, ink_settings.ink_level))
+            self.print_reach = halo.print_reach(levels, ink_settings.ink_level)
+            self.not_printed_runs = halo.not_printed_runs(template, self.print_reach)
         checks.quality(self, warped, template, paper_level)
         checks.streaks(self, homography, paper_level)
         # The free zone lies off the print (template.free is within not_glyph): the ink there is

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from .arrays import _column_cumsum, _median, _percentile, _scratch, _shifted_band, _sorted_percentile
+from .halo import not_printed_runs as halo_not_printed_runs
 from .rows import aligned, tint_band
 from .template import Template, horizontal_runs
 
@@ -31,16 +32,28 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     not_printed_runs = getattr(ctx, "not_printed_runs", None)
     if not_printed_runs is None:
         not_printed_runs = template.not_printed_runs
+    pen_run_px = pen_run_min_px(ctx.checks.get("halo"), ctx.profile.strike, area_px)
+    # Where the print bleeds, a run that new ink barely touches and that lies wholly where the
+    # print's own runs would be one pixel bolder still is the print's (not a trace of a pen).
+    bolder_not_printed = None
+    if pen_run_px > 2:
+        bolder_not_printed = halo_not_printed_runs(template, getattr(ctx, "print_reach", 0) + 1)
     rows = []
     for row in template.rows:
         new, shift, align = aligned(ctx, warped, ink, template, row)
         by0, by1, bx0, bx1 = row.band
         dx, dy = shift
         if new.any():
-            runs = _pen_runs(_shifted_band(ctx.runs, row, shift) & not_printed_runs[by0:by1, bx0:bx1], new)
+            runs, touched = _pen_and_touched_runs(
+                _shifted_band(ctx.runs, row, shift) & not_printed_runs[by0:by1, bx0:bx1], new, pen_run_px)
+            if touched is not runs and bolder_not_printed is not None:
+                touched = _runs_leaving(touched, bolder_not_printed[by0:by1, bx0:bx1])
         else:  # no ink off the print: no pen run (what _pen_runs gives, without the runs' band)
-            runs = _no_ink(new.shape)
-        rows.append({"row": row, "new": new, "runs": runs, "faint": _shifted_band(ctx.faint, row, shift),
+            runs = touched = _no_ink(new.shape)
+        # Faint ink off the print where the row's print really is (as `new`): on a page that does
+        # not lie flat a row is a millimetre off the page map, and its letters' own grey is no pen.
+        faint = _shifted_band(ctx.faint, row, shift) & template.not_glyph[by0:by1, bx0:bx1]
+        rows.append({"row": row, "new": new, "runs": runs, "touched_runs": touched, "faint": faint,
                      "tint": tint_band(ctx, row, shift), "shift": shift, "align": align})
     groups: dict[tuple, list[dict]] = {}
     for m in rows:
@@ -163,12 +176,17 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             line_cover = _segment_cover(wide.any(axis=0), st.line_segments)
             faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
         free_mm2 = faint_free_mm2 = None
+        touched_cover = run_cover
         if score < st.marginal:
             free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
+            if m["touched_runs"] is not runs and n1 > n0:
+                touched = _centred_in_zone(m["touched_runs"][:, n0:n1], z0, z1)
+                touched_cover = int(np.count_nonzero(touched)) / (n1 - n0)
         values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "run_cover": run_cover,
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
                   "ink_mm2": ink_mm2, "free_mm2": free_mm2, "faint_free_mm2": faint_free_mm2,
-                  "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None}
+                  "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None,
+                  "touched_run_cover": touched_cover}
         if would_strike(values, st):
             # A fold crease along the letters is no strike: it runs on across the page.
             if paper_level is None:
@@ -190,13 +208,23 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "free_mm2": None if free_mm2 is None else round(free_mm2, 2),
                            "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2),
                            "crease": None if crease is None else round(crease, 3),
-                           "split_score": None if "split_score" not in m else round(m["split_score"], 3)}
+                           "split_score": None if "split_score" not in m else round(m["split_score"], 3),
+                           "touched_run_cover": round(touched_cover, 3)}
         confidence = min(confidence, strike_margin(mark, values, st))
     ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details
     ctx.reading.confidence = round(confidence, 3)
 
 
 # -- decisions: pure functions of a row's measures (the `rows` values) and the profile's [strike]
+
+
+def pen_run_min_px(halo: list[float] | None, st, area_px: float) -> int:
+    """New-ink pixels a horizontal run needs to be a pen's: two on a sharp page, `pen_run_mm2`
+    where the print bleeds (its halo's first ring at `pen_run_halo` or darker), since there
+    slivers of the print's own edge touch the runs of its merged letters."""
+    if not halo or halo[0] < st.pen_run_halo:
+        return 2
+    return max(2, math.ceil(st.pen_run_mm2 * area_px - 1e-9))
 
 
 def is_clean(span: float, extra_mm2: float, multi: float, st) -> bool:
@@ -232,8 +260,11 @@ def would_strike(v, st) -> bool:
 
 def is_kept(v, st) -> bool:
     """Not a trace of a pen in the row (needs `free_mm2`, `faint_free_mm2`: measured when the
-    score is under `marginal`)."""
-    return (v["score"] < st.marginal and v["ink_mm2"] < st.kept_ink_mm2 and v["free_mm2"] < st.kept_free_mm2
+    score is under `marginal`; `touched_run_cover`, the runs any new ink touches, stands in for
+    the pen runs: a thin pen's line hidden on the print touches its runs as little as a bold
+    print's sliver does, so what is not evidence of a strike still forbids 'kept')."""
+    return (v["score"] < st.marginal and v.get("touched_run_cover", 0.0) < st.marginal
+            and v["ink_mm2"] < st.kept_ink_mm2 and v["free_mm2"] < st.kept_free_mm2
             and v["faint_cover"] < st.faint_marginal and v["tint_mm2"] < st.kept_tint_mm2
             and not (v["free_mm2"] >= 0.6 * st.kept_free_mm2 and v["faint_free_mm2"] >= st.kept_faint_mm2)
             and v["faint_free_mm2"] < st.kept_faint_alone_mm2
@@ -361,24 +392,51 @@ def _span(hits: np.ndarray) -> float:
     return float(high - low) / max(1, hits.size)
 
 
-def _pen_runs(runs: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """The horizontal runs that show pen ink somewhere off the print.
+def _pen_runs(runs: np.ndarray, new: np.ndarray, min_px: int = 2) -> np.ndarray:
+    """The horizontal runs that show pen ink somewhere off the print (`min_px` pixels of it).
 
     Blurred letters can merge into a run (a crossbar with its stems); such a run lies wholly on
-    printed text, while a pen's stroke crosses the paper between letters.
+    printed text, while a pen's stroke crosses the paper between letters. Bold or bled print
+    also leaves slivers of its own edge past the glyph mask: a pixel or two of "new" ink that
+    touches a run of merged letters does not make it a pen's.
     """
     if not runs.any():
         return runs
     if not new.any():
         return np.zeros_like(runs)  # no ink off the print at all: no run can touch paper
     count, labels = cv2.connectedComponents(runs, connectivity=8)
-    on_paper = np.bincount(labels[new > 0], minlength=count) >= 2
+    on_paper = np.bincount(labels[new > 0], minlength=count) >= min_px
     on_paper[0] = False
     if on_paper[1:].all():
         return runs  # every run touches paper: the mask is the runs themselves (labels > 0)
     if not on_paper.any():
         return np.zeros_like(runs)
     return on_paper[labels].astype(np.uint8)
+
+
+def _pen_and_touched_runs(runs: np.ndarray, new: np.ndarray, min_px: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_pen_runs` at `min_px` (a pen's: evidence of a strike) and at two pixels (any run new ink
+    touches: what forbids 'kept', since a thin pen's line hidden on the print touches its runs
+    as little as a bold print's sliver does), from one labelling."""
+    if min_px <= 2 or not runs.any() or not new.any():
+        pen = _pen_runs(runs, new)
+        return pen, pen
+    count, labels = cv2.connectedComponents(runs, connectivity=8)
+    touching = np.bincount(labels[new > 0], minlength=count)
+    touching[0] = 0
+    touched = (touching >= 2)[labels].astype(np.uint8)
+    if not (touching >= 2).any():
+        return touched, touched
+    return (touching >= min_px)[labels].astype(np.uint8), touched
+
+
+def _runs_leaving(runs: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """The runs (8-connected parts of a 0/1 mask) with a pixel where `outside` is 1."""
+    count, labels = cv2.connectedComponents(runs, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[labels[(runs > 0) & (outside > 0)]] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
 
 
 def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]:
