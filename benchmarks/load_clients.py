@@ -25,6 +25,7 @@ RETRY_FOR_SECONDS = 20.0
 class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
     save_times: list[float] = field(default_factory=list)
+    save_ends: list[float] = field(default_factory=list)  # time.monotonic() at each acknowledgement
     dashboard_times: list[float] = field(default_factory=list)
     acknowledged: dict[str, tuple[int, str, int]] = field(default_factory=dict)  # key -> (round, pass, sequence)
     server_errors: int = 0
@@ -129,6 +130,7 @@ class Counter(threading.Thread):
             elapsed = time.perf_counter() - started
             with self.tally.lock:
                 self.tally.save_times.append(elapsed)
+                self.tally.save_ends.append(time.monotonic())
                 self.tally.acknowledged[key] = (round_id, self.entry_pass, sequence)
 
     def post(self, body: bytes) -> tuple[int, bytes]:

@@ -136,6 +136,20 @@ def seed(season: Path, counting_rounds: int) -> tuple[list[dict], dict]:
 
 # --- the run ----------------------------------------------------------------------------------
 
+def print_latency_by_window(tally, started: float, killed_at: float, stop_at: float) -> None:
+    """Where the tail comes from: the saves acknowledged in each stretch of the run (the scan
+    upload and its reading fall in the first 10 s; the kill's retries and backlog after it)."""
+    windows = [("first 10 s (scan upload, reading)", started, started + 10),
+               ("10 s until the kill", started + 10, killed_at),
+               ("the 10 s after the kill", killed_at, killed_at + 10),
+               ("from then to the end", killed_at + 10, stop_at + RETRY_FOR_SECONDS)]
+    for name, begin, end in windows:
+        times = [t * 1000 for t, at in zip(tally.save_times, tally.save_ends) if begin <= at < end]
+        if times:
+            print(f"    {name}: n={len(times)} median {statistics.median(times):.1f} ms  "
+                  f"p99 {percentile(times, .99):.1f} ms  max {max(times):.0f} ms")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -236,6 +250,7 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             watcher.start()
 
         time.sleep(args.seconds / 2)
+        killed_at = time.monotonic()
         if postgres:
             victim = nodes[-1]
             os.killpg(victim.process.pid, signal.SIGKILL)
@@ -256,6 +271,7 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         if saves:
             print(f"  save latency: median {statistics.median(saves):.1f} ms  p95 {percentile(saves, .95):.1f} ms  "
                   f"p99 {percentile(saves, .99):.1f} ms  max {max(saves):.0f} ms")
+            print_latency_by_window(tally, started, killed_at, stop_at)
         if tally.dashboard_times:
             board = [t * 1000 for t in tally.dashboard_times]
             print(f"  dashboard ({args.congresses} congresses) under load: n={len(board)} median "
