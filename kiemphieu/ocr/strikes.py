@@ -144,6 +144,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
     marks, scores, details = {}, {}, {}
     confidence = math.inf
     paper_level = ctx.paper_level  # the page's white (measured by the reader)
+    halo = ctx.checks.get("halo")
+    print_halo = halo[0] if halo else 0.0  # how dark the print's first ring is on this page
     for m in strike_measures(ctx, warped, ink, template):
         row, new, shift, align = m["row"], m["new"], m["shift"], m["align"]
         runs, tint, faint = m["runs"], m["tint"], m["faint"]
@@ -175,9 +177,14 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             wide, _ = _centred_in_zone_rows(np.stack([mask[:, n0:n1] for mask in masks]), z0, low)
             line_cover = _segment_cover(wide.any(axis=0), st.line_segments)
             faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
-        free_mm2 = faint_free_mm2 = None
+        free_mm2 = faint_free_mm2 = edge_gap = None
         touched_cover = run_cover
-        if score < st.marginal:
+        if wants_edge_gap(score, max(run_cover, tint_cover), print_halo, st):
+            # Bled or blurred print a fraction of a pixel off leaves slivers of its own edge in
+            # the gaps between letters: the gap columns again, without the print's edge.
+            edge_gap = _gap_off_edge(new, template, row) if visible_share >= st.min_visible else 0.0
+        if kept_score({"score": score, "run_cover": run_cover, "tint_cover": tint_cover,
+                       "off_edge_gap": edge_gap}, st) < st.marginal:
             free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
             if m["touched_runs"] is not runs and n1 > n0:
                 touched = _centred_in_zone(m["touched_runs"][:, n0:n1], z0, z1)
@@ -186,7 +193,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
                   "ink_mm2": ink_mm2, "free_mm2": free_mm2, "faint_free_mm2": faint_free_mm2,
                   "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None,
-                  "touched_run_cover": touched_cover}
+                  "touched_run_cover": touched_cover, "off_edge_gap": edge_gap}
         if would_strike(values, st):
             # A fold crease along the letters is no strike: it runs on across the page.
             if paper_level is None:
@@ -209,7 +216,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "faint_free_mm2": None if faint_free_mm2 is None else round(faint_free_mm2, 2),
                            "crease": None if crease is None else round(crease, 3),
                            "split_score": None if "split_score" not in m else round(m["split_score"], 3),
-                           "touched_run_cover": round(touched_cover, 3)}
+                           "touched_run_cover": round(touched_cover, 3),
+                           "off_edge_gap": None if edge_gap is None else round(edge_gap, 3)}
         confidence = min(confidence, strike_margin(mark, values, st))
     ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details
     ctx.reading.confidence = round(confidence, 3)
@@ -258,12 +266,27 @@ def would_strike(v, st) -> bool:
     return clean and (v["score"] >= st.definite or is_line(v, st))
 
 
+def wants_edge_gap(score: float, pen_score: float, print_halo: float, st) -> bool:
+    """Whether a row's gap cover is measured again off the print's edge: the gaps alone (no pen
+    run, no pen colour) put it over `marginal`, on a page whose print bleeds (`kept_edge_halo`)."""
+    return print_halo >= st.kept_edge_halo and pen_score < st.marginal <= score
+
+
+def kept_score(v, st) -> float:
+    """The score that forbids 'kept': the row's score, or, where the gaps were measured again off
+    the print's edge (`off_edge_gap`, on a page whose print bleeds), the pen runs, the pen colour
+    and those gaps (a sliver of the print's own edge is no trace of a pen)."""
+    if v.get("off_edge_gap") is None:
+        return v["score"]
+    return max(v["run_cover"], v["tint_cover"], v["off_edge_gap"])
+
+
 def is_kept(v, st) -> bool:
     """Not a trace of a pen in the row (needs `free_mm2`, `faint_free_mm2`: measured when the
     score is under `marginal`; `touched_run_cover`, the runs any new ink touches, stands in for
     the pen runs: a thin pen's line hidden on the print touches its runs as little as a bold
     print's sliver does, so what is not evidence of a strike still forbids 'kept')."""
-    return (v["score"] < st.marginal and v.get("touched_run_cover", 0.0) < st.marginal
+    return (kept_score(v, st) < st.marginal and v.get("touched_run_cover", 0.0) < st.marginal
             and v["ink_mm2"] < st.kept_ink_mm2 and v["free_mm2"] < st.kept_free_mm2
             and v["faint_cover"] < st.faint_marginal and v["tint_mm2"] < st.kept_tint_mm2
             and not (v["free_mm2"] >= 0.6 * st.kept_free_mm2 and v["faint_free_mm2"] >= st.kept_faint_mm2)
@@ -278,7 +301,7 @@ def decide_strike(v, st) -> str:
         if v["crease"] is not None and v["crease"] >= st.crease_cover:
             return "uncertain"  # the line runs on across the page: a fold crease
         return "struck"
-    if v["score"] < st.marginal and is_kept(v, st):
+    if is_kept(v, st):
         return "kept"
     return "uncertain"
 
@@ -291,7 +314,7 @@ def strike_margin(mark: str, v, st) -> float:
             return score - st.definite
         return min(max(v["run_cover"], v["tint_cover"]) - st.line_score, v["line_cover"] - st.line_cover)
     if mark == "kept":
-        return min(st.marginal - score, st.kept_ink_mm2 - v["ink_mm2"], st.kept_free_mm2 - v["free_mm2"])
+        return min(st.marginal - kept_score(v, st), st.kept_ink_mm2 - v["ink_mm2"], st.kept_free_mm2 - v["free_mm2"])
     return -min(abs(score - st.marginal), abs(st.definite - score))
 
 
@@ -366,6 +389,16 @@ def _line_fit(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float]:
     dx = x - mean_x
     slope = float(dx @ (y - mean_y)) / float(dx @ dx)
     return slope, float(mean_y - slope * mean_x)
+
+
+def _gap_off_edge(new: np.ndarray, template: Template, row) -> float:
+    """gap_cover from the new ink off the print's edge (`Template.glyph_edge`): the share of the
+    name's visible columns whose such ink is centred in the strike zone."""
+    n0, n1 = row.name
+    z0, z1 = row.zone
+    off_edge = new[:, n0:n1] & ~template.glyph_edge(row)[:, n0:n1].view(bool)
+    hits = _centred_in_zone(off_edge, z0, z1)
+    return int(np.count_nonzero(hits)) / max(1, template.visible[row.id][1])
 
 
 def _segment_cover(hits: np.ndarray, segments: int) -> float:
