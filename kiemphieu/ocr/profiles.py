@@ -99,6 +99,7 @@ class StrikeSettings:
     pen_run_mm2: float = setting(0.25, 0.0, 10.0, "on a page whose print bleeds (pen_run_halo), a horizontal run is a pen's only with this much new ink (off the print) in it: bold or bled print merges letters into runs that a sliver of the print's own edge touches (a run any new ink touches still forbids 'kept')")
     pen_run_halo: float = setting(0.12, 0.0, 1.0, "a page whose print halo (its first ring's darkening, ink.halo_*) reaches this bleeds: pen_run_mm2 applies there (a sharp page has no slivers, and a thin pen's line hidden on the print touches its runs only a little)")
     kept_edge_halo: float = setting(0.1, 0.0, 1.0, "on a page whose print halo (its first ring's darkening, ink.halo_*) reaches this, a gap column whose new ink lies wholly on the print's edge (the pixel past the glyph margin) is the print's own sliver (bled, blurred or shifted by a fraction of a pixel), not a pen: it no longer forbids 'kept' (1: off; every other kept test still holds)")
+    kept_edge_free_mm2: float = setting(0.2, 0.0, 10.0, "and only on a row with less new ink than this on open paper (free_mm2): a pen's line through a gap between words leaves some there")
     split_line: float = setting(0.26, 0.0, 1.0, "a row under definite whose pen ink spans the name is measured stroke by stroke: a stroke starting in the zone and crossing this height (font sizes above the baseline) counts, however far a second line below moves the column's centre")
 
 

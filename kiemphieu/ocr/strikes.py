@@ -183,8 +183,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             # Bled or blurred print a fraction of a pixel off leaves slivers of its own edge in
             # the gaps between letters: the gap columns again, without the print's edge.
             edge_gap = _gap_off_edge(new, template, row) if visible_share >= st.min_visible else 0.0
-        if kept_score({"score": score, "run_cover": run_cover, "tint_cover": tint_cover,
-                       "off_edge_gap": edge_gap}, st) < st.marginal:
+        if score < st.marginal or edge_gap is not None:
             free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
             if m["touched_runs"] is not runs and n1 > n0:
                 touched = _centred_in_zone(m["touched_runs"][:, n0:n1], z0, z1)
@@ -274,9 +273,11 @@ def wants_edge_gap(score: float, pen_score: float, print_halo: float, st) -> boo
 
 def kept_score(v, st) -> float:
     """The score that forbids 'kept': the row's score, or, where the gaps were measured again off
-    the print's edge (`off_edge_gap`, on a page whose print bleeds), the pen runs, the pen colour
-    and those gaps (a sliver of the print's own edge is no trace of a pen)."""
-    if v.get("off_edge_gap") is None:
+    the print's edge (`off_edge_gap`, on a page whose print bleeds) and the row has under
+    `kept_edge_free_mm2` of ink on open paper, the pen runs, the pen colour and those gaps (a
+    sliver of the print's own edge is no trace of a pen; a pen's line crossing a gap between
+    words leaves some ink on open paper)."""
+    if v.get("off_edge_gap") is None or v.get("free_mm2") is None or v["free_mm2"] >= st.kept_edge_free_mm2:
         return v["score"]
     return max(v["run_cover"], v["tint_cover"], v["off_edge_gap"])
 

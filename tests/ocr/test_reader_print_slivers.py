@@ -3,7 +3,9 @@ scanner models at L1-L2): bled or blurred print a fraction of a pixel off the te
 new ink on one side of every stem, right against the glyph margin. Its columns are centred in
 the strike zone, so the gap cover put kept names over `strike.marginal` (uncertain, the ballot
 to review). On a page whose print bleeds (`strike.kept_edge_halo`) such a row's gaps are
-measured again without the print's edge (`rows[].off_edge_gap`); a pen's line still shows."""
+measured again without the print's edge (`rows[].off_edge_gap`) and, with under
+`strike.kept_edge_free_mm2` of ink on open paper, those gaps stand for the gap cover in the
+kept test; a pen's line still shows."""
 
 from __future__ import annotations
 
@@ -82,6 +84,31 @@ def test_a_pen_on_the_bled_page_is_never_kept(fifteen, kind):
         assert reading["marks"][cid] != "kept", (cid, reading["rows"][cid])
 
 
+def test_a_partial_strike_on_a_bleeding_page_stays_uncertain():
+    """A partial strike over two words of a 58-name ballot, other scanner model at L2 (print halo
+    0.23): its line hides in the print but for a blob in the space between the words, on open
+    paper (free_mm2 0.39). Without `kept_edge_free_mm2` its gaps off the print's edge (0.02)
+    read it `kept`; a partial strike must go to review."""
+    import zlib
+
+    from kiemphieu.ocr.synthetic import ballots
+    from kiemphieu.ocr.synthetic.classes import split_elections
+
+    seed = zlib.crc32(b"safety:72")
+    rng = np.random.default_rng(seed)
+    election = split_elections("tune")["strike58"]
+    image, truth = ballots.draw_ballot(election, "tricky", rng, ballots.DPI)
+    assert truth["marks"]["c18"]["kind"] == "partial"
+    params = replace(degrade_module.level_params("L2"),
+                     scanner=degrade_module.draw_scanner(np.random.default_rng(seed ^ 0x5CA77E), "L2"))
+    image, _ = degrade_module.degrade(image, params, rng, ballots.DPI)
+    reading = read_bytes(degrade_module.encode(image, params)[0], election, PROFILE)
+    assert reading.marks["c18"] == "uncertain"
+    row = reading.rows["c18"]
+    assert row["off_edge_gap"] < PROFILE.strike.marginal <= row["gap_cover"]  # the class's measure
+    assert row["free_mm2"] >= PROFILE.strike.kept_edge_free_mm2  # what keeps it uncertain
+
+
 def test_kept_score_uses_the_gaps_off_the_edge_only_where_measured():
     st = PROFILE.strike
     row = {"score": 0.2, "run_cover": 0.0, "tint_cover": 0.0, "gap_cover": 0.2, "off_edge_gap": None,
@@ -93,7 +120,9 @@ def test_kept_score_uses_the_gaps_off_the_edge_only_where_measured():
     assert kept_score(row, st) == 0.02 and decide_strike(row, st) == "kept"
     row["off_edge_gap"] = 0.15  # ink off the edge in the gaps: a pen
     assert decide_strike(row, st) == "uncertain"
-    row.update(off_edge_gap=0.02, run_cover=0.12)  # a pen's run
+    row.update(free_mm2=st.kept_edge_free_mm2)  # ink on open paper: a pen through a word space
+    assert decide_strike(row, st) == "uncertain"
+    row.update(free_mm2=0.0, off_edge_gap=0.02, run_cover=0.12)  # a pen's run
     assert decide_strike(row, st) == "uncertain"
     row.update(run_cover=0.0, ink_mm2=st.kept_ink_mm2 + 0.5)  # every other kept test still holds
     assert decide_strike(row, st) == "uncertain"
