@@ -53,6 +53,7 @@ def reader_process(slot: int, jobs, done, stop: SharedFlag, busy_since, parent: 
     from kiemphieu import worker  # the reading (its read_pages: the seam the tests replace)
 
     _die_with_parent(parent)
+    _lower_priority(reader_niceness())
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     cv2.setNumThreads(1)  # parallel by files, not inside one page
@@ -76,6 +77,23 @@ def reader_process(slot: int, jobs, done, stop: SharedFlag, busy_since, parent: 
         done.close()
         done.join_thread()  # what was put is in the pipe before the process goes
         os._exit(code)
+
+
+def reader_niceness() -> int:
+    """How much lower than the worker's the reader processes' CPU priority is
+    (KIEMPHIEU_READER_NICE, 0-19, default 10): a clerk's save or a page on the same server
+    goes first, and the readers take every cycle the web server leaves (on an idle server,
+    all of them: the scan benchmark's rate is unchanged)."""
+    chosen = os.environ.get("KIEMPHIEU_READER_NICE", "").strip()
+    return min(19, int(chosen)) if chosen.isdigit() else 10
+
+
+def _lower_priority(steps: int) -> None:
+    if steps > 0:
+        try:
+            os.nice(steps)
+        except OSError:  # not allowed here: read at the worker's priority
+            pass
 
 
 def _die_with_parent(parent: int) -> None:

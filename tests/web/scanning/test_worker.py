@@ -298,6 +298,30 @@ def test_reader_processes_read_and_the_storing_loop_stores(app, scan_round, fake
     assert pipeline.stats["read_s"] > 0  # timed in the reader processes, added up by the storing loop
 
 
+@pytest.mark.parametrize("setting, steps", [(None, 10), ("3", 3), ("0", 0)])
+def test_reader_processes_run_at_a_lower_cpu_priority_than_the_worker(app, scan_round, fake_reader, monkeypatch,
+                                                                      setting, steps):
+    """A save or a page served on the same machine goes before the reading (KIEMPHIEU_READER_NICE)."""
+    import os
+
+    import kiemphieu.worker as worker
+
+    if setting is None:
+        monkeypatch.delenv("KIEMPHIEU_READER_NICE", raising=False)
+    else:
+        monkeypatch.setenv("KIEMPHIEU_READER_NICE", setting)
+    data = png_bytes(75)
+    fake_reader.set(data, reading("read"))
+    store(scan_round, data)
+    pipeline = worker.Pipeline(readers=1, processes=True)
+    try:
+        assert pipeline.run() == 1
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert [os.getpriority(os.PRIO_PROCESS, p.pid) for p in pipeline.processes] == [min(19, own + steps)]
+    finally:
+        pipeline.close()
+
+
 def test_a_reader_process_that_dies_stops_the_worker_and_its_claim_is_retaken(app, scan_round, fake_reader,
                                                                               monkeypatch):
     import os
