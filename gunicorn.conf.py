@@ -44,21 +44,8 @@ else:
 
 def post_fork(server, worker):
     """A worker never uses a database connection of the master's (SQLAlchemy's rule for forked
-    processes): create_app opens none, and any the master's pool held are dropped unclosed.
-
-    The GIL is handed over every millisecond rather than every 5 (KIEMPHIEU_SWITCH_INTERVAL_MS):
-    a save is a dozen short database calls, each giving the GIL up, and while a thread of the
-    same worker builds a dashboard or takes an upload, each call waited up to the whole
-    interval to get it back."""
-    import sys
-
+    processes): create_app opens none, and any the master's pool held are dropped unclosed."""
     from kiemphieu.extensions import db
-
-    chosen = os.environ.get("KIEMPHIEU_SWITCH_INTERVAL_MS", "1")
-    try:
-        sys.setswitchinterval(max(0.0001, float(chosen) / 1000))
-    except ValueError:
-        pass
 
     app = server.app.wsgi()
     with app.app_context():
