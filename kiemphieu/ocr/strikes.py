@@ -32,7 +32,10 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     not_printed_runs = getattr(ctx, "not_printed_runs", None)
     if not_printed_runs is None:
         not_printed_runs = template.not_printed_runs
-    pen_run_px = pen_run_min_px(ctx.checks.get("halo"), ctx.profile.strike, area_px)
+    st = ctx.profile.strike
+    pen_run_px = pen_run_min_px(ctx.checks.get("halo"), st, area_px)
+    run_reach, merged_px = template.px(st.run_reach_mm), st.run_merged_mm * template.k
+    slivers = span_ignores_edge(ctx.checks.get("halo"), st)
     # Where the print bleeds, a run that new ink barely touches and that lies wholly where the
     # print's own runs would be one pixel bolder still is the print's (not a trace of a pen).
     bolder_not_printed = None
@@ -48,6 +51,8 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
                 _shifted_band(ctx.runs, row, shift) & not_printed_runs[by0:by1, bx0:bx1], new, pen_run_px)
             if touched is not runs and bolder_not_printed is not None:
                 touched = _runs_leaving(touched, bolder_not_printed[by0:by1, bx0:bx1])
+            if run_reach and runs.any():
+                runs = _runs_near_pen(runs, new, run_reach, merged_px)
         else:  # no ink off the print: no pen run (what _pen_runs gives, without the runs' band)
             runs = touched = _no_ink(new.shape)
         # Faint ink off the print where the row's print really is (as `new`): on a page that does
@@ -68,18 +73,22 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
         inked = stacked.reshape(len(stacked), -1).max(axis=1).astype(bool)
         centred, column_counts = _centred_in_zone_rows(stacked, z0, z1, inked)
         hits = {kind: centred[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
+        # Ink on open paper, not touching the print's edge: a scan's blur and a sub-pixel
+        # misregistration leave slivers of the print itself along it; a pen's mark lies on the paper.
+        edges = template.stacked_glyph_edges(tuple(m["row"].id for m in members))
         # Where along the name the pen went, the zone grown by half: a slanted strike leaves it.
+        # Where the print bleeds, not its slivers (new ink on its edge that no pen run touches).
         s0, s1 = max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2
-        pen = (stacks["new"][:, s0:s1] | stacks["runs"][:, s0:s1]).any(axis=1)
+        new_band = stacks["new"][:, s0:s1]
+        if slivers:
+            new_band = new_band & (1 - edges[:, s0:s1])
+        pen = (new_band | stacks["runs"][:, s0:s1]).any(axis=1)
         if "tint" in stacks:
             pen |= stacks["tint"][:, s0:s1].any(axis=1)
         in_zone = _column_cumsum(stacks["new"][:, z0:z1].sum(axis=1, dtype=np.int32))
         hit_sums = {kind: _column_cumsum(h) for kind, h in hits.items()}
         sums = column_counts.sum(axis=1).astype(np.int64).tolist()  # each mask's ink
         totals = {kind: sums[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
-        # Ink on open paper, not touching the print's edge: a scan's blur and a sub-pixel
-        # misregistration leave slivers of the print itself along it; a pen's mark lies on the paper.
-        edges = template.stacked_glyph_edges(tuple(m["row"].id for m in members))
         on_edge = {kind: _ink_on_edges(stacks[kind], edges, inked[i * count:(i + 1) * count])
                    for i, kind in enumerate(kinds) if kind in ("new", "faint")}
         for i, m in enumerate(members):
@@ -232,6 +241,13 @@ def pen_run_min_px(halo: list[float] | None, st, area_px: float) -> int:
     if not halo or halo[0] < st.pen_run_halo:
         return 2
     return max(2, math.ceil(st.pen_run_mm2 * area_px - 1e-9))
+
+
+def span_ignores_edge(halo: list[float] | None, st) -> bool:
+    """Whether new ink on the print's edge is left out of where the pen went (`span`): on a page
+    whose print bleeds (its halo's first ring at `span_edge_halo` or darker) such ink may be the
+    print's own sliver along a letter; a pen's line there still shows by its runs or off the edge."""
+    return bool(halo) and halo[0] >= st.span_edge_halo
 
 
 def is_clean(span: float, extra_mm2: float, multi: float, st) -> bool:
@@ -462,6 +478,35 @@ def _pen_and_touched_runs(runs: np.ndarray, new: np.ndarray, min_px: int) -> tup
     if not (touching >= 2).any():
         return touched, touched
     return (touching >= min_px)[labels].astype(np.uint8), touched
+
+
+def _runs_near_pen(runs: np.ndarray, new: np.ndarray, reach: int, merged_px: float) -> np.ndarray:
+    """The pen runs, those as thick as merged print (`merged_px` pixels high on average) only
+    within `reach` columns of a column where new ink touches them.
+
+    A run is a pen's when new ink touches it (`_pen_runs`); but bold or blurred print merges a
+    word's letters, or a whole name's, into one run as high as the letters, and a short stroke
+    touching it made it a line across the name. A pen's own run is as high as the pen is wide.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    thick = stats[:, cv2.CC_STAT_AREA] >= merged_px * stats[:, cv2.CC_STAT_WIDTH]
+    thick[0] = False
+    if not thick.any():
+        return runs
+    merged = thick[labels]
+    touching = (new.view(bool) if new.dtype == np.uint8 else new.astype(bool)) & \
+        cv2.dilate(merged.view(np.uint8), _NEIGHBOURS).view(bool)
+    columns = touching.any(axis=0)
+    # Columns within reach of a touching column: running sums over a window of 2 * reach + 1.
+    sums = np.concatenate(([0], np.cumsum(columns, dtype=np.int32)))
+    idx = np.arange(columns.size)
+    near = sums[np.minimum(idx + reach + 1, columns.size)] > sums[np.maximum(idx - reach, 0)]
+    if near.all():
+        return runs
+    return (runs.view(bool) & ~(merged & ~near[None, :])).view(np.uint8)
+
+
+_NEIGHBOURS = np.ones((3, 3), np.uint8)
 
 
 def _runs_leaving(runs: np.ndarray, outside: np.ndarray) -> np.ndarray:
