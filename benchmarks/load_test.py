@@ -222,7 +222,6 @@ def run_one(database: str, args: argparse.Namespace) -> int:
               f"{os.environ.get('WEB_CONCURRENCY', '2')} gthread workers each)")
 
         tally = Tally()
-        watcher = None
         if archive:
             scan_worker = start_worker(folder / "node1", env)
             time.sleep(3)  # its first heartbeat
@@ -238,6 +237,11 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         for counter in counters:
             counter.interval = len(counters) / args.rate if args.rate else 0.0
             counter.start()
+        # The viewers and the scan uploader log in before the run too, as the counters do.
+        viewers = [Viewer(nodes, rounds[i % len(rounds)], stop_at, tally) for i in range(args.viewers)]
+        watcher = ScanWatcher(nodes[0].base, scanned["round_id"], archive, tally, stop_at) if archive else None
+        for client in viewers + ([watcher] if watcher else []):
+            client.log_in()
         try:
             gate.wait(timeout=120)
         except threading.BrokenBarrierError:
@@ -251,13 +255,11 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         profilers = [start_profiler(n, Path(args.py_spy) / f"{database}-{n.name}.txt", args.seconds)
                      for n in nodes] if args.py_spy else []
         stop_at = started + args.seconds
-        for counter in counters:
-            counter.stop_at = stop_at
-        viewers = [Viewer(nodes, rounds[i % len(rounds)], stop_at, tally) for i in range(args.viewers)]
+        for client in counters + viewers + ([watcher] if watcher else []):
+            client.stop_at = stop_at
         for viewer in viewers:
             viewer.start()
-        if archive:
-            watcher = ScanWatcher(nodes[0].base, scanned["round_id"], archive, tally, stop_at)
+        if watcher:
             watcher.start()
 
         time.sleep(args.seconds / 2)
