@@ -62,9 +62,30 @@ def pre_fork(server, worker):
     is forked: the workers' full collections then walk only what they made themselves, not the
     hundreds of thousands of imported objects (each such walk held the worker's GIL 160-240 ms,
     measured in the load test, stalling every save that worker had in hand), and never write
-    to the shared pages (copy-on-write)."""
+    to the shared pages (copy-on-write). What the workers will need at once is built first, so
+    that it is shared (and frozen) too."""
+    _warm(server)
     gc.collect()
     gc.freeze()
+
+
+def _warm(server):
+    """The judging elections of the rounds in entry, built in the master: a worker forked after
+    a restart (or to replace a killed one) in the middle of a count serves its clerks at once.
+    The master then closes every connection it opened."""
+    from kiemphieu.entry.services import warm_judging_elections
+    from kiemphieu.extensions import db
+
+    app = server.app.wsgi()
+    with app.app_context():
+        try:
+            warm_judging_elections()
+        except Exception:  # a worker must start even when warming fails (e.g. no tables yet)
+            server.log.warning("could not build the judging elections ahead", exc_info=True)
+        finally:
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 def post_fork(server, worker):
