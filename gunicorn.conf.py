@@ -70,13 +70,15 @@ def pre_fork(server, worker):
 
 
 def _warm(server):
-    """The judging elections of the rounds in entry, built in the master: a worker forked after
-    a restart (or to replace a killed one) in the middle of a count serves its clerks at once.
-    The master then closes every connection it opened."""
+    """The page templates compiled and the judging elections of the rounds in entry built, in
+    the master: a worker forked after a restart (or to replace a killed one) in the middle of a
+    count serves its clerks at once. The master then closes every connection it opened."""
     from kiemphieu.entry.services import warm_judging_elections
     from kiemphieu.extensions import db
+    from kiemphieu.factory import compile_templates
 
     app = server.app.wsgi()
+    compile_templates(app)
     with app.app_context():
         try:
             warm_judging_elections()

@@ -181,6 +181,15 @@ def take_sqlite_write_lock(raw, seconds: float) -> bool:
         raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
+def compile_templates(app: Flask) -> int:
+    """Compile every page template now (gunicorn's master, before forking): a worker's first
+    hit of each page otherwise compiles it (the dashboard's first answer 66 ms, then 5)."""
+    names = [name for name in app.jinja_env.list_templates() if name.endswith((".html", ".txt", ".xml"))]
+    for name in names:
+        app.jinja_env.get_template(name)
+    return len(names)
+
+
 def _init_login(app: Flask) -> None:
     from flask import current_app, has_request_context, request
     from sqlalchemy import bindparam, select

@@ -172,3 +172,13 @@ def test_a_writer_that_polls_in_vain_leaves_the_last_wait_to_sqlite(tmp_path):
     assert not waiter.in_transaction
     assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == factory.SQLITE_BUSY_TIMEOUT_MS
     holder.execute("COMMIT")
+
+
+def test_every_page_template_can_be_compiled_ahead_and_is_then_cached(tmp_path):
+    """gunicorn's master compiles them before forking, so workers inherit them compiled."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    count = factory.compile_templates(app)
+    assert count >= 20
+    cached = {key[1] for key in app.jinja_env.cache.keys()}
+    assert "base.html" in cached or any(name.endswith("base.html") for name in cached)
+    assert len(cached) >= count
