@@ -364,38 +364,30 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
     gap, margin, shortest = template.px(st.crease_gap_mm), template.px(5.0), template.px(st.crease_min_mm)
     sides = ((margin, left_x - gap), (left_x + (n1 - n0) + gap, template.width - margin))
     middle = top + slope * (n1 - n0) / 2  # the line's height at the name's middle
-    pieces = []  # (side, length) of each stretch of line looked along, in gathering order
-    all_cols, all_lines = [], []
-    for side, (a, b) in enumerate(sides):
-        if b - a < shortest:
-            continue
-        columns = np.arange(a, b)
-        # The fitted line, and level through the name's middle: fitted on a few centimetres of
-        # letters, a slope carried across the page drifts off a crease, which runs level.
-        for lines in (top + slope * (columns - left_x), np.full(columns.shape, middle)):
-            lines = np.round(lines).astype(int)
-            ok = (lines >= 2) & (lines < template.height - 2)
-            all_cols.append(columns[ok])
-            all_lines.append(lines[ok])
-            pieces.append((side, all_cols[-1].size))
-    if not pieces:
+    stretches = [(side, a, b) for side, (a, b) in enumerate(sides) if b - a >= shortest]
+    if not stretches:
         return None
-    # Every stretch at once: the five page rows around the line, (5, columns), in one gather.
-    cols = np.concatenate(all_cols)[None, :]
-    near = np.concatenate(all_lines)[None, :] + _AROUND_LINE
-    open_paper = ~template.glyph[near, cols].any(axis=0)
-    dark = warped[near, cols].min(axis=0) < paper * st.crease_level
-    # Each stretch's counts from running sums read at the stretches' ends only.
-    ends = list(itertools.accumulate((length for _, length in pieces), initial=0))
-    open_counts = np.diff(np.concatenate(([0], np.cumsum(open_paper)))[ends]).tolist()
-    dark_counts = np.diff(np.concatenate(([0], np.cumsum(dark & open_paper)))[ends]).tolist()
+    # Both sides' columns, and along them two lines: the fitted one, and one level through the
+    # name's middle (fitted on a few centimetres of letters, a slope carried across the page
+    # drifts off a crease, which runs level). Every stretch in one gather of the five page rows
+    # around its line, taken by flat page index; rows off the page are clipped and not counted.
+    columns = np.concatenate([np.arange(a, b) for _, a, b in stretches])
+    lines = np.stack([np.round(top + slope * (columns - left_x)), np.round(np.full(columns.shape, middle))]).astype(int)
+    ok = (lines >= 2) & (lines < template.height - 2)
+    at = np.clip(lines[None] + _AROUND_LINE[:, :, None], 0, template.height - 1) * template.width + columns
+    open_paper = ok & ~np.take(template.glyph, at).any(axis=0)
+    dark = open_paper & (np.take(warped, at).min(axis=0) < paper * st.crease_level)
+    starts = list(itertools.accumulate((b - a for _, a, b in stretches[:-1]), initial=0))
+    open_counts = np.add.reduceat(open_paper, starts, axis=1, dtype=np.int64).tolist()  # (line, side)
+    dark_counts = np.add.reduceat(dark, starts, axis=1, dtype=np.int64).tolist()
     best: dict[int, float] = {}
-    for (side, _), open_count, dark_count in zip(pieces, open_counts, dark_counts):
-        if open_count >= shortest:
-            # A NumPy float, as always returned: round() (the reading's details) rounds it by
-            # NumPy's rule (half to even after scaling), which a Python float would not.
-            cover = np.float64(dark_count) / open_count
-            best[side] = max(best.get(side, cover), cover)
+    for line in range(2):
+        for (side, _, _), open_count, dark_count in zip(stretches, open_counts[line], dark_counts[line]):
+            if open_count >= shortest:
+                # A NumPy float, as always returned: round() (the reading's details) rounds it by
+                # NumPy's rule (half to even after scaling), which a Python float would not.
+                cover = np.float64(dark_count) / open_count
+                best[side] = max(best.get(side, cover), cover)
     return min(best.values()) if best else None
 
 
