@@ -150,6 +150,17 @@ def print_latency_by_window(tally, started: float, killed_at: float, stop_at: fl
                   f"p99 {percentile(times, .99):.1f} ms  max {max(times):.0f} ms")
 
 
+def print_timeline(tally, started: float) -> None:
+    """--timeline: the saves by the second they were due (acknowledged time minus latency)."""
+    seconds: dict[int, list[float]] = {}
+    for took, at in zip(tally.save_times, tally.save_ends):
+        seconds.setdefault(int(at - took - started), []).append(took * 1000)
+    for second in sorted(seconds):
+        times = seconds[second]
+        print(f"    due at {second:3d} s: n={len(times):4d} median {statistics.median(times):6.1f} ms  "
+              f"p99 {percentile(times, .99):6.1f} ms  max {max(times):5.0f} ms")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -211,7 +222,6 @@ def run_one(database: str, args: argparse.Namespace) -> int:
               f"{os.environ.get('WEB_CONCURRENCY', '2')} gthread workers each)")
 
         tally = Tally()
-        watcher = None
         if archive:
             scan_worker = start_worker(folder / "node1", env)
             time.sleep(3)  # its first heartbeat
@@ -227,6 +237,11 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         for counter in counters:
             counter.interval = len(counters) / args.rate if args.rate else 0.0
             counter.start()
+        # The viewers and the scan uploader log in before the run too, as the counters do.
+        viewers = [Viewer(nodes, rounds[i % len(rounds)], stop_at, tally) for i in range(args.viewers)]
+        watcher = ScanWatcher(nodes[0].base, scanned["round_id"], archive, tally, stop_at) if archive else None
+        for client in viewers + ([watcher] if watcher else []):
+            client.log_in()
         try:
             gate.wait(timeout=120)
         except threading.BrokenBarrierError:
@@ -240,13 +255,11 @@ def run_one(database: str, args: argparse.Namespace) -> int:
         profilers = [start_profiler(n, Path(args.py_spy) / f"{database}-{n.name}.txt", args.seconds)
                      for n in nodes] if args.py_spy else []
         stop_at = started + args.seconds
-        for counter in counters:
-            counter.stop_at = stop_at
-        viewers = [Viewer(nodes, rounds[i % len(rounds)], stop_at, tally) for i in range(args.viewers)]
+        for client in counters + viewers + ([watcher] if watcher else []):
+            client.stop_at = stop_at
         for viewer in viewers:
             viewer.start()
-        if archive:
-            watcher = ScanWatcher(nodes[0].base, scanned["round_id"], archive, tally, stop_at)
+        if watcher:
             watcher.start()
 
         time.sleep(args.seconds / 2)
@@ -272,6 +285,8 @@ def run_one(database: str, args: argparse.Namespace) -> int:
             print(f"  save latency: median {statistics.median(saves):.1f} ms  p95 {percentile(saves, .95):.1f} ms  "
                   f"p99 {percentile(saves, .99):.1f} ms  max {max(saves):.0f} ms")
             print_latency_by_window(tally, started, killed_at, stop_at)
+            if args.timeline:
+                print_timeline(tally, started)
         if tally.dashboard_times:
             board = [t * 1000 for t in tally.dashboard_times]
             print(f"  dashboard ({args.congresses} congresses) under load: n={len(board)} median "
@@ -327,6 +342,7 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=0,
                         help="saves per second offered by all counters together (0: each saves again as soon as "
                              "acknowledged, the machine's saturation)")
+    parser.add_argument("--timeline", action="store_true", help="latency of the saves due in each second of the run")
     parser.add_argument("--no-sync", action="store_true", help="PostgreSQL with synchronous_commit=off")
     parser.add_argument("--py-spy", metavar="FOLDER",
                         help="sample each node with py-spy during the run (raw stacks in FOLDER; test extras)")
@@ -340,6 +356,7 @@ def main() -> int:
         status |= subprocess.call([sys.executable, __file__, "--one", database, "--counters", str(args.counters),
                                    "--viewers", str(args.viewers), "--seconds", str(args.seconds),
                                    "--congresses", str(args.congresses), "--scans", str(args.scans), "--rate", str(args.rate), *(["--no-sync"] if args.no_sync else []),
+                                   *(["--timeline"] if args.timeline else []),
                                    *(["--py-spy", str(Path(args.py_spy).resolve())] if args.py_spy else [])])
     return status
 

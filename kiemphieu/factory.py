@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 import importlib
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +106,7 @@ def _is_sqlite(dbapi_connection) -> bool:
 
 
 SQLITE_SYNCHRONOUS_LEVELS = ("NORMAL", "FULL")
+SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def sqlite_synchronous() -> str:
@@ -125,7 +128,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     # so that write operations can ask for BEGIN IMMEDIATE (extensions.begin_write).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "busy_timeout=5000", "foreign_keys=ON", f"synchronous={sqlite_synchronous()}"):
+    for pragma in ("journal_mode=WAL", f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}", "foreign_keys=ON", f"synchronous={sqlite_synchronous()}"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -142,8 +145,49 @@ def _sqlite_engine_options(app: Flask) -> None:
 def _sqlite_begin(connection) -> None:
     if connection.dialect.name != "sqlite":
         return
-    immediate = connection.get_execution_options().get("kiemphieu_immediate")
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if not connection.get_execution_options().get("kiemphieu_immediate"):
+        connection.exec_driver_sql("BEGIN")
+    elif not take_sqlite_write_lock(connection.connection.dbapi_connection, WRITE_LOCK_POLLING_SECONDS):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+# SQLite's own busy handler backs off to sleeps of 100 ms: under a steady stream of short writes
+# (a save holds the lock ~2 ms) a writer that has waited a while keeps missing the free moments
+# that newcomers, retrying after 1-5 ms, take first. Load test, 200 saves/s offered, the lock
+# used 45 % of the time: waits snowballed to seconds (p99 3.5 s). Polling every 0.5-2 ms lets
+# every waiter see the lock free within 2 ms of its release (p99 0.53 s in the same run).
+WRITE_LOCK_POLLING_SECONDS = 5.0
+WRITE_LOCK_POLLS = (0.0005, 0.001, 0.002)  # then every 2 ms
+
+
+def take_sqlite_write_lock(raw, seconds: float) -> bool:
+    """BEGIN IMMEDIATE on the raw sqlite3 connection, polled for up to ``seconds``; True when
+    begun. False leaves SQLite's own busy handler the last wait (its error is the one the 503
+    page knows)."""
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + seconds
+        tries = 0
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return True
+            except sqlite3.OperationalError as error:
+                if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    return False
+            time.sleep(WRITE_LOCK_POLLS[min(tries, len(WRITE_LOCK_POLLS) - 1)])
+            tries += 1
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+
+
+def compile_templates(app: Flask) -> int:
+    """Compile every page template now (gunicorn's master, before forking): a worker's first
+    hit of each page otherwise compiles it (the dashboard's first answer 66 ms, then 5)."""
+    names = [name for name in app.jinja_env.list_templates() if name.endswith((".html", ".txt", ".xml"))]
+    for name in names:
+        app.jinja_env.get_template(name)
+    return len(names)
 
 
 def _init_login(app: Flask) -> None:

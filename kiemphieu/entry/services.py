@@ -97,6 +97,19 @@ def judging_election(round_: Round) -> tally.Election:
     return cached
 
 
+def warm_judging_elections(limit: int = _JUDGING_CACHE_SIZE // 2) -> int:
+    """Build now the judging elections of the rounds in entry (the newest ``limit``); returns
+    how many. gunicorn's master calls it before it forks a worker: after a restart in the middle
+    of a count every worker would otherwise build each round's on its first save, all at the
+    same moment (load test, 30 rounds: the first second's saves took 60-200 ms in the app
+    instead of 13)."""
+    rounds = db.session.scalars(select(Round).where(Round.status == RoundStatus.ENTRY.value)
+                                .order_by(Round.id.desc()).limit(limit)).all()
+    for round_ in rounds:
+        judging_election(round_)
+    return len(rounds)
+
+
 def parse_marks(round_: Round, marks: Any, election: tally.Election | None = None) -> tally.Ballot:
     election = election or round_.to_election()
     try:

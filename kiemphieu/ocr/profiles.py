@@ -207,7 +207,11 @@ class Profile:
         dpi = working_dpi(self.scan, name_size_mm)
         if dpi == self.scan.work_dpi:
             return self
-        return replace(self, scan=replace(self.scan, work_dpi=dpi))
+        # Kept per profile: a fresh copy would compute its digest again on every page read.
+        finer = self.__dict__.setdefault("_for_print", {})
+        if dpi not in finer:
+            finer[dpi] = replace(self, scan=replace(self.scan, work_dpi=dpi))
+        return finer[dpi]
 
     @functools.cached_property
     def digest(self) -> str:

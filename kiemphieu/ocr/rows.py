@@ -10,9 +10,10 @@ import numpy as np
 from .arrays import _shifted_band
 from .template import Template
 
-def aligned(ctx, warped, ink, template: Template, row):
+def aligned(ctx, warped, ink, template: Template, row, out: np.ndarray | None = None):
     """The row's new ink (off the print), taken where its printed name really is (± a fraction
-    of a mm), the shift that took it there and the match score."""
+    of a mm), the shift that took it there and the match score. `out`: an array of the band's
+    shape to write the new ink into."""
     search = template.px(ctx.profile.geometry.align_search_mm)
     dy = dx = 0
     score = None
@@ -33,7 +34,7 @@ def aligned(ctx, warped, ink, template: Template, row):
     by0, by1, bx0, bx1 = row.band
     if by0 + dy < 0 or bx0 + dx < 0 or by1 + dy > template.height or bx1 + dx > template.width:
         dx = dy = 0
-    new = _shifted_band(ink, row, (dx, dy)) & template.not_glyph[by0:by1, bx0:bx1]
+    new = np.bitwise_and(_shifted_band(ink, row, (dx, dy)), template.not_glyph[by0:by1, bx0:bx1], out=out)
     return new, (dx, dy), score
 
 

@@ -12,7 +12,8 @@ import numpy as np
 from .arrays import _column_cumsum, _median, _percentile, _scratch, _shifted_band, _sorted_percentile
 from .halo import not_printed_runs as halo_not_printed_runs
 from .rows import aligned, tint_band
-from .template import Template, horizontal_runs
+from .rowmasks import band_runs, group_stack, row_groups, thick_components
+from .template import Template
 
 def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     """Per row (ballot order): the aligned masks and the measures a strike is judged by.
@@ -20,12 +21,6 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     The rows' masks are stacked and measured together (rows of one size at once): the same
     numbers as row by row, without a few dozen small NumPy calls per row.
     """
-    # Once for the page (where the rows are), sliced per row.
-    y0, y1, x0, x1 = box = template.rows_box
-    shape = (y1 - y0, x1 - x0)
-    ctx.runs, runs = _scratch.page_box("runs", ink.shape, box)
-    horizontal_runs(ink[y0:y1, x0:x1], template.run_px, template.run_tolerance,
-                    work=_scratch.get("thick", shape), out=runs)
     area_px = template.k * template.k
     # The print's own runs as far as the print reaches on this page (bold or bled print merges
     # letters into runs the sharp template does not have: `halo.not_printed_runs`).
@@ -41,32 +36,41 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     bolder_not_printed = None
     if pen_run_px > 2:
         bolder_not_printed = halo_not_printed_runs(template, getattr(ctx, "print_reach", 0) + 1)
-    rows = []
-    for row in template.rows:
-        new, shift, align = aligned(ctx, warped, ink, template, row)
-        by0, by1, bx0, bx1 = row.band
-        dx, dy = shift
-        if new.any():
-            runs, touched = _pen_and_touched_runs(
-                _shifted_band(ctx.runs, row, shift) & not_printed_runs[by0:by1, bx0:bx1], new, pen_run_px)
-            if touched is not runs and bolder_not_printed is not None:
-                touched = _runs_leaving(touched, bolder_not_printed[by0:by1, bx0:bx1])
-            if run_reach and runs.any():
-                runs = _runs_near_pen(runs, new, run_reach, merged_px)
-        else:  # no ink off the print: no pen run (what _pen_runs gives, without the runs' band)
-            runs = touched = _no_ink(new.shape)
-        # Faint ink off the print where the row's print really is (as `new`): on a page that does
-        # not lie flat a row is a millimetre off the page map, and its letters' own grey is no pen.
-        faint = _shifted_band(ctx.faint, row, shift) & template.not_glyph[by0:by1, bx0:bx1]
-        rows.append({"row": row, "new": new, "runs": runs, "touched_runs": touched, "faint": faint,
-                     "tint": tint_band(ctx, row, shift), "shift": shift, "align": align})
-    groups: dict[tuple, list[dict]] = {}
-    for m in rows:
-        groups.setdefault((m["new"].shape, m["row"].zone), []).append(m)
-    for (_, (z0, z1)), members in groups.items():
-        kinds = ["new", "runs", "faint"] + ([] if members[0]["tint"] is None else ["tint"])
-        count = len(members)
-        stacked = np.stack([m[kind] for kind in kinds for m in members])  # every kind of every row
+    rows: list = [None] * len(template.rows)
+    tinted = ctx.tint is not None
+    kinds = ["new", "runs", "faint"] + (["tint"] if tinted else [])
+    for group, ((z0, z1), indices) in enumerate(row_groups(template)):
+        count = len(indices)
+        # Every kind of mask of every row in the group, made in place (no per-row arrays stacked).
+        stacked = group_stack(group, len(kinds) * count, template.rows[indices[0]])
+        for i, index in enumerate(indices):
+            row = template.rows[index]
+            new, shift, align = aligned(ctx, warped, ink, template, row, out=stacked[i])
+            by0, by1, bx0, bx1 = row.band
+            runs_out = stacked[count + i]
+            if new.any():
+                runs, touched = _pen_and_touched_runs(
+                    band_runs(ink, template, row, shift) & not_printed_runs[by0:by1, bx0:bx1], new, pen_run_px)
+                if touched is not runs and bolder_not_printed is not None:
+                    touched = _runs_leaving(touched, bolder_not_printed[by0:by1, bx0:bx1])
+                if run_reach and runs.any():
+                    runs = _runs_near_pen(runs, new, run_reach, merged_px)
+                np.copyto(runs_out, runs)
+                touched = runs_out if touched is runs else touched
+            else:  # no ink off the print: no pen run (what _pen_runs gives, without the runs' band)
+                runs_out.fill(0)
+                touched = runs_out
+            # Faint ink off the print where the row's print really is (as `new`): on a page that does
+            # not lie flat a row is a millimetre off the page map, and its letters' own grey is no pen.
+            faint = np.bitwise_and(_shifted_band(ctx.faint, row, shift), template.not_glyph[by0:by1, bx0:bx1],
+                                   out=stacked[2 * count + i])
+            tint = None
+            if tinted:
+                tint = stacked[3 * count + i]
+                np.copyto(tint, tint_band(ctx, row, shift))
+            rows[index] = {"row": row, "new": new, "runs": runs_out, "touched_runs": touched, "faint": faint,
+                           "tint": tint, "shift": shift, "align": align}
+        members = [rows[index] for index in indices]
         stacks = {kind: stacked[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
         # Per name column: ink centred in the strike zone (new ink, pen runs, faint ink, pen colour).
         # Most masks of a page are empty (kept names: no pen, no faint ink): measured only the others.
@@ -380,38 +384,30 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
     gap, margin, shortest = template.px(st.crease_gap_mm), template.px(5.0), template.px(st.crease_min_mm)
     sides = ((margin, left_x - gap), (left_x + (n1 - n0) + gap, template.width - margin))
     middle = top + slope * (n1 - n0) / 2  # the line's height at the name's middle
-    pieces = []  # (side, length) of each stretch of line looked along, in gathering order
-    all_cols, all_lines = [], []
-    for side, (a, b) in enumerate(sides):
-        if b - a < shortest:
-            continue
-        columns = np.arange(a, b)
-        # The fitted line, and level through the name's middle: fitted on a few centimetres of
-        # letters, a slope carried across the page drifts off a crease, which runs level.
-        for lines in (top + slope * (columns - left_x), np.full(columns.shape, middle)):
-            lines = np.round(lines).astype(int)
-            ok = (lines >= 2) & (lines < template.height - 2)
-            all_cols.append(columns[ok])
-            all_lines.append(lines[ok])
-            pieces.append((side, all_cols[-1].size))
-    if not pieces:
+    stretches = [(side, a, b) for side, (a, b) in enumerate(sides) if b - a >= shortest]
+    if not stretches:
         return None
-    # Every stretch at once: the five page rows around the line, (5, columns), in one gather.
-    cols = np.concatenate(all_cols)[None, :]
-    near = np.concatenate(all_lines)[None, :] + _AROUND_LINE
-    open_paper = ~template.glyph[near, cols].any(axis=0)
-    dark = warped[near, cols].min(axis=0) < paper * st.crease_level
-    # Each stretch's counts from running sums read at the stretches' ends only.
-    ends = list(itertools.accumulate((length for _, length in pieces), initial=0))
-    open_counts = np.diff(np.concatenate(([0], np.cumsum(open_paper)))[ends]).tolist()
-    dark_counts = np.diff(np.concatenate(([0], np.cumsum(dark & open_paper)))[ends]).tolist()
+    # Both sides' columns, and along them two lines: the fitted one, and one level through the
+    # name's middle (fitted on a few centimetres of letters, a slope carried across the page
+    # drifts off a crease, which runs level). Every stretch in one gather of the five page rows
+    # around its line, taken by flat page index; rows off the page are clipped and not counted.
+    columns = np.concatenate([np.arange(a, b) for _, a, b in stretches])
+    lines = np.stack([np.round(top + slope * (columns - left_x)), np.round(np.full(columns.shape, middle))]).astype(int)
+    ok = (lines >= 2) & (lines < template.height - 2)
+    at = np.clip(lines[None] + _AROUND_LINE[:, :, None], 0, template.height - 1) * template.width + columns
+    open_paper = ok & ~np.take(template.glyph, at).any(axis=0)
+    dark = open_paper & (np.take(warped, at).min(axis=0) < paper * st.crease_level)
+    starts = list(itertools.accumulate((b - a for _, a, b in stretches[:-1]), initial=0))
+    open_counts = np.add.reduceat(open_paper, starts, axis=1, dtype=np.int64).tolist()  # (line, side)
+    dark_counts = np.add.reduceat(dark, starts, axis=1, dtype=np.int64).tolist()
     best: dict[int, float] = {}
-    for (side, _), open_count, dark_count in zip(pieces, open_counts, dark_counts):
-        if open_count >= shortest:
-            # A NumPy float, as always returned: round() (the reading's details) rounds it by
-            # NumPy's rule (half to even after scaling), which a Python float would not.
-            cover = np.float64(dark_count) / open_count
-            best[side] = max(best.get(side, cover), cover)
+    for line in range(2):
+        for (side, _, _), open_count, dark_count in zip(stretches, open_counts[line], dark_counts[line]):
+            if open_count >= shortest:
+                # A NumPy float, as always returned: round() (the reading's details) rounds it by
+                # NumPy's rule (half to even after scaling), which a Python float would not.
+                cover = np.float64(dark_count) / open_count
+                best[side] = max(best.get(side, cover), cover)
     return min(best.values()) if best else None
 
 
@@ -508,9 +504,8 @@ def _runs_near_pen(runs: np.ndarray, new: np.ndarray, reach: int, merged_px: flo
     word's letters, or a whole name's, into one run as high as the letters, and a short stroke
     touching it made it a line across the name. A pen's own run is as high as the pen is wide.
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
-    thick = stats[:, cv2.CC_STAT_AREA] >= merged_px * stats[:, cv2.CC_STAT_WIDTH]
-    thick[0] = False
+    count, labels = cv2.connectedComponents(runs, connectivity=8)
+    thick = thick_components(labels, count, merged_px)
     if not thick.any():
         return runs
     merged = thick[labels]

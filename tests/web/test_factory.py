@@ -122,3 +122,63 @@ def test_write_operations_begin_immediate(tmp_path):
         db.session.rollback()
         db.session.remove()
         other.dispose()
+
+
+def _held_write_lock(path):
+    import sqlite3
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_writer_takes_sqlite_write_lock_as_soon_as_it_is_released(tmp_path):
+    """The write lock is polled, not left to SQLite's busy handler (whose sleeps grow to 100 ms
+    and let newcomers take the lock first): a waiter gets it once the holder commits."""
+    import sqlite3
+    import threading
+
+    path = tmp_path / "lock.db"
+    holder = _held_write_lock(path)
+    waiter = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    waiter.execute("PRAGMA busy_timeout=5000")
+    taken = []
+    thread = threading.Thread(target=lambda: taken.append(factory.take_sqlite_write_lock(waiter, 30.0)))
+    thread.start()
+    thread.join(0.2)
+    assert thread.is_alive() and not taken  # still waiting while the lock is held
+    holder.execute("COMMIT")
+    thread.join(30)
+    assert taken == [True]
+    assert waiter.in_transaction
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        holder.execute("PRAGMA busy_timeout=0")
+        holder.execute("BEGIN IMMEDIATE")  # the waiter holds it now
+    assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == factory.SQLITE_BUSY_TIMEOUT_MS
+    waiter.execute("COMMIT")
+
+
+def test_a_writer_that_polls_in_vain_leaves_the_last_wait_to_sqlite(tmp_path):
+    """Past its polling time the writer gives up polling (False) with SQLite's busy timeout set
+    back, so the caller's own BEGIN IMMEDIATE ends in the 'database is locked' the 503 page
+    knows."""
+    import sqlite3
+
+    path = tmp_path / "lock.db"
+    holder = _held_write_lock(path)
+    waiter = sqlite3.connect(path, isolation_level=None)
+    assert factory.take_sqlite_write_lock(waiter, 0.05) is False
+    assert not waiter.in_transaction
+    assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == factory.SQLITE_BUSY_TIMEOUT_MS
+    holder.execute("COMMIT")
+
+
+def test_every_page_template_can_be_compiled_ahead_and_is_then_cached(tmp_path):
+    """gunicorn's master compiles them before forking, so workers inherit them compiled."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    count = factory.compile_templates(app)
+    assert count >= 20
+    cached = {key[1] for key in app.jinja_env.cache.keys()}
+    assert "base.html" in cached or any(name.endswith("base.html") for name in cached)
+    assert len(cached) >= count

@@ -219,3 +219,33 @@ def test_saves_extend_the_congress_chain_one_entry_each(web):
         ballots = {b.id: b for b in db.session.scalars(select(Ballot))}
         assert all(e.detail["ballot_digest"] == audit.ballot_digest(ballots[e.detail["ballot_id"]]) for e in entries)
         assert audit.head_of(congress_id).seq == entries[-1].seq
+
+
+def test_rounds_in_entry_get_their_judging_election_built_ahead(app, client, make_round, counter, post, codes,
+                                                                 monkeypatch):
+    """gunicorn's master builds them before forking workers: the saves that follow (through the
+    lean save path, which reads the round as a row) find them built."""
+    round_ = make_round(seats=2)
+    counter(round_.congress)
+    c = codes(round_)
+    assert services.warm_judging_elections() >= 1
+    built = []
+    original = Round.to_election
+    monkeypatch.setattr(Round, "to_election", lambda self: built.append(self.id) or original(self))
+    assert post.save(round_, "A", {"struck": [c[0]]}, confirm=True).status_code == 201
+    assert built == []
+
+
+def test_gunicorns_master_warms_the_rounds_in_entry_and_keeps_no_connection(app, monkeypatch):
+    import runpy
+    from types import SimpleNamespace
+
+    from kiemphieu.config import REPO_ROOT
+
+    config = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
+    warmed, disposed = [], []
+    monkeypatch.setattr(services, "warm_judging_elections", lambda: warmed.append(True) or 1)
+    monkeypatch.setattr(type(db.engine), "dispose", lambda self, close=True: disposed.append(self))
+    server = SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app), log=None)
+    config["_warm"](server)
+    assert warmed == [True] and disposed

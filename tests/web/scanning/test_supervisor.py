@@ -163,3 +163,23 @@ def test_each_instance_gets_its_own_gunicorn_control_socket_and_a_short_graceful
     assert first["graceful_timeout"] <= 5
     monkeypatch.setenv("KIEMPHIEU_INSTANCE", str(tmp_path / ("x" * 120)))
     assert runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))["control_socket_disable"] is True
+
+
+def test_a_worker_is_forked_with_the_preloaded_app_out_of_the_collectors_reach(tmp_path, monkeypatch):
+    """gunicorn's pre_fork freezes what the master made: a worker's full collection must not walk
+    the imported app (it held the GIL ~200 ms a time under load) nor write to the shared pages."""
+    import gc
+
+    from kiemphieu.config import REPO_ROOT
+
+    monkeypatch.setenv("KIEMPHIEU_INSTANCE", str(tmp_path))
+    config = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
+    monkeypatch.setitem(config["pre_fork"].__globals__, "_warm", lambda server: None)  # tested apart
+    made_by_the_master = [{"preloaded": index} for index in range(1000)]
+    assert any(item is made_by_the_master for item in gc.get_objects())
+    try:
+        config["pre_fork"](server=None, worker=None)
+        assert gc.get_freeze_count() >= 1000
+        assert not any(item is made_by_the_master for item in gc.get_objects())
+    finally:
+        gc.unfreeze()
