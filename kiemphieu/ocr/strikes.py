@@ -205,7 +205,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
                   "ink_mm2": ink_mm2, "free_mm2": free_mm2, "faint_free_mm2": faint_free_mm2,
                   "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None,
-                  "touched_run_cover": touched_cover, "off_edge_gap": edge_gap}
+                  "touched_run_cover": touched_cover, "off_edge_gap": edge_gap,
+                  "bled_print": bleeds_to_edge(print_halo, getattr(ctx, "print_reach", 0), st)}
         if would_strike(values, st):
             # A fold crease along the letters is no strike: it runs on across the page.
             if paper_level is None:
@@ -229,7 +230,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "crease": None if crease is None else round(crease, 3),
                            "split_score": None if "split_score" not in m else round(m["split_score"], 3),
                            "touched_run_cover": round(touched_cover, 3),
-                           "off_edge_gap": None if edge_gap is None else round(edge_gap, 3)}
+                           "off_edge_gap": None if edge_gap is None else round(edge_gap, 3),
+                           "bled_print": values["bled_print"]}
         confidence = min(confidence, strike_margin(mark, values, st))
     ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details
     ctx.reading.confidence = round(confidence, 3)
@@ -302,17 +304,34 @@ def kept_score(v, st) -> float:
     return max(v["run_cover"], v["tint_cover"], v["off_edge_gap"])
 
 
+def bleeds_to_edge(print_halo: float, print_reach: int, st) -> bool:
+    """Whether the page's print bleeds (its halo's first ring reaches `kept_bled_halo`) no
+    farther than the print's edge (`print_reach`, the rings that are ink themselves, at most
+    one): there its own ink lies on the edge, and ink off the edge is a pen's. Where the second
+    ring is ink too, the print fills the gaps between letters and a thin pen hides there."""
+    return print_halo >= st.kept_bled_halo and print_reach <= 1
+
+
+def ink_on_edge_only(v, st) -> bool:
+    """Whether a row's ink is the bled print's own (`bled_print`: the page's print halo reaches
+    `kept_bled_halo`) and it has under `kept_edge_free_mm2` of new ink on open paper: its ink
+    and faint ink in all (`ink_mm2`, `faint_mm2`) are then the print's edge and grey beside
+    every letter, and only the ink off that edge tells a pen (`free_mm2`, `faint_free_mm2`)."""
+    return bool(v.get("bled_print")) and v.get("free_mm2") is not None and v["free_mm2"] < st.kept_edge_free_mm2
+
+
 def is_kept(v, st) -> bool:
     """Not a trace of a pen in the row (needs `free_mm2`, `faint_free_mm2`: measured when the
     score is under `marginal`; `touched_run_cover`, the runs any new ink touches, stands in for
     the pen runs: a thin pen's line hidden on the print touches its runs as little as a bold
     print's sliver does, so what is not evidence of a strike still forbids 'kept')."""
+    whole_ink = not ink_on_edge_only(v, st)
     return (kept_score(v, st) < st.marginal and v.get("touched_run_cover", 0.0) < st.marginal
-            and v["ink_mm2"] < st.kept_ink_mm2 and v["free_mm2"] < st.kept_free_mm2
+            and not (whole_ink and v["ink_mm2"] >= st.kept_ink_mm2) and v["free_mm2"] < st.kept_free_mm2
             and v["faint_cover"] < st.faint_marginal and v["tint_mm2"] < st.kept_tint_mm2
             and not (v["free_mm2"] >= 0.6 * st.kept_free_mm2 and v["faint_free_mm2"] >= st.kept_faint_mm2)
             and v["faint_free_mm2"] < st.kept_faint_alone_mm2
-            and not (v["ink_mm2"] >= 0.4 * st.kept_ink_mm2 and v["faint_mm2"] >= st.kept_pale_mm2))
+            and not (whole_ink and v["ink_mm2"] >= 0.4 * st.kept_ink_mm2 and v["faint_mm2"] >= st.kept_pale_mm2))
 
 
 def decide_strike(v, st) -> str:
@@ -335,7 +354,8 @@ def strike_margin(mark: str, v, st) -> float:
             return score - st.definite
         return min(max(v["run_cover"], v["tint_cover"]) - st.line_score, v["line_cover"] - st.line_cover)
     if mark == "kept":
-        return min(st.marginal - kept_score(v, st), st.kept_ink_mm2 - v["ink_mm2"], st.kept_free_mm2 - v["free_mm2"])
+        ink = st.kept_edge_free_mm2 - v["free_mm2"] if ink_on_edge_only(v, st) else st.kept_ink_mm2 - v["ink_mm2"]
+        return min(st.marginal - kept_score(v, st), ink, st.kept_free_mm2 - v["free_mm2"])
     return -min(abs(score - st.marginal), abs(st.definite - score))
 
 
