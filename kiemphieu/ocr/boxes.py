@@ -16,26 +16,30 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
     area_px = template.k * template.k
     boxes, scores, box_scores, details = {}, {}, {}, {}
     confidence = math.inf
+    found, inners, pales = [], [], []
     for row in template.rows:
         new, shift, align = aligned(ctx, warped, ink, template, row)
-        states, values, box_shifts = [], {}, {}
-        for side, (y0, y1, x0, x1) in (("agree", row.agree), ("disagree", row.disagree)):
+        box_shifts = {}
+        for side, box in (("agree", row.agree), ("disagree", row.disagree)):
             # Each box where its printed border really is: the row was aligned on its name, and a
             # page that does not lie flat puts a box some centimetres away a fraction of a
             # millimetre elsewhere (its border's edge then runs inside the measured square).
-            box_shift = box_shifts[side] = _box_shift(ctx, warped, template, row, shift, (y0, y1, x0, x1))
-            inner, pale = _box_masks(ctx, ink, template, row, box_shift, (y0, y1, x0, x1))
-            pale_score = min(float(pale.any(axis=0).mean()), float(pale.any(axis=1).mean())) if pale.size else 0.0
-            score = min(float(inner.any(axis=0).mean()), float(inner.any(axis=1).mean())) if inner.size else 0.0
-            fill = float(inner.mean()) if inner.size else 0.0
-            crossings = _crossings(inner)
-            # A pale scribble shows its shape in the faint ink only.
-            pale_sides = _inked_sides(pale, bx.side_fill)
-            sides = _inked_sides(inner, bx.side_fill)
-            long_rows, long_cols = _long_lines(inner, bx.long_run)
+            box_shift = box_shifts[side] = _box_shift(ctx, warped, template, row, shift, box)
+            inner, pale = _box_masks(ctx, ink, template, row, box_shift, box)
+            inners.append(inner)
+            pales.append(pale)
+        found.append((row, new, shift, align, box_shifts))
+    # Every box's measures at once (a few reductions over the stacked boxes, not some fifteen
+    # small ones a box): the same numbers as `box_measures` box by box.
+    measures, pale_measures = stacked_box_measures(inners, bx.side_fill, bx.long_run), stacked_pale_measures(pales, bx.side_fill)
+    for index, (row, new, shift, align, box_shifts) in enumerate(found):
+        states, values = [], {}
+        for offset, (side, box) in enumerate((("agree", row.agree), ("disagree", row.disagree))):
+            m, (pale_score, pale_sides) = measures[2 * index + offset], pale_measures[2 * index + offset]
+            score, fill, crossings, sides = m["score"], m["fill"], m["crossings"], m["sides"]
+            long_rows, long_cols = m["long_rows"], m["long_cols"]
             long_lines = max(long_rows, long_cols)
-            line_groups = max(_through_lines(inner))
-            values[f"{side}_line_groups"] = line_groups
+            values[f"{side}_line_groups"] = m["line_groups"]
             values[f"{side}_long"] = round(long_lines, 3)
             values[f"{side}_one_way"] = round(abs(long_rows - long_cols), 3)
             values[side] = round(score, 3)
@@ -44,11 +48,11 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             values[f"{side}_crossings"] = round(crossings, 2)
             values[f"{side}_sides"] = sides
             values[f"{side}_pale_sides"] = pale_sides
-            tint = tint_mm2(ctx, row, box_shift, template, (y0, y1, x0, x1))
+            tint = tint_mm2(ctx, row, box_shifts[side], template, box)
             values[f"{side}_tint_mm2"] = round(tint, 2)
             shape = {"edge_excess": None, "edge_diagonal": None, "edge_run": None, "edge_balance": None, "fine_fill": None}
             if score >= bx.marginal or pale_score >= bx.definite:  # only a mark's shape matters
-                shape = _stroke_directions(_fine_box(ctx, template, row, box_shift, (y0, y1, x0, x1)),
+                shape = _stroke_directions(_fine_box(ctx, template, row, box_shifts[side], box),
                                            ctx.paper_level * ctx.profile.ink.ink_level)
                 values.update({f"{side}_{key}": round(value, 3) for key, value in shape.items()})
             state = box_state({"score": score, "fill": fill, "crossings": crossings, "sides": sides,
@@ -71,6 +75,119 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
     ctx.reading.boxes, ctx.reading.scores = boxes, scores
     ctx.reading.box_scores, ctx.reading.rows = box_scores, details
     ctx.reading.confidence = round(confidence, 3)
+
+
+# -- a box's measures of its new ink (`inner`) and faint ink (`pale`): box by box, and stacked
+
+
+def box_measures(inner: np.ndarray, side_fill: float, long_run: float) -> dict:
+    """score, fill, crossings, sides, long_rows, long_cols, line_groups of one box's new ink."""
+    long_rows, long_cols = _long_lines(inner, long_run)
+    return {"score": _score(inner), "fill": float(inner.mean()) if inner.size else 0.0,
+            "crossings": _crossings(inner), "sides": _inked_sides(inner, side_fill),
+            "long_rows": long_rows, "long_cols": long_cols, "line_groups": max(_through_lines(inner))}
+
+
+def pale_measures(pale: np.ndarray, side_fill: float) -> tuple[float, int]:
+    """pale_score and pale_sides of one box's faint ink."""
+    return _score(pale), _inked_sides(pale, side_fill)
+
+
+def _score(mask: np.ndarray) -> float:
+    """The share of a box's columns, or of its rows if fewer, holding ink."""
+    return min(float(mask.any(axis=0).mean()), float(mask.any(axis=1).mean())) if mask.size else 0.0
+
+
+def _shape_groups(masks: list[np.ndarray]) -> dict[tuple[int, ...], list[int]]:
+    """Indices of the masks by shape: boxes of one size are measured stacked (a page's are one size)."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, mask in enumerate(masks):
+        groups.setdefault(mask.shape, []).append(i)
+    return groups
+
+
+def stacked_box_measures(inners: list[np.ndarray], side_fill: float, long_run: float) -> list[dict]:
+    """`box_measures` of every box, the boxes of one shape stacked: each reduction made once
+    over the stack (same numbers: 0/1 counts are exact in any order, each divided as before)."""
+    out: list[dict | None] = [None] * len(inners)
+    for (h, w), indices in _shape_groups(inners).items():
+        if h < 5 or w < 5:
+            for i in indices:
+                out[i] = box_measures(inners[i], side_fill, long_run)
+            continue
+        stack = np.stack([inners[i] for i in indices])
+        n = len(indices)
+        inked = stack.reshape(n, -1).any(axis=1)
+        scores = np.minimum(stack.any(axis=1).mean(axis=1), stack.any(axis=2).mean(axis=1))
+        fills = stack.reshape(n, -1).mean(axis=1)
+        sides = _stacked_sides(stack, side_fill)
+        long_rows = (_longest_runs(stack.reshape(n * h, w)) >= long_run * w).reshape(n, h).mean(axis=1)
+        by_columns = np.ascontiguousarray(stack.transpose(0, 2, 1)).reshape(n * w, h)
+        long_cols = (_longest_runs(by_columns) >= long_run * h).reshape(n, w).mean(axis=1)
+        crossings = _stacked_crossings(stack, inked)
+        line_groups = _stacked_through_lines(stack)
+        for j, i in enumerate(indices):
+            out[i] = {"score": float(scores[j]), "fill": float(fills[j]), "crossings": crossings[j],
+                      "sides": sides[j] if inked[j] else 0, "long_rows": float(long_rows[j]),
+                      "long_cols": float(long_cols[j]), "line_groups": int(line_groups[j]) if inked[j] else 0}
+    return out
+
+
+def stacked_pale_measures(pales: list[np.ndarray], side_fill: float) -> list[tuple[float, int]]:
+    """`pale_measures` of every box, the boxes of one shape stacked."""
+    out: list[tuple[float, int] | None] = [None] * len(pales)
+    for (h, w), indices in _shape_groups(pales).items():
+        if h < 5 or w < 5:
+            for i in indices:
+                out[i] = pale_measures(pales[i], side_fill)
+            continue
+        stack = np.stack([pales[i] for i in indices])
+        inked = stack.reshape(len(indices), -1).any(axis=1)
+        scores = np.minimum(stack.any(axis=1).mean(axis=1), stack.any(axis=2).mean(axis=1))
+        sides = _stacked_sides(stack, side_fill)
+        for j, i in enumerate(indices):
+            out[i] = (float(scores[j]), sides[j] if inked[j] else 0)
+    return out
+
+
+def _stacked_sides(stack: np.ndarray, level: float) -> list[int]:
+    """`_inked_sides` of each box of a stack (h, w >= 5; empty boxes left to the caller)."""
+    _, h, w = stack.shape
+    r0, r1, c0, c1 = int(h * 0.35), max(int(h * 0.65), int(h * 0.35) + 1), int(w * 0.35), max(int(w * 0.65), int(w * 0.35) + 1)
+    band_h, band_w = max(1, int(round(h * 0.2))), max(1, int(round(w * 0.2)))
+    wedges = (stack[:, r0:r1, :band_w], stack[:, r0:r1, w - band_w:], stack[:, :band_h, c0:c1], stack[:, h - band_h:, c0:c1])
+    counts = [(np.count_nonzero(part, axis=(1, 2)).tolist(), part[0].size) for part in wedges if part[0].size]
+    return [sum(c[j] / size > level for c, size in counts) for j in range(stack.shape[0])]
+
+
+def _stacked_crossings(stack: np.ndarray, inked: np.ndarray) -> list[float]:
+    """`_crossings` of each box of a stack."""
+    mask = stack.astype(np.int8)
+    per_col = np.count_nonzero(np.diff(mask, axis=1) == 1, axis=1) + mask[:, 0, :]
+    per_row = np.count_nonzero(np.diff(mask, axis=2) == 1, axis=2) + mask[:, :, 0]
+    return [float(max(_median(per_col[j][per_col[j] > 0]), _median(per_row[j][per_row[j] > 0])))
+            if inked[j] else 0.0 for j in range(stack.shape[0])]
+
+
+def _stacked_through_lines(stack: np.ndarray) -> np.ndarray:
+    """max(`_through_lines`) of each box of a stack (empty boxes left to the caller). The boxes
+    dilated up and down as one image with a blank row between boxes (a dilation's border adds
+    nothing, a blank row neither)."""
+    n, h, w = stack.shape
+    spaced = np.zeros((n, h + 1, w), np.uint8)
+    spaced[:, :h] = stack
+    grown = cv2.dilate(spaced.reshape(n * (h + 1), w), _VERTICAL_3).reshape(n, h + 1, w)[:, :h]
+    rows = (_longest_runs(np.ascontiguousarray(grown).reshape(n * h, w)) >= w - 1).reshape(n, h)
+    wide = cv2.dilate(stack.reshape(n * h, w), _HORIZONTAL_3).reshape(n, h, w)
+    cols = (_longest_runs(np.ascontiguousarray(wide.transpose(0, 2, 1)).reshape(n * w, h)) >= h - 1).reshape(n, w)
+    return np.maximum(_stacked_groups(rows), _stacked_groups(cols))
+
+
+def _stacked_groups(flags: np.ndarray) -> np.ndarray:
+    """`_groups` of each row of a 2-D boolean array."""
+    before = np.zeros_like(flags)
+    before[:, 1:] = flags[:, :-1]
+    return np.count_nonzero(flags & ~before, axis=1)
 
 
 # -- decisions: pure functions of a box's measures (see `box_scores`) and the profile's [boxes]
