@@ -31,11 +31,12 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
         found.append((row, new, shift, align, box_shifts))
     # Every box's measures at once (a few reductions over the stacked boxes, not some fifteen
     # small ones a box): the same numbers as `box_measures` box by box.
-    measures, pale_measures = stacked_box_measures(inners, bx.side_fill, bx.long_run), stacked_pale_measures(pales, bx.side_fill)
+    measures = stacked_box_measures(inners, bx.side_fill, bx.long_run, pales)
     for index, (row, new, shift, align, box_shifts) in enumerate(found):
         states, values = [], {}
         for offset, (side, box) in enumerate((("agree", row.agree), ("disagree", row.disagree))):
-            m, (pale_score, pale_sides) = measures[2 * index + offset], pale_measures[2 * index + offset]
+            m = measures[2 * index + offset]
+            pale_score, pale_sides = m["pale_score"], m["pale_sides"]
             score, fill, crossings, sides = m["score"], m["fill"], m["crossings"], m["sides"]
             long_rows, long_cols = m["long_rows"], m["long_cols"]
             long_lines = max(long_rows, long_cols)
@@ -80,12 +81,16 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
 # -- a box's measures of its new ink (`inner`) and faint ink (`pale`): box by box, and stacked
 
 
-def box_measures(inner: np.ndarray, side_fill: float, long_run: float) -> dict:
-    """score, fill, crossings, sides, long_rows, long_cols, line_groups of one box's new ink."""
+def box_measures(inner: np.ndarray, side_fill: float, long_run: float, pale: np.ndarray | None = None) -> dict:
+    """score, fill, crossings, sides, long_rows, long_cols, line_groups of one box's new ink
+    (and pale_score, pale_sides of its faint ink `pale`, if given)."""
     long_rows, long_cols = _long_lines(inner, long_run)
-    return {"score": _score(inner), "fill": float(inner.mean()) if inner.size else 0.0,
-            "crossings": _crossings(inner), "sides": _inked_sides(inner, side_fill),
-            "long_rows": long_rows, "long_cols": long_cols, "line_groups": max(_through_lines(inner))}
+    measures = {"score": _score(inner), "fill": float(inner.mean()) if inner.size else 0.0,
+                "crossings": _crossings(inner), "sides": _inked_sides(inner, side_fill),
+                "long_rows": long_rows, "long_cols": long_cols, "line_groups": max(_through_lines(inner))}
+    if pale is not None:
+        measures["pale_score"], measures["pale_sides"] = pale_measures(pale, side_fill)
+    return measures
 
 
 def pale_measures(pale: np.ndarray, side_fill: float) -> tuple[float, int]:
@@ -106,47 +111,37 @@ def _shape_groups(masks: list[np.ndarray]) -> dict[tuple[int, ...], list[int]]:
     return groups
 
 
-def stacked_box_measures(inners: list[np.ndarray], side_fill: float, long_run: float) -> list[dict]:
-    """`box_measures` of every box, the boxes of one shape stacked: each reduction made once
-    over the stack (same numbers: 0/1 counts are exact in any order, each divided as before)."""
+def stacked_box_measures(inners: list[np.ndarray], side_fill: float, long_run: float,
+                         pales: list[np.ndarray] | None = None) -> list[dict]:
+    """`box_measures` of every box, the boxes of one shape stacked (the faint ink's beside the
+    new ink's): each reduction made once over the stack (same numbers: 0/1 counts are exact in
+    any order, each divided as before)."""
     out: list[dict | None] = [None] * len(inners)
+    with_pale = pales is not None
     for (h, w), indices in _shape_groups(inners).items():
-        if h < 5 or w < 5:
+        if h < 5 or w < 5 or (with_pale and any(pales[i].shape != (h, w) for i in indices)):
             for i in indices:
-                out[i] = box_measures(inners[i], side_fill, long_run)
+                out[i] = box_measures(inners[i], side_fill, long_run, pales[i] if with_pale else None)
             continue
-        stack = np.stack([inners[i] for i in indices])
         n = len(indices)
-        inked = stack.reshape(n, -1).any(axis=1)
-        scores = np.minimum(stack.any(axis=1).mean(axis=1), stack.any(axis=2).mean(axis=1))
+        both = np.stack([inners[i] for i in indices] + ([pales[i] for i in indices] if with_pale else []))
+        inked_both = both.reshape(len(both), -1).any(axis=1)
+        scores_both = np.minimum(both.any(axis=1).mean(axis=1), both.any(axis=2).mean(axis=1))
+        sides_both = _stacked_sides(both, side_fill)
+        stack, inked = both[:n], inked_both[:n]
         fills = stack.reshape(n, -1).mean(axis=1)
-        sides = _stacked_sides(stack, side_fill)
         long_rows = (_longest_runs(stack.reshape(n * h, w)) >= long_run * w).reshape(n, h).mean(axis=1)
         by_columns = np.ascontiguousarray(stack.transpose(0, 2, 1)).reshape(n * w, h)
         long_cols = (_longest_runs(by_columns) >= long_run * h).reshape(n, w).mean(axis=1)
         crossings = _stacked_crossings(stack, inked)
         line_groups = _stacked_through_lines(stack)
         for j, i in enumerate(indices):
-            out[i] = {"score": float(scores[j]), "fill": float(fills[j]), "crossings": crossings[j],
-                      "sides": sides[j] if inked[j] else 0, "long_rows": float(long_rows[j]),
+            out[i] = {"score": float(scores_both[j]), "fill": float(fills[j]), "crossings": crossings[j],
+                      "sides": sides_both[j] if inked[j] else 0, "long_rows": float(long_rows[j]),
                       "long_cols": float(long_cols[j]), "line_groups": int(line_groups[j]) if inked[j] else 0}
-    return out
-
-
-def stacked_pale_measures(pales: list[np.ndarray], side_fill: float) -> list[tuple[float, int]]:
-    """`pale_measures` of every box, the boxes of one shape stacked."""
-    out: list[tuple[float, int] | None] = [None] * len(pales)
-    for (h, w), indices in _shape_groups(pales).items():
-        if h < 5 or w < 5:
-            for i in indices:
-                out[i] = pale_measures(pales[i], side_fill)
-            continue
-        stack = np.stack([pales[i] for i in indices])
-        inked = stack.reshape(len(indices), -1).any(axis=1)
-        scores = np.minimum(stack.any(axis=1).mean(axis=1), stack.any(axis=2).mean(axis=1))
-        sides = _stacked_sides(stack, side_fill)
-        for j, i in enumerate(indices):
-            out[i] = (float(scores[j]), sides[j] if inked[j] else 0)
+            if with_pale:
+                out[i]["pale_score"] = float(scores_both[n + j])
+                out[i]["pale_sides"] = sides_both[n + j] if inked_both[n + j] else 0
     return out
 
 
@@ -401,14 +396,15 @@ def _stroke_directions(fine: np.ndarray, ink_level: float) -> dict[str, float]:
     mag = np.hypot(gx, gy)
     total = float(mag.sum()) or 1.0
     ax, ay = np.abs(gx), np.abs(gy)
-    horizontal = float(mag[ax < _DIAGONAL_SPLIT * ay].sum()) / total  # gradient up or down
-    vertical = float(mag[ay < _DIAGONAL_SPLIT * ax].sum()) / total
-    diagonal = (ax >= _DIAGONAL_SPLIT * ay) & (ay >= _DIAGONAL_SPLIT * ax)
+    flat, upright = ax < _DIAGONAL_SPLIT * ay, ay < _DIAGONAL_SPLIT * ax  # gradient up or down; sideways
+    horizontal = float(mag[flat].sum()) / total
+    vertical = float(mag[upright].sum()) / total
+    diagonal = ~(flat | upright)  # (no NaN: the same as both comparisons reversed)
     falling = float(mag[diagonal & (gx * gy < 0)].sum())  # edges along "\\" (y grows downwards)
     rising = float(mag[diagonal].sum()) - falling
     # The longest horizontal edge: a line struck across the box has one as long as itself, an
     # X's edges run along its arms, and only short bits (wobbles, the pen's ends) lie level.
-    level = (ax < _DIAGONAL_SPLIT * ay) & (mag >= 0.3 * float(mag.max()))
+    level = flat & (mag >= 0.3 * float(mag.max()))
     level = cv2.dilate(level.view(np.uint8), _VERTICAL_3)
     run = _longest_run(level) / level.shape[1] if level.size else 0.0
     return {"edge_excess": horizontal - vertical, "edge_diagonal": 1.0 - horizontal - vertical,

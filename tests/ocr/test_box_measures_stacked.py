@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiemphieu.ocr.boxes import box_measures, pale_measures, stacked_box_measures, stacked_pale_measures
+from kiemphieu.ocr.boxes import box_measures, stacked_box_measures
 
 
 def _boxes(shape, seed):
@@ -39,9 +39,12 @@ def test_stacked_box_measures_equal_each_box_own(shape, long_run):
 
 
 @pytest.mark.parametrize("shape", [(17, 17), (4, 12)])
-def test_stacked_pale_measures_equal_each_box_own(shape):
+def test_stacked_measures_with_faint_ink_equal_each_box_own(shape):
     masks = _boxes(shape, seed=7)
-    assert stacked_pale_measures(masks, 0.3) == [pale_measures(mask, 0.3) for mask in masks]
+    pales = masks[3:] + masks[:3]  # each box's faint ink another of the shapes
+    stacked = stacked_box_measures(masks, 0.3, 0.6, pales)
+    assert stacked == [box_measures(mask, 0.3, 0.6, pale) for mask, pale in zip(masks, pales)]
+    assert {"pale_score", "pale_sides"} <= set(stacked[0])
 
 
 def test_box_measures_are_the_reader_s_own():
