@@ -1,0 +1,126 @@
+"""Stage 4a's decisions: pure functions of a strike row's measures (the reading's `rows`
+values, unrounded) and the profile's [strike] settings: struck, kept or uncertain, and how far
+from changing its answer."""
+
+from __future__ import annotations
+
+import math
+
+
+def pen_run_min_px(halo: list[float] | None, st, area_px: float) -> int:
+    """New-ink pixels a horizontal run needs to be a pen's: two on a sharp page, `pen_run_mm2`
+    where the print bleeds (its halo's first ring at `pen_run_halo` or darker), since there
+    slivers of the print's own edge touch the runs of its merged letters."""
+    if not halo or halo[0] < st.pen_run_halo:
+        return 2
+    return max(2, math.ceil(st.pen_run_mm2 * area_px - 1e-9))
+
+
+def span_ignores_edge(halo: list[float] | None, st) -> bool:
+    """Whether new ink on the print's edge is left out of where the pen went (`span`): on a page
+    whose print bleeds (its halo's first ring at `span_edge_halo` or darker) such ink may be the
+    print's own sliver along a letter; a pen's line there still shows by its runs or off the edge."""
+    return bool(halo) and halo[0] >= st.span_edge_halo
+
+
+def is_clean(span: float, extra_mm2: float, multi: float, st) -> bool:
+    """A plain strike's shape: spread over the name, no ink off its line, few columns crossed
+    three times (loops, a circle, a tick)."""
+    return (span >= st.min_span and extra_mm2 < st.extra_mm2
+            and not (multi >= st.max_multi and extra_mm2 >= 0.4 * st.extra_mm2))
+
+
+def wants_split_lines(score: float, span: float, st) -> bool:
+    """Whether a row is measured again stroke by stroke (`_stroke_in_zone`): pen ink
+    spread over the name that the column centres did not find struck."""
+    return span >= st.min_span and score < st.definite
+
+
+def wants_line_check(clean: bool, align: float | None, pen_score: float, score: float, st) -> bool:
+    """Whether a row under `definite` may still be a thin, pale or wavy line the print hides in
+    places: clean, on a sharp row, with a run or pen colour over `line_score` of the name."""
+    sharp = align is not None and align >= st.line_min_align
+    return clean and sharp and st.line_score <= pen_score and score < st.definite
+
+
+def is_line(v, st) -> bool:
+    return (v["line_cover"] is not None and v["line_cover"] >= st.line_cover
+            and v["faint_extra_mm2"] < st.line_faint_extra_mm2)
+
+
+def would_strike(v, st) -> bool:
+    """Struck by its own evidence (before the fold-crease check)."""
+    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st)
+    return clean and (v["score"] >= st.definite or is_line(v, st))
+
+
+def wants_edge_gap(score: float, pen_score: float, print_halo: float, st) -> bool:
+    """Whether a row's gap cover is measured again off the print's edge: the gaps alone (no pen
+    run, no pen colour) put it over `marginal`, on a page whose print bleeds (`kept_edge_halo`)."""
+    return print_halo >= st.kept_edge_halo and pen_score < st.marginal <= score
+
+
+def kept_score(v, st) -> float:
+    """The score that forbids 'kept': the row's score, or, where the gaps were measured again off
+    the print's edge (`off_edge_gap`, on a page whose print bleeds) and the row has under
+    `kept_edge_free_mm2` of ink on open paper, the pen runs, the pen colour and those gaps (a
+    sliver of the print's own edge is no trace of a pen; a pen's line crossing a gap between
+    words leaves some ink on open paper)."""
+    if v.get("off_edge_gap") is None or v.get("free_mm2") is None or v["free_mm2"] >= st.kept_edge_free_mm2:
+        return v["score"]
+    return max(v["run_cover"], v["tint_cover"], v["off_edge_gap"])
+
+
+def bleeds_to_edge(print_halo: float, print_reach: int, st) -> bool:
+    """Whether the page's print bleeds (its halo's first ring reaches `kept_bled_halo`) no
+    farther than the print's edge (`print_reach`, the rings that are ink themselves, at most
+    one): there its own ink lies on the edge, and ink off the edge is a pen's. Where the second
+    ring is ink too, the print fills the gaps between letters and a thin pen hides there."""
+    return print_halo >= st.kept_bled_halo and print_reach <= 1
+
+
+def ink_on_edge_only(v, st) -> bool:
+    """Whether a row's ink is the bled print's own (`bled_print`: the page's print halo reaches
+    `kept_bled_halo`) and it has under `kept_edge_free_mm2` of new ink on open paper: its ink
+    and faint ink in all (`ink_mm2`, `faint_mm2`) are then the print's edge and grey beside
+    every letter, and only the ink off that edge tells a pen (`free_mm2`, `faint_free_mm2`)."""
+    return bool(v.get("bled_print")) and v.get("free_mm2") is not None and v["free_mm2"] < st.kept_edge_free_mm2
+
+
+def is_kept(v, st) -> bool:
+    """Not a trace of a pen in the row (needs `free_mm2`, `faint_free_mm2`: measured when the
+    score is under `marginal`; `touched_run_cover`, the runs any new ink touches, stands in for
+    the pen runs: a thin pen's line hidden on the print touches its runs as little as a bold
+    print's sliver does, so what is not evidence of a strike still forbids 'kept')."""
+    whole_ink = not ink_on_edge_only(v, st)
+    return (kept_score(v, st) < st.marginal and v.get("touched_run_cover", 0.0) < st.marginal
+            and not (whole_ink and v["ink_mm2"] >= st.kept_ink_mm2) and v["free_mm2"] < st.kept_free_mm2
+            and v["faint_cover"] < st.faint_marginal and v["tint_mm2"] < st.kept_tint_mm2
+            and not (v["free_mm2"] >= 0.6 * st.kept_free_mm2 and v["faint_free_mm2"] >= st.kept_faint_mm2)
+            and v["faint_free_mm2"] < st.kept_faint_alone_mm2
+            and not (whole_ink and v["ink_mm2"] >= 0.4 * st.kept_ink_mm2 and v["faint_mm2"] >= st.kept_pale_mm2))
+
+
+def decide_strike(v, st) -> str:
+    """struck | kept | uncertain from a row's measures `v` (keys as in a reading's `rows`, values
+    unrounded; `crease` None when not measured)."""
+    if would_strike(v, st):
+        if v["crease"] is not None and v["crease"] >= st.crease_cover:
+            return "uncertain"  # the line runs on across the page: a fold crease
+        return "struck"
+    if is_kept(v, st):
+        return "kept"
+    return "uncertain"
+
+
+def strike_margin(mark: str, v, st) -> float:
+    """How far the row is from changing its answer (negative: inside the uncertain band)."""
+    score = v["score"]
+    if mark == "struck":
+        if v["score"] >= st.definite or not is_line(v, st):
+            return score - st.definite
+        return min(max(v["run_cover"], v["tint_cover"]) - st.line_score, v["line_cover"] - st.line_cover)
+    if mark == "kept":
+        ink = st.kept_edge_free_mm2 - v["free_mm2"] if ink_on_edge_only(v, st) else st.kept_ink_mm2 - v["ink_mm2"]
+        return min(st.marginal - kept_score(v, st), ink, st.kept_free_mm2 - v["free_mm2"])
+    return -min(abs(score - st.marginal), abs(st.definite - score))

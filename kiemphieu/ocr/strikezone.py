@@ -1,0 +1,182 @@
+"""Stage 4a's column measures of a strike row: which columns' ink is centred in the strike
+zone (column centres, or stroke by stroke), its spread over the name (`span`), the share of
+the name's parts and gaps it covers, and the ink off a strike's line."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .arrays import _median, _scratch, _sorted_percentile
+from .template import Template
+
+
+def _measure_split_lines(m: dict, template: Template, st) -> None:
+    """The covers again, a column hit when one of its separate strokes is centred in the zone.
+
+    Two lines, one through the letters and one along (or under) the baseline, put a column's
+    ink centre between them, under the zone; each line on its own is where it is. Only for rows
+    whose pen ink spans the name and scores under `definite` (a few per page): it costs more.
+    """
+    n0, n1 = m["row"].name
+    z0, z1 = m["row"].zone
+    width = n1 - n0
+    if not width:
+        return
+    masks = [m["new"], m["runs"]] + ([] if m["tint"] is None else [m["tint"]])
+    line = z1 - template.px((st.split_line - st.zone_bottom) * m["row"].size_mm)
+    hits = _stroke_in_zone(np.stack([mask[:, n0:n1] for mask in masks]), z0, z1, max(z0, line))
+    visible_share, visible_count = template.visible[m["row"].id]
+    gap = int(np.count_nonzero(hits[0])) / max(1, visible_count) if visible_share >= st.min_visible else 0.0
+    run = int(np.count_nonzero(hits[1])) / width
+    tint = int(np.count_nonzero(hits[2])) / width if len(masks) > 2 else 0.0
+    split_score = max(gap, run, tint)
+    m["split_score"] = split_score
+    if split_score > m["score"]:
+        m.update(gap_cover=max(gap, m["gap_cover"]), run_cover=max(run, m["run_cover"]),
+                 tint_cover=max(tint, m["tint_cover"]), score=split_score)
+
+
+def _gap_off_edge(new: np.ndarray, template: Template, row) -> float:
+    """gap_cover from the new ink off the print's edge (`Template.glyph_edge`): the share of the
+    name's visible columns whose such ink is centred in the strike zone."""
+    n0, n1 = row.name
+    z0, z1 = row.zone
+    off_edge = new[:, n0:n1] & ~template.glyph_edge(row)[:, n0:n1].view(bool)
+    hits = _centred_in_zone(off_edge, z0, z1)
+    return int(np.count_nonzero(hits)) / max(1, template.visible[row.id][1])
+
+
+def _segment_cover(hits: np.ndarray, segments: int) -> float:
+    """The least share of hit columns over `segments` equal parts of the name.
+
+    A line from one end of the name to the other leaves evidence in every part, even where the
+    print hides it here and there; a partial strike or a stroke over one word leaves parts empty.
+    """
+    if hits.size < segments:
+        return 0.0
+    return float(min(np.count_nonzero(part) / part.size for part in np.array_split(hits, segments)))
+
+
+def _span(hits: np.ndarray) -> float:
+    """Share of the name between the 5th and 95th percentile of the struck columns.
+
+    A strike runs from one end of the name to the other; a stroke over half of it (a partial
+    strike, a correction) does not, however densely it covers that half.
+    """
+    columns = np.flatnonzero(hits)
+    if columns.size < 2:
+        return 0.0
+    low, high = _sorted_percentile(columns, 0.05), _sorted_percentile(columns, 0.95)
+    return float(high - low) / max(1, hits.size)
+
+
+def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]:
+    """Ink off a strike's line, and the share of name columns crossed three times or more.
+
+    In each column the ink of a plain strike (straight, slanted, wavy, or two lines) lies within
+    `half` pixels, plus the pen's width, of the column's ink centre; a circle round the name,
+    loops or a tick across it do not.
+    """
+    h = new.shape[0]
+    ink = new.view(bool) if new.dtype == np.uint8 else new.astype(bool)  # 0/1 masks
+    ys, xs = np.nonzero(ink)  # the inked pixels (a few per cent of the band)
+    counts = np.bincount(xs, minlength=new.shape[1]).astype(np.int32)
+    # A run starts where a column's ink begins: in the top row, or below a paper pixel.
+    starts = np.count_nonzero(ink[1:] > ink[:-1], axis=0) + ink[0]
+    rows = np.arange(h, dtype=np.float32)
+    weighted = rows @ ink.astype(np.float32)  # small integer sums: exact in float32
+    centre = weighted / np.maximum(counts, 1)
+    inked = starts > 0
+    pen = _median(counts[inked] / starts[inked]) if inked.any() else 0.0
+    # Only the inked pixels can be off the line: measured there, not over the whole band.
+    extra = int(np.count_nonzero(np.abs(rows[ys] - centre[xs]) > half + pen))
+    multi = float((starts[n0:n1] >= 3).mean()) if n1 > n0 else 0.0
+    return extra, multi
+
+
+def _stroke_in_zone(stack: np.ndarray, z0: int, z1: int, line: int) -> np.ndarray:
+    """Per mask of a stack (masks, height, width), the columns where one vertical run of ink
+    (one stroke crossing the column) is centred in the zone [z0, z1), or starts in the zone
+    and crosses row `line` (where a hand strikes, the middle of the lowercase letters).
+
+    Unlike the column's ink centre, a second stroke elsewhere in the column (a second line
+    along or under the baseline, apart or merged with the first) does not move it; an underline
+    alone or a circle's arcs, whose strokes lie outside the zone, still do not hit.
+    """
+    ink = stack.astype(bool)
+    above = np.zeros_like(ink)
+    above[:, 1:] = ink[:, :-1]
+    below = np.zeros_like(ink)
+    below[:, :-1] = ink[:, 1:]
+    ys = np.arange(ink.shape[1], dtype=np.int32)[None, :, None]
+    # At every pixel the row where its run began (runs scanned downwards).
+    began = np.maximum.accumulate(np.where(ink & ~above, ys, -1), axis=1)
+    last = ink & ~below  # a run's last pixel: the run is [began, ys]
+    twice_centre = began + ys
+    centred = (twice_centre >= 2 * z0) & (twice_centre < 2 * z1)
+    crossing = (began >= z0) & (began <= line) & (ys >= line)
+    return (last & (centred | crossing)).any(axis=1)
+
+
+def _centred_in_zone(mask: np.ndarray, z0: int, z1: int) -> np.ndarray:
+    """Columns whose ink (within the row band) is centred in the strike zone.
+
+    Taking the centre, not any pixel, keeps a thick underline that touches the zone's bottom,
+    or a stroke with a stray dot above it, from counting as a line through the name.
+    """
+    values = mask.astype(np.float32)  # small integer sums: exact in float32
+    counts = values.sum(axis=0)
+    weighted = np.arange(mask.shape[0], dtype=np.float32) @ values  # sum of the inked rows' indices
+    # Ink in the zone itself too: the arcs of a circle above and below a name average to its middle.
+    inside = mask[z0:z1].any(axis=0)
+    # centre = weighted / counts, compared without dividing (inside implies counts > 0)
+    return inside & (weighted >= z0 * counts) & (weighted < z1 * counts)
+
+
+@functools.lru_cache(maxsize=64)
+def _count_and_rows(height: int) -> np.ndarray:
+    """(2, height) float32: ones (a column's ink count) and the row indices (their sum)."""
+    weights = np.stack([np.ones(height, np.float32), np.arange(height, dtype=np.float32)])
+    weights.flags.writeable = False
+    return weights
+
+
+@functools.lru_cache(maxsize=16)
+def _no_ink(shape: tuple[int, int]) -> np.ndarray:
+    """An empty row mask of this shape (read-only, shared)."""
+    empty = np.zeros(shape, np.uint8)
+    empty.flags.writeable = False
+    return empty
+
+
+def _ink_on_edges(stack: np.ndarray, edges: np.ndarray, inked: np.ndarray) -> list[int]:
+    """Per mask of a stack, its ink on the print's edge (0 for an empty mask, not looked at)."""
+    counts = [0] * len(stack)
+    for i in np.flatnonzero(inked).tolist():
+        counts[i] = int(np.count_nonzero(stack[i] & edges[i]))
+    return counts
+
+
+def _centred_in_zone_rows(stack: np.ndarray, z0: int, z1: int,
+                          inked: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """_centred_in_zone for a stack of 0/1 row masks (rows, height, width) at once.
+
+    Also returns each mask's ink per column (rows, width), which the caller needs anyway.
+    `inked` (rows,) bool, if given, says which masks have any ink: the empty ones (most on a
+    page) are not multiplied out (no column of theirs is centred anywhere, their counts are 0).
+    """
+    if inked is not None and not inked.all():
+        centred = np.zeros((stack.shape[0], stack.shape[2]), bool)
+        counts = np.zeros((stack.shape[0], stack.shape[2]), np.float32)
+        if inked.any():
+            centred[inked], counts[inked] = _centred_in_zone_rows(stack[inked], z0, z1)
+        return centred, counts
+    values = _scratch.view("centred", stack.shape)
+    np.copyto(values, stack)  # small integer sums: exact in float32
+    # One product gives both: the ink per column and the sum of its inked rows' indices.
+    product = _count_and_rows(stack.shape[1]) @ values  # (rows, 2, width)
+    counts, weighted = product[:, 0], product[:, 1]
+    inside = stack[:, z0:z1].any(axis=1)
+    return inside & (weighted >= z0 * counts) & (weighted < z1 * counts), counts
