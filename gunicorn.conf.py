@@ -49,11 +49,13 @@ else:
 # worker at the GIL's limit while its sibling idled). As nginx's keepalive_requests does, a
 # connection is closed after this many requests; the client opens a new one, which the worker
 # free first accepts.
-keepalive_requests = int(os.environ.get("KIEMPHIEU_KEEPALIVE_REQUESTS", "25"))
+_keepalive_requests = int(os.environ.get("KIEMPHIEU_KEEPALIVE_REQUESTS", "25"))
 
 
 def pre_request(worker, req):
-    if req.req_number >= keepalive_requests:
+    """gunicorn answers this request with "Connection: close" once the connection has served
+    its share (a module-level name of our own, not a gunicorn setting)."""
+    if req.req_number >= _keepalive_requests:
         req.force_close()
 
 

@@ -3,14 +3,14 @@
 A save-shaped writer, without HTTP: PROCESSES processes of THREADS threads (gunicorn's shape)
 offer RATE transactions a second in all, each due at a fixed interval. A transaction works
 ~3 ms of Python outside the lock (the request around it: it holds the GIL, as a request
-does), then takes the write lock (``BEGIN IMMEDIATE``), inserts two rows with ~0.5 ms of
-Python between them, and commits (WAL, synchronous=FULL). It prints the latency from when
+does), then takes the write lock (``BEGIN IMMEDIATE``), inserts two rows with ``--inside`` ms (1.5)
+of Python between them, and commits (WAL, synchronous=FULL). It prints the latency from when
 each transaction was due to its commit, and the wait for the lock, for each way of taking it:
 
-- ``busy``: SQLite's own busy handler (``busy_timeout=5000``: sleeps of 1, 2, 5 … 100 ms);
+- ``busy``: SQLite's own busy handler (``busy_timeout``, 5 s: sleeps of 1, 2, 5 … 100 ms);
 - ``poll``: ``factory.take_sqlite_write_lock`` (polled every 0.5-2 ms).
 
-    .venv/bin/python benchmarks/sqlite_lock_benchmark.py [--rate 200] [--seconds 20] [--rounds 2]
+    .venv/bin/python benchmarks/sqlite_lock_benchmark.py [--rate 200] [--seconds 20] [--inside 1.5] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ def busy_python(milliseconds: float) -> None:
         sum(range(200))
 
 
-def writer(path: str, mode: str, interval: float, phase: float, stop_at: float, out: list, args_inside: float = 0.5) -> None:
-    from kiemphieu.factory import take_sqlite_write_lock
+def writer(path: str, mode: str, interval: float, phase: float, stop_at: float, out: list,
+           inside_ms: float) -> None:
+    from kiemphieu.factory import SQLITE_BUSY_TIMEOUT_MS, WRITE_LOCK_POLLING_SECONDS, take_sqlite_write_lock
 
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    connection.execute("PRAGMA busy_timeout=5000")
+    connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     connection.execute("PRAGMA synchronous=FULL")
     due = time.perf_counter() + phase
     while time.perf_counter() < stop_at:
@@ -50,11 +51,11 @@ def writer(path: str, mode: str, interval: float, phase: float, stop_at: float, 
         due += interval
         busy_python(3.0)
         asked = time.perf_counter()
-        if mode == "busy" or not take_sqlite_write_lock(connection, 5.0):
+        if mode == "busy" or not take_sqlite_write_lock(connection, WRITE_LOCK_POLLING_SECONDS):
             connection.execute("BEGIN IMMEDIATE")
         got = time.perf_counter()
         connection.execute("INSERT INTO ballot (marks) VALUES ('x')")
-        busy_python(args_inside)
+        busy_python(inside_ms)
         connection.execute("INSERT INTO audit (entry) VALUES ('y')")
         connection.execute("COMMIT")
         out.append((time.perf_counter() - started, got - asked))

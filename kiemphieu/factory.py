@@ -153,9 +153,10 @@ def _sqlite_begin(connection) -> None:
 
 # SQLite's own busy handler backs off to sleeps of 100 ms: under a steady stream of short writes
 # (a save holds the lock ~2 ms) a writer that has waited a while keeps missing the free moments
-# that newcomers, retrying after 1-5 ms, take first. Load test, 200 saves/s offered, the lock
-# used 45 % of the time: waits snowballed to seconds (p99 3.5 s). Polling every 0.5-2 ms lets
-# every waiter see the lock free within 2 ms of its release (p99 0.53 s in the same run).
+# that newcomers, retrying after 1-5 ms, take first (load test, the lock busy under half the
+# time: waits p99 430-530 ms, up to 1.8 s). Polling every 0.5-2 ms lets every waiter see the
+# lock free within 2 ms of its release (benchmarks/sqlite_lock_benchmark.py: lock wait p99
+# 106-133 -> 28-29 ms).
 WRITE_LOCK_POLLING_SECONDS = 5.0
 WRITE_LOCK_POLLS = (0.0005, 0.001, 0.002)  # then every 2 ms
 

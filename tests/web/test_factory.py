@@ -148,6 +148,8 @@ def test_a_writer_takes_sqlite_write_lock_as_soon_as_it_is_released(tmp_path):
     thread.start()
     thread.join(0.2)
     assert thread.is_alive() and not taken  # still waiting while the lock is held
+    # ... by polling, not in SQLite's busy handler (whose sleeps grow to 100 ms)
+    assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == 0
     holder.execute("COMMIT")
     thread.join(30)
     assert taken == [True]

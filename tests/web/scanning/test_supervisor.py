@@ -183,3 +183,19 @@ def test_a_worker_is_forked_with_the_preloaded_app_out_of_the_collectors_reach(t
         assert not any(item is made_by_the_master for item in gc.get_objects())
     finally:
         gc.unfreeze()
+
+
+def test_a_kept_alive_connection_is_closed_after_its_share_of_requests(tmp_path, monkeypatch):
+    """So that clerks' connections spread over the workers again (one worker held 52 of 64)."""
+    from types import SimpleNamespace
+
+    from kiemphieu.config import REPO_ROOT
+
+    monkeypatch.setenv("KIEMPHIEU_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("KIEMPHIEU_KEEPALIVE_REQUESTS", "3")
+    config = runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
+    closed = []
+    for number in (1, 2, 3, 4):
+        request = SimpleNamespace(req_number=number, force_close=lambda number=number: closed.append(number))
+        config["pre_request"](worker=None, req=request)
+    assert closed == [3, 4]
