@@ -104,6 +104,9 @@ class Counter(threading.Thread):
             time.sleep(0.5)
         self.headers = {
             "Content-Type": "application/json",
+            # The browser that logged in: Flask-Login's session protection compares it, and a
+            # request from "another browser" has its session cookie rewritten on every answer.
+            "User-Agent": self.session.headers["User-Agent"],
             "X-CSRFToken": re.search(r'name="csrf-token" content="([^"]+)"', screen.text).group(1),
             "Cookie": "; ".join(f"{c.name}={c.value}" for c in self.session.cookies),
         }

@@ -8,7 +8,7 @@ of Python between them, and commits (WAL, synchronous=FULL). It prints the laten
 each transaction was due to its commit, and the wait for the lock, for each way of taking it:
 
 - ``busy``: SQLite's own busy handler (``busy_timeout``, 5 s: sleeps of 1, 2, 5 … 100 ms);
-- ``poll``: ``factory.take_sqlite_write_lock`` (polled every 0.5-2 ms).
+- ``poll``: ``sqlite_engine.take_sqlite_write_lock`` (polled every 0.5-2 ms).
 
     .venv/bin/python benchmarks/sqlite_lock_benchmark.py [--rate 200] [--seconds 20] [--inside 1.5] [--rounds 2]
 """
@@ -36,12 +36,12 @@ def busy_python(milliseconds: float) -> None:
 
 
 def writer(path: str, mode: str, interval: float, phase: float, stop_at: float, out: list,
-           inside_ms: float) -> None:
-    from kiemphieu.factory import SQLITE_BUSY_TIMEOUT_MS, WRITE_LOCK_POLLING_SECONDS, take_sqlite_write_lock
+           inside_ms: float, durability: str, wal_sync) -> None:
+    from kiemphieu.sqlite_engine import SQLITE_BUSY_TIMEOUT_MS, WRITE_LOCK_POLLING_SECONDS, take_sqlite_write_lock
 
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    connection.execute("PRAGMA synchronous=FULL")
+    connection.execute(f"PRAGMA synchronous={'FULL' if durability == 'in-lock' else 'NORMAL'}")
     due = time.perf_counter() + phase
     while time.perf_counter() < stop_at:
         pause = due - time.perf_counter()
@@ -58,13 +58,33 @@ def writer(path: str, mode: str, interval: float, phase: float, stop_at: float, 
         busy_python(inside_ms)
         connection.execute("INSERT INTO audit (entry) VALUES ('y')")
         connection.execute("COMMIT")
+        if durability == "after-lock":
+            wal_sync.after_commit(connection)
         out.append((time.perf_counter() - started, got - asked))
 
 
-def process(path: str, mode: str, threads: int, interval: float, stop_at: float, index: int, queue, inside: float) -> None:
+def reader(path: str, stop_at: float) -> None:
+    """A page being read meanwhile (a dashboard, a results screen): its snapshot keeps the WAL
+    from being restarted at a checkpoint, so the WAL file grows, as under the load test's viewers."""
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    while time.perf_counter() < stop_at:
+        connection.execute("BEGIN")
+        connection.execute("SELECT count(*) FROM ballot").fetchone()
+        time.sleep(0.05)
+        connection.execute("COMMIT")
+        time.sleep(0.01)
+
+
+def process(path: str, mode: str, threads: int, interval: float, stop_at: float, index: int, queue, inside: float,
+            durability: str, readers: int) -> None:
+    from kiemphieu.sqlite_engine import WalSync
+
     results: list = []
+    wal_sync = WalSync(path)  # one per process, as one per engine in a gunicorn worker
     workers = [threading.Thread(target=writer, args=(path, mode, interval, interval * (index * threads + t) / (threads * 2),
-                                                      stop_at, results, inside)) for t in range(threads)]
+                                                      stop_at, results, inside, durability, wal_sync))
+               for t in range(threads)]
+    workers += [threading.Thread(target=reader, args=(path, stop_at)) for _ in range(readers)]
     for thread in workers:
         thread.start()
     for thread in workers:
@@ -72,7 +92,7 @@ def process(path: str, mode: str, threads: int, interval: float, stop_at: float,
     queue.put(results)
 
 
-def run(mode: str, args: argparse.Namespace) -> None:
+def run(mode: str, durability: str, args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "lock.db")
         setup = sqlite3.connect(path)
@@ -86,7 +106,7 @@ def run(mode: str, args: argparse.Namespace) -> None:
         stop_at = time.perf_counter() + args.seconds
         queue = multiprocessing.get_context("fork").Queue()
         children = [multiprocessing.get_context("fork").Process(
-            target=process, args=(path, mode, args.threads, interval, stop_at, index, queue, args.inside))
+            target=process, args=(path, mode, args.threads, interval, stop_at, index, queue, args.inside, durability, args.readers))
             for index in range(args.processes)]
         for child in children:
             child.start()
@@ -96,7 +116,7 @@ def run(mode: str, args: argparse.Namespace) -> None:
     latency = sorted(r[0] * 1000 for r in results)
     waits = sorted(r[1] * 1000 for r in results)
     pick = lambda values, share: values[min(len(values) - 1, round(share * (len(values) - 1)))]  # noqa: E731
-    print(f"  {mode}: {len(results) / args.seconds:.0f} commits/s; due -> committed median {statistics.median(latency):.1f} "
+    print(f"  {mode}, synced {durability}: {len(results) / args.seconds:.0f} commits/s; due -> committed median {statistics.median(latency):.1f} "
           f"p99 {pick(latency, .99):.1f} max {latency[-1]:.0f} ms; wait for the lock median "
           f"{statistics.median(waits):.2f} p99 {pick(waits, .99):.1f} max {waits[-1]:.0f} ms")
 
@@ -108,13 +128,19 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--inside", type=float, default=1.5, help="ms of Python while holding the lock")
-    parser.add_argument("--rounds", type=int, default=2, help="busy and poll alternated this many times")
+    parser.add_argument("--rounds", type=int, default=2, help="the combinations alternated this many times")
+    parser.add_argument("--readers", type=int, default=0, help="threads per process reading meanwhile")
+    parser.add_argument("--modes", default="busy,poll", help="how the lock is waited for: busy (SQLite's handler), poll")
+    parser.add_argument("--durability", default="in-lock",
+                        help="in-lock (SQLite's synchronous=FULL), after-lock (NORMAL, then sqlite_engine.WalSync), "
+                             "normal (no sync at commit); several: comma-separated")
     args = parser.parse_args()
     print(f"SQLite write lock: {args.processes} processes x {args.threads} threads, {args.rate:.0f} transactions/s "
           f"offered, {args.seconds:.0f} s each")
     for _ in range(args.rounds):
-        for mode in ("busy", "poll"):
-            run(mode, args)
+        for mode in args.modes.split(","):
+            for durability in args.durability.split(","):
+                run(mode, durability, args)
     return 0
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 import hmac
 import importlib
 import os
-import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key, secure_instance
 from .extensions import csrf, db, login_manager, migrate
+from . import sqlite_engine  # also registers its engine events: WAL, the write lock
 from .localtime import to_local
 from .security import init_security
 
@@ -54,8 +51,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _local_secret_key(app, instance)
 
-    _sqlite_engine_options(app)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine.engine_options(
+        str(app.config["SQLALCHEMY_DATABASE_URI"]), app.config.get("SQLALCHEMY_ENGINE_OPTIONS"))
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            sqlite_engine.install_wal_sync(engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     _init_login(app)
@@ -99,87 +100,6 @@ def _warn_if_storage_is_local(app: Flask, instance: Path) -> None:
     if Path(app.config["UPLOAD_FOLDER"]).resolve().is_relative_to(instance.resolve()):
         app.logger.warning("UPLOAD_FOLDER is inside this node's instance folder: with several nodes set "
                            "KIEMPHIEU_UPLOAD_FOLDER to one folder they all share.")
-
-
-def _is_sqlite(dbapi_connection) -> bool:
-    return type(dbapi_connection).__module__.split(".")[0] in ("sqlite3", "pysqlite2")
-
-
-SQLITE_SYNCHRONOUS_LEVELS = ("NORMAL", "FULL")
-SQLITE_BUSY_TIMEOUT_MS = 5000
-
-
-def sqlite_synchronous() -> str:
-    """WAL's ``synchronous`` level (README: Load test, durability). FULL (the default) syncs the
-    WAL at every commit, so an acknowledged ballot survives a power cut or an OS crash too: a
-    congress hall's laptop rarely has a UPS. NORMAL (``KIEMPHIEU_SQLITE_SYNCHRONOUS=NORMAL``)
-    keeps every acknowledged commit through a kill of the server process and syncs at
-    checkpoints only, for one disk flush less per save."""
-    chosen = os.environ.get("KIEMPHIEU_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
-    return chosen if chosen in SQLITE_SYNCHRONOUS_LEVELS else "FULL"
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL (readers never block the writer), wait instead of 'database is locked', FKs on."""
-    if not _is_sqlite(dbapi_connection):
-        return
-    # SQLAlchemy emits BEGIN itself (below) instead of the sqlite3 module's implicit one,
-    # so that write operations can ask for BEGIN IMMEDIATE (extensions.begin_write).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}", "foreign_keys=ON", f"synchronous={sqlite_synchronous()}"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
-
-
-def _sqlite_engine_options(app: Flask) -> None:
-    """SQLite: no ping when a connection is taken from the pool (a file does not drop
-    connections; the ping was one more statement per request)."""
-    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
-                                                   "pool_pre_ping": False}
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(connection) -> None:
-    if connection.dialect.name != "sqlite":
-        return
-    if not connection.get_execution_options().get("kiemphieu_immediate"):
-        connection.exec_driver_sql("BEGIN")
-    elif not take_sqlite_write_lock(connection.connection.dbapi_connection, WRITE_LOCK_POLLING_SECONDS):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-# SQLite's own busy handler backs off to sleeps of 100 ms: under a steady stream of short writes
-# (a save holds the lock ~2 ms) a writer that has waited a while keeps missing the free moments
-# that newcomers, retrying after 1-5 ms, take first (load test, the lock busy under half the
-# time: waits p99 430-530 ms, up to 1.8 s). Polling every 0.5-2 ms lets every waiter see the
-# lock free within 2 ms of its release (benchmarks/sqlite_lock_benchmark.py: lock wait p99
-# 106-133 -> 28-29 ms).
-WRITE_LOCK_POLLING_SECONDS = 5.0
-WRITE_LOCK_POLLS = (0.0005, 0.001, 0.002)  # then every 2 ms
-
-
-def take_sqlite_write_lock(raw, seconds: float) -> bool:
-    """BEGIN IMMEDIATE on the raw sqlite3 connection, polled for up to ``seconds``; True when
-    begun. False leaves SQLite's own busy handler the last wait (its error is the one the 503
-    page knows)."""
-    raw.execute("PRAGMA busy_timeout=0")
-    try:
-        deadline = time.monotonic() + seconds
-        tries = 0
-        while True:
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-                return True
-            except sqlite3.OperationalError as error:
-                if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                    return False
-            time.sleep(WRITE_LOCK_POLLS[min(tries, len(WRITE_LOCK_POLLS) - 1)])
-            tries += 1
-    finally:
-        raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def compile_templates(app: Flask) -> int:

@@ -2,5 +2,5 @@
 import os
 
 # The tests' databases are throwaway: no disk flush per commit (the default is FULL, see
-# kiemphieu.factory.sqlite_synchronous). Servers the tests start inherit it.
+# kiemphieu.sqlite_engine). Servers the tests start inherit it.
 os.environ.setdefault("KIEMPHIEU_SQLITE_SYNCHRONOUS", "NORMAL")
