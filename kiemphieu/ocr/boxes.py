@@ -62,9 +62,12 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             if 2 * index + offset in shapes:
                 shape = shapes[2 * index + offset]
                 values.update({f"{side}_{key}": round(value, 3) for key, value in shape.items()})
+            ink_mm2 = int(np.count_nonzero(inners[2 * index + offset])) / area_px if fill > 0 else 0.0
+            if 0 < fill and score < bx.marginal:  # where the speck test decides
+                values[f"{side}_ink_mm2"] = round(ink_mm2, 3)
             state = box_state({"score": score, "fill": fill, "crossings": crossings, "sides": sides,
                                "pale_sides": pale_sides, "long_rows": long_rows, "long_cols": long_cols,
-                               "pale_score": pale_score, "tint_mm2": tint, **shape}, bx)
+                               "pale_score": pale_score, "tint_mm2": tint, "ink_mm2": ink_mm2, **shape}, bx)
             states.append(state)
             confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
         _, _, a0, a1 = row.boxes_area
@@ -196,9 +199,10 @@ def _stacked_groups(flags: np.ndarray) -> np.ndarray:
 
 def box_state(m, bx) -> str:
     """marked | empty | unsure for one box from its measures `m` (unrounded): score, fill,
-    crossings, sides, pale_sides, long_rows, long_cols, pale_score, tint_mm2, and the shape of
-    its ink's edges at fine resolution (edge_excess, edge_diagonal, edge_run, edge_balance,
-    fine_fill: None when the box scored under marginal)."""
+    crossings, sides, pale_sides, long_rows, long_cols, pale_score, tint_mm2, ink_mm2 (its new
+    ink's area; when absent, any ink is a pen's trace), and the shape of its ink's edges at fine
+    resolution (edge_excess, edge_diagonal, edge_run, edge_balance, fine_fill: None when the box
+    scored under marginal)."""
     score, fill = m["score"], m["fill"]
     state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
     # A thick pen's X reaches the sides' middles and fills much of a small box, but its arms
@@ -224,8 +228,12 @@ def box_state(m, bx) -> str:
         return "unsure"  # blacked out, scribbled or struck through: a correction as likely as a mark
     if state != "marked" and x_shape and m["pale_score"] >= bx.definite:
         return "marked"  # a faint pen's X: under the ink level in places, whole in the faint ink
-    if state == "empty" and (m["pale_score"] >= bx.marginal or fill > 0 or m["tint_mm2"] >= bx.empty_tint_mm2):
-        return "unsure"  # a trace of a pen: a person must look
+    # A trace of a pen: a person must look. Not a scanner's speck (dust, noise: a lone pixel at
+    # the working resolution, without the faint ink around it that a light pen's stroke leaves).
+    speck = m.get("ink_mm2", math.inf) <= bx.empty_speck_mm2
+    if state == "empty" and (m["pale_score"] >= bx.marginal or (fill > 0 and not speck)
+                             or m["tint_mm2"] >= bx.empty_tint_mm2):
+        return "unsure"
     return state
 
 
