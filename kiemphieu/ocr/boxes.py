@@ -7,10 +7,11 @@ import math
 import cv2
 import numpy as np
 
+from . import halo
 from .arrays import _groups, _longest_runs, _median
 from .boxshape import FINE_PX_PER_MM, _fine_box, _stroke_directions, stacked_stroke_directions  # noqa: F401
 from .rows import aligned, tint_mm2
-from .template import Template
+from .template import Template, horizontal_runs
 
 def read_boxes(ctx, warped, ink, template: Template) -> None:
     bx = ctx.profile.boxes
@@ -70,21 +71,71 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
                                "pale_score": pale_score, "tint_mm2": tint, "ink_mm2": ink_mm2, **shape}, bx)
             states.append(state)
             confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
-        _, _, a0, a1 = row.boxes_area
-        outside = int(new.sum()) - int(new[:, a0:a1].sum())
-        stray = outside / area_px
+        stray = _outside_boxes(new, row) / area_px
         mark = box_mark(states, values, stray, bx)
+        off_print = None
+        if mark == "uncertain" and states == ["empty", "empty"]:
+            # Ink beside the name on a row with no box marked: a pen's, or the print's own on a
+            # page whose print bleeds past the glyph margin (blur, ink spread, a page a fraction
+            # of a millimetre off the page map leave slivers by every letter).
+            off_print = _stray_off_print(ctx, warped, ink, template, row, shift, new)
+            if off_print is not None:
+                mark = box_mark(states, values, off_print / area_px, bx)
         if mark == "uncertain" and "unsure" not in states:
             confidence = min(confidence, -1.0)  # both boxes read, the row ruled out by its shapes
         boxes[row.id] = mark
         box_scores[row.id] = values
         scores[row.id] = max(values["agree"], values["disagree"])
         details[row.id] = {"stray_mm2": round(stray, 2), "shift_px": list(shift),
+                           **({} if off_print is None else {"stray_off_print_mm2": round(off_print / area_px, 2)}),
                            "box_shift_px": {side: list(v) for side, v in box_shifts.items()},
                            "align": None if align is None else round(align, 3)}
     ctx.reading.boxes, ctx.reading.scores = boxes, scores
     ctx.reading.box_scores, ctx.reading.rows = box_scores, details
     ctx.reading.confidence = round(confidence, 3)
+
+
+def _outside_boxes(new: np.ndarray, row) -> int:
+    """New ink in the row's band outside its boxes' area (pixels)."""
+    _, _, a0, a1 = row.boxes_area
+    return int(new.sum()) - int(new[:, a0:a1].sum())
+
+
+def _stray_off_print(ctx, warped, ink, template: Template, row, shift, new) -> int | None:
+    """The row's new ink outside its boxes farther from the print than the print itself is ink
+    on this page (`halo.print_reach`: the leading rings round the glyph mask whose halo is past
+    the ink level), or None: the print does not bleed (reach 0, or no halo measured), or the row
+    has a pen's line (a horizontal run that is not the print's own at that reach), whose ink
+    beside the letters is the pen's."""
+    reach = getattr(ctx, "boxes_print_reach", None)
+    if reach is None:
+        settings = ctx.profile.ink
+        reach = 0
+        if settings.halo_reach_mm > 0:
+            per_row, _, _ = halo.rings(template, settings.halo_reach_mm)
+            levels = halo.row_halo_levels(warped, per_row, ctx.paper_level, settings.halo_share, halo.HALO_CLEAN_ROWS)
+            ctx.checks["halo"] = [round(v, 3) for v in levels]
+            reach = halo.print_reach(levels, settings.ink_level)
+        ctx.boxes_print_reach = reach
+    if reach <= 0:
+        return None
+    by0, by1, bx0, bx1 = row.band
+    dx, dy = shift
+    runs = horizontal_runs(ink[by0 + dy:by1 + dy, bx0 + dx:bx1 + dx], template.run_px)
+    runs &= halo.not_printed_runs(template, reach)[by0:by1, bx0:bx1]
+    if _outside_boxes(runs, row):
+        return None
+    return _outside_boxes(new & (_print_rings(template)[by0:by1, bx0:bx1] > reach), row)
+
+
+def _print_rings(template: Template) -> np.ndarray:
+    """Per pixel, how many pixels out from the glyph mask it lies (0 on it; at most 255), once
+    per template."""
+    cache = template.__dict__
+    if "_print_rings" not in cache:
+        distance = cv2.distanceTransform(template.not_glyph, cv2.DIST_L2, 3)
+        cache["_print_rings"] = np.minimum(np.ceil(distance), 255).astype(np.uint8)
+    return cache["_print_rings"]
 
 
 # -- a box's measures of its new ink (`inner`) and faint ink (`pale`): box by box, and stacked
