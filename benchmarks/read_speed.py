@@ -11,6 +11,11 @@ the table prints per layout the median over files of read, decode and their rati
 
     .venv/bin/python benchmarks/read_speed.py [--n 20] [--repeat 3] [--stages]
 
+`--against DIR`: another checkout's reader (DIR is its `kiemphieu/ocr`, e.g. main's from
+`git archive main kiemphieu scanner_profiles | tar -x -C /tmp/main`), imported beside this one
+in the same process and timed file by file alternating with it (the machine's speed drifts; both
+see the same minutes): the table then prints both readers' read time and ratio per layout.
+
 Targets (issue 11): read <= 1.5x decode on A4, <= 2x on A5. `--stages` adds, per layout, the
 time of each reader stage (decode, markers, page map, print fit, QR, pen colour, checks, strike or
 box rows, row alignment, the rest: the page warp and masks; the stage functions wrapped, same clock) and at the end
@@ -124,6 +129,48 @@ class StageClock:
         return "    ms per read: " + ", ".join(parts)
 
 
+def other_reader(directory: str):
+    """(read_images, load_profile) of the reader in `directory` (a `kiemphieu/ocr` folder),
+    imported as the package `other_ocr` (its relative imports stay inside it)."""
+    import importlib.util
+    from pathlib import Path
+
+    init = Path(directory) / "__init__.py"
+    spec = importlib.util.spec_from_file_location("other_ocr", init, submodule_search_locations=[str(init.parent)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["other_ocr"] = module
+    spec.loader.exec_module(module)
+    return module.read_images, module.load_profile
+
+
+def paired(args, chosen, clock) -> int:
+    """This reader and another, file by file alternating (fastest of --repeat each)."""
+    other_read, other_load = other_reader(args.against)
+    readers = {"this": (read_images, load_profile("feeder-200dpi-colour")),
+               "other": (other_read, other_load("feeder-200dpi-colour"))}
+    print(f"read / decode of the same 200 dpi JPEG, one core, {args.n} scans per layout (L0-L2), "
+          f"fastest of {args.repeat} ({args.clock} time); other = {args.against}, alternating file by file")
+    print(f"{'layout':<14}{'decode ms':>10}{'other ms':>10}{'ratio':>7}{'this ms':>9}{'ratio':>7}{'gain':>7}")
+    for seed, name in enumerate(chosen, start=300):
+        election, files = scans(args.n, *LAYOUTS[name], seed=seed)
+        times: dict[str, list[float]] = {"decode": [], "this": [], "other": []}
+        for i, data in enumerate(files):
+            buffer = np.frombuffer(data, np.uint8)
+            cv2.imdecode(buffer, cv2.IMREAD_COLOR)  # warm
+            times["decode"].append(fastest(lambda: cv2.imdecode(buffer, cv2.IMREAD_COLOR), args.repeat, clock))
+            order = ("this", "other") if i % 2 else ("other", "this")
+            for which in order:
+                read, profile = readers[which]
+                read(data, election, profile)  # warm
+                times[which].append(fastest(lambda: read(data, election, profile), args.repeat, clock))
+        decode = statistics.median(times["decode"])
+        ratio = {k: statistics.median(r / d for r, d in zip(times[k], times["decode"])) for k in ("this", "other")}
+        this, other = statistics.median(times["this"]), statistics.median(times["other"])
+        print(f"{name:<14}{1000 * decode:>10.1f}{1000 * other:>10.1f}{ratio['other']:>7.2f}{1000 * this:>9.1f}"
+              f"{ratio['this']:>7.2f}{100 * (1 - this / other):>6.0f}%", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=20, help="scans per layout")
@@ -133,8 +180,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="cpu: this thread's CPU time (steady on a shared machine; on an idle one the "
                         "same as wall), wall: elapsed time")
     parser.add_argument("--stages", action="store_true", help="also profile the reader (cProfile)")
+    parser.add_argument("--against", metavar="DIR", help="another reader's kiemphieu/ocr folder, timed alternating with this one")
     args = parser.parse_args(argv)
     chosen = [x.strip() for x in args.layouts.split(",")] if args.layouts else list(LAYOUTS)
+    if args.against:
+        return paired(args, chosen, CLOCKS[args.clock])
     profile = load_profile("feeder-200dpi-colour")
     profilers = []
     clock = CLOCKS[args.clock]

@@ -7,16 +7,18 @@ import math
 import cv2
 import numpy as np
 
+from . import halo
 from .arrays import _groups, _longest_runs, _median
+from .boxshape import FINE_PX_PER_MM, _fine_box, _stroke_directions, stacked_stroke_directions  # noqa: F401
 from .rows import aligned, tint_mm2
-from .template import Template
+from .template import Template, horizontal_runs
 
 def read_boxes(ctx, warped, ink, template: Template) -> None:
     bx = ctx.profile.boxes
     area_px = template.k * template.k
     boxes, scores, box_scores, details = {}, {}, {}, {}
     confidence = math.inf
-    found, inners, pales = [], [], []
+    found, inners, pales, placed = [], [], [], []
     for row in template.rows:
         new, shift, align = aligned(ctx, warped, ink, template, row)
         box_shifts = {}
@@ -28,10 +30,16 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             inner, pale = _box_masks(ctx, ink, template, row, box_shift, box)
             inners.append(inner)
             pales.append(pale)
+            placed.append((row, box_shift, box))
         found.append((row, new, shift, align, box_shifts))
     # Every box's measures at once (a few reductions over the stacked boxes, not some fifteen
     # small ones a box): the same numbers as `box_measures` box by box.
     measures = stacked_box_measures(inners, bx.side_fill, bx.long_run, pales)
+    # Only a mark's shape matters: the marks' fine boxes, measured stacked (the same numbers as
+    # `_stroke_directions` box by box).
+    shaped = [i for i, m in enumerate(measures) if m["score"] >= bx.marginal or m["pale_score"] >= bx.definite]
+    fines = [_fine_box(ctx, template, *placed[i]) for i in shaped]
+    shapes = dict(zip(shaped, stacked_stroke_directions(fines, ctx.paper_level * ctx.profile.ink.ink_level)))
     for index, (row, new, shift, align, box_shifts) in enumerate(found):
         states, values = [], {}
         for offset, (side, box) in enumerate((("agree", row.agree), ("disagree", row.disagree))):
@@ -52,30 +60,82 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             tint = tint_mm2(ctx, row, box_shifts[side], template, box)
             values[f"{side}_tint_mm2"] = round(tint, 2)
             shape = {"edge_excess": None, "edge_diagonal": None, "edge_run": None, "edge_balance": None, "fine_fill": None}
-            if score >= bx.marginal or pale_score >= bx.definite:  # only a mark's shape matters
-                shape = _stroke_directions(_fine_box(ctx, template, row, box_shifts[side], box),
-                                           ctx.paper_level * ctx.profile.ink.ink_level)
+            if 2 * index + offset in shapes:
+                shape = shapes[2 * index + offset]
                 values.update({f"{side}_{key}": round(value, 3) for key, value in shape.items()})
+            ink_mm2 = int(np.count_nonzero(inners[2 * index + offset])) / area_px if fill > 0 else 0.0
+            if 0 < fill and score < bx.marginal:  # where the speck test decides
+                values[f"{side}_ink_mm2"] = round(ink_mm2, 3)
             state = box_state({"score": score, "fill": fill, "crossings": crossings, "sides": sides,
                                "pale_sides": pale_sides, "long_rows": long_rows, "long_cols": long_cols,
-                               "pale_score": pale_score, "tint_mm2": tint, **shape}, bx)
+                               "pale_score": pale_score, "tint_mm2": tint, "ink_mm2": ink_mm2, **shape}, bx)
             states.append(state)
             confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
-        _, _, a0, a1 = row.boxes_area
-        outside = int(new.sum()) - int(new[:, a0:a1].sum())
-        stray = outside / area_px
+        stray = _outside_boxes(new, row) / area_px
         mark = box_mark(states, values, stray, bx)
+        off_print = None
+        if mark == "uncertain" and states == ["empty", "empty"]:
+            # Ink beside the name on a row with no box marked: a pen's, or the print's own on a
+            # page whose print bleeds past the glyph margin (blur, ink spread, a page a fraction
+            # of a millimetre off the page map leave slivers by every letter).
+            off_print = _stray_off_print(ctx, warped, ink, template, row, shift, new)
+            if off_print is not None:
+                mark = box_mark(states, values, off_print / area_px, bx)
         if mark == "uncertain" and "unsure" not in states:
             confidence = min(confidence, -1.0)  # both boxes read, the row ruled out by its shapes
         boxes[row.id] = mark
         box_scores[row.id] = values
         scores[row.id] = max(values["agree"], values["disagree"])
         details[row.id] = {"stray_mm2": round(stray, 2), "shift_px": list(shift),
+                           **({} if off_print is None else {"stray_off_print_mm2": round(off_print / area_px, 2)}),
                            "box_shift_px": {side: list(v) for side, v in box_shifts.items()},
                            "align": None if align is None else round(align, 3)}
     ctx.reading.boxes, ctx.reading.scores = boxes, scores
     ctx.reading.box_scores, ctx.reading.rows = box_scores, details
     ctx.reading.confidence = round(confidence, 3)
+
+
+def _outside_boxes(new: np.ndarray, row) -> int:
+    """New ink in the row's band outside its boxes' area (pixels)."""
+    _, _, a0, a1 = row.boxes_area
+    return int(new.sum()) - int(new[:, a0:a1].sum())
+
+
+def _stray_off_print(ctx, warped, ink, template: Template, row, shift, new) -> int | None:
+    """The row's new ink outside its boxes farther from the print than the print itself is ink
+    on this page (`halo.print_reach`: the leading rings round the glyph mask whose halo is past
+    the ink level), or None: the print does not bleed (reach 0, or no halo measured), or the row
+    has a pen's line (a horizontal run that is not the print's own at that reach), whose ink
+    beside the letters is the pen's."""
+    reach = getattr(ctx, "boxes_print_reach", None)
+    if reach is None:
+        settings = ctx.profile.ink
+        reach = 0
+        if settings.halo_reach_mm > 0:
+            per_row, _, _ = halo.rings(template, settings.halo_reach_mm)
+            levels = halo.row_halo_levels(warped, per_row, ctx.paper_level, settings.halo_share, halo.HALO_CLEAN_ROWS)
+            ctx.checks["halo"] = [round(v, 3) for v in levels]
+            reach = halo.print_reach(levels, settings.ink_level)
+        ctx.boxes_print_reach = reach
+    if reach <= 0:
+        return None
+    by0, by1, bx0, bx1 = row.band
+    dx, dy = shift
+    runs = horizontal_runs(ink[by0 + dy:by1 + dy, bx0 + dx:bx1 + dx], template.run_px)
+    runs &= halo.not_printed_runs(template, reach)[by0:by1, bx0:bx1]
+    if _outside_boxes(runs, row):
+        return None
+    return _outside_boxes(new & (_print_rings(template)[by0:by1, bx0:bx1] > reach), row)
+
+
+def _print_rings(template: Template) -> np.ndarray:
+    """Per pixel, how many pixels out from the glyph mask it lies (0 on it; at most 255), once
+    per template."""
+    cache = template.__dict__
+    if "_print_rings" not in cache:
+        distance = cv2.distanceTransform(template.not_glyph, cv2.DIST_L2, 3)
+        cache["_print_rings"] = np.minimum(np.ceil(distance), 255).astype(np.uint8)
+    return cache["_print_rings"]
 
 
 # -- a box's measures of its new ink (`inner`) and faint ink (`pale`): box by box, and stacked
@@ -190,9 +250,10 @@ def _stacked_groups(flags: np.ndarray) -> np.ndarray:
 
 def box_state(m, bx) -> str:
     """marked | empty | unsure for one box from its measures `m` (unrounded): score, fill,
-    crossings, sides, pale_sides, long_rows, long_cols, pale_score, tint_mm2, and the shape of
-    its ink's edges at fine resolution (edge_excess, edge_diagonal, edge_run, edge_balance,
-    fine_fill: None when the box scored under marginal)."""
+    crossings, sides, pale_sides, long_rows, long_cols, pale_score, tint_mm2, ink_mm2 (its new
+    ink's area; when absent, any ink is a pen's trace), and the shape of its ink's edges at fine
+    resolution (edge_excess, edge_diagonal, edge_run, edge_balance, fine_fill: None when the box
+    scored under marginal)."""
     score, fill = m["score"], m["fill"]
     state = "marked" if score >= bx.definite else "empty" if score < bx.marginal else "unsure"
     # A thick pen's X reaches the sides' middles and fills much of a small box, but its arms
@@ -218,8 +279,12 @@ def box_state(m, bx) -> str:
         return "unsure"  # blacked out, scribbled or struck through: a correction as likely as a mark
     if state != "marked" and x_shape and m["pale_score"] >= bx.definite:
         return "marked"  # a faint pen's X: under the ink level in places, whole in the faint ink
-    if state == "empty" and (m["pale_score"] >= bx.marginal or fill > 0 or m["tint_mm2"] >= bx.empty_tint_mm2):
-        return "unsure"  # a trace of a pen: a person must look
+    # A trace of a pen: a person must look. Not a scanner's speck (dust, noise: a lone pixel at
+    # the working resolution, without the faint ink around it that a light pen's stroke leaves).
+    speck = m.get("ink_mm2", math.inf) <= bx.empty_speck_mm2
+    if state == "empty" and (m["pale_score"] >= bx.marginal or (fill > 0 and not speck)
+                             or m["tint_mm2"] >= bx.empty_tint_mm2):
+        return "unsure"
     return state
 
 
@@ -322,9 +387,6 @@ _VERTICAL_3 = np.ones((3, 1), np.uint8)
 _HORIZONTAL_3 = np.ones((1, 3), np.uint8)
 
 
-FINE_PX_PER_MM = 8.0  # about 200 dpi: a pen's strokes in a 6 mm box resolved whatever work_dpi is
-
-
 def _box_shift(ctx, warped, template: Template, row, shift, box) -> tuple[int, int]:
     """The shift (dx, dy) that puts a box's printed border (the box grown past its border) where
     it is on the page, searched `align_search_mm` around the row's own shift; the row's shift
@@ -362,65 +424,6 @@ def _box_masks(ctx, ink, template: Template, row, shift, box) -> tuple[np.ndarra
         dx = dy = 0
     window = (slice(ty0 + dy, ty0 + dy + (y1 - y0)), slice(tx0 + dx, tx0 + dx + (x1 - x0)))
     return ink[window] & not_glyph, ctx.faint[window] & not_glyph
-
-
-def _fine_box(ctx, template: Template, row, shift, box) -> np.ndarray:
-    """The inside of a box warped from the decoded scan itself at FINE_PX_PER_MM (grey).
-
-    At the working resolution a 6 mm box is some 17 pixels inside its border: a thick pen's
-    strokes merge. The scan usually holds twice as many; only the box's own pixels are warped."""
-    y0, y1, x0, x1 = box
-    by0, _, bx0, _ = row.band
-    dx, dy = shift
-    k, r = template.k, FINE_PX_PER_MM
-    left, top = (bx0 + dx + x0) / k, (by0 + dy + y0) / k  # mm: working pixel j spans [j/k, (j+1)/k)
-    size = (max(1, int(round((x1 - x0) / k * r))), max(1, int(round((y1 - y0) / k * r))))
-    to_fine = np.array([[r, 0, -r * left - 0.5], [0, r, -r * top - 0.5], [0, 0, 1.0]]) @ ctx.page_to_mm
-    return cv2.warpPerspective(ctx.grey, to_fine, size, flags=cv2.INTER_LINEAR, borderValue=255)
-
-
-_DIAGONAL_SPLIT = math.tan(math.radians(22.5))
-
-
-def _stroke_directions(fine: np.ndarray, ink_level: float) -> dict[str, float]:
-    """How the ink's edges run in a box (fine grey crop): shares of the edge strength along
-    horizontal edges (a line struck across), vertical edges, and the two diagonals (an X), and
-    how evenly the diagonal edges go both ways (an X's two arms; strokes one way: a scribble).
-
-    An X's outline runs along its two diagonals whatever the pen's width; lines struck through
-    it to cancel it add long horizontal edges (their top and bottom), which nothing in an X has
-    more of than vertical ones."""
-    g = cv2.GaussianBlur(fine, (3, 3), 0).astype(np.float32)
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)[1:-1, 1:-1]
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)[1:-1, 1:-1]
-    mag = np.hypot(gx, gy)
-    total = float(mag.sum()) or 1.0
-    ax, ay = np.abs(gx), np.abs(gy)
-    flat, upright = ax < _DIAGONAL_SPLIT * ay, ay < _DIAGONAL_SPLIT * ax  # gradient up or down; sideways
-    horizontal = float(mag[flat].sum()) / total
-    vertical = float(mag[upright].sum()) / total
-    diagonal = ~(flat | upright)  # (no NaN: the same as both comparisons reversed)
-    falling = float(mag[diagonal & (gx * gy < 0)].sum())  # edges along "\\" (y grows downwards)
-    rising = float(mag[diagonal].sum()) - falling
-    # The longest horizontal edge: a line struck across the box has one as long as itself, an
-    # X's edges run along its arms, and only short bits (wobbles, the pen's ends) lie level.
-    level = flat & (mag >= 0.3 * float(mag.max()))
-    level = cv2.dilate(level.view(np.uint8), _VERTICAL_3)
-    run = _longest_run(level) / level.shape[1] if level.size else 0.0
-    return {"edge_excess": horizontal - vertical, "edge_diagonal": 1.0 - horizontal - vertical,
-            "edge_run": run,
-            "edge_balance": min(falling, rising) / max(falling + rising, 1e-6),
-            "fine_fill": float((fine < ink_level).mean())}
-
-
-def _longest_run(mask: np.ndarray) -> int:
-    """The longest run of ink in any row of a small mask (rows kept apart by a zero column)."""
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
-    padded[:, 1:-1] = mask
-    flat = padded.ravel()
-    steps = flat[1:] - flat[:-1]
-    starts, ends = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)
-    return int((ends - starts).max()) if starts.size else 0
 
 
 def _crossings(inner: np.ndarray) -> float:

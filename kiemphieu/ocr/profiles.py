@@ -115,6 +115,7 @@ class BoxSettings:
     stray_mm2: float = setting(2.0, 0.0, 100.0, "ink in the row outside the boxes that forbids 'none'")
     max_fill: float = setting(0.75, 0.0, 1.0, "a box inked over more than this share is uncertain")
     empty_tint_mm2: float = setting(0.3, 0.0, 100.0, "pen-coloured ink in a box beyond this forbids 'empty'")
+    empty_speck_mm2: float = setting(0.0, 0.0, 1.0, "new ink in a box that scores empty, up to this much, is a speck of the scanner's (dust, noise: a pixel at the working resolution), not a pen's trace (0: any ink forbids 'empty')")
     side_fill: float = setting(0.4, 0.0, 1.0, "ink share of a side's middle that counts it as inked (3 sides: a scribble)")
     both_fill_ratio: float = setting(1.6, 1.0, 20.0, "both boxes marked, one this many times as inked as the other: uncertain (a correction)")
     max_crossings: float = setting(2.5, 1.0, 20.0, "strokes crossed along a line through a box: more is a scribble")

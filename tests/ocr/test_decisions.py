@@ -67,6 +67,23 @@ def test_box_states():
     assert box_state(box(pale_score=BX.marginal), BX) == "unsure"  # a trace of a pen in an empty box
 
 
+def test_a_scanner_speck_in_an_empty_box_is_not_a_pens_trace():
+    """One pixel of new ink (dust, noise) in a box that scores empty leaves it empty; two pixels,
+    faint ink around it, or the profile's 0 (any ink) keep it unsure."""
+    from dataclasses import replace
+
+    assert BX.empty_speck_mm2 == 0.1
+    pixel = 1 / (100 / 25.4) ** 2  # one pixel at 100 dpi, in mm²
+    speck = box(score=1 / 17, fill=1 / 289, ink_mm2=pixel)
+    assert box_state(speck, BX) == "empty"
+    assert box_state({**speck, "ink_mm2": 2 * pixel, "fill": 2 / 289}, BX) == "unsure"
+    assert box_state({**speck, "pale_score": BX.marginal}, BX) == "unsure"  # a light pen's trace around it
+    assert box_state({**speck, "tint_mm2": BX.empty_tint_mm2}, BX) == "unsure"
+    assert box_state(speck, replace(BX, empty_speck_mm2=0.0)) == "unsure"
+    assert box_state({k: v for k, v in speck.items() if k != "ink_mm2"}, BX) == "unsure"  # area unknown: any ink
+    assert box_mark(["marked", box_state(speck, BX)], {"agree_fill": 0.4, "disagree_fill": 1 / 289}, 0.0, BX) == "agree"
+
+
 def test_a_thick_pens_x_is_marked_and_an_x_struck_through_stays_unsure_by_their_edges():
     # Measures of two tuning-split boxes (issue 11): a thick marker's X (plain L0:36, boxes1) and
     # an X struck through by lines (box_cancel L2:41, boxes6). At the working resolution they
