@@ -56,13 +56,16 @@ def wants_crossing(score: float, st) -> bool:
 
 def crosses_openly(v, st) -> bool:
     """A line through the whole name that small or bled print hides across its letters: its ink
-    shows on open paper past both ends and in every word gap (`open_cross`), and nothing is off
-    its line (`extra_mm2`, `multi`; faint ink too, `faint_extra_mm2`: a circle's or a
-    correction's loops cross the same places). Its spread over the name is not asked
+    shows on open paper past both ends and in every word gap (`open_cross`), in the gaps
+    between the name's letters too (`gap_cover` at `marginal`: a fold crease's shade along a
+    kept name crosses its ends and leaves runs on the letters, but no ink between them), and
+    nothing is off its line (`extra_mm2`, `multi`; faint ink too, `faint_extra_mm2`: a circle's
+    or a correction's loops cross the same places). Its spread over the name is not asked
     (`span`): where the print hides the line, the ends and gaps are all there is of it, and
     they lie at both ends of the name."""
     cross = v.get("open_cross")
-    return (cross is not None and cross >= st.cross_cover and v["faint_extra_mm2"] is not None
+    return (cross is not None and cross >= st.cross_cover and v["gap_cover"] >= st.marginal
+            and v["faint_extra_mm2"] is not None
             and v["faint_extra_mm2"] < st.line_faint_extra_mm2 and v["extra_mm2"] < st.extra_mm2
             and not (v["multi"] >= st.max_multi and v["extra_mm2"] >= 0.4 * st.extra_mm2))
 

@@ -204,6 +204,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                 touched = _centred_in_zone(m["touched_runs"][:, n0:n1], z0, z1)
                 touched_cover = int(np.count_nonzero(touched)) / (n1 - n0)
         values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "run_cover": run_cover,
+                  "gap_cover": gap_cover,
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
                   "ink_mm2": ink_mm2, "free_mm2": free_mm2, "faint_free_mm2": faint_free_mm2,
                   "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None,

@@ -58,6 +58,19 @@ def test_a_circle_crossing_the_same_places_stays_uncertain():
     assert reading.marks["c22"] == "uncertain"
 
 
+def test_a_fold_crease_along_a_kept_name_is_not_taken_for_a_hidden_line():
+    """A crease class ballot (66 names, L2): the fold's shade runs along a kept name past both
+    its ends and leaves runs on its letters (run_cover 0.42), but no ink between them
+    (gap_cover 0.0); the crease check does not see it go on across the page. It crosses the
+    open places like a line (`open_cross` 1.0) and stays uncertain, as before."""
+    data, ext, truth = make_class_ballot_file("tune", "crease", "L2", 2, "strike66")
+    assert truth["marks"]["c63"]["expected"] == "kept"
+    reading = read_bytes(data, split_elections("tune")["strike66"], PROFILE, f"L2{ext}")
+    assert reading.rows["c63"]["open_cross"] == 1.0
+    assert reading.rows["c63"]["gap_cover"] < ST.marginal
+    assert reading.marks["c63"] == "uncertain"
+
+
 def _row_masks(line: tuple[int, int] | None):
     """A 20 x 100 row band: three 'words' of print (their edge mask) at columns 20-40, 45-60 and
     65-80, the zone rows 5-15, and new ink (off the print) along row 10 from line[0] to line[1]."""
@@ -102,6 +115,8 @@ def test_a_line_crossing_openly_is_struck_only_with_nothing_off_it():
     assert decide_strike(_hidden_row(), ST) == "struck"
     assert decide_strike(_hidden_row(open_cross=0.75), ST) == "uncertain"  # an end or a gap missed
     assert decide_strike(_hidden_row(open_cross=None), ST) == "uncertain"  # not measured
+    # Runs on the letters and ink past the ends, none between the letters: a crease's shade.
+    assert decide_strike(_hidden_row(gap_cover=ST.marginal - 0.01, run_cover=0.42), ST) == "uncertain"
     assert decide_strike(_hidden_row(faint_extra_mm2=ST.line_faint_extra_mm2), ST) == "uncertain"  # loops, a circle
     assert decide_strike(_hidden_row(faint_extra_mm2=None), ST) == "uncertain"
     assert decide_strike(_hidden_row(extra_mm2=ST.extra_mm2), ST) == "uncertain"
