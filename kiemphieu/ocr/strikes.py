@@ -140,6 +140,17 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     return rows
 
 
+def _off_pen_line(new, tint, n0: int, n1: int, corridor: int, area_px: float) -> tuple[float, float]:
+    """`_off_line` of a row's new ink (mm², share of columns), and of its pen colour where there
+    is any: a pale coloured pen shows by its colour only, so look off the line in that ink too."""
+    extra, multi = _off_line(new, n0, n1, corridor)
+    extra /= area_px
+    if tint is not None and tint.any():  # (no pen colour: nothing off any line)
+        tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
+        extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
+    return extra, multi
+
+
 def read_strikes(ctx, warped, ink, template: Template) -> None:
     st = ctx.profile.strike
     area_px = template.k * template.k
@@ -161,12 +172,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         line_cover = faint_extra = None
         corridor = template.px(st.corridor * row.size_mm)
         if score >= min(st.definite, st.line_score):
-            extra, multi = _off_line(new, n0, n1, corridor)
-            extra /= area_px
-            if tint is not None and tint.any():  # (no pen colour: nothing off any line)
-                # A pale coloured pen shows by its colour only: look off the line in that ink too.
-                tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
-                extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
+            extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
         clean = is_clean(span, extra, multi, st)
         # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
         # fills the gaps between letters), on a row whose print is clearly recognised.
@@ -185,11 +191,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside)
             if open_cross >= st.cross_cover:
                 if score < min(st.definite, st.line_score):  # (measured above otherwise)
-                    extra, multi = _off_line(new, n0, n1, corridor)
-                    extra /= area_px
-                    if tint is not None and tint.any():
-                        tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
-                        extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
+                    extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
                 if faint_extra is None:
                     faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
         free_mm2 = faint_free_mm2 = edge_gap = None
