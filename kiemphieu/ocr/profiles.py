@@ -105,6 +105,9 @@ class StrikeSettings:
     span_edge_halo: float = setting(0.12, 0.0, 1.0, "on a page whose print halo (its first ring's darkening, ink.halo_*) reaches this, new ink wholly on the print's edge (the pixel past the glyph margin) and off any pen run does not count where along the name the pen went (span): slivers of bled or shifted print at one end of a name made a partial strike span it (1: off)")
     kept_bled_halo: float = setting(0.12, 0.0, 1.0, "on a page whose print halo (its first ring's darkening, ink.halo_*) reaches this, a row with under kept_edge_free_mm2 of new ink on open paper is judged for 'kept' by its ink off the print's edge (free_mm2, faint_free_mm2), not its whole ink (kept_ink_mm2, kept_pale_mm2): bled print leaves mm² of its own edge and grey beside every letter; not where the print's second ring is ink too (it fills the gaps; 1: off; every other kept test still holds)")
     split_line: float = setting(0.26, 0.0, 1.0, "a row under definite whose pen ink spans the name is measured stroke by stroke: a stroke starting in the zone and crossing this height (font sizes above the baseline) counts, however far a second line below moves the column's centre")
+    cross_cover: float = setting(1.0, 0.0, 1.01, "a row not struck by its covers is 'struck' when new ink off the print's edge is centred in the zone at this share of the places a line through the name shows on open paper (past both ends, cross_reach_mm and cross_inside, and in every word gap) and nothing is off its line (extra_mm2, max_multi, line_faint_extra_mm2): small or bled print hides the line across its letters (over 1: off)")
+    cross_reach_mm: float = setting(2.0, 0.0, 20.0, "how far past each end of the name such a line's ink is looked for")
+    cross_inside: float = setting(0.03, 0.0, 0.5, "and how far into the name from each end (a share of its width: a hand may start a little inside it)")
 
 
 @dataclass(frozen=True)

@@ -48,10 +48,32 @@ def is_line(v, st) -> bool:
             and v["faint_extra_mm2"] < st.line_faint_extra_mm2)
 
 
+def wants_crossing(score: float, st) -> bool:
+    """Whether a row is measured for a line the print hides (`open_cross`): some pen evidence
+    (`marginal`), not enough to strike it by its covers (`definite`)."""
+    return st.cross_cover <= 1.0 and st.marginal <= score < st.definite
+
+
+def crosses_openly(v, st) -> bool:
+    """A line through the whole name that small or bled print hides across its letters: its ink
+    shows on open paper past both ends and in every word gap (`open_cross`), in the gaps
+    between the name's letters too (`gap_cover` at `marginal`: a fold crease's shade along a
+    kept name crosses its ends and leaves runs on the letters, but no ink between them), and
+    nothing is off its line (`extra_mm2`, `multi`; faint ink too, `faint_extra_mm2`: a circle's
+    or a correction's loops cross the same places). Its spread over the name is not asked
+    (`span`): where the print hides the line, the ends and gaps are all there is of it, and
+    they lie at both ends of the name."""
+    cross = v.get("open_cross")
+    return (cross is not None and cross >= st.cross_cover and v["gap_cover"] >= st.marginal
+            and v["faint_extra_mm2"] is not None
+            and v["faint_extra_mm2"] < st.line_faint_extra_mm2 and v["extra_mm2"] < st.extra_mm2
+            and not (v["multi"] >= st.max_multi and v["extra_mm2"] >= 0.4 * st.extra_mm2))
+
+
 def would_strike(v, st) -> bool:
     """Struck by its own evidence (before the fold-crease check)."""
     clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st)
-    return clean and (v["score"] >= st.definite or is_line(v, st))
+    return (clean and (v["score"] >= st.definite or is_line(v, st))) or crosses_openly(v, st)
 
 
 def wants_edge_gap(score: float, pen_score: float, print_halo: float, st) -> bool:
@@ -117,6 +139,10 @@ def strike_margin(mark: str, v, st) -> float:
     """How far the row is from changing its answer (negative: inside the uncertain band)."""
     score = v["score"]
     if mark == "struck":
+        clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st)
+        if not (clean and (score >= st.definite or is_line(v, st))):  # struck by crossing openly
+            return min(v["open_cross"] - st.cross_cover, st.line_faint_extra_mm2 - v["faint_extra_mm2"],
+                       st.extra_mm2 - v["extra_mm2"])
         if v["score"] >= st.definite or not is_line(v, st):
             return score - st.definite
         return min(max(v["run_cover"], v["tint_cover"]) - st.line_score, v["line_cover"] - st.line_cover)

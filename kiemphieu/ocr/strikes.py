@@ -20,12 +20,13 @@ from .halo import not_printed_runs as halo_not_printed_runs
 from .rows import aligned, tint_band
 from .rowmasks import band_runs, group_stack, row_groups
 from .strikedecisions import (  # noqa: F401
-    bleeds_to_edge, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_score, pen_run_min_px,
-    span_ignores_edge, strike_margin, wants_edge_gap, wants_line_check, wants_split_lines, would_strike)
+    bleeds_to_edge, crosses_openly, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_score,
+    pen_run_min_px, span_ignores_edge, strike_margin, wants_crossing, wants_edge_gap, wants_line_check,
+    wants_split_lines, would_strike)
 from .strikeruns import _NEIGHBOURS, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen  # noqa: F401
 from .strikezone import (  # noqa: F401
     _centred_in_zone, _centred_in_zone_rows, _count_and_rows, _gap_off_edge, _ink_on_edges, _measure_split_lines,
-    _no_ink, _off_line, _segment_cover, _span, _stroke_in_zone)
+    _no_ink, _off_line, _open_crossing, _segment_cover, _span, _stroke_in_zone)
 from .template import Template
 
 
@@ -139,6 +140,17 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
     return rows
 
 
+def _off_pen_line(new, tint, n0: int, n1: int, corridor: int, area_px: float) -> tuple[float, float]:
+    """`_off_line` of a row's new ink (mm², share of columns), and of its pen colour where there
+    is any: a pale coloured pen shows by its colour only, so look off the line in that ink too."""
+    extra, multi = _off_line(new, n0, n1, corridor)
+    extra /= area_px
+    if tint is not None and tint.any():  # (no pen colour: nothing off any line)
+        tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
+        extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
+    return extra, multi
+
+
 def read_strikes(ctx, warped, ink, template: Template) -> None:
     st = ctx.profile.strike
     area_px = template.k * template.k
@@ -160,12 +172,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         line_cover = faint_extra = None
         corridor = template.px(st.corridor * row.size_mm)
         if score >= min(st.definite, st.line_score):
-            extra, multi = _off_line(new, n0, n1, corridor)
-            extra /= area_px
-            if tint is not None and tint.any():  # (no pen colour: nothing off any line)
-                # A pale coloured pen shows by its colour only: look off the line in that ink too.
-                tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
-                extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
+            extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
         clean = is_clean(span, extra, multi, st)
         # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
         # fills the gaps between letters), on a row whose print is clearly recognised.
@@ -178,6 +185,15 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             wide, _ = _centred_in_zone_rows(np.stack([mask[:, n0:n1] for mask in masks]), z0, low)
             line_cover = _segment_cover(wide.any(axis=0), st.line_segments)
             faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
+        open_cross = None
+        if wants_crossing(score, st) and n1 > n0:
+            # Small or bled print hides a line across its letters: look where it must show.
+            open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside)
+            if open_cross >= st.cross_cover:
+                if score < min(st.definite, st.line_score):  # (measured above otherwise)
+                    extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
+                if faint_extra is None:
+                    faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
         free_mm2 = faint_free_mm2 = edge_gap = None
         touched_cover = run_cover
         if wants_edge_gap(score, max(run_cover, tint_cover), print_halo, st):
@@ -190,10 +206,11 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                 touched = _centred_in_zone(m["touched_runs"][:, n0:n1], z0, z1)
                 touched_cover = int(np.count_nonzero(touched)) / (n1 - n0)
         values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "run_cover": run_cover,
+                  "gap_cover": gap_cover,
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
                   "ink_mm2": ink_mm2, "free_mm2": free_mm2, "faint_free_mm2": faint_free_mm2,
                   "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None,
-                  "touched_run_cover": touched_cover, "off_edge_gap": edge_gap,
+                  "touched_run_cover": touched_cover, "off_edge_gap": edge_gap, "open_cross": open_cross,
                   "bled_print": bleeds_to_edge(print_halo, getattr(ctx, "print_reach", 0), st)}
         if would_strike(values, st):
             # A fold crease along the letters is no strike: it runs on across the page.
@@ -219,6 +236,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "split_score": None if "split_score" not in m else round(m["split_score"], 3),
                            "touched_run_cover": round(touched_cover, 3),
                            "off_edge_gap": None if edge_gap is None else round(edge_gap, 3),
+                           "open_cross": None if open_cross is None else round(open_cross, 3),
                            "bled_print": values["bled_print"]}
         confidence = min(confidence, strike_margin(mark, values, st))
     ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details

@@ -48,6 +48,32 @@ def _gap_off_edge(new: np.ndarray, template: Template, row) -> float:
     return int(np.count_nonzero(hits)) / max(1, template.visible[row.id][1])
 
 
+def _open_crossing(new: np.ndarray, template: Template, row, reach: int, inside: float) -> float:
+    """The share of the places where a line through the name must show on open paper that it
+    does: past each end of the name (new ink off the print's edge centred in the zone within
+    `reach` columns beyond the end or `inside` of the name's width into it) and in every word
+    gap (the name's columns whose zone is open paper from top to bottom, off the print's edge).
+
+    Small or bled print hides a pen's line across its letters: on such a row the only columns
+    where the line shows are the gaps between words and the paper past the name's ends. A line
+    struck through the whole name crosses every one of them; a partial strike, a tick or an
+    underline misses an end or a gap, and slivers of the print's edge do not count.
+    """
+    n0, n1 = row.name
+    z0, z1 = row.zone
+    edge = template.glyph_edge(row)
+    off_edge = new & (1 - edge)
+    hits = _centred_in_zone(off_edge, z0, z1)
+    within = int(round(inside * (n1 - n0)))
+    ends = [hits[max(0, n0 - reach):n0 + within].any(), hits[max(n0, n1 - within):n1 + reach].any()]
+    # Word gaps: runs of name columns with no print (nor its edge) anywhere in the zone.
+    open_columns = np.concatenate(([0], (~edge[z0:z1, n0:n1].any(axis=0)).astype(np.int8), [0]))
+    steps = np.diff(open_columns)
+    gaps = [hits[n0 + a:n0 + b].any() for a, b in zip(np.flatnonzero(steps == 1), np.flatnonzero(steps == -1))]
+    places = ends + gaps
+    return sum(bool(p) for p in places) / len(places)
+
+
 def _segment_cover(hits: np.ndarray, segments: int) -> float:
     """The least share of hit columns over `segments` equal parts of the name.
 
