@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from .arrays import _scratch
-from .geometry import marker_boxes
+from .geometry import PAPERS, QR_MODULE, marker_boxes, qr_box, second_qr_box
 
 DETECT_MAX_SIDE = 1400  # markers are searched on an image no larger than this
 
@@ -25,6 +25,20 @@ CORNER_SHARE = (0.18, 0.14)  # markers are first looked for in these shares of w
 # ArUco's default).
 CORNER_MIN_PERIMETER = 0.25
 
+
+# A corner crop holding a QR code costs ArUco three times one without (its modules are contours,
+# its finder patterns candidates to decode and reject). Once one marker is found the page's
+# place is known, so the QR codes in the crops still to search are painted white first, this
+# far (mm) beyond their edge to cover a small error of the one-marker map.
+QR_MASK_GROW = 0.5 * QR_MODULE
+
+# A marker found in a painted crop is kept only if no pixel within this many of it was painted:
+# then ArUco saw the same pixels around it as in the plain crop (the widest threshold window's
+# reach, 10, and two to spare) and found the same corners; otherwise the plain crop is searched.
+QR_MASK_GUARD = 12
+
+_MARKER_PLACE = {mid: (paper, corner) for paper in PAPERS.values()
+                 for corner, mid in enumerate(paper.marker_ids)}
 
 _detectors: dict[str, object] = {}
 
@@ -69,21 +83,71 @@ def find_markers(grey: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def _detect(image: np.ndarray, origins, size, where: str) -> dict[int, np.ndarray]:
+    """Marker id -> corners over the crops at `origins`; ids seen twice are dropped. In corner
+    crops the QR codes are painted out of the crops searched after the first marker is found;
+    each crop's markers are still those of its plain search (see QR_MASK_GUARD)."""
     found: dict[int, np.ndarray] = {}
     repeated: set[int] = set()
     cw, ch = size
+    qr_quads: list[np.ndarray] = []
     for ox, oy in origins:
-        corners, ids, _ = _aruco_detector(where).detectMarkers(image[oy:oy + ch, ox:ox + cw])
-        if ids is None:
-            continue
-        for quad, mid in zip(corners, ids.ravel()):
-            mid = int(mid)
+        crop = image[oy:oy + ch, ox:ox + cw]
+        quads = None
+        if qr_quads:
+            painted = crop.copy()
+            for quad in qr_quads:
+                cv2.fillConvexPoly(painted, np.round(quad - (ox, oy)).astype(np.int32), 255)
+            quads = _crop_markers(painted, where)
+            if not quads or not all(_unpainted(crop, painted, q) for _, q in quads):
+                quads = None  # a painted pixel near a marker, or none found: the plain crop
+        if quads is None:
+            quads = _crop_markers(crop, where)
+        for mid, quad in quads:
             if mid in found:
                 repeated.add(mid)
-            found[mid] = quad.reshape(4, 2) + (ox, oy)
+            found[mid] = quad + (ox, oy)
+            if not qr_quads and where == "corner":
+                qr_quads = _qr_quads(mid, found[mid])
     for mid in repeated:
         del found[mid]
     return found
+
+
+def _crop_markers(crop: np.ndarray, where: str) -> list[tuple[int, np.ndarray]]:
+    corners, ids, _ = _aruco_detector(where).detectMarkers(crop)
+    if ids is None:
+        return []
+    return [(int(mid), quad.reshape(4, 2)) for quad, mid in zip(corners, ids.ravel())]
+
+
+def _unpainted(crop: np.ndarray, painted: np.ndarray, quad: np.ndarray) -> bool:
+    """No pixel within QR_MASK_GUARD of the marker was changed by the painting."""
+    h, w = crop.shape[:2]
+    x0, y0 = np.floor(quad.min(axis=0)).astype(int) - QR_MASK_GUARD
+    x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + QR_MASK_GUARD + 1
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    return bool(np.array_equal(crop[y0:y1, x0:x1], painted[y0:y1, x0:x1]))
+
+
+def qr_quads_from_marker(mid: int, quad: np.ndarray) -> list[np.ndarray]:
+    """Where one found marker puts the page's QR codes (image pixels, each grown by
+    QR_MASK_GROW): an affine map fitted to the marker's four corners. Empty for an unknown id."""
+    if mid not in _MARKER_PLACE:
+        return []
+    paper, corner = _MARKER_PLACE[mid]
+    x, y, s, _ = marker_boxes(paper)[corner][1]
+    page = np.array([[x, y, 1], [x + s, y, 1], [x + s, y + s, 1], [x, y + s, 1]], np.float64)
+    matrix = np.linalg.lstsq(page, quad.astype(np.float64), rcond=None)[0]
+    g = QR_MASK_GROW
+    quads = []
+    for qx, qy, qw, qh in (qr_box(paper), second_qr_box(paper)):
+        box = np.array([[qx - g, qy - g, 1], [qx + qw + g, qy - g, 1],
+                        [qx + qw + g, qy + qh + g, 1], [qx - g, qy + qh + g, 1]], np.float64)
+        quads.append(box @ matrix)
+    return quads
+
+
+_qr_quads = qr_quads_from_marker
 
 
 def _touches_edge(quad: np.ndarray, shape: tuple[int, ...], margin: float = 2.0) -> bool:
