@@ -37,6 +37,11 @@ QR_MASK_GROW = 0.5 * QR_MODULE
 # reach, 10, and two to spare) and found the same corners; otherwise the plain crop is searched.
 QR_MASK_GUARD = 12
 
+# The one-marker map's error at the page's far corners (pixels: a third of a degree over 1400):
+# around where each marker should be this much more is left unpainted, so that a QR code 4 mm
+# from its marker (15 px on an A5 read at half size) does not send the crop to the plain search.
+MARKER_SLACK = 8
+
 _MARKER_PLACE = {mid: (paper, corner) for paper in PAPERS.values()
                  for corner, mid in enumerate(paper.marker_ids)}
 
@@ -90,6 +95,7 @@ def _detect(image: np.ndarray, origins, size, where: str) -> dict[int, np.ndarra
     repeated: set[int] = set()
     cw, ch = size
     qr_quads: list[np.ndarray] = []
+    marker_quads: list[np.ndarray] = []
     for ox, oy in origins:
         crop = image[oy:oy + ch, ox:ox + cw]
         quads = None
@@ -97,6 +103,8 @@ def _detect(image: np.ndarray, origins, size, where: str) -> dict[int, np.ndarra
             painted = crop.copy()
             for quad in qr_quads:
                 cv2.fillConvexPoly(painted, np.round(quad - (ox, oy)).astype(np.int32), 255)
+            for quad in marker_quads:  # where the markers should be, their surroundings unpainted
+                _restore(painted, crop, quad - (ox, oy), QR_MASK_GUARD + MARKER_SLACK)
             quads = _crop_markers(painted, where)
             if not quads or not all(_unpainted(crop, painted, q) for _, q in quads):
                 quads = None  # a painted pixel near a marker, or none found: the plain crop
@@ -107,7 +115,7 @@ def _detect(image: np.ndarray, origins, size, where: str) -> dict[int, np.ndarra
                 repeated.add(mid)
             found[mid] = quad + (ox, oy)
             if not qr_quads and where == "corner":
-                qr_quads = _qr_quads(mid, found[mid])
+                qr_quads, marker_quads = _qr_quads(mid, found[mid])
     for mid in repeated:
         del found[mid]
     return found
@@ -120,34 +128,44 @@ def _crop_markers(crop: np.ndarray, where: str) -> list[tuple[int, np.ndarray]]:
     return [(int(mid), quad.reshape(4, 2)) for quad, mid in zip(corners, ids.ravel())]
 
 
+def _around(quad: np.ndarray, margin: int, shape) -> tuple[slice, slice]:
+    """The rows and columns within `margin` pixels of the quad's bounding box."""
+    h, w = shape[:2]
+    x0, y0 = np.floor(quad.min(axis=0)).astype(int) - margin
+    x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + margin + 1
+    return slice(max(y0, 0), max(min(y1, h), 0)), slice(max(x0, 0), max(min(x1, w), 0))
+
+
 def _unpainted(crop: np.ndarray, painted: np.ndarray, quad: np.ndarray) -> bool:
     """No pixel within QR_MASK_GUARD of the marker was changed by the painting."""
-    h, w = crop.shape[:2]
-    x0, y0 = np.floor(quad.min(axis=0)).astype(int) - QR_MASK_GUARD
-    x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + QR_MASK_GUARD + 1
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    return bool(np.array_equal(crop[y0:y1, x0:x1], painted[y0:y1, x0:x1]))
+    around = _around(quad, QR_MASK_GUARD, crop.shape)
+    return bool(np.array_equal(crop[around], painted[around]))
 
 
-def qr_quads_from_marker(mid: int, quad: np.ndarray) -> list[np.ndarray]:
+def _restore(painted: np.ndarray, crop: np.ndarray, quad: np.ndarray, margin: int) -> None:
+    around = _around(quad, margin, crop.shape)
+    painted[around] = crop[around]
+
+
+def _qr_quads(mid: int, quad: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Where one found marker puts the page's QR codes (image pixels, each grown by
-    QR_MASK_GROW): an affine map fitted to the marker's four corners. Empty for an unknown id."""
+    QR_MASK_GROW) and its four markers: an affine map fitted to the marker's four corners.
+    Empty for an unknown id."""
     if mid not in _MARKER_PLACE:
-        return []
+        return [], []
     paper, corner = _MARKER_PLACE[mid]
-    x, y, s, _ = marker_boxes(paper)[corner][1]
-    page = np.array([[x, y, 1], [x + s, y, 1], [x + s, y + s, 1], [x, y + s, 1]], np.float64)
-    matrix = np.linalg.lstsq(page, quad.astype(np.float64), rcond=None)[0]
+    boxes = [box for _, box in marker_boxes(paper)]
+    matrix = np.linalg.lstsq(_corners_mm(boxes[corner]), quad.astype(np.float64), rcond=None)[0]
     g = QR_MASK_GROW
-    quads = []
-    for qx, qy, qw, qh in (qr_box(paper), second_qr_box(paper)):
-        box = np.array([[qx - g, qy - g, 1], [qx + qw + g, qy - g, 1],
-                        [qx + qw + g, qy + qh + g, 1], [qx - g, qy + qh + g, 1]], np.float64)
-        quads.append(box @ matrix)
-    return quads
+    qr_codes = [_corners_mm((x - g, y - g, w + 2 * g, h + 2 * g)) @ matrix
+                for x, y, w, h in (qr_box(paper), second_qr_box(paper))]
+    return qr_codes, [_corners_mm(box) @ matrix for box in boxes]
 
 
-_qr_quads = qr_quads_from_marker
+def _corners_mm(box) -> np.ndarray:
+    """A page box's corners, clockwise from its top-left, as rows (x, y, 1)."""
+    x, y, w, h = box
+    return np.array([[x, y, 1], [x + w, y, 1], [x + w, y + h, 1], [x, y + h, 1]], np.float64)
 
 
 def _touches_edge(quad: np.ndarray, shape: tuple[int, ...], margin: float = 2.0) -> bool:

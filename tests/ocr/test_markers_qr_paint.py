@@ -31,20 +31,22 @@ def _pages():
     a5 = demo_election(3, 3, seed=304, kind=Kind.STANDING_COMMITTEE)
     a4_scan = cv2.imdecode(np.frombuffer(make_ballot_file(a4, 7001, "L1")[0], np.uint8), cv2.IMREAD_GRAYSCALE)
     a5_blank = _grey(blank_ballot(a5)[0])
+    # an A5 boxes scan is read at half size (decode.half_if_a5): the QR codes 15 px from their markers
+    a5_half = cv2.imdecode(np.frombuffer(make_ballot_file(a5, 7001, "L2")[0], np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_2)
     cut = _grey(blank_ballot(a4)[0])
     cut[:260, :260] = 255  # the top-left marker cut off by the feeder
-    return {"A4 scan": a4_scan, "A5 blank": a5_blank,
+    return {"A4 scan": a4_scan, "A5 blank": a5_blank, "A5 half-size scan": a5_half,
             "A4 quarter turn, skewed": _rotate(np.rot90(a4_scan).copy(), 2.5),
             "A5 upside down, skewed": _rotate(a5_blank[::-1, ::-1].copy(), -1.5),
             "A4 cut corner": cut}
 
 
-PAGE_NAMES = ("A4 scan", "A5 blank", "A4 quarter turn, skewed", "A5 upside down, skewed", "A4 cut corner")
+PAGE_NAMES = ("A4 scan", "A5 blank", "A5 half-size scan", "A4 quarter turn, skewed", "A5 upside down, skewed", "A4 cut corner")
 
 
 def _plain(grey, monkeypatch) -> dict:
     with monkeypatch.context() as m:
-        m.setattr(markers, "_qr_quads", lambda mid, quad: [])
+        m.setattr(markers, "_qr_quads", lambda mid, quad: ([], []))
         return markers.find_markers(grey)
 
 
@@ -64,7 +66,7 @@ def test_painted_search_finds_the_plain_search_markers(name, monkeypatch):
     assert _same(painted, plain)  # the same ids, bit for bit the same corners
     assert len(plain) == (3 if name == "A4 cut corner" else 4)
     # the QR codes were painted out of the later crops, and where they were predicted to be:
-    # no marker came near the paint
+    # no marker came near the paint (the predicted markers' surroundings are left unpainted)
     assert checks and all(checks)
 
 
@@ -76,7 +78,7 @@ def test_a_painted_crop_that_loses_its_marker_is_searched_plain(monkeypatch):
     monkeypatch.setattr(markers, "_crop_markers", lambda crop, where: calls.append(where) or crop_markers(crop, where))
     # a wrong prediction: the "QR code" covers the whole page, so every later crop is painted blank
     whole = np.array([[-10, -10], [5000, -10], [5000, 5000], [-10, 5000]], np.float64)
-    monkeypatch.setattr(markers, "_qr_quads", lambda mid, quad: [whole])
+    monkeypatch.setattr(markers, "_qr_quads", lambda mid, quad: ([whole], []))
     assert _same(markers.find_markers(grey), plain)
     assert calls == ["corner"] * 7  # the first crop, then each later one painted and plain
 
