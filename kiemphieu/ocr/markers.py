@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -94,17 +95,21 @@ def _detect(image: np.ndarray, origins, size, where: str) -> dict[int, np.ndarra
     found: dict[int, np.ndarray] = {}
     repeated: set[int] = set()
     cw, ch = size
-    qr_quads: list[np.ndarray] = []
-    marker_quads: list[np.ndarray] = []
+    qr_codes: list[tuple[np.ndarray, tuple]] = []  # where the QR codes are: polygon, bounds
+    keep: list[tuple[int, int, int, int]] = []  # around where the markers are (x0, y0, x1, y1)
+    predicted = False
     for ox, oy in origins:
         crop = image[oy:oy + ch, ox:ox + cw]
         quads = None
-        if qr_quads:
+        inside = [poly for poly, bounds in qr_codes if _meets(bounds, ox, oy, cw, ch)]
+        if inside:
             painted = crop.copy()
-            for quad in qr_quads:
-                cv2.fillConvexPoly(painted, np.round(quad - (ox, oy)).astype(np.int32), 255)
-            for quad in marker_quads:  # where the markers should be, their surroundings unpainted
-                _restore(painted, crop, quad - (ox, oy), QR_MASK_GUARD + MARKER_SLACK)
+            cv2.fillPoly(painted, inside, 255, offset=(-ox, -oy))
+            for x0, y0, x1, y1 in keep:  # the markers' surroundings left unpainted
+                if _meets((x0, y0, x1, y1), ox, oy, cw, ch):
+                    rows = slice(max(y0 - oy, 0), max(y1 - oy, 0))
+                    cols = slice(max(x0 - ox, 0), max(x1 - ox, 0))
+                    painted[rows, cols] = crop[rows, cols]
             quads = _crop_markers(painted, where)
             if not quads or not all(_unpainted(crop, painted, q) for _, q in quads):
                 quads = None  # a painted pixel near a marker, or none found: the plain crop
@@ -114,8 +119,13 @@ def _detect(image: np.ndarray, origins, size, where: str) -> dict[int, np.ndarra
             if mid in found:
                 repeated.add(mid)
             found[mid] = quad + (ox, oy)
-            if not qr_quads and where == "corner":
-                qr_quads, marker_quads = _qr_quads(mid, found[mid])
+            if not predicted and where == "corner":
+                predicted = True
+                polygons, expected = _qr_quads(mid, found[mid])
+                qr_codes = [(np.round(q).astype(np.int32), _bounds(q)) for q in polygons]
+                margin = QR_MASK_GUARD + MARKER_SLACK
+                keep = [(x0 - margin, y0 - margin, x1 + margin, y1 + margin)
+                        for x0, y0, x1, y1 in map(_bounds, expected)]
     for mid in repeated:
         del found[mid]
     return found
@@ -128,23 +138,25 @@ def _crop_markers(crop: np.ndarray, where: str) -> list[tuple[int, np.ndarray]]:
     return [(int(mid), quad.reshape(4, 2)) for quad, mid in zip(corners, ids.ravel())]
 
 
-def _around(quad: np.ndarray, margin: int, shape) -> tuple[slice, slice]:
-    """The rows and columns within `margin` pixels of the quad's bounding box."""
-    h, w = shape[:2]
-    x0, y0 = np.floor(quad.min(axis=0)).astype(int) - margin
-    x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + margin + 1
-    return slice(max(y0, 0), max(min(y1, h), 0)), slice(max(x0, 0), max(min(x1, w), 0))
+def _bounds(quad: np.ndarray) -> tuple[int, int, int, int]:
+    """The integer bounding box (x0, y0, x1, y1), ends excluded, of a quad's pixels."""
+    x0, y0 = np.floor(quad.min(axis=0)).astype(int).tolist()
+    x1, y1 = (np.ceil(quad.max(axis=0)).astype(int) + 1).tolist()
+    return x0, y0, x1, y1
+
+
+def _meets(bounds: tuple[int, int, int, int], ox: int, oy: int, cw: int, ch: int) -> bool:
+    x0, y0, x1, y1 = bounds
+    return x0 < ox + cw and x1 > ox and y0 < oy + ch and y1 > oy
 
 
 def _unpainted(crop: np.ndarray, painted: np.ndarray, quad: np.ndarray) -> bool:
     """No pixel within QR_MASK_GUARD of the marker was changed by the painting."""
-    around = _around(quad, QR_MASK_GUARD, crop.shape)
+    h, w = crop.shape[:2]
+    x0, y0, x1, y1 = _bounds(quad)
+    g = QR_MASK_GUARD
+    around = slice(max(y0 - g, 0), max(min(y1 + g, h), 0)), slice(max(x0 - g, 0), max(min(x1 + g, w), 0))
     return bool(np.array_equal(crop[around], painted[around]))
-
-
-def _restore(painted: np.ndarray, crop: np.ndarray, quad: np.ndarray, margin: int) -> None:
-    around = _around(quad, margin, crop.shape)
-    painted[around] = crop[around]
 
 
 def _qr_quads(mid: int, quad: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -155,11 +167,17 @@ def _qr_quads(mid: int, quad: np.ndarray) -> tuple[list[np.ndarray], list[np.nda
         return [], []
     paper, corner = _MARKER_PLACE[mid]
     boxes = [box for _, box in marker_boxes(paper)]
-    matrix = np.linalg.lstsq(_corners_mm(boxes[corner]), quad.astype(np.float64), rcond=None)[0]
+    matrix = _fit_inverse(paper.name, corner) @ quad.astype(np.float64)
     g = QR_MASK_GROW
     qr_codes = [_corners_mm((x - g, y - g, w + 2 * g, h + 2 * g)) @ matrix
                 for x, y, w, h in (qr_box(paper), second_qr_box(paper))]
     return qr_codes, [_corners_mm(box) @ matrix for box in boxes]
+
+
+@functools.cache
+def _fit_inverse(paper: str, corner: int) -> np.ndarray:
+    """The least-squares affine fit to a marker's corners is this matrix times them."""
+    return np.linalg.pinv(_corners_mm(marker_boxes(PAPERS[paper])[corner][1]))
 
 
 def _corners_mm(box) -> np.ndarray:
