@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
 import numpy as np
 
 from .arrays import _scratch
-from .geometry import marker_boxes
+from .geometry import PAPERS, QR_MODULE, marker_boxes, qr_box, second_qr_box
 
 DETECT_MAX_SIDE = 1400  # markers are searched on an image no larger than this
 
@@ -25,6 +26,25 @@ CORNER_SHARE = (0.18, 0.14)  # markers are first looked for in these shares of w
 # ArUco's default).
 CORNER_MIN_PERIMETER = 0.25
 
+
+# A corner crop holding a QR code costs ArUco three times one without (its modules are contours,
+# its finder patterns candidates to decode and reject). Once one marker is found the page's
+# place is known, so the QR codes in the crops still to search are painted white first, this
+# far (mm) beyond their edge to cover a small error of the one-marker map.
+QR_MASK_GROW = 0.5 * QR_MODULE
+
+# A marker found in a painted crop is kept only if no pixel within this many of it was painted:
+# then ArUco saw the same pixels around it as in the plain crop (the widest threshold window's
+# reach, 10, and two to spare) and found the same corners; otherwise the plain crop is searched.
+QR_MASK_GUARD = 12
+
+# The one-marker map's error at the page's far corners (pixels: a third of a degree over 1400):
+# around where each marker should be this much more is left unpainted, so that a QR code 4 mm
+# from its marker (15 px on an A5 read at half size) does not send the crop to the plain search.
+MARKER_SLACK = 8
+
+_MARKER_PLACE = {mid: (paper, corner) for paper in PAPERS.values()
+                 for corner, mid in enumerate(paper.marker_ids)}
 
 _detectors: dict[str, object] = {}
 
@@ -69,21 +89,101 @@ def find_markers(grey: np.ndarray) -> dict[int, np.ndarray]:
 
 
 def _detect(image: np.ndarray, origins, size, where: str) -> dict[int, np.ndarray]:
+    """Marker id -> corners over the crops at `origins`; ids seen twice are dropped. In corner
+    crops the QR codes are painted out of the crops searched after the first marker is found;
+    each crop's markers are still those of its plain search (see QR_MASK_GUARD)."""
     found: dict[int, np.ndarray] = {}
     repeated: set[int] = set()
     cw, ch = size
+    qr_codes: list[tuple[np.ndarray, tuple]] = []  # where the QR codes are: polygon, bounds
+    keep: list[tuple[int, int, int, int]] = []  # around where the markers are (x0, y0, x1, y1)
+    predicted = False
     for ox, oy in origins:
-        corners, ids, _ = _aruco_detector(where).detectMarkers(image[oy:oy + ch, ox:ox + cw])
-        if ids is None:
-            continue
-        for quad, mid in zip(corners, ids.ravel()):
-            mid = int(mid)
+        crop = image[oy:oy + ch, ox:ox + cw]
+        quads = None
+        inside = [poly for poly, bounds in qr_codes if _meets(bounds, ox, oy, cw, ch)]
+        if inside:
+            painted = crop.copy()
+            cv2.fillPoly(painted, inside, 255, offset=(-ox, -oy))
+            for x0, y0, x1, y1 in keep:  # the markers' surroundings left unpainted
+                if _meets((x0, y0, x1, y1), ox, oy, cw, ch):
+                    rows = slice(max(y0 - oy, 0), max(y1 - oy, 0))
+                    cols = slice(max(x0 - ox, 0), max(x1 - ox, 0))
+                    painted[rows, cols] = crop[rows, cols]
+            quads = _crop_markers(painted, where)
+            if not quads or not all(_unpainted(crop, painted, q) for _, q in quads):
+                quads = None  # a painted pixel near a marker, or none found: the plain crop
+        if quads is None:
+            quads = _crop_markers(crop, where)
+        for mid, quad in quads:
             if mid in found:
                 repeated.add(mid)
-            found[mid] = quad.reshape(4, 2) + (ox, oy)
+            found[mid] = quad + (ox, oy)
+            if not predicted and where == "corner":
+                predicted = True
+                polygons, expected = _qr_quads(mid, found[mid])
+                qr_codes = [(np.round(q).astype(np.int32), _bounds(q)) for q in polygons]
+                margin = QR_MASK_GUARD + MARKER_SLACK
+                keep = [(x0 - margin, y0 - margin, x1 + margin, y1 + margin)
+                        for x0, y0, x1, y1 in map(_bounds, expected)]
     for mid in repeated:
         del found[mid]
     return found
+
+
+def _crop_markers(crop: np.ndarray, where: str) -> list[tuple[int, np.ndarray]]:
+    corners, ids, _ = _aruco_detector(where).detectMarkers(crop)
+    if ids is None:
+        return []
+    return [(int(mid), quad.reshape(4, 2)) for quad, mid in zip(corners, ids.ravel())]
+
+
+def _bounds(quad: np.ndarray) -> tuple[int, int, int, int]:
+    """The integer bounding box (x0, y0, x1, y1), ends excluded, of a quad's pixels."""
+    x0, y0 = np.floor(quad.min(axis=0)).astype(int).tolist()
+    x1, y1 = (np.ceil(quad.max(axis=0)).astype(int) + 1).tolist()
+    return x0, y0, x1, y1
+
+
+def _meets(bounds: tuple[int, int, int, int], ox: int, oy: int, cw: int, ch: int) -> bool:
+    x0, y0, x1, y1 = bounds
+    return x0 < ox + cw and x1 > ox and y0 < oy + ch and y1 > oy
+
+
+def _unpainted(crop: np.ndarray, painted: np.ndarray, quad: np.ndarray) -> bool:
+    """No pixel within QR_MASK_GUARD of the marker was changed by the painting."""
+    h, w = crop.shape[:2]
+    x0, y0, x1, y1 = _bounds(quad)
+    g = QR_MASK_GUARD
+    around = slice(max(y0 - g, 0), max(min(y1 + g, h), 0)), slice(max(x0 - g, 0), max(min(x1 + g, w), 0))
+    return bool(np.array_equal(crop[around], painted[around]))
+
+
+def _qr_quads(mid: int, quad: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Where one found marker puts the page's QR codes (image pixels, each grown by
+    QR_MASK_GROW) and its four markers: an affine map fitted to the marker's four corners.
+    Empty for an unknown id."""
+    if mid not in _MARKER_PLACE:
+        return [], []
+    paper, corner = _MARKER_PLACE[mid]
+    boxes = [box for _, box in marker_boxes(paper)]
+    matrix = _fit_inverse(paper.name, corner) @ quad.astype(np.float64)
+    g = QR_MASK_GROW
+    qr_codes = [_corners_mm((x - g, y - g, w + 2 * g, h + 2 * g)) @ matrix
+                for x, y, w, h in (qr_box(paper), second_qr_box(paper))]
+    return qr_codes, [_corners_mm(box) @ matrix for box in boxes]
+
+
+@functools.cache
+def _fit_inverse(paper: str, corner: int) -> np.ndarray:
+    """The least-squares affine fit to a marker's corners is this matrix times them."""
+    return np.linalg.pinv(_corners_mm(marker_boxes(PAPERS[paper])[corner][1]))
+
+
+def _corners_mm(box) -> np.ndarray:
+    """A page box's corners, clockwise from its top-left, as rows (x, y, 1)."""
+    x, y, w, h = box
+    return np.array([[x, y, 1], [x + w, y, 1], [x + w, y + h, 1], [x, y + h, 1]], np.float64)
 
 
 def _touches_edge(quad: np.ndarray, shape: tuple[int, ...], margin: float = 2.0) -> bool:
