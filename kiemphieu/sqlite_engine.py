@@ -109,6 +109,9 @@ def take_sqlite_write_lock(raw, seconds: float) -> bool:
 
 # --- commits synced after the lock -------------------------------------------------------------
 
+_KNOWN_CONNECTIONS = 1000  # sqlite3 connections take no weak reference: the map is kept bounded
+
+
 class WalSync:
     """Syncs a database's WAL file after each commit that wrote (FULL durability, above).
 
@@ -139,6 +142,8 @@ class WalSync:
         if self._synced_changes.get(id(raw)) == changes:
             return
         self.sync_covering_this_commit()
+        if len(self._synced_changes) >= _KNOWN_CONNECTIONS:  # ids of closed connections pile up
+            self._synced_changes.clear()  # (each connection then syncs once more: harmless)
         self._synced_changes[id(raw)] = changes
 
     def sync_covering_this_commit(self) -> None:

@@ -248,3 +248,22 @@ def test_commits_made_during_a_sync_share_the_next_one_and_none_returns_before_i
     assert len(flushes) == 2  # not six
     for called, back in returned.values():
         assert any(called <= began and ended <= back for began, ended in flushes)
+
+
+def test_the_connections_remembered_stay_bounded(tmp_path, monkeypatch):
+    """Connections closed and made anew (a pool's overflow) leave their ids behind: the map of
+    what each connection last synced is emptied once it holds too many."""
+    database = str(tmp_path / "k.db")
+    wal_sync = sqlite_engine.WalSync(database)
+    monkeypatch.setattr(sqlite_engine, "_KNOWN_CONNECTIONS", 5)
+    connections = []
+    for n in range(12):
+        connection = sqlite3.connect(database, isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE IF NOT EXISTS t (x)")
+        connection.execute("INSERT INTO t VALUES (?)", (n,))
+        wal_sync.after_commit(connection)
+        connections.append(connection)
+        assert len(wal_sync._synced_changes) <= 5
+    for connection in connections:
+        connection.close()
