@@ -130,7 +130,6 @@ class WalSync:
         self.directory = os.path.dirname(os.path.abspath(database_path))
         self._synced_changes: dict[int, int] = {}  # id(raw connection) -> total_changes last synced
         self._wal: int | None = None  # descriptor of the WAL file last synced
-        self._lock = threading.Lock()
         self._turn = threading.Condition()
         self._committed = 0  # commits counted so far (each one's frames were written before)
         self._synced = 0  # the commits a finished sync covers
@@ -165,31 +164,28 @@ class WalSync:
                 self._synced = max(self._synced, covers)
 
     def sync(self) -> None:
-        descriptor = self._current_wal()
-        if descriptor is None:  # checkpointed and removed by the last connection's close
-            return
-        try:
+        """One flush of the WAL file (one caller at a time: sync_covering_this_commit)."""
+        wal = self._current_wal()
+        if wal is not None:  # (None: checkpointed and removed by the last connection's close)
             # As SQLite syncs its files: the data and the size, not the times (a reused WAL
             # keeps its size, so no journal commit of the file system at each flush).
-            os.fdatasync(descriptor)
-        finally:
-            os.close(descriptor)
+            os.fdatasync(wal)
 
     def _current_wal(self) -> int | None:
-        """A descriptor of its own (closed by the caller) on the file now at the WAL's path."""
-        with self._lock:
-            try:
-                on_disk = os.stat(self.wal_path)
-            except FileNotFoundError:
-                return None
-            if self._wal is None or not os.path.samestat(os.fstat(self._wal), on_disk):
-                if self._wal is not None:
-                    os.close(self._wal)
-                    self._wal = None
-                wal = os.open(self.wal_path, os.O_RDONLY)
-                self._sync_directory()
-                self._wal = wal
-            return os.dup(self._wal)
+        """The descriptor of the file now at the WAL's path (opened anew, and its folder synced,
+        when that is another file than the one held)."""
+        try:
+            on_disk = os.stat(self.wal_path)
+        except FileNotFoundError:
+            return None
+        if self._wal is None or not os.path.samestat(os.fstat(self._wal), on_disk):
+            if self._wal is not None:
+                os.close(self._wal)
+                self._wal = None
+            wal = os.open(self.wal_path, os.O_RDONLY)
+            self._sync_directory()
+            self._wal = wal
+        return self._wal
 
     def _sync_directory(self) -> None:
         descriptor = os.open(self.directory, os.O_RDONLY)
