@@ -70,10 +70,15 @@ def crosses_openly(v, st) -> bool:
             and not (v["multi"] >= st.max_multi and v["extra_mm2"] >= 0.4 * st.extra_mm2))
 
 
+def strikes_by_covers(v, st) -> bool:
+    """Struck by its covers: a clean row scoring `definite`, or a line (`is_line`)."""
+    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st)
+    return clean and (v["score"] >= st.definite or is_line(v, st))
+
+
 def would_strike(v, st) -> bool:
     """Struck by its own evidence (before the fold-crease check)."""
-    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st)
-    return (clean and (v["score"] >= st.definite or is_line(v, st))) or crosses_openly(v, st)
+    return strikes_by_covers(v, st) or crosses_openly(v, st)
 
 
 def wants_edge_gap(score: float, pen_score: float, print_halo: float, st) -> bool:
@@ -139,8 +144,7 @@ def strike_margin(mark: str, v, st) -> float:
     """How far the row is from changing its answer (negative: inside the uncertain band)."""
     score = v["score"]
     if mark == "struck":
-        clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st)
-        if not (clean and (score >= st.definite or is_line(v, st))):  # struck by crossing openly
+        if not strikes_by_covers(v, st):  # struck by crossing openly
             return min(v["open_cross"] - st.cross_cover, st.line_faint_extra_mm2 - v["faint_extra_mm2"],
                        st.extra_mm2 - v["extra_mm2"])
         if v["score"] >= st.definite or not is_line(v, st):
