@@ -41,6 +41,7 @@ NAMES = [
 # (label, path suffix, function name). Nested stages are listed under their parent.
 STAGES = [
     ("whole request (WSGI app)", "flask/app.py", "wsgi_app"),
+    ("  session cookie open (signature, JSON)", "flask/sessions.py", "open_session"),
     ("  CSRF header check", "flask_wtf/csrf.py", "protect"),
     ("  view with access check", "kiemphieu/auth/access.py", "guarded"),
     ("    log-in: user + scopes (1 query)", "kiemphieu/factory.py", "load_user"),

@@ -12,6 +12,7 @@ from flask import Flask, render_template
 
 from .config import MIGRATIONS_DIR, TEMPLATES_DIR, default_config, instance_path, load_secret_key, secure_instance
 from .extensions import csrf, db, login_manager, migrate
+from . import pool_ping
 from . import sqlite_engine  # also registers its engine events: WAL, the write lock
 from .localtime import to_local
 from .security import init_security
@@ -51,12 +52,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or _local_secret_key(app, instance)
 
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = sqlite_engine.engine_options(
-        str(app.config["SQLALCHEMY_DATABASE_URI"]), app.config.get("SQLALCHEMY_ENGINE_OPTIONS"))
+    uri = str(app.config["SQLALCHEMY_DATABASE_URI"])
+    options = sqlite_engine.engine_options(uri, app.config.get("SQLALCHEMY_ENGINE_OPTIONS"))
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"], ping_after = pool_ping.engine_options(uri, options)
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
             sqlite_engine.install_wal_sync(engine)
+            if ping_after:
+                pool_ping.install_idle_ping(engine, ping_after)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     _init_login(app)
