@@ -350,6 +350,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.one:
         return run_one(args.one, args)
+    from machine_reference import reference_line
+
+    print(reference_line(), flush=True)  # figures of another day compare through it
     status = 0
     for database in args.databases.split(","):
         # One process per database: each gets a fresh app, engine and environment.

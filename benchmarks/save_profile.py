@@ -146,6 +146,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=0, help="also print cProfile's top N by cumulative time")
     parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL cluster (as load_test.py)")
     args = parser.parse_args()
+    from machine_reference import reference_line
+
+    print(reference_line())  # the same code took twice the CPU on a slower day: compare through it
     if args.postgres:
         sys.path.insert(0, str(REPO / "benchmarks"))
         from load_test import Postgres

@@ -38,6 +38,7 @@ from datetime import date
 from pathlib import Path
 
 import requests
+from machine_reference import reference_line
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "benchmarks" / "out"
@@ -242,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         env.pop("DATABASE_URL", None)
         subprocess.run([sys.executable, "-m", "kiemphieu.cli", "db-upgrade"], env=env, check=True, capture_output=True)
         load_before = os.getloadavg()[0]
+        reference = reference_line()
         round_id, election = seed(instance, args.scans)
         archive = scan_zip(election, args.scans, args.level)
         port = free_port()
@@ -289,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
           f"one zip of {size / 1e6:.0f} MB over HTTP (gunicorn on loopback, {os.cpu_count()} cores; "
           f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: other work on the machine "
           f"stretches the wall times, far less the CPU figures)")
+    print(f"  {reference}")
     print(f"  upload (stored and queued, acknowledged)   {upload_s:6.1f} s")
     print(f"  reading and storing (ack -> all stored)     {work_s:6.1f} s   "
           f"worker busy: reading {stats.get('read_s', 0):.1f} s, storing {stats.get('store_s', 0):.1f} s, "
