@@ -87,15 +87,49 @@ def wants_edge_gap(score: float, pen_score: float, print_halo: float, st) -> boo
     return print_halo >= st.kept_edge_halo and pen_score < st.marginal <= score
 
 
+def wants_open_runs(run_cover: float, gap_cover: float, tint_cover: float, print_halo: float, st) -> bool:
+    """Whether a row's runs are measured again by where new ink lies in them (`open_run_cover`):
+    its runs alone put it over `marginal` (no gaps, no pen colour) and under `definite`, on a
+    page whose print spreads (its halo's first ring at `kept_edge_halo`): only blurred or bled
+    print merges its letters into runs. On a sharp page a run the template does not have is a
+    pen's, however hidden (a short partial strike across small print touches its run only on
+    the print's edge, as a sliver does)."""
+    return print_halo >= st.kept_edge_halo and max(gap_cover, tint_cover) < st.marginal <= run_cover < st.definite
+
+
+def runs_by_slivers(v, st) -> bool:
+    """Whether a row's runs are the print's own letters merged, touched by slivers of its edge:
+    measured again (`open_run_cover`), with under `kept_sliver_mm2` of new ink on the print's
+    edge in the runs no ink off the edge lies in (`run_sliver_mm2`: a sliver is a pixel or a
+    few; a pen's line hidden across the letters leaves some at every letter it crosses) and
+    under `kept_edge_free_mm2` of new ink on open paper in the row, and under `kept_free_mm2` of
+    faint ink there (a thin pen's line a grey scan all but lost shows as faint ink)."""
+    return (v.get("open_run_cover") is not None and v.get("free_mm2") is not None
+            and v["run_sliver_mm2"] < st.kept_sliver_mm2 and v["free_mm2"] < st.kept_edge_free_mm2
+            and v["faint_free_mm2"] < st.kept_free_mm2)
+
+
+def kept_runs(v, st) -> tuple[float, float]:
+    """The pen runs' and the touched runs' cover that forbid 'kept': as measured, or, where the
+    runs are touched by slivers only (`runs_by_slivers`), the runs that ink off the print's edge
+    lies in (`open_run_cover`)."""
+    if runs_by_slivers(v, st):
+        return v["open_run_cover"], v["open_run_cover"]
+    return v["run_cover"], v.get("touched_run_cover", 0.0)
+
+
 def kept_score(v, st) -> float:
     """The score that forbids 'kept': the row's score, or, where the gaps were measured again off
     the print's edge (`off_edge_gap`, on a page whose print bleeds) and the row has under
     `kept_edge_free_mm2` of ink on open paper, the pen runs, the pen colour and those gaps (a
     sliver of the print's own edge is no trace of a pen; a pen's line crossing a gap between
-    words leaves some ink on open paper)."""
+    words leaves some ink on open paper); the pen runs are those of `kept_runs`."""
+    runs = kept_runs(v, st)[0]
     if v.get("off_edge_gap") is None or v.get("free_mm2") is None or v["free_mm2"] >= st.kept_edge_free_mm2:
+        if runs_by_slivers(v, st):
+            return max(runs, v["gap_cover"], v["tint_cover"])
         return v["score"]
-    return max(v["run_cover"], v["tint_cover"], v["off_edge_gap"])
+    return max(runs, v["tint_cover"], v["off_edge_gap"])
 
 
 def bleeds_to_edge(print_halo: float, print_reach: int, st) -> bool:
@@ -120,7 +154,7 @@ def is_kept(v, st) -> bool:
     the pen runs: a thin pen's line hidden on the print touches its runs as little as a bold
     print's sliver does, so what is not evidence of a strike still forbids 'kept')."""
     whole_ink = not ink_on_edge_only(v, st)
-    return (kept_score(v, st) < st.marginal and v.get("touched_run_cover", 0.0) < st.marginal
+    return (kept_score(v, st) < st.marginal and kept_runs(v, st)[1] < st.marginal
             and not (whole_ink and v["ink_mm2"] >= st.kept_ink_mm2) and v["free_mm2"] < st.kept_free_mm2
             and v["faint_cover"] < st.faint_marginal and v["tint_mm2"] < st.kept_tint_mm2
             and not (v["free_mm2"] >= 0.6 * st.kept_free_mm2 and v["faint_free_mm2"] >= st.kept_faint_mm2)

@@ -82,3 +82,23 @@ def _runs_leaving(runs: np.ndarray, outside: np.ndarray) -> np.ndarray:
     keep[labels[(runs > 0) & (outside > 0)]] = True
     keep[0] = False
     return keep[labels].astype(np.uint8)
+
+
+def _runs_touched_openly(runs: np.ndarray, new: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, int]:
+    """The runs (8-connected parts of a 0/1 mask) that new ink off the print's edge (`edge`: the
+    print grown by a pixel) lies in, and how many new pixels on that edge lie in the others.
+
+    Small or blurred print merges letters into runs that the sharp template does not have, and
+    a scan's blur leaves a pixel or two of the print's own edge in them: such a run is touched
+    only on the edge, by a sliver. A pen's stroke through a run crosses the paper between letters
+    or words somewhere; where the print hides it everywhere, its ink still lies along the edge at
+    every letter it crosses, many pixels, not a sliver's two or three.
+    """
+    ink = new.view(bool) if new.dtype == np.uint8 else new.astype(bool)
+    count, labels = cv2.connectedComponents(runs, connectivity=8)
+    open_ink = ink & ~edge.view(bool)
+    keep = np.zeros(count, bool)
+    keep[labels[open_ink]] = True
+    keep[0] = False
+    on_edge = ink & ~open_ink & ~keep[labels] & (labels > 0)
+    return keep[labels].astype(np.uint8), int(np.count_nonzero(on_edge))

@@ -20,10 +20,11 @@ from .halo import not_printed_runs as halo_not_printed_runs
 from .rows import aligned, tint_band
 from .rowmasks import band_runs, group_stack, row_groups
 from .strikedecisions import (  # noqa: F401
-    bleeds_to_edge, crosses_openly, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_score,
-    pen_run_min_px, span_ignores_edge, strike_margin, wants_crossing, wants_edge_gap, wants_line_check,
-    wants_split_lines, would_strike)
-from .strikeruns import _NEIGHBOURS, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen  # noqa: F401
+    bleeds_to_edge, crosses_openly, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_runs, kept_score,
+    pen_run_min_px, runs_by_slivers, span_ignores_edge, strike_margin, wants_crossing, wants_edge_gap, wants_line_check,
+    wants_open_runs, wants_split_lines, would_strike)
+from .strikeruns import (  # noqa: F401
+    _NEIGHBOURS, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
     _centred_in_zone, _centred_in_zone_rows, _count_and_rows, _gap_off_edge, _ink_on_edges, _measure_split_lines,
     _no_ink, _off_line, _open_crossing, _segment_cover, _span, _stroke_in_zone)
@@ -200,17 +201,26 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             # Bled or blurred print a fraction of a pixel off leaves slivers of its own edge in
             # the gaps between letters: the gap columns again, without the print's edge.
             edge_gap = _gap_off_edge(new, template, row) if visible_share >= st.min_visible else 0.0
-        if score < st.marginal or edge_gap is not None:
+        open_runs = sliver_mm2 = None
+        open_wanted = wants_open_runs(run_cover, gap_cover, tint_cover, print_halo, st)
+        if score < st.marginal or edge_gap is not None or open_wanted:
             free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
             if m["touched_runs"] is not runs and n1 > n0:
                 touched = _centred_in_zone(m["touched_runs"][:, n0:n1], z0, z1)
                 touched_cover = int(np.count_nonzero(touched)) / (n1 - n0)
+            if wants_open_runs(max(run_cover, touched_cover), gap_cover, tint_cover, print_halo, st) and n1 > n0:
+                # Small or blurred print's merged letters make runs that a sliver of its own edge
+                # touches: the runs again, those that new ink off the print's edge lies in.
+                opened, sliver_px = _runs_touched_openly(m["touched_runs"] | runs, new, template.glyph_edge(row))
+                open_runs = int(np.count_nonzero(_centred_in_zone(opened[:, n0:n1], z0, z1))) / (n1 - n0)
+                sliver_mm2 = sliver_px / area_px
         values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "run_cover": run_cover,
                   "gap_cover": gap_cover,
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
                   "ink_mm2": ink_mm2, "free_mm2": free_mm2, "faint_free_mm2": faint_free_mm2,
                   "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None,
                   "touched_run_cover": touched_cover, "off_edge_gap": edge_gap, "open_cross": open_cross,
+                  "open_run_cover": open_runs, "run_sliver_mm2": sliver_mm2,
                   "bled_print": bleeds_to_edge(print_halo, getattr(ctx, "print_reach", 0), st)}
         if would_strike(values, st):
             # A fold crease along the letters is no strike: it runs on across the page.
@@ -237,6 +247,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "touched_run_cover": round(touched_cover, 3),
                            "off_edge_gap": None if edge_gap is None else round(edge_gap, 3),
                            "open_cross": None if open_cross is None else round(open_cross, 3),
+                           "open_run_cover": None if open_runs is None else round(open_runs, 3),
+                           "run_sliver_mm2": None if sliver_mm2 is None else round(sliver_mm2, 2),
                            "bled_print": values["bled_print"]}
         confidence = min(confidence, strike_margin(mark, values, st))
     ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details
