@@ -118,6 +118,8 @@ class BoxSettings:
     stray_mm2: float = setting(2.0, 0.0, 100.0, "ink in the row outside the boxes that forbids 'none'")
     max_fill: float = setting(0.75, 0.0, 1.0, "a box inked over more than this share is uncertain")
     empty_tint_mm2: float = setting(0.3, 0.0, 100.0, "pen-coloured ink in a box beyond this forbids 'empty'")
+    stray_edge_halo: float = setting(1.0, 0.0, 1.0, "on a page whose print halo (its first ring's darkening, ink.halo_*) reaches this, a row with no box marked whose ink outside its boxes lies on the print's edge (the pixel past the glyph margin) but for at most stray_edge_free_mm2 has that ink counted without the edge: blurred or bled print leaves slivers by every letter before its halo reaches the ink level (1: off)")
+    stray_edge_free_mm2: float = setting(0.2, 0.0, 10.0, "the most ink off the print's edge (outside the boxes) such a row may have: a pen's line beside or through the name shows past its ends and in its word gaps, a tick, circle or underline on open paper")
     empty_speck_mm2: float = setting(0.0, 0.0, 1.0, "new ink in a box that scores empty, up to this much, is a speck of the scanner's (dust, noise: a pixel at the working resolution), not a pen's trace (0: any ink forbids 'empty')")
     side_fill: float = setting(0.4, 0.0, 1.0, "ink share of a side's middle that counts it as inked (3 sides: a scribble)")
     both_fill_ratio: float = setting(1.6, 1.0, 20.0, "both boxes marked, one this many times as inked as the other: uncertain (a correction)")
