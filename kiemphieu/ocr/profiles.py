@@ -130,7 +130,7 @@ class BoxSettings:
     max_one_way: float = setting(0.25, 0.0, 1.0, "long lines across this much more of the rows than of the columns (or the reverse): a scribble")
     max_line_groups: int = setting(1, 0, 10, "both boxes marked, one with more separate lines right across it (edge to edge) than this: a mark struck through, uncertain")
     both_max_one_way: float = setting(0.15, 0.0, 1.0, "both boxes marked, one with long lines one way over this share (see max_one_way): a mark struck through, uncertain")
-    x_max_edge_excess: float = setting(0.1, -1.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when its ink's edges (measured at 8 px/mm) run along horizontals at most this share of their strength more than along verticals")
+    x_max_edge_excess: float = setting(0.2, -1.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when its ink's edges (measured at 8 px/mm) run along horizontals at most this share of their strength more than along verticals (thick pens' X measured up to 0.19 on the tuning split; up to cancel_edge_excess, what any marked box may have: the level edge a line struck across adds is x_max_edge_run's)")
     x_max_edge_run: float = setting(0.35, 0.0, 1.0, "and when its longest level edge spans at most this share of the box (a line struck across has one as long as itself)")
     x_min_diagonal: float = setting(0.6, 0.0, 1.0, "and when at least this share of the edges runs along the diagonals (an X's arms; a blacked-out box's or a scribble's run every way)")
     x_min_balance: float = setting(0.3, 0.0, 0.5, "and when the weaker of its two diagonals holds at least this share of their edges (an X has both arms; strokes one way are a scribble)")
