@@ -4,16 +4,13 @@ pen's mark beside the name still is (issue 11, plain boxes ballots at L1-L2)."""
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
-from kiemphieu.ocr import load_profile, read_images
+from kiemphieu.ocr import load_profile
 from kiemphieu.ocr.boxes import counted_stray
-from kiemphieu.ocr.synthetic import classes, marks as mk
-from kiemphieu.ocr.synthetic.ballots import text_lines_px
-from kiemphieu.ocr.synthetic.ink import PEN_MODELS, Pen, box_to_px, draw_strokes
+from kiemphieu.ocr.synthetic import marks as mk
 
-PENS = {m[0]: Pen(*m) for m in PEN_MODELS}
+from .classmarks import read_with_mark_by_name
 PROFILE = load_profile("feeder-200dpi-colour")
 BX = PROFILE.boxes
 
@@ -25,24 +22,7 @@ BALLOT = ("tune", "grey_seal", "L1", 442, "boxes6")
 
 
 def _read(extra=None, pen="black_ballpoint", profile=PROFILE):
-    original = classes._mark_boxes
-
-    def marked(image, layout, dpi, rng, cls, variety):
-        truth = original(image, layout, dpi, rng, cls, variety)
-        if extra is not None:
-            row = next(c for c in layout["candidates"] if c["id"] == "c01")
-            box = box_to_px(row["name_mm"], dpi)
-            draw_strokes(image, extra(box, dpi, np.random.default_rng(5), *text_lines_px(row, dpi)),
-                         PENS[pen], dpi, np.random.default_rng(6))
-        return truth
-
-    classes._mark_boxes = marked
-    try:
-        data, _, truth = classes.make_class_ballot_file(*BALLOT)
-    finally:
-        classes._mark_boxes = original
-    election = classes.split_elections("tune")[BALLOT[-1]]
-    return read_images(data, election, profile)[0], truth
+    return read_with_mark_by_name(BALLOT, "c01", extra, pen, profile)
 
 
 def test_print_edge_slivers_beside_a_name_are_not_stray_ink():
