@@ -81,9 +81,11 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             off_print = _stray_off_print(ctx, warped, ink, template, row, shift, new)
             if off_print is not None:
                 mark = box_mark(states, values, off_print / area_px, bx)
+            # Print blurred or bled short of the ink level still leaves slivers on its edge.
             edge_halo = _page_halo(ctx, warped, template)[0] if mark == "uncertain" else None
             if edge_halo is not None and edge_halo >= bx.stray_edge_halo:
-                off_edge = _outside_boxes(new & (_print_rings(template)[row.band[0]:row.band[1], row.band[2]:row.band[3]] > 1), row)
+                by0, by1, bx0, bx1 = row.band
+                off_edge = _outside_boxes(new & (_print_rings(template)[by0:by1, bx0:bx1] > 1), row)
                 mark = box_mark(states, values, counted_stray(stray, off_edge / area_px, edge_halo, bx), bx)
         if mark == "uncertain" and "unsure" not in states:
             confidence = min(confidence, -1.0)  # both boxes read, the row ruled out by its shapes
