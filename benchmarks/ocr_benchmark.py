@@ -42,7 +42,7 @@ import numpy as np
 cv2.setNumThreads(1)  # one core per worker: the figures are per core
 
 from kiemphieu.ocr.synthetic import ALL_LEVELS, GENERATOR_VERSION, ballot_plan, demo_elections, judge_reading, make_ballot_file  # noqa: E402
-from kiemphieu.ocr.synthetic.classes import CLASSES, SPLITS, class_plan, make_class_ballot_file, split_elections  # noqa: E402
+from kiemphieu.ocr.synthetic.classes import CLASSES, SPLITS, _form, class_plan, make_class_ballot_file, split_elections  # noqa: E402
 
 # Which scanner profile (scanner_profiles/<name>.toml) reads which capture; the rest: default.
 PROFILE_FOR = {"bitonal": "bw-300dpi", "phone": "phone-photo"}
@@ -476,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--class", dest="only_classes", help="with --classes: a comma-separated subset of: " + ",".join(CLASSES))
     ap.add_argument("--dpi", type=int, default=200,
                     help="scan resolution of the default mix's ballots (150-300: a scanner set otherwise than ours)")
+    ap.add_argument("--form", choices=("strike", "boxes"), help="with --classes: only the ballots of this form "
+                    "(the same ballots as without it, the others left out)")
     ap.add_argument("--json", metavar="FILE", help="also write the per-level figures as JSON")
     ap.add_argument("--dump", metavar="FILE", help="write every ballot's truth, reading and timings as JSON Lines (with --classes: the tuning split's only)")
     args = ap.parse_args(argv)
@@ -559,7 +561,8 @@ def main_classes(args) -> int:
     _READER = Reader(args.reader)
     only = tuple(c.strip() for c in args.only_classes.split(",")) if args.only_classes else None
     splits = SPLITS if args.split == "both" else (args.split,)
-    plan = [item for split in splits for item in class_plan(args.classes, split, only)]
+    plan = [item for split in splits for item in class_plan(args.classes, split, only)
+            if args.form is None or _form(split_elections(item[0])[item[4]]) == args.form]
     print(f"OCR benchmark, failure classes: {len(plan)} ballots ({args.classes} per class and split, L0-L2), "
           f"{args.workers} workers, {os.cpu_count()} cores (shared: timings are indicative)", flush=True)
     results, wall = run(plan, args.workers, args.reader, None, args.chunk)

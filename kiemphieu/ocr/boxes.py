@@ -73,7 +73,7 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
         stray = _outside_boxes(new, row) / area_px
         mark = box_mark(states, values, stray, bx)
-        off_print = None
+        off_print = off_edge = None
         if mark == "uncertain" and states == ["empty", "empty"]:
             # Ink beside the name on a row with no box marked: a pen's, or the print's own on a
             # page whose print bleeds past the glyph margin (blur, ink spread, a page a fraction
@@ -81,6 +81,12 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             off_print = _stray_off_print(ctx, warped, ink, template, row, shift, new)
             if off_print is not None:
                 mark = box_mark(states, values, off_print / area_px, bx)
+            # Print blurred or bled short of the ink level still leaves slivers on its edge.
+            edge_halo = _page_halo(ctx, warped, template)[0] if mark == "uncertain" else None
+            if edge_halo is not None and edge_halo >= bx.stray_edge_halo:
+                by0, by1, bx0, bx1 = row.band
+                off_edge = _outside_boxes(new & (_print_rings(template)[by0:by1, bx0:bx1] > 1), row)
+                mark = box_mark(states, values, counted_stray(stray, off_edge / area_px, edge_halo, bx), bx)
         if mark == "uncertain" and "unsure" not in states:
             confidence = min(confidence, -1.0)  # both boxes read, the row ruled out by its shapes
         boxes[row.id] = mark
@@ -88,6 +94,7 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
         scores[row.id] = max(values["agree"], values["disagree"])
         details[row.id] = {"stray_mm2": round(stray, 2), "shift_px": list(shift),
                            **({} if off_print is None else {"stray_off_print_mm2": round(off_print / area_px, 2)}),
+                           **({} if off_edge is None else {"stray_off_edge_mm2": round(off_edge / area_px, 2)}),
                            "box_shift_px": {side: list(v) for side, v in box_shifts.items()},
                            "align": None if align is None else round(align, 3)}
     ctx.reading.boxes, ctx.reading.scores = boxes, scores
@@ -107,16 +114,8 @@ def _stray_off_print(ctx, warped, ink, template: Template, row, shift, new) -> i
     the ink level), or None: the print does not bleed (reach 0, or no halo measured), or the row
     has a pen's line (a horizontal run that is not the print's own at that reach), whose ink
     beside the letters is the pen's."""
-    reach = getattr(ctx, "boxes_print_reach", None)
-    if reach is None:
-        settings = ctx.profile.ink
-        reach = 0
-        if settings.halo_reach_mm > 0:
-            per_row, _, _ = halo.rings(template, settings.halo_reach_mm)
-            levels = halo.row_halo_levels(warped, per_row, ctx.paper_level, settings.halo_share, halo.HALO_CLEAN_ROWS)
-            ctx.checks["halo"] = [round(v, 3) for v in levels]
-            reach = halo.print_reach(levels, settings.ink_level)
-        ctx.boxes_print_reach = reach
+    levels = _page_halo(ctx, warped, template)
+    reach = 0 if levels[0] is None else halo.print_reach(levels, ctx.profile.ink.ink_level)
     if reach <= 0:
         return None
     by0, by1, bx0, bx1 = row.band
@@ -126,6 +125,35 @@ def _stray_off_print(ctx, warped, ink, template: Template, row, shift, new) -> i
     if _outside_boxes(runs, row):
         return None
     return _outside_boxes(new & (_print_rings(template)[by0:by1, bx0:bx1] > reach), row)
+
+
+def _page_halo(ctx, warped, template: Template) -> list:
+    """The print's halo on this page, ring by ring out from the glyph mask (each ring's
+    darkening, `halo.row_halo_levels`), measured once per page; [None] where the profile
+    measures no halo (bitonal)."""
+    levels = getattr(ctx, "boxes_halo", None)
+    if levels is None:
+        settings = ctx.profile.ink
+        levels = [None]
+        if settings.halo_reach_mm > 0:
+            per_row, _, _ = halo.rings(template, settings.halo_reach_mm)
+            levels = halo.row_halo_levels(warped, per_row, ctx.paper_level, settings.halo_share, halo.HALO_CLEAN_ROWS)
+            ctx.checks["halo"] = [round(v, 3) for v in levels]
+        ctx.boxes_halo = levels = levels or [None]
+    return levels
+
+
+def counted_stray(stray_mm2: float, off_edge_mm2: float, edge_halo: float, bx) -> float:
+    """The ink outside a row's boxes that counts against 'none' (`box_mark`'s stray_mm2), for a
+    row with no box marked: on a page whose print halo's first ring reaches `stray_edge_halo`
+    (blurred or bled print, short of the ink level, still leaves slivers of its own edge by
+    every letter), ink wholly on the print's edge but for `stray_edge_free_mm2` is the print's
+    and only the ink off the edge counts; else the whole. A pen's mark by the name never lies
+    wholly on the edge: a line shows past the name's ends and in its word gaps, a tick, circle
+    or underline on open paper."""
+    if edge_halo >= bx.stray_edge_halo and off_edge_mm2 <= bx.stray_edge_free_mm2:
+        return off_edge_mm2
+    return stray_mm2
 
 
 def _print_rings(template: Template) -> np.ndarray:

@@ -106,6 +106,20 @@ def test_a_thick_pens_x_is_marked_and_an_x_struck_through_stays_unsure_by_their_
     assert box_state({**thick_x, "edge_run": BX.x_max_edge_run + 0.01}, BX) == "unsure"  # a level edge
 
 
+def test_a_thick_pens_x_leaning_level_is_marked_up_to_the_struck_through_limit():
+    # Tuning split, plain L1:55 (boxes6): a thick blue marker's X, heavy (3 sides, fill 0.9), its
+    # edges an X's but for edge_excess 0.116 (thick pens' X: up to 0.19 on the tuning split).
+    thick_x = box(score=1.0, fill=0.903, crossings=1.0, sides=3, pale_sides=4, long_rows=0.824, long_cols=0.765,
+                  tint_mm2=17.68, edge_excess=0.116, edge_diagonal=0.714, edge_run=0.273, edge_balance=0.5,
+                  fine_fill=0.9)
+    assert box_state(thick_x, BX) == "marked"
+    assert box_state({**thick_x, "edge_excess": 0.19}, BX) == "marked"
+    # What any marked box may not have, a heavy one neither: struck through.
+    assert box_state({**thick_x, "edge_excess": BX.cancel_edge_excess}, BX) == "unsure"
+    assert box_state({**thick_x, "edge_run": BX.x_max_edge_run + 0.01}, BX) == "unsure"
+    assert box_state({**thick_x, "edge_diagonal": 0.5}, BX) == "unsure"  # blacked out
+
+
 @pytest.mark.parametrize("change", [{"edge_diagonal": 0.5},  # edges every way: blacked out, scribbled
                                     {"edge_balance": 0.1},  # strokes along one diagonal only: a scribble
                                     {"fine_fill": 0.97}])  # no white left between the arms

@@ -1,15 +1,12 @@
 """Boxes form on a page whose print bleeds: the print's own slivers beside a name are not stray
 ink (a row with no box marked reads 'none'), a pen's line or mark beside the name still is."""
 
-import numpy as np
 import pytest
 
-from kiemphieu.ocr import load_profile, read_images
-from kiemphieu.ocr.synthetic import classes, marks as mk
-from kiemphieu.ocr.synthetic.ballots import text_lines_px
-from kiemphieu.ocr.synthetic.ink import PEN_MODELS, Pen, box_to_px, draw_strokes
+from kiemphieu.ocr import load_profile
+from kiemphieu.ocr.synthetic import marks as mk
 
-PENS = {m[0]: Pen(*m) for m in PEN_MODELS}
+from .classmarks import read_with_mark_by_name
 
 # A tuning-split grey_seal ballot at L2 whose print bleeds (ink spread 0.8 px, a blur and a tone
 # curve: the print is ink two pixels past the glyph mask) and whose row c01 has no box marked.
@@ -17,24 +14,7 @@ BALLOT = ("tune", "grey_seal", "L2", 53, "boxes6")
 
 
 def _read(extra=None, pen="black_ballpoint"):
-    original = classes._mark_boxes
-
-    def marked(image, layout, dpi, rng, cls, variety):
-        truth = original(image, layout, dpi, rng, cls, variety)
-        if extra is not None:
-            row = next(c for c in layout["candidates"] if c["id"] == "c01")
-            box = box_to_px(row["name_mm"], dpi)
-            draw_strokes(image, extra(box, dpi, np.random.default_rng(5), *text_lines_px(row, dpi)),
-                         PENS[pen], dpi, np.random.default_rng(6))
-        return truth
-
-    classes._mark_boxes = marked
-    try:
-        data, _, truth = classes.make_class_ballot_file(*BALLOT)
-    finally:
-        classes._mark_boxes = original
-    election = classes.split_elections("tune")[BALLOT[-1]]
-    return read_images(data, election, load_profile("feeder-200dpi-colour"))[0], truth
+    return read_with_mark_by_name(BALLOT, "c01", extra, pen, load_profile("feeder-200dpi-colour"))
 
 
 def test_print_slivers_beside_a_name_are_not_stray_ink():
