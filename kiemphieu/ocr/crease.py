@@ -54,8 +54,8 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
     open_paper = ok & (np.take(_glyph_near_line(template), at) == 0)
     dark = open_paper & (np.take(warped, at[None] + _around_line_steps(template.width)).min(axis=0)
                          < paper * st.crease_level)
-    # Per line and side (at most two each): the counts (count_nonzero of a 1-D slice: a tenth of
-    # reduceat's time on booleans).
+    # Per line and side (at most two each): the counts, by count_nonzero of 1-D slices (no cast
+    # of the booleans to int64 as reduceat makes).
     ends = list(itertools.accumulate(b - a for _, a, b in stretches))
     parts = list(zip([0] + ends[:-1], ends))
     open_counts = [[np.count_nonzero(open_paper[line, a:b]) for a, b in parts] for line in range(2)]
