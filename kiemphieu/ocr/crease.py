@@ -3,8 +3,10 @@ crease, not a voter's strike (which ends within a few millimetres of the name)."
 
 from __future__ import annotations
 
+import functools
 import itertools
 
+import cv2
 import numpy as np
 
 from .template import Template
@@ -45,12 +47,19 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
     columns = np.concatenate([np.arange(a, b) for _, a, b in stretches])
     lines = np.stack([np.round(top + slope * (columns - left_x)), np.round(np.full(columns.shape, middle))]).astype(int)
     ok = (lines >= 2) & (lines < template.height - 2)
-    at = np.clip(lines[None] + _AROUND_LINE[:, :, None], 0, template.height - 1) * template.width + columns
-    open_paper = ok & ~np.take(template.glyph, at).any(axis=0)
-    dark = open_paper & (np.take(warped, at).min(axis=0) < paper * st.crease_level)
-    starts = list(itertools.accumulate((b - a for _, a, b in stretches[:-1]), initial=0))
-    open_counts = np.add.reduceat(open_paper, starts, axis=1, dtype=np.int64).tolist()  # (line, side)
-    dark_counts = np.add.reduceat(dark, starts, axis=1, dtype=np.int64).tolist()
+    # A line's five rows lie on the page where it is counted (`ok`); elsewhere it is read at a
+    # row on the page and not counted, so no clipping. The print within two rows of the line
+    # from one gather of the glyph mask grown two rows up and down (per template).
+    at = np.where(ok, lines, 2) * template.width + columns
+    open_paper = ok & (np.take(_glyph_near_line(template), at) == 0)
+    dark = open_paper & (np.take(warped, at[None] + _around_line_steps(template.width)).min(axis=0)
+                         < paper * st.crease_level)
+    # Per line and side (at most two each): the counts, by count_nonzero of 1-D slices (no cast
+    # of the booleans to int64 as reduceat makes).
+    ends = list(itertools.accumulate(b - a for _, a, b in stretches))
+    parts = list(zip([0] + ends[:-1], ends))
+    open_counts = [[np.count_nonzero(open_paper[line, a:b]) for a, b in parts] for line in range(2)]
+    dark_counts = [[np.count_nonzero(dark[line, a:b]) for a, b in parts] for line in range(2)]
     best: dict[int, float] = {}
     for line in range(2):
         for (side, _, _), open_count, dark_count in zip(stretches, open_counts[line], dark_counts[line]):
@@ -63,6 +72,24 @@ def _crease_cover(warped: np.ndarray, template: Template, row, shift: tuple[int,
 
 
 _AROUND_LINE = np.arange(-2, 3)[:, None]  # the rows a crease's line is looked for in
+
+
+@functools.lru_cache(maxsize=8)
+def _around_line_steps(width: int) -> np.ndarray:
+    """_AROUND_LINE as flat-index steps on a page `width` pixels wide, shaped (5, 1, 1)."""
+    steps = (_AROUND_LINE * width)[:, :, None]
+    steps.flags.writeable = False
+    return steps
+
+
+def _glyph_near_line(template: Template) -> np.ndarray:
+    """1 where the template's glyph mask has a pixel in the same column within two rows
+    (_AROUND_LINE): the glyph mask grown two rows up and down, made once per template."""
+    near = template.__dict__.get("_glyph_near_line")
+    if near is None:
+        near = template.__dict__["_glyph_near_line"] = cv2.dilate(
+            template.glyph, np.ones((len(_AROUND_LINE), 1), np.uint8))
+    return near
 
 
 def _line_fit(xs: np.ndarray, ys: np.ndarray) -> tuple[float, float]:

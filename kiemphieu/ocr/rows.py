@@ -34,7 +34,8 @@ def aligned(ctx, warped, ink, template: Template, row, out: np.ndarray | None = 
     by0, by1, bx0, bx1 = row.band
     if by0 + dy < 0 or bx0 + dx < 0 or by1 + dy > template.height or bx1 + dx > template.width:
         dx = dy = 0
-    new = np.bitwise_and(_shifted_band(ink, row, (dx, dy)), template.not_glyph[by0:by1, bx0:bx1], out=out)
+    # (OpenCV's `and`: the same bytes, a little cheaper than NumPy's on two strided bands.)
+    new = cv2.bitwise_and(_shifted_band(ink, row, (dx, dy)), template.not_glyph[by0:by1, bx0:bx1], dst=out)
     return new, (dx, dy), score
 
 

@@ -171,6 +171,27 @@ def test_crease_cover_in_one_gather_is_the_cover_stretch_by_stretch(small_print)
         assert type(got) is type(expected) and got == expected
 
 
+def test_steep_lines_leaving_the_page_give_the_cover_stretch_by_stretch(small_print):
+    _, profile, template = small_print
+    st = profile.strike
+    rng = np.random.default_rng(11)
+    rows = [template.rows[0], template.rows[1], template.rows[-2], template.rows[-1]]
+    for trial in range(80):
+        warped = np.clip(rng.normal(232, 15, (template.height, template.width)), 0, 255).astype(np.uint8)
+        row = rows[trial % len(rows)]
+        by0, by1, bx0, bx1 = row.band
+        pen = np.zeros((by1 - by0, bx1 - bx0), np.uint8)
+        (n0, n1), (z0, z1) = row.name, row.zone
+        # Steep: carried across the page the fitted line runs off its top or bottom.
+        start, end = (z0, z1 - 1) if trial % 2 else (z1 - 1, z0)
+        cv2.line(pen, (n0, start), (min(n1, n0 + 12 + trial), end), 1, 2)
+        shift = (int(rng.integers(-3, 4)), int(rng.integers(-3, 4)))
+        paper = float(rng.integers(200, 250))
+        got = strikes._crease_cover(warped, template, row, shift, pen, st, paper)
+        expected = _crease_by_stretch(warped, template, row, shift, pen, st, paper)
+        assert type(got) is type(expected) and got == expected
+
+
 def test_the_small_print_profile_is_made_once_per_profile():
     profile = load_profile("feeder-200dpi-colour")
     finer = profile.for_print(3.0)
