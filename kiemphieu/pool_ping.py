@@ -2,9 +2,9 @@
 
 SQLAlchemy's ``pool_pre_ping`` sends ``SELECT 1`` on every checkout: on PostgreSQL that is one
 more round trip per request (a save is seven statements; in the load test the ping was 2.6 % of
-a node's CPU, a quarter of the log-in's, py-spy at 7d29fde's parent). A connection handed back a moment ago
-was working a moment ago; the ones that may have died unnoticed are those left in the pool
-while the server restarted or a firewall forgot them, i.e. the idle ones. So a connection idle
+a node's CPU, a quarter of the log-in's, py-spy at 7d29fde's parent). A connection handed back
+a moment ago was working a moment ago; the ones that may have died unnoticed are those left in
+the pool while the server restarted or a firewall forgot them, i.e. the idle ones. So a connection idle
 for longer than ``KIEMPHIEU_DB_PING_AFTER`` seconds (default 10; 0 pings every checkout, as
 ``pool_pre_ping`` does) is pinged, and a failed ping makes the pool replace it
 (``DisconnectionError``: SQLAlchemy's documented way, tried up to three times).

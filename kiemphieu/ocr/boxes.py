@@ -161,8 +161,7 @@ def _print_rings(template: Template) -> np.ndarray:
     per template."""
     cache = template.__dict__
     if "_print_rings" not in cache:
-        distance = cv2.distanceTransform(template.not_glyph, cv2.DIST_L2, 3)
-        cache["_print_rings"] = np.minimum(np.ceil(distance), 255).astype(np.uint8)
+        cache["_print_rings"] = np.minimum(np.ceil(template.glyph_distance()), 255).astype(np.uint8)
     return cache["_print_rings"]
 
 

@@ -80,8 +80,7 @@ def far_from_print(template: Template, clearance_mm: float) -> np.ndarray:
     cache = template.__dict__.setdefault("_far_from_print", {})
     key = round(clearance_mm, 3)
     if key not in cache:
-        distance = cv2.distanceTransform(template.not_glyph, cv2.DIST_L2, 3)
-        cache[key] = (distance > clearance_mm * template.k).astype(np.uint8)
+        cache[key] = (template.glyph_distance() > clearance_mm * template.k).astype(np.uint8)
     return cache[key]
 
 

@@ -31,7 +31,7 @@ def rings(template: Template, reach_mm: float) -> tuple[list[list[np.ndarray]], 
     cache = template.__dict__.setdefault("_halo_rings", {})
     if key not in cache:
         y0, y1, x0, x1 = template.rows_box
-        distance = cv2.distanceTransform(template.not_glyph, cv2.DIST_L2, 3)
+        distance = template.glyph_distance()
         reach = max(0, template.px(reach_mm))
         ring = np.ceil(distance).astype(np.int32)
         ring[distance == 0] = 0

@@ -76,6 +76,15 @@ class Template:
         self.stamp = self.box_px(layout.stamp_mm)
         self.qr_expected, self.qr_data = _qr_reference(layout.qr_payload)
 
+    def glyph_distance(self) -> np.ndarray:
+        """Per pixel, how far (pixels, OpenCV's 3x3 L2 estimate) it lies from the glyph mask: 0
+        on it. Computed once per template (the halo's rings, the boxes' print rings and the
+        writing check's clearance all start from it)."""
+        distance = self.__dict__.get("_glyph_distance")
+        if distance is None:
+            distance = self.__dict__["_glyph_distance"] = cv2.distanceTransform(self.not_glyph, cv2.DIST_L2, 3)
+        return distance
+
     def glyph_edge(self, row: RowPixels) -> np.ndarray:
         """The row band's print mask grown by one pixel: ink there may be the print's own edge."""
         edge = self._glyph_edges.get(row.id)
