@@ -129,15 +129,13 @@ def _stray_off_print(ctx, warped, ink, template: Template, row, shift, new) -> i
 
 def _page_halo(ctx, warped, template: Template) -> list:
     """The print's halo on this page, ring by ring out from the glyph mask (each ring's
-    darkening, `halo.row_halo_levels`), measured once per page; [None] where the profile
+    darkening, `halo.rows_halo`), measured once per page; [None] where the profile
     measures no halo (bitonal)."""
     levels = getattr(ctx, "boxes_halo", None)
     if levels is None:
         settings = ctx.profile.ink
-        levels = [None]
+        levels = halo.rows_halo(warped, template, ctx.paper_level, settings)
         if settings.halo_reach_mm > 0:
-            per_row, _, _ = halo.rings(template, settings.halo_reach_mm)
-            levels = halo.row_halo_levels(warped, per_row, ctx.paper_level, settings.halo_share, halo.HALO_CLEAN_ROWS)
             ctx.checks["halo"] = [round(v, 3) for v in levels]
         ctx.boxes_halo = levels = levels or [None]
     return levels

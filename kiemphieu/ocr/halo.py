@@ -126,6 +126,15 @@ def ring_thresholds(levels: list[float], paper: float, level: float, margin: flo
     return [paper * min(level, 1.0 - halo - margin) for halo in levels]
 
 
+def rows_halo(warped: np.ndarray, template: Template, paper: float, settings) -> list[float]:
+    """The rows' halo per ring out to `settings.halo_reach_mm` (`row_halo_levels`); [] where
+    the profile measures none."""
+    if settings.halo_reach_mm <= 0:
+        return []
+    per_row, _, _ = rings(template, settings.halo_reach_mm)
+    return row_halo_levels(warped, per_row, paper, settings.halo_share, HALO_CLEAN_ROWS)
+
+
 def lift(warped: np.ndarray, masks: list[tuple[np.ndarray, float]], template: Template, paper: float,
          settings) -> list[float]:
     """Clear, in each page-sized 0/1 mask given with its level, the ring pixels that are no
@@ -133,9 +142,9 @@ def lift(warped: np.ndarray, masks: list[tuple[np.ndarray, float]], template: Te
     rest of the page. Returns the rows' halo per ring (for the reading's checks)."""
     if settings.halo_reach_mm <= 0:
         return []
-    per_row, rest, rows_box = rings(template, settings.halo_reach_mm)
+    _, rest, rows_box = rings(template, settings.halo_reach_mm)
     flat = warped.ravel()
-    rows_levels = row_halo_levels(warped, per_row, paper, settings.halo_share, HALO_CLEAN_ROWS)
+    rows_levels = rows_halo(warped, template, paper, settings)
     for region, levels in ((rows_box, rows_levels), (rest, halo_levels(warped, rest, paper, settings.halo_share))):
         per_mask = [(mask.ravel(), ring_thresholds(levels, paper, level, settings.halo_margin), paper * level)
                     for mask, level in masks]
