@@ -63,8 +63,16 @@ def writing(ctx, new_ink, template: Template) -> None:
         # A second look (pages over the threshold only): a curled page or bled print leaves
         # slivers beside the letters, past the glyph margin; writing reaches out onto the paper.
         ctx.checks["writing_all"] = round(worst, 4)
-        reaching = strokes_reaching(free, far_from_print(template, settings.print_clearance_mm))
+        far = far_from_print(template, settings.print_clearance_mm)
+        reaching = strokes_reaching(free, far)
         worst = _densest_cell(reaching, cell) / (cell * cell)
+        if is_writing(worst, settings) and settings.print_shift_mm > 0:
+            # A third look (rarer still): a curled page moves whole headings a millimetre off
+            # the template, so their slivers reach past any clearance.
+            ctx.checks["writing_in_place"] = round(worst, 4)
+            # Moved to where it lies, the print needs room only for its bleed and blur.
+            far_moved = far_from_print(template, settings.moved_print_clearance_mm)
+            worst = worst_with_print_moved(new_ink, reaching, template, far_moved, cell, settings)
     ctx.checks["writing"] = round(worst, 4)
     if is_writing(worst, settings):
         ctx.flag(Flag.EXTRA_WRITING)
@@ -92,6 +100,66 @@ def strokes_reaching(mask: np.ndarray, far: np.ndarray) -> np.ndarray:
     keep[labels[(mask > 0) & (far > 0)]] = True
     keep[0] = False
     return keep[labels].astype(np.uint8)
+
+
+def worst_with_print_moved(ink: np.ndarray, reaching: np.ndarray, template: Template, far: np.ndarray,
+                           cell: int, settings) -> float:
+    """The densest of `reaching`'s windows over `min_fraction`, each measured again with the
+    template's print moved to where the print lies around it (`local_print_shift`).
+
+    Only the windows over the threshold are looked at, and moving the print only explains ink
+    the print itself put there: the print's ink around a window outweighs any writing in it, so
+    writing cannot pull the print over itself.
+    """
+    reach = template.px(settings.print_shift_mm)
+    h, w = ink.shape
+    worst = 0.0
+    for y, x in dense_windows(reaching, cell, settings.min_fraction):
+        # The window with two cells of print around it, kept `reach` inside the page.
+        y0, x0 = max(reach, y - 2 * cell), max(reach, x - 2 * cell)
+        y1, x1 = min(h - reach, y + 3 * cell), min(w - reach, x + 3 * cell)
+        if y1 <= y0 or x1 <= x0:  # no room to move the print: the window as it was
+            worst = max(worst, float(reaching[y:y + cell, x:x + cell].sum()) / (cell * cell))
+            continue
+        region = ink[y0:y1, x0:x1]
+        dy, dx = local_print_shift(region, template.grey, (y0, y1, x0, x1), reach)
+        moved = (slice(y0 - dy, y1 - dy), slice(x0 - dx, x1 - dx))
+        # The zones (rows, seal, codes) stay where the page map puts them; the print moves.
+        free = cv2.bitwise_and(template.free_zones[y0:y1, x0:x1], template.not_glyph[moved])
+        strokes = strokes_reaching(cv2.bitwise_and(region, free), far[moved])
+        wy, wx = y - y0, x - x0
+        worst = max(worst, float(strokes[max(wy, 0):wy + cell, max(wx, 0):wx + cell].sum()) / (cell * cell))
+    return worst
+
+
+def dense_windows(mask: np.ndarray, cell: int, min_fraction: float) -> list[tuple[int, int]]:
+    """Top-left corners of the cell x cell windows (tiled from 0 and from cell // 2) holding at
+    least `min_fraction` ink: those `is_writing` would flag."""
+    total = cv2.integral(mask)
+    found = []
+    for offset in (0, cell // 2):
+        corners = total[offset::cell, offset::cell]
+        sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
+        for i, j in zip(*np.nonzero(sums >= min_fraction * cell * cell)):
+            found.append((offset + i * cell, offset + j * cell))
+    return found
+
+
+def local_print_shift(ink: np.ndarray, template_grey: np.ndarray, box: tuple[int, int, int, int],
+                      reach: int) -> tuple[int, int]:
+    """(dy, dx), at most `reach` px each way: where the template's print around `box` lies on the
+    page, i.e. the shift putting the most of the template's darkness under the page's ink (the
+    smaller shift on a tie; no shift where the box holds no print)."""
+    y0, y1, x0, x1 = box
+    weight = ink.astype(np.float32)
+    best, best_key = (0, 0), None
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            darkness = 255.0 - template_grey[y0 - dy:y1 - dy, x0 - dx:x1 - dx].astype(np.float32)
+            key = (float((weight * darkness).sum()), -(dy * dy + dx * dx))
+            if best_key is None or key > best_key:
+                best, best_key = (dy, dx), key
+    return best
 
 
 def seal(ctx, homography, template: Template, warped, paper_level: float) -> None:

@@ -167,6 +167,8 @@ class WritingSettings:
     row_overshoot_mm: float = setting(10.0, 0.0, 50.0, "ink this far left of a row (a strike overshooting through the row number) is that row's, not writing")
     edge_mm: float = setting(3.0, 0.0, 20.0, "page border ignored (scanner edge shadows)")
     print_clearance_mm: float = setting(1.0, 0.0, 10.0, "on a page over min_fraction, only strokes reaching this far past the print's glyph margin count (a curled page or bled print leaves slivers beside the letters; 0: every stroke counts)")
+    print_shift_mm: float = setting(1.0, 0.0, 5.0, "a window still over min_fraction is looked at again with the print moved to where it lies on the page, up to this far (a curled page shifts the headings off the template; 0: no third look)")
+    moved_print_clearance_mm: float = setting(0.5, 0.0, 10.0, "in that look, only strokes reaching this far past the moved print's glyph margin count")
 
 
 @dataclass(frozen=True)

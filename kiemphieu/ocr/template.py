@@ -66,7 +66,8 @@ class Template:
         tinted = (grey < TINTED).astype(np.uint8)
         self.printed_runs = cv2.dilate(horizontal_runs(tinted, self.run_px), np.ones((3, 5), np.uint8))
         self.not_printed_runs = (1 - self.printed_runs).astype(np.uint8)
-        self.free = self._free_zone(profile)
+        self.free_zones = self._free_zones(profile)  # where nothing but print should be
+        self.free = cv2.bitwise_and(self.free_zones, self.not_glyph)  # and off the print
         self.rows = tuple(self._row(row, profile) for row in layout.rows)
         self.visible = {row.id: self._visible(row) for row in self.rows}
         self.rows_box = self._rows_box(profile)
@@ -112,7 +113,7 @@ class Template:
         y1 = min(self.height, self.px(y + h + grow_mm))
         return y0, y1, x0, x1
 
-    def _free_zone(self, profile: Profile) -> np.ndarray:
+    def _free_zones(self, profile: Profile) -> np.ndarray:
         """1 where nothing but print should be: outside rows, stamp, markers, QR codes and the page edge."""
         free = np.ones((self.height, self.width), np.uint8)
         edge = self.px(profile.writing.edge_mm)
@@ -128,7 +129,7 @@ class Template:
         for box, grow in zones:
             y0, y1, x0, x1 = self.box_px(box, grow)
             free[y0:y1, x0:x1] = 0
-        return cv2.bitwise_and(free, self.not_glyph)
+        return free
 
     def _rows_box(self, profile: Profile) -> tuple[int, int, int, int]:
         """y0, y1, x0, x1 holding every row band with room for the row search and a stroke run.
