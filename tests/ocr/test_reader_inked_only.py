@@ -150,3 +150,38 @@ def test_box_shapes_are_measured_on_the_inked_boxes_only(monkeypatch):
         assert measures == boxes.box_measures(mask, 0.3, 0.6, pale)
     assert boxes.stacked_box_measures([np.zeros((20, 22), np.uint8)] * 4, 0.3, 0.6) == \
         [boxes.box_measures(np.zeros((20, 22), np.uint8), 0.3, 0.6)] * 4
+
+
+def test_pen_colour_reads_the_scans_blue_and_red_in_one_pass(monkeypatch):
+    """One `mixChannels` pass over the scan for both channels (each `extractChannel` was a pass
+    of its own); the mask is the same, byte for byte, as from the two channels taken apart."""
+    from kiemphieu.ocr import pencolour
+
+    rng = np.random.default_rng(36)
+    scan = np.full((300, 220, 3), 235, np.uint8)
+    scan[..., 0] = 240  # bluish paper: the whole box is warped
+    for y in range(30, 280, 25):
+        cv2.line(scan, (20, y), (200, y), (20, 20, 20), 2)
+    cv2.line(scan, (30, 120), (190, 126), (200, 60, 30), 2)  # a blue strike
+    scan = np.clip(scan.astype(int) + rng.integers(-3, 4, scan.shape[:2])[..., None], 0, 255).astype(np.uint8)
+    homography = np.vstack([cv2.getRotationMatrix2D((110, 150), 1.2, 1.0), [0, 0, 1.0]])
+    scale = np.array([[0.8, 0, -0.5], [0, 0.8, -0.5], [0, 0, 1.0]])
+    size, box = (240, 176), (10, 230, 8, 170)
+    got = pencolour.pen_colour(scan, scale, homography, box, size, 20).copy()
+
+    extracted = []
+    monkeypatch.setattr(pencolour.cv2, "extractChannel", lambda *a, **k: extracted.append(1) or cv2.extractChannel(*a, **k))
+    passes = []
+    mix = cv2.mixChannels
+    monkeypatch.setattr(pencolour.cv2, "mixChannels", lambda *a, **k: passes.append(1) or mix(*a, **k))
+    assert np.array_equal(pencolour.pen_colour(scan, scale, homography, box, size, 20), got)
+    assert passes == [1] and not extracted
+
+    def channels_apart(src, dst, pairs):  # blue, then red, each copied on its own (as before)
+        np.copyto(dst[0], src[0][..., 0])
+        np.copyto(dst[1], src[0][..., 2])
+        return dst
+
+    monkeypatch.setattr(pencolour.cv2, "mixChannels", channels_apart)
+    assert np.array_equal(pencolour.pen_colour(scan, scale, homography, box, size, 20), got)
+    assert int(got.sum()) > 20
