@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Read time / decode time per layout, on one core: issue 11's speed measure.
 
-For each layout (A4 strike ballots of 17, 33 and 62 names; A5 boxes ballots of 1, 3, 5 and 9
+For each layout (A4 strike ballots of 15, 17, 33, 45 and 62 names; A5 boxes ballots of 1, 3, 5 and 9
 candidates) N generated 200 dpi JPEG scans (levels L0-L2 in turn) are, in one process with
 OpenCV on one thread, decoded (`cv2.imdecode`, full size, colour: a warm decoder, the same run)
 and read (`read_images` on the file's bytes, everything the reader does including its own
@@ -49,6 +49,9 @@ LAYOUTS = {
     "A5 boxes 3": (3, 3, Kind.STANDING_COMMITTEE),
     "A5 boxes 5": (5, 5, Kind.STANDING_COMMITTEE),
     "A5 boxes 9": (9, 9, Kind.STANDING_COMMITTEE),
+    # The OCR benchmark's strike layouts (demo_elections); last, so that the others keep their seeds.
+    "A4 strike 15": (15, 11, Kind.COMMITTEE),
+    "A4 strike 45": (45, 37, Kind.COMMITTEE),
 }
 LEVELS = ("L0", "L1", "L2")
 

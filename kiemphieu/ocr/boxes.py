@@ -212,14 +212,26 @@ def stacked_box_measures(inners: list[np.ndarray], side_fill: float, long_run: f
         both = np.stack([inners[i] for i in indices] + ([pales[i] for i in indices] if with_pale else []))
         inked_both = both.reshape(len(both), -1).any(axis=1)
         scores_both = np.minimum(both.any(axis=1).mean(axis=1), both.any(axis=2).mean(axis=1))
-        sides_both = _stacked_sides(both, side_fill)
+        # The shape measures of the inked boxes only (about half a page's: the box not marked
+        # is empty); an empty box's are what the same sums give on no ink, set directly.
+        sides_both = [0] * len(both)
+        if inked_both.any():
+            for j, sides in zip(np.flatnonzero(inked_both).tolist(), _stacked_sides(both[inked_both], side_fill)):
+                sides_both[j] = sides
         stack, inked = both[:n], inked_both[:n]
         fills = stack.reshape(n, -1).mean(axis=1)
-        long_rows = (_longest_runs(stack.reshape(n * h, w)) >= long_run * w).reshape(n, h).mean(axis=1)
-        by_columns = np.ascontiguousarray(stack.transpose(0, 2, 1)).reshape(n * w, h)
-        long_cols = (_longest_runs(by_columns) >= long_run * h).reshape(n, w).mean(axis=1)
-        crossings = _stacked_crossings(stack, inked)
-        line_groups = _stacked_through_lines(stack)
+        long_rows = np.full(n, float(0 >= long_run * w))
+        long_cols = np.full(n, float(0 >= long_run * h))
+        crossings, line_groups = [0.0] * n, np.zeros(n, np.int64)
+        chosen = np.flatnonzero(inked)
+        if chosen.size:
+            k, marked = chosen.size, stack[inked]
+            long_rows[chosen] = (_longest_runs(marked.reshape(k * h, w)) >= long_run * w).reshape(k, h).mean(axis=1)
+            by_columns = np.ascontiguousarray(marked.transpose(0, 2, 1)).reshape(k * w, h)
+            long_cols[chosen] = (_longest_runs(by_columns) >= long_run * h).reshape(k, w).mean(axis=1)
+            for j, crossing in zip(chosen.tolist(), _stacked_crossings(marked, np.ones(k, bool))):
+                crossings[j] = crossing
+            line_groups[chosen] = _stacked_through_lines(marked)
         for j, i in enumerate(indices):
             out[i] = {"score": float(scores_both[j]), "fill": float(fills[j]), "crossings": crossings[j],
                       "sides": sides_both[j] if inked[j] else 0, "long_rows": float(long_rows[j]),

@@ -36,8 +36,8 @@ def pen_colour(image: np.ndarray, scale: np.ndarray, homography: np.ndarray, box
     to_box = np.array([[1, 0, -x0], [0, 1, -y0], [0, 0, 1.0]]) @ scale @ homography
     cx0, cy0, cx1, cy1 = _source_rect(to_box, (x1 - x0, y1 - y0), image.shape)
     crop = image[cy0:cy1, cx0:cx1]
-    blue = cv2.extractChannel(crop, 0, dst=_scratch.get("blue", crop.shape[:2]))
-    red = cv2.extractChannel(crop, 2, dst=_scratch.get("red", crop.shape[:2]))
+    blue, red = _scratch.get("blue", crop.shape[:2]), _scratch.get("red", crop.shape[:2])
+    cv2.mixChannels([crop], [blue, red], [0, 0, 2, 1])  # both channels in one pass over the scan
     blue_minus_red = cv2.subtract(blue, red, dst=blue)  # saturates at 0
     from_crop = to_box @ np.array([[1, 0, cx0], [0, 1, cy0], [0, 0, 1.0]])
     # Computed in the page-sized mask's own box (0 outside it): no copy into the page.

@@ -54,15 +54,19 @@ def group_stack(group: int, masks: int, row) -> np.ndarray:
     return _scratch.view(f"row-group-{group}", (masks, y1 - y0, x1 - x0), np.uint8)
 
 
-def thick_components(labels: np.ndarray, count: int, merged_px: float) -> np.ndarray:
+def thick_components(labels: np.ndarray, count: int, merged_px: float, among: np.ndarray | None = None) -> np.ndarray:
     """Per label of `cv2.connectedComponents` (0, the background, False): whether the component's
     pixels number at least `merged_px` times its width (its bounding box's, in columns): the
     test `stats[:, CC_STAT_AREA] >= merged_px * stats[:, CC_STAT_WIDTH]` on the same integers,
     without `connectedComponentsWithStats` (six times the labelling's time). Only components
-    with `merged_px` pixels or more can pass; their widths are measured one by one (few)."""
+    with `merged_px` pixels or more can pass; their widths are measured one by one (few).
+    `among` (per label, bool): only these labels can pass (the others are False, not measured)."""
     area = np.bincount(labels.ravel(), minlength=count)
     thick = np.zeros(count, bool)
-    for label in np.flatnonzero(area >= merged_px).tolist():
+    candidates = area >= merged_px
+    if among is not None:
+        candidates &= among
+    for label in np.flatnonzero(candidates).tolist():
         if label:
             columns = np.flatnonzero((labels == label).any(axis=0))
             thick[label] = area[label] >= merged_px * (columns[-1] - columns[0] + 1)

@@ -35,28 +35,55 @@ def _pen_and_touched_runs(runs: np.ndarray, new: np.ndarray, min_px: int) -> tup
     """`_pen_runs` at `min_px` (a pen's: evidence of a strike) and at two pixels (any run new ink
     touches: what forbids 'kept', since a thin pen's line hidden on the print touches its runs
     as little as a bold print's sliver does), from one labelling."""
-    if min_px <= 2 or not runs.any() or not new.any():
+    pen, touched, _ = _pen_and_touched_labelled(runs, new, min_px)
+    return pen, touched
+
+
+def _pen_and_touched_labelled(runs: np.ndarray, new: np.ndarray, min_px: int):
+    """`_pen_and_touched_runs`, and the labelling the pen runs were taken from: (count, labels,
+    which labels are the pen's), or None where nothing was labelled. The pen runs are whole
+    components of `runs`, so their own components are these labels (`_runs_near_pen` need not
+    label them again)."""
+    if not runs.any() or not new.any():
         pen = _pen_runs(runs, new)
-        return pen, pen
+        return pen, pen, None
     count, labels = cv2.connectedComponents(runs, connectivity=8)
     touching = np.bincount(labels[new > 0], minlength=count)
     touching[0] = 0
-    touched = (touching >= 2)[labels].astype(np.uint8)
-    if not (touching >= 2).any():
-        return touched, touched
-    return (touching >= min_px)[labels].astype(np.uint8), touched
+    touched_labels = touching >= 2
+    if min_px <= 2:
+        # `_pen_runs` at its own two pixels, as `_pen_runs(runs, new)` gives
+        pen_labels = touching >= 2
+        if pen_labels[1:].all():
+            return runs, runs, (count, labels, pen_labels)
+        if not pen_labels.any():
+            pen = np.zeros_like(runs)
+            return pen, pen, None
+        pen = pen_labels[labels].astype(np.uint8)
+        return pen, pen, (count, labels, pen_labels)
+    touched = touched_labels[labels].astype(np.uint8)
+    if not touched_labels.any():
+        return touched, touched, None
+    pen_labels = touching >= min_px
+    return pen_labels[labels].astype(np.uint8), touched, (count, labels, pen_labels)
 
 
-def _runs_near_pen(runs: np.ndarray, new: np.ndarray, reach: int, merged_px: float) -> np.ndarray:
+def _runs_near_pen(runs: np.ndarray, new: np.ndarray, reach: int, merged_px: float, labelled=None) -> np.ndarray:
     """The pen runs, those as thick as merged print (`merged_px` pixels high on average) only
     within `reach` columns of a column where new ink touches them.
 
     A run is a pen's when new ink touches it (`_pen_runs`); but bold or blurred print merges a
     word's letters, or a whole name's, into one run as high as the letters, and a short stroke
     touching it made it a line across the name. A pen's own run is as high as the pen is wide.
+    `labelled`: (count, labels, which labels are `runs`') from `_pen_and_touched_labelled`, the
+    runs' components already labelled (the same components: they are not labelled again).
     """
-    count, labels = cv2.connectedComponents(runs, connectivity=8)
-    thick = thick_components(labels, count, merged_px)
+    if labelled is None:
+        count, labels = cv2.connectedComponents(runs, connectivity=8)
+        thick = thick_components(labels, count, merged_px)
+    else:
+        count, labels, chosen = labelled
+        thick = thick_components(labels, count, merged_px, among=chosen)
     if not thick.any():
         return runs
     merged = thick[labels]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from .arrays import _column_cumsum, _percentile, _shifted_band
@@ -24,7 +25,7 @@ from .strikedecisions import (  # noqa: F401
     pen_run_min_px, runs_by_slivers, span_ignores_edge, strike_margin, wants_crossing, wants_edge_gap, wants_line_check,
     wants_open_runs, wants_split_lines, would_strike)
 from .strikeruns import (  # noqa: F401
-    _NEIGHBOURS, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
+    _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
     _centred_in_zone, _centred_in_zone_rows, _count_and_rows, _gap_off_edge, _ink_on_edges, _measure_split_lines,
     _no_ink, _off_line, _open_crossing, _segment_cover, _span, _stroke_in_zone)
@@ -65,12 +66,12 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
             by0, by1, bx0, bx1 = row.band
             runs_out = stacked[count + i]
             if new.any():
-                runs, touched = _pen_and_touched_runs(
+                runs, touched, labelled = _pen_and_touched_labelled(
                     band_runs(ink, template, row, shift) & not_printed_runs[by0:by1, bx0:bx1], new, pen_run_px)
                 if touched is not runs and bolder_not_printed is not None:
                     touched = _runs_leaving(touched, bolder_not_printed[by0:by1, bx0:bx1])
                 if run_reach and runs.any():
-                    runs = _runs_near_pen(runs, new, run_reach, merged_px)
+                    runs = _runs_near_pen(runs, new, run_reach, merged_px, labelled)
                 np.copyto(runs_out, runs)
                 touched = runs_out if touched is runs else touched
             else:  # no ink off the print: no pen run (what _pen_runs gives, without the runs' band)
@@ -78,8 +79,8 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
                 touched = runs_out
             # Faint ink off the print where the row's print really is (as `new`): on a page that does
             # not lie flat a row is a millimetre off the page map, and its letters' own grey is no pen.
-            faint = np.bitwise_and(_shifted_band(ctx.faint, row, shift), template.not_glyph[by0:by1, bx0:bx1],
-                                   out=stacked[2 * count + i])
+            faint = cv2.bitwise_and(_shifted_band(ctx.faint, row, shift), template.not_glyph[by0:by1, bx0:bx1],
+                                    dst=stacked[2 * count + i])
             tint = None
             if tinted:
                 tint = stacked[3 * count + i]
@@ -105,8 +106,11 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
         pen = (new_band | stacks["runs"][:, s0:s1]).any(axis=1)
         if "tint" in stacks:
             pen |= stacks["tint"][:, s0:s1].any(axis=1)
-        in_zone = _column_cumsum(stacks["new"][:, z0:z1].sum(axis=1, dtype=np.int32))
-        hit_sums = {kind: _column_cumsum(h) for kind, h in hits.items()}
+        # Running sums of the inked masks only (an empty mask's are 0: most rows of a page).
+        new_inked = inked[:count]
+        in_zone = _inked_cumsums(stacks["new"][:, z0:z1], new_inked, rows_axis=1)
+        sums_all = _inked_cumsums(centred, inked)
+        hit_sums = {kind: sums_all[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
         sums = column_counts.sum(axis=1).astype(np.int64).tolist()  # each mask's ink
         totals = {kind: sums[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
         on_edge = {kind: _ink_on_edges(stacks[kind], edges, inked[i * count:(i + 1) * count])
@@ -139,6 +143,19 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
         if wants_split_lines(m["score"], m["span"], ctx.profile.strike):
             _measure_split_lines(m, template, ctx.profile.strike)
     return rows
+
+
+def _inked_cumsums(stack: np.ndarray, inked: np.ndarray, rows_axis: int | None = None) -> np.ndarray:
+    """`_column_cumsum` of each mask's per-column values (`stack` (masks, width), or (masks,
+    height, width) summed over `rows_axis` first), made only for the `inked` masks: an empty
+    mask's running sums are 0, and most masks of a page are empty."""
+    sums = np.zeros((stack.shape[0], stack.shape[-1] + 1), np.int64)
+    if inked.any():
+        chosen = stack[inked]
+        if rows_axis is not None:
+            chosen = chosen.sum(axis=rows_axis, dtype=np.int32)
+        sums[inked] = _column_cumsum(chosen)
+    return sums
 
 
 def _off_pen_line(new, tint, n0: int, n1: int, corridor: int, area_px: float) -> tuple[float, float]:

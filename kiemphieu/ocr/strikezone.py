@@ -105,19 +105,22 @@ def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]
     `half` pixels, plus the pen's width, of the column's ink centre; a circle round the name,
     loops or a tick across it do not.
     """
-    h = new.shape[0]
     ink = new.view(bool) if new.dtype == np.uint8 else new.astype(bool)  # 0/1 masks
-    ys, xs = np.nonzero(ink)  # the inked pixels (a few per cent of the band)
-    counts = np.bincount(xs, minlength=new.shape[1]).astype(np.int32)
+    # Everything from the inked pixels alone (a few per cent of the band), counted per column
+    # with bincount: the same integers as the band-wide column sums, without passes over the band.
+    ys, xs = np.nonzero(ink)
+    width = new.shape[1]
+    counts = np.bincount(xs, minlength=width)
     # A run starts where a column's ink begins: in the top row, or below a paper pixel.
-    starts = np.count_nonzero(ink[1:] > ink[:-1], axis=0) + ink[0]
-    rows = np.arange(h, dtype=np.float32)
-    weighted = rows @ ink.astype(np.float32)  # small integer sums: exact in float32
+    upper = ys > 0
+    below_paper = np.ones(ys.size, bool)
+    below_paper[upper] = ~ink[ys[upper] - 1, xs[upper]]
+    starts = np.bincount(xs[below_paper], minlength=width)
+    weighted = np.bincount(xs, weights=ys, minlength=width)  # sums of small integers: exact
     centre = weighted / np.maximum(counts, 1)
     inked = starts > 0
     pen = _median(counts[inked] / starts[inked]) if inked.any() else 0.0
-    # Only the inked pixels can be off the line: measured there, not over the whole band.
-    extra = int(np.count_nonzero(np.abs(rows[ys] - centre[xs]) > half + pen))
+    extra = int(np.count_nonzero(np.abs(ys - centre[xs]) > half + pen))
     multi = float((starts[n0:n1] >= 3).mean()) if n1 > n0 else 0.0
     return extra, multi
 
