@@ -27,7 +27,7 @@ from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
     _centred_in_zone, _centred_in_zone_rows, _count_and_rows, _gap_off_edge, _ink_on_edges, _measure_split_lines,
-    _no_ink, _off_line, _open_crossing, _segment_cover, _span, _stroke_in_zone)
+    _no_ink, _off_line, _open_crossing, _segment_cover, _span, _stroke_in_zone, split_row)
 from .template import Template
 
 
@@ -189,7 +189,9 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         open_cross = None
         if wants_crossing(score, st) and n1 > n0:
             # Small or bled print hides a line across its letters: look where it must show.
-            open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside)
+            # (A row measured stroke by stroke: a double strike's second line moves no column's hit.)
+            split = split_row(template, row, st) if "split_score" in m else None
+            open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside, split)
             if open_cross >= st.cross_cover:
                 if score < min(st.definite, st.line_score):  # (measured above otherwise)
                     extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
