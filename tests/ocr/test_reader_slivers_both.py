@@ -11,22 +11,15 @@ and it has next to no ink on open paper: the same kept tests as each rule alone.
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import replace
-
-import numpy as np
 import pytest
 
-from kiemphieu.ocr.geometry import layout_for
 from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.reader import read_bytes
 from kiemphieu.ocr.strikes import decide_strike, wants_edge_gap, wants_open_runs, wants_sliver_check
-from kiemphieu.ocr.synthetic.classes import class_seed, make_class_ballot_file, split_elections
+from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
 
 from . import marks as m
-from .conftest import _sealed_blank
-
-degrade_module = importlib.import_module("kiemphieu.ocr.synthetic.degrade")
+from .test_reader_merged_runs import _row as merged_row
 
 PROFILE = load_profile()
 # Tuning ballots of the 45-name layout whose one kept name (c27, c25) read uncertain before:
@@ -49,9 +42,6 @@ def test_a_kept_name_slivered_in_its_gaps_and_runs_reads_kept(ballot):
     assert reading["status"] == "read"
 
 
-BLACK = (30, 30, 30)  # no pen colour: only the ink's shape tells it (BGR)
-
-
 @pytest.mark.parametrize("kind", ["thin_line", "third", "short"])
 def test_a_black_pen_on_that_bled_print_is_never_kept(kind):
     """A thin black pen's line across a name, a line over its middle third and a short one over a
@@ -59,26 +49,7 @@ def test_a_black_pen_on_that_bled_print_is_never_kept(kind):
     `kept` (the line crosses gaps between letters off the print's edge, or touches the runs
     with more than slivers). Most partial lines' rows are looked at again by the new check (7-10
     of 15): it keeps them `uncertain` by their ink on open paper."""
-    ballot = ("tune", "overshoot_number", "L2", 26, "strike45")
-    election = split_elections("tune")[ballot[4]]
-    layout = layout_for(election)
-    img = np.array(_sealed_blank(election), copy=True)
-    targets = [c.id for c in election.candidates[:15]]
-    for cid in targets:
-        row = layout.row(cid)
-        x, _, w, _ = row.name_mm
-        y = row.name.baseline - 0.3 * row.name.size
-        if kind == "thin_line":
-            m.line(img, 200, (x - 1, y), (x + w + 1, y), thick_mm=0.18, colour=BLACK)
-        elif kind == "third":
-            m.line(img, 200, (x + w / 3, y), (x + 2 * w / 3, y), thick_mm=0.25, colour=BLACK)
-        else:
-            m.line(img, 200, (x + w / 3, y), (x + w / 2, y), thick_mm=0.2, colour=BLACK)
-    seed = class_seed(*ballot[:4])
-    params = replace(degrade_module.level_params("L2"),
-                     scanner=degrade_module.draw_scanner(np.random.default_rng(seed ^ 0x5CA77E), "L2"))
-    out, _ = degrade_module.degrade(img, params, np.random.default_rng(seed), 200)
-    reading = read_bytes(degrade_module.encode(out, params)[0], election, PROFILE).to_json()
+    targets, reading = m.read_black_lines(("tune", "overshoot_number", "L2", 26, "strike45"), 15, kind, PROFILE)
     assert reading["checks"]["halo"][0] >= PROFILE.strike.kept_edge_halo  # bled print, as on that ballot
     for cid in targets:
         assert reading["marks"][cid] != "kept", (cid, reading["rows"][cid])
@@ -88,14 +59,14 @@ def test_a_black_pen_on_that_bled_print_is_never_kept(kind):
         assert len(rechecked) >= 5
 
 
+# A kept name of that class, both measures taken again: the merged-runs tests' row with gaps
+# over marginal as well, clean off the edge, on bled print.
+BOTH = {"score": 0.18, "run_cover": 0.18, "gap_cover": 0.15, "off_edge_gap": 0.0, "ink_mm2": 1.8, "free_mm2": 0.0,
+        "faint_cover": 0.15, "faint_mm2": 2.0, "touched_run_cover": 0.18, "bled_print": True, "run_sliver_mm2": 0.1}
+
+
 def _row(**kw):
-    row = {"score": 0.18, "run_cover": 0.18, "tint_cover": 0.0, "gap_cover": 0.15, "off_edge_gap": 0.0,
-           "span": 0.2, "extra_mm2": 0.0, "multi": 0.0, "line_cover": None, "faint_extra_mm2": None,
-           "ink_mm2": 1.8, "free_mm2": 0.0, "faint_free_mm2": 0.06, "faint_cover": 0.15, "faint_mm2": 2.0,
-           "tint_mm2": 0.0, "crease": None, "touched_run_cover": 0.18, "bled_print": True,
-           "open_cross": None, "open_run_cover": 0.0, "run_sliver_mm2": 0.1}
-    row.update(kw)
-    return row
+    return merged_row(**{**BOTH, **kw})
 
 
 def test_runs_and_gaps_are_measured_again_together_only_on_bled_print():
