@@ -97,6 +97,19 @@ def wants_open_runs(run_cover: float, gap_cover: float, tint_cover: float, print
     return print_halo >= st.kept_edge_halo and max(gap_cover, tint_cover) < st.marginal <= run_cover < st.definite
 
 
+def wants_sliver_check(run_cover: float, gap_cover: float, tint_cover: float, print_halo: float, st) -> bool:
+    """Whether a row's runs and gaps are both measured again without the print's edge
+    (`open_run_cover`, `off_edge_gap`): both put it over `marginal` (neither `definite`, no pen
+    colour), on a page whose print spreads (`kept_edge_halo`). Bled or blurred print leaves
+    slivers of its own edge in the gaps between letters and on its merged letters' runs at once;
+    `wants_edge_gap` and `wants_open_runs` each look again only where the other measure is
+    already clean, so such a kept name stayed `uncertain`. Measuring both asks no less of it:
+    it is kept only when each is clean off the edge and the row has next to no ink on open
+    paper (`kept_score`, `runs_by_slivers`)."""
+    return (print_halo >= st.kept_edge_halo and tint_cover < st.marginal
+            and st.marginal <= min(run_cover, gap_cover) and max(run_cover, gap_cover) < st.definite)
+
+
 def runs_by_slivers(v, st) -> bool:
     """Whether a row's runs are the print's own letters merged, touched by slivers of its edge:
     measured again (`open_run_cover`), with under `kept_sliver_mm2` of new ink on the print's

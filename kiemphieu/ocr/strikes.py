@@ -23,12 +23,12 @@ from .rowmasks import band_runs, group_stack, row_groups
 from .strikedecisions import (  # noqa: F401
     bleeds_to_edge, crosses_openly, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_runs, kept_score,
     pen_run_min_px, runs_by_slivers, span_ignores_edge, strike_margin, wants_crossing, wants_edge_gap, wants_line_check,
-    wants_open_runs, wants_split_lines, would_strike)
+    wants_open_runs, wants_sliver_check, wants_split_lines, would_strike)
 from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
     _centred_in_zone, _centred_in_zone_rows, _count_and_rows, _gap_off_edge, _ink_on_edges, _measure_split_lines,
-    _no_ink, _off_line, _open_crossing, _segment_cover, _span, _stroke_in_zone)
+    _no_ink, _off_line, _open_crossing, _segment_cover, _span, _stroke_in_zone, split_row)
 from .template import Template
 
 
@@ -206,7 +206,9 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         open_cross = None
         if wants_crossing(score, st) and n1 > n0:
             # Small or bled print hides a line across its letters: look where it must show.
-            open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside)
+            # (A row measured stroke by stroke: a double strike's second line moves no column's hit.)
+            split = split_row(template, row, st) if "split_score" in m else None
+            open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside, split)
             if open_cross >= st.cross_cover:
                 if score < min(st.definite, st.line_score):  # (measured above otherwise)
                     extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
@@ -214,18 +216,22 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                     faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
         free_mm2 = faint_free_mm2 = edge_gap = None
         touched_cover = run_cover
-        if wants_edge_gap(score, max(run_cover, tint_cover), print_halo, st):
+        # Runs and gaps both over `marginal` on such a page: both measured again (`wants_sliver_check`).
+        both = wants_sliver_check(run_cover, gap_cover, tint_cover, print_halo, st)
+        if both or wants_edge_gap(score, max(run_cover, tint_cover), print_halo, st):
             # Bled or blurred print a fraction of a pixel off leaves slivers of its own edge in
             # the gaps between letters: the gap columns again, without the print's edge.
             edge_gap = _gap_off_edge(new, template, row) if visible_share >= st.min_visible else 0.0
         open_runs = sliver_mm2 = None
-        open_wanted = wants_open_runs(run_cover, gap_cover, tint_cover, print_halo, st)
+        open_wanted = both or wants_open_runs(run_cover, gap_cover, tint_cover, print_halo, st)
         if score < st.marginal or edge_gap is not None or open_wanted:
             free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
             if m["touched_runs"] is not runs and n1 > n0:
                 touched = _centred_in_zone(m["touched_runs"][:, n0:n1], z0, z1)
                 touched_cover = int(np.count_nonzero(touched)) / (n1 - n0)
-            if wants_open_runs(max(run_cover, touched_cover), gap_cover, tint_cover, print_halo, st) and n1 > n0:
+            runs_seen = max(run_cover, touched_cover)
+            if n1 > n0 and (wants_open_runs(runs_seen, gap_cover, tint_cover, print_halo, st)
+                            or wants_sliver_check(runs_seen, gap_cover, tint_cover, print_halo, st)):
                 # Small or blurred print's merged letters make runs that a sliver of its own edge
                 # touches: the runs again, those that new ink off the print's edge lies in.
                 opened, sliver_px = _runs_touched_openly(m["touched_runs"] | runs, new, template.glyph_edge(row))

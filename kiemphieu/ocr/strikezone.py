@@ -12,6 +12,12 @@ from .arrays import _median, _scratch, _sorted_percentile
 from .template import Template
 
 
+def split_row(template: Template, row, st) -> int:
+    """The band's pixel row of `strike.split_line` (where a hand strikes), inside the zone."""
+    z0, z1 = row.zone
+    return max(z0, z1 - template.px((st.split_line - st.zone_bottom) * row.size_mm))
+
+
 def _measure_split_lines(m: dict, template: Template, st) -> None:
     """The covers again, a column hit when one of its separate strokes is centred in the zone.
 
@@ -25,8 +31,7 @@ def _measure_split_lines(m: dict, template: Template, st) -> None:
     if not width:
         return
     masks = [m["new"], m["runs"]] + ([] if m["tint"] is None else [m["tint"]])
-    line = z1 - template.px((st.split_line - st.zone_bottom) * m["row"].size_mm)
-    hits = _stroke_in_zone(np.stack([mask[:, n0:n1] for mask in masks]), z0, z1, max(z0, line))
+    hits = _stroke_in_zone(np.stack([mask[:, n0:n1] for mask in masks]), z0, z1, split_row(template, m["row"], st))
     visible_share, visible_count = template.visible[m["row"].id]
     gap = int(np.count_nonzero(hits[0])) / max(1, visible_count) if visible_share >= st.min_visible else 0.0
     run = int(np.count_nonzero(hits[1])) / width
@@ -48,7 +53,8 @@ def _gap_off_edge(new: np.ndarray, template: Template, row) -> float:
     return int(np.count_nonzero(hits)) / max(1, template.visible[row.id][1])
 
 
-def _open_crossing(new: np.ndarray, template: Template, row, reach: int, inside: float) -> float:
+def _open_crossing(new: np.ndarray, template: Template, row, reach: int, inside: float,
+                   line: int | None = None) -> float:
     """The share of the places where a line through the name must show on open paper that it
     does: past each end of the name (new ink off the print's edge centred in the zone within
     `reach` columns beyond the end or `inside` of the name's width into it) and in every word
@@ -58,12 +64,19 @@ def _open_crossing(new: np.ndarray, template: Template, row, reach: int, inside:
     where the line shows are the gaps between words and the paper past the name's ends. A line
     struck through the whole name crosses every one of them; a partial strike, a tick or an
     underline misses an end or a gap, and slivers of the print's edge do not count.
+
+    With `line` (a row measured stroke by stroke: its pen ink spans the name) a column also
+    counts when one of its strokes is centred in the zone or starts in it and crosses `line`
+    (`_stroke_in_zone`): a double strike's second line along or under the baseline puts the
+    column's ink centre under the zone at the name's ends and in its gaps, as on its letters.
     """
     n0, n1 = row.name
     z0, z1 = row.zone
     edge = template.glyph_edge(row)
     off_edge = new & (1 - edge)
     hits = _centred_in_zone(off_edge, z0, z1)
+    if line is not None:
+        hits = hits | _stroke_in_zone(off_edge[None], z0, z1, line)[0]
     within = int(round(inside * (n1 - n0)))
     ends = [hits[max(0, n0 - reach):n0 + within].any(), hits[max(n0, n1 - within):n1 + reach].any()]
     # Word gaps: runs of name columns with no print (nor its edge) anywhere in the zone.

@@ -75,3 +75,56 @@ def scanner_blur(img, sigma=0.7):
 
 def rotate(img, quarter_turns: int):
     return np.ascontiguousarray(np.rot90(img, quarter_turns))
+
+
+# Black partial and thin lines over names (no pen colour: only the ink's shape tells them), as
+# the safety tests of the print-sliver rules draw them: (start, end) as shares of the name's
+# width (a negative start and an end past 1 overshoot the name by 1 mm), pen width in mm.
+BLACK = (30, 30, 30)
+BLACK_LINES = {"thin_line": (None, None, 0.18), "third": (1 / 3, 2 / 3, 0.25), "short": (1 / 3, 1 / 2, 0.2)}
+
+
+def black_lines(img, layout, cids, kind: str, dpi: int = 200) -> None:
+    """`BLACK_LINES[kind]` drawn over each name of `cids`, 0.3 font sizes above the baseline."""
+    start, end, thick_mm = BLACK_LINES[kind]
+    for cid in cids:
+        row = layout.row(cid)
+        x, _, w, _ = row.name_mm
+        y = row.name.baseline - 0.3 * row.name.size
+        x0, x1 = (x - 1, x + w + 1) if start is None else (x + w * start, x + w * end)
+        line(img, dpi, (x0, y), (x1, y), thick_mm=thick_mm, colour=BLACK)
+
+
+def through_class_scanner(img, ballot, level: str = "L2", dpi: int = 200) -> bytes:
+    """`img` degraded as the failure-class ballot `ballot` (split, class, level, index) is: its
+    level and the other scanner model drawn from its seed."""
+    import importlib
+    from dataclasses import replace
+
+    from kiemphieu.ocr.synthetic.classes import class_seed
+
+    # (the module: the package exports its function `degrade` under the same name)
+    degrade_module = importlib.import_module("kiemphieu.ocr.synthetic.degrade")
+
+    seed = class_seed(*ballot[:4])
+    params = replace(degrade_module.level_params(level),
+                     scanner=degrade_module.draw_scanner(np.random.default_rng(seed ^ 0x5CA77E), level))
+    out, _ = degrade_module.degrade(img, params, np.random.default_rng(seed), dpi)
+    return degrade_module.encode(out, params)[0]
+
+
+def read_black_lines(ballot, count: int, kind: str, profile) -> tuple[list[str], dict]:
+    """The first `count` names of the failure-class ballot's election (`ballot`: split, class,
+    level, index, election name) on a sealed blank, `black_lines(kind)` over each, through that
+    ballot's scanner model, read: (the names, the reading's JSON)."""
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.reader import read_bytes
+    from kiemphieu.ocr.synthetic.classes import split_elections
+
+    from .conftest import _sealed_blank
+
+    election = split_elections(ballot[0])[ballot[4]]
+    img = np.array(_sealed_blank(election), copy=True)
+    targets = [c.id for c in election.candidates[:count]]
+    black_lines(img, layout_for(election), targets, kind)
+    return targets, read_bytes(through_class_scanner(img, ballot, ballot[2]), election, profile).to_json()

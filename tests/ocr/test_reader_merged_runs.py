@@ -10,22 +10,16 @@ holding. A pen's line the print hides leaves ink on the edge at every letter it 
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
-from kiemphieu.ocr.geometry import layout_for
 from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.reader import read_bytes
 from kiemphieu.ocr.strikes import decide_strike, kept_runs, runs_by_slivers, wants_open_runs
-from kiemphieu.ocr.synthetic.classes import class_seed, make_class_ballot_file, split_elections
+from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
 
 from . import marks as m
-from .conftest import _sealed_blank
-
-degrade_module = importlib.import_module("kiemphieu.ocr.synthetic.degrade")
 
 PROFILE = load_profile()
 # A plain tuning ballot of the 66-name layout at L2 whose kept names read uncertain before.
@@ -57,31 +51,12 @@ def test_kept_names_touched_by_slivers_of_small_print_read_kept(plain66):
     assert reading["status"] == "read"
 
 
-BLACK = (30, 30, 30)  # no pen colour: only the ink's shape tells it (BGR)
-
-
 @pytest.mark.parametrize("kind", ["thin_line", "third"])
 def test_a_black_pen_on_that_small_print_is_never_kept(kind):
     """A thin black pen's line across a name and a black line over its middle third, on the same
     66-name layout through that ballot's scanner model: never `kept` (some of the third's rows
     are measured again, `open_run_cover`: their runs hold ink off the print's edge)."""
-    election = split_elections("tune")[BALLOT[4]]
-    layout = layout_for(election)
-    img = np.array(_sealed_blank(election), copy=True)
-    targets = [c.id for c in election.candidates[:12]]
-    for cid in targets:
-        row = layout.row(cid)
-        x, _, w, _ = row.name_mm
-        y = row.name.baseline - 0.3 * row.name.size
-        if kind == "thin_line":
-            m.line(img, 200, (x - 1, y), (x + w + 1, y), thick_mm=0.18, colour=BLACK)
-        else:
-            m.line(img, 200, (x + w / 3, y), (x + 2 * w / 3, y), thick_mm=0.25, colour=BLACK)
-    seed = class_seed(*BALLOT[:4])
-    params = replace(degrade_module.level_params("L2"),
-                     scanner=degrade_module.draw_scanner(np.random.default_rng(seed ^ 0x5CA77E), "L2"))
-    out, _ = degrade_module.degrade(img, params, np.random.default_rng(seed), 200)
-    reading = read_bytes(degrade_module.encode(out, params)[0], election, PROFILE).to_json()
+    targets, reading = m.read_black_lines(BALLOT, 12, kind, PROFILE)
     for cid in targets:
         assert reading["marks"][cid] != "kept", (cid, reading["rows"][cid])
     if kind == "third":
