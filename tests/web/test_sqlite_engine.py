@@ -61,26 +61,37 @@ def _held_write_lock(path):
     return holder
 
 
-def test_a_writer_takes_sqlite_write_lock_as_soon_as_it_is_released(tmp_path):
+def test_a_writer_takes_sqlite_write_lock_as_soon_as_it_is_released(tmp_path, monkeypatch):
     """The write lock is polled, not left to SQLite's busy handler (whose sleeps grow to 100 ms
     and let newcomers take the lock first): a waiter gets it once the holder commits."""
     import sqlite3
     import threading
+    import time
 
     path = tmp_path / "lock.db"
     holder = _held_write_lock(path)
     waiter = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     waiter.execute("PRAGMA busy_timeout=5000")
+    # Between polls, the waiter's own busy handler is off (read in the waiting thread: the
+    # connection is not used from two threads at once).
+    timeouts_between_polls = []
+    real_sleep = time.sleep
+
+    def poll_sleep(seconds):
+        timeouts_between_polls.append(waiter.execute("PRAGMA busy_timeout").fetchone()[0])
+        real_sleep(seconds)
+
+    monkeypatch.setattr(sqlite_engine.time, "sleep", poll_sleep)
     taken = []
     thread = threading.Thread(target=lambda: taken.append(sqlite_engine.take_sqlite_write_lock(waiter, 30.0)))
     thread.start()
     thread.join(0.2)
     assert thread.is_alive() and not taken  # still waiting while the lock is held
-    # ... by polling, not in SQLite's busy handler (whose sleeps grow to 100 ms)
-    assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == 0
     holder.execute("COMMIT")
     thread.join(30)
+    monkeypatch.undo()
     assert taken == [True]
+    assert timeouts_between_polls and set(timeouts_between_polls) == {0}  # polled, not in SQLite's handler
     assert waiter.in_transaction
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         holder.execute("PRAGMA busy_timeout=0")
