@@ -46,6 +46,13 @@ LEVELS = ("L1", "L2")
 PLACES = ("first_word", "last_word", "middle")
 HEIGHTS = ("x_height", "baseline", "slanted")
 PENS = ("black_ballpoint", "blue_ballpoint", "thin_black")
+OPEN_BINS = (0.5, 0.75, 1.0)  # mm² of the line's ink on open paper before the scan
+
+
+def open_bin(mm2: float) -> str:
+    low = max([0.0] + [b for b in OPEN_BINS if mm2 >= b])
+    high = min([b for b in OPEN_BINS if b > mm2], default=None)
+    return f"{low:.2f}-{high:.2f}" if high is not None else f">= {low:.2f}"
 
 
 def pen(name: str, rng: np.random.Generator) -> Pen:
@@ -112,10 +119,17 @@ def make(i: int) -> tuple[str, str, bytes, str, dict]:
         place, height, p = (str(rng.choice(v)) for v in (PLACES, HEIGHTS, PENS))
         use = pen(p, rng)
         strokes, length = hidden_line(blank, row, rng, place, height)
+        before = image.astype(np.int16)
         draw_strokes(image, strokes, use, DPI, rng)
+        # The line's ink on open paper before the scan (darker by 60 levels where the blank has
+        # no print within a pixel, the print's anti-aliased edge): how much of it the print does
+        # not hide, whatever the reader does.
+        paper = cv2.erode((blank.min(axis=2) >= 200).astype(np.uint8), np.ones((3, 3), np.uint8))
+        shown = ((before - image).max(axis=2) >= 60) & (paper > 0)
         marks[row["id"]] = {"expected": "uncertain", "accept": ["struck", "uncertain"], "kind": "hidden_partial",
                             "pen": p, "width_mm": round(use.width_mm, 2), "place": place, "height": height,
-                            "length_mm": round(length, 1), "font_mm": row["font_mm"]}
+                            "length_mm": round(length, 1), "font_mm": row["font_mm"],
+                            "open_mm2": round(float(shown.sum()) * (25.4 / DPI) ** 2, 2)}
     params = replace(level_params(level), scanner=draw_scanner(np.random.default_rng(seed ^ 0x5CA77E), level))
     image, _ = degrade(image, params, rng, DPI)
     data, ext = encode(image, params)
@@ -154,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             if row["kind"] != "hidden_partial":
                 table[(name, level)]["other rows wrong"] += got not in ("uncertain", "none") and got not in row["accept"]
                 continue
-            keys = [(name, level), ("place", row["place"]), ("height", row["height"]), ("pen", row["pen"])]
+            keys = [(name, level), ("place", row["place"]), ("height", row["height"]), ("pen", row["pen"]),
+                    ("open mm2", open_bin(row["open_mm2"]))]
             for key in keys:
                 table[key]["rows"] += 1
                 table[key][got] += 1
