@@ -13,7 +13,7 @@ through `draw_scanner`; 1-3 of its kept rows then get a hidden partial line. See
 
 Prints, per layout and level, the partial rows and how they read, the rows read `kept` (WRONG)
 and the ballots `read` with such a row (silent errors), then the same by place, height and pen;
-`--dump FILE` writes every partial row's measures (JSON lines) for study.
+`--dump FILE` writes every partial and kept row's measures (JSON lines) for study.
 
     .venv/bin/python benchmarks/hidden_partial_benchmark.py --n 800 --workers 2
 """
@@ -145,7 +145,7 @@ def read(i: int) -> tuple[int, str, str, dict, dict, str, dict]:
     name, level, data, ext, truth = make(i)
     reading = read_images(data, split_elections("tune")[name], _PROFILE, f"{level}{ext}")[0]
     rows = reading.to_json().get("rows") or {}
-    partial = {cid: rows.get(cid) for cid, t in truth.items() if t["kind"] == "hidden_partial"}
+    partial = {cid: rows.get(cid) for cid, t in truth.items() if t["kind"] in ("hidden_partial", "none")}
     return i, name, level, truth, reading.marks or {}, reading.status, {**partial, "halo": reading.checks.get("halo")}
 
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=800)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--dump", help="write every partial row's truth, reading and measures here (JSON lines)")
+    ap.add_argument("--dump", help="write every partial and kept row's truth, reading and measures here (JSON lines)")
     args = ap.parse_args(argv)
     with mp.get_context("fork").Pool(args.workers) as pool:
         results = pool.map(read, range(args.n), chunksize=4)
@@ -167,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             got = marks.get(cid) or "none"
             if row["kind"] != "hidden_partial":
                 table[(name, level)]["other rows wrong"] += got not in ("uncertain", "none") and got not in row["accept"]
+                if row["kind"] == "none":  # the kept names beside them, to compare measures
+                    dump.append({"ballot": i, "election": name, "level": level, "status": status, "cid": cid,
+                                 "read": got, **row, "measures": partial.get(cid), "halo": partial["halo"]})
                 continue
             keys = [(name, level), ("place", row["place"]), ("height", row["height"]), ("pen", row["pen"]),
                     ("open mm2", open_bin(row["open_mm2"]))]
