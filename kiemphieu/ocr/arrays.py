@@ -115,6 +115,15 @@ def _longest_runs(mask: np.ndarray) -> np.ndarray:
     return longest
 
 
+def _parts_touching(mask: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """The parts (8-connected) of a 0/1 mask with a pixel where `where` is nonzero, as 0/1."""
+    count, labels = cv2.connectedComponents(mask, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[labels[(mask > 0) & (where > 0)]] = True
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
+
+
 def _groups(flags: np.ndarray) -> int:
     """The number of runs of True in a 1-D boolean array."""
     padded = np.concatenate(([False], flags))

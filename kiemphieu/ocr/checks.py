@@ -9,6 +9,9 @@ import cv2
 import numpy as np
 
 from .arrays import _below, _scratch, _two_levels
+# The strokes of a mask with a pixel where the page is far from the print: a displaced or bled
+# print's slivers hug the letters; a pen's writing reaches out onto the paper.
+from .arrays import _parts_touching as strokes_reaching
 from .seal import red_fraction, seal_shape, shape_verdict
 from .reasons import Flag
 from .template import Template
@@ -92,16 +95,6 @@ def far_from_print(template: Template, clearance_mm: float) -> np.ndarray:
     return cache[key]
 
 
-def strokes_reaching(mask: np.ndarray, far: np.ndarray) -> np.ndarray:
-    """The strokes (8-connected parts) of a 0/1 mask that have a pixel where `far` is 1: a
-    displaced or bled print's slivers hug the letters; a pen's writing reaches out onto the paper."""
-    count, labels = cv2.connectedComponents(mask, connectivity=8)
-    keep = np.zeros(count, bool)
-    keep[labels[(mask > 0) & (far > 0)]] = True
-    keep[0] = False
-    return keep[labels].astype(np.uint8)
-
-
 def worst_with_print_moved(ink: np.ndarray, reaching: np.ndarray, template: Template, far: np.ndarray,
                            cell: int, settings) -> float:
     """The densest of `reaching`'s windows over `min_fraction`, each measured again with the
@@ -135,14 +128,22 @@ def worst_with_print_moved(ink: np.ndarray, reaching: np.ndarray, template: Temp
 def dense_windows(mask: np.ndarray, cell: int, min_fraction: float) -> list[tuple[int, int]]:
     """Top-left corners of the cell x cell windows (tiled from 0 and from cell // 2) holding at
     least `min_fraction` ink: those `is_writing` would flag."""
-    total = cv2.integral(mask)
     found = []
-    for offset in (0, cell // 2):
-        corners = total[offset::cell, offset::cell]
-        sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
+    for offset, sums in _window_sums(mask, cell):
         for i, j in zip(*np.nonzero(sums >= min_fraction * cell * cell)):
             found.append((offset + i * cell, offset + j * cell))
     return found
+
+
+def _window_sums(mask: np.ndarray, cell: int) -> list[tuple[int, np.ndarray]]:
+    """(offset, the ink of each cell x cell window tiled from that offset), for the offsets 0
+    and cell // 2, from the integral image (any window's ink in four lookups)."""
+    total = cv2.integral(mask)  # (h+1, w+1) running sums
+    out = []
+    for offset in (0, cell // 2):
+        corners = total[offset::cell, offset::cell]
+        out.append((offset, corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]))
+    return out
 
 
 def local_print_shift(ink: np.ndarray, template_grey: np.ndarray, box: tuple[int, int, int, int],
@@ -214,10 +215,4 @@ def _densest_cell(mask: np.ndarray, cell: int) -> int:
                 sums = part[:ph, :pw].reshape(ph // 2, 2, pw // 2, 2).sum(axis=(1, 3))
                 worst = max(worst, int(sums.max()))
         return worst
-    total = cv2.integral(mask)  # (h+1, w+1) running sums: any window's ink in four lookups
-    worst = 0
-    for offset in (0, cell // 2):
-        corners = total[offset::cell, offset::cell]
-        sums = corners[1:, 1:] - corners[:-1, 1:] - corners[1:, :-1] + corners[:-1, :-1]
-        worst = max(worst, int(sums.max()) if sums.size else 0)
-    return worst
+    return max(int(sums.max()) if sums.size else 0 for _, sums in _window_sums(mask, cell))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+# The runs with a pixel where `outside` is 1.
+from .arrays import _parts_touching as _runs_leaving  # noqa: F401 (strikes takes it from here)
 from .rowmasks import thick_components
 
 
@@ -52,8 +54,8 @@ def _pen_and_touched_labelled(runs: np.ndarray, new: np.ndarray, min_px: int):
     touching[0] = 0
     touched_labels = touching >= 2
     if min_px <= 2:
-        # `_pen_runs` at its own two pixels, as `_pen_runs(runs, new)` gives
-        pen_labels = touching >= 2
+        # `_pen_runs` at its own two pixels, as `_pen_runs(runs, new)` gives: the touched runs
+        pen_labels = touched_labels
         if pen_labels[1:].all():
             return runs, runs, (count, labels, pen_labels)
         if not pen_labels.any():
@@ -100,15 +102,6 @@ def _runs_near_pen(runs: np.ndarray, new: np.ndarray, reach: int, merged_px: flo
 
 
 _NEIGHBOURS = np.ones((3, 3), np.uint8)
-
-
-def _runs_leaving(runs: np.ndarray, outside: np.ndarray) -> np.ndarray:
-    """The runs (8-connected parts of a 0/1 mask) with a pixel where `outside` is 1."""
-    count, labels = cv2.connectedComponents(runs, connectivity=8)
-    keep = np.zeros(count, bool)
-    keep[labels[(runs > 0) & (outside > 0)]] = True
-    keep[0] = False
-    return keep[labels].astype(np.uint8)
 
 
 def _runs_touched_openly(runs: np.ndarray, new: np.ndarray, edge: np.ndarray) -> tuple[np.ndarray, int]:
