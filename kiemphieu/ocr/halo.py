@@ -185,3 +185,38 @@ def not_printed_runs(template: Template, reach: int) -> np.ndarray:
         runs = cv2.dilate(horizontal_runs(grown, template.run_px), np.ones((3, 5), np.uint8))
         cache[reach] = (1 - runs).astype(np.uint8)
     return cache[reach]
+
+
+def margin_fill(ink: np.ndarray, template: Template, clean: float = HALO_CLEAN_ROWS) -> float:
+    """How much of the glyph margin (the pixels the template grows its print by, off the print
+    itself) the page's ink fills in the name rows: each row's share, read off the cleanest
+    `clean` quantile of the rows (a struck row's pen fills its own margin). Bold print, or a tone
+    curve that darkens the print's antialiased edge, fills the margin while the halo past it
+    stays light; such print merges a name's letters into runs as bled print does."""
+    index, starts = _margin_indices(template)
+    if not index.size:
+        return 0.0
+    sums = np.add.reduceat(ink.ravel()[index].astype(np.int32), starts)
+    shares = np.sort(sums / np.diff(np.append(starts, index.size)))
+    return _sorted_percentile(shares, clean)
+
+
+def _margin_indices(template: Template) -> tuple[np.ndarray, np.ndarray]:
+    """The flat page indices of the name rows' glyph-margin pixels (glyph mask, not printed), row
+    after row, and where each row's start (rows without any left out). Computed once per template."""
+    cached = template.__dict__.get("_margin_indices")
+    if cached is None:
+        margin = (template.glyph > 0) & (template.grey >= TINTED)
+        index = np.arange(margin.size, dtype=np.int64).reshape(margin.shape)
+        parts = []
+        for row in template.rows:
+            y0, y1, x0, x1 = row.band
+            n0, n1 = row.name
+            part = index[y0:y1, x0 + n0:x0 + n1][margin[y0:y1, x0 + n0:x0 + n1]]
+            if part.size:
+                parts.append(part)
+        sizes = np.array([p.size for p in parts], np.int64)
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if parts else np.zeros(0, np.int64)
+        cached = template.__dict__["_margin_indices"] = (
+            np.concatenate(parts) if parts else np.zeros(0, np.int64), starts)
+    return cached

@@ -203,6 +203,7 @@ class _PageReader:
             self.checks["halo"] = [round(v, 3) for v in levels]
             self.print_reach = halo.print_reach(levels, ink_settings.ink_level)
             self.not_printed_runs = halo.not_printed_runs(template, self.print_reach)
+            self.checks["print_fill"] = round(halo.margin_fill(ink, template), 3)
         checks.quality(self, warped, template, paper_level)
         checks.streaks(self, homography, paper_level)
         # The free zone lies off the print (template.free is within not_glyph): the ink there is

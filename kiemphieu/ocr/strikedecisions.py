@@ -175,12 +175,40 @@ def is_kept(v, st) -> bool:
             and not (whole_ink and v["ink_mm2"] >= 0.4 * st.kept_ink_mm2 and v["faint_mm2"] >= st.kept_pale_mm2))
 
 
+def print_merges(print_halo: float, print_fill: float, st) -> bool:
+    """Whether the page's print merges its letters into horizontal runs: its halo's first ring
+    reaches `kept_edge_halo` (blurred or bled print), or its ink fills `bold_fill` of the glyph
+    margin on its cleanest rows (bold print, or a tone curve darkening its edge: the halo past
+    the margin stays light, the letters merge within it)."""
+    return print_halo >= st.kept_edge_halo or print_fill >= st.bold_fill
+
+
+def wants_run_strike_check(run_cover: float, gap_cover: float, tint_cover: float, merges: bool, st) -> bool:
+    """Whether a row struck by its pen runs alone (`definite`; its gaps and pen colour under it)
+    is measured again by where new ink lies in its runs (`open_run_cover`), on a page whose
+    print merges its letters (`print_merges`): there a sliver of the print's own edge touching
+    a name's merged letters made a run across the name."""
+    return merges and max(gap_cover, tint_cover) < st.definite <= run_cover
+
+
+def runs_on_edge_only(v, st) -> bool:
+    """A row struck by its runs alone on such a page (`wants_run_strike_check`), whose runs hold
+    ink off the print's edge over less than `definite` of the name (`open_run_cover`) and with
+    under `kept_edge_free_mm2` of new ink on open paper in the row (`free_mm2`): merged print
+    touched by slivers of its edge, or a line the print hides; either way not `struck` on that
+    evidence (a pen's line runs past the name's ends or through a word gap onto open paper)."""
+    return (bool(v.get("run_strike_check")) and v.get("open_run_cover") is not None
+            and v["open_run_cover"] < st.definite and v["free_mm2"] < st.kept_edge_free_mm2)
+
+
 def decide_strike(v, st) -> str:
     """struck | kept | uncertain from a row's measures `v` (keys as in a reading's `rows`, values
     unrounded; `crease` None when not measured)."""
     if would_strike(v, st):
         if v["crease"] is not None and v["crease"] >= st.crease_cover:
             return "uncertain"  # the line runs on across the page: a fold crease
+        if runs_on_edge_only(v, st):
+            return "uncertain"
         return "struck"
     if is_kept(v, st):
         return "kept"

@@ -22,8 +22,9 @@ from .rows import aligned, tint_band
 from .rowmasks import band_runs, group_stack, row_groups
 from .strikedecisions import (  # noqa: F401
     bleeds_to_edge, crosses_openly, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_runs, kept_score,
-    pen_run_min_px, runs_by_slivers, span_ignores_edge, strike_margin, wants_crossing, wants_edge_gap, wants_line_check,
-    wants_open_runs, wants_sliver_check, wants_split_lines, would_strike)
+    pen_run_min_px, print_merges, runs_by_slivers, runs_on_edge_only, span_ignores_edge, strike_margin, wants_crossing,
+    wants_edge_gap, wants_line_check, wants_open_runs, wants_run_strike_check, wants_sliver_check, wants_split_lines,
+    would_strike)
 from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
@@ -169,6 +170,17 @@ def _off_pen_line(new, tint, n0: int, n1: int, corridor: int, area_px: float) ->
     return extra, multi
 
 
+def _open_run_cover(m: dict, runs, new, template: Template, area_px: float) -> tuple[float, float]:
+    """Small, bold or blurred print's merged letters make runs that a sliver of its own edge
+    touches: the share of the name's columns whose runs hold new ink off the print's edge
+    (centred in the zone), and the mm² of new ink on that edge in the other runs."""
+    row = m["row"]
+    n0, n1 = row.name
+    z0, z1 = row.zone
+    opened, sliver_px = _runs_touched_openly(m["touched_runs"] | runs, new, template.glyph_edge(row))
+    return int(np.count_nonzero(_centred_in_zone(opened[:, n0:n1], z0, z1))) / (n1 - n0), sliver_px / area_px
+
+
 def read_strikes(ctx, warped, ink, template: Template) -> None:
     st = ctx.profile.strike
     area_px = template.k * template.k
@@ -177,6 +189,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
     paper_level = ctx.paper_level  # the page's white (measured by the reader)
     halo = ctx.checks.get("halo")
     print_halo = halo[0] if halo else 0.0  # how dark the print's first ring is on this page
+    merges = print_merges(print_halo, ctx.checks.get("print_fill", 0.0), st)
     for m in strike_measures(ctx, warped, ink, template):
         row, new, shift, align = m["row"], m["new"], m["shift"], m["align"]
         runs, tint, faint = m["runs"], m["tint"], m["faint"]
@@ -232,11 +245,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             runs_seen = max(run_cover, touched_cover)
             if n1 > n0 and (wants_open_runs(runs_seen, gap_cover, tint_cover, print_halo, st)
                             or wants_sliver_check(runs_seen, gap_cover, tint_cover, print_halo, st)):
-                # Small or blurred print's merged letters make runs that a sliver of its own edge
-                # touches: the runs again, those that new ink off the print's edge lies in.
-                opened, sliver_px = _runs_touched_openly(m["touched_runs"] | runs, new, template.glyph_edge(row))
-                open_runs = int(np.count_nonzero(_centred_in_zone(opened[:, n0:n1], z0, z1))) / (n1 - n0)
-                sliver_mm2 = sliver_px / area_px
+                open_runs, sliver_mm2 = _open_run_cover(m, runs, new, template, area_px)
         values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "run_cover": run_cover,
                   "gap_cover": gap_cover,
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
@@ -246,6 +255,15 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                   "open_run_cover": open_runs, "run_sliver_mm2": sliver_mm2,
                   "bled_print": bleeds_to_edge(print_halo, getattr(ctx, "print_reach", 0), st)}
         if would_strike(values, st):
+            if n1 > n0 and wants_run_strike_check(run_cover, gap_cover, tint_cover, merges, st):
+                # Struck by its runs alone where the print merges its letters: are they a pen's?
+                # (Measured only for a row that would strike: the answer can only take it back.)
+                if open_runs is None:
+                    open_runs, sliver_mm2 = _open_run_cover(m, runs, new, template, area_px)
+                if free_mm2 is None:
+                    free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
+                values.update(run_strike_check=True, open_run_cover=open_runs, run_sliver_mm2=sliver_mm2,
+                              free_mm2=free_mm2, faint_free_mm2=faint_free_mm2)
             # A fold crease along the letters is no strike: it runs on across the page.
             if paper_level is None:
                 paper_level = _percentile(warped, 0.90)
