@@ -101,7 +101,7 @@ def hidden_line(blank, row: dict, rng: np.random.Generator, place: str, height: 
     return [mk._hand(pts, rng, rng.uniform(0.1, 0.3) * mm)], length / mm
 
 
-def make(i: int) -> tuple[str, str, bytes, str, dict]:
+def make(i: int, lines: bool = True) -> tuple[str, str, bytes, str, dict]:
     name = NAMES[i % len(NAMES)]
     level = LEVELS[(i // len(NAMES)) % len(LEVELS)]
     seed = zlib.crc32(f"hidden:{i}".encode())
@@ -114,7 +114,8 @@ def make(i: int) -> tuple[str, str, bytes, str, dict]:
                   strength=rng.uniform(*VARIETY["tune"].seal_strength))
     marks = _mark_strikes(image, layout, DPI, rng, "plain", VARIETY["tune"], {})
     kept = [c for c in layout["candidates"] if marks[c["id"]]["kind"] == "none"]
-    for k in rng.choice(len(kept), size=min(len(kept), int(rng.integers(1, 4))), replace=False):
+    chosen = rng.choice(len(kept), size=min(len(kept), int(rng.integers(1, 4))), replace=False)
+    for k in chosen if lines else ():
         row = kept[int(k)]
         place, height, p = (str(rng.choice(v)) for v in (PLACES, HEIGHTS, PENS))
         use = pen(p, rng)
@@ -139,10 +140,13 @@ def make(i: int) -> tuple[str, str, bytes, str, dict]:
 _PROFILE = None
 
 
+_LINES = True  # --no-lines: the same ballots without their hidden lines (the plain rows alone)
+
+
 def read(i: int) -> tuple[int, str, str, dict, dict, str, dict]:
     global _PROFILE
     _PROFILE = _PROFILE or load_profile("feeder-200dpi-colour")
-    name, level, data, ext, truth = make(i)
+    name, level, data, ext, truth = make(i, _LINES)
     reading = read_images(data, split_elections("tune")[name], _PROFILE, f"{level}{ext}")[0]
     rows = reading.to_json().get("rows") or {}
     partial = {cid: rows.get(cid) for cid, t in truth.items() if t["kind"] in ("hidden_partial", "none")}
@@ -154,11 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=800)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dump", help="write every partial and kept row's truth, reading and measures here (JSON lines)")
+    ap.add_argument("--no-lines", action="store_true",
+                    help="the same ballots without the hidden lines: how their plain rows read")
     args = ap.parse_args(argv)
+    global _LINES
+    _LINES = not args.no_lines
     with mp.get_context("fork").Pool(args.workers) as pool:
         results = pool.map(read, range(args.n), chunksize=4)
     table = collections.defaultdict(collections.Counter)
     silent, dump = [], []
+    plain_wrong = collections.Counter()
     for i, name, level, truth, marks, status, partial in results:
         wrong_here = []
         table[(name, level)]["ballots"] += 1
@@ -166,7 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         for cid, row in truth.items():
             got = marks.get(cid) or "none"
             if row["kind"] != "hidden_partial":
-                table[(name, level)]["other rows wrong"] += got not in ("uncertain", "none") and got not in row["accept"]
+                wrong = got not in ("uncertain", "none") and got not in row["accept"]
+                table[(name, level)]["other rows wrong"] += wrong
+                if wrong:  # the plain rows' wrong answers, by direction and by the ballot's status
+                    plain_wrong[f"{row['expected']} read {got} on a ballot {status}"] += 1
                 if row["kind"] == "none":  # the kept names beside them, to compare measures
                     dump.append({"ballot": i, "election": name, "level": level, "status": status, "cid": cid,
                                  "read": got, **row, "measures": partial.get(cid), "halo": partial["halo"]})
@@ -201,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     other = sum(table[k]["other rows wrong"] for k in table if k[0] in NAMES)
     print(f"partial rows {total}, read kept (WRONG) {kept}; other rows read wrong {other}; "
           f"silent errors (ballots): {len(silent)}")
+    print("other rows read wrong, by answer and ballot: " +
+          (", ".join(f"{k} {v}" for k, v in sorted(plain_wrong.items())) or "none"))
     for line in silent:
         print("  " + line)
     if args.dump:

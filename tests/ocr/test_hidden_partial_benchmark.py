@@ -39,3 +39,20 @@ def test_each_hidden_line_shows_on_the_paper_before_the_scan():
         drawn = [t for t in truth.values() if t["kind"] == "hidden_partial"]
         assert 1 <= len(drawn) <= 3
         assert all(3.0 <= t["length_mm"] <= 8.0 and t["open_mm2"] > 0 for t in drawn), drawn
+
+
+def test_without_lines_the_same_ballots_have_no_hidden_line():
+    """`--no-lines`: the same ballots (layout, level, strikes) with no partial line drawn, so their
+    plain rows' answers can be read alone."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import hidden_partial_benchmark as bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    for i in range(2):
+        name, level, _, _, truth = bench.make(i, lines=False)
+        with_lines = bench.make(i)
+        assert (name, level) == with_lines[:2]
+        assert not [t for t in truth.values() if t["kind"] == "hidden_partial"]
+        struck = {c for c, t in truth.items() if t["expected"] == "struck"}
+        assert struck == {c for c, t in with_lines[4].items() if t["expected"] == "struck"}
