@@ -203,7 +203,7 @@ def margin_fill(ink: np.ndarray, template: Template, clean: float = HALO_CLEAN_R
 
 def _margin_indices(template: Template) -> tuple[np.ndarray, np.ndarray]:
     """The flat page indices of the name rows' glyph-margin pixels (glyph mask, not printed), row
-    after row, and where each row's start (rows without any left out). Computed once per template."""
+    after row, and where each row's part starts (rows without any left out). Once per template."""
     cached = template.__dict__.get("_margin_indices")
     if cached is None:
         margin = (template.glyph > 0) & (template.grey >= TINTED)
