@@ -8,7 +8,7 @@ import math
 import cv2
 import numpy as np
 
-from .arrays import _below, _scratch, _two_levels
+from .arrays import _below, _scratch
 # The strokes of a mask with a pixel where the page is far from the print: a displaced or bled
 # print's slivers hug the letters; a pen's writing reaches out onto the paper.
 from .arrays import _parts_touching as strokes_reaching
@@ -188,7 +188,7 @@ def seal(ctx, homography, template: Template, warped, paper_level: float) -> Non
     ctx.checks["seal"] = None
     ctx.checks["seal_shape"] = shape.to_json()
     verdict = shape_verdict(shape, s)
-    if verdict == "no_stamp" and (ctx.profile.scan.bitonal or _two_levels(ctx.grey)):
+    if verdict == "no_stamp" and ctx.page_is_bitonal():
         verdict = Flag.SEAL_UNCHECKED  # a bitonal scanner's threshold drops a red seal whole
     if verdict:
         ctx.flag(verdict)

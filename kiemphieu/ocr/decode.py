@@ -36,6 +36,7 @@ class Page:
     # as finely as an A4 page needs (the reader calls it when the markers say A4, or say nothing).
     finer: Callable[[], Page] | None = None
     largest_mm: float = 297.0  # the longest paper side the decoded resolution suffices for
+    bitonal: bool = False  # the file is black and white only (1 bit a pixel), before any reduction
 
     @property
     def grey(self) -> np.ndarray:
@@ -95,15 +96,16 @@ def _check_pixels(size: tuple[int, int], profile: Profile) -> None:
 def _decode_raster(data: bytes, profile: Profile, half_if_a5: bool = False) -> Page:
     header = _pillow_header(data, profile)
     colour = header.mode not in ("1", "L", "I;16", "I", "LA")
+    bitonal = header.mode == "1"
     factor = reduction_for(*header.size, profile)
     if half_if_a5 and factor == 1 and reduction_for(*header.size, profile, long_inch=A5_LONG_INCH) == 2:
         # As large as an A5 page at 200 dpi (or an A4 at 134-190 dpi: the size cannot tell):
         # decoded at half size by the JPEG decoder itself (about half the cost), enough for an
         # A5 page; an A4 page is decoded again in full.
-        page = _imdecode(data, colour, 2)
-        page.finer, page.largest_mm = (lambda: _imdecode(data, colour, 1)), 210.0
+        page = _imdecode(data, colour, 2, bitonal)
+        page.finer, page.largest_mm = (lambda: _imdecode(data, colour, 1, bitonal)), 210.0
         return page
-    return _imdecode(data, colour, factor)
+    return _imdecode(data, colour, factor, bitonal)
 
 
 def half_if_a5(layout) -> bool:
@@ -116,7 +118,7 @@ def half_if_a5(layout) -> bool:
     return layout.paper.name == "A5" and str(layout.form) == "boxes"
 
 
-def _imdecode(data: bytes, colour: bool, factor: int) -> Page:
+def _imdecode(data: bytes, colour: bool, factor: int, bitonal: bool = False) -> Page:
     flags = {
         (True, 1): cv2.IMREAD_COLOR, (True, 2): cv2.IMREAD_REDUCED_COLOR_2,
         (True, 4): cv2.IMREAD_REDUCED_COLOR_4, (True, 8): cv2.IMREAD_REDUCED_COLOR_8,
@@ -129,7 +131,7 @@ def _imdecode(data: bytes, colour: bool, factor: int) -> Page:
         image = None
     if image is None or image.size == 0:
         raise Unreadable("corrupt image data")
-    return Page(0, image, colour, factor)
+    return Page(0, image, colour, factor, bitonal=bitonal)
 
 
 def _tiff_pages(data: bytes, profile: Profile) -> Iterator[Page]:
@@ -149,7 +151,7 @@ def _tiff_pages(data: bytes, profile: Profile) -> Iterator[Page]:
             factor = reduction_for(*frame.size, profile, allowed=(4, 2))
             if factor > 1:
                 array = cv2.resize(array, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
-            yield Page(index, np.ascontiguousarray(array), colour, factor)
+            yield Page(index, np.ascontiguousarray(array), colour, factor, bitonal=frame.mode == "1")
         except Unreadable as exc:
             yield Page(index, None, False, error=str(exc))
         except (OSError, ValueError, Image.DecompressionBombError) as exc:

@@ -20,7 +20,7 @@ import numpy as np
 from kiemphieu.tally import Election, Form
 
 from . import boxes, checks, halo, pagemap, strikes
-from .arrays import _below, _flatten, _ink_fraction, _percentile, _scratch
+from .arrays import _below, _flatten, _ink_fraction, _percentile, _scratch, _two_levels
 from .decode import Page, Unreadable, decode_pages, half_if_a5
 from .geometry import PAPERS, Layout, layout_for, legacy_layout_for
 from .markers import find_markers
@@ -216,9 +216,11 @@ class _PageReader:
             boxes.read_boxes(self, warped, ink, template)
         r = self.reading
         marks = (r.marks or r.boxes).values()
-        if self.profile.blank.review_unmarked and all(v in ("kept", "none") for v in marks):
+        blank = self.profile.blank
+        if all(v in ("kept", "none") for v in marks) and (blank.review_unmarked or self.page_is_bitonal()):
             self.flag(Flag.NO_MARKS)  # on this scanner a pen can vanish: a person looks at blank ballots
-        elif self.profile.blank.review_over_seats and r.marks and sum(v == "kept" for v in marks) > self.seats:
+        elif (r.marks and sum(v == "kept" for v in marks) > self.seats
+              and (blank.review_over_seats or self.page_is_bitonal())):
             self.flag(Flag.FEW_MARKS)  # more names kept than seats: a strike may have vanished
         r.flags = self.flags
         r.checks = self.checks
@@ -246,6 +248,12 @@ class _PageReader:
             raise Rejection(Reason.BLANK_PAGE, "no printing or writing on the page")
         raise Rejection(Reason.NO_MARKERS, f"corner markers found: {sorted(found) or 'none'}")
 
+
+    def page_is_bitonal(self) -> bool:
+        """Whether this page is black and white: the profile's scanner is bitonal, or the file is
+        (1 bit a pixel, or only two grey levels), whatever the profile says: a scanner set to
+        black and white, whose threshold drops a red seal whole and can drop a pale or blue pen."""
+        return self.profile.scan.bitonal or self.page.bitonal or _two_levels(self.grey)
 
     def flag(self, flag: Flag | str) -> None:
         if flag not in self.flags:

@@ -276,6 +276,30 @@ def test_bitonal_300dpi_scan_with_bw_profile(strike_election):
     assert list(reading.marks.values()).count("struck") == 2
 
 
+def test_a_bitonal_page_read_with_a_colour_profile_is_checked_for_vanished_pens(strike_election):
+    """A scanner set to black and white behind the colour feeder's profile: its threshold can drop
+    a pen as it drops the seal's red, so more names kept than seats (`few_marks`) or no mark at
+    all (`no_marks`) is flagged as the bitonal profile flags it; not so on the same page in grey."""
+    layout = layout_for(strike_election)
+    ids = strike_election.candidate_ids
+
+    def scan(img, bitonal=True):
+        grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+        page = Image.fromarray(grey).point(lambda v: 255 if v > 150 else 0).convert("1") if bitonal \
+            else Image.fromarray(grey)
+        buffer = io.BytesIO()
+        page.save(buffer, format="TIFF", compression="group4" if bitonal else "tiff_lzw")
+        return read_one(buffer.getvalue(), strike_election, "feeder-200dpi-colour")
+
+    img = render_ballot_image(strike_election, 300)
+    m.seal(img, layout, 300)
+    assert "no_marks" in scan(img).flags
+    assert "no_marks" not in scan(img, bitonal=False).flags
+    m.strike(img, layout, 300, ids[3])
+    assert "few_marks" in scan(img).flags  # 4 names kept for 3 seats
+    assert "few_marks" not in scan(img, bitonal=False).flags
+
+
 def test_phone_photo_with_perspective_and_shade(strike_election, blank_strike):
     layout = layout_for(strike_election)
     ids = strike_election.candidate_ids
