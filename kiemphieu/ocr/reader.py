@@ -159,6 +159,7 @@ class _PageReader:
         self.flags: list[str] = []
         self.checks: dict = {}
         self.paper_level: float | None = None  # the warped page's white, once it is measured
+        self._bitonal: bool | None = None  # page_is_bitonal, once it is asked
 
 
     @staticmethod
@@ -252,8 +253,11 @@ class _PageReader:
     def page_is_bitonal(self) -> bool:
         """Whether this page is black and white: the profile's scanner is bitonal, or the file is
         (1 bit a pixel, or only two grey levels), whatever the profile says: a scanner set to
-        black and white, whose threshold drops a red seal whole and can drop a pale or blue pen."""
-        return self.profile.scan.bitonal or self.page.bitonal or _two_levels(self.grey)
+        black and white, whose threshold drops a red seal whole and can drop a pale or blue pen.
+        (Asked by the seal check and the mark flags: the grey levels are counted once.)"""
+        if self._bitonal is None:
+            self._bitonal = bool(self.profile.scan.bitonal or self.page.bitonal or _two_levels(self.grey))
+        return self._bitonal
 
     def flag(self, flag: Flag | str) -> None:
         if flag not in self.flags:

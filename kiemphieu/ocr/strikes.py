@@ -170,14 +170,14 @@ def _off_pen_line(new, tint, n0: int, n1: int, corridor: int, area_px: float) ->
     return extra, multi
 
 
-def _open_run_cover(m: dict, runs, new, template: Template, area_px: float) -> tuple[float, float]:
+def _open_run_cover(m: dict, template: Template, area_px: float) -> tuple[float, float]:
     """Small, bold or blurred print's merged letters make runs that a sliver of its own edge
-    touches: the share of the name's columns whose runs hold new ink off the print's edge
-    (centred in the zone), and the mm² of new ink on that edge in the other runs."""
+    touches: the share of the name's columns whose runs (of row measures `m`) hold new ink off
+    the print's edge (centred in the zone), and the mm² of new ink on that edge in the other runs."""
     row = m["row"]
     n0, n1 = row.name
     z0, z1 = row.zone
-    opened, sliver_px = _runs_touched_openly(m["touched_runs"] | runs, new, template.glyph_edge(row))
+    opened, sliver_px = _runs_touched_openly(m["touched_runs"] | m["runs"], m["new"], template.glyph_edge(row))
     return int(np.count_nonzero(_centred_in_zone(opened[:, n0:n1], z0, z1))) / (n1 - n0), sliver_px / area_px
 
 
@@ -245,7 +245,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             runs_seen = max(run_cover, touched_cover)
             if n1 > n0 and (wants_open_runs(runs_seen, gap_cover, tint_cover, print_halo, st)
                             or wants_sliver_check(runs_seen, gap_cover, tint_cover, print_halo, st)):
-                open_runs, sliver_mm2 = _open_run_cover(m, runs, new, template, area_px)
+                open_runs, sliver_mm2 = _open_run_cover(m, template, area_px)
         values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "run_cover": run_cover,
                   "gap_cover": gap_cover,
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
@@ -259,7 +259,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                 # Struck by its runs alone where the print merges its letters: are they a pen's?
                 # (Measured only for a row that would strike: the answer can only take it back.)
                 if open_runs is None:
-                    open_runs, sliver_mm2 = _open_run_cover(m, runs, new, template, area_px)
+                    open_runs, sliver_mm2 = _open_run_cover(m, template, area_px)
                 if free_mm2 is None:
                     free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
                 values.update(run_strike_check=True, open_run_cover=open_runs, run_sliver_mm2=sliver_mm2,
