@@ -156,6 +156,8 @@ def read(i: int) -> tuple[int, str, str, dict, dict, str, dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=800)
+    ap.add_argument("--first", type=int, default=0,
+                    help="the first ballot's number (seeds and layouts follow it): other ballots than 0..n-1")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dump", help="write every partial and kept row's truth, reading and measures here (JSON lines)")
     ap.add_argument("--no-lines", action="store_true",
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     global _LINES
     _LINES = not args.no_lines
     with mp.get_context("fork").Pool(args.workers) as pool:
-        results = pool.map(read, range(args.n), chunksize=4)
+        results = pool.map(read, range(args.first, args.first + args.n), chunksize=4)
     table = collections.defaultdict(collections.Counter)
     silent, dump = [], []
     plain_wrong = collections.Counter()
