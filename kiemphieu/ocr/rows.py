@@ -10,14 +10,24 @@ import numpy as np
 from .arrays import _shifted_band
 from .template import Template
 
-def aligned(ctx, warped, ink, template: Template, row, out: np.ndarray | None = None):
+def aligned(ctx, warped, ink, template: Template, row, out: np.ndarray | None = None,
+            skip_clean: bool = False):
     """The row's new ink (off the print), taken where its printed name really is (± a fraction
     of a mm), the shift that took it there and the match score. `out`: an array of the band's
-    shape to write the new ink into."""
+    shape to write the new ink into.
+
+    `skip_clean`: a row with no ink at all off its print where the page map puts it (no new ink,
+    no faint ink, no pen colour within the search's reach) is not searched (shift (0, 0), score
+    None): there is no pen there to find, and moving the row could only bring its print's own
+    edge off the print. (Most rows of a page are kept names: the search is most of their cost.)"""
     search = template.px(ctx.profile.geometry.align_search_mm)
     dy = dx = 0
     score = None
     y0, y1, x0, x1 = row.match
+    if skip_clean and search > 0:
+        new = _new_ink(ink, template, row, (0, 0), out)
+        if _nothing_off_print(ctx, new, template, row, search):
+            return new, (0, 0), None
     if search > 0:
         sy0, sx0 = max(0, y0 - search), max(0, x0 - search)
         area = warped[sy0:min(template.height, y1 + search), sx0:min(template.width, x1 + search)]
@@ -34,9 +44,28 @@ def aligned(ctx, warped, ink, template: Template, row, out: np.ndarray | None = 
     by0, by1, bx0, bx1 = row.band
     if by0 + dy < 0 or bx0 + dx < 0 or by1 + dy > template.height or bx1 + dx > template.width:
         dx = dy = 0
+    return _new_ink(ink, template, row, (dx, dy), out), (dx, dy), score
+
+
+def _new_ink(ink, template: Template, row, shift, out: np.ndarray | None = None) -> np.ndarray:
+    """The row's ink off its print, the band moved by `shift`."""
+    by0, by1, bx0, bx1 = row.band
     # (OpenCV's `and`: the same bytes, a little cheaper than NumPy's on two strided bands.)
-    new = cv2.bitwise_and(_shifted_band(ink, row, (dx, dy)), template.not_glyph[by0:by1, bx0:bx1], dst=out)
-    return new, (dx, dy), score
+    return cv2.bitwise_and(_shifted_band(ink, row, shift), template.not_glyph[by0:by1, bx0:bx1], dst=out)
+
+
+def _nothing_off_print(ctx, new: np.ndarray, template: Template, row, search: int) -> bool:
+    """Whether the row's new ink at shift (0, 0) (`new`) is empty, and there is no faint ink off
+    its print either, nor pen colour in its band grown by `search`."""
+    by0, by1, bx0, bx1 = row.band
+    not_glyph = template.not_glyph[by0:by1, bx0:bx1]
+    if cv2.countNonZero(new) or cv2.countNonZero(cv2.bitwise_and(_shifted_band(ctx.faint, row, (0, 0)), not_glyph)):
+        return False
+    if ctx.tint is None:
+        return True
+    height, width = ctx.tint.shape
+    grown = ctx.tint[max(0, by0 - search):min(height, by1 + search), max(0, bx0 - search):min(width, bx1 + search)]
+    return not cv2.countNonZero(grown)
 
 
 def tint_band(ctx, row, shift) -> np.ndarray | None:

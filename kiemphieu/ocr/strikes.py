@@ -63,7 +63,7 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
         stacked = group_stack(group, len(kinds) * count, template.rows[indices[0]])
         for i, index in enumerate(indices):
             row = template.rows[index]
-            new, shift, align = aligned(ctx, warped, ink, template, row, out=stacked[i])
+            new, shift, align = aligned(ctx, warped, ink, template, row, out=stacked[i], skip_clean=True)
             by0, by1, bx0, bx1 = row.band
             runs_out = stacked[count + i]
             if new.any():
