@@ -183,22 +183,33 @@ def print_merges(print_halo: float, print_fill: float, st) -> bool:
     return print_halo >= st.kept_edge_halo or print_fill >= st.bold_fill
 
 
-def wants_run_strike_check(run_cover: float, gap_cover: float, tint_cover: float, merges: bool, st) -> bool:
+def wants_run_strike_check(run_cover: float, gap_cover: float, tint_cover: float, merges: bool, st,
+                           line: bool = False) -> bool:
     """Whether a row struck by its pen runs alone (`definite`; its gaps and pen colour under it)
     is measured again by where new ink lies in its runs (`open_run_cover`), on a page whose
     print merges its letters (`print_merges`): there a sliver of the print's own edge touching
-    a name's merged letters made a run across the name."""
-    return merges and max(gap_cover, tint_cover) < st.definite <= run_cover
+    a name's merged letters made a run across the name. `line`: the row is struck as a line
+    (`is_line`, under `definite`); its runs carry it when its pen colour is under `line_score`
+    (merged letters' runs along the name make a line as well as a pen does)."""
+    if not merges or max(gap_cover, tint_cover) >= st.definite:
+        return False
+    return run_cover >= st.definite or (line and tint_cover < st.line_score)
+
+
+def _runs_needed(v, st) -> float:
+    """The runs' cover that struck the row: `definite`, or `line_score` for a line."""
+    return st.definite if v["run_cover"] >= st.definite else st.line_score
 
 
 def runs_on_edge_only(v, st) -> bool:
     """A row struck by its runs alone on such a page (`wants_run_strike_check`), whose runs hold
-    ink off the print's edge over less than `definite` of the name (`open_run_cover`) and with
-    under `kept_edge_free_mm2` of new ink on open paper in the row (`free_mm2`): merged print
-    touched by slivers of its edge, or a line the print hides; either way not `struck` on that
-    evidence (a pen's line runs past the name's ends or through a word gap onto open paper)."""
+    ink off the print's edge over less of the name than struck it (`open_run_cover` under
+    `definite`, or under `line_score` for a line) and with under `kept_edge_free_mm2` of new ink
+    on open paper in the row (`free_mm2`): merged print touched by slivers of its edge, or a
+    line the print hides; either way not `struck` on that evidence (a pen's line runs past the
+    name's ends or through a word gap onto open paper)."""
     return (bool(v.get("run_strike_check")) and v.get("open_run_cover") is not None
-            and v["open_run_cover"] < st.definite and v["free_mm2"] < st.kept_edge_free_mm2)
+            and v["open_run_cover"] < _runs_needed(v, st) and v["free_mm2"] < st.kept_edge_free_mm2)
 
 
 def decide_strike(v, st) -> str:

@@ -255,7 +255,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                   "open_run_cover": open_runs, "run_sliver_mm2": sliver_mm2,
                   "bled_print": bleeds_to_edge(print_halo, getattr(ctx, "print_reach", 0), st)}
         if would_strike(values, st):
-            if n1 > n0 and wants_run_strike_check(run_cover, gap_cover, tint_cover, merges, st):
+            as_line = score < st.definite and is_line(values, st)
+            if n1 > n0 and wants_run_strike_check(run_cover, gap_cover, tint_cover, merges, st, as_line):
                 # Struck by its runs alone where the print merges its letters: are they a pen's?
                 # (Measured only for a row that would strike: the answer can only take it back.)
                 if open_runs is None:

@@ -134,3 +134,42 @@ def test_runs_without_ink_off_the_edge_or_on_open_paper_are_not_a_strike():
     assert decide_strike(_row(run_strike_check=True, open_run_cover=st.definite), st) == "struck"
     # A pen's line leaves ink on open paper (past the name's ends, in a word gap): struck.
     assert decide_strike(_row(run_strike_check=True, free_mm2=st.kept_edge_free_mm2), st) == "struck"
+
+
+# Struck as a line (`is_line`, under `definite`) by merged letters' runs: a kept name of the
+# tuning split (plain, L2, ballot 185, strike45) on bled, bold print (halo 0.17, fill 0.62).
+LINE_ROW = {"score": 0.475, "run_cover": 0.475, "gap_cover": 0.16, "touched_run_cover": 0.475, "span": 0.78,
+            "ink_mm2": 2.9, "free_mm2": 0.0, "line_cover": 0.36, "faint_extra_mm2": 0.0, "open_run_cover": 0.0,
+            "run_sliver_mm2": 1.03, "crease": 0.0}
+
+
+def _line_row(**kw):
+    return merged_row(**{**LINE_ROW, **kw})
+
+
+def test_a_line_struck_by_runs_alone_is_checked_where_print_merges():
+    st = PROFILE.strike
+    assert decide_strike(_line_row(), st) == "struck"  # the line rule alone
+    assert wants_run_strike_check(0.475, 0.16, 0.0, True, st, line=True)
+    assert not wants_run_strike_check(0.475, 0.16, 0.0, True, st)  # not struck as a line: no check
+    assert not wants_run_strike_check(0.475, 0.16, 0.0, False, st, line=True)  # sharp print
+    assert not wants_run_strike_check(0.475, 0.16, st.line_score, True, st, line=True)  # by its colour
+    assert decide_strike(_line_row(run_strike_check=True), st) == "uncertain"
+    # Runs holding ink off the print's edge over line_score of the name, or ink on open paper: struck.
+    assert decide_strike(_line_row(run_strike_check=True, open_run_cover=st.line_score), st) == "struck"
+    assert decide_strike(_line_row(run_strike_check=True, free_mm2=st.kept_edge_free_mm2), st) == "struck"
+
+
+def test_a_kept_name_on_bled_bold_print_is_not_struck_as_a_line():
+    from kiemphieu.ocr.synthetic.classes import make_class_ballot_file
+
+    data, _, truth = make_class_ballot_file("tune", "plain", "L2", 185, "strike45")
+    election = split_elections("tune")["strike45"]
+    reading = read_bytes(data, election, load_profile("feeder-200dpi-colour")).to_json()
+    row, st = reading["rows"]["c42"], PROFILE.strike
+    assert truth["marks"]["c42"]["kind"] == "none"
+    assert row["line_cover"] >= st.line_cover and row["run_cover"] < st.definite  # the line rule's row
+    assert reading["marks"]["c42"] == "uncertain"
+    for cid, mark in truth["marks"].items():  # the strikes on the page are still struck
+        if mark["expected"] == "struck":
+            assert reading["marks"][cid] == "struck", cid
