@@ -81,6 +81,8 @@ class StrikeSettings:
     kept_free_mm2: float = setting(0.5, 0.0, 100.0, "new ink on open paper (not touching the print) beyond this forbids 'kept'")
     kept_faint_mm2: float = setting(2.0, 0.0, 100.0, "faint ink on open paper beyond this, with 60% of kept_free_mm2 of ink there, forbids 'kept'")
     kept_faint_alone_mm2: float = setting(1.0, 0.0, 100.0, "faint ink on open paper beyond this forbids 'kept' on its own (a thin pen's line a worn scan all but lost)")
+    shade_faint_mm2: float = setting(0.15, 0.0, 100.0, "a row otherwise 'kept' with this much faint ink on open paper (faint_free_mm2) is looked at for a pale line (line_shade)")
+    kept_line_shade: float = setting(0.08, 0.0, 1.01, "such a row whose paper between the letters darkens along a line (the darkest scanline along the name, at the slope darkening it most, over the median one: a fraction of the paper's white) by this much is 'uncertain': a pen too pale for the faint-ink mask (over 1: off)")
     kept_pale_mm2: float = setting(8.0, 0.0, 200.0, "faint ink beyond this anywhere in the row (a pale line), with 40% of kept_ink_mm2 of ink, forbids 'kept'")
     kept_tint_mm2: float = setting(0.5, 0.0, 100.0, "pen-coloured ink in the row beyond this forbids 'kept'")
     corridor: float = setting(0.3, 0.05, 2.0, "ink farther than this (font sizes) plus the pen width from a column's centre is off the strike")

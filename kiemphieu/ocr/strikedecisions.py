@@ -172,7 +172,15 @@ def is_kept(v, st) -> bool:
             and v["faint_cover"] < st.faint_marginal and v["tint_mm2"] < st.kept_tint_mm2
             and not (v["free_mm2"] >= 0.6 * st.kept_free_mm2 and v["faint_free_mm2"] >= st.kept_faint_mm2)
             and v["faint_free_mm2"] < st.kept_faint_alone_mm2
-            and not (whole_ink and v["ink_mm2"] >= 0.4 * st.kept_ink_mm2 and v["faint_mm2"] >= st.kept_pale_mm2))
+            and not (whole_ink and v["ink_mm2"] >= 0.4 * st.kept_ink_mm2 and v["faint_mm2"] >= st.kept_pale_mm2)
+            and not pale_line(v, st))
+
+
+def pale_line(v, st) -> bool:
+    """Whether the paper between a row's letters darkens along a line (`line_shade`, measured on
+    a row otherwise kept with `shade_faint_mm2` of faint ink off its print): a pen too pale for
+    the faint-ink mask to hold more than scattered pixels of its line."""
+    return v.get("line_shade") is not None and v["line_shade"] >= st.kept_line_shade
 
 
 def print_merges(print_halo: float, print_fill: float, st) -> bool:
@@ -238,5 +246,6 @@ def strike_margin(mark: str, v, st) -> float:
         return min(max(v["run_cover"], v["tint_cover"]) - st.line_score, v["line_cover"] - st.line_cover)
     if mark == "kept":
         ink = st.kept_edge_free_mm2 - v["free_mm2"] if ink_on_edge_only(v, st) else st.kept_ink_mm2 - v["ink_mm2"]
-        return min(st.marginal - kept_score(v, st), ink, st.kept_free_mm2 - v["free_mm2"])
+        shade = st.kept_line_shade - v["line_shade"] if v.get("line_shade") is not None else math.inf
+        return min(st.marginal - kept_score(v, st), ink, st.kept_free_mm2 - v["free_mm2"], shade)
     return -min(abs(score - st.marginal), abs(st.definite - score))

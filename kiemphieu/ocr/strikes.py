@@ -17,6 +17,7 @@ import numpy as np
 
 from .arrays import _column_cumsum, _percentile, _shifted_band
 from .crease import _AROUND_LINE, _crease_cover, _line_fit  # noqa: F401
+from .faintline import line_shade
 from .halo import not_printed_runs as halo_not_printed_runs
 from .rows import aligned, tint_band
 from .rowmasks import band_runs, group_stack, row_groups
@@ -253,7 +254,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                   "faint_cover": faint_cover, "faint_mm2": faint_mm2, "tint_mm2": tint_mm2, "crease": None,
                   "touched_run_cover": touched_cover, "off_edge_gap": edge_gap, "open_cross": open_cross,
                   "open_run_cover": open_runs, "run_sliver_mm2": sliver_mm2,
-                  "bled_print": bleeds_to_edge(print_halo, getattr(ctx, "print_reach", 0), st)}
+                  "bled_print": bleeds_to_edge(print_halo, getattr(ctx, "print_reach", 0), st),
+                  "line_shade": None}
         if would_strike(values, st):
             as_line = score < st.definite and is_line(values, st)
             if n1 > n0 and wants_run_strike_check(run_cover, gap_cover, tint_cover, merges, st, as_line):
@@ -269,6 +271,11 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             if paper_level is None:
                 paper_level = _percentile(warped, 0.90)
             values["crease"] = _crease_cover(warped, template, row, shift, new | runs, st, paper_level)
+        elif faint_free_mm2 is not None and faint_free_mm2 >= st.shade_faint_mm2 and is_kept(values, st):
+            # Kept with some faint ink off the print: is it a pale line the faint mask all but lost?
+            if paper_level is None:
+                paper_level = _percentile(warped, 0.90)
+            values["line_shade"] = line_shade(warped, template, row, shift, paper_level)
         mark = decide_strike(values, st)
         crease = values["crease"]
         marks[row.id] = mark
@@ -291,7 +298,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "open_cross": None if open_cross is None else round(open_cross, 3),
                            "open_run_cover": None if open_runs is None else round(open_runs, 3),
                            "run_sliver_mm2": None if sliver_mm2 is None else round(sliver_mm2, 2),
-                           "bled_print": values["bled_print"]}
+                           "bled_print": values["bled_print"],
+                           "line_shade": None if values["line_shade"] is None else round(values["line_shade"], 3)}
         confidence = min(confidence, strike_margin(mark, values, st))
     ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details
     ctx.reading.confidence = round(confidence, 3)
