@@ -42,8 +42,8 @@ def line_shade(warped: np.ndarray, template: Template, row, shift: tuple[int, in
     # Its darkening (0 where the paper is at least as light as its white), a fraction of the white.
     dark = np.maximum(paper - band.astype(np.float32), 0.0) * (paper_between / paper)
     best = 0.0
+    columns = np.arange(n1 - n0)
     for rows, inside in _sheared_rows(a0, a1, n1 - n0, y1 - y0):
-        columns = np.arange(n1 - n0)
         counts = (paper_between[rows, columns] * inside).sum(axis=1)
         profile = (dark[rows, columns] * inside).sum(axis=1) / np.maximum(counts, 1)
         smoothed = (profile[:-1] + profile[1:]) / 2
