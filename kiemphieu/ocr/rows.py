@@ -24,10 +24,11 @@ def aligned(ctx, warped, ink, template: Template, row, out: np.ndarray | None = 
     dy = dx = 0
     score = None
     y0, y1, x0, x1 = row.match
+    unmoved = None  # the new ink at shift (0, 0), when it was made for the check below
     if skip_clean and search > 0:
-        new = _new_ink(ink, template, row, (0, 0), out)
-        if _nothing_off_print(ctx, new, template, row, search):
-            return new, (0, 0), None
+        unmoved = _new_ink(ink, template, row, (0, 0), out)
+        if _nothing_off_print(ctx, unmoved, template, row, search):
+            return unmoved, (0, 0), None
     if search > 0:
         sy0, sx0 = max(0, y0 - search), max(0, x0 - search)
         area = warped[sy0:min(template.height, y1 + search), sx0:min(template.width, x1 + search)]
@@ -44,6 +45,8 @@ def aligned(ctx, warped, ink, template: Template, row, out: np.ndarray | None = 
     by0, by1, bx0, bx1 = row.band
     if by0 + dy < 0 or bx0 + dx < 0 or by1 + dy > template.height or bx1 + dx > template.width:
         dx = dy = 0
+    if unmoved is not None and dx == dy == 0:
+        return unmoved, (0, 0), score
     return _new_ink(ink, template, row, (dx, dy), out), (dx, dy), score
 
 

@@ -176,6 +176,12 @@ def is_kept(v, st) -> bool:
             and not pale_line(v, st))
 
 
+def wants_line_shade(v, st) -> bool:
+    """Whether a row is measured for a pale line (`line_shade`): kept by every other test, with
+    `shade_faint_mm2` of faint ink off its print (`faint_free_mm2`, measured)."""
+    return v["faint_free_mm2"] is not None and v["faint_free_mm2"] >= st.shade_faint_mm2 and is_kept(v, st)
+
+
 def pale_line(v, st) -> bool:
     """Whether the paper between a row's letters darkens along a line (`line_shade`, measured on
     a row otherwise kept with `shade_faint_mm2` of faint ink off its print): a pen too pale for

@@ -24,8 +24,8 @@ from .rowmasks import band_runs, group_stack, row_groups
 from .strikedecisions import (  # noqa: F401
     bleeds_to_edge, crosses_openly, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_runs, kept_score,
     pen_run_min_px, print_merges, runs_by_slivers, runs_on_edge_only, span_ignores_edge, strike_margin, wants_crossing,
-    wants_edge_gap, wants_line_check, wants_open_runs, wants_run_strike_check, wants_sliver_check, wants_split_lines,
-    would_strike)
+    wants_edge_gap, wants_line_check, wants_line_shade, wants_open_runs, wants_run_strike_check, wants_sliver_check,
+    wants_split_lines, would_strike)
 from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
@@ -171,6 +171,11 @@ def _off_pen_line(new, tint, n0: int, n1: int, corridor: int, area_px: float) ->
     return extra, multi
 
 
+def _free_mm2(m: dict, area_px: float) -> tuple[float, float]:
+    """A row's new ink and faint ink on open paper (not touching the print's edge), mm²."""
+    return m["free_px"] / area_px, m["faint_free_px"] / area_px
+
+
 def _open_run_cover(m: dict, template: Template, area_px: float) -> tuple[float, float]:
     """Small, bold or blurred print's merged letters make runs that a sliver of its own edge
     touches: the share of the name's columns whose runs (of row measures `m`) hold new ink off
@@ -187,7 +192,9 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
     area_px = template.k * template.k
     marks, scores, details = {}, {}, {}
     confidence = math.inf
-    paper_level = ctx.paper_level  # the page's white (measured by the reader)
+    paper_level = ctx.paper_level  # the page's white (measured by the reader; a bare ctx: here)
+    if paper_level is None:
+        paper_level = _percentile(warped, 0.90)
     halo = ctx.checks.get("halo")
     print_halo = halo[0] if halo else 0.0  # how dark the print's first ring is on this page
     merges = print_merges(print_halo, ctx.checks.get("print_fill", 0.0), st)
@@ -239,7 +246,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         open_runs = sliver_mm2 = None
         open_wanted = both or wants_open_runs(run_cover, gap_cover, tint_cover, print_halo, st)
         if score < st.marginal or edge_gap is not None or open_wanted:
-            free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
+            free_mm2, faint_free_mm2 = _free_mm2(m, area_px)
             if m["touched_runs"] is not runs and n1 > n0:
                 touched = _centred_in_zone(m["touched_runs"][:, n0:n1], z0, z1)
                 touched_cover = int(np.count_nonzero(touched)) / (n1 - n0)
@@ -264,17 +271,13 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                 if open_runs is None:
                     open_runs, sliver_mm2 = _open_run_cover(m, template, area_px)
                 if free_mm2 is None:
-                    free_mm2, faint_free_mm2 = m["free_px"] / area_px, m["faint_free_px"] / area_px
+                    free_mm2, faint_free_mm2 = _free_mm2(m, area_px)
                 values.update(run_strike_check=True, open_run_cover=open_runs, run_sliver_mm2=sliver_mm2,
                               free_mm2=free_mm2, faint_free_mm2=faint_free_mm2)
             # A fold crease along the letters is no strike: it runs on across the page.
-            if paper_level is None:
-                paper_level = _percentile(warped, 0.90)
             values["crease"] = _crease_cover(warped, template, row, shift, new | runs, st, paper_level)
-        elif faint_free_mm2 is not None and faint_free_mm2 >= st.shade_faint_mm2 and is_kept(values, st):
+        elif wants_line_shade(values, st):
             # Kept with some faint ink off the print: is it a pale line the faint mask all but lost?
-            if paper_level is None:
-                paper_level = _percentile(warped, 0.90)
             values["line_shade"] = line_shade(warped, template, row, shift, paper_level)
         mark = decide_strike(values, st)
         crease = values["crease"]
