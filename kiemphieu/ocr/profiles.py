@@ -94,6 +94,8 @@ class StrikeSettings:
     line_segments: int = setting(4, 1, 20, "parts of the name (equal lengths) the line must each cross")
     line_below: float = setting(0.25, 0.0, 1.0, "the line may run this far (font sizes) below the zone (a wave's troughs)")
     line_faint_extra_mm2: float = setting(1.0, 0.0, 100.0, "faint ink off the line beyond this keeps such a line uncertain (a pale circle or loops)")
+    dark_line: float = setting(0.6, 0.0, 1.01, "a row neither struck nor kept by its other measures, with new ink by its covers (marginal), is 'struck' when one scanline in its strike zone fills this share of the print's headroom (the page's print darkness over what its own print makes there, from the template) in every quarter of the name, over the row's median scanline: a pen's line through small, bold or bled letters that the glyph margin hides (over 1: off)")
+    dark_line_extra_mm2: float = setting(1.0, 0.0, 100.0, "and only with less ink off the line than this (extra_mm2; faint ink too, line_faint_extra_mm2) and few columns crossed three times (max_multi): a correction's loops or circle lie off it")
     crease_gap_mm: float = setting(20.0, 5.0, 100.0, "a struck row's line is followed across the page from this far past the name (a strike's overshoot stays nearer)")
     crease_min_mm: float = setting(15.0, 2.0, 200.0, "a side of the page shorter than this (open paper) tells nothing")
     crease_level: float = setting(0.93, 0.5, 1.0, "darker than this fraction of the paper's white along the line counts as the line going on")

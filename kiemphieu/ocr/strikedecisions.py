@@ -76,9 +76,33 @@ def strikes_by_covers(v, st) -> bool:
     return clean and (v["score"] >= st.definite or is_line(v, st))
 
 
+def wants_dark_line(v, st) -> bool:
+    """Whether a row is measured for a dark line through its whole name (`line_excess`): it has
+    new ink by its covers (`marginal`) and is neither struck nor kept by its other measures."""
+    return (st.dark_line <= 1.0 and v["score"] >= st.marginal
+            and not strikes_by_covers(v, st) and not crosses_openly(v, st) and not is_kept(v, st))
+
+
+def dark_line_clean(v, st) -> bool:
+    """Nothing off the line: a correction's loops or circle, a tick's other stroke."""
+    return (v["extra_mm2"] < st.dark_line_extra_mm2 and v["multi"] < st.max_multi
+            and v["faint_extra_mm2"] is not None and v["faint_extra_mm2"] < st.line_faint_extra_mm2)
+
+
+def strikes_by_dark_line(v, st) -> bool:
+    """A pen's line through the whole name that small, bold or bled print hides from the covers
+    (the glyph margin takes in most of the x-height): one scanline in the strike zone darker
+    than this page prints there by `dark_line` of the print's headroom in every quarter of the
+    name (`line_excess`, `darkline`), and nothing off the line (`dark_line_clean`). A partial
+    strike leaves a quarter empty, an underline lies under the zone, a fold crease is pale (and
+    is checked after, as every strike is)."""
+    return (v.get("line_excess") is not None and v["line_excess"] >= st.dark_line
+            and dark_line_clean(v, st))
+
+
 def would_strike(v, st) -> bool:
     """Struck by its own evidence (before the fold-crease check)."""
-    return strikes_by_covers(v, st) or crosses_openly(v, st)
+    return strikes_by_covers(v, st) or crosses_openly(v, st) or strikes_by_dark_line(v, st)
 
 
 def wants_edge_gap(score: float, pen_score: float, print_halo: float, st) -> bool:
@@ -244,6 +268,9 @@ def strike_margin(mark: str, v, st) -> float:
     """How far the row is from changing its answer (negative: inside the uncertain band)."""
     score = v["score"]
     if mark == "struck":
+        if not strikes_by_covers(v, st) and not crosses_openly(v, st):  # struck by a dark line
+            return min(v["line_excess"] - st.dark_line, st.dark_line_extra_mm2 - v["extra_mm2"],
+                       st.line_faint_extra_mm2 - v["faint_extra_mm2"])
         if not strikes_by_covers(v, st):  # struck by crossing openly
             return min(v["open_cross"] - st.cross_cover, st.line_faint_extra_mm2 - v["faint_extra_mm2"],
                        st.extra_mm2 - v["extra_mm2"])

@@ -17,6 +17,7 @@ import numpy as np
 
 from .arrays import _column_cumsum, _percentile, _shifted_band
 from .crease import _AROUND_LINE, _crease_cover, _line_fit  # noqa: F401
+from .darkline import PageTone, line_excess
 from .faintline import line_shade
 from .halo import not_printed_runs as halo_not_printed_runs
 from .rows import aligned, tint_band
@@ -24,8 +25,8 @@ from .rowmasks import band_runs, group_stack, row_groups
 from .strikedecisions import (  # noqa: F401
     bleeds_to_edge, crosses_openly, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_runs, kept_score,
     pen_run_min_px, print_merges, runs_by_slivers, runs_on_edge_only, span_ignores_edge, strike_margin, wants_crossing,
-    wants_edge_gap, wants_line_check, wants_line_shade, wants_open_runs, wants_run_strike_check, wants_sliver_check,
-    wants_split_lines, would_strike)
+    wants_dark_line, wants_edge_gap, wants_line_check, wants_line_shade, wants_open_runs, wants_run_strike_check,
+    wants_sliver_check, wants_split_lines, would_strike)
 from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
@@ -198,6 +199,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
     halo = ctx.checks.get("halo")
     print_halo = halo[0] if halo else 0.0  # how dark the print's first ring is on this page
     merges = print_merges(print_halo, ctx.checks.get("print_fill", 0.0), st)
+    tone = None  # the page's print tone (`darkline`), modelled once a row needs it
     for m in strike_measures(ctx, warped, ink, template):
         row, new, shift, align = m["row"], m["new"], m["shift"], m["align"]
         runs, tint, faint = m["runs"], m["tint"], m["faint"]
@@ -210,7 +212,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         extra = multi = 0.0
         line_cover = faint_extra = None
         corridor = template.px(st.corridor * row.size_mm)
-        if score >= min(st.definite, st.line_score):
+        off_line_measured = score >= min(st.definite, st.line_score)
+        if off_line_measured:
             extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
         clean = is_clean(span, extra, multi, st)
         # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
@@ -231,8 +234,9 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             split = split_row(template, row, st) if "split_score" in m else None
             open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside, split)
             if open_cross >= st.cross_cover:
-                if score < min(st.definite, st.line_score):  # (measured above otherwise)
+                if not off_line_measured:
                     extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
+                    off_line_measured = True
                 if faint_extra is None:
                     faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
         free_mm2 = faint_free_mm2 = edge_gap = None
@@ -262,7 +266,16 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                   "touched_run_cover": touched_cover, "off_edge_gap": edge_gap, "open_cross": open_cross,
                   "open_run_cover": open_runs, "run_sliver_mm2": sliver_mm2,
                   "bled_print": bleeds_to_edge(print_halo, getattr(ctx, "print_reach", 0), st),
-                  "line_shade": None}
+                  "line_shade": None, "line_excess": None}
+        if wants_dark_line(values, st) and n1 > n0:
+            # Neither struck nor kept: a line the glyph margin hides across small or bled letters?
+            if not off_line_measured:
+                extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
+            if faint_extra is None:
+                faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
+            tone = tone or PageTone(warped, template, paper_level)
+            values.update(extra_mm2=extra, multi=multi, faint_extra_mm2=faint_extra,
+                          line_excess=line_excess(warped, tone, template, row, shift))
         if would_strike(values, st):
             as_line = score < st.definite and is_line(values, st)
             if n1 > n0 and wants_run_strike_check(run_cover, gap_cover, tint_cover, merges, st, as_line):
@@ -302,7 +315,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "open_run_cover": None if open_runs is None else round(open_runs, 3),
                            "run_sliver_mm2": None if sliver_mm2 is None else round(sliver_mm2, 2),
                            "bled_print": values["bled_print"],
-                           "line_shade": None if values["line_shade"] is None else round(values["line_shade"], 3)}
+                           "line_shade": None if values["line_shade"] is None else round(values["line_shade"], 3),
+                           "line_excess": None if values["line_excess"] is None else round(values["line_excess"], 3)}
         confidence = min(confidence, strike_margin(mark, values, st))
     ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details
     ctx.reading.confidence = round(confidence, 3)
