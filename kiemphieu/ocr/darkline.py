@@ -86,28 +86,24 @@ def line_excess(warped: np.ndarray, tone: PageTone, template: Template, row, shi
     half = (z1 - z0) // 2
     a0, a1 = max(0, z0 - half), min(y1 - y0, z1 + half)
     in_zone = slice(z0 - a0, max(z0 - a0 + 1, z1 - a0 - 1))
-    best = 0.0
+    rows, inside = _sheared_rows(a0, a1, n1 - n0, y1 - y0)  # (slope, scanline, column)
     columns = np.arange(n1 - n0)
-    for rows, inside in _sheared_rows(a0, a1, n1 - n0, y1 - y0):
-        filled = excess[rows, columns] * inside
-        room = headroom[rows, columns] * inside
-        filled, room = filled[:-1] + filled[1:], room[:-1] + room[1:]
-        whole = filled.sum(axis=1) / np.maximum(room.sum(axis=1), 1e-6)
-        least = np.min([filled[:, q].sum(axis=1) / np.maximum(room[:, q].sum(axis=1), 1e-6)
-                        for q in np.array_split(columns, QUARTERS)], axis=0)
-        best = max(best, float(least[in_zone].max() - np.median(whole)))
-    return best
+    filled = excess[rows, columns] * inside
+    room = headroom[rows, columns] * inside
+    filled, room = filled[:, :-1] + filled[:, 1:], room[:, :-1] + room[:, 1:]  # scanline pairs
+    whole = filled.sum(axis=2) / np.maximum(room.sum(axis=2), 1e-6)
+    starts = [int(q[0]) for q in np.array_split(columns, QUARTERS)]
+    quarters = np.add.reduceat(filled, starts, axis=2) / np.maximum(np.add.reduceat(room, starts, axis=2), 1e-6)
+    least = quarters.min(axis=2)
+    return max(0.0, float((least[:, in_zone].max(axis=1) - np.median(whole, axis=1)).max()))
 
 
 @functools.lru_cache(maxsize=256)
-def _sheared_rows(a0: int, a1: int, width: int, height: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Per slope: the band row of every (scanline, column) along lines of that slope through the
-    name's middle (clipped to the band), and where that row lies inside the band."""
+def _sheared_rows(a0: int, a1: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per slope, scanline and column: the band row along lines of that slope through the name's
+    middle (clipped to the band), and whether that row lies inside the band."""
     centred = np.arange(width) - width / 2
-    scanlines = np.arange(a0, a1)[:, None]
-    out = []
-    for slope in SLOPES:
-        rows = scanlines + np.round(centred * slope).astype(np.int64)[None, :]
-        inside = ((rows >= 0) & (rows < height)).astype(np.float32)
-        out.append((np.clip(rows, 0, height - 1), inside))
-    return tuple(out)
+    rise = np.round(np.multiply.outer(SLOPES, centred)).astype(np.int64)  # (slope, column)
+    rows = np.arange(a0, a1)[None, :, None] + rise[:, None, :]
+    inside = ((rows >= 0) & (rows < height)).astype(np.float32)
+    return np.clip(rows, 0, height - 1), inside
