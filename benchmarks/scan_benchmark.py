@@ -2,7 +2,8 @@
 over HTTP, read by the scan worker and counted.
 
 Seeds a temporary instance (SQLite, WAL) with a strike-form round of 62 candidates for 55
-seats, generates N marked A4 scans of that round at 200 dpi (kiemphieu.ocr.synthetic, level L1:
+seats (`--candidates`: another size; 17 names are a district's ballot, read at 100 dpi where
+62 small-print names are read at 150), generates N marked A4 scans of that round at 200 dpi (kiemphieu.ocr.synthetic, level L1:
 JPEG, mostly plain ballots with the usual share of doubtful ones; cached in benchmarks/out/),
 starts the real stack (`kiemphieu run`: gunicorn + the supervised scan worker) on loopback,
 logs in through the login form and uploads ONE zip of all the scans (once the worker is idle,
@@ -13,7 +14,7 @@ processes, the supervisor; from /proc, during the upload and after it), the work
 by stage (decode, read_page, preview; claiming, storing: from its heartbeat), the storing
 transactions, and ballots per second, with the machine's load average.
 
-    .venv/bin/python benchmarks/scan_benchmark.py [--scans 350] [--level L1]
+    .venv/bin/python benchmarks/scan_benchmark.py [--scans 350] [--level L1] [--candidates 62 [--seats 55]]
 
 Target (issues 11 and 14): >= 30 ballots/s upload -> counted on the 2-core machine.
 """
@@ -46,8 +47,8 @@ PASSWORD = "mat-khau-benchmark"
 CANDIDATES, SEATS = 62, 55
 
 
-def seed(instance: Path, delegates: int) -> tuple[int, object]:
-    """A congress and its 62-name strike round in entry; returns (round id, its Election)."""
+def seed(instance: Path, delegates: int, candidates: int = CANDIDATES, seats: int = SEATS) -> tuple[int, object]:
+    """A congress and its strike round of `candidates` names in entry; returns (round id, its Election)."""
     from kiemphieu import create_app
     from kiemphieu.auth import services as users
     from kiemphieu.congress import services
@@ -56,7 +57,7 @@ def seed(instance: Path, delegates: int) -> tuple[int, object]:
     from kiemphieu.ocr.synthetic import demo_election
     from kiemphieu.tally import Kind
 
-    names = demo_election(CANDIDATES, SEATS, seed=7)
+    names = demo_election(candidates, seats, seed=7)
     app = create_app({"INSTANCE_PATH": str(instance)})
     with app.app_context():
         counter = users.create_user("nhap", PASSWORD, Role.COUNTER)
@@ -64,7 +65,7 @@ def seed(instance: Path, delegates: int) -> tuple[int, object]:
         congress = services.create_congress(org, convened=delegates, start_date=date(2025, 10, 1))
         services.add_committee_member(congress, "Lê Thị Thu", "Trưởng ban")
         users.assign(counter, congress, Role.COUNTER)
-        election = services.create_election(congress, Kind.COMMITTEE, "Bầu Ban Chấp hành Đảng bộ tỉnh khóa XX", SEATS,
+        election = services.create_election(congress, Kind.COMMITTEE, "Bầu Ban Chấp hành Đảng bộ tỉnh khóa XX", seats,
                                             entry_mode="single")
         services.add_candidates(election, [(c.name, c.born) for c in names.candidates])
         round_ = election.rounds[0]
@@ -235,7 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scans", type=int, default=350)
     parser.add_argument("--level", default="L1", help="synthetic degradation level (L0-L3)")
     parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--candidates", type=int, default=CANDIDATES,
+                        help="names on the ballot (62: a province's stack, small print; 17: a district's)")
+    parser.add_argument("--seats", type=int, default=None, help="seats (default: 55 for 62 names, else four fifths of the names)")
     args = parser.parse_args(argv)
+    seats = args.seats or (SEATS if args.candidates == CANDIDATES else max(1, round(0.8 * args.candidates)))
 
     with tempfile.TemporaryDirectory(prefix="kiemphieu-scan-bench-") as folder:
         instance = Path(folder) / "instance"
@@ -244,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "-m", "kiemphieu.cli", "db-upgrade"], env=env, check=True, capture_output=True)
         load_before = os.getloadavg()[0]
         reference = reference_line()
-        round_id, election = seed(instance, args.scans)
+        round_id, election = seed(instance, args.scans, args.candidates, seats)
         archive = scan_zip(election, args.scans, args.level)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
@@ -287,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
             log.close()
 
     upload_s, work_s, total_s = uploaded - started, done - uploaded, done - started
-    print(f"scan benchmark: {args.scans} A4 scans at 200 dpi ({args.level}), {CANDIDATES} names / {SEATS} seats, "
+    print(f"scan benchmark: {args.scans} A4 scans at 200 dpi ({args.level}), {args.candidates} names / {seats} seats, "
           f"one zip of {size / 1e6:.0f} MB over HTTP (gunicorn on loopback, {os.cpu_count()} cores; "
           f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: other work on the machine "
           f"stretches the wall times, far less the CPU figures)")
