@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 
@@ -164,3 +165,19 @@ def _flatten(grey: np.ndarray) -> np.ndarray:
 
 def _halved(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, (image.shape[1] // 2, image.shape[0] // 2), interpolation=cv2.INTER_AREA)
+
+
+LINE_SLOPES = tuple(np.linspace(-0.2, 0.2, 9))  # rise per column: lines up to about 11 degrees
+
+
+@functools.lru_cache(maxsize=256)
+def sheared_rows(a0: int, a1: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per slope (LINE_SLOPES), scanline (a0 to a1 of a row band `height` high) and column (of a
+    name `width` wide): the band row along lines of that slope through the name's middle
+    (clipped to the band), and whether that row lies inside the band (1.0 or 0.0). The
+    pale-line and the dark-line checks sum along these lines (`faintline`, `darkline`)."""
+    centred = np.arange(width) - width / 2
+    rise = np.round(np.multiply.outer(LINE_SLOPES, centred)).astype(np.int64)  # (slope, column)
+    rows = np.arange(a0, a1)[None, :, None] + rise[:, None, :]
+    inside = ((rows >= 0) & (rows < height)).astype(np.float32)
+    return np.clip(rows, 0, height - 1), inside

@@ -17,17 +17,15 @@ empty; a kept name's print fits its model.
 
 from __future__ import annotations
 
-import functools
-
 import cv2
 import numpy as np
 
+from .arrays import sheared_rows
 from .template import Template
 
 LEVELS = 24  # template darkness levels the page's tone is modelled at
 BLUR_PX = 0.8  # the template blurred this much: a fraction of a pixel's misregistration is no excess
 STRIDE = 2  # the tone is modelled on every other row and column of the rows' box (it is smooth)
-SLOPES = tuple(np.linspace(-0.2, 0.2, 9))  # rise per column: lines up to about 11 degrees
 QUARTERS = 4
 
 
@@ -86,7 +84,7 @@ def line_excess(warped: np.ndarray, tone: PageTone, template: Template, row, shi
     half = (z1 - z0) // 2
     a0, a1 = max(0, z0 - half), min(y1 - y0, z1 + half)
     in_zone = slice(z0 - a0, max(z0 - a0 + 1, z1 - a0 - 1))
-    rows, inside = _sheared_rows(a0, a1, n1 - n0, y1 - y0)  # (slope, scanline, column)
+    rows, inside = sheared_rows(a0, a1, n1 - n0, y1 - y0)  # (slope, scanline, column)
     columns = np.arange(n1 - n0)
     filled = excess[rows, columns] * inside
     room = headroom[rows, columns] * inside
@@ -96,14 +94,3 @@ def line_excess(warped: np.ndarray, tone: PageTone, template: Template, row, shi
     quarters = np.add.reduceat(filled, starts, axis=2) / np.maximum(np.add.reduceat(room, starts, axis=2), 1e-6)
     least = quarters.min(axis=2)
     return max(0.0, float((least[:, in_zone].max(axis=1) - np.median(whole, axis=1)).max()))
-
-
-@functools.lru_cache(maxsize=256)
-def _sheared_rows(a0: int, a1: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per slope, scanline and column: the band row along lines of that slope through the name's
-    middle (clipped to the band), and whether that row lies inside the band."""
-    centred = np.arange(width) - width / 2
-    rise = np.round(np.multiply.outer(SLOPES, centred)).astype(np.int64)  # (slope, column)
-    rows = np.arange(a0, a1)[None, :, None] + rise[:, None, :]
-    inside = ((rows >= 0) & (rows < height)).astype(np.float32)
-    return np.clip(rows, 0, height - 1), inside

@@ -12,13 +12,10 @@ a row with such a shade is `uncertain` (a person looks), never `struck`.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
+from .arrays import sheared_rows
 from .template import Template
-
-SLOPES = tuple(np.linspace(-0.2, 0.2, 9))  # rise per column: lines up to about 11 degrees
 
 
 def line_shade(warped: np.ndarray, template: Template, row, shift: tuple[int, int], paper: float) -> float:
@@ -41,25 +38,9 @@ def line_shade(warped: np.ndarray, template: Template, row, shift: tuple[int, in
     paper_between = (template.glyph_distance()[y0:y1, x0 + n0:x0 + n1] >= 1).astype(np.float32)
     # Its darkening (0 where the paper is at least as light as its white), a fraction of the white.
     dark = np.maximum(paper - band.astype(np.float32), 0.0) * (paper_between / paper)
-    best = 0.0
     columns = np.arange(n1 - n0)
-    for rows, inside in _sheared_rows(a0, a1, n1 - n0, y1 - y0):
-        counts = (paper_between[rows, columns] * inside).sum(axis=1)
-        profile = (dark[rows, columns] * inside).sum(axis=1) / np.maximum(counts, 1)
-        smoothed = (profile[:-1] + profile[1:]) / 2
-        best = max(best, float(smoothed.max() - np.median(profile)))
-    return best
-
-
-@functools.lru_cache(maxsize=256)
-def _sheared_rows(a0: int, a1: int, width: int, height: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Per slope: the band row of every (scanline, column) along lines of that slope through the
-    name's middle (clipped to the band), and where that row lies inside the band."""
-    centred = np.arange(width) - width / 2
-    scanlines = np.arange(a0, a1)[:, None]
-    out = []
-    for slope in SLOPES:
-        rows = scanlines + np.round(centred * slope).astype(np.int64)[None, :]
-        inside = ((rows >= 0) & (rows < height)).astype(np.float32)
-        out.append((np.clip(rows, 0, height - 1), inside))
-    return tuple(out)
+    rows, inside = sheared_rows(a0, a1, n1 - n0, y1 - y0)  # (slope, scanline, column)
+    counts = (paper_between[rows, columns] * inside).sum(axis=2)
+    profile = (dark[rows, columns] * inside).sum(axis=2) / np.maximum(counts, 1)
+    smoothed = (profile[:, :-1] + profile[:, 1:]) / 2
+    return max(0.0, float((smoothed.max(axis=1) - np.median(profile, axis=1)).max()))
