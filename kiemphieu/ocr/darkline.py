@@ -20,7 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .arrays import sheared_rows
+from .arrays import _shifted_band, sheared_rows
 from .template import Template
 
 LEVELS = 24  # template darkness levels the page's tone is modelled at
@@ -69,13 +69,12 @@ def line_excess(warped: np.ndarray, tone: PageTone, template: Template, row, shi
     quarter of the name where it fills least, over the row's median scanline
     (scanlines from half a zone above the zone to half below; two scanlines summed, a line's
     pixels straddle them), at the slope that fills it most."""
-    dx, dy = shift
     y0, y1, x0, x1 = row.band
     n0, n1 = row.name
     z0, z1 = row.zone
     if n1 - n0 < QUARTERS or z1 - z0 < 2 or tone.paper <= 0:
         return 0.0
-    band = warped[y0 + dy:y1 + dy, x0 + dx + n0:x0 + dx + n1]
+    band = _shifted_band(warped, row, shift)[:, n0:n1]
     if band.shape != (y1 - y0, n1 - n0):
         return 0.0  # shifted off the page
     expected = tone.darkening[template_levels(template)[y0:y1, x0 + n0:x0 + n1]]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import sheared_rows
+from .arrays import _shifted_band, sheared_rows
 from .template import Template
 
 
@@ -23,7 +23,6 @@ def line_shade(warped: np.ndarray, template: Template, row, shift: tuple[int, in
     scanline, averaged along the name over the paper between its letters, at the slope that
     darkens it most; scanlines from a zone's height above the strike zone to one below it,
     smoothed over two (a line's pixels straddle two scanlines)."""
-    dx, dy = shift
     y0, y1, x0, x1 = row.band
     n0, n1 = row.name
     z0, z1 = row.zone
@@ -31,7 +30,7 @@ def line_shade(warped: np.ndarray, template: Template, row, shift: tuple[int, in
     a0, a1 = max(0, z0 - height), min(y1 - y0, z1 + height)
     if n1 - n0 < 2 or a1 - a0 < 3 or paper <= 0:
         return 0.0
-    band = warped[y0 + dy:y1 + dy, x0 + dx + n0:x0 + dx + n1]
+    band = _shifted_band(warped, row, shift)[:, n0:n1]
     # The paper between letters, off the print's edge too (the pixels beside the glyph mask
     # along a row or a column: OpenCV's 3x3 distance puts them at 0.955): a bled or blurred
     # print's halo lies there, and along the serifs of a line of letters it makes a scanline.
