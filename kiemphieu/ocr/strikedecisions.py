@@ -100,9 +100,35 @@ def strikes_by_dark_line(v, st) -> bool:
             and dark_line_clean(v, st))
 
 
+def wants_faint_line(v, st) -> bool:
+    """Whether a row is measured for a pale line through its whole name (`faint_cross`): it has
+    faint ink centred in its zone and is neither struck nor kept by its other measures (its
+    score may be under `marginal`: a pale pen leaves no ink, only faint ink, off small print)."""
+    return (st.faint_cross <= 1.0 and v["faint_cover"] > 0
+            and not would_strike(v, st) and not is_kept(v, st))
+
+
+def strikes_by_faint_line(v, st) -> bool:
+    """A pale or thin pen's line through the whole name that small print hides across its
+    letters: its faint ink centred in the zone past both ends of the name and in every word gap
+    (`faint_cross`, as `open_cross` of the faint ink), the letters darkened along it in every
+    quarter of the name (`line_excess` at `faint_line_excess`), nothing off the line
+    (`dark_line_clean`). A partial line misses an end or a gap, an underline lies under the
+    zone, a fold crease runs on across the page (checked after, as every strike is)."""
+    cross = v.get("faint_cross")
+    return (cross is not None and cross >= st.faint_cross and v.get("line_excess") is not None
+            and v["line_excess"] >= st.faint_line_excess and dark_line_clean(v, st))
+
+
+def struck_by_faint_line_only(v, st) -> bool:
+    return (strikes_by_faint_line(v, st) and not strikes_by_covers(v, st) and not crosses_openly(v, st)
+            and not strikes_by_dark_line(v, st))
+
+
 def would_strike(v, st) -> bool:
     """Struck by its own evidence (before the fold-crease check)."""
-    return strikes_by_covers(v, st) or crosses_openly(v, st) or strikes_by_dark_line(v, st)
+    return (strikes_by_covers(v, st) or crosses_openly(v, st) or strikes_by_dark_line(v, st)
+            or strikes_by_faint_line(v, st))
 
 
 def wants_edge_gap(score: float, pen_score: float, print_halo: float, st) -> bool:
@@ -256,6 +282,8 @@ def decide_strike(v, st) -> str:
     if would_strike(v, st):
         if v["crease"] is not None and v["crease"] >= st.crease_cover:
             return "uncertain"  # the line runs on across the page: a fold crease
+        if struck_by_faint_line_only(v, st) and (v["crease"] is None or v["crease"] >= st.faint_crease_cover):
+            return "uncertain"  # a pale line going on across the page, or whose course could not be followed
         if runs_on_edge_only(v, st):
             return "uncertain"
         return "struck"
@@ -268,6 +296,9 @@ def strike_margin(mark: str, v, st) -> float:
     """How far the row is from changing its answer (negative: inside the uncertain band)."""
     score = v["score"]
     if mark == "struck":
+        if struck_by_faint_line_only(v, st):
+            return min(v["faint_cross"] - st.faint_cross, v["line_excess"] - st.faint_line_excess,
+                       st.dark_line_extra_mm2 - v["extra_mm2"], st.line_faint_extra_mm2 - v["faint_extra_mm2"])
         if not strikes_by_covers(v, st) and not crosses_openly(v, st):  # struck by a dark line
             return min(v["line_excess"] - st.dark_line, st.dark_line_extra_mm2 - v["extra_mm2"],
                        st.line_faint_extra_mm2 - v["faint_extra_mm2"])

@@ -25,8 +25,8 @@ from .rowmasks import band_runs, group_stack, row_groups
 from .strikedecisions import (  # noqa: F401
     bleeds_to_edge, crosses_openly, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_runs, kept_score,
     pen_run_min_px, print_merges, runs_by_slivers, runs_on_edge_only, span_ignores_edge, strike_margin, wants_crossing,
-    wants_dark_line, wants_edge_gap, wants_line_check, wants_line_shade, wants_open_runs, wants_run_strike_check,
-    wants_sliver_check, wants_split_lines, would_strike)
+    wants_dark_line, wants_edge_gap, wants_faint_line, wants_line_check, wants_line_shade, wants_open_runs, wants_run_strike_check,
+    strikes_by_faint_line, wants_sliver_check, wants_split_lines, would_strike)
 from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
@@ -266,16 +266,28 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                   "touched_run_cover": touched_cover, "off_edge_gap": edge_gap, "open_cross": open_cross,
                   "open_run_cover": open_runs, "run_sliver_mm2": sliver_mm2,
                   "bled_print": bleeds_to_edge(print_halo, getattr(ctx, "print_reach", 0), st),
-                  "line_shade": None, "line_excess": None}
-        if wants_dark_line(values, st) and n1 > n0:
-            # Neither struck nor kept: a line the glyph margin hides across small or bled letters?
+                  "line_shade": None, "line_excess": None, "faint_cross": None}
+        if wants_line_shade(values, st) and not would_strike(values, st):
+            # Kept with some faint ink off the print: is it a pale line the faint mask all but lost?
+            # (Measured first: such a line is then looked at as every pale line is, below.)
+            values["line_shade"] = line_shade(warped, template, row, shift, paper_level)
+        dark_wanted, faint_wanted = wants_dark_line(values, st), wants_faint_line(values, st)
+        if (dark_wanted or faint_wanted) and n1 > n0:
+            # Neither struck nor kept: a line the glyph margin hides across small or bled letters
+            # (dark: new ink by its covers), or a pale pen's line there (faint ink only)?
             if not off_line_measured:
                 extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
+                off_line_measured = True
             if faint_extra is None:
                 faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
-            tone = tone or PageTone(warped, template, paper_level)
+            faint_cross = None if not faint_wanted else _open_crossing(
+                faint, template, row, template.px(st.cross_reach_mm), st.cross_inside)
+            excess = None
+            if dark_wanted or faint_cross >= st.faint_cross:
+                tone = tone or PageTone(warped, template, paper_level)
+                excess = line_excess(warped, tone, template, row, shift)
             values.update(extra_mm2=extra, multi=multi, faint_extra_mm2=faint_extra,
-                          line_excess=line_excess(warped, tone, template, row, shift))
+                          line_excess=excess, faint_cross=faint_cross)
         if would_strike(values, st):
             as_line = score < st.definite and is_line(values, st)
             if n1 > n0 and wants_run_strike_check(run_cover, gap_cover, tint_cover, merges, st, as_line):
@@ -288,10 +300,9 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                 values.update(run_strike_check=True, open_run_cover=open_runs, run_sliver_mm2=sliver_mm2,
                               free_mm2=free_mm2, faint_free_mm2=faint_free_mm2)
             # A fold crease along the letters is no strike: it runs on across the page.
-            values["crease"] = _crease_cover(warped, template, row, shift, new | runs, st, paper_level)
-        elif wants_line_shade(values, st):
-            # Kept with some faint ink off the print: is it a pale line the faint mask all but lost?
-            values["line_shade"] = line_shade(warped, template, row, shift, paper_level)
+            # (A pale line's course is its faint ink: the new ink alone may be a few specks.)
+            line = new | runs | faint if strikes_by_faint_line(values, st) else new | runs
+            values["crease"] = _crease_cover(warped, template, row, shift, line, st, paper_level)
         mark = decide_strike(values, st)
         crease = values["crease"]
         marks[row.id] = mark
@@ -316,7 +327,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "run_sliver_mm2": None if sliver_mm2 is None else round(sliver_mm2, 2),
                            "bled_print": values["bled_print"],
                            "line_shade": None if values["line_shade"] is None else round(values["line_shade"], 3),
-                           "line_excess": None if values["line_excess"] is None else round(values["line_excess"], 3)}
+                           "line_excess": None if values["line_excess"] is None else round(values["line_excess"], 3),
+                           "faint_cross": None if values["faint_cross"] is None else round(values["faint_cross"], 3)}
         confidence = min(confidence, strike_margin(mark, values, st))
     ctx.reading.marks, ctx.reading.scores, ctx.reading.rows = marks, scores, details
     ctx.reading.confidence = round(confidence, 3)
