@@ -186,10 +186,12 @@ def test_a_worn_scan_with_three_markers_is_fitted_to_its_print():
 def test_a_pale_thin_line_on_the_print_edge_is_not_kept():
     """A thin black strike on a worn scan (benchmark L4, ballot 426): at the ink level only
     slivers along the letters survive (no free ink), but faint ink lies on the open paper along
-    the line: never 'kept'."""
+    the line: never 'kept'. (It crosses the whole name, faint at both ends and in every word gap:
+    the pale-line check strikes it, `test_reader_faint_lines`.)"""
     reading, details = benchmark_row("L4", 426, "c07", "struck")
     assert details["faint_mm2"] >= PROFILE.strike.kept_pale_mm2, details  # a pale line fills the row
-    assert reading.marks["c07"] == "uncertain", details
+    assert details["faint_cross"] == 1.0, details
+    assert reading.marks["c07"] == "struck", details
 
 
 def test_faint_ink_on_open_paper_alone_forbids_kept():
