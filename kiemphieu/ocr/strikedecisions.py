@@ -121,6 +121,7 @@ def strikes_by_faint_line(v, st) -> bool:
 
 
 def struck_by_faint_line_only(v, st) -> bool:
+    """Struck by a pale line and by nothing else (the crease check then asks more of it)."""
     return (strikes_by_faint_line(v, st) and not strikes_by_covers(v, st) and not crosses_openly(v, st)
             and not strikes_by_dark_line(v, st))
 

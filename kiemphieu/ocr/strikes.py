@@ -24,9 +24,9 @@ from .rows import aligned, tint_band
 from .rowmasks import band_runs, group_stack, row_groups
 from .strikedecisions import (  # noqa: F401
     bleeds_to_edge, crosses_openly, decide_strike, ink_on_edge_only, is_clean, is_kept, is_line, kept_runs, kept_score,
-    pen_run_min_px, print_merges, runs_by_slivers, runs_on_edge_only, span_ignores_edge, strike_margin, wants_crossing,
-    wants_dark_line, wants_edge_gap, wants_faint_line, wants_line_check, wants_line_shade, wants_open_runs, wants_run_strike_check,
-    strikes_by_faint_line, wants_sliver_check, wants_split_lines, would_strike)
+    pen_run_min_px, print_merges, runs_by_slivers, runs_on_edge_only, span_ignores_edge, strike_margin,
+    strikes_by_faint_line, wants_crossing, wants_dark_line, wants_edge_gap, wants_faint_line, wants_line_check,
+    wants_line_shade, wants_open_runs, wants_run_strike_check, wants_sliver_check, wants_split_lines, would_strike)
 from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
