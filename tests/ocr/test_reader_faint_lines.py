@@ -60,14 +60,21 @@ def test_a_pale_line_across_every_open_place_is_struck_when_it_darkens_the_lette
     assert not wants_faint_line(row, off) and not strikes_by_faint_line(struck, off)
 
 
-def test_a_pale_line_through_small_print_is_struck_and_the_ballot_read():
+def test_pale_lines_through_small_print_are_struck_unless_their_course_runs_on():
     # Tuning class ballot grey_seal L2 11 (66 names): three pale strikes read `uncertain` before.
+    # Two are struck now; c51's faint course past the name is followed over 0.19 of the page's
+    # sides (the other column's print in line with it), over `faint_crease_cover`: a fold
+    # crease can look so (one along a kept name measured 0.25), so it stays `uncertain`.
     data, _, truth = make_class_ballot_file("tune", "grey_seal", "L2", 11, "strike66")
     reading = read_bytes(data, split_elections("tune")["strike66"], PROFILE).to_json()
-    assert reading["status"] == "read"
+    rows = reading["rows"]
+    for cid in ("c44", "c64"):
+        assert reading["marks"][cid] == "struck" and rows[cid]["faint_cross"] == 1.0, (cid, rows[cid])
+    assert reading["marks"]["c51"] == "uncertain" and rows["c51"]["crease"] >= PROFILE.strike.faint_crease_cover
+    assert reading["status"] == "review"
     for cid, mark in truth["marks"].items():
-        assert reading["marks"][cid] == mark["expected"], (cid, mark, reading["rows"][cid])
-    assert any(row["faint_cross"] == 1.0 for row in reading["rows"].values())
+        if cid != "c51":
+            assert reading["marks"][cid] == mark["expected"], (cid, mark, rows[cid])
 
 
 def test_without_the_check_those_strikes_are_uncertain():
@@ -78,11 +85,14 @@ def test_without_the_check_those_strikes_are_uncertain():
     assert "uncertain" in reading["marks"].values()
 
 
-@pytest.mark.parametrize("level, index, name, cid", [("L1", 13, "strike45", "c14"), ("L2", 44, "strike66", "c30")])
+@pytest.mark.parametrize("level, index, name, cid", [("L1", 13, "strike45", "c14"), ("L2", 44, "strike66", "c30"),
+                                                     ("L2", 173, "strike64", "c28")])
 def test_a_fold_crease_along_a_kept_name_is_not_a_pale_strike(level, index, name, cid):
     # Tuning class crease ballots: the crease's shade runs along the top of a kept name's
     # letters, faint at both ends and in every gap, and on across the page (on L2 44's bled
-    # print followed over less of it than a dark line's crease must be: 0.42).
+    # print followed over less of it than a dark line's crease must be: 0.42; on L2 173 over
+    # 0.25 only, which `faint_crease_cover` at 0.25 read `struck`: pale strikes measure 0.04 at
+    # their 95th percentile, 0.19 at most).
     data, _, truth = make_class_ballot_file("tune", "crease", level, index, name)
     reading = read_bytes(data, split_elections("tune")[name], PROFILE).to_json()
     row = reading["rows"][cid]
