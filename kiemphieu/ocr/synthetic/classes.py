@@ -36,6 +36,7 @@ from .ballots import (
 from .degrade import LEVEL_NUMBER, degrade, draw_scanner, encode, level_params
 from .held_back import HELD_BACK
 from .ink import box_to_px, draw_strokes, mm_to_px, random_pen
+from .probe import is_probe, probe_elections, probe_number, probe_variety
 from .variety import Variety
 
 SPLITS = ("tune", "held")
@@ -75,10 +76,13 @@ CLASSES: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=8)
 def split_elections(split: str) -> dict[str, object]:
     """The elections a split draws from: tuning uses the benchmark's own and two more sizes;
-    the held-back split has sizes (and names) tuning never saw."""
+    the held-back split has sizes (and names) tuning never saw; a probe split (`probe`) sizes
+    neither has."""
+    if is_probe(split):
+        return probe_elections(probe_number(split))
     if split == "tune":
         base = demo_elections()
         return {**base,
@@ -95,6 +99,13 @@ def split_elections(split: str) -> dict[str, object]:
                 "boxes5": demo_election(5, 5, seed=105, title="Bầu Ban Thường vụ", kind=Kind.STANDING_COMMITTEE),
                 "boxes9": demo_election(9, 9, seed=106, title="Bầu Ban Thường vụ", kind=Kind.STANDING_COMMITTEE)}
     raise ValueError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
+
+
+def variety_of(split: str) -> Variety:
+    """A split's ranges (a probe split: the tuning split's on our own scanner ladder)."""
+    if is_probe(split):
+        return probe_variety(VARIETY["tune"])
+    return VARIETY[split]
 
 
 def class_seed(split: str, cls: str, level: str, index: int) -> int:
@@ -127,7 +138,7 @@ def make_class_ballot_file(split: str, cls: str, level: str, index: int, electio
     """The scan file of one class ballot and its truth (the benchmark's truth format)."""
     election = split_elections(split)[election_name]
     forms, colour, status = CLASSES[cls]
-    variety = VARIETY[split]
+    variety = variety_of(split)
     seed = class_seed(split, cls, level, index)
     rng = np.random.default_rng(seed)
     blank, layout = blank_ballot(election, dpi)
