@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         t = r["truth"]
         key = f"{t['form']} {t['level']}"
-        must_read = CLASSES[t["class"]][2] == "must_read_exactly"
+        must_read = t["status_class"] == "must_read_exactly"  # as ocr_benchmark.py counts plain ballots
         row = table[key]
         row["ballots"] += 1
         row["silent"] += r["silent"]
