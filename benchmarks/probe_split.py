@@ -40,7 +40,9 @@ def read_one(item: tuple) -> dict:
     split, cls, level, index, name = item
     data, _, truth = make_class_ballot_file(*item)
     capture = CLASSES[cls][1]
-    profile = _PROFILES.setdefault(capture, load_profile(PROFILE_BY_CAPTURE[capture]))
+    if capture not in _PROFILES:  # loaded once a worker (setdefault would parse the file every ballot)
+        _PROFILES[capture] = load_profile(PROFILE_BY_CAPTURE[capture])
+    profile = _PROFILES[capture]
     reading = read_bytes(data, split_elections(split)[name], profile, f"{cls}:{level}:{index}:{name}").to_json()
     judgement = judge_reading(truth, reading)
     return {"truth": truth, "status": reading["status"], "reason": reading.get("reason"),
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     with mp.Pool(args.workers) as pool:
         results = pool.map(read_one, plan, chunksize=4)
 
-    table = collections.defaultdict(lambda: collections.Counter())
+    table = collections.defaultdict(collections.Counter)
     reasons = collections.defaultdict(collections.Counter)
     for r in results:
         t = r["truth"]

@@ -31,7 +31,8 @@ def is_probe(split: str) -> bool:
 
 
 def probe_number(split: str) -> int:
-    """``probe`` is ``probe:1``."""
+    """N of ``probe:N``; a bare ``probe`` draws probe:1's elections (its ballots' seeds come
+    from the split's name, so they are not probe:1's: the benchmark always names a number)."""
     _, _, number = split.partition(":")
     try:
         value = int(number or 1)
