@@ -23,10 +23,11 @@ def span_ignores_edge(halo: list[float] | None, st) -> bool:
     return bool(halo) and halo[0] >= st.span_edge_halo
 
 
-def is_clean(span: float, extra_mm2: float, multi: float, st) -> bool:
+def is_clean(span: float, extra_mm2: float, multi: float, st, thick: float = 0.0) -> bool:
     """A plain strike's shape: spread over the name, no ink off its line, few columns crossed
-    three times (loops, a circle, a tick)."""
-    return (span >= st.min_span and extra_mm2 < st.extra_mm2
+    three times (loops, a circle, a tick), about as thick all along (`thick`: loops scribbled
+    along part of the strike, however merged into one blot, make it thicker there)."""
+    return (span >= st.min_span and extra_mm2 < st.extra_mm2 and thick < st.max_thick
             and not (multi >= st.max_multi and extra_mm2 >= 0.4 * st.extra_mm2))
 
 
@@ -67,12 +68,13 @@ def crosses_openly(v, st) -> bool:
     return (cross is not None and cross >= st.cross_cover and v["gap_cover"] >= st.marginal
             and v["faint_extra_mm2"] is not None
             and v["faint_extra_mm2"] < st.line_faint_extra_mm2 and v["extra_mm2"] < st.extra_mm2
+            and v.get("thick", 0.0) < st.max_thick
             and not (v["multi"] >= st.max_multi and v["extra_mm2"] >= 0.4 * st.extra_mm2))
 
 
 def strikes_by_covers(v, st) -> bool:
     """Struck by its covers: a clean row scoring `definite`, or a line (`is_line`)."""
-    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st)
+    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st, v.get("thick", 0.0))
     return clean and (v["score"] >= st.definite or is_line(v, st))
 
 
@@ -86,6 +88,7 @@ def wants_dark_line(v, st) -> bool:
 def dark_line_clean(v, st) -> bool:
     """Nothing off the line: a correction's loops or circle, a tick's other stroke."""
     return (v["extra_mm2"] < st.dark_line_extra_mm2 and v["multi"] < st.max_multi
+            and v.get("thick", 0.0) < st.max_thick
             and v["faint_extra_mm2"] is not None and v["faint_extra_mm2"] < st.line_faint_extra_mm2)
 
 

@@ -31,7 +31,7 @@ from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
     _centred_in_zone, _centred_in_zone_rows, _count_and_rows, _gap_off_edge, _ink_on_edges, _measure_split_lines,
-    _no_ink, _off_line, _open_crossing, _segment_cover, _span, _stroke_in_zone, split_row)
+    _no_ink, _off_line, _open_crossing, _thick_share, _segment_cover, _span, _stroke_in_zone, split_row)
 from .template import Template
 
 
@@ -161,15 +161,24 @@ def _inked_cumsums(stack: np.ndarray, inked: np.ndarray, rows_axis: int | None =
     return sums
 
 
-def _off_pen_line(new, tint, n0: int, n1: int, corridor: int, area_px: float) -> tuple[float, float]:
+def _off_pen_line(m: dict, template: Template, st, area_px: float) -> tuple[float, float, float]:
     """`_off_line` of a row's new ink (mm², share of columns), and of its pen colour where there
-    is any: a pale coloured pen shows by its colour only, so look off the line in that ink too."""
+    is any: a pale coloured pen shows by its colour only, so look off the line in that ink too;
+    and `_thick_share` of its pen's ink (new ink, pen runs, pen colour) in the zone grown by half."""
+    new, tint, row = m["new"], m["tint"], m["row"]
+    n0, n1 = row.name
+    corridor = template.px(st.corridor * row.size_mm)
     extra, multi = _off_line(new, n0, n1, corridor)
     extra /= area_px
     if tint is not None and tint.any():  # (no pen colour: nothing off any line)
         tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
         extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
-    return extra, multi
+    pen = new | m["runs"] if tint is None else new | m["runs"] | tint
+    z0, z1 = row.zone
+    grown = (max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2)
+    thick = _thick_share(pen, n0, n1, grown, template.px(st.thick_reach * row.size_mm),
+                         max(1, template.px(st.thick_window_mm)))
+    return extra, multi, thick
 
 
 def _free_mm2(m: dict, area_px: float) -> tuple[float, float]:
@@ -209,13 +218,13 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         run_cover, gap_cover, tint_cover = m["run_cover"], m["gap_cover"], m["tint_cover"]
         faint_cover, faint_mm2, tint_mm2 = m["faint_cover"], m["faint_mm2"], m["tint_mm2"]
         visible_share = m["visible_share"]
-        extra = multi = 0.0
+        extra = multi = thick = 0.0
         line_cover = faint_extra = None
         corridor = template.px(st.corridor * row.size_mm)
         off_line_measured = score >= min(st.definite, st.line_score)
         if off_line_measured:
-            extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
-        clean = is_clean(span, extra, multi, st)
+            extra, multi, thick = _off_pen_line(m, template, st, area_px)
+        clean = is_clean(span, extra, multi, st, thick)
         # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
         # fills the gaps between letters), on a row whose print is clearly recognised.
         pen_score = max(run_cover, tint_cover)
@@ -235,7 +244,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside, split)
             if open_cross >= st.cross_cover:
                 if not off_line_measured:
-                    extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
+                    extra, multi, thick = _off_pen_line(m, template, st, area_px)
                     off_line_measured = True
                 if faint_extra is None:
                     faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
@@ -258,7 +267,8 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             if n1 > n0 and (wants_open_runs(runs_seen, gap_cover, tint_cover, print_halo, st)
                             or wants_sliver_check(runs_seen, gap_cover, tint_cover, print_halo, st)):
                 open_runs, sliver_mm2 = _open_run_cover(m, template, area_px)
-        values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "run_cover": run_cover,
+        values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "thick": thick,
+                  "run_cover": run_cover,
                   "gap_cover": gap_cover,
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
                   "ink_mm2": ink_mm2, "free_mm2": free_mm2, "faint_free_mm2": faint_free_mm2,
@@ -276,7 +286,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             # Neither struck nor kept: a line the glyph margin hides across small or bled letters
             # (dark: new ink by its covers), or a pale pen's line there (faint ink only)?
             if not off_line_measured:
-                extra, multi = _off_pen_line(new, tint, n0, n1, corridor, area_px)
+                extra, multi, thick = _off_pen_line(m, template, st, area_px)
                 off_line_measured = True
             if faint_extra is None:
                 faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
@@ -286,7 +296,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             if dark_wanted or faint_cross >= st.faint_cross:
                 tone = tone or PageTone(warped, template, paper_level)
                 excess = line_excess(warped, tone, template, row, shift)
-            values.update(extra_mm2=extra, multi=multi, faint_extra_mm2=faint_extra,
+            values.update(extra_mm2=extra, multi=multi, thick=thick, faint_extra_mm2=faint_extra,
                           line_excess=excess, faint_cross=faint_cross)
         if would_strike(values, st):
             as_line = score < st.definite and is_line(values, st)
@@ -311,7 +321,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "tint_cover": round(tint_cover, 3), "span": round(span, 3),
                            "faint_cover": round(faint_cover, 3), "ink_mm2": round(ink_mm2, 2),
                            "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
-                           "extra_mm2": round(extra, 2), "multi": round(multi, 3),
+                           "extra_mm2": round(extra, 2), "multi": round(multi, 3), "thick": round(thick, 3),
                            "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),
                            "shift_px": list(shift), "align": None if align is None else round(align, 3),
                            "line_cover": None if line_cover is None else round(line_cover, 3),

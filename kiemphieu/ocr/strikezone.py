@@ -138,6 +138,33 @@ def _off_line(new: np.ndarray, n0: int, n1: int, half: int) -> tuple[int, float]
     return extra, multi
 
 
+def _thick_share(mask: np.ndarray, n0: int, n1: int, rows: tuple[int, int], reach: int, window: int) -> float:
+    """Share of the name's inked columns where the pen's ink spans `reach` rows more than where
+    it is thinnest (the 20th percentile of the columns' spans).
+
+    A strike spans about the same rows all along the name: one line, or two the same distance
+    apart (a double strike); a wave or a zigzag too, column by column. Loops scribbled along
+    part of a strike ("ignore this line": a correction) span the row's height there, however
+    merged into one blot a broad or pale pen leaves them. A column's span runs from its first to
+    its last inked row within `rows` (the strike zone grown: a neighbour's circle passing above
+    or below lies outside), smoothed by a running median over `window` columns (the specks of a
+    thin pen's line the print hides).
+    """
+    cols = mask[rows[0]:rows[1], n0:n1].view(bool) if mask.dtype == np.uint8 else mask[rows[0]:rows[1], n0:n1].astype(bool)
+    inked = cols.any(axis=0)
+    count = int(np.count_nonzero(inked))
+    if count < max(4, window):
+        return 0.0
+    height = cols.shape[0]
+    top = np.argmax(cols, axis=0)
+    bottom = height - 1 - np.argmax(cols[::-1], axis=0)
+    spans = (bottom - top + 1)[inked]
+    if window > 1:
+        spans = np.median(np.lib.stride_tricks.sliding_window_view(spans, window), axis=1)
+    thin = _sorted_percentile(np.sort(spans), 0.20)
+    return float(np.count_nonzero(spans >= thin + reach)) / spans.size
+
+
 def _stroke_in_zone(stack: np.ndarray, z0: int, z1: int, line: int) -> np.ndarray:
     """Per mask of a stack (masks, height, width), the columns where one vertical run of ink
     (one stroke crossing the column) is centred in the zone [z0, z1), or starts in the zone
