@@ -164,11 +164,13 @@ def _inked_cumsums(stack: np.ndarray, inked: np.ndarray, rows_axis: int | None =
 def _off_pen_line(m: dict, template: Template, st, area_px: float) -> tuple[float, float, float]:
     """`_off_line` of a row's new ink (mm², share of columns), and of its pen colour where there
     is any: a pale coloured pen shows by its colour only, so look off the line in that ink too;
-    and `_thick_share` of its pen's ink (new ink, pen runs, pen colour) in the zone grown by half."""
+    and `_thick_share` of its pen's ink (new ink, pen runs, pen colour) in the zone grown by half.
+    The new ink is bridged across the print first (`_bridged_across_print`)."""
     new, tint, row = m["new"], m["tint"], m["row"]
     n0, n1 = row.name
     corridor = template.px(st.corridor * row.size_mm)
-    extra, multi = _off_line(new, n0, n1, corridor)
+    extra, multi = _off_line(_bridged_across_print(new, template, row, template.px(st.bridge_print_mm)),
+                             n0, n1, corridor)
     extra /= area_px
     if tint is not None and tint.any():  # (no pen colour: nothing off any line)
         tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
@@ -179,6 +181,25 @@ def _off_pen_line(m: dict, template: Template, st, area_px: float) -> tuple[floa
     thick = _thick_share(pen, n0, n1, grown, template.px(st.thick_reach * row.size_mm),
                          max(1, template.px(st.thick_window_mm)))
     return extra, multi, thick
+
+
+def _bridged_across_print(new: np.ndarray, template: Template, row, reach: int) -> np.ndarray:
+    """A row's new ink with the print between two of its strokes in a column filled in, where
+    only print (grown by the glyph margin) lies between them for at most `reach` pixels.
+
+    The new ink is the ink off the print: a broad pen's line across a letter's bar or bowl is cut
+    in two there, and two lines of a double strike merged into one band are cut into three or
+    more. Counted as they are, each column's pieces look like a second stroke crossing it
+    (`multi`) and pull its centre off the line (`extra_mm2`), as a correction's loops do. Only
+    the print is filled, only between ink above and below it in the same column (a vertical
+    closing), and only over a letter's stroke or so: loops crossing a column on open paper,
+    above or below the letters, stay apart."""
+    if reach <= 0 or not new.any():
+        return new
+    by0, by1, bx0, bx1 = row.band
+    # A symmetric (odd) kernel: gaps of up to `reach` (rounded up to even) close, none longer.
+    closed = cv2.morphologyEx(new, cv2.MORPH_CLOSE, np.ones((2 * ((reach + 1) // 2) + 1, 1), np.uint8))
+    return new | (closed & template.glyph[by0:by1, bx0:bx1])
 
 
 def _free_mm2(m: dict, area_px: float) -> tuple[float, float]:
