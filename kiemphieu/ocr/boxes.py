@@ -348,8 +348,12 @@ def _x_edges(m, bx) -> bool:
     white left between its arms."""
     if m.get("edge_excess") is None:
         return False
+    # A ring round the box or a box blacked out reaches the middle of all four sides, and its
+    # edges run every way (half of them along the diagonals): only a box that leaves a side's
+    # middle white is an X with its edges nearer that (a thick pen's arms, blurred).
+    diagonal = bx.x_min_diagonal if m["sides"] >= 4 else bx.x_min_diagonal_open
     return (m["edge_excess"] <= bx.x_max_edge_excess and m["edge_run"] <= bx.x_max_edge_run
-            and m["edge_diagonal"] >= bx.x_min_diagonal and m["edge_balance"] >= bx.x_min_balance
+            and m["edge_diagonal"] >= diagonal and m["edge_balance"] >= bx.x_min_balance
             and m["fine_fill"] <= bx.x_max_fine_fill)
 
 

@@ -146,6 +146,7 @@ class BoxSettings:
     x_max_edge_excess: float = setting(0.2, -1.0, 1.0, "a box with 3 inked sides or over max_fill is still an X (a thick pen) when its ink's edges (measured at 8 px/mm) run along horizontals at most this share of their strength more than along verticals (thick pens' X measured up to 0.19 on the tuning split; up to cancel_edge_excess, what any marked box may have: the level edge a line struck across adds is x_max_edge_run's)")
     x_max_edge_run: float = setting(0.35, 0.0, 1.0, "and when its longest level edge spans at most this share of the box (a line struck across has one as long as itself)")
     x_min_diagonal: float = setting(0.6, 0.0, 1.0, "and when at least this share of the edges runs along the diagonals (an X's arms; a blacked-out box's or a scribble's run every way)")
+    x_min_diagonal_open: float = setting(0.52, 0.0, 1.0, "the same for a box that leaves the middle of a side white (under 4 inked sides): a thick pen's X, whose blurred arms' edges run nearer every way; a ring round the box or a box blacked out reaches all four sides and keeps x_min_diagonal")
     x_min_balance: float = setting(0.3, 0.0, 0.5, "and when the weaker of its two diagonals holds at least this share of their edges (an X has both arms; strokes one way are a scribble)")
     x_max_fine_fill: float = setting(0.95, 0.0, 1.0, "and when it is inked over at most this share at 8 px/mm (white left between the arms)")
     x_max_crossings: float = setting(3.5, 1.0, 20.0, "a box whose edges are an X's (x_*) may be crossed this many times along a line through it (an X drawn without lifting the pen, or an arm gone over again)")
@@ -307,6 +308,8 @@ def _profile_from_dict(data: dict) -> Profile:
     bx = profile.boxes
     if bx.x_max_crossings < bx.max_crossings:
         raise ProfileError(f"boxes.x_max_crossings ({bx.x_max_crossings}) is below boxes.max_crossings ({bx.max_crossings})")
+    if bx.x_min_diagonal_open > bx.x_min_diagonal:
+        raise ProfileError(f"boxes.x_min_diagonal_open ({bx.x_min_diagonal_open}) is above boxes.x_min_diagonal ({bx.x_min_diagonal})")
     for measure in ("edge_excess", "edge_run"):  # an uncertain band between an X and a struck-through mark
         both, x, cancel = (getattr(bx, f"{kind}_{measure}") for kind in ("both_max", "x_max", "cancel"))
         if not both <= x <= cancel:
