@@ -31,7 +31,6 @@ REPORTED = ("kept", "double", "double_baseline", "correction_loops", "correction
 # The definite answers each reported kind allows (`uncertain` is always allowed).
 ACCEPT = {"kept": {"kept"}, "double": {"struck"}, "double_baseline": {"struck"}, "correction_loops": set(),
           "correction_circle": set(), "circle": set()}
-_CIRCLE_POINTS = 120  # `marks.circle`'s stroke
 
 
 def strike_elections(split: str) -> list[str]:
@@ -63,9 +62,8 @@ def double_strike_ballot(split: str, i: int) -> tuple[str, str, bytes, dict[str,
         elif kind == "double_baseline":
             strokes = double_on_baseline(box, ballots.DPI, rng, baseline, font, variety_of(split))
         elif kind == "correction":
-            strokes = mk.correction(box, ballots.DPI, rng, baseline, font)
-            loops = len(strokes[1]) != _CIRCLE_POINTS
-            rows[c["id"]] = ("correction_loops" if loops else "correction_circle", pen.name)
+            strokes, taken_back_by = mk.correction_and_kind(box, ballots.DPI, rng, baseline, font)
+            rows[c["id"]] = (f"correction_{taken_back_by}", pen.name)
         else:
             strokes = mk.circle(box, ballots.DPI, rng)
         draw_strokes(image, strokes, pen, ballots.DPI, rng)

@@ -192,9 +192,15 @@ def dot(box: Box, dpi: float, rng: np.random.Generator) -> list[np.ndarray]:
 def correction(box: Box, dpi: float, rng: np.random.Generator, baseline: float | None = None,
                font: float | None = None) -> list[np.ndarray]:
     """A strike the voter took back: struck, then scribbled over or circled back."""
+    return correction_and_kind(box, dpi, rng, baseline, font)[0]
+
+
+def correction_and_kind(box: Box, dpi: float, rng: np.random.Generator, baseline: float | None = None,
+                        font: float | None = None) -> tuple[list[np.ndarray], str]:
+    """`correction`'s strokes, and what took the strike back: "circle" or "loops"."""
     strokes = strike(box, "straight", dpi, rng, baseline, font)
     if rng.random() < 0.5:
-        return strokes + circle(box, dpi, rng)
+        return strokes + circle(box, dpi, rng), "circle"
     x0, y0, x1, y1 = box
     h = y1 - y0
     mm = mm_to_px(1, dpi)
@@ -204,7 +210,7 @@ def correction(box: Box, dpi: float, rng: np.random.Generator, baseline: float |
     t = np.linspace(0, n * 2 * math.pi, n * 16)
     xs = cx0 + t / (2 * math.pi) * 1.6 * mm + np.cos(t) * 0.9 * mm
     ys = (y0 + y1) / 2 + np.sin(t) * 0.45 * h
-    return strokes + [np.column_stack([xs, ys])]
+    return strokes + [np.column_stack([xs, ys])], "loops"
 
 
 def x_mark(box: Box, dpi: float, rng: np.random.Generator, size: tuple[float, float] = (0.6, 1.1),
