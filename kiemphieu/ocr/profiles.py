@@ -88,6 +88,7 @@ class StrikeSettings:
     corridor: float = setting(0.3, 0.05, 2.0, "ink farther than this (font sizes) plus the pen width from a column's centre is off the strike")
     extra_mm2: float = setting(2.5, 0.0, 100.0, "ink off the strike's line beyond this forbids 'struck'")
     max_multi: float = setting(0.06, 0.0, 1.0, "share of name columns crossed 3+ times that, with 40% of extra_mm2, forbids 'struck'")
+    neighbours_apart: bool = setting(True, doc="when the ink off a strike's line is measured (extra_mm2, multi), strokes in the row's band that reach the next row's strike zone and never come into this row's zone grown by half are the neighbour's marks, left out (neighbour_mm2)")
     bridge_print_mm: float = setting(2.0, 0.0, 10.0, "when the ink off a strike's line is measured (extra_mm2, multi), new ink above and below the print in a column is one stroke where only print (grown by ink.glyph_margin_mm) lies between them for up to this: a broad pen's line, or a double strike's two merged lines, cut by a letter's bar (0: off)")
     max_thick: float = setting(0.15, 0.0, 1.01, "share of the name's inked columns where the pen's ink (in the strike zone grown by half) spans thick_reach more than where it is thinnest that forbids 'struck': loops scribbled along part of a strike, a correction (over 1: off)")
     thick_reach: float = setting(0.6, 0.0, 5.0, "how much farther (font sizes) a column's ink must span than the row's thinnest columns (their 20th percentile) to count for max_thick: more than a double strike's two lines apart")

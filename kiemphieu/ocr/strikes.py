@@ -32,6 +32,7 @@ from .strikeruns import (  # noqa: F401
 from .strikezone import (  # noqa: F401
     _centred_in_zone, _centred_in_zone_rows, _count_and_rows, _gap_off_edge, _ink_on_edges, _measure_split_lines,
     _no_ink, _off_line, _open_crossing, _thick_share, _segment_cover, _span, _stroke_in_zone, split_row)
+from .neighbours import colour_without_neighbours, without_neighbours
 from .template import Template
 
 
@@ -89,7 +90,7 @@ def strike_measures(ctx, warped, ink, template: Template) -> list[dict]:
                 tint = stacked[3 * count + i]
                 np.copyto(tint, tint_band(ctx, row, shift))
             rows[index] = {"row": row, "new": new, "runs": runs_out, "touched_runs": touched, "faint": faint,
-                           "tint": tint, "shift": shift, "align": align}
+                           "tint": tint, "shift": shift, "align": align, "page_ink": ink}
         members = [rows[index] for index in indices]
         stacks = {kind: stacked[i * count:(i + 1) * count] for i, kind in enumerate(kinds)}
         # Per name column: ink centred in the strike zone (new ink, pen runs, faint ink, pen colour).
@@ -161,14 +162,24 @@ def _inked_cumsums(stack: np.ndarray, inked: np.ndarray, rows_axis: int | None =
     return sums
 
 
-def _off_pen_line(m: dict, template: Template, st, area_px: float) -> tuple[float, float, float]:
+def _off_pen_line(m: dict, template: Template, st, area_px: float) -> tuple[float, float, float, float]:
     """`_off_line` of a row's new ink (mm², share of columns), and of its pen colour where there
     is any: a pale coloured pen shows by its colour only, so look off the line in that ink too;
-    and `_thick_share` of its pen's ink (new ink, pen runs, pen colour) in the zone grown by half.
+    `_thick_share` of its pen's ink (new ink, pen runs, pen colour) in the zone grown by half;
+    and the mm² of new ink left out as the neighbours' marks (`neighbours.without_neighbours`).
     The new ink is bridged across the print first (`_bridged_across_print`)."""
     new, tint, row = m["new"], m["tint"], m["row"]
     n0, n1 = row.name
+    z0, z1 = row.zone
+    grown = (max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2)
     corridor = template.px(st.corridor * row.size_mm)
+    neighbour_px = 0
+    if st.neighbours_apart and m.get("page_ink") is not None:
+        new, theirs = without_neighbours(new, m["page_ink"], template, row, m["shift"], grown)
+        if theirs is not None:
+            neighbour_px = int(np.count_nonzero(theirs))
+            if tint is not None:
+                tint = colour_without_neighbours(tint, theirs, grown)
     extra, multi = _off_line(_bridged_across_print(new, template, row, template.px(st.bridge_print_mm)),
                              n0, n1, corridor)
     extra /= area_px
@@ -176,11 +187,9 @@ def _off_pen_line(m: dict, template: Template, st, area_px: float) -> tuple[floa
         tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
         extra, multi = max(extra, tint_extra / area_px), max(multi, tint_multi)
     pen = new | m["runs"] if tint is None else new | m["runs"] | tint
-    z0, z1 = row.zone
-    grown = (max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2)
     thick = _thick_share(pen, n0, n1, grown, template.px(st.thick_reach * row.size_mm),
                          max(1, template.px(st.thick_window_mm)))
-    return extra, multi, thick
+    return extra, multi, thick, neighbour_px / area_px
 
 
 def _bridged_across_print(new: np.ndarray, template: Template, row, reach: int) -> np.ndarray:
@@ -239,12 +248,12 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         run_cover, gap_cover, tint_cover = m["run_cover"], m["gap_cover"], m["tint_cover"]
         faint_cover, faint_mm2, tint_mm2 = m["faint_cover"], m["faint_mm2"], m["tint_mm2"]
         visible_share = m["visible_share"]
-        extra = multi = thick = 0.0
+        extra = multi = thick = neighbour = 0.0
         line_cover = faint_extra = None
         corridor = template.px(st.corridor * row.size_mm)
         off_line_measured = score >= min(st.definite, st.line_score)
         if off_line_measured:
-            extra, multi, thick = _off_pen_line(m, template, st, area_px)
+            extra, multi, thick, neighbour = _off_pen_line(m, template, st, area_px)
         clean = is_clean(span, extra, multi, st, thick)
         # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
         # fills the gaps between letters), on a row whose print is clearly recognised.
@@ -265,7 +274,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside, split)
             if open_cross >= st.cross_cover:
                 if not off_line_measured:
-                    extra, multi, thick = _off_pen_line(m, template, st, area_px)
+                    extra, multi, thick, neighbour = _off_pen_line(m, template, st, area_px)
                     off_line_measured = True
                 if faint_extra is None:
                     faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
@@ -307,7 +316,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             # Neither struck nor kept: a line the glyph margin hides across small or bled letters
             # (dark: new ink by its covers), or a pale pen's line there (faint ink only)?
             if not off_line_measured:
-                extra, multi, thick = _off_pen_line(m, template, st, area_px)
+                extra, multi, thick, neighbour = _off_pen_line(m, template, st, area_px)
                 off_line_measured = True
             if faint_extra is None:
                 faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
@@ -343,6 +352,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "faint_cover": round(faint_cover, 3), "ink_mm2": round(ink_mm2, 2),
                            "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
                            "extra_mm2": round(extra, 2), "multi": round(multi, 3), "thick": round(thick, 3),
+                           "neighbour_mm2": round(neighbour, 2),
                            "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),
                            "shift_px": list(shift), "align": None if align is None else round(align, 3),
                            "line_cover": None if line_cover is None else round(line_cover, 3),
