@@ -23,11 +23,14 @@ def span_ignores_edge(halo: list[float] | None, st) -> bool:
     return bool(halo) and halo[0] >= st.span_edge_halo
 
 
-def is_clean(span: float, extra_mm2: float, multi: float, st, thick: float = 0.0) -> bool:
+def is_clean(span: float, extra_mm2: float, multi: float, st, thick: float = 0.0, through: float = 0.0) -> bool:
     """A plain strike's shape: spread over the name, no ink off its line, few columns crossed
     three times (loops, a circle, a tick), about as thick all along (`thick`: loops scribbled
-    along part of the strike, however merged into one blot, make it thicker there)."""
+    along part of the strike, however merged into one blot, make it thicker there), and next
+    to no column crossed from above the zone to below it by one stroke (`through`: a loop's
+    sides, where small print hides the rest of a correction)."""
     return (span >= st.min_span and extra_mm2 < st.extra_mm2 and thick < st.max_thick
+            and through < st.max_through
             and not (multi >= st.max_multi and extra_mm2 >= 0.4 * st.extra_mm2))
 
 
@@ -67,15 +70,29 @@ def crosses_openly(v, st) -> bool:
     cross = v.get("open_cross")
     return (cross is not None and cross >= st.cross_cover and v["gap_cover"] >= st.marginal
             and v["faint_extra_mm2"] is not None
-            and v["faint_extra_mm2"] < st.line_faint_extra_mm2 and v["extra_mm2"] < st.extra_mm2
-            and v.get("thick", 0.0) < st.max_thick
-            and not (v["multi"] >= st.max_multi and v["extra_mm2"] >= 0.4 * st.extra_mm2))
+            and v["faint_extra_mm2"] < st.line_faint_extra_mm2 and full_extra_mm2(v) < st.extra_mm2
+            and v.get("thick", 0.0) < st.max_thick and v.get("through", 0.0) < st.max_through
+            and not (v["multi"] >= st.max_multi and full_extra_mm2(v) >= 0.4 * st.extra_mm2))
+
+
+def covers_score(v) -> float:
+    """The score a strike by its covers asks for: without the neighbours' strokes where any were
+    left out of the row's shape (`own_score`; the shape measures leave them out, so must this)."""
+    own = v.get("own_score")
+    return v["score"] if own is None else min(v["score"], own)
+
+
+def full_extra_mm2(v) -> float:
+    """The ink off the line with the neighbours' strokes counted again (`neighbour_mm2`): the
+    checks for a line the print hides ask the shape of all the row's ink, as before they were left out."""
+    return v["extra_mm2"] + (v.get("neighbour_mm2") or 0.0)
 
 
 def strikes_by_covers(v, st) -> bool:
-    """Struck by its covers: a clean row scoring `definite`, or a line (`is_line`)."""
-    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st, v.get("thick", 0.0))
-    return clean and (v["score"] >= st.definite or is_line(v, st))
+    """Struck by its covers: a clean row scoring `definite` (`covers_score`), or a line
+    (`is_line`, on a row none of whose ink was left out as a neighbour's)."""
+    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st, v.get("thick", 0.0), v.get("through", 0.0))
+    return clean and (covers_score(v) >= st.definite or (v.get("own_score") is None and is_line(v, st)))
 
 
 def wants_dark_line(v, st) -> bool:
@@ -87,8 +104,8 @@ def wants_dark_line(v, st) -> bool:
 
 def dark_line_clean(v, st) -> bool:
     """Nothing off the line: a correction's loops or circle, a tick's other stroke."""
-    return (v["extra_mm2"] < st.dark_line_extra_mm2 and v["multi"] < st.max_multi
-            and v.get("thick", 0.0) < st.max_thick
+    return (full_extra_mm2(v) < st.dark_line_extra_mm2 and v["multi"] < st.max_multi
+            and v.get("thick", 0.0) < st.max_thick and v.get("through", 0.0) < st.max_through
             and v["faint_extra_mm2"] is not None and v["faint_extra_mm2"] < st.line_faint_extra_mm2)
 
 
@@ -302,15 +319,15 @@ def strike_margin(mark: str, v, st) -> float:
     if mark == "struck":
         if struck_by_faint_line_only(v, st):
             return min(v["faint_cross"] - st.faint_cross, v["line_excess"] - st.faint_line_excess,
-                       st.dark_line_extra_mm2 - v["extra_mm2"], st.line_faint_extra_mm2 - v["faint_extra_mm2"])
+                       st.dark_line_extra_mm2 - full_extra_mm2(v), st.line_faint_extra_mm2 - v["faint_extra_mm2"])
         if not strikes_by_covers(v, st) and not crosses_openly(v, st):  # struck by a dark line
-            return min(v["line_excess"] - st.dark_line, st.dark_line_extra_mm2 - v["extra_mm2"],
+            return min(v["line_excess"] - st.dark_line, st.dark_line_extra_mm2 - full_extra_mm2(v),
                        st.line_faint_extra_mm2 - v["faint_extra_mm2"])
         if not strikes_by_covers(v, st):  # struck by crossing openly
             return min(v["open_cross"] - st.cross_cover, st.line_faint_extra_mm2 - v["faint_extra_mm2"],
-                       st.extra_mm2 - v["extra_mm2"])
-        if v["score"] >= st.definite or not is_line(v, st):
-            return score - st.definite
+                       st.extra_mm2 - full_extra_mm2(v))
+        if covers_score(v) >= st.definite or not is_line(v, st):
+            return covers_score(v) - st.definite
         return min(max(v["run_cover"], v["tint_cover"]) - st.line_score, v["line_cover"] - st.line_cover)
     if mark == "kept":
         ink = st.kept_edge_free_mm2 - v["free_mm2"] if ink_on_edge_only(v, st) else st.kept_ink_mm2 - v["ink_mm2"]

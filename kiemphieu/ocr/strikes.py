@@ -31,7 +31,7 @@ from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
     _centred_in_zone, _centred_in_zone_rows, _count_and_rows, _gap_off_edge, _ink_on_edges, _measure_split_lines,
-    _no_ink, _off_line, _open_crossing, _thick_share, _segment_cover, _span, _stroke_in_zone, split_row)
+    _no_ink, _off_line, _open_crossing, _thick_share, _through_share, _segment_cover, _span, _stroke_in_zone, split_row)
 from .neighbours import colour_without_neighbours, without_neighbours
 from .template import Template
 
@@ -162,26 +162,29 @@ def _inked_cumsums(stack: np.ndarray, inked: np.ndarray, rows_axis: int | None =
     return sums
 
 
-def _off_pen_line(m: dict, template: Template, st, area_px: float) -> tuple[float, float, float, float]:
+def _off_pen_line(m: dict, template: Template, st, area_px: float) -> dict:
     """`_off_line` of a row's new ink (mm², share of columns), and of its pen colour where there
     is any: a pale coloured pen shows by its colour only, so look off the line in that ink too;
     `_thick_share` of its pen's ink (new ink, pen runs, pen colour) in the zone grown by half;
-    and the mm² of new ink left out as the neighbours' marks (`neighbours.without_neighbours`).
-    The new ink is bridged across the print first (`_bridged_across_print`)."""
+    `_through_share` of its new ink. All without the neighbours' strokes
+    (`neighbours.without_neighbours`): their mm² (`neighbour_mm2`), and where there were any, the
+    row's covers without them (`own_score`). The new ink is bridged across the print first
+    (`_bridged_across_print`)."""
     new, tint, row = m["new"], m["tint"], m["row"]
     n0, n1 = row.name
     z0, z1 = row.zone
     grown = (max(0, z0 - (z1 - z0) // 2), z1 + (z1 - z0) // 2)
     corridor = template.px(st.corridor * row.size_mm)
-    neighbour_px = 0
+    neighbour_px, own_score = 0, None
     if st.neighbours_apart and m.get("page_ink") is not None:
-        new, theirs = without_neighbours(new, m["page_ink"], template, row, m["shift"], grown)
+        new, theirs = without_neighbours(new, m["page_ink"], template, row, m["shift"])
         if theirs is not None:
             neighbour_px = int(np.count_nonzero(theirs))
             if tint is not None:
-                tint = colour_without_neighbours(tint, theirs, grown)
-    extra, multi = _off_line(_bridged_across_print(new, template, row, template.px(st.bridge_print_mm)),
-                             n0, n1, corridor)
+                tint = colour_without_neighbours(tint, theirs, row.zone)
+            own_score = _own_covers(m, template, st, new, tint, theirs)
+    bridged = _bridged_across_print(new, template, row, template.px(st.bridge_print_mm))
+    extra, multi = _off_line(bridged, n0, n1, corridor)
     extra /= area_px
     if tint is not None and tint.any():  # (no pen colour: nothing off any line)
         tint_extra, tint_multi = _off_line(tint, n0, n1, corridor)
@@ -189,7 +192,36 @@ def _off_pen_line(m: dict, template: Template, st, area_px: float) -> tuple[floa
     pen = new | m["runs"] if tint is None else new | m["runs"] | tint
     thick = _thick_share(pen, n0, n1, grown, template.px(st.thick_reach * row.size_mm),
                          max(1, template.px(st.thick_window_mm)))
-    return extra, multi, thick, neighbour_px / area_px
+    through = _through_share(bridged, n0, n1, z0, z1, max(1, template.px(st.through_stroke_mm)))
+    return {"extra_mm2": extra, "multi": multi, "thick": thick, "through": through,
+            "neighbour_mm2": neighbour_px / area_px, "own_score": own_score}
+
+
+def _own_covers(m: dict, template: Template, st, new: np.ndarray, tint: np.ndarray | None,
+                theirs: np.ndarray) -> float:
+    """The row's score (its covers, as `strike_measures` takes them) without the neighbours'
+    strokes: the new ink and pen colour without them, and without the pen runs they touch."""
+    row = m["row"]
+    n0, n1 = row.name
+    z0, z1 = row.zone
+    visible_share, visible_count = template.visible[row.id]
+    gap = 0.0
+    if visible_share >= st.min_visible:
+        gap = int(np.count_nonzero(_centred_in_zone(new[:, n0:n1], z0, z1))) / max(1, visible_count)
+    runs = m["runs"]
+    if runs.any():
+        # A run is made of ink grown by run_tolerance rows: the runs their strokes come near.
+        near = cv2.dilate(theirs.astype(np.uint8), np.ones((2 * template.run_tolerance + 3, 3), np.uint8))
+        count, labels = cv2.connectedComponents(runs, connectivity=8)
+        touched = np.zeros(count, bool)
+        touched[labels[near.view(bool)]] = True
+        touched[0] = False
+        runs = (runs & ~touched[labels]).astype(np.uint8)
+    run = int(np.count_nonzero(_centred_in_zone(runs[:, n0:n1], z0, z1))) / max(1, n1 - n0)
+    colour = 0.0
+    if tint is not None:
+        colour = int(np.count_nonzero(_centred_in_zone(tint[:, n0:n1], z0, z1))) / max(1, n1 - n0)
+    return max(gap, run, colour)
 
 
 def _bridged_across_print(new: np.ndarray, template: Template, row, reach: int) -> np.ndarray:
@@ -248,13 +280,13 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         run_cover, gap_cover, tint_cover = m["run_cover"], m["gap_cover"], m["tint_cover"]
         faint_cover, faint_mm2, tint_mm2 = m["faint_cover"], m["faint_mm2"], m["tint_mm2"]
         visible_share = m["visible_share"]
-        extra = multi = thick = neighbour = 0.0
+        off = {"extra_mm2": 0.0, "multi": 0.0, "thick": 0.0, "through": 0.0, "neighbour_mm2": 0.0, "own_score": None}
         line_cover = faint_extra = None
         corridor = template.px(st.corridor * row.size_mm)
         off_line_measured = score >= min(st.definite, st.line_score)
         if off_line_measured:
-            extra, multi, thick, neighbour = _off_pen_line(m, template, st, area_px)
-        clean = is_clean(span, extra, multi, st, thick)
+            off = _off_pen_line(m, template, st, area_px)
+        clean = is_clean(span, off["extra_mm2"], off["multi"], st, off["thick"], off["through"])
         # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
         # fills the gaps between letters), on a row whose print is clearly recognised.
         pen_score = max(run_cover, tint_cover)
@@ -274,7 +306,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             open_cross = _open_crossing(new, template, row, template.px(st.cross_reach_mm), st.cross_inside, split)
             if open_cross >= st.cross_cover:
                 if not off_line_measured:
-                    extra, multi, thick, neighbour = _off_pen_line(m, template, st, area_px)
+                    off = _off_pen_line(m, template, st, area_px)
                     off_line_measured = True
                 if faint_extra is None:
                     faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
@@ -297,7 +329,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             if n1 > n0 and (wants_open_runs(runs_seen, gap_cover, tint_cover, print_halo, st)
                             or wants_sliver_check(runs_seen, gap_cover, tint_cover, print_halo, st)):
                 open_runs, sliver_mm2 = _open_run_cover(m, template, area_px)
-        values = {"score": score, "span": span, "extra_mm2": extra, "multi": multi, "thick": thick,
+        values = {"score": score, "span": span, **off,
                   "run_cover": run_cover,
                   "gap_cover": gap_cover,
                   "tint_cover": tint_cover, "line_cover": line_cover, "faint_extra_mm2": faint_extra,
@@ -316,7 +348,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             # Neither struck nor kept: a line the glyph margin hides across small or bled letters
             # (dark: new ink by its covers), or a pale pen's line there (faint ink only)?
             if not off_line_measured:
-                extra, multi, thick, neighbour = _off_pen_line(m, template, st, area_px)
+                off = _off_pen_line(m, template, st, area_px)
                 off_line_measured = True
             if faint_extra is None:
                 faint_extra = _off_line(faint, n0, n1, corridor)[0] / area_px
@@ -326,7 +358,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
             if dark_wanted or faint_cross >= st.faint_cross:
                 tone = tone or PageTone(warped, template, paper_level)
                 excess = line_excess(warped, tone, template, row, shift)
-            values.update(extra_mm2=extra, multi=multi, thick=thick, faint_extra_mm2=faint_extra,
+            values.update(**off, faint_extra_mm2=faint_extra,
                           line_excess=excess, faint_cross=faint_cross)
         if would_strike(values, st):
             as_line = score < st.definite and is_line(values, st)
@@ -351,8 +383,10 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "tint_cover": round(tint_cover, 3), "span": round(span, 3),
                            "faint_cover": round(faint_cover, 3), "ink_mm2": round(ink_mm2, 2),
                            "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
-                           "extra_mm2": round(extra, 2), "multi": round(multi, 3), "thick": round(thick, 3),
-                           "neighbour_mm2": round(neighbour, 2),
+                           "extra_mm2": round(values["extra_mm2"], 2), "multi": round(values["multi"], 3),
+                           "thick": round(values["thick"], 3), "through": round(values["through"], 3),
+                           "neighbour_mm2": round(values["neighbour_mm2"], 2),
+                           "own_score": None if values["own_score"] is None else round(values["own_score"], 3),
                            "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),
                            "shift_px": list(shift), "align": None if align is None else round(align, 3),
                            "line_cover": None if line_cover is None else round(line_cover, 3),

@@ -5,6 +5,7 @@ the name's parts and gaps it covers, and the ink off a strike's line."""
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -163,6 +164,43 @@ def _thick_share(mask: np.ndarray, n0: int, n1: int, rows: tuple[int, int], reac
         spans = np.median(np.lib.stride_tricks.sliding_window_view(spans, window), axis=1)
     thin = _sorted_percentile(np.sort(spans), 0.20)
     return float(np.count_nonzero(spans >= thin + reach)) / spans.size
+
+
+def _pen_width(mask: np.ndarray) -> float:
+    """The median height of a mask's vertical runs, column by column (ink ÷ runs), as `_off_line`."""
+    ink = mask.astype(bool)
+    counts = ink.sum(axis=0)
+    starts = (ink[0] & True).astype(np.int64) + (ink[1:] & ~ink[:-1]).sum(axis=0)
+    inked = starts > 0
+    return _median(counts[inked] / starts[inked]) if inked.any() else 0.0
+
+
+def _through_share(mask: np.ndarray, n0: int, n1: int, z0: int, z1: int, widest: int) -> float:
+    """Share of the name's columns that one stroke crosses from above the strike zone to below
+    it (the column inked from the row above the zone to the row below, without a break).
+
+    A strike, single or double, slanted or wavy, crosses a column in short runs inside the zone;
+    a loop's sides cross it from top to bottom (a correction's loops along a strike, however
+    little of the strike small print leaves visible, and a circle's ends). Taken on the new ink
+    bridged across the print (`strikes._bridged_across_print`): a loop's side crossing a letter
+    is one stroke again. Only stretches of such columns up to `widest` pixels wide count (a
+    loop's side is a pen's width): a broad pen's two lines merged across small print fill the
+    zone from top to bottom along the name.
+    """
+    height = mask.shape[0]
+    if n1 <= n0 or not mask[:, n0:n1].any():
+        return 0.0
+    # Past the zone by half the pen's width (its columns' median run): a broad pen's wavy or
+    # double line alone fills a small name's zone here and there.
+    margin = max(1, math.ceil(_pen_width(mask[:, n0:n1]) / 2))
+    top, bottom = max(0, z0 - margin), min(height, z1 + margin)
+    through = mask[top:bottom, n0:n1].all(axis=0)
+    if not through.any():
+        return 0.0
+    edges = np.diff(np.concatenate(([0], through.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    widths = ends - starts
+    return float(widths[widths <= widest].sum()) / (n1 - n0)
 
 
 def _stroke_in_zone(stack: np.ndarray, z0: int, z1: int, line: int) -> np.ndarray:
