@@ -94,6 +94,7 @@ class StrikeSettings:
     thick_reach: float = setting(0.6, 0.0, 5.0, "how much farther (font sizes) a column's ink must span than the row's thinnest columns (their 20th percentile) to count for max_thick: more than a double strike's two lines apart")
     max_through: float = setting(0.02, 0.0, 1.01, "share of the name's columns one stroke of new ink (bridged across the print) crosses from above the strike zone to below it that forbids 'struck': a loop's sides, a correction (over 1: off)")
     through_stroke_mm: float = setting(1.0, 0.0, 10.0, "only stretches of columns so crossed up to this wide count for max_through (a loop's side: a pen's width; a broad pen's double strike merged across small print fills the zone along the name)")
+    max_straddle: float = setting(0.05, 0.0, 1.01, "share of the name's columns with new ink on open paper (off the print's edge) both above the strike zone and below it that forbids 'struck': a correction's loops whose sides small print hides, a circle (over 1: off)")
     thick_window_mm: float = setting(1.0, 0.0, 10.0, "the columns' spans are a running median over this width (the specks of a thin pen's hidden line)")
     line_score: float = setting(0.25, 0.0, 1.0, "a row under definite whose runs or pen colour cover this is 'struck' when the pen's line crosses the whole name cleanly (line_*)")
     line_min_align: float = setting(0.55, 0.0, 1.0, "only on a row whose print matches the template this well (a blurred scan's smear is no line)")

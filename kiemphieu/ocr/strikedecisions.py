@@ -23,14 +23,16 @@ def span_ignores_edge(halo: list[float] | None, st) -> bool:
     return bool(halo) and halo[0] >= st.span_edge_halo
 
 
-def is_clean(span: float, extra_mm2: float, multi: float, st, thick: float = 0.0, through: float = 0.0) -> bool:
+def is_clean(span: float, extra_mm2: float, multi: float, st, thick: float = 0.0, through: float = 0.0,
+             straddle: float = 0.0) -> bool:
     """A plain strike's shape: spread over the name, no ink off its line, few columns crossed
     three times (loops, a circle, a tick), about as thick all along (`thick`: loops scribbled
     along part of the strike, however merged into one blot, make it thicker there), and next
     to no column crossed from above the zone to below it by one stroke (`through`: a loop's
-    sides, where small print hides the rest of a correction)."""
+    sides, where small print hides the rest of a correction) nor ink on open paper above and
+    below the zone in the same columns (`straddle`: their arcs, where it hides their sides too)."""
     return (span >= st.min_span and extra_mm2 < st.extra_mm2 and thick < st.max_thick
-            and through < st.max_through
+            and through < st.max_through and straddle < st.max_straddle
             and not (multi >= st.max_multi and extra_mm2 >= 0.4 * st.extra_mm2))
 
 
@@ -72,6 +74,7 @@ def crosses_openly(v, st) -> bool:
             and v["faint_extra_mm2"] is not None
             and v["faint_extra_mm2"] < st.line_faint_extra_mm2 and full_extra_mm2(v) < st.extra_mm2
             and v.get("thick", 0.0) < st.max_thick and v.get("through", 0.0) < st.max_through
+            and v.get("straddle", 0.0) < st.max_straddle
             and not (v["multi"] >= st.max_multi and full_extra_mm2(v) >= 0.4 * st.extra_mm2))
 
 
@@ -91,7 +94,8 @@ def full_extra_mm2(v) -> float:
 def strikes_by_covers(v, st) -> bool:
     """Struck by its covers: a clean row scoring `definite` (`covers_score`), or a line
     (`is_line`, on a row none of whose ink was left out as a neighbour's)."""
-    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st, v.get("thick", 0.0), v.get("through", 0.0))
+    clean = is_clean(v["span"], v["extra_mm2"], v["multi"], st, v.get("thick", 0.0), v.get("through", 0.0),
+                     v.get("straddle", 0.0))
     return clean and (covers_score(v) >= st.definite or (v.get("own_score") is None and is_line(v, st)))
 
 
@@ -106,6 +110,7 @@ def dark_line_clean(v, st) -> bool:
     """Nothing off the line: a correction's loops or circle, a tick's other stroke."""
     return (full_extra_mm2(v) < st.dark_line_extra_mm2 and v["multi"] < st.max_multi
             and v.get("thick", 0.0) < st.max_thick and v.get("through", 0.0) < st.max_through
+            and v.get("straddle", 0.0) < st.max_straddle
             and v["faint_extra_mm2"] is not None and v["faint_extra_mm2"] < st.line_faint_extra_mm2)
 
 

@@ -31,7 +31,7 @@ from .strikeruns import (  # noqa: F401
     _NEIGHBOURS, _pen_and_touched_labelled, _pen_and_touched_runs, _pen_runs, _runs_leaving, _runs_near_pen, _runs_touched_openly)
 from .strikezone import (  # noqa: F401
     _centred_in_zone, _centred_in_zone_rows, _count_and_rows, _gap_off_edge, _ink_on_edges, _measure_split_lines,
-    _no_ink, _off_line, _open_crossing, _thick_share, _through_share, _segment_cover, _span, _stroke_in_zone, split_row)
+    _no_ink, _off_line, _open_crossing, _straddle_share, _thick_share, _through_share, _segment_cover, _span, _stroke_in_zone, split_row)
 from .neighbours import colour_without_neighbours, without_neighbours
 from .template import Template
 
@@ -166,7 +166,7 @@ def _off_pen_line(m: dict, template: Template, st, area_px: float) -> dict:
     """`_off_line` of a row's new ink (mm², share of columns), and of its pen colour where there
     is any: a pale coloured pen shows by its colour only, so look off the line in that ink too;
     `_thick_share` of its pen's ink (new ink, pen runs, pen colour) in the zone grown by half;
-    `_through_share` of its new ink. All without the neighbours' strokes
+    `_through_share` of its new ink, `_straddle_share` of its new ink on open paper. All without the neighbours' strokes
     (`neighbours.without_neighbours`): their mm² (`neighbour_mm2`), and where there were any, the
     row's covers without them (`own_score`). The new ink is bridged across the print first
     (`_bridged_across_print`)."""
@@ -193,7 +193,8 @@ def _off_pen_line(m: dict, template: Template, st, area_px: float) -> dict:
     thick = _thick_share(pen, n0, n1, grown, template.px(st.thick_reach * row.size_mm),
                          max(1, template.px(st.thick_window_mm)))
     through = _through_share(bridged, n0, n1, z0, z1, max(1, template.px(st.through_stroke_mm)))
-    return {"extra_mm2": extra, "multi": multi, "thick": thick, "through": through,
+    straddle = _straddle_share(new & (1 - template.glyph_edge(row)), n0, n1, z0, z1)
+    return {"extra_mm2": extra, "multi": multi, "thick": thick, "through": through, "straddle": straddle,
             "neighbour_mm2": neighbour_px / area_px, "own_score": own_score}
 
 
@@ -277,13 +278,14 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         run_cover, gap_cover, tint_cover = m["run_cover"], m["gap_cover"], m["tint_cover"]
         faint_cover, faint_mm2, tint_mm2 = m["faint_cover"], m["faint_mm2"], m["tint_mm2"]
         visible_share = m["visible_share"]
-        off = {"extra_mm2": 0.0, "multi": 0.0, "thick": 0.0, "through": 0.0, "neighbour_mm2": 0.0, "own_score": None}
+        off = {"extra_mm2": 0.0, "multi": 0.0, "thick": 0.0, "through": 0.0, "straddle": 0.0, "neighbour_mm2": 0.0,
+               "own_score": None}
         line_cover = faint_extra = None
         corridor = template.px(st.corridor * row.size_mm)
         off_line_measured = score >= min(st.definite, st.line_score)
         if off_line_measured:
             off = _off_pen_line(m, template, st, area_px)
-        clean = is_clean(span, off["extra_mm2"], off["multi"], st, off["thick"], off["through"])
+        clean = is_clean(span, off["extra_mm2"], off["multi"], st, off["thick"], off["through"], off["straddle"])
         # A line's own evidence is a horizontal run or the pen's colour (a blurred print also
         # fills the gaps between letters), on a row whose print is clearly recognised.
         pen_score = max(run_cover, tint_cover)
@@ -382,6 +384,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
                            "faint_mm2": round(faint_mm2, 2), "tint_mm2": round(tint_mm2, 2),
                            "extra_mm2": round(values["extra_mm2"], 2), "multi": round(values["multi"], 3),
                            "thick": round(values["thick"], 3), "through": round(values["through"], 3),
+                           "straddle": round(values["straddle"], 3),
                            "neighbour_mm2": round(values["neighbour_mm2"], 2),
                            "own_score": None if values["own_score"] is None else round(values["own_score"], 3),
                            "visible": round(visible_share, 3), "stray_mm2": round(stray, 2),

@@ -175,6 +175,22 @@ def _pen_width(mask: np.ndarray) -> float:
     return _median(counts[inked] / starts[inked]) if inked.any() else 0.0
 
 
+def _straddle_share(free: np.ndarray, n0: int, n1: int, z0: int, z1: int) -> float:
+    """Share of the name's columns with ink on open paper (`free`: new ink off the print's edge)
+    both above the strike zone and below it.
+
+    Loops along a strike across small print show as a row of small arcs above the letters and
+    another below them, the print hiding their sides and the strike (`_through_share` then sees
+    nothing); a circle's arcs lie above and below the whole name. A strike, single or double,
+    lies in the zone or along the baseline; slivers of bled print lie on its edge.
+    """
+    if n1 <= n0:
+        return 0.0
+    above = free[:z0, n0:n1].any(axis=0)
+    below = free[z1:, n0:n1].any(axis=0)
+    return float(np.count_nonzero(above & below)) / (n1 - n0)
+
+
 def _through_share(mask: np.ndarray, n0: int, n1: int, z0: int, z1: int, widest: int) -> float:
     """Share of the name's columns that one stroke crosses from above the strike zone to below
     it (the column inked from the row above the zone to the row below, without a break).

@@ -12,7 +12,8 @@ Left out, a neighbour's circle no longer stood in for the evidence of this row's
 loops along a strike across small print, of which the print leaves only the parts above and
 below the letters, had read `struck` (the benchmark's corrections read struck 11 -> 18). A loop's
 sides cross the strike zone from above to below in one stroke, which no strike does
-(`through`, `strike.max_through`)."""
+(`through`, `strike.max_through`); where the print hides the sides too, their arcs leave ink on
+open paper above and below the zone in the same columns (`straddle`, `strike.max_straddle`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from kiemphieu.ocr import read_images
 from kiemphieu.ocr.neighbours import colour_without_neighbours, without_neighbours
 from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.strikedecisions import covers_score, crosses_openly, full_extra_mm2, is_clean, strikes_by_covers
-from kiemphieu.ocr.strikezone import _through_share
+from kiemphieu.ocr.strikezone import _straddle_share, _through_share
 from kiemphieu.ocr.synthetic.classes import split_elections
 from kiemphieu.ocr.synthetic.doubles import double_strike_ballot
 
@@ -190,5 +191,32 @@ def test_a_correction_whose_loops_small_print_hides_is_not_struck():
     reading, rows = _read_double_ballot(97, PROFILE)
     assert rows["c48"][0] == "correction_loops"
     assert reading.marks["c48"] == "uncertain" and reading.rows["c48"]["through"] >= PROFILE.strike.max_through
-    off = dataclasses.replace(PROFILE, strike=dataclasses.replace(PROFILE.strike, max_through=1.01))
+    off = dataclasses.replace(PROFILE, strike=dataclasses.replace(PROFILE.strike, max_through=1.01, max_straddle=1.01))
     assert _read_double_ballot(97, off)[0].marks["c48"] == "struck"
+
+
+def test_a_correction_whose_loops_show_only_above_and_below_the_letters_is_not_struck():
+    # Probe split 7's double-strike ballot 155 (strike60 L0, run once for its figures, then
+    # studied): c01, a thin pen's loops along a strike; the print hides the strike and the loops'
+    # sides, leaving a row of small arcs above the letters and one below. It was `uncertain` only
+    # because the row above's circle crossed its band; left out, it read `struck`.
+    name, level, data, rows = double_strike_ballot("probe:7", 155)
+    election = split_elections("probe:7")[name]
+    reading = read_images(data, election, PROFILE)[0]
+    assert rows["c01"][0] == "correction_loops"
+    assert reading.marks["c01"] == "uncertain" and reading.rows["c01"]["straddle"] >= PROFILE.strike.max_straddle
+    off = dataclasses.replace(PROFILE, strike=dataclasses.replace(PROFILE.strike, max_straddle=1.01))
+    assert read_images(data, election, off)[0].marks["c01"] == "struck"
+
+
+def test_ink_above_and_below_the_zone_in_the_same_columns_is_a_straddle():
+    z0, z1 = 8, 24
+    free = _zone_mask()
+    free[15, :] = 1  # a strike in the zone
+    free[26, :] = 1  # and a second line under the baseline: a double strike
+    assert _straddle_share(free, 0, 100, z0, z1) == 0.0
+    for x in range(20, 40, 4):  # arcs above the letters and below them over a fifth of the name
+        free[5, x:x + 2] = 1
+        free[28, x:x + 2] = 1
+    assert _straddle_share(free, 0, 100, z0, z1) == 0.1
+    assert _straddle_share(free, 0, 0, z0, z1) == 0.0
