@@ -47,6 +47,12 @@ def _band(ink, row):
     return np.ascontiguousarray(ink[by0:by1, bx0:bx1])
 
 
+def _assert_nothing_left_out(template, row, ink):
+    band = _band(ink, row)
+    own, theirs = without_neighbours(band, ink, template, row, (0, 0))
+    assert theirs is None and (own == band).all()
+
+
 def test_a_neighbours_stroke_reaching_its_zone_is_left_out():
     template, row, ink = _page()
     ink[PITCH + 15, 10:110] = 1  # this row's strike
@@ -65,9 +71,7 @@ def test_a_stroke_coming_into_this_rows_zone_is_this_rows():
     # A large circle of this row: it reaches the row above's zone and comes back through this zone.
     ink[PITCH - 20:PITCH + 16, 5] = 1
     ink[PITCH + 1, 5:115] = 1
-    band = _band(ink, row)
-    own, theirs = without_neighbours(band, ink, template, row, (0, 0))
-    assert theirs is None and (own == band).all()
+    _assert_nothing_left_out(template, row, ink)
 
 
 def test_a_piece_that_reaches_neither_zone_stays_counted():
@@ -75,9 +79,7 @@ def test_a_piece_that_reaches_neither_zone_stays_counted():
     ink[PITCH + 15, 10:110] = 1
     ink[PITCH:PITCH + 2, 20:100] = 1  # a pale circle's top arc, broken off: touches the band's edge only
     ink[2 * PITCH - 2:2 * PITCH + 4, 30:90] = 1  # and its lower arc, a little past the band's foot
-    band = _band(ink, row)
-    own, theirs = without_neighbours(band, ink, template, row, (0, 0))
-    assert theirs is None and (own == band).all()
+    _assert_nothing_left_out(template, row, ink)
 
 
 def test_the_row_below_counts_from_its_zone_too_and_the_shift_moves_the_ink():
@@ -97,9 +99,7 @@ def test_on_the_pages_first_row_nothing_is_anyones_else():
     row = SimpleNamespace(band=(0, PITCH, 0, 120), zone=ZONE)
     ink[15, 10:110] = 1
     ink[0:2, 20:100] = 1
-    band = _band(ink, row)
-    own, theirs = without_neighbours(band, ink, template, row, (0, 0))
-    assert theirs is None and (own == band).all()
+    _assert_nothing_left_out(template, row, ink)
 
 
 def test_the_colour_of_a_neighbours_stroke_goes_with_it():
