@@ -37,6 +37,11 @@ def without_neighbours(new: np.ndarray, ink: np.ndarray, template: Template, row
     bottom = min(template.height, by1 + below + 1, ink.shape[0] - dy)
     if top == by0 and bottom == by1:
         return new, None  # no neighbour on the page
+    # A stroke from inside the band to a neighbour's zone crosses the band's first or last row
+    # (8-connected steps move one row at most): with no ink there, none does (most rows).
+    first_row, last_row = ink[by0 + dy, bx0 + dx:bx1 + dx], ink[by1 - 1 + dy, bx0 + dx:bx1 + dx]
+    if not (first_row.any() and top < by0) and not (last_row.any() and bottom > by1):
+        return new, None
     # The strokes followed in all the ink, print included: a stroke across small print is cut
     # into pieces where the print is subtracted, and a piece of this row's loops or circle
     # above the letters must not part from the letters it crosses.
