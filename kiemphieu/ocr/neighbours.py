@@ -6,8 +6,9 @@ this band: off this row's strike line, it would count against a plain strike her
 `multi`) as a correction's loops or circle do. Such ink is the neighbour's when its stroke,
 followed past the band's edge, reaches the neighbour's own strike zone (where its letters are)
 and never comes into this row's zone: a circle round this name, even one drawn large, comes
-back through this row's zone at the name's ends, and loops along a strike lie on it; a pale circle broken into pieces leaves pieces that reach neither zone, and
-those stay counted (a piece is the neighbour's only where its stroke is followed into it).
+back through this row's zone at the name's ends, and loops along a strike lie on it; a pale
+circle broken into pieces leaves pieces that reach neither zone, and those stay counted (a
+piece is the neighbour's only where its stroke is followed into it).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ def without_neighbours(new: np.ndarray, ink: np.ndarray, template: Template, row
     those strokes (a band mask; None when there are none).
 
     `ink` is the page's ink mask, `shift` the row's re-alignment (as `rows._new_ink`). The rows
-    beside it are taken to be
-    laid out as this one (one pitch, one font a column): the zone above ends as far above the
-    band's top as this zone ends above its bottom, the zone below begins as far below."""
+    beside it are taken to be laid out as this one (one pitch, one font a column): the zone
+    above ends as far above the band's top as this zone ends above its bottom, the zone below
+    begins as far below."""
     if not new.any():
         return new, None
     by0, by1, bx0, bx1 = row.band

@@ -23,6 +23,19 @@ def span_ignores_edge(halo: list[float] | None, st) -> bool:
     return bool(halo) and halo[0] >= st.span_edge_halo
 
 
+def loop_free(thick: float, through: float, straddle: float, st) -> bool:
+    """No sign of loops or a circle however much of them the print hides: about as thick all
+    along (`thick`), next to no column crossed from above the zone to below it by one stroke
+    (`through`), next to no ink on open paper above and below the zone in the same columns
+    (`straddle`)."""
+    return thick < st.max_thick and through < st.max_through and straddle < st.max_straddle
+
+
+def row_loop_free(v, st) -> bool:
+    """`loop_free` of a row's measures (0 where not measured)."""
+    return loop_free(v.get("thick", 0.0), v.get("through", 0.0), v.get("straddle", 0.0), st)
+
+
 def is_clean(span: float, extra_mm2: float, multi: float, st, thick: float = 0.0, through: float = 0.0,
              straddle: float = 0.0) -> bool:
     """A plain strike's shape: spread over the name, no ink off its line, few columns crossed
@@ -31,8 +44,7 @@ def is_clean(span: float, extra_mm2: float, multi: float, st, thick: float = 0.0
     to no column crossed from above the zone to below it by one stroke (`through`: a loop's
     sides, where small print hides the rest of a correction) nor ink on open paper above and
     below the zone in the same columns (`straddle`: their arcs, where it hides their sides too)."""
-    return (span >= st.min_span and extra_mm2 < st.extra_mm2 and thick < st.max_thick
-            and through < st.max_through and straddle < st.max_straddle
+    return (span >= st.min_span and extra_mm2 < st.extra_mm2 and loop_free(thick, through, straddle, st)
             and not (multi >= st.max_multi and extra_mm2 >= 0.4 * st.extra_mm2))
 
 
@@ -73,8 +85,7 @@ def crosses_openly(v, st) -> bool:
     return (cross is not None and cross >= st.cross_cover and v["gap_cover"] >= st.marginal
             and v["faint_extra_mm2"] is not None
             and v["faint_extra_mm2"] < st.line_faint_extra_mm2 and full_extra_mm2(v) < st.extra_mm2
-            and v.get("thick", 0.0) < st.max_thick and v.get("through", 0.0) < st.max_through
-            and v.get("straddle", 0.0) < st.max_straddle
+            and row_loop_free(v, st)
             and not (v["multi"] >= st.max_multi and full_extra_mm2(v) >= 0.4 * st.extra_mm2))
 
 
@@ -109,8 +120,7 @@ def wants_dark_line(v, st) -> bool:
 def dark_line_clean(v, st) -> bool:
     """Nothing off the line: a correction's loops or circle, a tick's other stroke."""
     return (full_extra_mm2(v) < st.dark_line_extra_mm2 and v["multi"] < st.max_multi
-            and v.get("thick", 0.0) < st.max_thick and v.get("through", 0.0) < st.max_through
-            and v.get("straddle", 0.0) < st.max_straddle
+            and row_loop_free(v, st)
             and v["faint_extra_mm2"] is not None and v["faint_extra_mm2"] < st.line_faint_extra_mm2)
 
 

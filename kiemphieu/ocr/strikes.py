@@ -162,14 +162,19 @@ def _inked_cumsums(stack: np.ndarray, inked: np.ndarray, rows_axis: int | None =
     return sums
 
 
+# `_off_pen_line`'s measures of a row not measured off its line (nothing off any line).
+_NOT_OFF_LINE = {"extra_mm2": 0.0, "multi": 0.0, "thick": 0.0, "through": 0.0, "straddle": 0.0,
+                 "neighbour_mm2": 0.0, "own_score": None}
+
+
 def _off_pen_line(m: dict, template: Template, st, area_px: float) -> dict:
     """`_off_line` of a row's new ink (mm², share of columns), and of its pen colour where there
     is any: a pale coloured pen shows by its colour only, so look off the line in that ink too;
     `_thick_share` of its pen's ink (new ink, pen runs, pen colour) in the zone grown by half;
-    `_through_share` of its new ink, `_straddle_share` of its new ink on open paper. All without the neighbours' strokes
-    (`neighbours.without_neighbours`): their mm² (`neighbour_mm2`), and where there were any, the
-    row's covers without them (`own_score`). The new ink is bridged across the print first
-    (`_bridged_across_print`)."""
+    `_through_share` of its new ink, `_straddle_share` of its new ink on open paper. All without
+    the neighbours' strokes (`neighbours.without_neighbours`): their mm² (`neighbour_mm2`), and
+    where there were any, the row's covers without them (`own_score`). The new ink is bridged
+    across the print first (`_bridged_across_print`). Keys as `_NOT_OFF_LINE`."""
     new, tint, row = m["new"], m["tint"], m["row"]
     n0, n1 = row.name
     z0, z1 = row.zone
@@ -278,8 +283,7 @@ def read_strikes(ctx, warped, ink, template: Template) -> None:
         run_cover, gap_cover, tint_cover = m["run_cover"], m["gap_cover"], m["tint_cover"]
         faint_cover, faint_mm2, tint_mm2 = m["faint_cover"], m["faint_mm2"], m["tint_mm2"]
         visible_share = m["visible_share"]
-        off = {"extra_mm2": 0.0, "multi": 0.0, "thick": 0.0, "through": 0.0, "straddle": 0.0, "neighbour_mm2": 0.0,
-               "own_score": None}
+        off = _NOT_OFF_LINE
         line_cover = faint_extra = None
         corridor = template.px(st.corridor * row.size_mm)
         off_line_measured = score >= min(st.definite, st.line_score)

@@ -170,7 +170,7 @@ def _pen_width(mask: np.ndarray) -> float:
     """The median height of a mask's vertical runs, column by column (ink ÷ runs), as `_off_line`."""
     ink = mask.astype(bool)
     counts = ink.sum(axis=0)
-    starts = (ink[0] & True).astype(np.int64) + (ink[1:] & ~ink[:-1]).sum(axis=0)
+    starts = ink[0].astype(np.int64) + (ink[1:] & ~ink[:-1]).sum(axis=0)
     inked = starts > 0
     return _median(counts[inked] / starts[inked]) if inked.any() else 0.0
 
