@@ -90,3 +90,32 @@ def test_dense_windows_are_those_is_writing_flags():
     found = checks.dense_windows(mask, 10, 0.06)
     assert sorted(found) == [(5, 5), (10, 0)]  # the tiles from 0, and from half a cell
     assert checks.dense_windows(mask, 10, 0.25) == []
+
+
+def _print_shift_exhaustively(ink, template_grey, box, reach):
+    """Every shift summed one by one: what `local_print_shift` must answer."""
+    y0, y1, x0, x1 = box
+    best, best_key = (0, 0), None
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            darkness = 255 - template_grey[y0 - dy:y1 - dy, x0 - dx:x1 - dx].astype(np.int64)
+            key = (int((ink.astype(np.int64) * darkness).sum()), -(dy * dy + dx * dx))
+            if best_key is None or key > best_key:
+                best, best_key = (dy, dx), key
+    return best
+
+
+def test_the_print_shift_is_the_exhaustive_searchs():
+    """The correlation's answer is the shift-by-shift search's, ties (the smaller shift, then
+    the first in order) included, on random print and ink and on flat and symmetric print."""
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        h, w, reach = int(rng.integers(20, 90)), int(rng.integers(20, 90)), int(rng.integers(1, 9))
+        template = np.full((h + 2 * reach + 4, w + 2 * reach + 4), 255, np.uint8)
+        if trial % 3 == 0:
+            template[rng.random(template.shape) < 0.2] = rng.integers(0, 200)
+        elif trial % 3 == 1:
+            template[:, template.shape[1] // 2 - 2:template.shape[1] // 2 + 3] = 0  # a bar: shifts along it tie
+        ink = (rng.random((h, w)) < rng.uniform(0.0, 0.4)).astype(np.uint8)
+        box = (reach + 2, reach + 2 + h, reach + 2, reach + 2 + w)
+        assert checks.local_print_shift(ink, template, box, reach) == _print_shift_exhaustively(ink, template, box, reach)
