@@ -37,6 +37,9 @@ class Page:
     finer: Callable[[], Page] | None = None
     largest_mm: float = 297.0  # the longest paper side the decoded resolution suffices for
     bitonal: bool = False  # the file is black and white only (1 bit a pixel), before any reduction
+    # The same page decoded for another profile (a finer working resolution: the reader's second
+    # look), or None where the decoder cannot give it.
+    decode_for: Callable[[Profile], Page] | None = None
 
     @property
     def grey(self) -> np.ndarray:
@@ -94,6 +97,12 @@ def _check_pixels(size: tuple[int, int], profile: Profile) -> None:
 
 
 def _decode_raster(data: bytes, profile: Profile, half_if_a5: bool = False) -> Page:
+    page = _decode_raster_once(data, profile, half_if_a5)
+    page.decode_for = lambda other: _decode_raster_once(data, other)
+    return page
+
+
+def _decode_raster_once(data: bytes, profile: Profile, half_if_a5: bool = False) -> Page:
     header = _pillow_header(data, profile)
     colour = header.mode not in ("1", "L", "I;16", "I", "LA")
     bitonal = header.mode == "1"
@@ -148,15 +157,22 @@ def _tiff_pages(data: bytes, profile: Profile) -> Iterator[Page]:
             array = np.asarray(converted)
             if colour:
                 array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
-            factor = reduction_for(*frame.size, profile, allowed=(4, 2))
-            if factor > 1:
-                array = cv2.resize(array, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
-            yield Page(index, np.ascontiguousarray(array), colour, factor, bitonal=frame.mode == "1")
+            page = _reduced_frame(index, array, colour, frame.mode == "1", profile)
+            page.decode_for = lambda other, i=index, a=array, c=colour, b=frame.mode == "1": _reduced_frame(i, a, c, b, other)
+            yield page
         except Unreadable as exc:
             yield Page(index, None, False, error=str(exc))
         except (OSError, ValueError, Image.DecompressionBombError) as exc:
             yield Page(index, None, False, error=f"corrupt TIFF page ({type(exc).__name__})")
             return
+
+
+def _reduced_frame(index: int, array: np.ndarray, colour: bool, bitonal: bool, profile: Profile) -> Page:
+    """A TIFF frame reduced for the profile's working resolution (by area, 2 or 4 times)."""
+    factor = reduction_for(array.shape[1], array.shape[0], profile, allowed=(4, 2))
+    if factor > 1:
+        array = cv2.resize(array, None, fx=1 / factor, fy=1 / factor, interpolation=cv2.INTER_AREA)
+    return Page(index, np.ascontiguousarray(array), colour, factor, bitonal=bitonal)
 
 
 def _pdf_pages(data: bytes, profile: Profile) -> Iterator[Page]:
@@ -179,7 +195,9 @@ def _pdf_pages(data: bytes, profile: Profile) -> Iterator[Page]:
                     raise Unreadable("page too small")
                 bitmap = page.render(scale=scale)
                 image = np.array(bitmap.to_numpy()[..., :3], copy=True)
-                yield Page(index, image, True, 1)
+                rendered = Page(index, image, True, 1)
+                rendered.decode_for = lambda other, same=rendered: same  # at pdf_dpi whatever the profile
+                yield rendered
             except Unreadable as exc:
                 yield Page(index, None, False, error=str(exc))
             except Exception as exc:

@@ -35,6 +35,7 @@ class ScanSettings:
     work_dpi: float = setting(100.0, 60.0, 300.0, "resolution the page is measured at")
     small_print_mm: float = setting(4.0, 0.0, 20.0, "a layout whose names are printed smaller than this (font size, mm) is measured at small_print_dpi (0: never)")
     small_print_dpi: float = setting(150.0, 60.0, 300.0, "resolution small print is measured at (a strike through small letters leaves little paper between them at work_dpi)")
+    finer_look: bool = setting(True, doc="a strike ballot measured under small_print_dpi that would go to review for uncertain names alone is read again at small_print_dpi (a thin pen's line loses its contrast at work_dpi); the second reading is kept only when it has no uncertain name, no flag, and agrees with the first on every name the first decided")
     min_dpi: float = setting(90.0, 40.0, 600.0, "below this resolution a ballot is flagged low_quality")
     max_pixels: int = setting(80_000_000, 1_000_000, 400_000_000, "larger images are rejected")
     max_file_mb: float = setting(200.0, 1.0, 2000.0, "larger files are rejected")
@@ -230,7 +231,10 @@ class Profile:
         """This profile measuring at the resolution a layout's smallest printed name needs
         (scan.work_dpi set to `working_dpi`; the same profile when that changes nothing).
         Applying it twice changes nothing more."""
-        dpi = working_dpi(self.scan, name_size_mm)
+        return self.at_dpi(working_dpi(self.scan, name_size_mm))
+
+    def at_dpi(self, dpi: float) -> Profile:
+        """This profile measuring at `dpi` (the same profile when that changes nothing)."""
         if dpi == self.scan.work_dpi:
             return self
         # Kept per profile: a fresh copy would compute its digest again on every page read.
@@ -244,6 +248,15 @@ class Profile:
         """Stored with every reading: which thresholds produced it."""
         raw = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False).encode("utf-8")
         return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def finer_look_profile(profile: Profile) -> Profile | None:
+    """The profile a second, finer look at a page is taken with (`scan.finer_look`), or None when
+    the page was already measured at small_print_dpi or finer."""
+    scan = profile.scan
+    if not scan.finer_look or scan.small_print_dpi <= scan.work_dpi:
+        return None
+    return profile.at_dpi(scan.small_print_dpi)
 
 
 def working_dpi(scan: ScanSettings, name_size_mm: float) -> float:

@@ -34,6 +34,14 @@ def election_dict(n: int, seats: int, *, round_: int = 1, title: str = "Bầu Ba
     }
 
 
+def at_work_dpi(profile):
+    """The profile without the finer second look (`scan.finer_look`): a test of a rule at the
+    working resolution must see the page go to review where that rule leaves a name uncertain."""
+    from dataclasses import replace
+
+    return replace(profile, scan=replace(profile.scan, finer_look=False))
+
+
 def make_election(n: int, seats: int, **kw):
     return parse_election(json.dumps(election_dict(n, seats, **kw), ensure_ascii=False))
 

@@ -23,6 +23,8 @@ import pytest
 from kiemphieu.ocr import halo
 from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.reader import read_bytes
+
+from .conftest import at_work_dpi
 from kiemphieu.ocr.strikedecisions import decide_strike, print_merges, runs_on_edge_only, wants_run_strike_check
 from kiemphieu.ocr.synthetic.ballots import blank_ballot
 from kiemphieu.ocr.synthetic.classes import VARIETY, _mark_strikes, split_elections
@@ -165,7 +167,7 @@ def test_a_kept_name_on_bled_bold_print_is_not_struck_as_a_line():
 
     data, _, truth = make_class_ballot_file("tune", "plain", "L2", 185, "strike45")
     election = split_elections("tune")["strike45"]
-    reading = read_bytes(data, election, load_profile("feeder-200dpi-colour")).to_json()
+    reading = read_bytes(data, election, at_work_dpi(load_profile("feeder-200dpi-colour"))).to_json()
     row, st = reading["rows"]["c42"], PROFILE.strike
     assert truth["marks"]["c42"]["kind"] == "none"
     assert row["line_cover"] >= st.line_cover and row["run_cover"] < st.definite  # the line rule's row

@@ -19,6 +19,8 @@ from kiemphieu.ocr.strikes import _bridged_across_print
 from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
 from kiemphieu.ocr.template import template_for
 
+from .conftest import at_work_dpi
+
 PROFILE = load_profile("feeder-200dpi-colour")
 
 
@@ -79,5 +81,5 @@ def test_a_broad_double_strike_along_the_baseline_is_struck_and_the_ballot_read(
     assert {cid: reading["marks"][cid] for cid in truth["marks"]} == {
         cid: mark["expected"] for cid, mark in truth["marks"].items()}
     off = dataclasses.replace(PROFILE, strike=dataclasses.replace(PROFILE.strike, bridge_print_mm=0.0))
-    unbridged = read_bytes(data, election, off).to_json()
+    unbridged = read_bytes(data, election, at_work_dpi(off)).to_json()
     assert unbridged["marks"]["c02"] == "uncertain" and unbridged["status"] == "review"

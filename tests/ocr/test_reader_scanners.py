@@ -17,7 +17,7 @@ from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.reader import read_bytes
 
 from . import marks as m
-from .conftest import _sealed_blank, make_election
+from .conftest import _sealed_blank, at_work_dpi, make_election
 
 degrade_module = importlib.import_module("kiemphieu.ocr.synthetic.degrade")
 Scanner = degrade_module.Scanner
@@ -235,7 +235,7 @@ def test_a_run_of_bled_print_barely_touched_lets_its_name_be_kept(item, monkeypa
     monkeypatch.setattr(strikes, "_runs_leaving", lambda runs, outside: runs)
     profile = load_profile()
     no_sliver_rule = replace(profile, strike=replace(profile.strike, kept_sliver_mm2=0.0))
-    assert read_bytes(data, election, no_sliver_rule).status == "review"
+    assert read_bytes(data, election, at_work_dpi(no_sliver_rule)).status == "review"
 
 
 def test_runs_leaving_keeps_a_run_that_leaves_the_mask():
