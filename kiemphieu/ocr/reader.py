@@ -27,6 +27,7 @@ from .markers import find_markers
 from .pencolour import pen_colour
 from .profiles import Profile, finer_look_profile, load_profile
 from .reasons import Flag, Reason, Rejection
+from .strikedecisions import off_its_line
 from .template import profile_for, template_for
 
 READ, REVIEW, REJECTED = "read", "review", "rejected"
@@ -129,7 +130,7 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
     profile = profile_for(layout, profile)
     reading = _read_page_once(page, election, profile, name, layout)
     finer = finer_look_profile(profile)
-    if finer is None or page.decode_for is None or not wants_finer_look(reading, layout):
+    if finer is None or page.decode_for is None or not wants_finer_look(reading, layout, profile):
         return reading
     try:
         second = _read_page_once(page.decode_for(finer), election, finer, name, layout)
@@ -146,11 +147,16 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
     return second
 
 
-def wants_finer_look(reading: Reading, layout: Layout) -> bool:
-    """Whether a page goes to review for uncertain names alone (a strike ballot, no flag): a thin
-    or pale pen's line may show at a finer resolution what the working one blurred away."""
-    return (layout.form == Form.STRIKE and reading.status == REVIEW and not reading.flags
-            and any(v == "uncertain" for v in (reading.marks or {}).values()))
+def wants_finer_look(reading: Reading, layout: Layout, profile: Profile) -> bool:
+    """Whether a page goes to review for uncertain names alone (a strike ballot, no flag), none of
+    them for ink off its line (`off_its_line`: a correction's loops, a circle, a tick are a
+    person's to judge at any resolution): a thin or pale pen's line may show at a finer
+    resolution what the working one blurred away."""
+    if layout.form != Form.STRIKE or reading.status != REVIEW or reading.flags:
+        return False
+    unsure = [cid for cid, v in (reading.marks or {}).items() if v == "uncertain"]
+    rows = reading.rows or {}
+    return bool(unsure) and not any(off_its_line(rows.get(cid, {}), profile.strike) for cid in unsure)
 
 
 def finer_look_agrees(first: Reading, second: Reading) -> bool:

@@ -36,6 +36,16 @@ def row_loop_free(v, st) -> bool:
     return loop_free(v.get("thick", 0.0), v.get("through", 0.0), v.get("straddle", 0.0), st)
 
 
+def off_its_line(v, st) -> bool:
+    """Whether a row holds ink off its line as a correction's loops, a circle or a tick's other
+    stroke leave it (`extra_mm2`, `multi`, the loops checks, faint ink off the line), whatever
+    else it holds: a shape, not a want of evidence (values as in a reading's `rows`)."""
+    extra, faint = v.get("extra_mm2") or 0.0, v.get("faint_extra_mm2")
+    return (extra >= st.extra_mm2 or not row_loop_free(v, st)
+            or (v.get("multi", 0.0) >= st.max_multi and extra >= 0.4 * st.extra_mm2)
+            or (faint is not None and faint >= st.line_faint_extra_mm2))
+
+
 def is_clean(span: float, extra_mm2: float, multi: float, st, thick: float = 0.0, through: float = 0.0,
              straddle: float = 0.0) -> bool:
     """A plain strike's shape: spread over the name, no ink off its line, few columns crossed

@@ -48,15 +48,24 @@ def test_the_second_look_stands_only_when_read_and_alike():
     assert not finer_look_agrees(first, _reading("rejected", None))
 
 
-def test_only_a_strike_ballot_in_review_for_uncertain_names_alone_is_looked_at_again():
+def test_only_a_strike_ballot_in_review_for_want_of_evidence_alone_is_looked_at_again():
     strike = layout_for(split_elections("tune")["strike45"])
     boxes = next(layout_for(e) for e in split_elections("tune").values() if str(layout_for(e).form) == "boxes")
-    uncertain = {"c1": "struck", "c2": "uncertain"}
-    assert wants_finer_look(_reading(REVIEW, uncertain), strike)
-    assert not wants_finer_look(_reading(REVIEW, uncertain, ["no_stamp"]), strike)  # flagged: a person looks anyway
-    assert not wants_finer_look(_reading(REVIEW, {"c1": "struck", "c2": "kept"}, ["few_marks"]), strike)
-    assert not wants_finer_look(_reading("read", {"c1": "struck", "c2": "kept"}), strike)
-    assert not wants_finer_look(_reading(REVIEW, {"c1": "agree", "c2": "uncertain"}), boxes)
+    uncertain = _reading(REVIEW, {"c1": "struck", "c2": "uncertain"})
+    uncertain.rows = {"c1": {"extra_mm2": 0.0}, "c2": {"extra_mm2": 0.3, "multi": 0.0, "thick": 0.05}}
+    assert wants_finer_look(uncertain, strike, PROFILE)
+    flagged = _reading(REVIEW, {"c1": "struck", "c2": "uncertain"}, ["no_stamp"])
+    assert not wants_finer_look(flagged, strike, PROFILE)  # flagged: a person looks anyway
+    assert not wants_finer_look(_reading(REVIEW, {"c1": "struck", "c2": "kept"}, ["few_marks"]), strike, PROFILE)
+    assert not wants_finer_look(_reading("read", {"c1": "struck", "c2": "kept"}), strike, PROFILE)
+    assert not wants_finer_look(_reading(REVIEW, {"c1": "agree", "c2": "uncertain"}), boxes, PROFILE)
+    st = PROFILE.strike
+    for shape in ({"extra_mm2": st.extra_mm2}, {"thick": st.max_thick}, {"through": st.max_through},
+                  {"straddle": st.max_straddle}, {"faint_extra_mm2": st.line_faint_extra_mm2},
+                  {"multi": st.max_multi, "extra_mm2": 0.4 * st.extra_mm2}):
+        # Loops, a circle, a tick's other stroke: a correction is a person's at any resolution.
+        uncertain.rows["c2"] = {"extra_mm2": 0.0, **shape}
+        assert not wants_finer_look(uncertain, strike, PROFILE), shape
 
 
 def test_the_second_look_is_at_the_small_print_resolution_unless_off_or_already_there():
