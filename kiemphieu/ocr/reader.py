@@ -148,15 +148,18 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
 
 
 def wants_finer_look(reading: Reading, layout: Layout, profile: Profile) -> bool:
-    """Whether a page goes to review for uncertain names alone (a strike ballot, no flag), none of
-    them for ink off its line (`off_its_line`: a correction's loops, a circle, a tick are a
-    person's to judge at any resolution): a thin or pale pen's line may show at a finer
-    resolution what the working one blurred away."""
+    """Whether a page goes to review for uncertain names alone (a strike ballot, no flag), each
+    with its pen's ink spread over `scan.finer_look_span` of the name and none with ink off its
+    line (`off_its_line`: a correction's loops, a circle, a tick are a person's to judge at any
+    resolution): a thin or pale pen's line may show at a finer resolution what the working one
+    blurred away. (The second look can only strike a name: one with ink over a small part of it
+    stays uncertain, and the second read would only cost.)"""
     if layout.form != Form.STRIKE or reading.status != REVIEW or reading.flags:
         return False
     unsure = [cid for cid, v in (reading.marks or {}).items() if v == "uncertain"]
     rows = reading.rows or {}
-    return bool(unsure) and not any(off_its_line(rows.get(cid, {}), profile.strike) for cid in unsure)
+    return bool(unsure) and all(rows.get(cid, {}).get("span", 0.0) >= profile.scan.finer_look_span
+                                and not off_its_line(rows.get(cid, {}), profile.strike) for cid in unsure)
 
 
 def finer_look_agrees(first: Reading, second: Reading) -> bool:

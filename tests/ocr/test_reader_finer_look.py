@@ -2,7 +2,9 @@
 keeps little of its contrast: on the tuning split's classes whole ballots of thin black lines
 went to review at L0, and at L2 a third of the plain strike ballots did. Small print was already
 measured at `scan.small_print_dpi` (150); now any strike ballot that would go to review for
-uncertain names alone is read again there (`scan.finer_look`, the page decoded again for it),
+uncertain names alone, each with its pen's ink over `scan.finer_look_span` of the name (the
+second look can only strike a name), is read again there (`scan.finer_look`, the page decoded
+again for it),
 and that second reading stands only when it is `read` (no uncertain name, no flag), decides
 every name the first decided alike, and finds struck every name the first left uncertain (found
 kept is no answer: on the hidden partial lines' benchmark the finer look lost short lines the
@@ -27,6 +29,8 @@ from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_electi
 from .conftest import at_work_dpi
 
 PROFILE = load_profile("feeder-200dpi-colour")
+# Every page in review for uncertain names alone looked at again, whatever their ink's spread.
+EVERY_SPAN = replace(PROFILE, scan=replace(PROFILE.scan, finer_look_span=0.0))
 
 
 def _reading(status: str, marks: dict, flags=()) -> Reading:
@@ -52,8 +56,10 @@ def test_only_a_strike_ballot_in_review_for_want_of_evidence_alone_is_looked_at_
     strike = layout_for(split_elections("tune")["strike45"])
     boxes = next(layout_for(e) for e in split_elections("tune").values() if str(layout_for(e).form) == "boxes")
     uncertain = _reading(REVIEW, {"c1": "struck", "c2": "uncertain"})
-    uncertain.rows = {"c1": {"extra_mm2": 0.0}, "c2": {"extra_mm2": 0.3, "multi": 0.0, "thick": 0.05}}
+    uncertain.rows = {"c1": {"extra_mm2": 0.0}, "c2": {"span": 0.5, "extra_mm2": 0.3, "multi": 0.0, "thick": 0.05}}
     assert wants_finer_look(uncertain, strike, PROFILE)
+    uncertain.rows["c2"]["span"] = PROFILE.scan.finer_look_span - 0.01  # ink over a small part: stays uncertain
+    assert not wants_finer_look(uncertain, strike, PROFILE)
     flagged = _reading(REVIEW, {"c1": "struck", "c2": "uncertain"}, ["no_stamp"])
     assert not wants_finer_look(flagged, strike, PROFILE)  # flagged: a person looks anyway
     assert not wants_finer_look(_reading(REVIEW, {"c1": "struck", "c2": "kept"}, ["few_marks"]), strike, PROFILE)
@@ -64,7 +70,7 @@ def test_only_a_strike_ballot_in_review_for_want_of_evidence_alone_is_looked_at_
                   {"straddle": st.max_straddle}, {"faint_extra_mm2": st.line_faint_extra_mm2},
                   {"multi": st.max_multi, "extra_mm2": 0.4 * st.extra_mm2}):
         # Loops, a circle, a tick's other stroke: a correction is a person's at any resolution.
-        uncertain.rows["c2"] = {"extra_mm2": 0.0, **shape}
+        uncertain.rows["c2"] = {"span": 0.5, "extra_mm2": 0.0, **shape}
         assert not wants_finer_look(uncertain, strike, PROFILE), shape
 
 
@@ -117,9 +123,11 @@ def test_a_page_the_second_look_cannot_settle_goes_to_review_as_first_read():
     data, _, truth = make_class_ballot_file("tune", "grey_seal", "L0", 12, "strike45")
     election = split_elections("tune")["strike45"]
     first = read_bytes(data, election, at_work_dpi(PROFILE))
-    reading = read_bytes(data, election, PROFILE)
+    assert first.rows["c33"]["span"] < PROFILE.scan.finer_look_span  # not looked at again: the profile's way
+    assert "finer_look" not in read_bytes(data, election, PROFILE).checks
+    reading = read_bytes(data, election, EVERY_SPAN)
     assert reading.status == REVIEW and reading.marks == first.marks
-    assert reading.profile_digest == PROFILE.digest
+    assert reading.profile_digest == EVERY_SPAN.digest
     assert reading.checks["finer_look"]["dpi"] == 150.0 and reading.checks["finer_look"]["status"] == REVIEW
     assert reading.checks["finer_look"]["uncertain"] == ["c23"]
     assert reading.checks["finer_look"]["found"]["c23"] == "uncertain"
@@ -145,7 +153,7 @@ def test_a_hidden_partial_line_the_finer_look_loses_keeps_the_page_in_review():
     assert truth["c38"]["kind"] == "hidden_partial" and level == "L2"
     first = read_bytes(data, election, at_work_dpi(PROFILE))
     assert first.marks["c38"] == "uncertain" and first.status == REVIEW and not first.flags
-    reading = read_bytes(data, election, PROFILE)
+    reading = read_bytes(data, election, EVERY_SPAN)
     assert reading.status == REVIEW and reading.marks["c38"] == "uncertain"
     assert reading.checks["finer_look"]["status"] == "read"  # the second look alone would have read it
     assert reading.checks["finer_look"]["found"] == {"c38": "kept"}
