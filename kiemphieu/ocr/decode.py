@@ -98,8 +98,19 @@ def _check_pixels(size: tuple[int, int], profile: Profile) -> None:
 
 def _decode_raster(data: bytes, profile: Profile, half_if_a5: bool = False) -> Page:
     page = _decode_raster_once(data, profile, half_if_a5)
-    page.decode_for = lambda other: _decode_raster_once(data, other)
+
+    def decode_for(other: Profile) -> Page:
+        if page.finer is None and reduction_for(*page_size(data, profile), other) == page.reduction:
+            return page  # decoded as finely already (a scan coarser than the reader's reduction needs)
+        return _decode_raster_once(data, other)
+
+    page.decode_for = decode_for
     return page
+
+
+def page_size(data: bytes, profile: Profile) -> tuple[int, int]:
+    """(width, height) of a raster file's image, from its header."""
+    return _pillow_header(data, profile).size
 
 
 def _decode_raster_once(data: bytes, profile: Profile, half_if_a5: bool = False) -> Page:

@@ -157,3 +157,11 @@ def test_a_hidden_partial_line_the_finer_look_loses_keeps_the_page_in_review():
     assert reading.status == REVIEW and reading.marks["c38"] == "uncertain"
     assert reading.checks["finer_look"]["status"] == "read"  # the second look alone would have read it
     assert reading.checks["finer_look"]["found"] == {"c38": "kept"}
+
+
+def test_a_page_decoded_as_finely_already_is_not_decoded_again():
+    # An A4 page at 150 dpi: decoded in full for 100 dpi already, as the second look needs it.
+    page = np.full((1754, 1240, 3), 255, np.uint8)
+    ok, jpeg = cv2.imencode(".jpg", page)
+    first = next(decode_pages(jpeg.tobytes(), PROFILE))
+    assert first.reduction == 1 and first.decode_for(finer_look_profile(PROFILE)) is first
