@@ -3,8 +3,6 @@ the committee's seal."""
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 

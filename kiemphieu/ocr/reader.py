@@ -134,7 +134,7 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
         return reading
     try:
         second = _read_page_once(page.decode_for(finer), election, finer, name, layout)
-    except (Unreadable, cv2.error):
+    except Exception:  # the second look can only add to the first: whatever stops it leaves the first
         return reading
     # What the second look found where the first was unsure, and what it left unsure itself.
     unsure = sorted(k for k, v in reading.marks.items() if v == "uncertain")

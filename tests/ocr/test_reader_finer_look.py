@@ -165,3 +165,19 @@ def test_a_page_decoded_as_finely_already_is_not_decoded_again():
     ok, jpeg = cv2.imencode(".jpg", page)
     first = next(decode_pages(jpeg.tobytes(), PROFILE))
     assert first.reduction == 1 and first.decode_for(finer_look_profile(PROFILE)) is first
+
+
+def test_a_second_look_that_fails_leaves_the_first_reading():
+    from kiemphieu.ocr.reader import read_page
+
+    data, _, _ = make_class_ballot_file("tune", "grey_seal", "L0", 51, "strike58")
+    election = split_elections("tune")["strike58"]
+    first = read_bytes(data, election, at_work_dpi(PROFILE))
+    page = next(decode_pages(data, PROFILE))
+
+    def no_room(profile):
+        raise MemoryError("no room for the finer decode")
+
+    page.decode_for = no_room
+    reading = read_page(page, election, PROFILE)
+    assert reading.status == REVIEW and reading.marks == first.marks and "finer_look" not in reading.checks
