@@ -181,3 +181,24 @@ def test_a_second_look_that_fails_leaves_the_first_reading():
     page.decode_for = no_room
     reading = read_page(page, election, PROFILE)
     assert reading.status == REVIEW and reading.marks == first.marks and "finer_look" not in reading.checks
+
+
+def test_the_scan_worker_takes_the_second_look_too(tmp_path):
+    """`worker.read_pages` (the web app's reader): the page the second look reads is stored read,
+    without a preview; the page it cannot settle goes to review with the first look's preview."""
+    import kiemphieu.worker as worker
+
+    settled, _, _ = make_class_ballot_file("tune", "grey_seal", "L0", 51, "strike58")
+    unsettled, _, _ = make_class_ballot_file("tune", "grey_seal", "L0", 12, "strike45")
+    (tmp_path / "a.jpg").write_bytes(settled)
+    (tmp_path / "b.jpg").write_bytes(unsettled)
+    elections = split_elections("tune")
+    read = next(worker.read_pages(tmp_path / "a.jpg", elections["strike58"], "", "a.jpg", {0}))
+    assert read.reading["status"] == "read" and read.reading["checks"]["first_look"]["dpi"] == 100.0
+    assert read.preview is None
+    every_span = tmp_path / "every-span.toml"  # every doubtful page looked at again
+    every_span.write_text('name = "every-span"\n[scan]\nfiner_look_span = 0.0\n')
+    review = next(worker.read_pages(tmp_path / "b.jpg", elections["strike45"], str(every_span), "b.jpg", {0}))
+    assert review.reading["status"] == REVIEW and review.preview
+    assert review.reading["checks"]["finer_look"]["uncertain"] == ["c23"]
+    assert "first_look" not in review.reading["checks"]
