@@ -158,7 +158,7 @@ def local_print_shift(ink: np.ndarray, template_grey: np.ndarray, box: tuple[int
     darkness = 255 - template_grey[y0 - reach:y1 + reach, x0 - reach:x1 + reach].astype(np.int32)
     across = xs[:, None] + np.arange(2 * reach + 1)
     # sums[u, v]: the print's darkness under the ink with the template moved by (reach - u, reach - v).
-    sums = np.array([weight @ darkness[ys + u][np.arange(ys.size)[:, None], across] for u in range(2 * reach + 1)])
+    sums = np.array([weight @ darkness[(ys + u)[:, None], across] for u in range(2 * reach + 1)])
     shifts = reach - np.indices(sums.shape)  # (dy, dx) per entry
     tied = sums == sums.max()
     nearest = (shifts ** 2).sum(axis=0)

@@ -36,13 +36,21 @@ def row_loop_free(v, st) -> bool:
     return loop_free(v.get("thick", 0.0), v.get("through", 0.0), v.get("straddle", 0.0), st)
 
 
+def nothing_off_line(extra_mm2: float, multi: float, st, thick: float = 0.0, through: float = 0.0,
+                     straddle: float = 0.0) -> bool:
+    """No ink off a strike's line: under `extra_mm2` of it, few columns crossed three times (with
+    some ink off the line), and no sign of loops (`loop_free`)."""
+    return (extra_mm2 < st.extra_mm2 and loop_free(thick, through, straddle, st)
+            and not (multi >= st.max_multi and extra_mm2 >= 0.4 * st.extra_mm2))
+
+
 def off_its_line(v, st) -> bool:
     """Whether a row holds ink off its line as a correction's loops, a circle or a tick's other
-    stroke leave it (`extra_mm2`, `multi`, the loops checks, faint ink off the line), whatever
-    else it holds: a shape, not a want of evidence (values as in a reading's `rows`)."""
-    extra, faint = v.get("extra_mm2") or 0.0, v.get("faint_extra_mm2")
-    return (extra >= st.extra_mm2 or not row_loop_free(v, st)
-            or (v.get("multi", 0.0) >= st.max_multi and extra >= 0.4 * st.extra_mm2)
+    stroke leave it (`nothing_off_line` not so, or faint ink off the line), whatever else it
+    holds: a shape, not a want of evidence (values as in a reading's `rows`)."""
+    faint = v.get("faint_extra_mm2")
+    return (not nothing_off_line(v.get("extra_mm2") or 0.0, v.get("multi", 0.0), st, v.get("thick", 0.0),
+                                 v.get("through", 0.0), v.get("straddle", 0.0))
             or (faint is not None and faint >= st.line_faint_extra_mm2))
 
 
@@ -54,8 +62,7 @@ def is_clean(span: float, extra_mm2: float, multi: float, st, thick: float = 0.0
     to no column crossed from above the zone to below it by one stroke (`through`: a loop's
     sides, where small print hides the rest of a correction) nor ink on open paper above and
     below the zone in the same columns (`straddle`: their arcs, where it hides their sides too)."""
-    return (span >= st.min_span and extra_mm2 < st.extra_mm2 and loop_free(thick, through, straddle, st)
-            and not (multi >= st.max_multi and extra_mm2 >= 0.4 * st.extra_mm2))
+    return span >= st.min_span and nothing_off_line(extra_mm2, multi, st, thick, through, straddle)
 
 
 def wants_split_lines(score: float, span: float, st) -> bool:

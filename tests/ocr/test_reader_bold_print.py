@@ -23,8 +23,6 @@ import pytest
 from kiemphieu.ocr import halo
 from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.reader import read_bytes
-
-from .conftest import at_work_dpi
 from kiemphieu.ocr.strikedecisions import decide_strike, print_merges, runs_on_edge_only, wants_run_strike_check
 from kiemphieu.ocr.synthetic.ballots import blank_ballot
 from kiemphieu.ocr.synthetic.classes import VARIETY, _mark_strikes, split_elections
@@ -33,6 +31,7 @@ from kiemphieu.ocr.synthetic.ink import box_to_px
 from kiemphieu.ocr.synthetic import marks as mk
 from kiemphieu.ocr.template import TINTED, template_for
 
+from .conftest import at_work_dpi
 from .test_reader_merged_runs import _row as merged_row
 
 PROFILE = load_profile()

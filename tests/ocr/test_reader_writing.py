@@ -106,8 +106,8 @@ def _print_shift_exhaustively(ink, template_grey, box, reach):
 
 
 def test_the_print_shift_is_the_exhaustive_searchs():
-    """The correlation's answer is the shift-by-shift search's, ties (the smaller shift, then
-    the first in order) included, on random print and ink and on flat and symmetric print."""
+    """The shifts summed at once answer as the shift-by-shift search does, ties (the smaller
+    shift, then the first in order) included, on random print and ink and on flat print."""
     rng = np.random.default_rng(11)
     for trial in range(60):
         h, w, reach = int(rng.integers(20, 90)), int(rng.integers(20, 90)), int(rng.integers(1, 9))
