@@ -29,7 +29,7 @@ cv2.setNumThreads(1)
 
 from kiemphieu.ocr import load_profile  # noqa: E402
 from kiemphieu.ocr.reader import read_bytes  # noqa: E402
-from kiemphieu.ocr.synthetic.classes import CLASS_LEVELS, CLASSES, class_plan, make_class_ballot_file, split_elections  # noqa: E402
+from kiemphieu.ocr.synthetic.classes import CLASS_LEVELS, CLASSES, _form, class_plan, make_class_ballot_file, split_elections  # noqa: E402
 from kiemphieu.ocr.synthetic.scoring import judge_reading  # noqa: E402
 
 PROFILE_BY_CAPTURE = {"color": "feeder-200dpi-colour", "grey": "feeder-200dpi-colour", "bitonal": "bw-300dpi"}
@@ -76,11 +76,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--classes", type=int, default=100, metavar="N", help="ballots of every class")
     ap.add_argument("--levels", default=",".join(CLASS_LEVELS), help="a subset of L0,L1,L2")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--class", dest="only_classes", help="a comma-separated subset of: " + ",".join(CLASSES))
+    ap.add_argument("--form", choices=("strike", "boxes"), help="only the ballots of this form")
     args = ap.parse_args(argv)
     split = f"probe:{args.probe}"
     levels = set(args.levels.split(","))
-    plan = [item for item in class_plan(args.classes, split) if item[2] in levels]
+    chosen = tuple(args.only_classes.split(",")) if args.only_classes else None
+    if chosen and not set(chosen) <= set(CLASSES):
+        ap.error(f"unknown class in --class: {', '.join(sorted(set(chosen) - set(CLASSES)))}")
     elections = split_elections(split)
+    plan = [item for item in class_plan(args.classes, split, chosen) if item[2] in levels
+            and (args.form is None or _form(elections[item[4]]) == args.form)]
     print(f"probe split {split}: {len(plan)} ballots, elections "
           + ", ".join(f"{name} ({len(e.candidates)})" for name, e in elections.items()))
     with mp.Pool(args.workers) as pool:

@@ -123,13 +123,12 @@ def warm_reader(election, profile_name: str) -> None:
     from kiemphieu.ocr.printing import render_layout_image
     from kiemphieu.ocr.profiles import finer_look_profile
     from kiemphieu.ocr.template import profile_for, template_for
-    from kiemphieu.tally import Form
 
     layout = layout_for(election)
     profile = profile_for(layout, load_profile(profile_name))
     template_for(layout, profile)
     finer = finer_look_profile(profile)
-    if finer is not None and layout.form == Form.STRIKE:
+    if finer is not None:
         template_for(layout, finer)  # the second look's, for a page in review
     ok, blank = cv2.imencode(".jpg", render_layout_image(layout, WARM_DPI), [cv2.IMWRITE_JPEG_QUALITY, 90])
     if ok:

@@ -137,43 +137,64 @@ def read_page(page: Page, election: Election, profile: Profile, name: str = "<im
     except Exception:  # the second look can only add to the first: whatever stops it leaves the first
         return reading
     # What the second look found where the first was unsure, and what it left unsure itself.
-    unsure = sorted(k for k, v in reading.marks.items() if v == "uncertain")
+    first_marks, second_marks = _row_marks(reading) or {}, _row_marks(second) or {}
+    unsure = sorted(k for k, v in first_marks.items() if v == "uncertain")
     reading.checks["finer_look"] = {"dpi": finer.scan.work_dpi, "status": second.status,
-                                    "found": {k: (second.marks or {}).get(k) for k in unsure},
-                                    "uncertain": sorted(k for k, v in (second.marks or {}).items() if v == "uncertain")}
+                                    "found": {k: second_marks.get(k) for k in unsure},
+                                    "uncertain": sorted(k for k, v in second_marks.items() if v == "uncertain")}
     if not finer_look_agrees(reading, second):
         return reading  # a person looks at the page, told what the second look found
     second.checks["first_look"] = {"dpi": profile.scan.work_dpi, "uncertain": unsure}
     return second
 
 
+def _row_marks(reading: Reading) -> dict | None:
+    """Each row's mark: the names' (strike form) or the boxes' (boxes form)."""
+    return reading.marks if reading.marks is not None else reading.boxes
+
+
 def wants_finer_look(reading: Reading, layout: Layout, profile: Profile) -> bool:
-    """Whether a page goes to review for uncertain names alone (a strike ballot, no flag), each
-    with its pen's ink spread over `scan.finer_look_span` of the name and none with ink off its
-    line (`off_its_line`: a correction's loops, a circle, a tick are a person's to judge at any
-    resolution): a thin or pale pen's line may show at a finer resolution what the working one
-    blurred away. (The second look can only strike a name: one with ink over a small part of it
-    stays uncertain, and the second read would only cost.)"""
-    if layout.form != Form.STRIKE or reading.status != REVIEW or reading.flags:
+    """Whether a page goes to review for uncertain rows alone (no flag), each one that a finer
+    look could settle: a thin or pale pen's line, or a thick pen's X whose arms the working
+    resolution blurs into a box filled in, may show at a finer resolution what the working one
+    lost. Strike form: each uncertain name with its pen's ink spread over
+    `scan.finer_look_span` of it and none with ink off its line (`off_its_line`: a correction's
+    loops, a circle, a tick are a person's to judge at any resolution; the second look can only
+    strike a name, and one with ink over a small part of it stays uncertain). Boxes form: each
+    uncertain row with ink in a box (`boxes.marginal`, its new or its faint ink): a row
+    uncertain for ink beside its boxes alone could at best be found blank, which is no answer."""
+    if reading.status != REVIEW or reading.flags:
         return False
-    unsure = [cid for cid, v in (reading.marks or {}).items() if v == "uncertain"]
-    rows = reading.rows or {}
-    return bool(unsure) and all(rows.get(cid, {}).get("span", 0.0) >= profile.scan.finer_look_span
-                                and not off_its_line(rows.get(cid, {}), profile.strike) for cid in unsure)
+    if layout.form == Form.STRIKE:
+        unsure = [cid for cid, v in (reading.marks or {}).items() if v == "uncertain"]
+        rows = reading.rows or {}
+        return bool(unsure) and all(rows.get(cid, {}).get("span", 0.0) >= profile.scan.finer_look_span
+                                    and not off_its_line(rows.get(cid, {}), profile.strike) for cid in unsure)
+    unsure = [cid for cid, v in (reading.boxes or {}).items() if v == "uncertain"]
+    scores = reading.box_scores or {}
+    return bool(unsure) and all(_box_inked(scores.get(cid, {}), profile.boxes.marginal) for cid in unsure)
+
+
+def _box_inked(values: dict, marginal: float) -> bool:
+    return max(values.get(key, 0.0) for key in ("agree", "disagree", "agree_pale", "disagree_pale")) >= marginal
 
 
 def finer_look_agrees(first: Reading, second: Reading) -> bool:
-    """Whether the finer look's reading may stand for the page: read (no uncertain name, no
-    flag), every name the first reading decided decided alike (two measures of one page that
-    disagree are a person's to settle), and every name the first left uncertain found struck.
+    """Whether the finer look's reading may stand for the page: read (no uncertain row, no
+    flag), every row the first reading decided decided alike (two measures of one page that
+    disagree are a person's to settle), and every row the first left uncertain found marked:
+    a name struck, one box of a row marked (agree or disagree).
     Found kept is no answer: the first look saw ink there, and a finer look can lose a short
     line that small or bled print hides (the glyph mask follows the letters closer); measured
     on the hidden partial lines' benchmark, where it would have read 7 more ballots of 800, each
-    with a partial line read kept."""
-    if second.status != READ or second.marks is None or first.marks is None:
+    with a partial line read kept. Nor is a row of boxes found blank or both marked: the first
+    look saw a mark it could not name."""
+    first_marks, second_marks = _row_marks(first), _row_marks(second)
+    if second.status != READ or second_marks is None or first_marks is None:
         return False
-    return all(second.marks.get(cid) == ("struck" if mark == "uncertain" else mark)
-               for cid, mark in first.marks.items())
+    found = ("struck",) if first.marks is not None else ("agree", "disagree")
+    return all(second_marks.get(cid) in found if mark == "uncertain" else second_marks.get(cid) == mark
+               for cid, mark in first_marks.items())
 
 
 def _read_page_once(page: Page, election: Election, profile: Profile, name: str, layout: Layout) -> Reading:

@@ -16,6 +16,8 @@ from kiemphieu.ocr.profiles import load_profile
 from kiemphieu.ocr.reader import read_bytes
 from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
 
+from .conftest import at_work_dpi
+
 PROFILE = load_profile("feeder-200dpi-colour")
 BX = PROFILE.boxes
 
@@ -47,4 +49,5 @@ def test_a_generated_thick_x_is_read_and_was_uncertain_before(split, cls, level,
     assert reading["status"] == "read"
     assert reading["boxes"] == {c: mark["expected"] for c, mark in truth["marks"].items()}
     before = dataclasses.replace(PROFILE, boxes=dataclasses.replace(BX, x_min_diagonal_open=BX.x_min_diagonal))
-    assert read_bytes(data, election, before).to_json()["boxes"][cid] == "uncertain"
+    # (At the working resolution: the finer second look would read it as an X either way.)
+    assert read_bytes(data, election, at_work_dpi(before)).to_json()["boxes"][cid] == "uncertain"

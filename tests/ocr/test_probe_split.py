@@ -68,3 +68,17 @@ def test_the_probe_benchmark_runs_and_names_why_ballots_are_not_read():
     rows = re.findall(r"^(strike|boxes) (L\d) +(\d+) +(\d+) +(\d+) +[\d.]+ % \((\d+)/(\d+)\)$", done.stdout, re.M)
     assert {(form, level) for form, level, *_ in rows} >= {("strike", "L0"), ("boxes", "L0")}
     assert all(silent == "0" for _, _, _, silent, *_ in rows)
+
+
+def test_the_probe_benchmark_reads_only_the_classes_and_form_asked_for():
+    done = subprocess.run([sys.executable, "benchmarks/probe_split.py", "--probe", "4", "--classes", "6",
+                           "--class", "plain", "--form", "boxes", "--workers", "1"], cwd=ROOT,
+                          env=dict(os.environ), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    forms = set(re.findall(r"^(strike|boxes) L\d ", done.stdout, re.M))
+    assert forms == {"boxes"}
+    plan = [p for p in class_plan(6, "probe:4", ("plain",)) if "boxes" in p[4]]
+    assert f"probe:4: {len(plan)} ballots" in done.stdout
+    refused = subprocess.run([sys.executable, "benchmarks/probe_split.py", "--class", "nonsense"], cwd=ROOT,
+                             env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "nonsense" in refused.stderr

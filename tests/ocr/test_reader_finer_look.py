@@ -64,7 +64,8 @@ def test_only_a_strike_ballot_in_review_for_want_of_evidence_alone_is_looked_at_
     assert not wants_finer_look(flagged, strike, PROFILE)  # flagged: a person looks anyway
     assert not wants_finer_look(_reading(REVIEW, {"c1": "struck", "c2": "kept"}, ["few_marks"]), strike, PROFILE)
     assert not wants_finer_look(_reading("read", {"c1": "struck", "c2": "kept"}), strike, PROFILE)
-    assert not wants_finer_look(_reading(REVIEW, {"c1": "agree", "c2": "uncertain"}), boxes, PROFILE)
+    # A boxes ballot whose uncertain row has no ink in its boxes (ink beside them): at best blank.
+    assert not wants_finer_look(_boxes_reading(REVIEW, {"c1": "agree", "c2": "uncertain"}), boxes, PROFILE)
     st = PROFILE.strike
     for shape in ({"extra_mm2": st.extra_mm2}, {"thick": st.max_thick}, {"through": st.max_through},
                   {"straddle": st.max_straddle}, {"faint_extra_mm2": st.line_faint_extra_mm2},
@@ -72,6 +73,52 @@ def test_only_a_strike_ballot_in_review_for_want_of_evidence_alone_is_looked_at_
         # Loops, a circle, a tick's other stroke: a correction is a person's at any resolution.
         uncertain.rows["c2"] = {"span": 0.5, "extra_mm2": 0.0, **shape}
         assert not wants_finer_look(uncertain, strike, PROFILE), shape
+
+
+def _boxes_reading(status: str, boxes: dict, flags=(), scores: dict | None = None) -> Reading:
+    return Reading("f", 0, status, boxes=boxes, flags=list(flags), box_scores=scores or {})
+
+
+def test_a_boxes_ballot_with_a_mark_it_could_not_name_is_looked_at_again():
+    boxes = next(layout_for(e) for e in split_elections("tune").values() if str(layout_for(e).form) == "boxes")
+    bx = PROFILE.boxes
+    blank = {"agree": 0.0, "disagree": 0.0, "agree_pale": 0.0, "disagree_pale": 0.0}
+    for key in ("agree", "disagree", "agree_pale", "disagree_pale"):
+        inked = _boxes_reading(REVIEW, {"c1": "agree", "c2": "uncertain"},
+                               scores={"c1": {**blank, "agree": 1.0}, "c2": {**blank, key: bx.marginal}})
+        assert wants_finer_look(inked, boxes, PROFILE), key
+    faint = {"c2": {**blank, "agree_pale": bx.marginal - 0.01}}
+    assert not wants_finer_look(_boxes_reading(REVIEW, {"c2": "uncertain"}, scores=faint), boxes, PROFILE)
+    inked = {"c2": {**blank, "agree": 1.0}}
+    assert not wants_finer_look(_boxes_reading(REVIEW, {"c2": "uncertain"}, ["no_stamp"], inked), boxes, PROFILE)
+    assert not wants_finer_look(_boxes_reading(REVIEW, {"c2": "none"}, ["few_marks"], inked), boxes, PROFILE)
+
+
+def test_the_second_look_on_boxes_stands_only_for_a_mark_found():
+    first = _boxes_reading(REVIEW, {"c1": "agree", "c2": "uncertain", "c3": "none"})
+    assert finer_look_agrees(first, _boxes_reading("read", {"c1": "agree", "c2": "disagree", "c3": "none"}))
+    assert finer_look_agrees(first, _boxes_reading("read", {"c1": "agree", "c2": "agree", "c3": "none"}))
+    # Blank, or both boxes: the first look saw a mark it could not name; a person names it.
+    for found in ("none", "both", "uncertain"):
+        assert not finer_look_agrees(first, _boxes_reading("read", {"c1": "agree", "c2": found, "c3": "none"}))
+    assert not finer_look_agrees(first, _boxes_reading("read", {"c1": "disagree", "c2": "agree", "c3": "none"}))
+    assert not finer_look_agrees(first, _boxes_reading("read", {"c1": "agree", "c2": "agree", "c3": "agree"}))
+    assert not finer_look_agrees(first, _boxes_reading(REVIEW, {"c1": "agree", "c2": "agree", "c3": "none"},
+                                                       ["no_stamp"]))
+
+
+def test_a_felt_pens_x_the_working_resolution_blurs_into_a_filled_box_is_read_at_the_finer_look():
+    # Tuning class ballot plain L2 635 (boxes3, a black felt pen): at 100 dpi c03's X fills
+    # its box (no white left between its arms) and is uncertain; at 150 dpi it is an X.
+    data, _, truth = make_class_ballot_file("tune", "plain", "L2", 635, "boxes3")
+    election = split_elections("tune")["boxes3"]
+    first = read_bytes(data, election, at_work_dpi(PROFILE))
+    assert first.status == REVIEW and not first.flags and first.boxes["c03"] == "uncertain"
+    assert truth["marks"]["c03"]["pen"] == "black_felt"
+    reading = read_bytes(data, election, PROFILE)
+    assert reading.status == "read"
+    assert reading.boxes == {cid: mark["expected"] for cid, mark in truth["marks"].items()}
+    assert reading.checks["first_look"] == {"dpi": 100.0, "uncertain": ["c03"]}
 
 
 def test_the_second_look_is_at_the_small_print_resolution_unless_off_or_already_there():
