@@ -271,6 +271,11 @@ def _row_views(scan, round_, election, kind, rulings) -> list[dict]:
     scores = reading.get("scores") or {}
     box_scores = reading.get("box_scores") or {}
     margins = services.row_confidence(scan, kind)
+    # What the reader's second, finer look found on a doubtful row it could not settle: a hint
+    # beside the machine's reading, never a ruling (the page is in review because the two looks
+    # did not agree on everything).
+    finer = (reading.get("checks") or {}).get("finer_look") or {}
+    found = finer.get("found") or {}
     views = []
     for order, candidate in enumerate(election.candidates, 1):
         mark = machine.get(candidate.id)
@@ -279,6 +284,8 @@ def _row_views(scan, round_, election, kind, rulings) -> list[dict]:
             "score": scores.get(candidate.id), "box_scores": box_scores.get(candidate.id),
             "margin": margins.get(candidate.id), "ruling": rulings.get(candidate.id),
             "doubtful": mark == "uncertain",
+            "finer": found.get(candidate.id) if mark == "uncertain" else None,
+            "finer_dpi": finer.get("dpi"),
         })
     return views
 

@@ -55,6 +55,27 @@ def test_the_queue_starts_with_the_least_confident_ballot(app, client, scan_roun
     assert [s.id for s in review_queue(scan_round)] == [middle.id, near_marginal.id, near_definite.id]
 
 
+def test_the_finer_looks_finding_is_shown_beside_a_doubtful_row_as_a_hint(app, client, scan_round, counter,
+                                                                          fake_reader):
+    data = png_bytes(7)
+    found = reading("review", {"c01": "struck", "c02": "uncertain", "c03": "uncertain"})
+    # The reader's second look at 150 dpi struck c02 but left c03 doubtful: the page stays in review.
+    found["checks"] = {"finer_look": {"dpi": 150.0, "status": "review", "found": {"c02": "struck", "c03": "uncertain"},
+                                      "uncertain": ["c03"]}}
+    fake_reader.set(data, found)
+    [scan] = store(scan_round, data, "0007.png")
+    run_once()
+    page = client.get(f"/scans/{scan.id}").get_data(as_text=True)
+    rows = {code: page.split(f'data-code="{code}"')[1].split("</tr>")[0] for code in ("c01", "c02", "c03")}
+    assert "đọc kỹ (150 dpi): gạch" in rows["c02"]
+    assert "đọc kỹ (150 dpi): CHƯA RÕ" in rows["c03"]
+    assert "đọc kỹ" not in rows["c01"]  # a row the machine decided: nothing to hint
+    # A hint, not a ruling: the doubtful row's radio buttons stay unchosen.
+    assert 'value="struck" checked' not in rows["c02"]
+    plain = review_scan(scan_round, fake_reader, 8)  # no second look on record: no hint
+    assert "đọc kỹ" not in client.get(f"/scans/{plain.id}").get_data(as_text=True)
+
+
 def test_ruling_a_doubtful_row_creates_the_ballot_and_keeps_the_reading(app, client, scan_round, counter,
                                                                        fake_reader):
     scan = review_scan(scan_round, fake_reader, 4)
