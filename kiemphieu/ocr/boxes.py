@@ -40,6 +40,7 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
     shaped = [i for i, m in enumerate(measures) if m["score"] >= bx.marginal or m["pale_score"] >= bx.definite]
     fines = [_fine_box(ctx, template, *placed[i]) for i in shaped]
     shapes = dict(zip(shaped, stacked_stroke_directions(fines, ctx.paper_level * ctx.profile.ink.ink_level)))
+    faint_pen = any(faint_mark(m, bx) for m in measures)
     for index, (row, new, shift, align, box_shifts) in enumerate(found):
         states, values = [], {}
         for offset, (side, box) in enumerate((("agree", row.agree), ("disagree", row.disagree))):
@@ -73,6 +74,10 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
             confidence = min(confidence, _margin(score, bx.marginal, bx.definite))
         stray = _outside_boxes(new, row) / area_px
         mark = box_mark(states, values, stray, bx)
+        lost = mark == "none" and faint_pen and lost_to_the_scan(measures[2 * index:2 * index + 2], bx)
+        if lost:
+            mark = "uncertain"
+            confidence = min(confidence, -1.0)
         off_print = off_edge = None
         if mark == "uncertain" and states == ["empty", "empty"]:
             # Ink beside the name on a row with no box marked: a pen's, or the print's own on a
@@ -95,6 +100,7 @@ def read_boxes(ctx, warped, ink, template: Template) -> None:
         details[row.id] = {"stray_mm2": round(stray, 2), "shift_px": list(shift),
                            **({} if off_print is None else {"stray_off_print_mm2": round(off_print / area_px, 2)}),
                            **({} if off_edge is None else {"stray_off_edge_mm2": round(off_edge / area_px, 2)}),
+                           **({"faint_trace": True} if lost else {}),
                            "box_shift_px": {side: list(v) for side, v in box_shifts.items()},
                            "align": None if align is None else round(align, 3)}
     ctx.reading.boxes, ctx.reading.scores = boxes, scores
@@ -314,8 +320,11 @@ def box_state(m, bx) -> str:
     scribbled = m["crossings"] > (bx.x_max_crossings if x_shape else bx.max_crossings)
     if (heavy and not x_shape) or one_way or struck_through or scribbled or pale_scribble:
         return "unsure"  # blacked out, scribbled or struck through: a correction as likely as a mark
-    if state != "marked" and x_shape and m["pale_score"] >= bx.definite:
-        return "marked"  # a faint pen's X: under the ink level in places, whole in the faint ink
+    # A faint pen's X: under the ink level in places, whole in the faint ink. Its weaker arm loses
+    # more of its edges to the blur than a dark pen's (x_min_balance_faint); a page with such a
+    # pen has its blank rows checked for marks the scan all but lost (`lost_to_the_scan`).
+    if state != "marked" and m["pale_score"] >= bx.definite and _x_edges(m, bx, bx.x_min_balance_faint):
+        return "marked"
     # A trace of a pen: a person must look. Not a scanner's speck (dust, noise: a lone pixel at
     # the working resolution, without the faint ink around it that a light pen's stroke leaves).
     speck = m.get("ink_mm2", math.inf) <= bx.empty_speck_mm2
@@ -323,6 +332,20 @@ def box_state(m, bx) -> str:
                              or m["tint_mm2"] >= bx.empty_tint_mm2):
         return "unsure"
     return state
+
+
+def faint_mark(m, bx) -> bool:
+    """A box holding a faint pen's mark: scored under definite by its ink, over it by its faint
+    ink (whether it is then read marked or left unsure)."""
+    return m["score"] < bx.definite and m["pale_score"] >= bx.definite
+
+
+def lost_to_the_scan(row_measures, bx) -> bool:
+    """A row found blank whose boxes hold faint ink over `lost_trace` of a box: on a page whose
+    pen leaves marks at the edge of what the scan keeps (`faint_mark`), the same pen's X may be
+    all but lost there (a column of faint ink where a stroke crossed), and reading the row blank
+    would drop a vote silently."""
+    return any(m["pale_score"] > bx.lost_trace for m in row_measures)
 
 
 def box_mark(states: list[str], values: dict, stray_mm2: float, bx) -> str:
@@ -341,7 +364,7 @@ def box_mark(states: list[str], values: dict, stray_mm2: float, bx) -> str:
     return mark
 
 
-def _x_edges(m, bx) -> bool:
+def _x_edges(m, bx, min_balance: float | None = None) -> bool:
     """An X's edges at fine resolution: along its two diagonals, both ways (a blacked-out
     box's or a scribble's run every way, or one way), no more along horizontals than along
     verticals and none level for long (a line struck through adds a long level edge), with
@@ -353,7 +376,8 @@ def _x_edges(m, bx) -> bool:
     # middle white is an X with its edges nearer that (a thick pen's arms, blurred).
     diagonal = bx.x_min_diagonal if m["sides"] >= 4 else bx.x_min_diagonal_open
     return (m["edge_excess"] <= bx.x_max_edge_excess and m["edge_run"] <= bx.x_max_edge_run
-            and m["edge_diagonal"] >= diagonal and m["edge_balance"] >= bx.x_min_balance
+            and m["edge_diagonal"] >= diagonal
+            and m["edge_balance"] >= (bx.x_min_balance if min_balance is None else min_balance)
             and m["fine_fill"] <= bx.x_max_fine_fill)
 
 

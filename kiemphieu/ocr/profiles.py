@@ -154,6 +154,8 @@ class BoxSettings:
     x_min_diagonal: float = setting(0.6, 0.0, 1.0, "and when at least this share of the edges runs along the diagonals (an X's arms; a blacked-out box's or a scribble's run every way)")
     x_min_diagonal_open: float = setting(0.52, 0.0, 1.0, "the same for a box that leaves the middle of a side white (under 4 inked sides): a thick pen's X, whose blurred arms' edges run nearer every way; a ring round the box or a box blacked out reaches all four sides and keeps x_min_diagonal")
     x_min_balance: float = setting(0.3, 0.0, 0.5, "and when the weaker of its two diagonals holds at least this share of their edges (an X has both arms; strokes one way are a scribble)")
+    x_min_balance_faint: float = setting(0.2, 0.0, 0.5, "the same for a faint pen's X (scored under definite, its faint ink over definite): a thin line's weaker arm loses more of its edges to a blurred scan")
+    lost_trace: float = setting(0.0, 0.0, 1.01, "on a page holding a faint pen's mark (scored under definite, its faint ink over definite), a row found blank with faint ink over this share of a box (pale score) is uncertain: the same pen's X may be all but lost to the scan (over 1: off)")
     x_max_fine_fill: float = setting(0.95, 0.0, 1.0, "and when it is inked over at most this share at 8 px/mm (white left between the arms)")
     x_max_crossings: float = setting(3.5, 1.0, 20.0, "a box whose edges are an X's (x_*) may be crossed this many times along a line through it (an X drawn without lifting the pen, or an arm gone over again)")
     both_max_edge_excess: float = setting(0.05, -1.0, 1.0, "both boxes marked, one whose edges run along horizontals more than along verticals by over this share: uncertain (a mark struck through; an X has about as many of both)")

@@ -202,10 +202,10 @@ def test_each_box_is_measured_where_its_border_really_is(monkeypatch):
     from kiemphieu.ocr import boxes
     from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
 
-    def read(item):
+    def read(item, profile=at_work_dpi(load_profile())):
         data, _, truth = make_class_ballot_file("tune", *item)
         # At the working resolution: the rule is one of it (a second look at 150 dpi may settle a box too).
-        reading = read_bytes(data, split_elections("tune")[item[3]], at_work_dpi(load_profile()))
+        reading = read_bytes(data, split_elections("tune")[item[3]], profile)
         return reading, truth
 
     for item in CURLED_BOXES_BALLOTS:
@@ -213,7 +213,11 @@ def test_each_box_is_measured_where_its_border_really_is(monkeypatch):
         assert reading.status == "read", item
         assert all(reading.boxes[c] == row["expected"] for c, row in truth["marks"].items()), item
     monkeypatch.setattr(boxes, "_box_shift", lambda ctx, warped, template, row, shift, box: shift)
-    assert all(read(item)[0].status == "review" for item in CURLED_BOXES_BALLOTS)
+    # The reader before, faint X's included (a later rule reads grey_seal 32's pale X whole
+    # even with the border's edge in its square: `boxes.x_min_balance_faint`).
+    before = at_work_dpi(load_profile())
+    before = replace(before, boxes=replace(before.boxes, x_min_balance_faint=before.boxes.x_min_balance))
+    assert all(read(item, before)[0].status == "review" for item in CURLED_BOXES_BALLOTS)
 
 
 @pytest.mark.parametrize("item", [("cut_corner", "L1", 34, "strike58"), ("double_baseline", "L2", 2, "strike45"),
