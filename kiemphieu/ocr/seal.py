@@ -34,11 +34,17 @@ class SealShape:
 
 
 def red_fraction(crop_bgr: np.ndarray, settings) -> float:
-    """Share of a (colour) stamp-area crop in the seal's red."""
+    """Share of a (colour) stamp-area crop in the seal's red: a red hue, saturated at least
+    `min_saturation` and `saturation_over_paper` past the paper's own (the crop's median: a
+    seal covers a fifth of the stamp area at most), bright at least `min_value`. A light
+    impression on a low-contrast scan keeps its hue but loses saturation; a tinted paper or a
+    scanner's colour cast lifts the paper's."""
     hsv = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV)
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    paper = float(np.median(sat)) if sat.size else 0.0
+    least = max(settings.min_saturation, paper + settings.saturation_over_paper)
     red = (((hue <= settings.hue_low_max) | (hue >= settings.hue_high_min))
-           & (sat >= settings.min_saturation) & (val >= settings.min_value))
+           & (sat >= least) & (val >= settings.min_value))
     return float(red.mean())
 
 

@@ -51,7 +51,9 @@ VARIETY = {
         crease_slope_deg=0.3, cut_depth=(0.15, 0.55), cut_rotation_deg=(0.8, 2.5), cut_fill=0.3,
         # Wider than the held-back split's on the strike classes (second lines well under the
         # baseline, long overshoots, thin and thick pens): the faults must show here first.
-        baseline_offset=(-0.15, 0.22), number_overshoot_mm=(5.0, 18.0), seal_strength=(0.7, 0.95),
+        # Seals from a light impression (0.5) to a heavy one: a light red seal on a low-contrast
+        # scan keeps its hue but little saturation.
+        baseline_offset=(-0.15, 0.22), number_overshoot_mm=(5.0, 18.0), seal_strength=(0.5, 0.95),
         pen_width_scale=(0.6, 1.7), cut_corner_depth=(0.15, 1.1), x_size=(0.45, 1.2), x_strokes=(1, 3),
         cancelled_marks={"x": 0.7, "tick": 0.15, "circle": 0.15},
         other_marks={"x": 0.6, "tick": 0.2, "circle": 0.1, "filled": 0.1},
@@ -71,6 +73,7 @@ CLASSES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "overshoot_number": (("strike",), "color", "must_read_exactly"),
     "grey_seal": (("strike", "boxes"), "grey", "must_read_exactly"),
     "grey_no_seal": (("strike", "boxes"), "grey", "may_review"),
+    "colour_no_seal": (("strike", "boxes"), "color", "may_review"),
     "bitonal_seal": (("strike", "boxes"), "bitonal", "may_review"),
     "bitonal_no_seal": (("strike", "boxes"), "bitonal", "may_review"),
 }
