@@ -65,6 +65,9 @@ def seed_stack(app) -> dict[int, str]:
             reading = {"file": name, "page": 0, "status": "review", "reason": None, "flags": flags, "boxes": None,
                        "marks": marks, "scores": {c: (0.4 if m == "uncertain" else 0.02) for c, m in marks.items()},
                        "preview": "aligned"}
+            if name == "doubtful.jpg":  # the reader's second look struck c02 but did not settle the page
+                reading["checks"] = {"finer_look": {"dpi": 150.0, "status": "review", "found": {"c02": "struck"},
+                                                    "uncertain": []}}
             services.record_readings([(scan, reading, preview_name)])
             names[scan.id] = name
         db.session.remove()
@@ -97,6 +100,9 @@ def test_a_stack_is_ruled_with_no_mouse_event(server_app, live):
             ruled.append(name)
             if name == "doubtful.jpg":
                 assert page.eval_on_selector("tr.current", "tr => tr.dataset.code") == "c02"
+                # The second look's finding is shown as a hint; the row is still the person's to rule.
+                assert page.inner_text("tr.current .finer-look") == "đọc kỹ (150 dpi): gạch"
+                assert not page.is_checked("input[name=row-c02][value=struck]")
                 page.keyboard.press("2")  # kept
             elif name == "unstamped.jpg":
                 page.focus("select[name=invalid_reason]")  # keys work with the focus on the list
