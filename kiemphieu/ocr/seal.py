@@ -36,7 +36,7 @@ class SealShape:
 def red_fraction(crop_bgr: np.ndarray, settings) -> float:
     """Share of a (colour) stamp-area crop in the seal's red: a red hue, saturated at least
     `min_saturation` and `saturation_over_paper` past the paper's own (the crop's median: a
-    seal covers a fifth of the stamp area at most), bright at least `min_value`. A light
+    seal covers well under half of the stamp area), bright at least `min_value`. A light
     impression on a low-contrast scan keeps its hue but loses saturation; a tinted paper or a
     scanner's colour cast lifts the paper's."""
     hsv = cv2.cvtColor(crop_bgr, cv2.COLOR_BGR2HSV)
