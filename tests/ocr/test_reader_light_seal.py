@@ -64,3 +64,14 @@ def test_an_unstamped_colour_ballot_is_never_read():
         for truth, reading in read_class("colour_no_seal", 6, split):
             assert truth["seal"] is False and truth["expect_flags"] == ["no_stamp"]
             assert reading["status"] == "review" and "no_stamp" in reading["flags"], reading["checks"].get("seal")
+
+
+def test_the_papers_saturation_is_the_lower_median_of_the_stamp_area():
+    from kiemphieu.ocr.seal import _median_level
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        levels = rng.integers(0, 256, (int(rng.integers(1, 30)), int(rng.integers(1, 30))), dtype=np.uint8)
+        assert _median_level(levels) == np.sort(levels.ravel())[(levels.size - 1) // 2]
+    assert _median_level(np.zeros((0, 5), np.uint8)) == 0
+    assert _median_level(np.arange(120, dtype=np.uint8).reshape(10, 12)[:, ::2]) == 58  # a strided view
