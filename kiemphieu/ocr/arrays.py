@@ -72,9 +72,13 @@ def _below(grey: np.ndarray, level: float, dst: np.ndarray | None = None) -> np.
     return cv2.threshold(grey, math.ceil(level) - 1, 1, cv2.THRESH_BINARY_INV, dst=dst)[1]
 
 
-def _percentile(grey: np.ndarray, q: float) -> float:
-    """A grey-level percentile from every 4th pixel of every 4th row (plenty for the paper's white)."""
-    hist = cv2.calcHist([np.ascontiguousarray(grey[::4, ::4])], [0], None, [256], [0, 256]).ravel()
+def _percentile(grey: np.ndarray, q: float, step: int = 4) -> float:
+    """A grey-level percentile (the lower one between two levels) of 8-bit levels, from their
+    histogram, over every `step`th pixel of every `step`th row (4: plenty for the paper's white);
+    0 for no pixel."""
+    if not grey.size:
+        return 0.0
+    hist = cv2.calcHist([np.ascontiguousarray(grey[::step, ::step])], [0], None, [256], [0, 256]).ravel()
     cumulative = np.cumsum(hist)
     return float(np.searchsorted(cumulative, q * cumulative[-1]))
 

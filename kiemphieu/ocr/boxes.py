@@ -323,7 +323,7 @@ def box_state(m, bx) -> str:
     # A faint pen's X: under the ink level in places, whole in the faint ink. Its weaker arm loses
     # more of its edges to the blur than a dark pen's (x_min_balance_faint); a page with such a
     # pen has its blank rows checked for marks the scan all but lost (`lost_to_the_scan`).
-    if state != "marked" and m["pale_score"] >= bx.definite and _x_edges(m, bx, bx.x_min_balance_faint):
+    if faint_mark(m, bx) and _x_edges(m, bx, bx.x_min_balance_faint):
         return "marked"
     # A trace of a pen: a person must look. Not a scanner's speck (dust, noise: a lone pixel at
     # the working resolution, without the faint ink around it that a light pen's stroke leaves).
