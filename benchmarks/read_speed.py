@@ -20,6 +20,12 @@ Targets (issue 11): read <= 1.5x decode on A4, <= 2x on A5. `--stages` adds, per
 time of each reader stage (decode, markers, page map, print fit, QR, pen colour, checks, strike or
 box rows, row alignment, the rest: the page warp and masks; the stage functions wrapped, same clock) and at the end
 a cProfile of the reader over every file (top functions by own time).
+
+`--floor`: per layout, the stages every page needs whatever it holds, each timed alone on the
+same files (fastest of --repeat): the decode at the reader's own reduction, the grey image, the
+corner-marker search and the page's warp onto the layout (its page map from a reading), their
+sum against the target's budget (1.5x or 2x the full decode), and what the budget leaves for
+the rest (QR, pen colour, page checks, every row).
 """
 
 from __future__ import annotations
@@ -174,6 +180,57 @@ def paired(args, chosen, clock) -> int:
     return 0
 
 
+def floor(args, chosen, clock) -> int:
+    """The stages every page needs, timed alone (see --floor)."""
+    from kiemphieu.ocr.decode import _decode_raster_once, half_if_a5
+    from kiemphieu.ocr.geometry import layout_for
+    from kiemphieu.ocr.markers import find_markers
+    from kiemphieu.ocr.template import profile_for, template_for
+
+    profile = load_profile("feeder-200dpi-colour")
+    print(f"the stages every page needs, one core, {args.n} scans per layout (L0-L2), fastest of "
+          f"{args.repeat} each ({args.clock} time), medians over files, ms")
+    print(f"{'layout':<14}{'decode':>8}{'budget':>8}{'half dec':>9}{'grey':>6}{'markers':>8}{'warp':>6}"
+          f"{'floor':>7}{'floor/dec':>10}{'left':>6}{'read':>7}")
+    for seed, name in enumerate(chosen, start=300):
+        election, files = scans(args.n, *LAYOUTS[name], seed=seed)
+        layout = layout_for(election)
+        work = profile_for(layout, profile)
+        template = template_for(layout, work)
+        allowed = 1.5 if layout.paper.name == "A4" else 2.0
+        rows: dict[str, list[float]] = {}
+        for data in files:
+            reading = read_images(data, election, profile)[0]
+            if reading.homography is None:
+                continue
+            buffer = np.frombuffer(data, np.uint8)
+            page = _decode_raster_once(data, work, half_if_a5(layout))
+            image = page.image
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+            k = template.k
+            # The reading's page map is of the image it was read from (decoded at this reduction).
+            to_page = np.array([[k, 0, -0.5], [0, k, -0.5], [0, 0, 1.0]]) @ np.array(reading.homography)
+            timed = {
+                "decode": lambda: cv2.imdecode(buffer, cv2.IMREAD_COLOR),
+                "half": lambda: _decode_raster_once(data, work, half_if_a5(layout)),
+                "grey": lambda: cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image,
+                "markers": lambda: find_markers(grey),
+                "warp": lambda: cv2.warpPerspective(grey, to_page, (template.width, template.height),
+                                                    flags=cv2.INTER_LINEAR, borderValue=255),
+                "read": lambda: read_images(data, election, profile),
+            }
+            for label, action in timed.items():
+                action()  # warm
+                rows.setdefault(label, []).append(1000 * fastest(action, args.repeat, clock))
+        med = {label: statistics.median(values) for label, values in rows.items()}
+        floor_ms = med["half"] + med["grey"] + med["markers"] + med["warp"]
+        budget = allowed * med["decode"]
+        print(f"{name:<14}{med['decode']:>8.1f}{budget:>8.1f}{med['half']:>9.1f}{med['grey']:>6.1f}"
+              f"{med['markers']:>8.1f}{med['warp']:>6.1f}{floor_ms:>7.1f}{floor_ms / med['decode']:>9.2f}x"
+              f"{budget - floor_ms:>6.1f}{med['read']:>7.1f}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=20, help="scans per layout")
@@ -183,9 +240,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="cpu: this thread's CPU time (steady on a shared machine; on an idle one the "
                         "same as wall), wall: elapsed time")
     parser.add_argument("--stages", action="store_true", help="also profile the reader (cProfile)")
+    parser.add_argument("--floor", action="store_true",
+                        help="time the stages every page needs, alone, against the target's budget")
     parser.add_argument("--against", metavar="DIR", help="another reader's kiemphieu/ocr folder, timed alternating with this one")
     args = parser.parse_args(argv)
     chosen = [x.strip() for x in args.layouts.split(",")] if args.layouts else list(LAYOUTS)
+    if args.floor:
+        return floor(args, chosen, CLOCKS[args.clock])
     if args.against:
         return paired(args, chosen, CLOCKS[args.clock])
     profile = load_profile("feeder-200dpi-colour")
