@@ -162,15 +162,17 @@ def test_a_line_struck_by_runs_alone_is_checked_where_print_merges():
 
 
 def test_a_kept_name_on_bled_bold_print_is_not_struck_as_a_line():
+    """(The ballot pinned first, strike45 L2 185, has two markers cut: with the print fit's
+    levels its page map moved, and its row left the line rule's reach.)"""
     from kiemphieu.ocr.synthetic.classes import make_class_ballot_file
 
-    data, _, truth = make_class_ballot_file("tune", "plain", "L2", 185, "strike45")
-    election = split_elections("tune")["strike45"]
+    data, _, truth = make_class_ballot_file("tune", "plain", "L2", 340, "strike15")
+    election = split_elections("tune")["strike15"]
     reading = read_bytes(data, election, at_work_dpi(load_profile("feeder-200dpi-colour"))).to_json()
-    row, st = reading["rows"]["c42"], PROFILE.strike
-    assert truth["marks"]["c42"]["kind"] == "none"
+    row, st = reading["rows"]["c09"], PROFILE.strike
+    assert truth["marks"]["c09"]["kind"] == "none"
     assert row["line_cover"] >= st.line_cover and row["run_cover"] < st.definite  # the line rule's row
-    assert reading["marks"]["c42"] == "uncertain"
+    assert reading["marks"]["c09"] == "uncertain"
     for cid, mark in truth["marks"].items():  # the strikes on the page are still struck
         if mark["expected"] == "struck":
             assert reading["marks"][cid] == "struck", cid

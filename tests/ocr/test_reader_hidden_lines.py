@@ -59,16 +59,19 @@ def test_a_circle_crossing_the_same_places_stays_uncertain():
 
 
 def test_a_fold_crease_along_a_kept_name_is_not_taken_for_a_hidden_line():
-    """A crease class ballot (66 names, L2): the fold's shade runs along a kept name past both
-    its ends and leaves runs on its letters (run_cover 0.42), but no ink between them
-    (gap_cover 0.0); the crease check does not see it go on across the page. It crosses the
-    open places like a line (`open_cross` 1.0) and stays uncertain, as before."""
-    data, ext, truth = make_class_ballot_file("tune", "crease", "L2", 2, "strike66")
-    assert truth["marks"]["c63"]["expected"] == "kept"
+    """A crease class ballot (66 names, L2, its four markers whole): the fold's shade runs along
+    a kept name (the crease's own candidate) past both its ends and leaves runs on its letters
+    (run_cover 0.33), but next to no ink between them (gap_cover 0.05); the crease check does
+    not see it go on across the page. It crosses the open places like a line (`open_cross`
+    1.0) and stays uncertain, as before. (The ballot first pinned here, L2 2, has two markers
+    cut: its page map moves with the print fit's levels, and the row with it.)"""
+    data, ext, truth = make_class_ballot_file("tune", "crease", "L2", 35, "strike66")
+    assert truth["marks"]["c46"]["expected"] == "kept" and truth["fold"]["candidate"] == "c46"
     reading = read_bytes(data, split_elections("tune")["strike66"], PROFILE, f"L2{ext}")
-    assert reading.rows["c63"]["open_cross"] == 1.0
-    assert reading.rows["c63"]["gap_cover"] < ST.marginal
-    assert reading.marks["c63"] == "uncertain"
+    assert reading.checks["markers"] == 4
+    assert reading.rows["c46"]["open_cross"] == 1.0
+    assert reading.rows["c46"]["gap_cover"] < ST.marginal
+    assert reading.marks["c46"] == "uncertain"
 
 
 def _row_masks(line: tuple[int, int] | None):

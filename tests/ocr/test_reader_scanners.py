@@ -220,7 +220,7 @@ def test_each_box_is_measured_where_its_border_really_is(monkeypatch):
     assert all(read(item, before)[0].status == "review" for item in CURLED_BOXES_BALLOTS)
 
 
-@pytest.mark.parametrize("item", [("cut_corner", "L1", 34, "strike58"), ("double_baseline", "L2", 2, "strike45"),
+@pytest.mark.parametrize("item", [("cut_corner", "L1", 0, "strike58"), ("double_baseline", "L2", 2, "strike45"),
                                   ("grey_seal", "L1", 10, "strike58")], ids=lambda item: f"{item[0]}-{item[2]}")
 def test_a_run_of_bled_print_barely_touched_lets_its_name_be_kept(item, monkeypatch):
     """Where the print bleeds, a run that a sliver of the print's edge touches is no pen's, but

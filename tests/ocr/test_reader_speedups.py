@@ -171,10 +171,14 @@ def test_page_box_is_written_in_place_and_zero_outside():
     assert again is page  # reused from page to page: only the box is rewritten
 
 
-def test_small_print_is_fitted_to_its_print_at_100_dpi_and_lands_where_the_150_dpi_fit_did(monkeypatch):
-    """A small-print page with two corner markers cut off: the print fit's finest level runs at
-    100 dpi (a tenth of the 150 dpi cost), and the page map it gives is within half a working
-    pixel of the 150 dpi fit everywhere on the page (the rows are re-aligned by whole pixels anyway)."""
+def test_a_page_with_two_markers_cut_is_fitted_at_half_resolution_and_lands_where_the_full_fit_did(monkeypatch):
+    """A small-print page with two corner markers cut off: the print fit runs at a quarter and
+    half the working resolution only (the full one cost some 100 ms a page), and the page map it
+    gives is within a quarter of a working pixel (0.1 here) of the fit that adds the finest
+    level (`finest=0`: 100 dpi for small print) everywhere on the page, the readings alike (the
+    rows are re-aligned by whole pixels anyway)."""
+    import functools
+
     import cv2
 
     from kiemphieu.ocr import pagemap
@@ -182,28 +186,30 @@ def test_small_print_is_fitted_to_its_print_at_100_dpi_and_lands_where_the_150_d
     from kiemphieu.ocr.reader import read_images
     from kiemphieu.ocr.synthetic.classes import make_class_ballot_file, split_elections
     from kiemphieu.ocr.geometry import layout_for
-    from kiemphieu.ocr.template import profile_for
+    from kiemphieu.ocr.template import profile_for, template_for
 
     item = ("tune", "cut_corner", "L0", 15, "strike66")
     data, _, _ = make_class_ballot_file(*item)
     election = split_elections("tune")[item[4]]
+    layout = layout_for(election)
+    work = profile_for(layout, load_profile())
     sizes = []
     ecc = pagemap._ecc
     monkeypatch.setattr(pagemap, "_ecc", lambda ref, image, *a: sizes.append(image.shape) or ecc(ref, image, *a))
     (fast,) = read_images(data, election, load_profile())
     assert fast.checks["fit"] == "print" and fast.checks["markers"] == 2 and fast.status == "read"
-    layout = layout_for(election)
-    assert max(sizes)[0] == round(layout.paper.height / 25.4 * 100)  # finest level: 100 dpi
-    monkeypatch.setattr(pagemap, "PRINT_FIT_MAX_DPI", 1000.0)  # the fit at the working 150 dpi
+    assert max(sizes)[0] == template_for(layout, work).height // 2  # the finest level: half the working resolution
+    monkeypatch.setattr(pagemap, "fit_to_print", functools.partial(pagemap.fit_to_print, finest=0))
+    sizes.clear()
     (fine,) = read_images(data, election, load_profile())
+    assert max(sizes)[0] == round(layout.paper.height / 25.4 * 100)  # the reference: a 100 dpi level added
     assert fine.marks == fast.marks and fine.status == fast.status
-    k = profile_for(layout, load_profile()).scan.work_dpi / 25.4
+    k = work.scan.work_dpi / 25.4
     w, h = layout.paper.width, layout.paper.height
     points = np.float32([[[x, y]] for x in np.linspace(0, w, 5) for y in np.linspace(0, h, 5)])
     to_image = np.linalg.inv(np.array(fine.homography))
     moved = cv2.perspectiveTransform(cv2.perspectiveTransform(points, to_image), np.array(fast.homography)) - points
-    assert np.abs(moved).max() * k < 0.5, np.abs(moved).max() * k  # 0.2 px here
-
+    assert np.abs(moved).max() * k < 0.25, np.abs(moved).max() * k
 
 
 def test_print_fit_with_few_iterations_at_its_fine_levels_lands_where_fifty_did(monkeypatch):
