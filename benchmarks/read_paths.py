@@ -50,10 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scans", type=int, default=350)
     parser.add_argument("--candidates", type=int, default=17)
-    parser.add_argument("--seats", type=int, help="default: candidates * 13 // 16")
+    parser.add_argument("--seats", type=int, help="default: 55 for 62 names, else four fifths of the names "
+                        "(as scan_benchmark.py)")
     parser.add_argument("--level", default="L2")
     args = parser.parse_args(argv)
-    seats = args.seats or max(1, args.candidates * 13 // 16)
+    seats = args.seats or (55 if args.candidates == 62 else max(1, round(0.8 * args.candidates)))
     election = demo_election(args.candidates, seats, seed=7)
     profile = load_profile("feeder-200dpi-colour")
     spent: dict[str, list[float]] = defaultdict(list)
