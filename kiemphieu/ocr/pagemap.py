@@ -94,7 +94,8 @@ def fit_to_print(ctx, homography: np.ndarray, finest: int = 1) -> np.ndarray:
     before: it costs some 100 ms a page (three times the other two levels together, ECC being
     ~35 ms an iteration on an A4 page at 100 dpi) and moved the page map 0.04 mm (median; 90 %
     under 0.05) on a stack of 17-name L2 scans, a sixth of a working pixel, which the rows'
-    own alignment (whole pixels) does not see; a reference for tests and benchmarks."""
+    own alignment (whole pixels) mostly absorbs (rows of a few ballots already in review
+    changed, no status); a reference for tests and benchmarks."""
     template = template_for(ctx.layout, ctx.profile)
     k = template.k
     to_work = np.array([[k, 0, -0.5], [0, k, -0.5], [0, 0, 1.0]])  # mm -> template pixels
@@ -107,7 +108,7 @@ def fit_to_print(ctx, homography: np.ndarray, finest: int = 1) -> np.ndarray:
     half_work = _halved(work)
     half_template, quarter_template = _template_pyramid(template)
     score = 0.0
-    # Coarse to fine; the full resolution costs most, so only where the markers fix least.
+    # Coarse to fine; the full resolution (three times the other two) only when asked for.
     # (reduction along x and y, page, template); pixel q at a level is centred on full-resolution
     # pixel f q + (f - 1) / 2.
     levels = [(4.0, 4.0, _halved(half_work), quarter_template), (2.0, 2.0, half_work, half_template),
