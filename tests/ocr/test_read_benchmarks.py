@@ -24,9 +24,10 @@ def test_the_floor_prints_each_stage_and_what_the_budget_leaves():
     out = _run("benchmarks/read_speed.py", "--floor", "--n", "2", "--repeat", "1", "--layouts", "A5 boxes 1")
     row = next(line for line in out.splitlines() if line.startswith("A5 boxes 1"))
     decode, budget, half, grey, markers, warp, floor, ratio, left, read = row.split()[3:]
-    assert abs(float(budget) - 2 * float(decode)) <= 0.1  # A5: read <= 2x the full decode
-    assert abs(float(floor) - (float(half) + float(grey) + float(markers) + float(warp))) <= 0.2
-    assert abs(float(left) - (float(budget) - float(floor))) <= 0.2 and ratio.endswith("x")
+    # Each figure printed to 0.1 ms: a sum or product of printed figures is off by their rounding.
+    assert abs(float(budget) - 2 * float(decode)) <= 0.15 + 1e-9  # A5: read <= 2x the full decode
+    assert abs(float(floor) - (float(half) + float(grey) + float(markers) + float(warp))) <= 0.25 + 1e-9
+    assert abs(float(left) - (float(budget) - float(floor))) <= 0.15 + 1e-9 and ratio.endswith("x")
 
 
 def test_read_paths_splits_the_mean_by_the_readers_path():
