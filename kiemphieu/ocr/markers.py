@@ -192,18 +192,22 @@ def _touches_edge(quad: np.ndarray, shape: tuple[int, ...], margin: float = 2.0)
                 or (quad[:, 0] > w - 1 - margin).any() or (quad[:, 1] > h - 1 - margin).any())
 
 
-def _fit_markers(paper, found: dict) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, float]:
+def _fit_markers(paper, found: dict, anchors=()) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, float]:
     """(image pixels -> page mm, marker corners in the image, on the page, worst corner error mm).
 
     Four markers: a homography. Fewer (a corner or two cut off by the feeder): the markers left
     cannot fix a perspective (their own corners are too close together), so a scanner's affine
-    map, a similarity from two markers; the caller then fits it to the whole print.
+    map, a similarity from two markers; the caller then fits it to the whole print. `anchors`:
+    more (image quad, page box) pairs to fit with the markers (`code_anchors`: QR codes).
     """
     src, dst = [], []
     for mid, (x, y, w, h) in marker_boxes(paper):
         if mid in found:
             src.append(found[mid])
             dst.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+    for quad, (x, y, w, h) in anchors:
+        src.append(quad)
+        dst.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
     src = np.concatenate(src).astype(np.float32)
     dst = np.asarray(dst, np.float32).reshape(-1, 2)
     if len(src) == 16:
@@ -214,6 +218,76 @@ def _fit_markers(paper, found: dict) -> tuple[np.ndarray | None, np.ndarray, np.
         return None, src, dst, math.inf
     projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2), homography).reshape(-1, 2)
     return homography, src, dst, float(np.abs(projected - dst).max())
+
+
+# A QR code found where one marker puts it may be this far (mm) off the one-marker map's
+# prediction: the crop searched around it (a degree's error of the marker's own angle moves a
+# code 3.5 mm at the page's far side; a feeder's stretch adds a little).
+CODE_SEARCH_MM = 6.0
+
+# A code found must be this close to its printed size (the marker's scale) and square.
+CODE_SIZE_TOLERANCE = 0.12
+
+
+def code_anchors(grey: np.ndarray, found: dict) -> tuple[object, int, list] | None:
+    """(paper, marker id, [(image quad, page box)]) for a page of which one corner marker was
+    found: the QR codes found where that marker puts them, each an anchor for the page map
+    beside the marker (a feeder's shift can cut a third marker or leave it on the image's edge
+    undetected; the codes sit in the other two corners' neighbourhood, diagonally opposite each
+    other). None when no code is found there.
+
+    Each code is searched for in a crop around where the marker's own affine map puts it (a
+    page-wide search finds none among the print); a code found is kept only at its printed size
+    and square, its corners taken in the code's own order (its finder patterns: top-left
+    clockwise), which is the page's whatever way the page was turned."""
+    known = [mid for mid in found if mid in _MARKER_PLACE]
+    if len(known) != 1:
+        return None
+    mid = known[0]
+    paper, corner = _MARKER_PLACE[mid]
+    quad = found[mid].astype(np.float64)
+    matrix = _fit_inverse(paper.name, corner) @ quad
+    scale = math.sqrt(abs(np.linalg.det(matrix[:2, :2])))  # image pixels per mm
+    anchors = []
+    for box in (qr_box(paper), second_qr_box(paper)):
+        x, y, w, h = box
+        expected = _corners_mm(box) @ matrix
+        code = _find_code(grey, expected, CODE_SEARCH_MM * scale)
+        if code is not None and _code_shaped(code, w * scale):
+            anchors.append((code, box))
+    return (paper, mid, anchors) if anchors else None
+
+
+def _find_code(grey: np.ndarray, expected: np.ndarray, reach: float) -> np.ndarray | None:
+    """The corners of a QR code found in a crop `reach` pixels around `expected` (its predicted
+    corners), image pixels."""
+    global _code_detector
+    h, w = grey.shape[:2]
+    x0, y0 = (np.floor(expected.min(axis=0) - reach).astype(int)).tolist()
+    x1, y1 = (np.ceil(expected.max(axis=0) + reach).astype(int)).tolist()
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    pad = MARKER_PAD  # a code cut close by the image's edge still gets its quiet zone
+    crop = cv2.copyMakeBorder(grey[y0:y1, x0:x1], pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    if _code_detector is None:
+        _code_detector = cv2.QRCodeDetector()
+    try:
+        ok, points = _code_detector.detect(crop)
+    except cv2.error:
+        return None
+    if not ok or points is None:
+        return None
+    return points.reshape(4, 2).astype(np.float64) + (x0 - pad, y0 - pad)
+
+
+_code_detector = None
+
+
+def _code_shaped(quad: np.ndarray, side_px: float) -> bool:
+    """A found code's four sides within CODE_SIZE_TOLERANCE of its printed side (pixels)."""
+    sides = np.linalg.norm(quad - np.roll(quad, -1, axis=0), axis=1)
+    return bool(side_px > 0 and (np.abs(sides / side_px - 1) <= CODE_SIZE_TOLERANCE).all())
 
 
 def _affine_from_markers(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:

@@ -29,7 +29,8 @@ def homography(ctx, paper, found) -> np.ndarray:
     if len(whole) >= g.min_markers and len(whole) < len(found):
         found = whole
         ctx.checks["markers"] = len(found)
-    homography, src, dst, error = _fit_markers(paper, found)
+    anchors = getattr(ctx, "code_anchors", ())  # QR codes beside one marker (markers.code_anchors)
+    homography, src, dst, error = _fit_markers(paper, found, anchors)
     if homography is None:
         raise Rejection(Reason.BAD_GEOMETRY, "markers do not form a page")
     if error > g.max_corner_error_mm and len(found) > g.min_markers:

@@ -23,7 +23,7 @@ from . import boxes, checks, halo, pagemap, strikes
 from .arrays import _below, _flatten, _ink_fraction, _percentile, _scratch, _two_levels
 from .decode import Page, Unreadable, decode_pages, half_if_a5
 from .geometry import PAPERS, Layout, layout_for, legacy_layout_for
-from .markers import find_markers
+from .markers import code_anchors, find_markers
 from .pencolour import pen_colour
 from .profiles import Profile, finer_look_profile, load_profile
 from .reasons import Flag, Reason, Rejection
@@ -222,6 +222,7 @@ class _PageReader:
     colour and faint-ink masks, the flags and checks so far). Stage functions take it as `ctx`."""
 
     legacy_layout: Layout | None = None  # the layout printed before the second QR code
+    code_anchors: list = []  # (image quad, page box) of QR codes anchoring the page map (markers.code_anchors)
 
     def __init__(self, page: Page, layout: Layout, profile: Profile, reading: Reading, seats: int):
         self.page, self.layout, self.profile, self.reading = page, layout, profile, reading
@@ -316,6 +317,13 @@ class _PageReader:
             paper, seen = chosen
             self.checks["markers"] = len(seen)
             return paper, {mid: found[mid] for mid in seen}
+        anchored = code_anchors(self.grey, found) if self.profile.geometry.min_markers <= 2 else None
+        if anchored is not None:
+            # One marker left (a third cut or on the image's edge): the QR codes where it puts
+            # them anchor the page map beside it; the page is then fitted to its print.
+            paper, mid, self.code_anchors = anchored
+            self.checks["markers"], self.checks["code_anchors"] = 1, len(self.code_anchors)
+            return paper, {mid: found[mid]}
         if _ink_fraction(self.grey, self.profile) <= self.profile.blank.max_ink_fraction:
             raise Rejection(Reason.BLANK_PAGE, "no printing or writing on the page")
         raise Rejection(Reason.NO_MARKERS, f"corner markers found: {sorted(found) or 'none'}")

@@ -327,7 +327,8 @@ def test_reading_json_has_contract_fields(strike_election, blank_strike):
 
 def test_two_markers_suffice_and_fewer_are_rejected(strike_election, blank_strike):
     """Issue 11 class 3: a feeder may cut one or two corners off; the markers left and the
-    print itself fix the page. One marker alone is not a page."""
+    print itself fix the page. One marker is a page only with a QR code where it puts one
+    (`markers.code_anchors`); alone it is not."""
     layout = layout_for(strike_election)
     ids = strike_election.candidate_ids
     img = sealed(blank_strike, strike_election)
@@ -346,4 +347,10 @@ def test_two_markers_suffice_and_fewer_are_rejected(strike_election, blank_strik
     three_cut = two_cut.copy()
     three_cut[: m.px(y0 + h0 + 1, DPI), : m.px(x0 + w0 + 1, DPI)] = 255  # and the top-left one
     reading = read_one(m.jpeg(three_cut), strike_election)
+    assert reading.status == "read" and reading.marks[ids[0]] == "struck", reading.to_json()
+    assert reading.checks["markers"] == 1 and reading.checks["code_anchors"] == 2
+    codes_cut = three_cut.copy()
+    for qx, qy, qs, _ in layout.code_boxes:  # and both QR codes
+        codes_cut[m.px(qy - 1, DPI):m.px(qy + qs + 1, DPI), m.px(qx - 1, DPI):m.px(qx + qs + 1, DPI)] = 255
+    reading = read_one(m.jpeg(codes_cut), strike_election)
     assert (reading.status, reading.reason) == ("rejected", "no_markers")
