@@ -229,7 +229,7 @@ CODE_SEARCH_MM = 6.0
 CODE_SIZE_TOLERANCE = 0.12
 
 
-def code_anchors(grey: np.ndarray, found: dict) -> tuple[object, int, list] | None:
+def code_anchors(grey: np.ndarray, found: dict) -> tuple | None:
     """(paper, marker id, [(image quad, page box)]) for a page of which one corner marker was
     found: the QR codes found where that marker puts them, each an anchor for the page map
     beside the marker (a feeder's shift can cut a third marker or leave it on the image's edge
@@ -250,10 +250,9 @@ def code_anchors(grey: np.ndarray, found: dict) -> tuple[object, int, list] | No
     scale = math.sqrt(abs(np.linalg.det(matrix[:2, :2])))  # image pixels per mm
     anchors = []
     for box in (qr_box(paper), second_qr_box(paper)):
-        x, y, w, h = box
         expected = _corners_mm(box) @ matrix
         code = _find_code(grey, expected, CODE_SEARCH_MM * scale)
-        if code is not None and _code_shaped(code, w * scale):
+        if code is not None and _code_shaped(code, box[2] * scale):
             anchors.append((code, box))
     return (paper, mid, anchors) if anchors else None
 

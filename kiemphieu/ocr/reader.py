@@ -222,7 +222,7 @@ class _PageReader:
     colour and faint-ink masks, the flags and checks so far). Stage functions take it as `ctx`."""
 
     legacy_layout: Layout | None = None  # the layout printed before the second QR code
-    code_anchors: list = []  # (image quad, page box) of QR codes anchoring the page map (markers.code_anchors)
+    code_anchors: tuple | list = ()  # (image quad, page box) of QR codes anchoring the page map (markers.code_anchors)
 
     def __init__(self, page: Page, layout: Layout, profile: Profile, reading: Reading, seats: int):
         self.page, self.layout, self.profile, self.reading = page, layout, profile, reading
