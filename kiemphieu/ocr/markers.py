@@ -165,13 +165,19 @@ def _qr_quads(mid: int, quad: np.ndarray) -> tuple[list[np.ndarray], list[np.nda
     Empty for an unknown id."""
     if mid not in _MARKER_PLACE:
         return [], []
-    paper, corner = _MARKER_PLACE[mid]
+    paper, matrix = _one_marker_map(mid, quad)
     boxes = [box for _, box in marker_boxes(paper)]
-    matrix = _fit_inverse(paper.name, corner) @ quad.astype(np.float64)
     g = QR_MASK_GROW
     qr_codes = [_corners_mm((x - g, y - g, w + 2 * g, h + 2 * g)) @ matrix
                 for x, y, w, h in (qr_box(paper), second_qr_box(paper))]
     return qr_codes, [_corners_mm(box) @ matrix for box in boxes]
+
+
+def _one_marker_map(mid: int, quad: np.ndarray) -> tuple[object, np.ndarray]:
+    """(paper, 3x2 matrix) of one found marker (a known id): page mm rows (x, y, 1) times the
+    matrix are image pixels, the affine map fitted to the marker's four corners."""
+    paper, corner = _MARKER_PLACE[mid]
+    return paper, _fit_inverse(paper.name, corner) @ quad.astype(np.float64)
 
 
 @functools.cache
@@ -200,16 +206,9 @@ def _fit_markers(paper, found: dict, anchors=()) -> tuple[np.ndarray | None, np.
     map, a similarity from two markers; the caller then fits it to the whole print. `anchors`:
     more (image quad, page box) pairs to fit with the markers (`code_anchors`: QR codes).
     """
-    src, dst = [], []
-    for mid, (x, y, w, h) in marker_boxes(paper):
-        if mid in found:
-            src.append(found[mid])
-            dst.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
-    for quad, (x, y, w, h) in anchors:
-        src.append(quad)
-        dst.append([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
-    src = np.concatenate(src).astype(np.float32)
-    dst = np.asarray(dst, np.float32).reshape(-1, 2)
+    pairs = [(found[mid], box) for mid, box in marker_boxes(paper) if mid in found] + list(anchors)
+    src = np.concatenate([quad for quad, _ in pairs]).astype(np.float32)
+    dst = np.concatenate([_corners_mm(box)[:, :2] for _, box in pairs]).astype(np.float32)
     if len(src) == 16:
         homography, _ = cv2.findHomography(src, dst, 0)
     else:
@@ -244,9 +243,7 @@ def code_anchors(grey: np.ndarray, found: dict) -> tuple | None:
     if len(known) != 1:
         return None
     mid = known[0]
-    paper, corner = _MARKER_PLACE[mid]
-    quad = found[mid].astype(np.float64)
-    matrix = _fit_inverse(paper.name, corner) @ quad
+    paper, matrix = _one_marker_map(mid, found[mid])
     scale = math.sqrt(abs(np.linalg.det(matrix[:2, :2])))  # image pixels per mm
     anchors = []
     for box in (qr_box(paper), second_qr_box(paper)):
@@ -260,7 +257,6 @@ def code_anchors(grey: np.ndarray, found: dict) -> tuple | None:
 def _find_code(grey: np.ndarray, expected: np.ndarray, reach: float) -> np.ndarray | None:
     """The corners of a QR code found in a crop `reach` pixels around `expected` (its predicted
     corners), image pixels."""
-    global _code_detector
     h, w = grey.shape[:2]
     x0, y0 = (np.floor(expected.min(axis=0) - reach).astype(int)).tolist()
     x1, y1 = (np.ceil(expected.max(axis=0) + reach).astype(int)).tolist()
@@ -269,10 +265,8 @@ def _find_code(grey: np.ndarray, expected: np.ndarray, reach: float) -> np.ndarr
         return None
     pad = MARKER_PAD  # a code cut close by the image's edge still gets its quiet zone
     crop = cv2.copyMakeBorder(grey[y0:y1, x0:x1], pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    if _code_detector is None:
-        _code_detector = cv2.QRCodeDetector()
     try:
-        ok, points = _code_detector.detect(crop)
+        ok, points = qr_detector().detect(crop)
     except cv2.error:
         return None
     if not ok or points is None:
@@ -280,7 +274,10 @@ def _find_code(grey: np.ndarray, expected: np.ndarray, reach: float) -> np.ndarr
     return points.reshape(4, 2).astype(np.float64) + (x0 - pad, y0 - pad)
 
 
-_code_detector = None
+@functools.cache
+def qr_detector():
+    """OpenCV's QR code detector, one a process (the page map's decoder uses it too)."""
+    return cv2.QRCodeDetector()
 
 
 def _code_shaped(quad: np.ndarray, side_px: float) -> bool:

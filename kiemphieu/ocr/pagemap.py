@@ -11,7 +11,7 @@ import numpy as np
 
 from .arrays import _halved, _sorted_percentile
 from .geometry import parse_qr_payload, qr_box, second_qr_box
-from .markers import _fit_markers, _touches_edge
+from .markers import _fit_markers, _touches_edge, qr_detector
 from .reasons import Flag, Reason, Rejection
 from .template import template_for
 
@@ -291,16 +291,10 @@ def _ecc(reference: np.ndarray, image: np.ndarray, start: np.ndarray, motion: in
     return float(score), (warp if warp.shape == (3, 3) else np.vstack([warp, [0, 0, 1]])).astype(np.float64)
 
 
-_qr = None
-
-
 def _decode_qr(crop: np.ndarray) -> str:
-    global _qr
-    if _qr is None:
-        _qr = cv2.QRCodeDetector()
     for image in (crop, cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)[1]):
         try:
-            text, _, _ = _qr.detectAndDecode(image)
+            text, _, _ = qr_detector().detectAndDecode(image)
         except cv2.error:
             text = ""
         if text:
