@@ -25,6 +25,7 @@ cv2.setNumThreads(1)  # one core: the figures are per core
 
 from kiemphieu.ocr import load_profile, read_images  # noqa: E402
 from kiemphieu.ocr.synthetic import demo_election, make_ballot_file  # noqa: E402
+from scan_benchmark import default_seats  # noqa: E402  (benchmarks/ is the script's folder)
 
 
 def path_of(reading) -> str:
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(as scan_benchmark.py)")
     parser.add_argument("--level", default="L2")
     args = parser.parse_args(argv)
-    seats = args.seats or (55 if args.candidates == 62 else max(1, round(0.8 * args.candidates)))
+    seats = args.seats or default_seats(args.candidates)
     election = demo_election(args.candidates, seats, seed=7)
     profile = load_profile("feeder-200dpi-colour")
     spent: dict[str, list[float]] = defaultdict(list)

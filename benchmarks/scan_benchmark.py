@@ -47,6 +47,11 @@ PASSWORD = "mat-khau-benchmark"
 CANDIDATES, SEATS = 62, 55
 
 
+def default_seats(candidates: int) -> int:
+    """The round's seats when not given: 55 for the province's 62 names, else four fifths of the names."""
+    return SEATS if candidates == CANDIDATES else max(1, round(0.8 * candidates))
+
+
 def seed(instance: Path, delegates: int, candidates: int = CANDIDATES, seats: int = SEATS) -> tuple[int, object]:
     """A congress and its strike round of `candidates` names in entry; returns (round id, its Election)."""
     from kiemphieu import create_app
@@ -240,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="names on the ballot (62: a province's stack, small print; 17: a district's)")
     parser.add_argument("--seats", type=int, default=None, help="seats (default: 55 for 62 names, else four fifths of the names)")
     args = parser.parse_args(argv)
-    seats = args.seats or (SEATS if args.candidates == CANDIDATES else max(1, round(0.8 * args.candidates)))
+    seats = args.seats or default_seats(args.candidates)
 
     with tempfile.TemporaryDirectory(prefix="kiemphieu-scan-bench-") as folder:
         instance = Path(folder) / "instance"
